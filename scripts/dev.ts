@@ -1,0 +1,64 @@
+// npm start — the whole API on http://localhost:8787 with no external service: an embedded Postgres
+// (PGlite, data kept in .data/pglite) or DATABASE_URL, the loopback WebSocket proxy for the Neon driver,
+// migrations, then `wrangler dev`. Ctrl-C stops all of it.
+import { spawn } from 'node:child_process';
+import { openLocalDatabase } from './lib/local-database';
+import { migrate } from './lib/migrate';
+import { startWsProxy } from './lib/ws-proxy';
+
+const PORT = process.env.PORT ?? '8787';
+const log = (msg: string) => console.log(`[senzu] ${msg}`);
+
+const database = await openLocalDatabase();
+log(database.embedded ? `embedded Postgres (PGlite) at ${database.url}, data in .data/pglite` : 'using DATABASE_URL');
+const proxy = await startWsProxy(process.env.WS_PROXY_PORT ? Number(process.env.WS_PROXY_PORT) : 0);
+
+let stopping = false;
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    await proxy.close().catch(() => undefined);
+    await database.stop().catch(() => undefined);
+  }
+  process.exit(code);
+}
+
+try {
+  const migrated = await migrate(database.url);
+  log(migrated.applied.length ? `applied migrations: ${migrated.applied.join(', ')}` : 'schema up to date');
+} catch (error) {
+  console.error(`[senzu] migration failed: ${(error as Error).message}`);
+  await shutdown(1);
+}
+
+const wrangler = spawn(
+  process.execPath,
+  [
+    new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url).pathname,
+    'dev',
+    '--port',
+    PORT,
+    '--ip',
+    '127.0.0.1',
+    '--show-interactive-dev-session=false',
+    '--var',
+    `DATABASE_URL:${database.url}`,
+    '--var',
+    `WS_PROXY:${proxy.address}`,
+  ],
+  { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+);
+log(`serving on http://localhost:${PORT} (docs at /docs); Ctrl-C stops everything`);
+
+wrangler.on('exit', (code, signal) => {
+  if (!stopping) log(`wrangler exited (${signal ?? code})`);
+  void shutdown(code ?? 0);
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log('stopping');
+    // wrangler usually got the same Ctrl-C from the terminal; tell it again for kill/CI callers.
+    if (wrangler.exitCode === null) wrangler.kill('SIGTERM');
+    setTimeout(() => void shutdown(130), 5000).unref();
+  });
+}

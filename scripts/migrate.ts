@@ -1,0 +1,18 @@
+// npm run db:migrate — applies migrations/*.sql to DATABASE_URL (or to the embedded database of `npm start`).
+import { openLocalDatabase } from './lib/local-database';
+import { migrate } from './lib/migrate';
+
+const database = await openLocalDatabase();
+try {
+  const result = await migrate(database.url);
+  console.log(
+    result.applied.length
+      ? `applied ${result.applied.length} migration(s): ${result.applied.join(', ')}`
+      : `up to date (${result.skipped.length} migration(s) already applied)`,
+  );
+} catch (error) {
+  console.error(`db:migrate failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  await database.stop();
+}

@@ -1,0 +1,93 @@
+// Builds the OpenAPIHono app. Middleware order matters: the request id first (everything logs it), then
+// the request log (so it sees the final status, errors included), CORS and secure headers, 405 detection,
+// and last the services container.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { configFrom } from './env';
+import { createLogger, errorFields } from './lib/logging';
+import { problem, ProblemError, type InvalidParam } from './lib/problem';
+import { requestLog, servicesMiddleware } from './middleware/request-context';
+import { registerGetHealth } from './routes/system/get-health';
+import { registerGetReady } from './routes/system/get-ready';
+import type { App, AppEnv } from './types';
+
+const VALIDATION_TARGET_TO_IN: Record<string, InvalidParam['in']> = {
+  query: 'query',
+  param: 'path',
+  header: 'header',
+  cookie: 'cookie',
+  json: 'body',
+  form: 'body',
+};
+
+export function createApp(): App {
+  const app: App = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      throw problem.validation(
+        result.error.issues.map((issue) => ({
+          name: issue.path.length ? issue.path.join('.') : '(root)',
+          in: VALIDATION_TARGET_TO_IN[result.target] ?? 'query',
+          reason: issue.message,
+        })),
+      );
+    },
+  });
+
+  app.use(requestId({ limitLength: 128 }));
+  app.use(requestLog);
+  app.use(
+    cors({
+      origin: (origin, c) => (configFrom(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
+      allowHeaders: ['authorization', 'content-type', 'x-api-key', 'x-request-id'],
+      allowMethods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['x-request-id', 'x-cache', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+      maxAge: 600,
+    }),
+  );
+  app.use(secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, allowed) =>
+        problem.methodNotAllowed(c.req.method, c.req.path, allowed).toResponse(c.req.path, c.get('requestId')),
+    }),
+  );
+  app.use(servicesMiddleware);
+
+  registerGetHealth(app);
+  registerGetReady(app);
+
+  app.doc31('/openapi.json', (c) => ({
+    openapi: '3.1.0',
+    info: {
+      title: 'Senzu AI API',
+      version: '0.1.0',
+      description:
+        'Calibrated match probabilities, expected value and Kelly stakes at the best available price. ' +
+        'Every error is an RFC 9457 application/problem+json document.',
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Senzu AI API' }));
+
+  app.notFound((c) => problem.routeNotFound(c.req.method, c.req.path).toResponse(c.req.path, c.get('requestId') ?? 'unknown'));
+
+  app.onError((error, c) => {
+    const id = c.get('requestId') ?? crypto.randomUUID();
+    const instance = c.req.path;
+    if (error instanceof ProblemError) return error.toResponse(instance, id);
+    if (error instanceof HTTPException && error.status < 500) {
+      return problem.fromStatus(error.status, error.message || 'Bad request').toResponse(instance, id);
+    }
+    (c.get('logger') ?? createLogger({ requestId: id })).error('unhandled error', { ...errorFields(error), path: instance });
+    return problem.internal().toResponse(instance, id);
+  });
+
+  return app;
+}

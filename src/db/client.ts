@@ -1,0 +1,36 @@
+// One drizzle client per request over a Neon Pool. A Worker cannot keep a socket across requests, so the
+// pool is created lazily when a request first needs the database and ended in waitUntil afterwards.
+import { neonConfig, Pool } from '@neondatabase/serverless';
+import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
+import type { Logger } from '../lib/logging';
+import * as schema from './schema';
+
+export type Database = NeonDatabase<typeof schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  pool: Pool;
+  end(): Promise<void>;
+}
+
+/**
+ * `wsProxy` is set locally and in tests (host:port/path of the loopback proxy in scripts/lib/ws-proxy.ts);
+ * in production it is unset and the driver talks to Neon's own endpoint over TLS.
+ */
+export function createDatabase(databaseUrl: string, wsProxy: string | undefined, logger: Logger): DatabaseHandle {
+  if (wsProxy) {
+    const [hostPort, ...pathParts] = wsProxy.split('/');
+    const path = pathParts.join('/');
+    neonConfig.wsProxy = (host, port) => `${hostPort}/${path}?address=${host}:${port}`;
+    neonConfig.useSecureWebSocket = false;
+    neonConfig.pipelineTLS = false;
+    // Pipelining the password message only works with cleartext auth; local servers use trust or md5/scram.
+    neonConfig.pipelineConnect = false;
+    neonConfig.forceDisablePgSSL = true;
+  }
+  const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+  pool.on('error', (error: Error) => logger.error('postgres pool error', { error: error.message }));
+  const db = drizzle({ client: pool, schema });
+  let ended: Promise<void> | undefined;
+  return { db, pool, end: () => (ended ??= pool.end()) };
+}

@@ -1,0 +1,308 @@
+// The drizzle view of the tables created by migrations/*.sql. The SQL files are the source of truth
+// (drizzle-kit cannot express range partitioning or NULLS NOT DISTINCT on a partitioned table); a
+// test compares every table and column declared here with the migrated database, so the two cannot drift.
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  check,
+  date,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  real,
+  smallint,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+};
+
+export const TIERS = ['free', 'premium', 'pro'] as const;
+export const ROLES = ['user', 'admin'] as const;
+export const MATCH_STATUSES = ['scheduled', 'live', 'finished', 'postponed', 'cancelled'] as const;
+export const MARKETS = ['h2h', 'totals', 'spreads'] as const;
+export const ODDS_PHASES = ['opening', 'pre_match', 'closing', 'live'] as const;
+export const MODEL_RUN_STATUSES = ['candidate', 'active', 'retired'] as const;
+export const JOB_STATUSES = ['running', 'succeeded', 'failed'] as const;
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    tier: text('tier', { enum: TIERS }).notNull().default('free'),
+    role: text('role', { enum: ROLES }).notNull().default('user'),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
+);
+
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    familyId: uuid('family_id').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    issuedAt: timestamp('issued_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    rotatedAt: timestamp('rotated_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('refresh_tokens_family_idx').on(t.familyId), index('refresh_tokens_user_idx').on(t.userId)],
+);
+
+export const sports = pgTable('sports', {
+  id: smallint('id').primaryKey().generatedAlwaysAsIdentity(),
+  key: text('key').notNull().unique(),
+  name: text('name').notNull(),
+  ...timestamps,
+});
+
+export const competitions = pgTable(
+  'competitions',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    sportId: smallint('sport_id')
+      .notNull()
+      .references(() => sports.id),
+    key: text('key').notNull().unique(),
+    name: text('name').notNull(),
+    country: text('country'),
+    ...timestamps,
+  },
+  (t) => [index('competitions_sport_idx').on(t.sportId)],
+);
+
+export const teams = pgTable(
+  'teams',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    sportId: smallint('sport_id')
+      .notNull()
+      .references(() => sports.id),
+    name: text('name').notNull(),
+    ...timestamps,
+  },
+  (t) => [unique('teams_sport_name_key').on(t.sportId, t.name)],
+);
+
+export const teamAliases = pgTable(
+  'team_aliases',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    alias: text('alias').notNull(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [unique('team_aliases_provider_alias_key').on(t.provider, t.alias), index('team_aliases_team_idx').on(t.teamId)],
+);
+
+/** Per-side match statistics, as football-data.co.uk and most providers report them. */
+export interface SideStats {
+  shots?: number | null;
+  shotsOnTarget?: number | null;
+  corners?: number | null;
+  fouls?: number | null;
+  yellowCards?: number | null;
+  redCards?: number | null;
+}
+export interface MatchStats {
+  home: SideStats;
+  away: SideStats;
+}
+
+export const matches = pgTable(
+  'matches',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    sportId: smallint('sport_id')
+      .notNull()
+      .references(() => sports.id),
+    competitionId: integer('competition_id')
+      .notNull()
+      .references(() => competitions.id),
+    season: text('season'),
+    homeTeamId: integer('home_team_id')
+      .notNull()
+      .references(() => teams.id),
+    awayTeamId: integer('away_team_id')
+      .notNull()
+      .references(() => teams.id),
+    startAt: timestamp('start_at', { withTimezone: true, mode: 'date' }).notNull(),
+    status: text('status', { enum: MATCH_STATUSES }).notNull().default('scheduled'),
+    provider: text('provider').notNull(),
+    externalMatchId: text('external_match_id').notNull(),
+    homeScore: smallint('home_score'),
+    awayScore: smallint('away_score'),
+    homeHalfTimeScore: smallint('home_ht_score'),
+    awayHalfTimeScore: smallint('away_ht_score'),
+    stats: jsonb('stats').$type<MatchStats>(),
+    referee: text('referee'),
+    ...timestamps,
+  },
+  (t) => [
+    unique('matches_provider_external_key').on(t.provider, t.externalMatchId),
+    unique('matches_fixture_key').on(t.homeTeamId, t.awayTeamId, t.startAt),
+    index('matches_external_match_id_idx').on(t.externalMatchId),
+    index('matches_start_at_idx').on(t.startAt, t.id),
+    index('matches_competition_start_idx').on(t.competitionId, t.startAt),
+    index('matches_home_team_idx').on(t.homeTeamId, t.startAt),
+    index('matches_away_team_idx').on(t.awayTeamId, t.startAt),
+    check('matches_distinct_teams', sql`${t.homeTeamId} <> ${t.awayTeamId}`),
+  ],
+);
+
+/** Partitioned by month on captured_at (see migrations/0002_partitions.sql). */
+export const oddsSnapshots = pgTable(
+  'odds_snapshots',
+  {
+    matchId: bigint('match_id', { mode: 'number' })
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    bookmaker: text('bookmaker').notNull(),
+    market: text('market', { enum: MARKETS }).notNull(),
+    outcome: text('outcome').notNull(),
+    point: numeric('point', { precision: 6, scale: 2, mode: 'number' }),
+    price: numeric('price', { precision: 10, scale: 3, mode: 'number' }).notNull(),
+    phase: text('phase', { enum: ODDS_PHASES }).notNull(),
+    capturedAt: timestamp('captured_at', { withTimezone: true, mode: 'date' }).notNull(),
+    ingestedAt: timestamp('ingested_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    unique('odds_snapshots_natural_key')
+      .on(t.matchId, t.provider, t.bookmaker, t.market, t.outcome, t.point, t.capturedAt)
+      .nullsNotDistinct(),
+    index('odds_snapshots_match_provider_market_idx').on(t.matchId, t.provider, t.market, t.capturedAt),
+  ],
+);
+
+export const featureVectors = pgTable(
+  'feature_vectors',
+  {
+    matchId: bigint('match_id', { mode: 'number' })
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    featureVersion: text('feature_version').notNull(),
+    asOf: timestamp('as_of', { withTimezone: true, mode: 'date' }).notNull(),
+    values: real('values').array().notNull(),
+    computedAt: timestamp('computed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.matchId, t.featureVersion] })],
+);
+
+export const modelRuns = pgTable(
+  'model_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    market: text('market', { enum: MARKETS }).notNull(),
+    status: text('status', { enum: MODEL_RUN_STATUSES }).notNull().default('candidate'),
+    featureVersion: text('feature_version').notNull(),
+    artifactKey: text('artifact_key').notNull(),
+    artifactSha256: text('artifact_sha256').notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    trainedFrom: date('trained_from', { mode: 'string' }),
+    trainedTo: date('trained_to', { mode: 'string' }),
+    createdAt: timestamps.createdAt,
+    activatedAt: timestamp('activated_at', { withTimezone: true, mode: 'date' }),
+    retiredAt: timestamp('retired_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('model_runs_one_active_per_market').on(t.market).where(sql`status = 'active'`)],
+);
+
+export const modelEvaluations = pgTable(
+  'model_evaluations',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    modelRunId: uuid('model_run_id')
+      .notNull()
+      .references(() => modelRuns.id, { onDelete: 'cascade' }),
+    split: text('split').notNull(),
+    matchCount: integer('match_count').notNull(),
+    metrics: jsonb('metrics').$type<Record<string, number>>().notNull(),
+    baselineMetrics: jsonb('baseline_metrics').$type<Record<string, number>>(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [index('model_evaluations_run_idx').on(t.modelRunId)],
+);
+
+/** Partitioned by month on predicted_at (see migrations/0002_partitions.sql). */
+export const predictions = pgTable(
+  'predictions',
+  {
+    id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    matchId: bigint('match_id', { mode: 'number' })
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    modelRunId: uuid('model_run_id')
+      .notNull()
+      .references(() => modelRuns.id),
+    market: text('market', { enum: MARKETS }).notNull(),
+    outcome: text('outcome').notNull(),
+    point: numeric('point', { precision: 6, scale: 2, mode: 'number' }),
+    probability: doublePrecision('probability').notNull(),
+    marketProbability: doublePrecision('market_probability'),
+    bestPrice: numeric('best_price', { precision: 10, scale: 3, mode: 'number' }),
+    bestBookmaker: text('best_bookmaker'),
+    expectedValue: doublePrecision('expected_value'),
+    kellyFraction: doublePrecision('kelly_fraction'),
+    predictedAt: timestamp('predicted_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    settledAt: timestamp('settled_at', { withTimezone: true, mode: 'date' }),
+    won: boolean('won'),
+    closingPrice: numeric('closing_price', { precision: 10, scale: 3, mode: 'number' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.id, t.predictedAt] }),
+    index('predictions_match_run_market_idx').on(t.matchId, t.modelRunId, t.market),
+    index('predictions_expected_value_idx').on(t.expectedValue),
+  ],
+);
+
+export const backtestResults = pgTable(
+  'backtest_results',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    modelRunId: uuid('model_run_id')
+      .notNull()
+      .references(() => modelRuns.id, { onDelete: 'cascade' }),
+    strategy: text('strategy').notNull(),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    metrics: jsonb('metrics').$type<Record<string, number>>().notNull(),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [index('backtest_results_run_idx').on(t.modelRunId)],
+);
+
+export const ingestionJobs = pgTable(
+  'ingestion_jobs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind').notNull(),
+    provider: text('provider').notNull(),
+    status: text('status', { enum: JOB_STATUSES }).notNull().default('running'),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
+    stats: jsonb('stats').$type<Record<string, unknown>>().notNull().default({}),
+    error: text('error'),
+  },
+  (t) => [index('ingestion_jobs_kind_started_idx').on(t.kind, t.startedAt)],
+);

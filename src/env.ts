@@ -1,0 +1,70 @@
+// Typed bindings and secrets. `configFrom(env)` validates the string settings once per isolate (the env
+// object is stable for an isolate's lifetime), so a misconfigured deploy fails with one clear message.
+import { z } from 'zod';
+import type { MatchOdds } from '../durable-objects/match-odds';
+import type { RateLimiter } from '../durable-objects/rate-limiter';
+
+export interface FeatureRecomputeMessage {
+  matchId: number;
+  reason: 'odds' | 'result' | 'fixture';
+}
+
+export interface Env {
+  ENVIRONMENT: string;
+  CORS_ORIGINS: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  WS_PROXY?: string;
+  DATABASE_URL: string;
+  JWT_PRIVATE_KEYS?: string;
+  JWT_PUBLIC_KEYS?: string;
+  PASSWORD_PEPPER?: string;
+  ODDS_API_KEY?: string;
+  PREDICTIONS: KVNamespace;
+  MODELS: R2Bucket;
+  FEATURE_QUEUE: Queue<FeatureRecomputeMessage>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  MATCH_ODDS: DurableObjectNamespace<MatchOdds>;
+}
+
+const ConfigSchema = z.object({
+  ENVIRONMENT: z.string().default('development'),
+  DATABASE_URL: z
+    .string({ error: 'DATABASE_URL is not set (a secret; see .dev.vars.example)' })
+    .min(1, 'DATABASE_URL is not set (a secret; see .dev.vars.example)')
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// URL'),
+  WS_PROXY: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined)),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
+  JWT_ISSUER: z.string().min(1),
+  JWT_AUDIENCE: z.string().min(1),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const configCache = new WeakMap<object, Config>();
+
+export function configFrom(env: Env): Config {
+  const cached = configCache.get(env);
+  if (cached) return cached;
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid Worker configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  configCache.set(env, parsed.data);
+  return parsed.data;
+}

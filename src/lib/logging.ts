@@ -1,0 +1,29 @@
+// Structured JSON logs, one object per line, so Workers Logs / Logpush can index the fields.
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+export function errorFields(error: unknown): LogFields {
+  if (error instanceof Error) return { error: error.message, errorName: error.name, stack: error.stack };
+  return { error: String(error) };
+}
+
+export function createLogger(base: LogFields = {}, sink: (line: string) => void = console.log): Logger {
+  const write = (level: LogLevel, msg: string, fields?: LogFields) =>
+    sink(JSON.stringify({ level, time: new Date().toISOString(), msg, ...base, ...fields }));
+  return {
+    debug: (msg, fields) => write('debug', msg, fields),
+    info: (msg, fields) => write('info', msg, fields),
+    warn: (msg, fields) => write('warn', msg, fields),
+    error: (msg, fields) => write('error', msg, fields),
+    child: (fields) => createLogger({ ...base, ...fields }, sink),
+  };
+}

@@ -1,0 +1,30 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { json } from '../../lib/openapi';
+import { problem, problemResponses } from '../../lib/problem';
+import type { App } from '../../types';
+
+const ReadySchema = z
+  .object({
+    status: z.literal('ready'),
+    database: z.object({ latencyMs: z.number(), serverVersion: z.string().optional() }),
+  })
+  .openapi('Ready');
+
+const route = createRoute({
+  method: 'get',
+  path: '/ready',
+  tags: ['system'],
+  operationId: 'getReady',
+  summary: 'Readiness: the Worker can reach Postgres',
+  responses: { 200: json(ReadySchema, 'Ready to serve'), ...problemResponses(503) },
+});
+
+export const registerGetReady = (app: App) =>
+  app.openapi(route, async (c) => {
+    const database = await c.get('services').system.databaseStatus();
+    if (!database.ok) {
+      c.get('logger').error('readiness check failed', { error: database.error });
+      throw problem.unavailable('The database is not reachable');
+    }
+    return c.json({ status: 'ready' as const, database: { latencyMs: Math.round(database.latencyMs * 100) / 100, serverVersion: database.serverVersion } }, 200);
+  });

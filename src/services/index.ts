@@ -1,0 +1,24 @@
+// The per-request service container. Handlers reach services through c.get('services'); services take
+// plain arguments and know nothing of Hono, so cron jobs and queue consumers build the same container.
+import type { Config } from '../env';
+import { createDatabase, type Database, type DatabaseHandle } from '../db/client';
+import type { Logger } from '../lib/logging';
+import { SystemService } from './system';
+
+export interface Services {
+  system: SystemService;
+  /** Ends the request's database pool, if one was opened. */
+  close(): Promise<void>;
+}
+
+export function createServices(config: Config, logger: Logger): Services {
+  let handle: DatabaseHandle | undefined;
+  // Opening a pool costs a connection; routes that never touch Postgres (/health, cache hits) must not pay it.
+  const db = (): Database => (handle ??= createDatabase(config.DATABASE_URL, config.WS_PROXY, logger)).db;
+  return {
+    system: new SystemService(db),
+    close: async () => {
+      await handle?.end();
+    },
+  };
+}

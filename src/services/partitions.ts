@@ -1,0 +1,24 @@
+import { sql } from 'drizzle-orm';
+import type { Transaction } from './jobs';
+
+export const PARTITIONED_TABLES = ['odds_snapshots', 'predictions'] as const;
+export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
+
+const monthStart = (d: Date) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1));
+const isoDate = (d: Date) => d.toISOString().slice(0, 10);
+
+/** Creates the monthly partitions of `table` covering [from, to]; returns their names. Idempotent. */
+export async function ensureMonthPartitions(tx: Pick<Transaction, 'execute'>, table: PartitionedTable, from: Date, to: Date): Promise<string[]> {
+  const result = await tx.execute<{ name: string }>(
+    sql`select ensure_month_partitions(${table}::regclass, ${isoDate(monthStart(from))}::date, ${isoDate(monthStart(to))}::date) as name`,
+  );
+  return result.rows.map((r) => r.name);
+}
+
+/** The daily upkeep: this month and the next `monthsAhead` exist for every partitioned table. */
+export async function ensurePartitionsAhead(tx: Pick<Transaction, 'execute'>, now: Date, monthsAhead = 3): Promise<string[]> {
+  const until = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + monthsAhead, 1));
+  const names: string[] = [];
+  for (const table of PARTITIONED_TABLES) names.push(...(await ensureMonthPartitions(tx, table, now, until)));
+  return names;
+}

@@ -1,0 +1,16 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Config, Env } from './env';
+import type { Logger } from './lib/logging';
+import type { Services } from './services';
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    logger: Logger;
+    config: Config;
+    services: Services;
+  };
+}
+
+export type App = OpenAPIHono<AppEnv>;

@@ -1,0 +1,62 @@
+// Starts what the suite needs: a fresh database (on DATABASE_URL's server, or an in-memory PGlite when it
+// is unset) migrated to the latest schema, and the WebSocket proxy the Worker's Neon driver goes through.
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres';
+import { createFreshDatabase } from '../scripts/lib/fresh-database';
+import { migrate } from '../scripts/lib/migrate';
+import { startWsProxy } from '../scripts/lib/ws-proxy';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    wsProxy: string;
+    databaseKind: 'postgres' | 'pglite';
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const teardown: Array<() => Promise<void>> = [];
+  let databaseUrl: string;
+  let databaseKind: 'postgres' | 'pglite';
+  if (process.env.DATABASE_URL) {
+    const fresh = await createFreshDatabase(process.env.DATABASE_URL);
+    teardown.push(fresh.drop);
+    databaseUrl = fresh.url;
+    databaseKind = 'postgres';
+  } else if (process.env.CI === 'true') {
+    throw new Error('CI=true but DATABASE_URL is not set: CI must test against real PostgreSQL, not PGlite');
+  } else {
+    const embedded = await startEmbeddedPostgres({ maxConnections: 20 });
+    teardown.push(embedded.stop);
+    databaseUrl = embedded.url;
+    databaseKind = 'pglite';
+  }
+
+  const version = await serverVersion(databaseUrl);
+  if (process.env.CI === 'true' && /PGlite/i.test(version)) {
+    throw new Error(`CI=true requires real PostgreSQL, but the server reports: ${version}`);
+  }
+  await migrate(databaseUrl);
+  const proxy = await startWsProxy();
+  teardown.push(proxy.close);
+
+  project.provide('databaseUrl', databaseUrl);
+  project.provide('wsProxy', proxy.address);
+  project.provide('databaseKind', databaseKind);
+  console.log(`[test] database: ${databaseKind} (${version.split(' on ')[0]}), proxy ${proxy.address}`);
+
+  return async () => {
+    for (const step of teardown.reverse()) await step().catch((error) => console.error('[test] teardown:', error));
+  };
+}
+
+async function serverVersion(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ version: string }>('select version()')).rows[0]!.version;
+  } finally {
+    await client.end();
+  }
+}

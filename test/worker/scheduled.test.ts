@@ -1,0 +1,48 @@
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { runScheduled } from '../../cron';
+import { SCHEDULES } from '../../cron/schedules';
+import { createDatabase } from '../../src/db/client';
+import { configFrom } from '../../src/env';
+import { createLogger } from '../../src/lib/logging';
+import worker from '../../src/index';
+
+const silent = createLogger({}, () => undefined);
+
+async function query<T>(text: ReturnType<typeof sql>): Promise<T[]> {
+  const config = configFrom(env);
+  const handle = createDatabase(config.DATABASE_URL, config.WS_PROXY, silent);
+  try {
+    return (await handle.db.execute(text)).rows as T[];
+  } finally {
+    await handle.end();
+  }
+}
+
+describe('the daily cron', () => {
+  it('creates the partitions ahead and records the job', async () => {
+    // A scheduled time years ahead, so the months it must create do not exist yet.
+    const scheduledTime = Date.UTC(2031, 10, 15, 3, 30);
+    const results = await runScheduled(createScheduledController({ scheduledTime, cron: SCHEDULES.daily }), env, silent);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ status: 'succeeded' });
+    const names = await query<{ relname: string }>(
+      sql`select relname from pg_class where relname in ('odds_snapshots_y2031m11', 'odds_snapshots_y2032m02', 'predictions_y2032m02')`,
+    );
+    expect(names.map((n) => n.relname).sort()).toEqual(['odds_snapshots_y2031m11', 'odds_snapshots_y2032m02', 'predictions_y2032m02']);
+    const [job] = await query<{ status: string; kind: string; stats: { partitions: string[] } }>(
+      sql`select status, kind, stats from ingestion_jobs where id = ${results[0]!.id}`,
+    );
+    expect(job).toMatchObject({ status: 'succeeded', kind: 'partition-upkeep' });
+    expect(job!.stats.partitions).toContain('predictions_y2031m12');
+  });
+
+  it('runs through the Worker scheduled() entry point', async () => {
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: SCHEDULES.daily }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const [row] = await query<{ n: number }>(sql`select count(*)::int as n from ingestion_jobs where kind = 'partition-upkeep' and status = 'succeeded'`);
+    expect(row!.n).toBeGreaterThanOrEqual(1);
+  });
+});

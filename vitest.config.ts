@@ -1,0 +1,28 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+// One `npm test` for both worlds: Worker and Durable Object code runs inside workerd, CLIs and tooling in
+// Node. test/global-setup.ts starts (or creates) the database and the WebSocket proxy for both.
+export default defineConfig({
+  test: {
+    globalSetup: ['./test/global-setup.ts'],
+    // Request logs of passing tests are noise; a failing test still shows everything it printed.
+    silent: 'passed-only',
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: { DATABASE_URL: inject('databaseUrl'), WS_PROXY: inject('wsProxy'), ENVIRONMENT: 'test' },
+            },
+          })),
+        ],
+        test: { name: 'workers', include: ['test/worker/**/*.test.ts'] },
+      },
+      {
+        test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
+      },
+    ],
+  },
+});

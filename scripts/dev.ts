@@ -2,6 +2,7 @@
 // (PGlite, data kept in .data/pglite) or DATABASE_URL, the loopback WebSocket proxy for the Neon driver,
 // migrations, then `wrangler dev`. Ctrl-C stops all of it.
 import { spawn } from 'node:child_process';
+import { seedHistoricalData } from './lib/football-data/seed';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
 import { startWsProxy } from './lib/ws-proxy';
@@ -49,6 +50,12 @@ const wrangler = spawn(
   { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
 log(`serving on http://localhost:${PORT} (docs at /docs); Ctrl-C stops everything`);
+
+// The first start loads the repository's historical data while the API is already up, newest seasons first,
+// so /matches shows real matches within seconds; later starts find the seed recorded and skip it.
+seedHistoricalData(database.url, log).catch((error: Error) => {
+  if (!stopping) console.error(`[senzu] loading historical data failed: ${error.message} (run npm start again to resume)`);
+});
 
 wrangler.on('exit', (code, signal) => {
   if (!stopping) log(`wrangler exited (${signal ?? code})`);

@@ -3,6 +3,8 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres';
+import { importFootballData } from '../scripts/lib/football-data/import';
+import { REPO_DATA_DIR } from '../scripts/lib/football-data/seed';
 import { createFreshDatabase } from '../scripts/lib/fresh-database';
 import { migrate } from '../scripts/lib/migrate';
 import { startWsProxy } from '../scripts/lib/ws-proxy';
@@ -38,6 +40,7 @@ export default async function setup(project: TestProject) {
     throw new Error(`CI=true requires real PostgreSQL, but the server reports: ${version}`);
   }
   await migrate(databaseUrl);
+  await importFixtureSeasons(databaseUrl);
   const proxy = await startWsProxy();
   teardown.push(proxy.close);
 
@@ -49,6 +52,25 @@ export default async function setup(project: TestProject) {
   return async () => {
     for (const step of teardown.reverse()) await step().catch((error) => console.error('[test] teardown:', error));
   };
+}
+
+/**
+ * Real history for the read API tests: one season of each column generation (2018/19: BetBrain `Bb*`
+ * aggregates, no kick-off times; 2023/24: `Max*`/`Avg*`, closing prices, kick-off times).
+ */
+export const FIXTURE_SEASON_FILES = ['E0_1819.csv', 'E0_2324.csv'];
+
+async function importFixtureSeasons(databaseUrl: string) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  try {
+    const summary = await importFootballData(
+      pool,
+      FIXTURE_SEASON_FILES.map((f) => `${REPO_DATA_DIR}/${f}`),
+    );
+    if (summary.failedFiles > 0) throw new Error(`importing the fixture seasons failed: ${summary.files.map((f) => f.error).join('; ')}`);
+  } finally {
+    await pool.end();
+  }
 }
 
 async function serverVersion(url: string): Promise<string> {

@@ -147,6 +147,8 @@ export const matches = pgTable(
       .notNull()
       .references(() => teams.id),
     startAt: timestamp('start_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** False when the provider gave only a date: start_at is then 00:00 UTC of the match day. */
+    startTimeKnown: boolean('start_time_known').notNull().default(true),
     status: text('status', { enum: MATCH_STATUSES }).notNull().default('scheduled'),
     provider: text('provider').notNull(),
     externalMatchId: text('external_match_id').notNull(),

@@ -1,0 +1,69 @@
+// A small closed-loop HTTP load generator: `connections` keep-alive clients each send the next request as
+// soon as the previous answer is read, for `durationMs`. It records every latency, so percentiles are exact.
+import { Agent, request } from 'node:http';
+
+export interface LoadResult {
+  label: string;
+  requests: number;
+  errors: number;
+  non2xx: number;
+  durationMs: number;
+  requestsPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function once(agent: Agent, url: URL): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, method: 'GET' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function load(label: string, target: string, options: { connections: number; durationMs: number }): Promise<LoadResult> {
+  const url = new URL(target);
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  const latencies: number[] = [];
+  let errors = 0;
+  let non2xx = 0;
+  const started = performance.now();
+  const deadline = started + options.durationMs;
+  const client = async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        const status = await once(agent, url);
+        latencies.push(performance.now() - t0);
+        if (status < 200 || status >= 300) non2xx++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.connections }, client));
+  const durationMs = performance.now() - started;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    label,
+    requests: latencies.length,
+    errors,
+    non2xx,
+    durationMs,
+    requestsPerSecond: (latencies.length / durationMs) * 1000,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+  };
+}

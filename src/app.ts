@@ -12,6 +12,11 @@ import { configFrom } from './env';
 import { createLogger, errorFields } from './lib/logging';
 import { problem, ProblemError, type InvalidParam } from './lib/problem';
 import { requestLog, servicesMiddleware } from './middleware/request-context';
+import { registerGetMatch } from './routes/matches/get-match';
+import { registerListMatchOdds } from './routes/matches/list-match-odds';
+import { registerListMatches } from './routes/matches/list-matches';
+import { registerListSportTeams } from './routes/sports/list-sport-teams';
+import { registerListSports } from './routes/sports/list-sports';
 import { registerGetHealth } from './routes/system/get-health';
 import { registerGetReady } from './routes/system/get-ready';
 import type { App, AppEnv } from './types';
@@ -62,6 +67,13 @@ export function createApp(): App {
 
   registerGetHealth(app);
   registerGetReady(app);
+
+  registerListSports(app);
+  registerListSportTeams(app);
+
+  registerListMatches(app);
+  registerGetMatch(app);
+  registerListMatchOdds(app);
 
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',

@@ -1,0 +1,73 @@
+// The seam for tier rules on odds history: OddsService enforces any OddsAccess window it is given. The route
+// passes "full history" until authentication lands; this checks the restricted window on real data now, so
+// the auth change only has to pick the window.
+import { env, SELF } from 'cloudflare:test';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase, type DatabaseHandle } from '../../src/db/client';
+import { configFrom } from '../../src/env';
+import { createLogger } from '../../src/lib/logging';
+import type { OddsSnapshot } from '../../src/schemas/odds';
+import { FULL_ODDS_HISTORY, OddsService } from '../../src/services/odds';
+
+const lineKey = (o: OddsSnapshot) => `${o.bookmaker}|${o.market}|${o.outcome}|${o.point}`;
+
+let handle: DatabaseHandle;
+let service: OddsService;
+let match: { id: number; startAt: string };
+let history: OddsSnapshot[];
+
+beforeAll(async () => {
+  const config = configFrom(env);
+  handle = createDatabase(config.DATABASE_URL, config.WS_PROXY, createLogger({}, () => undefined));
+  service = new OddsService(() => handle.db);
+  // E0 2023-08-11 Burnley v Man City: its file has pre-match and closing prices, but no closing Asian
+  // handicap maximum, so two of its lines end on a pre-match price.
+  const res = await SELF.fetch('http://api.test/matches?from=2023-08-11&to=2023-08-12');
+  const { data } = await res.json<{ data: Array<{ id: number; startAt: string; homeTeam: { name: string } }> }>();
+  match = data.find((m) => m.homeTeam.name === 'Burnley')!;
+  history = (await service.forMatch(match.id, { latest: false, limit: 1000 }, FULL_ODDS_HISTORY))!.data;
+});
+
+afterAll(async () => {
+  await handle.end();
+});
+
+describe('OddsService access window', () => {
+  it('full access is the route default and returns the whole history', async () => {
+    const res = await SELF.fetch(`http://api.test/matches/${match.id}/odds`);
+    expect((await res.json<{ data: OddsSnapshot[] }>()).data).toEqual(history);
+  });
+
+  it('hides history before the window but keeps the latest price of every line', async () => {
+    const since = new Date(match.startAt);
+    const page = await service.forMatch(match.id, { latest: false, limit: 1000 }, { historySince: since });
+    const latestCapture = new Map<string, number>();
+    for (const o of history) latestCapture.set(lineKey(o), Math.max(latestCapture.get(lineKey(o)) ?? 0, Date.parse(o.capturedAt)));
+    const expected = history.filter((o) => Date.parse(o.capturedAt) >= since.getTime() || Date.parse(o.capturedAt) === latestCapture.get(lineKey(o)));
+    expect(page!.data).toEqual(expected);
+    // The window removed something, and kept the two pre-match lines that never got a closing price.
+    expect(page!.data.length).toBeLessThan(history.length);
+    expect(page!.data.filter((o) => o.phase === 'pre_match').map((o) => [o.bookmaker, o.market, o.outcome])).toEqual([
+      ['market_max', 'spreads', 'away'],
+      ['market_max', 'spreads', 'home'],
+    ]);
+  });
+
+  it('does not leak hidden history through the filters', async () => {
+    // "Latest before kick-off" would be every pre-match price; only those that are still the latest are visible.
+    const page = await service.forMatch(match.id, { latest: true, to: new Date(match.startAt), limit: 1000 }, { historySince: new Date(match.startAt) });
+    expect(page!.data.map((o) => [o.bookmaker, o.market, o.outcome, o.price])).toEqual([
+      ['market_max', 'spreads', 'away', 2.09],
+      ['market_max', 'spreads', 'home', 1.93],
+    ]);
+  });
+
+  it('a window older than every row changes nothing', async () => {
+    const page = await service.forMatch(match.id, { latest: false, limit: 1000 }, { historySince: new Date('2000-01-01T00:00:00Z') });
+    expect(page!.data).toEqual(history);
+  });
+
+  it('an unknown match is still null', async () => {
+    expect(await service.forMatch(2_000_000_000, { latest: false, limit: 10 }, { historySince: new Date() })).toBeNull();
+  });
+});

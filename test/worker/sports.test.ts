@@ -1,0 +1,119 @@
+// GET /sports and GET /sports/{sportId}/teams over the football-data.co.uk files the global setup imports
+// (at least E0 2018/19 and 2023/24). Ids are looked up through the API, never assumed.
+import { SELF } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+interface Sport {
+  id: number;
+  key: string;
+  name: string;
+}
+interface Team {
+  id: number;
+  name: string;
+}
+interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await SELF.fetch(`http://api.test${path}`);
+  const body = await res.text();
+  expect(res.status, `${path}: ${body}`).toBe(200);
+  expect(res.headers.get('content-type')).toContain('application/json');
+  return JSON.parse(body) as T;
+}
+
+/** Follows nextCursor to the end; returns every row and the page sizes. */
+async function walk<T>(path: string): Promise<{ rows: T[]; pageSizes: number[] }> {
+  const rows: T[] = [];
+  const pageSizes: number[] = [];
+  let cursor: string | null = null;
+  do {
+    const separator = path.includes('?') ? '&' : '?';
+    const page: Page<T> = await getJson<Page<T>>(cursor ? `${path}${separator}cursor=${encodeURIComponent(cursor)}` : path);
+    rows.push(...page.data);
+    pageSizes.push(page.data.length);
+    cursor = page.nextCursor;
+    expect(pageSizes.length, 'pagination must end').toBeLessThan(1000);
+  } while (cursor);
+  return { rows, pageSizes };
+}
+
+// Byte order, as the API promises (names are ASCII here, so code-unit order is byte order).
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+// The 20 clubs of 2018/19 and the 5 of 2023/24 that were not in that season.
+const E0_CLUBS = [
+  'Arsenal', 'Bournemouth', 'Brighton', 'Burnley', 'Cardiff', 'Chelsea', 'Crystal Palace', 'Everton', 'Fulham',
+  'Huddersfield', 'Leicester', 'Liverpool', 'Man City', 'Man United', 'Newcastle', 'Southampton', 'Tottenham',
+  'Watford', 'West Ham', 'Wolves', "Nott'm Forest", 'Luton', 'Sheffield United', 'Aston Villa', 'Brentford',
+];
+
+// Other suites add teams of their own to the same database while this one runs; comparisons between two
+// requests look at the imported clubs only.
+const onlyE0 = (teams: Team[]) => teams.filter((t) => E0_CLUBS.includes(t.name));
+
+let soccer: Sport;
+
+beforeAll(async () => {
+  const { data } = await getJson<{ data: Sport[] }>('/sports');
+  soccer = data.find((s) => s.key === 'soccer')!;
+});
+
+describe('GET /sports', () => {
+  it('lists soccer with its id, key and name', async () => {
+    const { data } = await getJson<{ data: Sport[] }>('/sports');
+    expect(soccer).toEqual({ id: expect.any(Number), key: 'soccer', name: 'Soccer' });
+    expect(Number.isInteger(soccer.id)).toBe(true);
+    for (const sport of data) expect(Object.keys(sport).sort()).toEqual(['id', 'key', 'name']);
+    expect(data.map((s) => s.id)).toEqual([...data.map((s) => s.id)].sort((a, b) => a - b));
+  });
+});
+
+describe('GET /sports/{sportId}/teams', () => {
+  it('lists every imported club once, in byte order of name', async () => {
+    const { data, nextCursor } = await getJson<Page<Team>>(`/sports/${soccer.id}/teams?limit=500`);
+    expect(nextCursor).toBeNull();
+    const names = data.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(E0_CLUBS));
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual([...names].sort(byteOrder));
+    expect(names.indexOf('Man City')).toBeLessThan(names.indexOf('Man United'));
+    for (const team of data) {
+      expect(Object.keys(team).sort()).toEqual(['id', 'name']);
+      expect(Number.isInteger(team.id) && team.id > 0).toBe(true);
+    }
+  });
+
+  it('defaults to pages of 100 rows', async () => {
+    const first = await getJson<Page<Team>>(`/sports/${soccer.id}/teams`);
+    const all = await getJson<Page<Team>>(`/sports/${soccer.id}/teams?limit=500`);
+    expect(onlyE0(first.data)).toEqual(onlyE0(all.data.slice(0, 100)));
+    expect(first.nextCursor === null).toBe(first.data.length < 100);
+  });
+
+  it('walks small pages without gaps or repeats, and the page size may change between pages', async () => {
+    const walked = await walk<Team>(`/sports/${soccer.id}/teams?limit=4`);
+    const all = await getJson<Page<Team>>(`/sports/${soccer.id}/teams?limit=500`);
+    expect(onlyE0(walked.rows)).toEqual(onlyE0(all.data));
+    expect(onlyE0(walked.rows)).toHaveLength(E0_CLUBS.length);
+    expect(new Set(walked.rows.map((t) => t.id)).size).toBe(walked.rows.length);
+    expect(walked.rows.map((t) => t.name)).toEqual(walked.rows.map((t) => t.name).sort(byteOrder));
+    expect(walked.pageSizes.slice(0, -1).every((n) => n === 4)).toBe(true);
+    expect(walked.pageSizes.at(-1)).toBeGreaterThan(0);
+
+    const first = await getJson<Page<Team>>(`/sports/${soccer.id}/teams?limit=3`);
+    const second = await getJson<Page<Team>>(`/sports/${soccer.id}/teams?limit=10&cursor=${first.nextCursor}`);
+    expect(first.data).toHaveLength(3);
+    expect(second.data).toHaveLength(10);
+    const both = [...first.data, ...second.data];
+    expect(onlyE0(both)).toEqual(onlyE0(all.data).filter((t) => byteOrder(t.name, both.at(-1)!.name) <= 0));
+  });
+
+  it('accepts the bounds of limit', async () => {
+    expect((await getJson<Page<Team>>(`/sports/${soccer.id}/teams?limit=1`)).data).toHaveLength(1);
+    expect((await getJson<Page<Team>>(`/sports/${soccer.id}/teams?limit=500`)).data.length).toBeGreaterThanOrEqual(E0_CLUBS.length);
+  });
+});

@@ -14,7 +14,13 @@ export default defineConfig({
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { DATABASE_URL: inject('databaseUrl'), WS_PROXY: inject('wsProxy'), ENVIRONMENT: 'test' },
+              bindings: {
+                DATABASE_URL: inject('databaseUrl'),
+                WS_PROXY: inject('wsProxy'),
+                ENVIRONMENT: 'test',
+                JWT_PRIVATE_KEYS: inject('jwtPrivateKeys'),
+                PASSWORD_PEPPER: inject('passwordPepper'),
+              },
             },
           })),
         ],

@@ -22,6 +22,11 @@ export interface ConsumeRequest {
   cost?: number;
   /** Free-tier daily prediction quota: distinct match ids per UTC day. A repeat of a match already counted today costs nothing. */
   quota?: { matchId: string; dailyLimit: number };
+  /**
+   * For access-token callers: when the token was issued (ms). A token issued at or before the subject's
+   * revokeTokens() instant is refused (`revoked`), which is how a deleted account's stateless tokens die.
+   */
+  tokenIssuedAt?: number;
 }
 
 export interface RateDecision {
@@ -50,8 +55,10 @@ export interface QuotaDecision {
 }
 
 export interface ConsumeResult {
-  /** The verdict: rate.allowed && (quota?.allowed ?? true). Nothing was recorded unless this is true. */
+  /** The verdict: rate.allowed && (quota?.allowed ?? true) && !revoked. Nothing was recorded unless this is true. */
   allowed: boolean;
+  /** The caller's token was issued before the subject revoked its tokens (the account was deleted). */
+  revoked?: boolean;
   rate: RateDecision;
   quota?: QuotaDecision;
 }
@@ -138,6 +145,8 @@ export class RateLimiter extends DurableObject<Env> {
     );
     // The alarm cannot trust the wall clock alone, because tests inject their own: it extrapolates from the
     // latest injected time and the wall time at which it was seen.
+    // Kept apart from the counters, which the alarm wipes when idle: a revocation must outlive idleness.
+    this.sql.exec('CREATE TABLE IF NOT EXISTS rl_revocation (id INTEGER PRIMARY KEY CHECK (id = 0), tokens_before INTEGER NOT NULL)');
     this.sql.exec(
       'CREATE TABLE IF NOT EXISTS rl_meta (id INTEGER PRIMARY KEY CHECK (id = 0), latest_now INTEGER NOT NULL, latest_wall INTEGER NOT NULL, max_window_ms INTEGER NOT NULL)',
     );
@@ -149,6 +158,14 @@ export class RateLimiter extends DurableObject<Env> {
    */
   async consume(req: ConsumeRequest): Promise<ConsumeResult> {
     const { now, limit, windowMs, cost, quota } = validate(req);
+    const { tokenIssuedAt } = req;
+    if (tokenIssuedAt !== undefined) {
+      checkNow(tokenIssuedAt);
+      const revocation = this.sql.exec<{ tokens_before: number }>('SELECT tokens_before FROM rl_revocation').toArray()[0];
+      if (revocation && tokenIssuedAt <= revocation.tokens_before) {
+        return { allowed: false, revoked: true, rate: { allowed: false, limit, remaining: 0, resetSeconds: 0 } };
+      }
+    }
 
     // Every hit after now - windowMs counts, including ones stamped later than `now` (a caller whose clock
     // lags slightly): any hit closer than windowMs to this one can share a window with it.
@@ -203,6 +220,18 @@ export class RateLimiter extends DurableObject<Env> {
 
     if (allowed && !this.alarmPending) await this.scheduleCleanup(now, Date.now());
     return result;
+  }
+
+  /**
+   * Refuses, from now on, every access token of this subject issued at or before `before` (ms). Used when an
+   * account is deleted: access tokens are stateless, but every authenticated request passes through here.
+   */
+  revokeTokens(before: number): void {
+    checkNow(before);
+    this.sql.exec(
+      'INSERT INTO rl_revocation (id, tokens_before) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET tokens_before = max(tokens_before, excluded.tokens_before)',
+      before,
+    );
   }
 
   /**

@@ -2,6 +2,9 @@
 // (PGlite, data kept in .data/pglite) or DATABASE_URL, the loopback WebSocket proxy for the Neon driver,
 // migrations, then `wrangler dev`. Ctrl-C stops all of it.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { generateDevSecrets, toEnvFile, type DevSecrets } from './lib/dev-secrets';
 import { seedHistoricalData } from './lib/football-data/seed';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
@@ -32,6 +35,22 @@ try {
   await shutdown(1);
 }
 
+// Local secrets: generated once into .data/dev.env; a developer's own .dev.vars, loaded after it, wins.
+const DATA_DIR = new URL('../.data/', import.meta.url).pathname;
+const DEV_ENV = `${DATA_DIR}dev.env`;
+const USER_DEV_VARS = new URL('../.dev.vars', import.meta.url).pathname;
+await mkdir(DATA_DIR, { recursive: true });
+let secrets: DevSecrets;
+try {
+  secrets = JSON.parse(await readFile(`${DATA_DIR}dev-secrets.json`, 'utf8')) as DevSecrets;
+} catch {
+  secrets = generateDevSecrets();
+  await writeFile(`${DATA_DIR}dev-secrets.json`, JSON.stringify(secrets), { mode: 0o600 });
+  log('generated a local RS256 signing key and password pepper in .data/dev-secrets.json');
+}
+await writeFile(DEV_ENV, toEnvFile({ ...secrets }), { mode: 0o600 });
+const envFiles = ['--env-file', DEV_ENV, ...(existsSync(USER_DEV_VARS) ? ['--env-file', USER_DEV_VARS] : [])];
+
 const wrangler = spawn(
   process.execPath,
   [
@@ -42,6 +61,7 @@ const wrangler = spawn(
     '--ip',
     '127.0.0.1',
     '--show-interactive-dev-session=false',
+    ...envFiles,
     '--var',
     `DATABASE_URL:${database.url}`,
     '--var',

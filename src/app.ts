@@ -11,7 +11,21 @@ import { secureHeaders } from 'hono/secure-headers';
 import { configFrom } from './env';
 import { createLogger, errorFields } from './lib/logging';
 import { problem, ProblemError, type InvalidParam } from './lib/problem';
+import { authenticate } from './middleware/auth';
+import { rateLimit } from './middleware/rate-limit';
 import { requestLog, servicesMiddleware } from './middleware/request-context';
+import { registerLogin } from './routes/auth/login';
+import { registerLogout } from './routes/auth/logout';
+import { registerRefresh } from './routes/auth/refresh';
+import { registerRegister } from './routes/auth/register';
+import { registerGetSession } from './routes/me/get-session';
+import { registerUpdateUser } from './routes/admin/update-user';
+import { registerCreateApiKey } from './routes/me/create-api-key';
+import { registerDeleteApiKey } from './routes/me/delete-api-key';
+import { registerDeleteMe } from './routes/me/delete-me';
+import { registerGetMe } from './routes/me/get-me';
+import { registerListApiKeys } from './routes/me/list-api-keys';
+import { registerGetJwks } from './routes/well-known/jwks';
 import { registerGetMatch } from './routes/matches/get-match';
 import { registerListMatchOdds } from './routes/matches/list-match-odds';
 import { registerListMatches } from './routes/matches/list-matches';
@@ -64,9 +78,39 @@ export function createApp(): App {
     }),
   );
   app.use(servicesMiddleware);
+  app.use(authenticate);
+  app.use(rateLimit);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'An access token from /auth/login, /auth/register or /auth/refresh (RS256, 15 minutes).',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKeyAuth', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description: 'An API key from POST /me/api-keys (also accepted as `Authorization: Bearer sk_...`).',
+  });
 
   registerGetHealth(app);
   registerGetReady(app);
+
+  registerRegister(app);
+  registerLogin(app);
+  registerRefresh(app);
+  registerLogout(app);
+  registerGetJwks(app);
+
+  registerGetSession(app);
+  registerGetMe(app);
+  registerDeleteMe(app);
+  registerCreateApiKey(app);
+  registerListApiKeys(app);
+  registerDeleteApiKey(app);
+
+  registerUpdateUser(app);
 
   registerListSports(app);
   registerListSportTeams(app);

@@ -1,6 +1,7 @@
 // Typed bindings and secrets. `configFrom(env)` validates the string settings once per isolate (the env
 // object is stable for an isolate's lifetime), so a misconfigured deploy fails with one clear message.
 import { z } from 'zod';
+import { ANONYMOUS_REQUESTS_PER_MINUTE } from './services/auth/tiers';
 import type { MatchOdds } from '../durable-objects/match-odds';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
 
@@ -20,6 +21,8 @@ export interface Env {
   JWT_PUBLIC_KEYS?: string;
   PASSWORD_PEPPER?: string;
   ODDS_API_KEY?: string;
+  ANONYMOUS_RATE_LIMIT?: string;
+  RATE_LIMIT_SCALE?: string;
   PREDICTIONS: KVNamespace;
   MODELS: R2Bucket;
   FEATURE_QUEUE: Queue<FeatureRecomputeMessage>;
@@ -48,6 +51,20 @@ const ConfigSchema = z.object({
     ),
   JWT_ISSUER: z.string().min(1),
   JWT_AUDIENCE: z.string().min(1),
+  JWT_PRIVATE_KEYS: z
+    .string({ error: 'JWT_PRIVATE_KEYS is not set (a secret; see README "Keys and secrets")' })
+    .min(1, 'JWT_PRIVATE_KEYS is not set (a secret; see README "Keys and secrets")'),
+  JWT_PUBLIC_KEYS: z.string().optional(),
+  PASSWORD_PEPPER: z
+    .string({ error: 'PASSWORD_PEPPER is not set (a secret; see README "Keys and secrets")' })
+    .min(16, 'PASSWORD_PEPPER must be at least 16 characters'),
+  /** Requests per minute for anonymous callers and /auth/*, per IP. */
+  ANONYMOUS_RATE_LIMIT: z.coerce.number().int().positive().default(ANONYMOUS_REQUESTS_PER_MINUTE),
+  /**
+   * Multiplies every rate limit. 1 in production; benchmarks raise it so they measure the admitted path
+   * (the limiter's RPC still runs) instead of a wall of 429s from one address.
+   */
+  RATE_LIMIT_SCALE: z.coerce.number().positive().default(1),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -2,6 +2,7 @@
 // is unset) migrated to the latest schema, and the WebSocket proxy the Worker's Neon driver goes through.
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { generateDevSecrets, generateSigningKey } from '../scripts/lib/dev-secrets';
 import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres';
 import { importFootballData } from '../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../scripts/lib/football-data/seed';
@@ -14,6 +15,9 @@ declare module 'vitest' {
     databaseUrl: string;
     wsProxy: string;
     databaseKind: 'postgres' | 'pglite';
+    /** JWT_PRIVATE_KEYS of the test Worker: the signing key first, then an older key that still verifies. */
+    jwtPrivateKeys: string;
+    passwordPepper: string;
   }
 }
 
@@ -47,6 +51,10 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', databaseUrl);
   project.provide('wsProxy', proxy.address);
   project.provide('databaseKind', databaseKind);
+  // Two keys, as during a rotation: tokens signed by either must verify, new ones are signed by the first.
+  const secrets = generateDevSecrets('test-2');
+  project.provide('jwtPrivateKeys', JSON.stringify([...JSON.parse(secrets.JWT_PRIVATE_KEYS), generateSigningKey('test-1')]));
+  project.provide('passwordPepper', secrets.PASSWORD_PEPPER);
   console.log(`[test] database: ${databaseKind} (${version.split(' on ')[0]}), proxy ${proxy.address}`);
 
   return async () => {

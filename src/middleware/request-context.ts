@@ -26,7 +26,7 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
 export const servicesMiddleware = createMiddleware<AppEnv>(async (c, next) => {
   const config = configFrom(c.env);
   c.set('config', config);
-  const services = createServices(config, c.get('logger'));
+  const services = createServices(config, c.env, c.get('logger'));
   c.set('services', services);
   try {
     await next();

@@ -9,7 +9,7 @@ export const Credentials = z
   .openapi('Credentials');
 
 export const RefreshRequest = z
-  .object({ refreshToken: z.string().min(1, 'is required').max(200).openapi({ example: 'rt_4p0x...' }) })
+  .object({ refreshToken: z.string().min(1, 'is required').max(4096).openapi({ example: 'rt_4p0x...' }) })
   .openapi('RefreshRequest');
 
 export const TokenPairSchema = z
@@ -67,4 +67,4 @@ export const toApiKeyJson = (k: { id: string; name: string; prefix: string; crea
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
 });
 
-export const SECURITY = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
+export const SECURITY: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKeyAuth: [] }];

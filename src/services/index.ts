@@ -1,8 +1,11 @@
 // The per-request service container. Handlers reach services through c.get('services'); services take
 // plain arguments and know nothing of Hono, so cron jobs and queue consumers build the same container.
-import type { Config } from '../env';
+import type { Config, Env } from '../env';
 import { createDatabase, type Database, type DatabaseHandle } from '../db/client';
 import type { Logger } from '../lib/logging';
+import { AccountService } from './auth/accounts';
+import { ApiKeyService } from './auth/api-keys';
+import { loadSigningKeys, type SigningKeys } from './auth/signing-keys';
 import { MatchesService } from './matches';
 import { OddsService } from './odds';
 import { SportsService } from './sports';
@@ -13,20 +16,42 @@ export interface Services {
   sports: SportsService;
   matches: MatchesService;
   odds: OddsService;
-  /** Ends the request's database pool, if one was opened. */
+  accounts: AccountService;
+  apiKeys: ApiKeyService;
+  /** The signing and verification keys, parsed once per isolate. */
+  signingKeys(): Promise<SigningKeys>;
+  /** The RateLimiter of one subject (`user:<id>` or `ip:<addr>`). */
+  rateLimiter(subject: string): DurableObjectStub<import('../../durable-objects/rate-limiter').RateLimiter>;
+  /** Work that must finish but not delay the response (ends up in waitUntil). */
+  defer(work: Promise<unknown>): void;
+  /** Awaits deferred work, then ends the request's database pool, if one was opened. */
   close(): Promise<void>;
 }
 
-export function createServices(config: Config, logger: Logger): Services {
+export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER'>, logger: Logger): Services {
   let handle: DatabaseHandle | undefined;
+  const deferred: Promise<unknown>[] = [];
   // Opening a pool costs a connection; routes that never touch Postgres (/health, cache hits) must not pay it.
   const db = (): Database => (handle ??= createDatabase(config.DATABASE_URL, config.WS_PROXY, logger)).db;
+  const signingKeys = () => loadSigningKeys(config.JWT_PRIVATE_KEYS, config.JWT_PUBLIC_KEYS);
   return {
     system: new SystemService(db),
     sports: new SportsService(db),
     matches: new MatchesService(db),
     odds: new OddsService(db),
+    accounts: new AccountService(db, signingKeys, {
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      pepper: config.PASSWORD_PEPPER,
+    }),
+    apiKeys: new ApiKeyService(db),
+    signingKeys,
+    rateLimiter: (subject) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(subject)),
+    defer: (work) => {
+      deferred.push(work.catch((error: Error) => logger.warn('deferred work failed', { error: error.message })));
+    },
     close: async () => {
+      await Promise.all(deferred);
       await handle?.end();
     },
   };

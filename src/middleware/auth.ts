@@ -1,0 +1,92 @@
+// Who is calling. `authenticate` runs for every request: no credentials make an anonymous caller, valid
+// ones a principal, and invalid ones a 401 at once (a client sending a broken token wants to know, even on
+// a public route). `requireUser` and `requireRole` guard the routes that need them.
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { Role, Tier } from '../db/schema';
+import { ProblemError } from '../lib/problem';
+import { AccessTokenError, verifyAccessToken } from '../services/auth/access-tokens';
+import { looksLikeApiKey } from '../services/auth/api-keys';
+import type { AppEnv } from '../types';
+
+export interface Principal {
+  userId: string;
+  tier: Tier;
+  role: Role;
+  via: 'access-token' | 'api-key';
+  /** Access tokens: issued-at in ms, so a token minted before its user was deleted can be refused. */
+  issuedAt?: number;
+  expiresAt?: number;
+  keyId?: string;
+}
+
+export const unauthorized = (detail: string, error: 'invalid_token' | 'invalid_request' | null = 'invalid_token') =>
+  new ProblemError({
+    slug: 'unauthorized',
+    title: 'Unauthorized',
+    status: 401,
+    detail,
+    headers: { 'www-authenticate': error ? `Bearer error="${error}"` : 'Bearer' },
+  });
+
+export const forbidden = (detail: string) => new ProblemError({ slug: 'forbidden', title: 'Forbidden', status: 403, detail });
+
+function credentials(c: Context<AppEnv>): { kind: 'bearer' | 'api-key'; value: string } | null | 'malformed' {
+  const apiKey = c.req.header('x-api-key');
+  if (apiKey !== undefined) return { kind: 'api-key', value: apiKey.trim() };
+  const header = c.req.header('authorization');
+  if (header === undefined) return null;
+  const match = header.match(/^Bearer\s+(\S+)\s*$/i);
+  if (!match) return 'malformed';
+  return looksLikeApiKey(match[1]!) ? { kind: 'api-key', value: match[1]! } : { kind: 'bearer', value: match[1]! };
+}
+
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const presented = credentials(c);
+  c.set('principal', null);
+  if (presented === 'malformed') throw unauthorized('The Authorization header must be "Bearer <token>"', 'invalid_request');
+  if (presented?.kind === 'api-key') {
+    const services = c.get('services');
+    const identity = await services.apiKeys.authenticate(presented.value);
+    if (!identity) throw unauthorized('The API key is not valid or has been revoked');
+    c.set('principal', { userId: identity.userId, tier: identity.tier, role: identity.role, via: 'api-key', keyId: identity.keyId });
+    services.defer(services.apiKeys.touch(identity.keyId));
+  } else if (presented?.kind === 'bearer') {
+    try {
+      const config = c.get('config');
+      const claims = await verifyAccessToken(await c.get('services').signingKeys(), { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }, presented.value);
+      c.set('principal', {
+        userId: claims.sub,
+        tier: claims.tier,
+        role: claims.role,
+        via: 'access-token',
+        issuedAt: claims.iat * 1000,
+        expiresAt: claims.exp * 1000,
+      });
+    } catch (error) {
+      if (error instanceof AccessTokenError) throw unauthorized(error.message);
+      throw error;
+    }
+  }
+  await next();
+});
+
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  if (!c.get('principal')) throw unauthorized('This route needs an access token or an API key', null);
+  await next();
+});
+
+export const requireRole = (role: Role) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const principal = c.get('principal');
+    if (!principal) throw unauthorized('This route needs an access token or an API key', null);
+    if (principal.role !== role) throw forbidden(`This route needs the ${role} role`);
+    await next();
+  });
+
+/** The authenticated caller; only for handlers behind requireUser. */
+export function principalOf(c: Context<AppEnv>): Principal {
+  const principal = c.get('principal');
+  if (!principal) throw unauthorized('This route needs an access token or an API key', null);
+  return principal;
+}

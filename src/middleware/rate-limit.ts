@@ -1,0 +1,65 @@
+// One RPC per request to the caller's RateLimiter decides it: per user when authenticated (so a pro key
+// behind a shared frontend IP is not capped at the IP's limit), per IP for anonymous callers and every
+// /auth/* request (so credential stuffing is limited by where it comes from, not by whom it claims to be).
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { routePath } from 'hono/route';
+import { ProblemError } from '../lib/problem';
+import { policyFor } from '../services/auth/tiers';
+import type { AppEnv } from '../types';
+import { unauthorized } from './auth';
+
+/** Liveness and readiness probes must never be refused. */
+const EXEMPT_ROUTES = new Set(['/health', '/ready']);
+
+/** Routes that count as several requests (route pattern → cost). */
+export const ROUTE_COSTS: Record<string, number> = {};
+
+export function clientIp(c: Context<AppEnv>): string {
+  return c.req.header('cf-connecting-ip') ?? c.req.header('x-real-ip') ?? '127.0.0.1';
+}
+
+export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const route = routePath(c, -1);
+  if (EXEMPT_ROUTES.has(route) || c.req.method === 'OPTIONS') return next();
+  const principal = c.get('principal');
+  const byIp = !principal || c.req.path.startsWith('/auth/');
+  const config = c.get('config');
+  const scale = config.RATE_LIMIT_SCALE;
+  const limit = Math.max(1, Math.round((byIp ? config.ANONYMOUS_RATE_LIMIT : policyFor(principal.tier).requestsPerMinute) * scale));
+  const subject = byIp ? `ip:${clientIp(c)}` : `user:${principal.userId}`;
+  const cost = Math.min(ROUTE_COSTS[route] ?? 1, limit);
+  const result = await c.get('services').rateLimiter(subject).consume({
+    now: Date.now(),
+    limit,
+    cost,
+    ...(principal?.issuedAt !== undefined && !byIp ? { tokenIssuedAt: principal.issuedAt } : {}),
+  });
+  if (result.revoked) throw unauthorized('The account this token belongs to no longer exists');
+  const headers = {
+    'ratelimit-limit': String(result.rate.limit),
+    'ratelimit-remaining': String(result.rate.remaining),
+    'ratelimit-reset': String(result.rate.resetSeconds),
+  };
+  if (!result.allowed) {
+    if (result.rate.allowed && result.quota && !result.quota.allowed) {
+      throw new ProblemError({
+        slug: 'quota-exceeded',
+        title: 'Daily quota exceeded',
+        status: 429,
+        detail: `The ${principal?.tier ?? 'free'} tier includes predictions for ${result.quota.limit} distinct matches per UTC day; matches already read today stay free`,
+        headers: { ...headers, 'retry-after': String(Math.max(1, result.quota.resetSeconds)) },
+      });
+    }
+    throw new ProblemError({
+      slug: 'rate-limited',
+      title: 'Too many requests',
+      status: 429,
+      detail: `${limit} requests per minute for ${byIp ? 'this address' : `the ${principal!.tier} tier`}; retry in ${result.rate.retryAfterSeconds} s`,
+      headers: { ...headers, 'retry-after': String(result.rate.retryAfterSeconds ?? 1) },
+    });
+  }
+  await next();
+  for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+});
+

@@ -1,0 +1,27 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { json } from '../../lib/openapi';
+import { problemResponses } from '../../lib/problem';
+import { Credentials, ProfileSchema, TokenPairSchema, toProfileJson } from '../../schemas/auth';
+import type { App } from '../../types';
+
+const route = createRoute({
+  method: 'post',
+  path: '/auth/register',
+  tags: ['auth'],
+  operationId: 'register',
+  summary: 'Create an account (free tier) and sign in',
+  description:
+    'Password policy: 12 to 128 characters, at least 4 different characters, not a common password, and not containing the local part of the email. A violation is a 400 problem naming `password` with every reason.',
+  request: { body: { required: true, content: { 'application/json': { schema: Credentials } } } },
+  responses: {
+    201: json(z.object({ user: ProfileSchema, tokens: TokenPairSchema }).openapi('Registration'), 'Account created'),
+    ...problemResponses(409, 429),
+  },
+});
+
+export const registerRegister = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { email, password } = c.req.valid('json');
+    const { profile, tokens } = await c.get('services').accounts.register(email, password);
+    return c.json({ user: toProfileJson(profile), tokens }, 201);
+  });

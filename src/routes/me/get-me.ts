@@ -1,0 +1,39 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { json } from '../../lib/openapi';
+import { problemResponses } from '../../lib/problem';
+import { principalOf, requireUser, unauthorized } from '../../middleware/auth';
+import { ProfileSchema, SECURITY, toProfileJson, UsageSchema } from '../../schemas/auth';
+import { policyFor } from '../../services/auth/tiers';
+import type { App } from '../../types';
+
+const route = createRoute({
+  method: 'get',
+  path: '/me',
+  tags: ['account'],
+  operationId: 'getMe',
+  summary: 'Your profile, tier and usage today',
+  security: SECURITY,
+  middleware: [requireUser] as const,
+  responses: { 200: json(ProfileSchema.extend({ usage: UsageSchema }).openapi('Me'), 'Your account'), ...problemResponses(401, 429) },
+});
+
+export const registerGetMe = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { userId } = principalOf(c);
+    const services = c.get('services');
+    const [profile, usage] = await Promise.all([services.accounts.profile(userId), services.rateLimiter(`user:${userId}`).usage(Date.now())]);
+    if (!profile) throw unauthorized('The account this token belongs to no longer exists');
+    const policy = policyFor(profile.tier);
+    return c.json(
+      {
+        ...toProfileJson(profile),
+        usage: {
+          requestsInWindow: usage.requestsInWindow,
+          requestsPerMinute: policy.requestsPerMinute,
+          predictionsToday: usage.quotaUsedToday,
+          dailyPredictionQuota: policy.dailyPredictionQuota,
+        },
+      },
+      200,
+    );
+  });

@@ -1,0 +1,186 @@
+// Accounts and sessions: registration, login, refresh-token rotation, logout, profile, deletion and the
+// admin's tier/role changes. Refresh tokens are opaque random values stored as SHA-256 hashes, valid for
+// 30 days, and rotated on every use; replaying a rotated one revokes its whole family.
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { refreshTokens, users, type Role, type Tier } from '../../db/schema';
+import { randomToken, sha256Hex } from '../../lib/encoding';
+import { problem, ProblemError } from '../../lib/problem';
+import { signAccessToken, type TokenSettings } from './access-tokens';
+import { dummyPasswordHash, hashPassword, passwordPolicyViolations, verifyPassword } from './passwords';
+import type { SigningKeys } from './signing-keys';
+
+export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+/**
+ * A browser with two tabs, or an app retrying after a timeout, can present the same refresh token twice
+ * within moments. Within this grace a second use of a just-rotated token is treated as such a race: it gets
+ * its own successor in the same family. After it, a second use can only be a replay of a stolen token, and
+ * the whole family is revoked.
+ */
+export const REFRESH_REUSE_GRACE_MS = 5_000;
+
+export interface AuthSettings extends TokenSettings {
+  pepper: string;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+  refreshExpiresIn: number;
+}
+
+export interface Profile {
+  id: string;
+  email: string;
+  tier: Tier;
+  role: Role;
+  createdAt: Date;
+}
+
+const unauthorized = (detail: string) => new ProblemError({ slug: 'unauthorized', title: 'Unauthorized', status: 401, detail, headers: { 'www-authenticate': 'Bearer' } });
+
+export class AccountService {
+  constructor(
+    private readonly db: () => Database,
+    private readonly keys: () => Promise<SigningKeys>,
+    private readonly settings: AuthSettings,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async register(emailInput: string, password: string): Promise<{ profile: Profile; tokens: TokenPair }> {
+    const email = emailInput.trim();
+    const violations = passwordPolicyViolations(password, email);
+    if (violations.length) {
+      throw problem.validation(violations.map((reason) => ({ name: 'password', in: 'body' as const, reason: `Password ${reason}` })));
+    }
+    const passwordHash = await hashPassword(password, this.settings.pepper);
+    const [row] = await this.db()
+      .insert(users)
+      .values({ email, passwordHash })
+      .onConflictDoNothing()
+      .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt });
+    if (!row) {
+      throw new ProblemError({ slug: 'conflict', title: 'Email already registered', status: 409, detail: 'An account with this email already exists' });
+    }
+    return { profile: row, tokens: await this.issueTokens(row, crypto.randomUUID(), null) };
+  }
+
+  async login(emailInput: string, password: string): Promise<TokenPair> {
+    const [user] = await this.db()
+      .select()
+      .from(users)
+      .where(eq(sql`lower(${users.email})`, emailInput.trim().toLowerCase()))
+      .limit(1);
+    // An unknown email still pays for one full PBKDF2, so response time does not reveal which emails exist.
+    const check = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash(this.settings.pepper)), this.settings.pepper);
+    if (!user || !check.valid) throw unauthorized('The email or password is wrong');
+    if (check.needsRehash) {
+      await this.db()
+        .update(users)
+        .set({ passwordHash: await hashPassword(password, this.settings.pepper), updatedAt: this.now() })
+        .where(eq(users.id, user.id));
+    }
+    return this.issueTokens(user, crypto.randomUUID(), null);
+  }
+
+  async refresh(presented: string): Promise<TokenPair> {
+    const tokenHash = await sha256Hex(presented);
+    const now = this.now();
+    // Failures are returned, not thrown, from the transaction: a replay's family revocation must commit.
+    const outcome = await this.db().transaction(async (tx): Promise<{ tokens: TokenPair } | { failure: string }> => {
+      // Row lock: two concurrent refreshes with one token are serialised, so exactly one rotates it.
+      const [row] = await tx
+        .select({ token: refreshTokens, user: users })
+        .from(refreshTokens)
+        .innerJoin(users, eq(users.id, refreshTokens.userId))
+        .where(eq(refreshTokens.tokenHash, tokenHash))
+        .for('update', { of: refreshTokens });
+      if (!row) return { failure: 'The refresh token is not valid' };
+      const { token, user } = row;
+      if (token.revokedAt) return { failure: 'The refresh token has been revoked' };
+      if (token.expiresAt <= now) return { failure: 'The refresh token has expired' };
+      if (token.rotatedAt) {
+        if (now.getTime() - token.rotatedAt.getTime() > REFRESH_REUSE_GRACE_MS) {
+          await tx
+            .update(refreshTokens)
+            .set({ revokedAt: now })
+            .where(and(eq(refreshTokens.familyId, token.familyId), isNull(refreshTokens.revokedAt)));
+          return { failure: 'The refresh token was already used; every session of its family has been revoked' };
+        }
+      } else {
+        await tx.update(refreshTokens).set({ rotatedAt: now }).where(eq(refreshTokens.id, token.id));
+      }
+      return { tokens: await this.issueTokens(user, token.familyId, token.id, tx) };
+    });
+    if ('failure' in outcome) throw unauthorized(outcome.failure);
+    return outcome.tokens;
+  }
+
+  /** Revokes the refresh token's whole family (every session descended from one login). Idempotent. */
+  async logout(presented: string): Promise<void> {
+    const [row] = await this.db()
+      .select({ familyId: refreshTokens.familyId })
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, await sha256Hex(presented)));
+    if (!row) throw unauthorized('The refresh token is not valid');
+    await this.revokeFamily(row.familyId);
+  }
+
+  async profile(userId: string): Promise<Profile | undefined> {
+    const [row] = await this.db()
+      .select({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt })
+      .from(users)
+      .where(eq(users.id, userId));
+    return row;
+  }
+
+  /** Deletes the account; refresh tokens and API keys go with it (ON DELETE CASCADE). */
+  async deleteAccount(userId: string): Promise<boolean> {
+    const deleted = await this.db().delete(users).where(eq(users.id, userId)).returning({ id: users.id });
+    return deleted.length > 0;
+  }
+
+  async updateUser(userId: string, changes: { tier?: Tier; role?: Role }): Promise<Profile | undefined> {
+    const [row] = await this.db()
+      .update(users)
+      .set({ ...changes, updatedAt: this.now() })
+      .where(eq(users.id, userId))
+      .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt });
+    return row;
+  }
+
+  private async revokeFamily(familyId: string) {
+    await this.db()
+      .update(refreshTokens)
+      .set({ revokedAt: this.now() })
+      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+  }
+
+  private async issueTokens(
+    user: { id: string; tier: Tier; role: Role },
+    familyId: string,
+    parentId: string | null,
+    tx: Pick<Database, 'insert'> = this.db(),
+  ): Promise<TokenPair> {
+    const now = this.now();
+    const refreshToken = `rt_${randomToken(32)}`;
+    await tx.insert(refreshTokens).values({
+      userId: user.id,
+      familyId,
+      parentId,
+      tokenHash: await sha256Hex(refreshToken),
+      issuedAt: now,
+      expiresAt: new Date(now.getTime() + REFRESH_TOKEN_TTL_MS),
+    });
+    const access = await signAccessToken(await this.keys(), this.settings, user, Math.floor(now.getTime() / 1000));
+    return {
+      accessToken: access.token,
+      tokenType: 'Bearer',
+      expiresIn: access.expiresIn,
+      refreshToken,
+      refreshExpiresIn: REFRESH_TOKEN_TTL_MS / 1000,
+    };
+  }
+}

@@ -1,0 +1,82 @@
+// API keys for programmatic consumers: `sk_<prefix>_<secret>`. The key is shown once at creation; only its
+// SHA-256 is stored (a 256-bit random secret needs no slow hash). A key authenticates as its owner, with the
+// owner's current tier and role.
+import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { apiKeys, users, type Role, type Tier } from '../../db/schema';
+import { randomToken, sha256Hex } from '../../lib/encoding';
+
+const KEY_PATTERN = /^sk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/;
+/** last_used_at is a coarse signal; writing it at most once a minute keeps a busy key from a write per request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface ApiKeySummary {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export interface ApiKeyIdentity {
+  keyId: string;
+  userId: string;
+  tier: Tier;
+  role: Role;
+  lastUsedAt: Date | null;
+}
+
+export const looksLikeApiKey = (value: string) => value.startsWith('sk_');
+
+export class ApiKeyService {
+  constructor(
+    private readonly db: () => Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(userId: string, name: string): Promise<ApiKeySummary & { key: string }> {
+    const prefix = `sk_${[...crypto.getRandomValues(new Uint8Array(4))].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+    const key = `${prefix}_${randomToken(32)}`;
+    const [row] = await this.db()
+      .insert(apiKeys)
+      .values({ userId, name, prefix, keyHash: await sha256Hex(key) })
+      .returning({ id: apiKeys.id, name: apiKeys.name, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt, lastUsedAt: apiKeys.lastUsedAt });
+    return { ...row!, key };
+  }
+
+  list(userId: string): Promise<ApiKeySummary[]> {
+    return this.db()
+      .select({ id: apiKeys.id, name: apiKeys.name, prefix: apiKeys.prefix, createdAt: apiKeys.createdAt, lastUsedAt: apiKeys.lastUsedAt })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+      .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
+  }
+
+  /** False when the key does not exist, is already revoked, or belongs to someone else (all look alike: 404). */
+  async revoke(userId: string, keyId: string): Promise<boolean> {
+    const revoked = await this.db()
+      .update(apiKeys)
+      .set({ revokedAt: this.now() })
+      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
+    return revoked.length > 0;
+  }
+
+  async authenticate(key: string): Promise<ApiKeyIdentity | undefined> {
+    if (!KEY_PATTERN.test(key)) return undefined;
+    const [row] = await this.db()
+      .select({ keyId: apiKeys.id, userId: users.id, tier: users.tier, role: users.role, lastUsedAt: apiKeys.lastUsedAt })
+      .from(apiKeys)
+      .innerJoin(users, eq(users.id, apiKeys.userId))
+      .where(and(eq(apiKeys.keyHash, await sha256Hex(key)), isNull(apiKeys.revokedAt)));
+    return row;
+  }
+
+  async touch(keyId: string): Promise<void> {
+    const now = this.now();
+    await this.db()
+      .update(apiKeys)
+      .set({ lastUsedAt: now })
+      .where(and(eq(apiKeys.id, keyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, new Date(now.getTime() - LAST_USED_RESOLUTION_MS)))));
+  }
+}

@@ -1,0 +1,27 @@
+// Every protected route of the API, in one list. The shared security suite (security.security.test.ts)
+// runs every case against every entry, and a test fails if the OpenAPI document has a protected operation
+// that is missing here: a route added later joins the suite by adding one line.
+import type { TestUser } from '../support/auth';
+
+export interface ProtectedRoute {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** The OpenAPI path, e.g. /me/api-keys/{keyId}. */
+  path: string;
+  /** The concrete URL for a caller; `victim` is another user whose resources the caller must not reach. */
+  url: (ctx: { caller: TestUser; victim: TestUser; victimKeyId: string }) => string;
+  body?: unknown;
+  /** The role the route needs beyond being signed in. */
+  role?: 'admin';
+  /** The route addresses a resource owned by a user: another user's id must answer 404. */
+  ownedResource?: boolean;
+}
+
+export const PROTECTED_ROUTES: ProtectedRoute[] = [
+  { method: 'GET', path: '/me/session', url: () => '/me/session' },
+  { method: 'GET', path: '/me', url: () => '/me' },
+  { method: 'DELETE', path: '/me', url: () => '/me' },
+  { method: 'GET', path: '/me/api-keys', url: () => '/me/api-keys' },
+  { method: 'POST', path: '/me/api-keys', url: () => '/me/api-keys', body: { name: 'suite' } },
+  { method: 'DELETE', path: '/me/api-keys/{keyId}', url: ({ victimKeyId }) => `/me/api-keys/${victimKeyId}`, ownedResource: true },
+  { method: 'PATCH', path: '/admin/users/{userId}', url: ({ victim }) => `/admin/users/${victim.id}`, body: { tier: 'pro' }, role: 'admin' },
+];

@@ -1,0 +1,157 @@
+// The shared security suite: one list of attacks, applied to every protected route.
+import { SELF } from 'cloudflare:test';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it, inject } from 'vitest';
+import { api, createApiKey, mintToken, registerUser, type TestUser } from '../support/auth';
+import { PROTECTED_ROUTES, type ProtectedRoute } from './protected-routes';
+
+const PROBLEM = 'application/problem+json';
+
+let caller: TestUser;
+let victim: TestUser;
+let victimKeyId: string;
+let deletedUserToken: string;
+let revokedApiKey: string;
+
+beforeAll(async () => {
+  [caller, victim] = await Promise.all([registerUser('caller'), registerUser('victim')]);
+  victimKeyId = (await createApiKey(victim)).id;
+
+  const doomed = await registerUser('doomed');
+  deletedUserToken = doomed.accessToken;
+  const del = await api('/me', { method: 'DELETE', token: doomed.accessToken });
+  expect(del.status).toBe(204);
+
+  const revoked = await createApiKey(caller, 'to revoke');
+  revokedApiKey = revoked.key;
+  expect((await api(`/me/api-keys/${revoked.id}`, { method: 'DELETE', token: caller.accessToken })).status).toBe(204);
+});
+
+function call(route: ProtectedRoute, headers: Record<string, string>) {
+  return api(route.url({ caller, victim, victimKeyId }), {
+    method: route.method,
+    headers,
+    ...(route.body !== undefined ? { json: route.body } : {}),
+  });
+}
+
+async function expectProblem(res: Response, status: number) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toBe(PROBLEM);
+  const body = await res.json<{ status: number; type: string; requestId: string }>();
+  expect(body.status).toBe(status);
+  expect(body.requestId).toBeTruthy();
+  return body;
+}
+
+const b64url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+/** The forged or broken credentials every protected route must refuse with 401. */
+const ATTACKS: Array<[string, () => Promise<Record<string, string>>]> = [
+  ['no credentials', async () => ({})],
+  ['a malformed token', async () => ({ authorization: 'Bearer not.a.jwt' })],
+  ['a malformed Authorization header', async () => ({ authorization: 'Basic dXNlcjpwYXNz' })],
+  ['an expired token', async () => ({ authorization: `Bearer ${await mintToken({ sub: caller.id }, {}, { iat: 1_700_000_000, exp: 1_700_000_900 })}` })],
+  ['a wrong iss', async () => ({ authorization: `Bearer ${await mintToken({ sub: caller.id }, {}, { iss: 'https://evil.example' })}` })],
+  ['a wrong aud', async () => ({ authorization: `Bearer ${await mintToken({ sub: caller.id }, {}, { aud: 'someone-else' })}` })],
+  ['a wrong typ (not an access token)', async () => ({ authorization: `Bearer ${await mintToken({ sub: caller.id }, { typ: 'JWT' })}` })],
+  [
+    'alg: none',
+    async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const header = b64url(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: JSON.parse(inject('jwtPrivateKeys'))[0].kid }));
+      const payload = b64url(JSON.stringify({ sub: caller.id, tier: 'pro', role: 'admin', iss: 'https://api.senzu.ai', aud: 'senzu-api', iat: now, exp: now + 900, jti: 'x' }));
+      return { authorization: `Bearer ${header}.${payload}.` };
+    },
+  ],
+  [
+    'HS256 signed with the RSA public key',
+    async () => {
+      const jwks = await (await SELF.fetch('http://api.test/.well-known/jwks.json')).json<{ keys: Array<{ kid: string }> }>();
+      const { importJWK } = await import('jose');
+      const publicKey = await importJWK(jwks.keys[0] as never, 'RS256', { extractable: true });
+      const pem = await exportSPKI(publicKey as CryptoKey);
+      const token = await new SignJWT({ sub: caller.id, tier: 'pro', role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: jwks.keys[0]!.kid })
+        .setIssuer('https://api.senzu.ai')
+        .setAudience('senzu-api')
+        .setIssuedAt()
+        .setExpirationTime('15m')
+        .setJti('x')
+        .sign(new TextEncoder().encode(pem));
+      return { authorization: `Bearer ${token}` };
+    },
+  ],
+  [
+    'an unknown kid',
+    async () => {
+      const { privateKey } = await generateKeyPair('RS256');
+      const token = await new SignJWT({ sub: caller.id, tier: 'free', role: 'user' })
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'not-ours' })
+        .setIssuer('https://api.senzu.ai')
+        .setAudience('senzu-api')
+        .setIssuedAt()
+        .setExpirationTime('15m')
+        .setJti('x')
+        .sign(privateKey);
+      return { authorization: `Bearer ${token}` };
+    },
+  ],
+  [
+    'our kid on a token signed by another key',
+    async () => {
+      const { privateKey } = await generateKeyPair('RS256');
+      const token = await new SignJWT({ sub: caller.id, tier: 'free', role: 'user' })
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: JSON.parse(inject('jwtPrivateKeys'))[0].kid })
+        .setIssuer('https://api.senzu.ai')
+        .setAudience('senzu-api')
+        .setIssuedAt()
+        .setExpirationTime('15m')
+        .setJti('x')
+        .sign(privateKey);
+      return { authorization: `Bearer ${token}` };
+    },
+  ],
+  ['a refresh token used as an access token', async () => ({ authorization: `Bearer ${caller.refreshToken}` })],
+  ["a deleted user's token", async () => ({ authorization: `Bearer ${deletedUserToken}` })],
+  ['a revoked API key', async () => ({ 'x-api-key': revokedApiKey })],
+  ['an API key that was never issued', async () => ({ 'x-api-key': `sk_00000000_${'A'.repeat(43)}` })],
+];
+
+describe.each(PROTECTED_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s', (_name, route) => {
+  it.each(ATTACKS)('refuses %s with a 401 problem', async (_attack, headers) => {
+    const res = await call(route, await headers());
+    const body = await expectProblem(res, 401);
+    expect(body.type).toMatch(/unauthorized$/);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  if (route.role === 'admin') {
+    it('refuses a signed-in user without the admin role with a 403 problem', async () => {
+      await expectProblem(await call(route, { authorization: `Bearer ${caller.accessToken}` }), 403);
+    });
+  }
+
+  if (route.ownedResource) {
+    it("answers 404 for another user's resource, exactly as for one that does not exist", async () => {
+      const res = await call(route, { authorization: `Bearer ${caller.accessToken}` });
+      const body = await expectProblem(res, 404);
+      expect(body.type).toMatch(/not-found$/);
+    });
+  }
+});
+
+describe('the suite covers every protected route', () => {
+  it('lists every operation the OpenAPI document marks as secured', async () => {
+    const doc = await (await SELF.fetch('http://api.test/openapi.json')).json<{
+      paths: Record<string, Record<string, { security?: unknown[] }>>;
+    }>();
+    const secured = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.security && op.security.length > 0)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(secured.length).toBeGreaterThan(0);
+    expect(secured.sort()).toEqual(PROTECTED_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
+  });
+});

@@ -1,0 +1,82 @@
+// Test helpers for authenticated calls: real accounts through the real endpoints, and tokens minted with
+// the test Worker's own signing key for the cases the endpoints never produce (expired, wrong issuer...).
+import { env, SELF } from 'cloudflare:test';
+import { eq } from 'drizzle-orm';
+import { importPKCS8, SignJWT } from 'jose';
+import { inject } from 'vitest';
+import { createDatabase } from '../../../src/db/client';
+import { users } from '../../../src/db/schema';
+import { configFrom } from '../../../src/env';
+import { createLogger } from '../../../src/lib/logging';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+let counter = 0;
+export const uniqueEmail = (tag = 'user') => `${tag}-${Date.now().toString(36)}-${++counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+export const PASSWORD = 'a long enough passphrase 42';
+
+export async function api(path: string, init: RequestInit & { token?: string; json?: unknown; ip?: string } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+  if (init.json !== undefined) headers.set('content-type', 'application/json');
+  // Each test file gets its own address by default, so per-IP limits of one file do not starve another.
+  headers.set('cf-connecting-ip', init.ip ?? `10.${counter % 250}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`);
+  return SELF.fetch(`http://api.test${path}`, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
+}
+
+export async function registerUser(tag = 'user'): Promise<TestUser> {
+  const email = uniqueEmail(tag);
+  const res = await api('/auth/register', { method: 'POST', json: { email, password: PASSWORD } });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
+  const body = await res.json<{ user: { id: string }; tokens: { accessToken: string; refreshToken: string } }>();
+  return { id: body.user.id, email, password: PASSWORD, accessToken: body.tokens.accessToken, refreshToken: body.tokens.refreshToken };
+}
+
+export async function login(user: { email: string; password: string }): Promise<{ accessToken: string; refreshToken: string }> {
+  const res = await api('/auth/login', { method: 'POST', json: { email: user.email, password: user.password } });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Sets tier/role straight in Postgres (how the first admin is made; see the README) and signs in again. */
+export async function promote(user: TestUser, changes: { tier?: 'free' | 'premium' | 'pro'; role?: 'user' | 'admin' }): Promise<TestUser> {
+  const config = configFrom(env);
+  const handle = createDatabase(config.DATABASE_URL, config.WS_PROXY, createLogger({}, () => undefined));
+  try {
+    await handle.db.update(users).set(changes).where(eq(users.id, user.id));
+  } finally {
+    await handle.end();
+  }
+  return { ...user, ...(await login(user)) };
+}
+
+export async function createApiKey(user: TestUser, name = 'test key'): Promise<{ id: string; key: string }> {
+  const res = await api('/me/api-keys', { method: 'POST', token: user.accessToken, json: { name } });
+  if (res.status !== 201) throw new Error(`api key failed: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** Signs a token with the Worker's real signing key; every claim and header field can be overridden. */
+export async function mintToken(
+  claims: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+  opts: { iat?: number; exp?: number; iss?: string; aud?: string } = {},
+): Promise<string> {
+  const [signing] = JSON.parse(inject('jwtPrivateKeys')) as Array<{ kid: string; pem: string }>;
+  const key = await importPKCS8(signing!.pem, 'RS256');
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ tier: 'free', role: 'user', ...claims })
+    .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: signing!.kid, ...header })
+    .setIssuer(opts.iss ?? env.JWT_ISSUER)
+    .setAudience(opts.aud ?? env.JWT_AUDIENCE)
+    .setIssuedAt(opts.iat ?? now)
+    .setExpirationTime(opts.exp ?? now + 900)
+    .setJti(crypto.randomUUID())
+    .sign(key);
+}

@@ -1,7 +1,8 @@
-// The seam for tier rules on odds history: OddsService enforces any OddsAccess window it is given. The route
-// passes "full history" until authentication lands; this checks the restricted window on real data now, so
-// the auth change only has to pick the window.
+// Tier rules on odds history: OddsService enforces any OddsAccess window it is given, and the route picks the
+// window from the caller's tier (shapeForTier). Checked on real data: the imported seasons are years old, so
+// a free or anonymous caller sees exactly the latest price of each line.
 import { env, SELF } from 'cloudflare:test';
+import { createApiKey, promote, registerUser } from './support/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type DatabaseHandle } from '../../src/db/client';
 import { configFrom } from '../../src/env';
@@ -33,9 +34,23 @@ afterAll(async () => {
 });
 
 describe('OddsService access window', () => {
-  it('full access is the route default and returns the whole history', async () => {
-    const res = await SELF.fetch(`http://api.test/matches/${match.id}/odds`);
-    expect((await res.json<{ data: OddsSnapshot[] }>()).data).toEqual(history);
+  it('premium and pro callers get the whole history over HTTP', async () => {
+    for (const tier of ['premium', 'pro'] as const) {
+      const key = (await createApiKey(await promote(await registerUser(`odds-${tier}`), { tier }))).key;
+      const res = await SELF.fetch(`http://api.test/matches/${match.id}/odds`, { headers: { 'x-api-key': key } });
+      expect((await res.json<{ data: OddsSnapshot[] }>()).data).toEqual(history);
+    }
+  });
+
+  it('free and anonymous callers get the latest price of each line and nothing older than 7 days', async () => {
+    const latest = (await service.forMatch(match.id, { latest: true, limit: 1000 }, FULL_ODDS_HISTORY))!.data;
+    expect(latest.length).toBeLessThan(history.length);
+    const free = await registerUser('odds-free');
+    for (const headers of [{}, { authorization: `Bearer ${free.accessToken}` }] as Array<Record<string, string>>) {
+      const res = await SELF.fetch(`http://api.test/matches/${match.id}/odds`, { headers });
+      expect(res.status).toBe(200);
+      expect((await res.json<{ data: OddsSnapshot[] }>()).data).toEqual(latest);
+    }
   });
 
   it('hides history before the window but keeps the latest price of every line', async () => {

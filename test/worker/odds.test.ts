@@ -2,6 +2,14 @@
 // of data/football-data/E0_2324.csv and E0_1819.csv; ids are looked up through the API.
 import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey, promote, registerUser } from './support/auth';
+
+// The full history is for premium and pro (free callers see the latest prices and the last 7 days; see
+// odds-access.test.ts), so these tests read as a premium API key.
+let premiumKey: string;
+beforeAll(async () => {
+  premiumKey = (await createApiKey(await promote(await registerUser('odds-premium'), { tier: 'premium' }))).key;
+});
 
 interface Odds {
   bookmaker: string;
@@ -23,7 +31,7 @@ interface MatchRef {
 }
 
 async function getJson<T>(path: string): Promise<T> {
-  const res = await SELF.fetch(`http://api.test${path}`);
+  const res = await SELF.fetch(`http://api.test${path}`, { headers: { 'x-api-key': premiumKey } });
   const body = await res.text();
   expect(res.status, `${path}: ${body}`).toBe(200);
   expect(res.headers.get('content-type')).toContain('application/json');

@@ -66,6 +66,8 @@ const wrangler = spawn(
     `DATABASE_URL:${database.url}`,
     '--var',
     `WS_PROXY:${proxy.address}`,
+    // Benchmarks raise the limits so they measure the admitted path rather than a wall of 429s.
+    ...['ANONYMOUS_RATE_LIMIT', 'RATE_LIMIT_SCALE'].flatMap((name) => (process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [])),
   ],
   { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );

@@ -19,9 +19,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function once(agent: Agent, url: URL): Promise<number> {
+function once(agent: Agent, url: URL, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent, method: 'GET' }, (res) => {
+    const req = request(url, { agent, method: 'GET', headers }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
       res.on('error', reject);
@@ -31,7 +31,7 @@ function once(agent: Agent, url: URL): Promise<number> {
   });
 }
 
-export async function load(label: string, target: string, options: { connections: number; durationMs: number }): Promise<LoadResult> {
+export async function load(label: string, target: string, options: { connections: number; durationMs: number; headers?: Record<string, string> }): Promise<LoadResult> {
   const url = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   const latencies: number[] = [];
@@ -43,7 +43,7 @@ export async function load(label: string, target: string, options: { connections
     while (performance.now() < deadline) {
       const t0 = performance.now();
       try {
-        const status = await once(agent, url);
+        const status = await once(agent, url, options.headers ?? {});
         latencies.push(performance.now() - t0);
         if (status < 200 || status >= 300) non2xx++;
       } catch {

@@ -176,6 +176,9 @@ export const matches = pgTable(
     awayHalfTimeScore: smallint('away_ht_score'),
     stats: jsonb('stats').$type<MatchStats>(),
     referee: text('referee'),
+    /** The capture-time range of this match's odds_snapshots, widened by every writer (migration 0005). */
+    oddsCapturedFrom: timestamp('odds_captured_from', { withTimezone: true, mode: 'date' }),
+    oddsCapturedTo: timestamp('odds_captured_to', { withTimezone: true, mode: 'date' }),
     ...timestamps,
   },
   (t) => [

@@ -86,11 +86,22 @@ export class OddsService {
    * Null when the match does not exist.
    */
   async forMatch(matchId: number, query: OddsQuery, access: OddsAccess): Promise<Page<OddsSnapshot> | null> {
-    const visible: SQL[] = [sql`v.match_id = ${matchId}::bigint`];
+    // The match's capture range first: as constants in the odds query it lets Postgres prune the monthly
+    // partitions at plan time (~2 ms planning instead of ~30 ms over ten seasons; migration 0005).
+    const range = await this.db().execute<{ first: string | null; last: string | null }>(
+      sql`select odds_captured_from::text as first, odds_captured_to::text as last from matches where id = ${matchId}::bigint`,
+    );
+    if (range.rows.length === 0) return null;
+    const { first: firstCapture, last: lastCapture } = range.rows[0]!;
+    if (firstCapture === null || lastCapture === null) return { data: [], nextCursor: null };
+    const captured = (alias: string) =>
+      sql`${sql.raw(alias)}.captured_at between ${firstCapture}::timestamptz and ${lastCapture}::timestamptz`;
+
+    const visible: SQL[] = [sql`v.match_id = ${matchId}::bigint`, captured('v')];
     if (access.historySince) {
       visible.push(sql`(v.captured_at >= ${access.historySince.toISOString()}::timestamptz or not exists (
         select 1 from odds_snapshots newer
-        where newer.match_id = v.match_id and newer.bookmaker = v.bookmaker and newer.market = v.market
+        where ${captured('newer')} and newer.match_id = v.match_id and newer.bookmaker = v.bookmaker and newer.market = v.market
           and newer.outcome = v.outcome and newer.point is not distinct from v.point and newer.captured_at > v.captured_at))`);
     }
     if (query.market) visible.push(sql`v.market = ${query.market}`);
@@ -112,8 +123,7 @@ export class OddsService {
           coalesce(${after[3]}::numeric, ${NO_POINT}), ${after[4]}::timestamptz, ${after[5]}::text collate "C")`
       : sql``;
 
-    // One round trip: the left join keeps the match row when it has no odds, so "no such match" (no row at
-    // all) differs from "no prices" (one row of NULLs).
+    // The left join keeps the match row when no price passes the filters, so an empty page is still one row.
     const result = await this.db().execute<OddsRow>(sql`
       select m.id::text as match_id, o.bookmaker, o.market, o.outcome, o.point, o.price, o.phase, o.provider, o.captured_at
       from matches m

@@ -100,6 +100,9 @@ describe('football-data.co.uk importer on real files', () => {
     expect((await price(m.id, 'pinnacle', 'totals', 'under', 'closing')).price).toBe(2.35);
     expect(await price(m.id, 'pinnacle', 'spreads', 'home', 'closing')).toMatchObject({ price: 1.95, point: 1.5 });
     expect(await price(m.id, 'pinnacle', 'spreads', 'away', 'pre_match')).toMatchObject({ price: 2.07, point: -1.5 });
+    // The match's capture range, which odds reads use to prune partitions, spans exactly its snapshots.
+    const range = await db.pool.query(`select odds_captured_from as f, odds_captured_to as t from matches where id = $1`, [m.id]);
+    expect([range.rows[0].f.toISOString(), range.rows[0].t.toISOString()]).toEqual(['2023-08-08T12:00:00.000Z', '2023-08-11T19:00:00.000Z']);
   });
 
   it('is idempotent: a second run inserts 0 rows and reports everything unchanged', async () => {

@@ -26,6 +26,11 @@ import { registerDeleteMe } from './routes/me/delete-me';
 import { registerGetMe } from './routes/me/get-me';
 import { registerListApiKeys } from './routes/me/list-api-keys';
 import { registerGetJwks } from './routes/well-known/jwks';
+import { registerActivateModel } from './routes/models/activate-model';
+import { registerGetModel } from './routes/models/get-model';
+import { registerGetModelBacktest } from './routes/models/get-model-backtest';
+import { registerListModelEvaluations } from './routes/models/list-model-evaluations';
+import { registerListModels } from './routes/models/list-models';
 import { registerGetMatch } from './routes/matches/get-match';
 import { registerListMatchOdds } from './routes/matches/list-match-odds';
 import { registerListMatches } from './routes/matches/list-matches';
@@ -109,6 +114,12 @@ export function createApp(): App {
   registerCreateApiKey(app);
   registerListApiKeys(app);
   registerDeleteApiKey(app);
+
+  registerListModels(app);
+  registerGetModel(app);
+  registerListModelEvaluations(app);
+  registerGetModelBacktest(app);
+  registerActivateModel(app);
 
   registerUpdateUser(app);
 

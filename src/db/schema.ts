@@ -235,12 +235,14 @@ export const featureVectors = pgTable(
 export const modelRuns = pgTable(
   'model_runs',
   {
+    /** The bundle id (models/bundles/<id>), also the R2 prefix of its artifacts. */
     id: uuid('id').primaryKey().defaultRandom(),
     name: text('name').notNull(),
-    market: text('market', { enum: MARKETS }).notNull(),
     status: text('status', { enum: MODEL_RUN_STATUSES }).notNull().default('candidate'),
     featureVersion: text('feature_version').notNull(),
+    /** R2 key prefix of the bundle: `<prefix>bundle.json`, `<prefix>model-1x2.onnx`, ... */
     artifactKey: text('artifact_key').notNull(),
+    /** sha256 of bundle.json, which itself lists the sha256 of every artifact. */
     artifactSha256: text('artifact_sha256').notNull(),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     trainedFrom: date('trained_from', { mode: 'string' }),
@@ -248,8 +250,11 @@ export const modelRuns = pgTable(
     createdAt: timestamps.createdAt,
     activatedAt: timestamp('activated_at', { withTimezone: true, mode: 'date' }),
     retiredAt: timestamp('retired_at', { withTimezone: true, mode: 'date' }),
+    activatedBy: uuid('activated_by').references(() => users.id, { onDelete: 'set null' }),
+    activationForced: boolean('activation_forced').notNull().default(false),
+    activationReason: text('activation_reason'),
   },
-  (t) => [uniqueIndex('model_runs_one_active_per_market').on(t.market).where(sql`status = 'active'`)],
+  (t) => [uniqueIndex('model_runs_one_active').on(sql`(true)`).where(sql`status = 'active'`)],
 );
 
 export const modelEvaluations = pgTable(
@@ -261,8 +266,8 @@ export const modelEvaluations = pgTable(
       .references(() => modelRuns.id, { onDelete: 'cascade' }),
     split: text('split').notNull(),
     matchCount: integer('match_count').notNull(),
-    metrics: jsonb('metrics').$type<Record<string, number>>().notNull(),
-    baselineMetrics: jsonb('baseline_metrics').$type<Record<string, number>>(),
+    metrics: jsonb('metrics').$type<Record<string, unknown>>().notNull(),
+    baselineMetrics: jsonb('baseline_metrics').$type<Record<string, unknown>>(),
     createdAt: timestamps.createdAt,
   },
   (t) => [index('model_evaluations_run_idx').on(t.modelRunId)],
@@ -309,7 +314,7 @@ export const backtestResults = pgTable(
       .references(() => modelRuns.id, { onDelete: 'cascade' }),
     strategy: text('strategy').notNull(),
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
-    metrics: jsonb('metrics').$type<Record<string, number>>().notNull(),
+    metrics: jsonb('metrics').$type<Record<string, unknown>>().notNull(),
     createdAt: timestamps.createdAt,
   },
   (t) => [index('backtest_results_run_idx').on(t.modelRunId)],

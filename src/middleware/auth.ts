@@ -84,6 +84,17 @@ export const requireRole = (role: Role) =>
     await next();
   });
 
+/** Tiers that include a feature, in the tier table's order (free < premium < pro). */
+const TIER_RANK: Record<Tier, number> = { free: 0, premium: 1, pro: 2 };
+
+export const requireTier = (minimum: Tier) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const principal = c.get('principal');
+    if (!principal) throw unauthorized('This route needs an access token or an API key', null);
+    if (TIER_RANK[principal.tier] < TIER_RANK[minimum]) throw forbidden(`This route is part of the ${minimum} tier`);
+    await next();
+  });
+
 /** The authenticated caller; only for handlers behind requireUser. */
 export function principalOf(c: Context<AppEnv>): Principal {
   const principal = c.get('principal');

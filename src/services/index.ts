@@ -7,6 +7,7 @@ import { AccountService } from './auth/accounts';
 import { ApiKeyService } from './auth/api-keys';
 import { loadSigningKeys, type SigningKeys } from './auth/signing-keys';
 import { MatchesService } from './matches';
+import { ModelRegistryService } from './models';
 import { OddsService } from './odds';
 import { SportsService } from './sports';
 import { SystemService } from './system';
@@ -18,6 +19,7 @@ export interface Services {
   odds: OddsService;
   accounts: AccountService;
   apiKeys: ApiKeyService;
+  models: ModelRegistryService;
   /** The signing and verification keys, parsed once per isolate. */
   signingKeys(): Promise<SigningKeys>;
   /** The RateLimiter of one subject (`user:<id>` or `ip:<addr>`). */
@@ -45,6 +47,7 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER'>, l
       pepper: config.PASSWORD_PEPPER,
     }),
     apiKeys: new ApiKeyService(db),
+    models: new ModelRegistryService(db),
     signingKeys,
     rateLimiter: (subject) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(subject)),
     defer: (work) => {

@@ -8,10 +8,12 @@ export interface ProtectedRoute {
   /** The OpenAPI path, e.g. /me/api-keys/{keyId}. */
   path: string;
   /** The concrete URL for a caller; `victim` is another user whose resources the caller must not reach. */
-  url: (ctx: { caller: TestUser; victim: TestUser; victimKeyId: string }) => string;
+  url: (ctx: { caller: TestUser; victim: TestUser; victimKeyId: string; modelId: string }) => string;
   body?: unknown;
   /** The role the route needs beyond being signed in. */
   role?: 'admin';
+  /** The tier the route needs: a free caller must get 403. */
+  tier?: 'premium' | 'pro';
   /** The route addresses a resource owned by a user: another user's id must answer 404. */
   ownedResource?: boolean;
 }
@@ -24,4 +26,7 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
   { method: 'POST', path: '/me/api-keys', url: () => '/me/api-keys', body: { name: 'suite' } },
   { method: 'DELETE', path: '/me/api-keys/{keyId}', url: ({ victimKeyId }) => `/me/api-keys/${victimKeyId}`, ownedResource: true },
   { method: 'PATCH', path: '/admin/users/{userId}', url: ({ victim }) => `/admin/users/${victim.id}`, body: { tier: 'pro' }, role: 'admin' },
+  { method: 'GET', path: '/models/{modelId}/evaluations', url: ({ modelId }) => `/models/${modelId}/evaluations`, tier: 'pro' },
+  { method: 'GET', path: '/models/{modelId}/backtest', url: ({ modelId }) => `/models/${modelId}/backtest`, tier: 'pro' },
+  { method: 'POST', path: '/models/{modelId}/activate', url: ({ modelId }) => `/models/${modelId}/activate`, body: { force: true, reason: 'suite' }, role: 'admin' },
 ];

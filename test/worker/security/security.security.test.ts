@@ -3,6 +3,7 @@ import { SELF } from 'cloudflare:test';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it, inject } from 'vitest';
 import { api, createApiKey, mintToken, registerUser, type TestUser } from '../support/auth';
+import { insertModelRun } from '../support/models';
 import { PROTECTED_ROUTES, type ProtectedRoute } from './protected-routes';
 
 const PROBLEM = 'application/problem+json';
@@ -12,8 +13,10 @@ let victim: TestUser;
 let victimKeyId: string;
 let deletedUserToken: string;
 let revokedApiKey: string;
+let modelId: string;
 
 beforeAll(async () => {
+  modelId = (await insertModelRun({ name: 'security-suite' })).id;
   [caller, victim] = await Promise.all([registerUser('caller'), registerUser('victim')]);
   victimKeyId = (await createApiKey(victim)).id;
 
@@ -28,7 +31,7 @@ beforeAll(async () => {
 });
 
 function call(route: ProtectedRoute, headers: Record<string, string>) {
-  return api(route.url({ caller, victim, victimKeyId }), {
+  return api(route.url({ caller, victim, victimKeyId, modelId }), {
     method: route.method,
     headers,
     ...(route.body !== undefined ? { json: route.body } : {}),
@@ -129,6 +132,13 @@ describe.each(PROTECTED_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const)
   if (route.role === 'admin') {
     it('refuses a signed-in user without the admin role with a 403 problem', async () => {
       await expectProblem(await call(route, { authorization: `Bearer ${caller.accessToken}` }), 403);
+    });
+  }
+
+  if (route.tier) {
+    it(`refuses a free caller with a 403 problem (${route.tier} tier)`, async () => {
+      const body = await expectProblem(await call(route, { authorization: `Bearer ${caller.accessToken}` }), 403);
+      expect(body.type).toMatch(/forbidden$/);
     });
   }
 

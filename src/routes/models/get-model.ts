@@ -1,0 +1,23 @@
+import { createRoute } from '@hono/zod-openapi';
+import { json } from '../../lib/openapi';
+import { problem, problemResponses } from '../../lib/problem';
+import { ModelIdParams, ModelSchema, toModelSummaryJson } from '../../schemas/models';
+import type { App } from '../../types';
+
+const route = createRoute({
+  method: 'get',
+  path: '/models/{modelId}',
+  tags: ['models'],
+  operationId: 'getModel',
+  summary: 'One model run with its bundle metadata',
+  request: { params: ModelIdParams },
+  responses: { 200: json(ModelSchema, 'The model run'), ...problemResponses(404, 429) },
+});
+
+export const registerGetModel = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { modelId } = c.req.valid('param');
+    const run = await c.get('services').models.byId(modelId);
+    if (!run) throw problem.notFound('model', modelId);
+    return c.json({ ...toModelSummaryJson(run), metadata: run.metadata }, 200);
+  });

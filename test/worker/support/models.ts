@@ -1,0 +1,43 @@
+// Registry state for route tests: model runs and their stored evaluations, written the way
+// `npm run model:register` writes them.
+import { env } from 'cloudflare:test';
+import { createDatabase } from '../../../src/db/client';
+import { modelEvaluations, modelRuns } from '../../../src/db/schema';
+import { configFrom } from '../../../src/env';
+import { createLogger } from '../../../src/lib/logging';
+import type { ActivationGate } from '../../../src/services/models';
+
+export async function withDb<T>(work: (db: ReturnType<typeof createDatabase>['db']) => Promise<T>): Promise<T> {
+  const config = configFrom(env);
+  const handle = createDatabase(config.DATABASE_URL, config.WS_PROXY, createLogger({}, () => undefined));
+  try {
+    return await work(handle.db);
+  } finally {
+    await handle.end();
+  }
+}
+
+export async function insertModelRun(opts: { name: string; gate?: Omit<ActivationGate, 'split' | 'market'> }): Promise<{ id: string }> {
+  return withDb(async (db) => {
+    const [run] = await db
+      .insert(modelRuns)
+      .values({
+        name: opts.name,
+        featureVersion: 'v1',
+        artifactKey: `models/${opts.name}/`,
+        artifactSha256: '0'.repeat(64),
+        metadata: { id: opts.name },
+      })
+      .returning({ id: modelRuns.id });
+    if (opts.gate) {
+      await db.insert(modelEvaluations).values({
+        modelRunId: run!.id,
+        split: 'test-2023-24',
+        matchCount: opts.gate.matches,
+        metrics: { gate: { split: 'test-2023-24', market: 'h2h', ...opts.gate }, reliability: { h2h: [] } },
+        baselineMetrics: { pinnacle: { logLoss: opts.gate.pinnacleLogLoss } },
+      });
+    }
+    return run!;
+  });
+}

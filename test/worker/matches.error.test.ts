@@ -1,58 +1,26 @@
-import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { api, decodeCursor, encodeCursor, expectProblem, expectInvalid as expectValidationProblem, type Problem } from './support/http';
 
-const PROBLEM = 'application/problem+json';
-
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  requestId: string;
-  invalidParams?: Array<{ name: string; in: string; reason: string }>;
-}
-
-async function expectProblem(path: string, status: number): Promise<Problem> {
-  const res = await SELF.fetch(`http://api.test${path}`);
-  const text = await res.text();
-  expect(res.status, `${path}: ${text}`).toBe(status);
-  expect(res.headers.get('content-type')).toBe(PROBLEM);
-  const body = JSON.parse(text) as Problem;
-  expect(body.status).toBe(status);
-  expect(body.instance).toBe(new URL(`http://api.test${path}`).pathname);
-  expect(body.requestId).toBe(res.headers.get('x-request-id'));
-  return body;
-}
-
-/** A 400 validation problem naming exactly these fields. */
+/** A 400 validation problem naming exactly these fields, the first of them in its detail too. */
 async function expectInvalid(path: string, expected: Record<string, 'query' | 'path'>): Promise<Problem> {
-  const body = await expectProblem(path, 400);
-  expect(body.type).toBe('https://docs.senzu.ai/problems/validation');
-  const named = Object.fromEntries((body.invalidParams ?? []).map((p) => [p.name, p.in]));
-  expect(named).toEqual(expected);
-  for (const p of body.invalidParams!) expect(p.reason.length).toBeGreaterThan(0);
+  const body = await expectValidationProblem(path, expected);
   expect(body.detail).toContain(Object.keys(expected)[0]);
   return body;
 }
 
 async function firstPage(query: string): Promise<{ nextCursor: string }> {
-  const res = await SELF.fetch(`http://api.test/matches?${query}`);
+  const res = await api(`/matches?${query}`);
   expect(res.status).toBe(200);
   const page = await res.json<{ nextCursor: string | null }>();
   expect(page.nextCursor).toEqual(expect.any(String));
   return page as { nextCursor: string };
 }
 
-const decodeCursor = (cursor: string) => JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/'))) as { k: string; p: unknown[]; c: string };
-const encodeCursor = (payload: unknown) =>
-  btoa(JSON.stringify(payload)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-
 let eplId: number;
 
 beforeAll(async () => {
   // Other suites add matches of their own to the same database; the first day of E0 2023/24 is the file's.
-  const res = await SELF.fetch('http://api.test/matches?from=2023-08-11&to=2023-08-12');
+  const res = await api('/matches?from=2023-08-11&to=2023-08-12');
   const { data } = await res.json<{ data: Array<{ competition: { id: number; key: string } }> }>();
   eplId = data.find((m) => m.competition.key === 'soccer_epl')!.competition.id;
 });
@@ -122,7 +90,7 @@ describe('GET /matches cursors', () => {
     const decoded = decodeCursor(nextCursor);
     expect(decoded.k).toBe('matches');
     // The same payload re-encoded is accepted, so each 400 below comes from its edit alone.
-    const reencoded = await SELF.fetch(`http://api.test/matches?competitionId=${eplId}&limit=3&cursor=${encodeCursor(decoded)}`);
+    const reencoded = await api(`/matches?competitionId=${eplId}&limit=3&cursor=${encodeCursor(decoded)}`);
     expect(reencoded.status).toBe(200);
     const [order, startAt, id] = decoded.p as [string, string, number];
     for (const p of [
@@ -142,7 +110,7 @@ describe('GET /matches cursors', () => {
     await expectInvalid(`/matches?competitionId=${eplId}&limit=3&cursor=${nextCursor}`, { cursor: 'query' });
     await expectInvalid(`/matches?competitionId=${eplId}&from=2023-07-01&status=finished&cursor=${nextCursor}`, { cursor: 'query' });
     // The same instant written differently is the same filter.
-    const same = await SELF.fetch(`http://api.test/matches?competitionId=${eplId}&from=2023-07-01T02:00:00%2B02:00&cursor=${nextCursor}`);
+    const same = await api(`/matches?competitionId=${eplId}&from=2023-07-01T02:00:00%2B02:00&cursor=${nextCursor}`);
     expect(same.status).toBe(200);
   });
 
@@ -153,8 +121,8 @@ describe('GET /matches cursors', () => {
   });
 
   it('a cursor of another list is a 400 naming cursor', async () => {
-    const sports = await (await SELF.fetch('http://api.test/sports')).json<{ data: Array<{ id: number }> }>();
-    const teams = await (await SELF.fetch(`http://api.test/sports/${sports.data[0]!.id}/teams?limit=1`)).json<{ nextCursor: string }>();
+    const sports = await (await api('/sports')).json<{ data: Array<{ id: number }> }>();
+    const teams = await (await api(`/sports/${sports.data[0]!.id}/teams?limit=1`)).json<{ nextCursor: string }>();
     await expectInvalid(`/matches?cursor=${teams.nextCursor}`, { cursor: 'query' });
   });
 });

@@ -1,8 +1,8 @@
 // GET /matches and GET /matches/{matchId} over the football-data.co.uk files the global setup imports (at
 // least E0 2018/19 and 2023/24). Every fact asserted here is in those CSV files; ids are looked up through
 // the API.
-import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { getJson, walk, type Page } from './support/http';
 
 interface Ref {
   id: number;
@@ -21,33 +21,6 @@ interface Match {
   score: { fullTime: { home: number; away: number }; halfTime: { home: number; away: number } | null } | null;
   statistics: Record<'home' | 'away', Record<string, number | null>> | null;
   referee: string | null;
-}
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
-
-async function getJson<T>(path: string): Promise<T> {
-  const res = await SELF.fetch(`http://api.test${path}`);
-  const body = await res.text();
-  expect(res.status, `${path}: ${body}`).toBe(200);
-  expect(res.headers.get('content-type')).toContain('application/json');
-  return JSON.parse(body) as T;
-}
-
-async function walk<T>(path: string): Promise<{ rows: T[]; pageSizes: number[] }> {
-  const rows: T[] = [];
-  const pageSizes: number[] = [];
-  let cursor: string | null = null;
-  do {
-    const separator = path.includes('?') ? '&' : '?';
-    const page: Page<T> = await getJson<Page<T>>(cursor ? `${path}${separator}cursor=${encodeURIComponent(cursor)}` : path);
-    rows.push(...page.data);
-    pageSizes.push(page.data.length);
-    cursor = page.nextCursor;
-    expect(pageSizes.length, 'pagination must end').toBeLessThan(1000);
-  } while (cursor);
-  return { rows, pageSizes };
 }
 
 /** Newest first, ties on kick-off broken by id (descending), as the (start_at, id) keyset promises. */

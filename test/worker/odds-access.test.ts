@@ -1,8 +1,9 @@
 // Tier rules on odds history: OddsService enforces any OddsAccess window it is given, and the route picks the
 // window from the caller's tier (shapeForTier). Checked on real data: the imported seasons are years old, so
 // a free or anonymous caller sees exactly the latest price of each line.
-import { env, SELF } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { createApiKey, promote, registerUser } from './support/auth';
+import { api } from './support/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type DatabaseHandle } from '../../src/db/client';
 import { configFrom } from '../../src/env';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   service = new OddsService(() => handle.db);
   // E0 2023-08-11 Burnley v Man City: its file has pre-match and closing prices, but no closing Asian
   // handicap maximum, so two of its lines end on a pre-match price.
-  const res = await SELF.fetch('http://api.test/matches?from=2023-08-11&to=2023-08-12');
+  const res = await api('/matches?from=2023-08-11&to=2023-08-12');
   const { data } = await res.json<{ data: Array<{ id: number; startAt: string; homeTeam: { name: string } }> }>();
   match = data.find((m) => m.homeTeam.name === 'Burnley')!;
   history = (await service.forMatch(match.id, { latest: false, limit: 1000 }, FULL_ODDS_HISTORY))!.data;
@@ -37,7 +38,7 @@ describe('OddsService access window', () => {
   it('premium and pro callers get the whole history over HTTP', async () => {
     for (const tier of ['premium', 'pro'] as const) {
       const key = (await createApiKey(await promote(await registerUser(`odds-${tier}`), { tier }))).key;
-      const res = await SELF.fetch(`http://api.test/matches/${match.id}/odds`, { headers: { 'x-api-key': key } });
+      const res = await api(`/matches/${match.id}/odds`, { headers: { 'x-api-key': key } });
       expect((await res.json<{ data: OddsSnapshot[] }>()).data).toEqual(history);
     }
   });
@@ -47,7 +48,7 @@ describe('OddsService access window', () => {
     expect(latest.length).toBeLessThan(history.length);
     const free = await registerUser('odds-free');
     for (const headers of [{}, { authorization: `Bearer ${free.accessToken}` }] as Array<Record<string, string>>) {
-      const res = await SELF.fetch(`http://api.test/matches/${match.id}/odds`, { headers });
+      const res = await api(`/matches/${match.id}/odds`, { headers });
       expect(res.status).toBe(200);
       expect((await res.json<{ data: OddsSnapshot[] }>()).data).toEqual(latest);
     }

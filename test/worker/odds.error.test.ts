@@ -1,50 +1,12 @@
-import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-
-const PROBLEM = 'application/problem+json';
-
-interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  requestId: string;
-  invalidParams?: Array<{ name: string; in: string; reason: string }>;
-}
-
-async function expectProblem(path: string, status: number, init?: RequestInit): Promise<Problem> {
-  const res = await SELF.fetch(`http://api.test${path}`, init);
-  const text = await res.text();
-  expect(res.status, `${path}: ${text}`).toBe(status);
-  expect(res.headers.get('content-type')).toBe(PROBLEM);
-  const body = JSON.parse(text) as Problem;
-  expect(body.status).toBe(status);
-  expect(body.instance).toBe(new URL(`http://api.test${path}`).pathname);
-  expect(body.requestId).toBe(res.headers.get('x-request-id'));
-  return body;
-}
-
-/** A 400 validation problem naming exactly these fields. */
-async function expectInvalid(path: string, expected: Record<string, 'query' | 'path'>): Promise<Problem> {
-  const body = await expectProblem(path, 400);
-  expect(body.type).toBe('https://docs.senzu.ai/problems/validation');
-  const named = Object.fromEntries((body.invalidParams ?? []).map((p) => [p.name, p.in]));
-  expect(named).toEqual(expected);
-  for (const p of body.invalidParams!) expect(p.reason.length).toBeGreaterThan(0);
-  return body;
-}
-
-const decodeCursor = (cursor: string) => JSON.parse(atob(cursor.replace(/-/g, '+').replace(/_/g, '/'))) as { k: string; p: unknown[]; c: string };
-const encodeCursor = (payload: unknown) =>
-  btoa(JSON.stringify(payload)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+import { api, decodeCursor, encodeCursor, expectInvalid, expectProblem } from './support/http';
 
 let matchId: number;
 let odds: string;
 
 beforeAll(async () => {
   // E0 2023-08-11 Burnley v Man City, which has pre-match and closing prices.
-  const res = await SELF.fetch('http://api.test/matches?from=2023-08-11&to=2023-08-12');
+  const res = await api('/matches?from=2023-08-11&to=2023-08-12');
   const { data } = await res.json<{ data: Array<{ id: number; homeTeam: { name: string } }> }>();
   matchId = data.find((m) => m.homeTeam.name === 'Burnley')!.id;
   odds = `/matches/${matchId}/odds`;
@@ -99,12 +61,12 @@ describe('GET /matches/{matchId}/odds errors', () => {
   });
 
   it('an edited cursor, or one replayed with other filters, is a 400 naming cursor', async () => {
-    const page = await (await SELF.fetch(`${'http://api.test'}${odds}?limit=2`)).json<{ nextCursor: string }>();
+    const page = await (await api(`${odds}?limit=2`)).json<{ nextCursor: string }>();
     expect(page.nextCursor).toEqual(expect.any(String));
     const decoded = decodeCursor(page.nextCursor);
     expect(decoded.k).toBe('odds');
     // The same payload re-encoded is accepted, so each 400 below comes from its edit alone.
-    expect((await SELF.fetch(`http://api.test${odds}?limit=2&cursor=${encodeCursor(decoded)}`)).status).toBe(200);
+    expect((await api(`${odds}?limit=2&cursor=${encodeCursor(decoded)}`)).status).toBe(200);
     const [market, bookmaker, outcome, point, capturedAt, provider] = decoded.p;
     for (const p of [
       [market, 'pinnacle', outcome, point, capturedAt, provider],
@@ -120,11 +82,11 @@ describe('GET /matches/{matchId}/odds errors', () => {
       await expectInvalid(`${odds}?limit=2&${other}&cursor=${page.nextCursor}`, { cursor: 'query' });
     }
     // `latest=false` is the default, so it is the same query.
-    expect((await SELF.fetch(`http://api.test${odds}?latest=false&cursor=${page.nextCursor}`)).status).toBe(200);
+    expect((await api(`${odds}?latest=false&cursor=${page.nextCursor}`)).status).toBe(200);
   });
 
   it('a cursor of another list is a 400 naming cursor', async () => {
-    const matches = await (await SELF.fetch('http://api.test/matches?limit=1')).json<{ nextCursor: string }>();
+    const matches = await (await api('/matches?limit=1')).json<{ nextCursor: string }>();
     await expectInvalid(`${odds}?cursor=${matches.nextCursor}`, { cursor: 'query' });
   });
 

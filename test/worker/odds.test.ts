@@ -1,8 +1,8 @@
 // GET /matches/{matchId}/odds over the imported football-data.co.uk files. Prices asserted here are cells
 // of data/football-data/E0_2324.csv and E0_1819.csv; ids are looked up through the API.
-import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, promote, registerUser } from './support/auth';
+import { byteOrder, reader, type Page } from './support/http';
 
 // The full history is for premium and pro (free callers see the latest prices and the last 7 days; see
 // odds-access.test.ts), so these tests read as a premium API key.
@@ -21,41 +21,14 @@ interface Odds {
   capturedAt: string;
   provider: string;
 }
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
 interface MatchRef {
   id: number;
   startAt: string;
 }
 
-async function getJson<T>(path: string): Promise<T> {
-  const res = await SELF.fetch(`http://api.test${path}`, { headers: { 'x-api-key': premiumKey } });
-  const body = await res.text();
-  expect(res.status, `${path}: ${body}`).toBe(200);
-  expect(res.headers.get('content-type')).toContain('application/json');
-  return JSON.parse(body) as T;
-}
-
-/** Follows nextCursor to the end, starting at `cursor` if given; returns every row and the page sizes. */
-async function walk<T>(path: string, from: string | null = null): Promise<{ rows: T[]; pageSizes: number[] }> {
-  const rows: T[] = [];
-  const pageSizes: number[] = [];
-  let cursor: string | null = from;
-  do {
-    const separator = path.includes('?') ? '&' : '?';
-    const page: Page<T> = await getJson<Page<T>>(cursor ? `${path}${separator}cursor=${encodeURIComponent(cursor)}` : path);
-    rows.push(...page.data);
-    pageSizes.push(page.data.length);
-    cursor = page.nextCursor;
-    expect(pageSizes.length, 'pagination must end').toBeLessThan(1000);
-  } while (cursor);
-  return { rows, pageSizes };
-}
+const { getJson, walk } = reader(() => ({ headers: { 'x-api-key': premiumKey } }));
 
 const lineKey = (o: Odds) => `${o.bookmaker}|${o.market}|${o.outcome}|${o.point}`;
-const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** The documented order: market, bookmaker, outcome, point (none first), capturedAt, provider. */
 const documentedOrder = (a: Odds, b: Odds) =>
   byteOrder(a.market, b.market) ||

@@ -1,7 +1,7 @@
 // GET /sports and GET /sports/{sportId}/teams over the football-data.co.uk files the global setup imports
 // (at least E0 2018/19 and 2023/24). Ids are looked up through the API, never assumed.
-import { SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { byteOrder, getJson, walk, type Page } from './support/http';
 
 interface Sport {
   id: number;
@@ -12,37 +12,6 @@ interface Team {
   id: number;
   name: string;
 }
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
-
-async function getJson<T>(path: string): Promise<T> {
-  const res = await SELF.fetch(`http://api.test${path}`);
-  const body = await res.text();
-  expect(res.status, `${path}: ${body}`).toBe(200);
-  expect(res.headers.get('content-type')).toContain('application/json');
-  return JSON.parse(body) as T;
-}
-
-/** Follows nextCursor to the end; returns every row and the page sizes. */
-async function walk<T>(path: string): Promise<{ rows: T[]; pageSizes: number[] }> {
-  const rows: T[] = [];
-  const pageSizes: number[] = [];
-  let cursor: string | null = null;
-  do {
-    const separator = path.includes('?') ? '&' : '?';
-    const page: Page<T> = await getJson<Page<T>>(cursor ? `${path}${separator}cursor=${encodeURIComponent(cursor)}` : path);
-    rows.push(...page.data);
-    pageSizes.push(page.data.length);
-    cursor = page.nextCursor;
-    expect(pageSizes.length, 'pagination must end').toBeLessThan(1000);
-  } while (cursor);
-  return { rows, pageSizes };
-}
-
-// Byte order, as the API promises (names are ASCII here, so code-unit order is byte order).
-const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 // The 20 clubs of 2018/19 and the 5 of 2023/24 that were not in that season.
 const E0_CLUBS = [

@@ -1,6 +1,6 @@
 // Test helpers for authenticated calls: real accounts through the real endpoints, and tokens minted with
 // the test Worker's own signing key for the cases the endpoints never produce (expired, wrong issuer...).
-import { env, SELF } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { importPKCS8, SignJWT } from 'jose';
 import { inject } from 'vitest';
@@ -8,6 +8,10 @@ import { createDatabase } from '../../../src/db/client';
 import { users } from '../../../src/db/schema';
 import { configFrom } from '../../../src/env';
 import { createLogger } from '../../../src/lib/logging';
+import { api } from './http';
+
+// api() lives in ./http with the other request helpers; re-exported for the tests that import it from here.
+export { api };
 
 export interface TestUser {
   id: string;
@@ -20,15 +24,6 @@ export interface TestUser {
 let counter = 0;
 export const uniqueEmail = (tag = 'user') => `${tag}-${Date.now().toString(36)}-${++counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 export const PASSWORD = 'a long enough passphrase 42';
-
-export async function api(path: string, init: RequestInit & { token?: string; json?: unknown; ip?: string } = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (init.token) headers.set('authorization', `Bearer ${init.token}`);
-  if (init.json !== undefined) headers.set('content-type', 'application/json');
-  // Each test file gets its own address by default, so per-IP limits of one file do not starve another.
-  headers.set('cf-connecting-ip', init.ip ?? `10.${counter % 250}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`);
-  return SELF.fetch(`http://api.test${path}`, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
-}
 
 export async function registerUser(tag = 'user'): Promise<TestUser> {
   const email = uniqueEmail(tag);

@@ -11,9 +11,11 @@ Mapping (xgboost's `fvalue < split_condition` goes to the left child; a missing 
   1X2    -> post_transform SOFTMAX, base_values = [base_score] * num_class (softmax ignores a common shift,
             kept for exactness of the margins)
   binary -> post_transform LOGISTIC with a single base value logit(base_score): xgboost 1.7 stores
-            base_score in probability space for binary:logistic. onnxruntime's binary path then writes
-            [sigmoid(-m), sigmoid(m)] = [p_under, p_over] -- but only when some leaf weight is negative
-            (with all-positive weights it skips the sigmoid), which `_ensure_mixed_sign_weights` guarantees.
+            base_score in probability space for binary:logistic. onnxruntime's binary path writes
+            [sigmoid(-m), sigmoid(m)] = [p_under, p_over]. Its classifier also has a separate branch for
+            ensembles whose leaf weights are all positive (`weights_are_all_positive_`); onnxruntime-web 1.30
+            gives the right probabilities there too (measured), but `_ensure_mixed_sign_weights` keeps every
+            model off that rarely exercised branch (only a tiny model could land on it).
 """
 from __future__ import annotations
 
@@ -98,7 +100,7 @@ def tree_ensemble_attributes(booster) -> dict:
 
 
 def _ensure_mixed_sign_weights(attrs: dict, n_trees: int) -> None:
-    """onnxruntime applies the sigmoid in the binary case only if some class weight is negative.
+    """Keeps a binary model off onnxruntime's all-positive-weights branch (see the module docstring).
 
     A real model always has both signs; a tiny one might not. Then add a one-leaf tree of weight -1 and
     raise the base by 1: the margin is unchanged (up to float32 rounding of the base).

@@ -49,6 +49,9 @@ PARITY_ROWS = 200
 PARITY_TOLERANCE = 1e-6  # ONNX (float32 tree walk) vs xgboost predict_proba, asserted here
 CALIBRATION_FOLDS = 5
 SEED = 20240801
+# Pinnacle's pre-match probabilities among the features, if the export has them by these names: a Python-side
+# reference only (the official market comparison is the TypeScript evaluation), never used for a decision.
+MARKET_REFERENCE = {'1x2': ['mkt_pin_p_home', 'mkt_pin_p_draw', 'mkt_pin_p_away'], 'ou25': ['mkt_pin_p_over25']}
 RUN_ID = re.compile(r'^[a-z0-9][a-z0-9._-]{2,80}$')
 
 # Small and fast on purpose (2 cores, a few minutes): XGBoost on ~13k rows and 72 features barely moves
@@ -256,6 +259,26 @@ def parity_rows(data: Dataset, test_idx: np.ndarray) -> np.ndarray:
     return np.array(sorted(chosen))
 
 
+def market_reference_figures(data: Dataset, boosters, calibration, rows: np.ndarray) -> dict:
+    """Model vs Pinnacle's normalised pre-match probabilities on the same rows (those where Pinnacle is known)."""
+    out = {}
+    for market, columns in MARKET_REFERENCE.items():
+        if not all(c in data.feature_names for c in columns):
+            continue
+        market_p = data.X[rows][:, [data.feature_names.index(c) for c in columns]].astype(np.float64)
+        if market == 'ou25':
+            market_p = np.concatenate([1.0 - market_p, market_p], axis=1)
+        known = ~np.isnan(market_p).any(axis=1) & (market_p > 0).all(axis=1)
+        if not known.any():
+            continue
+        market_p = market_p[known] / market_p[known].sum(axis=1, keepdims=True)
+        y = data.labels[market][rows[known]]
+        model_p = calibrate(market, calibration[market], predict_probs(market, boosters[market], data.X[rows[known]]))
+        out[market] = {'rows': int(known.sum()), 'model': _strip_rows(metrics(model_p, y)),
+                       'pinnacle': _strip_rows(metrics(market_p, y))}
+    return out
+
+
 def _json_float(v) -> float | None:
     v = float(v)
     return None if math.isnan(v) else v
@@ -331,6 +354,8 @@ def main(argv=None) -> int:
         test_metrics[market] = {**metrics(calibrate(market, calibration[market], raw_test), y_te),
                                 'uncalibrated': _strip_rows(metrics(raw_test, y_te))}
 
+    market_reference = {w: market_reference_figures(data, boosters, calibration, idx[w]) for w in ('validation', 'test')}
+
     chosen = parity_rows(data, idx['test'])
     rows_out = []
     raw_parity = {m: predict_probs(m, boosters[m], data.X[chosen]) for m in MARKETS}
@@ -374,6 +399,7 @@ def main(argv=None) -> int:
             'tuning': tuning,
             'calibrationSelection': selection,
             'onnxConversion': conversion,
+            'marketReference': market_reference,
             'topFeatures': {m: top_features(boosters[m], data.feature_names) for m in MARKETS},
             'metricDefinitions': {
                 'logLoss': 'mean of -ln p(outcome)',
@@ -393,6 +419,10 @@ def main(argv=None) -> int:
         v, t = val_metrics[m], test_metrics[m]
         log(f'{m}: validation logloss {v["logLoss"]:.4f} (uncal {v["uncalibrated"]["logLoss"]:.4f}); '
             f'test logloss {t["logLoss"]:.4f} brier {t["brier"]:.4f} acc {t["accuracy"]:.3f}')
+        ref = market_reference['test'].get(m)
+        if ref:
+            log(f'{m}: test, {ref["rows"]} rows with Pinnacle: model {ref["model"]["logLoss"]:.4f} vs '
+                f'Pinnacle {ref["pinnacle"]["logLoss"]:.4f}')
     print(json.dumps({'id': run_id, 'out': args.out}))
     return 0
 

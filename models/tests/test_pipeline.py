@@ -59,6 +59,11 @@ class CalibrationTest(unittest.TestCase):
         self.assertAlmostEqual(m['brier'], (0.38 + 1.04) / 2, places=12)
         self.assertAlmostEqual(m['accuracy'], 0.5)
         self.assertEqual(m['rows'], 2)
+        # the same definitions as scikit-learn's (its Brier is the binary one: half the 2-outcome sum)
+        from sklearn.metrics import brier_score_loss, log_loss
+        self.assertAlmostEqual(m['logLoss'], log_loss(y, p, labels=[0, 1, 2]), places=12)
+        pb, yb = np.array([[0.3, 0.7], [0.6, 0.4], [0.1, 0.9]]), np.array([1, 1, 0])
+        self.assertAlmostEqual(metrics(pb, yb)['brier'], 2 * brier_score_loss(yb, pb[:, 1]), places=12)
 
     def test_blocked_folds_cover_every_row_once(self):
         folds = blocked_folds(23, 5)

@@ -125,7 +125,9 @@ export function activationGate(report: EvaluationReport, split: string) {
     market: 'h2h' as const,
     matches: h2h.rows.evaluated,
     modelLogLoss: h2h.metrics.model.logLoss,
-    pinnacleLogLoss: h2h.metrics.pinnacle.logLoss,
+    // The strictest baseline: Pinnacle under whichever margin removal suits it best on these matches, so
+    // the choice of method cannot be what lets a model through.
+    pinnacleLogLoss: Math.min(h2h.metrics.pinnacle.logLoss, ...Object.values(h2h.pinnacleLogLossByMethod ?? {})),
   };
 }
 

@@ -67,7 +67,7 @@ def main(bundle_dir, out):
             lines.append(metric_rows(f'{window}, {m}', met))
     ref = t.get('marketReference') or {}
     if any(ref.get(wn) for wn in ('validation', 'test')):
-        lines += ['', '### Against Pinnacle pre-match (normalised), same matches', '',
+        lines += ['', '### Against Pinnacle pre-match (margin removed multiplicatively: the mkt_pin_p_* features), same matches', '',
                   'A quick Python-side reference from the feature columns; the official comparison (margin-removal '
                   'methods, ECE, bootstrap interval, betting) is the TypeScript evaluation.', '',
                   '| window, market | matches | model log loss | Pinnacle log loss | model Brier | Pinnacle Brier |',
@@ -76,6 +76,12 @@ def main(bundle_dir, out):
             for m, r in (ref.get(window) or {}).items():
                 lines.append(f'| {window}, {m} | {r["rows"]} | {f4(r["model"]["logLoss"])} | {f4(r["pinnacle"]["logLoss"])} | '
                              f'{f4(r["model"]["brier"])} | {f4(r["pinnacle"]["brier"])} |')
+        lines.append('')
+        for m, r in (ref.get('test') or {}).items():
+            d = r['model']['logLoss'] - r['pinnacle']['logLoss']
+            verdict = 'worse than' if d > 0 else 'better than or equal to'
+            lines.append(f'- Test season, {m}: the model\'s log loss is {verdict} Pinnacle\'s by {abs(d):.4f} '
+                         f'({f4(r["model"]["logLoss"])} vs {f4(r["pinnacle"]["logLoss"])}).')
     lines += ['', '## Most used features (share of total gain)', '']
     for m, feats in t['topFeatures'].items():
         lines.append(f'- {m}: ' + ', '.join(f'`{x["feature"]}` {x["gainShare"]:.1%}' for x in feats[:8]))

@@ -1,13 +1,18 @@
-// npm run model:train [-- --run-id <id>] [--features <export.csv>] [--smoke] [--set-default] [--bundles-dir <dir>]
-// Exports the feature matrix with the TypeScript feature builder (`npm run features:export`), then trains
-// both markets with Debian's Python (models/train.py) into models/bundles/<run-id>/ and writes the model
-// card docs/models/<run-id>.md. With --set-default, models/bundles/DEFAULT is pointed at the new bundle.
+// npm run model:train [-- --run-id <id>] [--features <export.csv>] [--smoke] [--set-default] [--skip-import] [--bundles-dir <dir>]
+// Makes sure the repo's history is in the database (DATABASE_URL or the embedded one; the load is idempotent
+// and runs once), exports the feature matrix with the TypeScript feature builder (`npm run features:export`),
+// then trains both markets with Debian's Python (models/train.py) into models/bundles/<run-id>/ and writes
+// the model card docs/models/<run-id>.md. With --set-default, models/bundles/DEFAULT points at the new bundle.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FEATURE_VERSION } from '../src/services/features';
+import { seedHistoricalData } from './lib/football-data/seed';
+import { openLocalDatabase } from './lib/local-database';
+import { migrate } from './lib/migrate';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 /** Debian's interpreter: the `python3` first on PATH may be another build without xgboost and onnx. */
@@ -19,16 +24,19 @@ const { values } = parseArgs({
   options: {
     'run-id': { type: 'string' },
     features: { type: 'string' },
-    'feature-version': { type: 'string', default: 'v1' },
+    // the exporter writes the current version of the TypeScript builder; --features may bring an older CSV
+    'feature-version': { type: 'string', default: FEATURE_VERSION },
     smoke: { type: 'boolean', default: false },
+    'force-calibration': { type: 'boolean', default: false },
     'set-default': { type: 'boolean', default: false },
+    'skip-import': { type: 'boolean', default: false },
     'bundles-dir': { type: 'string', default: join(ROOT, 'models/bundles') },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   console.log(
-    'usage: npm run model:train -- [--run-id ID] [--features export.csv] [--feature-version v1] [--smoke] [--set-default] [--bundles-dir DIR]',
+    `usage: npm run model:train -- [--run-id ID] [--features export.csv] [--feature-version ${FEATURE_VERSION}] [--smoke] [--force-calibration] [--set-default] [--skip-import] [--bundles-dir DIR]`,
   );
   process.exit(0);
 }
@@ -65,7 +73,17 @@ try {
 
 const scratch = await mkdtemp(join(tmpdir(), 'senzu-train-'));
 try {
-  let features = values.features ? resolve(values.features) : join(scratch, 'features.csv');
+  const features = values.features ? resolve(values.features) : join(scratch, 'features.csv');
+  if (!values.features && !values['skip-import']) {
+    // The export builds features from the database, so a fresh clone must have the history loaded first.
+    const database = await openLocalDatabase();
+    try {
+      await migrate(database.url);
+      await seedHistoricalData(database.url, (msg) => console.log(`[model:train] ${msg}`));
+    } finally {
+      await database.stop();
+    }
+  }
   if (!values.features) {
     console.log(`[model:train] exporting features to ${features}`);
     await run('npm', ['run', '--silent', 'features:export', '--', '--out', features]);
@@ -78,6 +96,7 @@ try {
     '--out', out,
     '--feature-version', values['feature-version']!,
     ...(values.smoke ? ['--smoke'] : []),
+    ...(values['force-calibration'] ? ['--force-calibration'] : []),
   ]);
   console.log(`[model:train] bundle ${runId} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${out}`);
   if (!values.smoke) {

@@ -50,19 +50,36 @@ function mean<T>(items: readonly T[], value: (item: T) => number | null): number
 
 const last = <T>(items: readonly T[], n: number): readonly T[] => (items.length <= n ? items : items.slice(items.length - n));
 
+const share = (own: number, other: number) => (own + other === 0 ? 0.5 : own / (own + other));
+
 /** Possession proxy of one match: the mean of the team's shot share and corner share (of those reported). */
 function territory(m: TeamMatchMemo): number | null {
-  const shares: number[] = [];
-  if (m.shotsFor !== null && m.shotsAgainst !== null) shares.push(m.shotsFor + m.shotsAgainst === 0 ? 0.5 : m.shotsFor / (m.shotsFor + m.shotsAgainst));
-  if (m.cornersFor !== null && m.cornersAgainst !== null)
-    shares.push(m.cornersFor + m.cornersAgainst === 0 ? 0.5 : m.cornersFor / (m.cornersFor + m.cornersAgainst));
-  return shares.length === 0 ? null : shares.reduce((a, b) => a + b, 0) / shares.length;
+  const shots = m.shotsFor !== null && m.shotsAgainst !== null ? share(m.shotsFor, m.shotsAgainst) : null;
+  const corners = m.cornersFor !== null && m.cornersAgainst !== null ? share(m.cornersFor, m.cornersAgainst) : null;
+  if (shots === null) return corners;
+  return corners === null ? shots : (shots + corners) / 2;
 }
 
-function assertKnownBefore(what: string, startAts: Iterable<number>, startAt: number): void {
-  for (const t of startAts) {
-    if (t >= startAt) throw new FeatureInputError(`${what} holds a match at or after this kick-off: it is not the state at the prediction time`);
+function assertKnownBefore<T>(what: string, items: readonly T[], time: (item: T) => number, startAt: number): void {
+  for (const item of items) {
+    if (time(item) >= startAt) throw new FeatureInputError(`${what} holds a match at or after this kick-off: it is not the state at the prediction time`);
   }
+}
+
+/** Home wins, draws and goals of the league's known results in the window before the prediction time. */
+function leagueWindow(league: LeagueState | null, ctx: MatchContext) {
+  const totals = { matches: 0, homeWins: 0, draws: 0, goals: 0 };
+  if (!league) return totals;
+  const since = ctx.predictionTime - LEAGUE_WINDOW_MS;
+  for (const [startAt, homeGoals, awayGoals] of league.recent) {
+    if (startAt >= ctx.startAt) throw new FeatureInputError('the league state holds a match at or after this kick-off: it is not the state at the prediction time');
+    if (startAt < since) continue;
+    totals.matches++;
+    if (homeGoals > awayGoals) totals.homeWins++;
+    else if (homeGoals === awayGoals) totals.draws++;
+    totals.goals += homeGoals + awayGoals;
+  }
+  return totals;
 }
 
 /**
@@ -75,10 +92,9 @@ export function buildFeatures(ctx: MatchContext, home: TeamState, away: TeamStat
   if (pair.teamIds.join('-') !== headToHeadKey(ctx.homeTeamId, ctx.awayTeamId)) throw new FeatureInputError('head-to-head state of another pair');
   if (ctx.league && ctx.league.competitionId !== ctx.competitionId) throw new FeatureInputError('league state of another competition');
   if (!(ctx.predictionTime < ctx.startAt)) throw new FeatureInputError('the prediction time must be before kick-off');
-  assertKnownBefore('the home team state', home.recent.map((m) => m.startAt), ctx.startAt);
-  assertKnownBefore('the away team state', away.recent.map((m) => m.startAt), ctx.startAt);
-  assertKnownBefore('the head-to-head state', pair.recent.map((m) => m.startAt), ctx.startAt);
-  if (ctx.league) assertKnownBefore('the league state', ctx.league.recent.map((r) => r[0]), ctx.startAt);
+  assertKnownBefore('the home team state', home.recent, (m) => m.startAt, ctx.startAt);
+  assertKnownBefore('the away team state', away.recent, (m) => m.startAt, ctx.startAt);
+  assertKnownBefore('the head-to-head state', pair.recent, (m) => m.startAt, ctx.startAt);
 
   const out = new Float64Array(FEATURE_COUNT).fill(NaN);
   // Any non-finite result (there should be none) is reported as missing rather than as a value.
@@ -169,11 +185,11 @@ export function buildFeatures(ctx: MatchContext, home: TeamState, away: TeamStat
   const weekday = kickoff.getUTCDay();
   set('ctx_is_midweek', weekday >= 2 && weekday <= 4 ? 1 : 0);
   set('ctx_kickoff_hour_utc', ctx.startTimeKnown ? kickoff.getUTCHours() + kickoff.getUTCMinutes() / 60 : NaN);
-  const window = ctx.league ? ctx.league.recent.filter((r) => r[0] >= ctx.predictionTime - LEAGUE_WINDOW_MS) : [];
-  const enough = window.length >= LEAGUE_MIN_MATCHES;
-  set('ctx_league_home_win_rate', enough ? mean(window, (r) => (r[1] > r[2] ? 1 : 0)) : NaN);
-  set('ctx_league_draw_rate', enough ? mean(window, (r) => (r[1] === r[2] ? 1 : 0)) : NaN);
-  set('ctx_league_goals_pg', enough ? mean(window, (r) => r[1] + r[2]) : NaN);
+  const league = leagueWindow(ctx.league, ctx);
+  const enough = league.matches >= LEAGUE_MIN_MATCHES;
+  set('ctx_league_home_win_rate', enough ? league.homeWins / league.matches : NaN);
+  set('ctx_league_draw_rate', enough ? league.draws / league.matches : NaN);
+  set('ctx_league_goals_pg', enough ? league.goals / league.matches : NaN);
 
   // Advanced statistics.
   for (const [side, team] of [

@@ -247,8 +247,9 @@ export function applyMatchResult(result: MatchResult, home: TeamState, away: Tea
   pushLimited(pair.recent, { startAt: result.startAt, homeTeamId: result.homeTeamId, homeGoals: hg, awayGoals: ag }, H2H_LIMIT);
 
   league.recent.push([result.startAt, hg, ag]);
-  const newest = league.recent.reduce((max, r) => Math.max(max, r[0]), -Infinity);
-  league.recent = league.recent.filter((r) => r[0] >= newest - LEAGUE_KEEP_MS);
+  let newest = -Infinity;
+  for (const r of league.recent) if (r[0] > newest) newest = r[0];
+  if (league.recent[0]![0] < newest - LEAGUE_KEEP_MS) league.recent = league.recent.filter((r) => r[0] >= newest - LEAGUE_KEEP_MS);
   let season = league.seasons.find((x) => x.season === result.season);
   if (!season) {
     season = { season: result.season, teamIds: [] };

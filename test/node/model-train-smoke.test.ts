@@ -3,6 +3,7 @@
 // → a bundle that the shared TypeScript runtime loads and reproduces. Training itself is not part of npm test.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,5 +163,29 @@ describe('model training smoke run', () => {
     await expect(run(PYTHON, ['models/train.py', '--features', broken, '--out', bundleDir, '--smoke'], { cwd: ROOT })).rejects.toMatchObject({
       stderr: expect.stringMatching(/exists and is not empty/),
     });
+  });
+});
+
+describe('the committed default bundle', () => {
+  it('was trained on the current feature version with the documented windows and calibration rule', async () => {
+    const id = (await readFile(join(ROOT, 'models/bundles/DEFAULT'), 'utf8')).trim();
+    const dir = join(ROOT, 'models/bundles', id);
+    const bundle = await readJson(join(dir, 'bundle.json'));
+    expect(bundle.id).toBe(id);
+    // A changed feature list or version means the default model must be retrained (npm run model:train).
+    expect(bundle.featureVersion).toBe(FEATURE_VERSION);
+    expect(bundle.featureNames).toEqual([...FEATURE_NAMES]);
+    expect(bundle.windows).toEqual({ train: ['2014-15', '2021-22'], validation: '2022-23', test: '2023-24' });
+    expect(bundle.training.smoke).toBe(false);
+    for (const market of ['1x2', 'ou25'] as const) {
+      const e = bundle.training.calibrationSelection[market];
+      expect(e.forced).toBe(false);
+      expect(e.kept).toBe(e.validationLogLossCrossFitted < e.validationLogLossUncalibrated);
+      expect(bundle.calibration[market].method === 'none').toBe(!e.kept);
+    }
+    let bytes = 0;
+    for (const name of await readdir(dir)) bytes += (await readFile(join(dir, name))).length;
+    expect(bytes, 'the bundle is committed: keep it small').toBeLessThan(5 << 20);
+    expect(existsSync(join(ROOT, 'docs/models', `${id}.md`)), 'model card').toBe(true);
   });
 });

@@ -8,6 +8,9 @@ import { generateDevSecrets, toEnvFile, type DevSecrets } from './lib/dev-secret
 import { seedHistoricalData } from './lib/football-data/seed';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
+import { activateDefault, defaultBundleDir, readBundle, registerBundle } from './lib/models/bundle-files';
+import { r2Uploader } from './lib/r2-upload';
+import pg from 'pg';
 import { startWsProxy } from './lib/ws-proxy';
 
 const PORT = process.env.PORT ?? '8787';
@@ -32,6 +35,27 @@ try {
   log(migrated.applied.length ? `applied migrations: ${migrated.applied.join(', ')}` : 'schema up to date');
 } catch (error) {
   console.error(`[senzu] migration failed: ${(error as Error).message}`);
+  await shutdown(1);
+}
+
+// The committed default model bundle, so a fresh machine serves predictions without training: uploaded to
+// the local R2 that wrangler dev reads and made the active run, once (later starts find it registered).
+try {
+  const bundle = await readBundle(await defaultBundleDir());
+  const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+  try {
+    const known = await pool.query(`select 1 from model_runs where artifact_sha256 = $1`, [bundle.manifestSha256]);
+    if (!known.rowCount) {
+      const run = await registerBundle(pool, bundle, r2Uploader('local'));
+      log(`registered the default model bundle ${bundle.manifest.id} (run ${run.id}) in local R2`);
+    }
+    const runId = (await pool.query<{ id: string }>(`select id from model_runs where artifact_sha256 = $1`, [bundle.manifestSha256])).rows[0]!.id;
+    if (await activateDefault(pool, runId)) log(`activated the default model bundle ${bundle.manifest.id}`);
+  } finally {
+    await pool.end();
+  }
+} catch (error) {
+  console.error(`[senzu] registering the default model bundle failed: ${(error as Error).message}`);
   await shutdown(1);
 }
 

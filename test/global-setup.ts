@@ -1,11 +1,14 @@
 // Starts what the suite needs: a fresh database (on DATABASE_URL's server, or an in-memory PGlite when it
 // is unset) migrated to the latest schema, and the WebSocket proxy the Worker's Neon driver goes through.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { generateDevSecrets, generateSigningKey } from '../scripts/lib/dev-secrets';
 import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres';
 import { importFootballData } from '../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../scripts/lib/football-data/seed';
+import { activateDefault, defaultBundleDir, readBundle, registerBundle } from '../scripts/lib/models/bundle-files';
 import { createFreshDatabase } from '../scripts/lib/fresh-database';
 import { migrate } from '../scripts/lib/migrate';
 import { startWsProxy } from '../scripts/lib/ws-proxy';
@@ -18,6 +21,8 @@ declare module 'vitest' {
     /** JWT_PRIVATE_KEYS of the test Worker: the signing key first, then an older key that still verifies. */
     jwtPrivateKeys: string;
     passwordPepper: string;
+    /** The committed default model bundle: bundle.json and its artifacts, base64, for workerd tests. */
+    defaultBundle: { id: string; runId: string; files: Record<string, string> };
   }
 }
 
@@ -55,6 +60,7 @@ export default async function setup(project: TestProject) {
   const secrets = generateDevSecrets('test-2');
   project.provide('jwtPrivateKeys', JSON.stringify([...JSON.parse(secrets.JWT_PRIVATE_KEYS), generateSigningKey('test-1')]));
   project.provide('passwordPepper', secrets.PASSWORD_PEPPER);
+  project.provide('defaultBundle', await registerDefaultBundle(databaseUrl));
   console.log(`[test] database: ${databaseKind} (${version.split(' on ')[0]}), proxy ${proxy.address}`);
 
   return async () => {
@@ -76,6 +82,25 @@ async function importFixtureSeasons(databaseUrl: string) {
       FIXTURE_SEASON_FILES.map((f) => `${REPO_DATA_DIR}/${f}`),
     );
     if (summary.failedFiles > 0) throw new Error(`importing the fixture seasons failed: ${summary.files.map((f) => f.error).join('; ')}`);
+  } finally {
+    await pool.end();
+  }
+}
+
+/**
+ * The default bundle, registered as the active run like `npm start` does. Workerd tests put its files into
+ * their R2 (which lives inside the test runtime) from the base64 handed over here.
+ */
+async function registerDefaultBundle(databaseUrl: string) {
+  const bundle = await readBundle(process.env.SENZU_PARITY_BUNDLE ?? (await defaultBundleDir()));
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  try {
+    const run = await registerBundle(pool, bundle, async () => undefined);
+    await activateDefault(pool, run.id);
+    const files = Object.fromEntries([...bundle.files].map(([name, bytes]) => [name, bytes.toString('base64')]));
+    // The Python pipeline's probabilities for test-season rows, for the workerd parity test.
+    files['parity.json'] = (await readFile(join(bundle.dir, 'parity.json'))).toString('base64');
+    return { id: bundle.manifest.id, runId: run.id, files };
   } finally {
     await pool.end();
   }

@@ -62,3 +62,18 @@ export async function registerBundle(
   );
   return { id: inserted.rows[0]!.id, created: true };
 }
+
+/**
+ * Makes a run active when none is: what `npm start` and the test setup do with the default bundle, so a
+ * fresh machine serves predictions without training. Recorded as a forced activation with its reason,
+ * because no test-season evaluation was stored for the gate (`npm run model:register` stores one).
+ */
+export async function activateDefault(pool: pg.Pool, runId: string): Promise<boolean> {
+  const result = await pool.query(
+    `update model_runs set status = 'active', activated_at = now(), activation_forced = true,
+       activation_reason = 'default bundle activated by npm start / the test setup without a stored evaluation'
+     where id = $1 and not exists (select 1 from model_runs where status = 'active')`,
+    [runId],
+  );
+  return (result.rowCount ?? 0) > 0;
+}

@@ -1,0 +1,50 @@
+// The shared inference module inside workerd: onnxruntime-web with the WASM shim, the bundle read from R2
+// and checked by sha256, calibrated output equal to the Python pipeline's.
+import { env } from 'cloudflare:test';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { BUNDLE_FILES, BundleError, parseManifest } from '../../src/services/inference/bundle';
+import { workerdOrt } from '../../src/services/inference/ort-workerd';
+import { createModelRuntime } from '../../src/services/inference/runtime';
+
+const bundle = inject('defaultBundle');
+const bytes = (name: string) => Uint8Array.from(atob(bundle.files[name]!), (c) => c.charCodeAt(0));
+const prefix = `models/${bundle.id}/`;
+
+beforeAll(async () => {
+  for (const name of Object.keys(bundle.files)) await env.MODELS.put(`${prefix}${name}`, bytes(name));
+});
+
+async function fromR2(name: string): Promise<ArrayBuffer> {
+  const object = await env.MODELS.get(`${prefix}${name}`);
+  if (!object) throw new Error(`${name} missing from R2`);
+  return object.arrayBuffer();
+}
+
+describe('inference in workerd', () => {
+  it('loads the bundle from R2 and matches the Python calibrated probabilities to 1e-5', async () => {
+    const manifest = parseManifest(JSON.parse(new TextDecoder().decode(await fromR2('bundle.json'))));
+    const runtime = await createModelRuntime(workerdOrt, manifest, {
+      [BUNDLE_FILES.h2h]: await fromR2(BUNDLE_FILES.h2h),
+      [BUNDLE_FILES.ou25]: await fromR2(BUNDLE_FILES.ou25),
+    } as Record<(typeof BUNDLE_FILES)[keyof typeof BUNDLE_FILES], ArrayBuffer>);
+    const parity = JSON.parse(new TextDecoder().decode(bytes('parity.json'))) as {
+      rows: Array<{ features: Array<number | null>; calibrated: { '1x2': number[]; ou25: number[] } }>;
+    };
+    const { h2h, ou25 } = await runtime.predict(parity.rows.map((r) => r.features.map((x) => (x === null ? NaN : x))));
+    let worst = 0;
+    parity.rows.forEach((r, i) => {
+      r.calibrated['1x2'].forEach((p, k) => (worst = Math.max(worst, Math.abs(h2h[i]![k]! - p))));
+      r.calibrated.ou25.forEach((p, k) => (worst = Math.max(worst, Math.abs(ou25[i]![k]! - p))));
+    });
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('refuses a corrupt artifact with a BundleError', async () => {
+    const manifest = parseManifest(JSON.parse(new TextDecoder().decode(await fromR2('bundle.json'))));
+    const corrupt = new Uint8Array(await fromR2(BUNDLE_FILES.h2h));
+    corrupt[10] = corrupt[10]! ^ 0xff;
+    await expect(
+      createModelRuntime(workerdOrt, manifest, { [BUNDLE_FILES.h2h]: corrupt, [BUNDLE_FILES.ou25]: await fromR2(BUNDLE_FILES.ou25) } as never),
+    ).rejects.toThrow(BundleError);
+  });
+});

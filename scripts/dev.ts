@@ -93,7 +93,9 @@ const wrangler = spawn(
     // Benchmarks raise the limits so they measure the admitted path rather than a wall of 429s.
     ...['ANONYMOUS_RATE_LIMIT', 'RATE_LIMIT_SCALE'].flatMap((name) => (process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [])),
   ],
-  { stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  // Its own process group, so stopping can reach wrangler and every workerd it started, whoever sent the
+  // signal (a terminal's Ctrl-C reaches only the foreground group; `kill` reaches only this process).
+  { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
 log(`serving on http://localhost:${PORT} (docs at /docs); Ctrl-C stops everything`);
 
@@ -103,15 +105,36 @@ seedHistoricalData(database.url, log).catch((error: Error) => {
   if (!stopping) console.error(`[senzu] loading historical data failed: ${error.message} (run npm start again to resume)`);
 });
 
+function signalWranglerGroup(signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-wrangler.pid!, signal);
+    return true;
+  } catch {
+    return false; // the group is gone
+  }
+}
+
+async function stopWrangler(): Promise<void> {
+  if (!signalWranglerGroup('SIGINT')) return;
+  for (let waited = 0; waited < 5000; waited += 100) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (!signalWranglerGroup(0 as unknown as NodeJS.Signals)) return;
+  }
+  signalWranglerGroup('SIGKILL');
+}
+
+let stopRequested = false;
 wrangler.on('exit', (code, signal) => {
-  if (!stopping) log(`wrangler exited (${signal ?? code})`);
-  void shutdown(code ?? 0);
+  if (stopRequested) return;
+  log(`wrangler exited (${signal ?? code})`);
+  // Whatever it left behind (workerd) goes too.
+  void stopWrangler().then(() => shutdown(code ?? 0));
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    if (stopRequested) return;
+    stopRequested = true;
     log('stopping');
-    // wrangler usually got the same Ctrl-C from the terminal; tell it again for kill/CI callers.
-    if (wrangler.exitCode === null) wrangler.kill('SIGTERM');
-    setTimeout(() => void shutdown(130), 5000).unref();
+    void stopWrangler().then(() => shutdown(130));
   });
 }

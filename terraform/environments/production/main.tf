@@ -1,0 +1,69 @@
+# Production: the whole stack, in its own Cloudflare account, Neon project and S3 bucket.
+# The names below are the contract with wrangler.toml [env.production]; test/node/terraform-consistency.test.ts
+# fails when they drift apart.
+
+locals {
+  environment = "production"
+  tags = {
+    project     = "senzu"
+    environment = local.environment
+    managed_by  = "terraform"
+  }
+}
+
+module "cloudflare" {
+  source = "../../modules/cloudflare"
+
+  account_id         = var.cloudflare_account_id
+  zone_id            = var.cloudflare_zone_id
+  api_hostname       = var.api_hostname
+  script_name        = "senzu-api"
+  compatibility_date = "2026-04-20"
+  kv_namespace_title = var.kv_namespace_title
+
+  kv_binding             = "PREDICTIONS"
+  r2_binding             = "MODELS"
+  r2_bucket_name         = "senzu-models"
+  queue_binding          = "FEATURE_QUEUE"
+  queue_name             = "senzu-feature-recompute"
+  dead_letter_queue_name = "senzu-feature-recompute-dlq"
+  queue_consumer = {
+    max_batch_size    = 50
+    max_batch_timeout = 1
+    max_retries       = 5
+  }
+
+  durable_objects = {
+    RATE_LIMITER = "RateLimiter"
+    MATCH_ODDS   = "MatchOdds"
+  }
+  durable_object_migration_tag = "v1"
+
+  cron_schedules = ["*/5 * * * *", "0 * * * *", "30 3 * * *"]
+
+  # Generous per IP: a shared frontend IP carries many users, each limited exactly by the RateLimiter DO.
+  edge_rate_limit = {
+    requests_per_period = 500
+    period              = 10
+    mitigation_timeout  = 10
+  }
+}
+
+module "neon" {
+  source = "../../modules/neon"
+
+  project_name       = "senzu-production"
+  region_id          = var.neon_region_id
+  branch_name        = "app"
+  database_name      = "senzu"
+  role_name          = "senzu_app"
+  autoscaling_max_cu = 4
+}
+
+module "aws" {
+  source = "../../modules/aws"
+
+  bucket_name   = var.lake_bucket_name
+  iam_user_name = "senzu-production-lake-mirror"
+  tags          = local.tags
+}

@@ -1,0 +1,178 @@
+// A real season from data/football-data/*.csv, turned into what The Odds API would have shown live: events
+// with The Odds API's team names and ids, and per bookmaker/market/outcome the pre-match and closing prices
+// between which the replay moves.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { competitionForDivision } from '../../../src/providers/football-data/competitions';
+import { parseFootballDataCsv, type ParsedOdds } from '../../../src/providers/football-data/parse';
+import { oddsApiTeamName } from '../../../src/providers/team-names';
+import type { OddsMarket, OddsOutcome } from '../../../src/providers/types';
+
+export const DEFAULT_DIVISIONS = ['E0', 'SP1', 'D1', 'I1', 'F1'] as const;
+
+/** The Odds API's `sport_title` for the divisions in the repo. */
+const SPORT_TITLES: Record<string, string> = {
+  E0: 'EPL',
+  SP1: 'La Liga - Spain',
+  D1: 'Bundesliga - Germany',
+  I1: 'Serie A - Italy',
+  F1: 'Ligue 1 - France',
+};
+
+/** football-data bookmaker → The Odds API bookmaker key, title and the regions it is listed in. */
+const BOOKMAKERS: Record<string, { key: string; title: string; regions: string[] }> = {
+  pinnacle: { key: 'pinnacle', title: 'Pinnacle', regions: ['eu'] },
+  bet365: { key: 'bet365', title: 'Bet365', regions: ['uk', 'eu'] },
+  bwin: { key: 'bwin', title: 'Bwin', regions: ['eu'] },
+  interwetten: { key: 'interwetten', title: 'Interwetten', regions: ['eu'] },
+  william_hill: { key: 'williamhill', title: 'William Hill', regions: ['uk', 'eu'] },
+  vc_bet: { key: 'betvictor', title: 'Bet Victor', regions: ['uk'] },
+  ladbrokes: { key: 'ladbrokes_uk', title: 'Ladbrokes', regions: ['uk'] },
+  '1xbet': { key: 'onexbet', title: '1xBet', regions: ['eu'] },
+  betfair: { key: 'betfair_sb_uk', title: 'Betfair Sportsbook', regions: ['uk'] },
+  coolbet: { key: 'coolbet', title: 'Coolbet', regions: ['eu'] },
+};
+
+export interface ReplayPrice {
+  price: number;
+  point: number | null;
+}
+
+export interface ReplayLine {
+  market: OddsMarket;
+  outcome: OddsOutcome;
+  preMatch: ReplayPrice | null;
+  closing: ReplayPrice | null;
+}
+
+export interface ReplayBookmaker {
+  key: string;
+  title: string;
+  regions: string[];
+  lines: ReplayLine[];
+}
+
+export interface ReplayEvent {
+  id: string;
+  division: string;
+  sportKey: string;
+  sportTitle: string;
+  commenceTime: Date;
+  /** When the pre-match prices were taken (football-data's Tuesday/Friday capture); the replay moves from here. */
+  openAt: Date;
+  homeTeam: string;
+  awayTeam: string;
+  /** The football-data names, so a test can find the CSV row. */
+  footballData: { homeTeam: string; awayTeam: string; externalId: string };
+  homeScore: number | null;
+  awayScore: number | null;
+  homeHalfTimeScore: number | null;
+  awayHalfTimeScore: number | null;
+  bookmakers: ReplayBookmaker[];
+}
+
+export interface SportInfo {
+  key: string;
+  title: string;
+  description: string;
+  division: string;
+}
+
+export function sportInfo(division: string): SportInfo {
+  const competition = competitionForDivision(division);
+  return {
+    key: competition.key,
+    title: SPORT_TITLES[division] ?? competition.name,
+    description: competition.country ? `${competition.name} | ${competition.country}` : competition.name,
+    division,
+  };
+}
+
+/** The Odds API ids are 32 hex characters; an md5 of the CSV's natural key is stable across restarts. */
+export function replayEventId(externalId: string): string {
+  return createHash('md5').update(`odds-api-standin:${externalId}`).digest('hex');
+}
+
+export function loadSeason(options: { dataDir: string; season: string; divisions?: readonly string[] }): ReplayEvent[] {
+  const events: ReplayEvent[] = [];
+  for (const division of options.divisions ?? DEFAULT_DIVISIONS) {
+    const file = join(options.dataDir, `${division}_${options.season}.csv`);
+    const parsed = parseFootballDataCsv(readFileSync(file, 'utf8'), file);
+    const sport = sportInfo(division);
+    for (const match of parsed.matches) {
+      const openAt = match.odds.find((o) => o.phase === 'pre_match')?.capturedAt ?? new Date(match.startAt.getTime() - 3 * 86_400_000);
+      events.push({
+        id: replayEventId(match.externalId),
+        division,
+        sportKey: sport.key,
+        sportTitle: sport.title,
+        commenceTime: match.startAt,
+        openAt,
+        homeTeam: oddsApiTeamName(match.homeTeam),
+        awayTeam: oddsApiTeamName(match.awayTeam),
+        footballData: { homeTeam: match.homeTeam, awayTeam: match.awayTeam, externalId: match.externalId },
+        homeScore: match.homeScore,
+        awayScore: match.awayScore,
+        homeHalfTimeScore: match.homeHalfTimeScore,
+        awayHalfTimeScore: match.awayHalfTimeScore,
+        bookmakers: bookmakersOf(match.odds),
+      });
+    }
+  }
+  return events.sort((a, b) => a.commenceTime.getTime() - b.commenceTime.getTime() || a.id.localeCompare(b.id));
+}
+
+function bookmakersOf(odds: ParsedOdds[]): ReplayBookmaker[] {
+  const byBookmaker = new Map<string, Map<string, ReplayLine>>();
+  for (const o of odds) {
+    const info = BOOKMAKERS[o.bookmaker];
+    if (!info) continue; // market_max / market_avg are aggregates, not bookmakers
+    let lines = byBookmaker.get(o.bookmaker);
+    if (!lines) byBookmaker.set(o.bookmaker, (lines = new Map()));
+    const key = `${o.market}|${o.outcome}`;
+    let line = lines.get(key);
+    if (!line) lines.set(key, (line = { market: o.market, outcome: o.outcome as OddsOutcome, preMatch: null, closing: null }));
+    line[o.phase === 'closing' ? 'closing' : 'preMatch'] = { price: o.price, point: o.point };
+  }
+  return [...byBookmaker].map(([name, lines]) => ({ ...BOOKMAKERS[name]!, lines: [...lines.values()] }));
+}
+
+const REQUIRED_OUTCOMES: Record<OddsMarket, OddsOutcome[]> = {
+  h2h: ['home', 'draw', 'away'],
+  spreads: ['home', 'away'],
+  totals: ['over', 'under'],
+};
+
+export interface QuotedOutcome {
+  outcome: OddsOutcome;
+  price: number;
+  point: number | null;
+}
+
+/**
+ * A bookmaker's market as it stands at `now`: each price moves linearly from its pre-match value (at `openAt`,
+ * and before it) to its closing value (at kick-off). A handicap whose line changed between the two cannot
+ * move smoothly, so it shows the pre-match line and prices for the first half of the way and the closing
+ * ones after. A market missing one of its outcomes is not quoted at all.
+ */
+export function quoteMarket(event: ReplayEvent, bookmaker: ReplayBookmaker, market: OddsMarket, now: Date): QuotedOutcome[] | null {
+  const lines = REQUIRED_OUTCOMES[market].map((outcome) => bookmaker.lines.find((l) => l.market === market && l.outcome === outcome));
+  if (lines.some((l) => !l || (!l.preMatch && !l.closing))) return null;
+  const span = event.commenceTime.getTime() - event.openAt.getTime();
+  const progress = span <= 0 ? 1 : Math.min(1, Math.max(0, (now.getTime() - event.openAt.getTime()) / span));
+  const lineJumps = market === 'spreads' && lines.some((l) => l!.preMatch && l!.closing && l!.preMatch.point !== l!.closing.point);
+  return lines.map((l) => {
+    const { preMatch, closing } = l!;
+    if (!preMatch || !closing) {
+      const only = (preMatch ?? closing)!;
+      return { outcome: l!.outcome, price: only.price, point: only.point };
+    }
+    if (lineJumps) {
+      const side = progress < 0.5 ? preMatch : closing;
+      return { outcome: l!.outcome, price: side.price, point: side.point };
+    }
+    const price = Math.max(1.01, Math.round((preMatch.price + (closing.price - preMatch.price) * progress) * 100) / 100);
+    return { outcome: l!.outcome, price, point: closing.point };
+  });
+}

@@ -1,0 +1,288 @@
+// Compares the Terraform tree with wrangler.toml: the names Terraform creates (bucket, queues, script) and
+// the names the Worker binds to (bindings, Durable Object classes, cron schedules) must be the same, or a
+// deploy binds to something that does not exist. Used by test/node/terraform-consistency.test.ts.
+//
+// What is compared, per scope:
+// - "module defaults": the variable defaults of terraform/modules/cloudflare against the top level of
+//   wrangler.toml (the defaults are what an environment gets when it passes nothing);
+// - "<env>": the inputs terraform/environments/<env> passes to the cloudflare module (over the defaults)
+//   against wrangler.toml [env.<env>]. Every Terraform environment needs a wrangler environment and back.
+// - "module wiring": the cloudflare module's resources take their names from those variables, so a name
+//   hardcoded in a resource cannot slip past the comparison above.
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+
+export interface Mismatch {
+  scope: string;
+  field: string;
+  terraform: unknown;
+  wrangler: unknown;
+}
+
+export interface ConsistencyReport {
+  /** Every .tf file parsed, relative to the terraform directory. */
+  files: string[];
+  /** Scopes compared: "module defaults", "module wiring" and one per environment. */
+  scopes: string[];
+  mismatches: Mismatch[];
+}
+
+type Hcl = Record<string, unknown>;
+type Toml = Record<string, unknown>;
+
+const CLOUDFLARE_MODULE = 'modules/cloudflare';
+
+// @cdktf/hcl2json's typings carry `/// <reference lib="dom" />`, which would replace the Workers globals
+// (crypto.subtle.timingSafeEqual, BufferSource) in the one tsconfig this repo type-checks. A specifier
+// TypeScript cannot follow keeps its typings out; the signature is declared here instead.
+const HCL2JSON = '@cdktf/hcl2json';
+type ParseHcl = (filename: string, contents: string) => Promise<Record<string, unknown>>;
+let parseHclCached: ParseHcl | undefined;
+async function parseHcl(filename: string, contents: string): Promise<Record<string, unknown>> {
+  parseHclCached ??= ((await import(HCL2JSON)) as { parse: ParseHcl }).parse;
+  return parseHclCached(filename, contents);
+}
+
+export async function tfFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name === '.terraform') continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await tfFiles(path)));
+    else if (entry.isFile() && entry.name.endsWith('.tf')) out.push(path);
+  }
+  return out.sort();
+}
+
+/** Parses every .tf file below `dir`; the key is the path relative to `dir`. A syntax error throws. */
+export async function parseTerraformTree(dir: string): Promise<Map<string, Hcl>> {
+  const parsed = new Map<string, Hcl>();
+  for (const file of await tfFiles(dir)) {
+    const rel = relative(dir, file);
+    try {
+      parsed.set(rel, (await parseHcl(rel, await readFile(file, 'utf8'))) as Hcl);
+    } catch (error) {
+      throw new Error(`${rel}: not valid HCL: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return parsed;
+}
+
+/** The blocks of one kind (variable, module, resource.<type>) across the files of one directory: name → body. */
+function blocks(files: Hcl[], ...path: string[]): Map<string, Hcl> {
+  const out = new Map<string, Hcl>();
+  for (const file of files) {
+    let node: unknown = file;
+    for (const key of path) node = (node as Hcl | undefined)?.[key];
+    if (!node || typeof node !== 'object') continue;
+    for (const [name, bodies] of Object.entries(node as Hcl)) {
+      const body = Array.isArray(bodies) ? bodies[0] : bodies;
+      if (body && typeof body === 'object') out.set(name, body as Hcl);
+    }
+  }
+  return out;
+}
+
+function filesIn(tree: Map<string, Hcl>, dir: string): Hcl[] {
+  return [...tree.entries()].filter(([path]) => path.split('/').slice(0, -1).join('/') === dir).map(([, hcl]) => hcl);
+}
+
+/** The settings of the cloudflare module that wrangler.toml must agree with. */
+interface CloudflareSettings {
+  script_name?: unknown;
+  compatibility_date?: unknown;
+  kv_binding?: unknown;
+  r2_binding?: unknown;
+  r2_bucket_name?: unknown;
+  queue_binding?: unknown;
+  queue_name?: unknown;
+  dead_letter_queue_name?: unknown;
+  queue_consumer?: unknown;
+  durable_objects?: unknown;
+  durable_object_migration_tag?: unknown;
+  cron_schedules?: unknown;
+}
+
+/** Both sides in one shape; sqlite_classes is derived (Terraform: the DO classes; wrangler: the migrations). */
+type Comparable = CloudflareSettings & { sqlite_classes: unknown[] };
+
+const SETTINGS: (keyof CloudflareSettings)[] = [
+  'script_name',
+  'compatibility_date',
+  'kv_binding',
+  'r2_binding',
+  'r2_bucket_name',
+  'queue_binding',
+  'queue_name',
+  'dead_letter_queue_name',
+  'queue_consumer',
+  'durable_objects',
+  'durable_object_migration_tag',
+  'cron_schedules',
+];
+
+/** `${var.x}` resolved against the directory's variable defaults; any other expression stays as written. */
+function resolve(value: unknown, variables: Map<string, Hcl>): unknown {
+  if (typeof value !== 'string') return value;
+  const match = /^\$\{var\.([A-Za-z0-9_-]+)\}$/.exec(value);
+  if (!match) return value;
+  const variable = variables.get(match[1]!);
+  return variable && 'default' in variable ? variable.default : value;
+}
+
+/** What wrangler.toml says, for the top level or one environment (wrangler environments inherit no bindings). */
+function wranglerSettings(toml: Toml, env?: string): Comparable {
+  const top = toml;
+  const section = env ? ((toml.env as Toml | undefined)?.[env] as Toml | undefined) ?? {} : toml;
+  const queues = (section.queues as Toml | undefined) ?? {};
+  const producers = (queues.producers as Toml[] | undefined) ?? [];
+  const consumers = (queues.consumers as Toml[] | undefined) ?? [];
+  const kv = (section.kv_namespaces as Toml[] | undefined) ?? [];
+  const r2 = (section.r2_buckets as Toml[] | undefined) ?? [];
+  const durableObjects = (((section.durable_objects as Toml | undefined)?.bindings as Toml[] | undefined) ?? []).map((b) => ({
+    name: b.name,
+    class_name: b.class_name,
+    script_name: b.script_name,
+  }));
+  const migrations = (section.migrations as Toml[] | undefined) ?? [];
+  const crons = ((section.triggers as Toml | undefined)?.crons as unknown[] | undefined) ?? [];
+  return {
+    script_name: env ? (section.name ?? `${String(top.name)}-${env}`) : top.name,
+    compatibility_date: section.compatibility_date ?? top.compatibility_date,
+    kv_binding: kv.map((k) => k.binding),
+    r2_binding: r2.map((b) => b.binding),
+    r2_bucket_name: r2.map((b) => b.bucket_name),
+    queue_binding: producers.map((p) => p.binding),
+    queue_name: [...new Set([...producers.map((p) => p.queue), ...consumers.map((c) => c.queue)])],
+    dead_letter_queue_name: consumers.map((c) => c.dead_letter_queue),
+    queue_consumer: consumers.map((c) => ({
+      max_batch_size: c.max_batch_size,
+      max_batch_timeout: c.max_batch_timeout,
+      max_retries: c.max_retries,
+    })),
+    durable_objects: durableObjects,
+    durable_object_migration_tag: migrations.at(-1)?.tag,
+    cron_schedules: crons,
+    // The SQLite classes the migrations create: they must be exactly the bound classes.
+    sqlite_classes: migrations.flatMap((m) => (m.new_sqlite_classes as unknown[] | undefined) ?? []),
+  };
+}
+
+/** The Terraform side in the same shape as wranglerSettings, so the two compare with one deep-equal. */
+function terraformSettings(settings: CloudflareSettings): Comparable {
+  const durableObjects = settings.durable_objects && typeof settings.durable_objects === 'object' ? (settings.durable_objects as Toml) : {};
+  return {
+    script_name: settings.script_name,
+    compatibility_date: settings.compatibility_date,
+    kv_binding: [settings.kv_binding],
+    r2_binding: [settings.r2_binding],
+    r2_bucket_name: [settings.r2_bucket_name],
+    queue_binding: [settings.queue_binding],
+    queue_name: [settings.queue_name],
+    dead_letter_queue_name: [settings.dead_letter_queue_name],
+    queue_consumer: [settings.queue_consumer],
+    durable_objects: Object.entries(durableObjects).map(([name, class_name]) => ({ name, class_name, script_name: undefined })),
+    durable_object_migration_tag: settings.durable_object_migration_tag,
+    cron_schedules: settings.cron_schedules,
+    sqlite_classes: Object.values(durableObjects),
+  };
+}
+
+/** Order does not matter for lists of names and schedules; canonical JSON with sorted arrays and keys. */
+function canonical(value: unknown): string {
+  const norm = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(norm).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v as Toml)
+          .filter(([, x]) => x !== undefined)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, x]) => [k, norm(x)]),
+      );
+    return v;
+  };
+  return JSON.stringify(norm(value));
+}
+
+function compare(scope: string, terraform: CloudflareSettings, wrangler: Comparable, fields: string[]): Mismatch[] {
+  const t: Toml = { ...terraformSettings(terraform) };
+  const w: Toml = { ...wrangler };
+  const out: Mismatch[] = [];
+  for (const field of [...fields, 'sqlite_classes']) {
+    if (field !== 'sqlite_classes' && !(field in terraform)) continue;
+    if (canonical(t[field]) !== canonical(w[field])) out.push({ scope, field, terraform: t[field], wrangler: w[field] });
+  }
+  return out;
+}
+
+/** The module's resources must take the compared names from its variables, not from literals. */
+function checkWiring(moduleFiles: Hcl[]): Mismatch[] {
+  const expectations: { resource: string; attribute: string; expected: string[] }[] = [
+    { resource: 'cloudflare_workers_script', attribute: 'script_name', expected: ['${var.script_name}'] },
+    { resource: 'cloudflare_r2_bucket', attribute: 'name', expected: ['${var.r2_bucket_name}'] },
+    { resource: 'cloudflare_queue', attribute: 'queue_name', expected: ['${var.queue_name}', '${var.dead_letter_queue_name}'] },
+    { resource: 'cloudflare_workers_cron_trigger', attribute: 'schedules', expected: ['var.cron_schedules'] },
+  ];
+  const out: Mismatch[] = [];
+  for (const { resource, attribute, expected } of expectations) {
+    const found = [...blocks(moduleFiles, 'resource', resource).values()].map((body) => body[attribute]);
+    const ok =
+      found.length === expected.length &&
+      expected.every((e) => found.some((f) => typeof f === 'string' && (f === e || (e.startsWith('var.') && f.includes(e)))));
+    if (!ok) out.push({ scope: 'module wiring', field: `${resource}.${attribute}`, terraform: found, wrangler: expected });
+  }
+  return out;
+}
+
+export async function checkInfraConsistency(options: { terraformDir: string; wranglerToml: string }): Promise<ConsistencyReport> {
+  const tree = await parseTerraformTree(options.terraformDir);
+  const toml = parseToml(options.wranglerToml) as Toml;
+  const mismatches: Mismatch[] = [];
+  const scopes: string[] = [];
+
+  const moduleFiles = filesIn(tree, CLOUDFLARE_MODULE);
+  if (moduleFiles.length === 0) throw new Error(`${CLOUDFLARE_MODULE} has no .tf files`);
+  const moduleVariables = blocks(moduleFiles, 'variable');
+  const defaults: CloudflareSettings = {};
+  for (const field of SETTINGS) {
+    const variable = moduleVariables.get(field);
+    if (!variable) mismatches.push({ scope: 'module defaults', field, terraform: 'no such variable', wrangler: 'required' });
+    else if ('default' in variable) defaults[field] = variable.default;
+  }
+  scopes.push('module defaults');
+  mismatches.push(...compare('module defaults', defaults, wranglerSettings(toml), Object.keys(defaults)));
+
+  scopes.push('module wiring');
+  mismatches.push(...checkWiring(moduleFiles));
+
+  const envDirs = [...new Set([...tree.keys()].filter((p) => p.startsWith('environments/')).map((p) => p.split('/')[1]!))].sort();
+  for (const env of envDirs) {
+    const files = filesIn(tree, `environments/${env}`);
+    const variables = blocks(files, 'variable');
+    const modules = [...blocks(files, 'module').values()].filter((m) => String(m.source ?? '').replace(/\/+$/, '').endsWith(CLOUDFLARE_MODULE));
+    scopes.push(env);
+    if (modules.length !== 1) {
+      mismatches.push({ scope: env, field: 'module "cloudflare"', terraform: `${modules.length} uses of ${CLOUDFLARE_MODULE}`, wrangler: 'exactly one' });
+      continue;
+    }
+    if (!(toml.env as Toml | undefined)?.[env]) {
+      mismatches.push({ scope: env, field: 'environment', terraform: `environments/${env}`, wrangler: `no [env.${env}] section` });
+      continue;
+    }
+    const inputs = modules[0]!;
+    const settings: CloudflareSettings = { ...defaults };
+    for (const field of SETTINGS) if (field in inputs) settings[field] = resolve(inputs[field], variables);
+    mismatches.push(...compare(env, settings, wranglerSettings(toml, env), SETTINGS));
+  }
+  for (const env of Object.keys((toml.env as Toml | undefined) ?? {})) {
+    if (!envDirs.includes(env))
+      mismatches.push({ scope: env, field: 'environment', terraform: `no terraform/environments/${env}`, wrangler: `[env.${env}]` });
+  }
+
+  return { files: [...tree.keys()], scopes, mismatches };
+}
+
+export function formatMismatch(m: Mismatch): string {
+  return `${m.scope}: ${m.field} differs: terraform ${JSON.stringify(m.terraform)} vs wrangler.toml ${JSON.stringify(m.wrangler)}`;
+}

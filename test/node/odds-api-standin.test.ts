@@ -1,0 +1,290 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startOddsApiStandin, type OddsApiStandin, type ReplayEvent } from '../../scripts/lib/odds-api-standin';
+import { parseFootballDataCsv } from '../../src/providers/football-data/parse';
+import { ODDS_API_TEAM_NAMES } from '../../src/providers/team-names';
+
+const DATA = join(import.meta.dirname ?? __dirname, '../../data/football-data');
+let clock = new Date('2023-09-29T12:00:00Z');
+let standin: OddsApiStandin;
+
+beforeAll(async () => {
+  standin = await startOddsApiStandin({ season: '2324', now: () => clock, apiKey: 'test-key' });
+});
+afterAll(() => standin.close());
+beforeEach(async () => {
+  clock = new Date('2023-09-29T12:00:00Z');
+  await control({ reset: true });
+});
+
+async function get(path: string, params: Record<string, string> = {}, key: string | null = 'test-key') {
+  const url = new URL(standin.url + path);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  if (key !== null) url.searchParams.set('apiKey', key);
+  const res = await fetch(url);
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
+}
+
+async function control(body: unknown) {
+  const res = await fetch(`${standin.url}/__control`, { method: 'POST', body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json() };
+}
+
+const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const ODDS_PARAMS = { regions: 'eu', markets: 'h2h,spreads,totals', oddsFormat: 'decimal' };
+
+describe('team names', () => {
+  it('maps every team of the repo data (160 across E0/SP1/D1/I1/F1) to a distinct The Odds API name', () => {
+    const names = new Set<string>();
+    for (const file of readdirSync(DATA).filter((f) => f.endsWith('.csv'))) {
+      for (const m of parseFootballDataCsv(readFileSync(join(DATA, file), 'utf8'), file).matches) names.add(m.homeTeam).add(m.awayTeam);
+    }
+    expect(names.size).toBe(160);
+    const unmapped = [...names].filter((n) => !Object.hasOwn(ODDS_API_TEAM_NAMES, n));
+    expect(unmapped).toEqual([]);
+    expect(Object.keys(ODDS_API_TEAM_NAMES).sort()).toEqual([...names].sort());
+    expect(new Set(Object.values(ODDS_API_TEAM_NAMES)).size).toBe(160);
+    expect(ODDS_API_TEAM_NAMES['Man United']).toBe('Manchester United');
+    expect(ODDS_API_TEAM_NAMES['Tottenham']).toBe('Tottenham Hotspur');
+  });
+
+  it('serves The Odds API names, not football-data abbreviations', () => {
+    const teams = new Set(standin.events.flatMap((e) => [e.homeTeam, e.awayTeam]));
+    expect(teams.has('Manchester United')).toBe(true);
+    expect(teams.has('Man United')).toBe(false);
+    expect(teams.has("Nott'm Forest")).toBe(false);
+  });
+});
+
+describe('the replayed feed', () => {
+  it('lists the sports in the documented shape', async () => {
+    const res = await get('/v4/sports');
+    expect(res.status).toBe(200);
+    const sports = res.json();
+    expect(sports.map((s: { key: string }) => s.key).sort()).toEqual([
+      'soccer_epl',
+      'soccer_france_ligue_one',
+      'soccer_germany_bundesliga',
+      'soccer_italy_serie_a',
+      'soccer_spain_la_liga',
+    ]);
+    for (const s of sports) expect(Object.keys(s).sort()).toEqual(['active', 'description', 'group', 'has_outrights', 'key', 'title']);
+    expect(res.headers.get('x-requests-last')).toBe('0');
+  });
+
+  it('lists upcoming events without bookmakers, only before kick-off', async () => {
+    const res = await get('/v4/sports/soccer_epl/events');
+    expect(res.status).toBe(200);
+    const events = res.json();
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) {
+      expect(Object.keys(e).sort()).toEqual(['away_team', 'commence_time', 'home_team', 'id', 'sport_key', 'sport_title']);
+      expect(e.id).toMatch(/^[0-9a-f]{32}$/);
+      expect(e.commence_time).toMatch(ISO_Z);
+      expect(Date.parse(e.commence_time)).toBeGreaterThan(clock.getTime());
+      expect(e.sport_title).toBe('EPL');
+    }
+    // The first match of the list kicks off; it is gone from /events afterwards.
+    const first = events.sort((a: { commence_time: string }, b: { commence_time: string }) => a.commence_time.localeCompare(b.commence_time))[0];
+    clock = new Date(Date.parse(first.commence_time));
+    const later = (await get('/v4/sports/soccer_epl/events')).json();
+    expect(later.map((e: { id: string }) => e.id)).not.toContain(first.id);
+  });
+
+  it('serves odds in the documented shape: pinnacle and bet365, h2h by name, totals 2.5, spreads with opposite points', async () => {
+    const res = await get('/v4/sports/soccer_epl/odds', ODDS_PARAMS);
+    expect(res.status).toBe(200);
+    const events = res.json();
+    expect(events.length).toBeGreaterThan(0);
+    const keys = new Set<string>();
+    for (const e of events) {
+      for (const b of e.bookmakers) {
+        keys.add(b.key);
+        expect(Object.keys(b).sort()).toEqual(['key', 'last_update', 'markets', 'title']);
+        expect(b.last_update).toMatch(ISO_Z);
+        for (const m of b.markets) {
+          expect(Object.keys(m).sort()).toEqual(['key', 'last_update', 'outcomes']);
+          for (const o of m.outcomes) expect(o.price).toBeGreaterThan(1);
+          const names = m.outcomes.map((o: { name: string }) => o.name).sort();
+          if (m.key === 'h2h') expect(names).toEqual([e.home_team, e.away_team, 'Draw'].sort());
+          if (m.key === 'totals') {
+            expect(names).toEqual(['Over', 'Under']);
+            expect(m.outcomes.map((o: { point: number }) => o.point)).toEqual([2.5, 2.5]);
+          }
+          if (m.key === 'spreads') {
+            expect(names).toEqual([e.home_team, e.away_team].sort());
+            expect(m.outcomes[0].point + m.outcomes[1].point).toBe(0);
+          }
+        }
+      }
+    }
+    expect(keys.has('pinnacle')).toBe(true);
+    expect(keys.has('bet365')).toBe(true);
+    expect(Number(res.headers.get('x-requests-last'))).toBe(3);
+    expect(Number(res.headers.get('x-requests-used'))).toBe(3);
+    expect(Number(res.headers.get('x-requests-remaining'))).toBe(standin.state().creditLimit - 3);
+  });
+
+  it('moves pre-match prices linearly toward the closing price as kick-off nears', async () => {
+    const { event, pre, close } = movingPinnacleHome();
+    const homePrice = async (at: Date) => {
+      clock = at;
+      const [e] = (await get('/v4/sports/soccer_epl/odds', { ...ODDS_PARAMS, eventIds: event.id })).json();
+      const h2h = e.bookmakers.find((b: { key: string }) => b.key === 'pinnacle').markets.find((m: { key: string }) => m.key === 'h2h');
+      return h2h.outcomes.find((o: { name: string }) => o.name === event.homeTeam).price as number;
+    };
+    const open = event.openAt.getTime();
+    const kickoff = event.commenceTime.getTime();
+    expect(await homePrice(new Date(open - 3_600_000))).toBe(pre);
+    expect(await homePrice(new Date(open))).toBe(pre);
+    expect(await homePrice(new Date((open + kickoff) / 2))).toBeCloseTo((pre + close) / 2, 1);
+    const samples = [];
+    for (const f of [0, 0.25, 0.5, 0.75, 0.999]) samples.push(await homePrice(new Date(open + (kickoff - open) * f)));
+    const distance = samples.map((p) => Math.abs(p - close));
+    for (let i = 1; i < distance.length; i++) expect(distance[i]).toBeLessThanOrEqual(distance[i - 1]!);
+    expect(samples.at(-1)).toBeCloseTo(close, 1);
+  });
+
+  it('filters by commenceTimeFrom/To and refuses a malformed bound', async () => {
+    const all = (await get('/v4/sports/soccer_epl/odds', ODDS_PARAMS)).json();
+    const from = '2023-09-30T13:00:00Z';
+    const to = '2023-10-01T00:00:00Z';
+    const windowed = (await get('/v4/sports/soccer_epl/odds', { ...ODDS_PARAMS, commenceTimeFrom: from, commenceTimeTo: to })).json();
+    expect(windowed.length).toBeGreaterThan(0);
+    expect(windowed.length).toBeLessThan(all.length);
+    for (const e of windowed) {
+      expect(e.commence_time >= from && e.commence_time <= to).toBe(true);
+    }
+    const expected = all.filter((e: { commence_time: string }) => e.commence_time >= from && e.commence_time <= to).map((e: { id: string }) => e.id);
+    expect(windowed.map((e: { id: string }) => e.id)).toEqual(expected);
+    const events = (await get('/v4/sports/soccer_epl/events', { commenceTimeFrom: from, commenceTimeTo: to })).json();
+    expect(events.map((e: { id: string }) => e.id)).toEqual(expected);
+
+    const bad = await get('/v4/sports/soccer_epl/odds', { ...ODDS_PARAMS, commenceTimeFrom: '2023-09-30' });
+    expect(bad.status).toBe(422);
+    expect(bad.json().error_code).toBe('INVALID_COMMENCE_TIME_FROM');
+  });
+
+  it('checks the apiKey and the regions as the real API does', async () => {
+    const missing = await get('/v4/sports/soccer_epl/odds', ODDS_PARAMS, null);
+    expect(missing.status).toBe(401);
+    expect(missing.json()).toMatchObject({ error_code: 'MISSING_KEY' });
+    const wrong = await get('/v4/sports/soccer_epl/odds', ODDS_PARAMS, 'not-the-key');
+    expect(wrong.status).toBe(401);
+    expect(Object.keys(wrong.json()).sort()).toEqual(['details_url', 'error_code', 'message']);
+    expect(wrong.json().error_code).toBe('INVALID_KEY');
+    const noRegion = await get('/v4/sports/soccer_epl/odds', { markets: 'h2h' });
+    expect(noRegion.status).toBe(422);
+    expect(noRegion.json()).toMatchObject({ error_code: 'MISSING_REGION', message: 'Missing regions or bookmakers key' });
+    expect((await get('/v4/sports/soccer_nowhere/events')).status).toBe(404);
+  });
+
+  it('shows completed matches with their final score about two hours after kick-off', async () => {
+    const event = standin.events.find((e) => e.sportKey === 'soccer_epl' && e.commenceTime > clock)!;
+    const kickoff = event.commenceTime.getTime();
+    const scoreOf = async (at: number) => {
+      clock = new Date(at);
+      const res = await get('/v4/sports/soccer_epl/scores', { daysFrom: '1' });
+      expect(res.status).toBe(200);
+      return res.json().find((e: { id: string }) => e.id === event.id);
+    };
+    const before = await scoreOf(kickoff - 60_000);
+    expect(before).toMatchObject({ completed: false, scores: null, last_update: null, home_team: event.homeTeam, away_team: event.awayTeam });
+    expect((await scoreOf(kickoff + 119 * 60_000)).completed).toBe(false);
+    const after = await scoreOf(kickoff + 120 * 60_000);
+    expect(after.completed).toBe(true);
+    expect(after.last_update).toMatch(ISO_Z);
+    const byName = Object.fromEntries(after.scores.map((s: { name: string; score: string }) => [s.name, s.score]));
+    expect(byName).toEqual({ [event.homeTeam]: String(event.homeScore), [event.awayTeam]: String(event.awayScore) });
+    // Without daysFrom, completed games are not listed; daysFrom must be 1 to 3.
+    expect((await get('/v4/sports/soccer_epl/scores')).json().map((e: { id: string }) => e.id)).not.toContain(event.id);
+    expect((await get('/v4/sports/soccer_epl/scores', { daysFrom: '4' })).json().error_code).toBe('INVALID_SCORES_DAYS_FROM');
+  });
+
+  it('refuses calls past the credit limit with 401 OUT_OF_USAGE_CREDITS', async () => {
+    await control({ creditLimit: 5, creditsUsed: 3 });
+    const res = await get('/v4/sports/soccer_epl/odds', ODDS_PARAMS);
+    expect(res.status).toBe(401);
+    expect(res.json().error_code).toBe('OUT_OF_USAGE_CREDITS');
+    expect(res.headers.get('x-requests-remaining')).toBe('2');
+    expect((await get('/v4/sports/soccer_epl/events')).status).toBe(200); // free endpoints still answer
+    await control({ creditLimit: 20_000 });
+  });
+});
+
+describe('fault injection through POST /__control', () => {
+  it('fails the next N calls with 500, then recovers', async () => {
+    expect((await control({ mode: 'server_error', count: 2 })).status).toBe(200);
+    expect((await get('/v4/sports/soccer_epl/events')).status).toBe(500);
+    const second = await get('/v4/sports/soccer_epl/events');
+    expect(second.status).toBe(500);
+    expect(second.json().error_code).toBe('INTERNAL_ERROR');
+    expect((await get('/v4/sports/soccer_epl/events')).status).toBe(200);
+  });
+
+  it('429 with Retry-After', async () => {
+    await control({ mode: 'rate_limit', retryAfter: 7 });
+    const res = await get('/v4/sports/soccer_epl/odds', ODDS_PARAMS);
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('7');
+    expect(res.json().error_code).toBe('EXCEEDED_FREQ_LIMIT');
+  });
+
+  it('401 OUT_OF_USAGE_CREDITS', async () => {
+    await control({ mode: '401' });
+    const res = await get('/v4/sports/soccer_epl/odds', ODDS_PARAMS);
+    expect(res.status).toBe(401);
+    expect(res.json()).toMatchObject({ error_code: 'OUT_OF_USAGE_CREDITS', message: expect.stringContaining('quota') });
+  });
+
+  it('hangs past the client timeout', async () => {
+    await control({ mode: 'timeout' });
+    const url = `${standin.url}/v4/sports/soccer_epl/events?apiKey=test-key`;
+    await expect(fetch(url, { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect((await fetch(url)).status).toBe(200);
+  });
+
+  it('malformed JSON and a truncated body', async () => {
+    await control({ mode: 'malformed' });
+    const malformed = await get('/v4/sports/soccer_epl/odds', ODDS_PARAMS);
+    expect(malformed.status).toBe(200);
+    expect(() => malformed.json()).toThrow(SyntaxError);
+
+    await control({ mode: 'truncated' });
+    const res = await fetch(`${standin.url}/v4/sports/soccer_epl/odds?apiKey=test-key&regions=eu&markets=h2h`);
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
+  });
+
+  it('corrupts odds bodies: missing outcomes, a bad price, an unknown outcome name', async () => {
+    for (const [mode, check] of [
+      ['missing_outcomes', (m: { outcomes?: unknown }) => expect(m.outcomes).toBeUndefined()],
+      ['bad_price', (m: { outcomes: Array<{ price: number }> }) => expect(m.outcomes[0]!.price).toBe(0.42)],
+      ['unknown_outcome', (m: { outcomes: Array<{ name: string }> }) => expect(m.outcomes[0]!.name).toBe('Nobody FC')],
+    ] as const) {
+      await control({ mode, path: '/odds' });
+      expect((await get('/v4/sports/soccer_epl/events')).status).toBe(200); // the path filter spares /events
+      const events = (await get('/v4/sports/soccer_epl/odds', ODDS_PARAMS)).json();
+      check(events[0].bookmakers[0].markets[0]);
+    }
+  });
+
+  it('refuses an unknown mode', async () => {
+    const res = await control({ mode: 'explode' });
+    expect(res.status).toBe(400);
+    expect(standin.state().faults).toEqual([]);
+  });
+});
+
+function movingPinnacleHome(): { event: ReplayEvent; pre: number; close: number } {
+  for (const event of standin.events) {
+    if (event.sportKey !== 'soccer_epl' || event.commenceTime <= clock) continue;
+    const line = event.bookmakers.find((b) => b.key === 'pinnacle')?.lines.find((l) => l.market === 'h2h' && l.outcome === 'home');
+    if (line?.preMatch && line.closing && Math.abs(line.preMatch.price - line.closing.price) >= 0.2) {
+      return { event, pre: line.preMatch.price, close: line.closing.price };
+    }
+  }
+  throw new Error('no EPL match whose Pinnacle home price moved by 0.2');
+}

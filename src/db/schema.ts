@@ -335,5 +335,20 @@ export const ingestionJobs = pgTable(
   (t) => [index('ingestion_jobs_kind_started_idx').on(t.kind, t.startedAt)],
 );
 
+/** Provider team names with no alias yet (migration 0007): the fixture was skipped, the name awaits review. */
+export const unresolvedTeamNames = pgTable(
+  'unresolved_team_names',
+  {
+    id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+    provider: text('provider').notNull(),
+    name: text('name').notNull(),
+    competition: text('competition'),
+    firstSeen: timestamp('first_seen', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastSeen: timestamp('last_seen', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    occurrences: integer('occurrences').notNull().default(1),
+  },
+  (t) => [unique('unresolved_team_names_provider_name_key').on(t.provider, t.name), check('unresolved_team_names_occurrences_check', sql`${t.occurrences} > 0`)],
+);
+
 export type Tier = (typeof TIERS)[number];
 export type Role = (typeof ROLES)[number];

@@ -24,6 +24,7 @@ describe('drizzle schema and SQL migrations agree', () => {
         'sports',
         'team_aliases',
         'teams',
+        'unresolved_team_names',
         'users',
       ].sort(),
     );

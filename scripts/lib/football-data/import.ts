@@ -12,6 +12,8 @@ import {
   type ParsedMatch,
   type RowProblem,
 } from '../../../src/providers/football-data/parse';
+import { addCapture, widenOddsRanges, type CaptureRanges } from '../../../src/services/ingestion/odds-ranges';
+import { pgQuery } from '../ingestion/pg-sql';
 
 export interface WriteCounts {
   inserted: number;
@@ -277,29 +279,9 @@ async function writeFile(client: pg.PoolClient, matches: ParsedMatch[], result: 
   result.odds.unchanged = odds.length - result.odds.inserted - result.odds.updated;
 
   // Keep each match's odds capture range (which lets odds reads prune partitions) covering what is stored.
-  const ranges = new Map<string, { from: number; to: number }>();
-  for (const o of odds) {
-    const t = o.capturedAt.getTime();
-    const r = ranges.get(o.matchId);
-    if (!r) ranges.set(o.matchId, { from: t, to: t });
-    else ranges.set(o.matchId, { from: Math.min(r.from, t), to: Math.max(r.to, t) });
-  }
-  await widenOddsRanges(client, ranges);
-}
-
-export async function widenOddsRanges(client: pg.PoolClient, ranges: Map<string, { from: number; to: number }>): Promise<void> {
-  if (ranges.size === 0) return;
-  const ids = [...ranges.keys()];
-  await client.query(
-    `update matches m
-     set odds_captured_from = least(m.odds_captured_from, r.first_capture),
-         odds_captured_to = greatest(m.odds_captured_to, r.last_capture)
-     from unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) as r(id, first_capture, last_capture)
-     where m.id = r.id
-       and (m.odds_captured_from is null or m.odds_captured_to is null
-            or r.first_capture < m.odds_captured_from or r.last_capture > m.odds_captured_to)`,
-    [ids, ids.map((id) => new Date(ranges.get(id)!.from).toISOString()), ids.map((id) => new Date(ranges.get(id)!.to).toISOString())],
-  );
+  const ranges: CaptureRanges = new Map();
+  for (const o of odds) addCapture(ranges, o.matchId, o.capturedAt.getTime());
+  await widenOddsRanges(pgQuery(client), ranges);
 }
 
 /** Rows returned by an upsert are the inserted and the updated ones; the rest were already identical. */

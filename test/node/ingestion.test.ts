@@ -1,0 +1,194 @@
+// The ingestion write path (writeOdds) and team identity (alias seed, match resolver) against a real database
+// of the file's own, with 2023/24's Premier League imported from the repo's CSV.
+import { join } from 'node:path';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { importFootballData } from '../../scripts/lib/football-data/import';
+import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
+import { pgQuery, pgTransactor } from '../../scripts/lib/ingestion/pg-sql';
+import { loadSeason } from '../../scripts/lib/odds-api-standin';
+import { drizzleTransactor } from '../../src/services/ingestion/drizzle-sql';
+import { resolveFixture, resolveFixtures } from '../../src/services/ingestion/match-resolver';
+import { writeOdds, type ResolvedOddsRow } from '../../src/services/ingestion/odds-writer';
+import { seedOddsApiAliases } from '../../src/services/ingestion/team-aliases';
+import { ODDS_API_TEAM_NAMES } from '../../src/providers/team-names';
+import type { ProviderFixture } from '../../src/providers/types';
+import { isolatedDatabase } from './support/isolated-database';
+
+const db = isolatedDatabase();
+const PROVIDER = 'the-odds-api';
+const count = async (text: string, params: unknown[] = []) => Number((await db.pool.query(text, params)).rows[0].n);
+const partitionExists = async (name: string) => (await db.pool.query(`select to_regclass($1) as t`, [name])).rows[0].t !== null;
+
+let manUtdSpurs: { fixture: ProviderFixture; csvMatchId: string };
+
+beforeAll(async () => {
+  const summary = await importFootballData(db.pool, [join(REPO_DATA_DIR, 'E0_2324.csv')]);
+  expect(summary.failedFiles).toBe(0);
+  const event = loadSeason({ dataDir: REPO_DATA_DIR, season: '2324', divisions: ['E0'] }).find(
+    (e) => e.footballData.homeTeam === 'Man United' && e.footballData.awayTeam === 'Tottenham',
+  )!;
+  const csv = await db.pool.query(`select id::text as id from matches where provider = 'football-data' and external_match_id = $1`, [
+    event.footballData.externalId,
+  ]);
+  manUtdSpurs = {
+    fixture: { eventId: event.id, competitionKey: event.sportKey, commenceTime: event.commenceTime, homeTeam: event.homeTeam, awayTeam: event.awayTeam },
+    csvMatchId: csv.rows[0].id,
+  };
+}, 120_000);
+
+/** Every bookmaker × (h2h 3 + totals 2) × capture of one match. */
+function oddsFor(matchId: string, captures: Date[], bookmakers = ['pinnacle', 'bet365', 'williamhill']): ResolvedOddsRow[] {
+  const rows: ResolvedOddsRow[] = [];
+  for (const capturedAt of captures) {
+    for (const [b, bookmaker] of bookmakers.entries()) {
+      for (const [i, outcome] of (['home', 'draw', 'away'] as const).entries()) {
+        rows.push({ matchId, bookmaker, market: 'h2h', outcome, point: null, price: 1.5 + i + b / 100, phase: 'pre_match', capturedAt });
+      }
+      rows.push({ matchId, bookmaker, market: 'totals', outcome: 'over', point: 2.5, price: 1.9, phase: 'pre_match', capturedAt });
+      rows.push({ matchId, bookmaker, market: 'totals', outcome: 'under', point: 2.5, price: 1.95, phase: 'pre_match', capturedAt });
+    }
+  }
+  return rows;
+}
+
+describe('team aliases', () => {
+  it('maps every football-data name in the repo to a distinct The Odds API name', () => {
+    const values = Object.values(ODDS_API_TEAM_NAMES);
+    expect(new Set(values).size).toBe(values.length);
+  });
+
+  it('seeds both spellings onto one team per club, whether or not the club was imported, idempotently', async () => {
+    const teamsBefore = await count(`select count(*) as n from teams`);
+    const first = await seedOddsApiAliases(pgQuery(db.pool));
+    const total = Object.keys(ODDS_API_TEAM_NAMES).length;
+    // E0 2023/24's 20 clubs came from the import; every other club of the map is created by the seed.
+    expect(first.teamsCreated).toBe(total - 20);
+    expect(await count(`select count(*) as n from teams`)).toBe(teamsBefore + total - 20);
+    expect(first.oddsApiAliasesCreated).toBe(total);
+    const pairs = await db.pool.query(
+      `select fd.alias as fd, oa.alias as oa from team_aliases fd join team_aliases oa on oa.team_id = fd.team_id and oa.provider = $1
+       where fd.provider = 'football-data'`,
+      [PROVIDER],
+    );
+    expect(Object.fromEntries(pairs.rows.map((r) => [r.fd, r.oa]))).toEqual(ODDS_API_TEAM_NAMES);
+    expect(await seedOddsApiAliases(pgQuery(db.pool))).toEqual({ teamsCreated: 0, footballDataAliasesCreated: 0, oddsApiAliasesCreated: 0 });
+  });
+});
+
+describe('match resolver', () => {
+  it('resolves the stand-in replay of Manchester United v Tottenham Hotspur to the match the CSV import created', async () => {
+    const { fixture, csvMatchId } = manUtdSpurs;
+    expect([fixture.homeTeam, fixture.awayTeam]).toEqual(['Manchester United', 'Tottenham Hotspur']);
+    const matchesBefore = await count(`select count(*) as n from matches`);
+    const resolved = await resolveFixture(pgQuery(db.pool), fixture);
+    expect(resolved).toEqual({ eventId: fixture.eventId, status: 'matched', matchId: csvMatchId });
+    // A date-only football-data kick-off is hours away from the provider's commence time: still the same match.
+    const shifted = await resolveFixture(pgQuery(db.pool), { ...fixture, eventId: 'f'.repeat(32), commenceTime: new Date(fixture.commenceTime.getTime() + 30 * 3_600_000) });
+    expect(shifted.matchId).toBe(csvMatchId);
+    expect(await count(`select count(*) as n from matches`)).toBe(matchesBefore);
+    expect(
+      await count(
+        `select count(*) as n from matches m join team_aliases h on h.team_id = m.home_team_id and h.provider = $1 and h.alias = 'Manchester United'
+         join team_aliases a on a.team_id = m.away_team_id and a.provider = $1 and a.alias = 'Tottenham Hotspur'`,
+        [PROVIDER],
+      ),
+    ).toBe(1);
+  });
+
+  it('creates a match for a fixture the history does not have, once', async () => {
+    const fixture: ProviderFixture = {
+      eventId: 'a'.repeat(32),
+      competitionKey: 'soccer_epl',
+      commenceTime: new Date('2031-08-16T14:00:00Z'),
+      homeTeam: 'Arsenal',
+      awayTeam: 'Wolverhampton Wanderers',
+    };
+    const first = await resolveFixture(pgQuery(db.pool), fixture);
+    expect(first.status).toBe('created');
+    const again = await resolveFixtures(pgQuery(db.pool), [fixture, { ...fixture, eventId: 'b'.repeat(32) }]);
+    expect(again.resolutions.map((r) => [r.status, r.matchId])).toEqual([
+      ['existing', first.matchId],
+      ['matched', first.matchId],
+    ]);
+    const row = (await db.pool.query(`select provider, external_match_id, season, status from matches where id = $1`, [first.matchId])).rows[0];
+    expect(row).toEqual({ provider: PROVIDER, external_match_id: fixture.eventId, season: '2031-32', status: 'scheduled' });
+  });
+
+  it('records an unknown name once, counting sightings, and invents no team or match', async () => {
+    const teams = await count(`select count(*) as n from teams`);
+    const matches = await count(`select count(*) as n from matches`);
+    const fixture: ProviderFixture = { ...manUtdSpurs.fixture, eventId: 'c'.repeat(32), homeTeam: 'Atlético Nowhere' };
+    const first = await resolveFixture(pgQuery(db.pool), fixture);
+    expect(first).toEqual({ eventId: fixture.eventId, status: 'unresolved', matchId: null, unresolvedNames: ['Atlético Nowhere'] });
+    await resolveFixtures(pgQuery(db.pool), [{ ...fixture, eventId: 'd'.repeat(32) }]);
+    const recorded = await db.pool.query(`select provider, name, competition, occurrences, first_seen <= last_seen as ordered from unresolved_team_names`);
+    expect(recorded.rows).toEqual([{ provider: PROVIDER, name: 'Atlético Nowhere', competition: 'soccer_epl', occurrences: 2, ordered: true }]);
+    expect(await count(`select count(*) as n from teams`)).toBe(teams);
+    expect(await count(`select count(*) as n from matches`)).toBe(matches);
+    expect(await count(`select count(*) as n from team_aliases where alias = 'Atlético Nowhere'`)).toBe(0);
+  });
+});
+
+describe('writeOdds', () => {
+  const writer = () => pgTransactor(db.pool);
+
+  it('creates the capture months on demand, widens the range, and writes the same payload only once', async () => {
+    const matchId = manUtdSpurs.csvMatchId;
+    const captures = [new Date('2035-03-31T23:00:00Z'), new Date('2035-04-01T01:00:00Z')];
+    expect(await partitionExists('odds_snapshots_y2035m03')).toBe(false);
+    expect(await partitionExists('odds_snapshots_y2035m04')).toBe(false);
+    const before = (await db.pool.query(`select odds_captured_from, odds_captured_to from matches where id = $1`, [matchId])).rows[0];
+    const rows = oddsFor(matchId, captures);
+    const first = await writeOdds(writer(), PROVIDER, rows, { batchRows: 7 });
+    expect(first).toMatchObject({ rows: rows.length, inserted: rows.length, duplicates: 0, matches: 1 });
+    expect(first.partitions.sort()).toEqual(['odds_snapshots_y2035m03', 'odds_snapshots_y2035m04']);
+    expect(await partitionExists('odds_snapshots_y2035m03')).toBe(true);
+    expect(await partitionExists('odds_snapshots_y2035m04')).toBe(true);
+
+    const second = await writeOdds(writer(), PROVIDER, rows, { batchRows: 7 });
+    expect(second).toMatchObject({ inserted: 0, duplicates: rows.length });
+    expect(await count(`select count(*) as n from odds_snapshots where match_id = $1 and provider = $2`, [matchId, PROVIDER])).toBe(rows.length);
+
+    const after = (await db.pool.query(`select odds_captured_from, odds_captured_to from matches where id = $1`, [matchId])).rows[0];
+    expect(after.odds_captured_from).toEqual(before.odds_captured_from); // the CSV's earlier captures stay covered
+    expect(after.odds_captured_to).toEqual(captures[1]);
+  });
+
+  it('leaves nothing of a call that fails in its last batch, and a retry completes it', async () => {
+    const matchId = manUtdSpurs.csvMatchId;
+    const captures = [new Date('2036-01-10T12:00:00Z'), new Date('2036-02-10T12:00:00Z')];
+    const rows = oddsFor(matchId, captures);
+    const broken = rows.map((r, i) => (i === rows.length - 1 ? { ...r, price: 1 } : r));
+    const rangeBefore = (await db.pool.query(`select odds_captured_to from matches where id = $1`, [matchId])).rows[0].odds_captured_to;
+
+    await expect(writeOdds(writer(), PROVIDER, broken, { batchRows: 4 })).rejects.toThrow(/check constraint/i);
+    expect(await count(`select count(*) as n from odds_snapshots where match_id = $1 and captured_at >= '2036-01-01'`, [matchId])).toBe(0);
+    expect(await partitionExists('odds_snapshots_y2036m01')).toBe(false);
+    expect((await db.pool.query(`select odds_captured_to from matches where id = $1`, [matchId])).rows[0].odds_captured_to).toEqual(rangeBefore);
+
+    const retry = await writeOdds(writer(), PROVIDER, rows, { batchRows: 4 });
+    expect(retry).toMatchObject({ inserted: rows.length, duplicates: 0 });
+    expect(await count(`select count(*) as n from odds_snapshots where match_id = $1 and captured_at >= '2036-01-01'`, [matchId])).toBe(rows.length);
+    expect((await db.pool.query(`select odds_captured_to from matches where id = $1`, [matchId])).rows[0].odds_captured_to).toEqual(captures[1]);
+  });
+
+  it('writes through the Worker adapter (drizzle) with the same results', async () => {
+    const matchId = manUtdSpurs.csvMatchId;
+    const rows = oddsFor(matchId, [new Date('2036-05-05T05:05:05Z')], ['pinnacle']);
+    const viaDrizzle = drizzleTransactor(drizzle({ client: db.pool }));
+    expect(await writeOdds(viaDrizzle, PROVIDER, rows)).toMatchObject({ inserted: rows.length, duplicates: 0, partitions: ['odds_snapshots_y2036m05'] });
+    expect(await writeOdds(viaDrizzle, PROVIDER, rows)).toMatchObject({ inserted: 0, duplicates: rows.length });
+    const stored = await db.pool.query(
+      `select outcome, point::float8 as point, price::float8 as price from odds_snapshots where match_id = $1 and captured_at = $2 order by market, outcome`,
+      [matchId, rows[0]!.capturedAt],
+    );
+    expect(stored.rows).toEqual([
+      { outcome: 'away', point: null, price: 3.5 },
+      { outcome: 'draw', point: null, price: 2.5 },
+      { outcome: 'home', point: null, price: 1.5 },
+      { outcome: 'over', point: 2.5, price: 1.9 },
+      { outcome: 'under', point: 2.5, price: 1.95 },
+    ]);
+  });
+});

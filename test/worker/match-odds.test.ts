@@ -1,0 +1,240 @@
+// The MatchOdds Durable Object through its real binding: merging prices, best price, consensus, movement,
+// idempotency and eviction. Every test uses its own object. Prices are chosen so that the expected values
+// can be worked out by hand (shown beside each assertion).
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { EVICT_AFTER_MS, median, type LiveState, type MatchOdds, type OddsRowInput } from '../../durable-objects/match-odds';
+
+const T1 = '2031-03-01T10:00:00.000Z';
+const T2 = '2031-03-01T11:00:00.000Z';
+const T_BETWEEN = '2031-03-01T10:30:00.000Z';
+const T0 = '2031-03-01T09:00:00.000Z';
+// Kick-off in the future, so no eviction alarm fires on its own while a test runs.
+const START_AT = '2031-03-02T15:00:00.000Z';
+
+function object(): DurableObjectStub<MatchOdds> {
+  return env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(`test:${crypto.randomUUID()}`));
+}
+
+const h2h = (bookmaker: string, home: number, draw: number, away: number, capturedAt = T1): OddsRowInput[] => [
+  { bookmaker, market: 'h2h', outcome: 'home', point: null, price: home, capturedAt },
+  { bookmaker, market: 'h2h', outcome: 'draw', point: null, price: draw, capturedAt },
+  { bookmaker, market: 'h2h', outcome: 'away', point: null, price: away, capturedAt },
+];
+
+/** Three bookmakers' 1X2, two bookmakers' over/under 2.5, one bookmaker's handicap -0.5/+0.5. */
+const OPENING: OddsRowInput[] = [
+  ...h2h('alpha', 2.0, 3.5, 4.0),
+  ...h2h('bravo', 2.1, 3.4, 3.8),
+  ...h2h('charlie', 1.9, 3.6, 4.2),
+  { bookmaker: 'alpha', market: 'totals', outcome: 'over', point: 2.5, price: 1.9, capturedAt: T1 },
+  { bookmaker: 'alpha', market: 'totals', outcome: 'under', point: 2.5, price: 1.95, capturedAt: T1 },
+  { bookmaker: 'bravo', market: 'totals', outcome: 'over', point: 2.5, price: 2.0, capturedAt: T1 },
+  { bookmaker: 'bravo', market: 'totals', outcome: 'under', point: 2.5, price: 1.85, capturedAt: T1 },
+  { bookmaker: 'alpha', market: 'spreads', outcome: 'home', point: -0.5, price: 1.95, capturedAt: T1 },
+  { bookmaker: 'alpha', market: 'spreads', outcome: 'away', point: 0.5, price: 1.9, capturedAt: T1 },
+];
+
+const line = (state: LiveState, bookmaker: string, market: string, outcome: string, point: number | null = null) =>
+  state.lines.find((l) => l.bookmaker === bookmaker && l.market === market && l.outcome === outcome && l.point === point);
+const consensusOf = (state: LiveState, market: string, point: number | null = null) =>
+  state.consensus.find((c) => c.market === market && c.point === point);
+const probability = (state: LiveState, market: string, outcome: string, point: number | null = null) =>
+  consensusOf(state, market, point)?.outcomes.find((o) => o.outcome === outcome)?.probability;
+const movementOf = (state: LiveState, market: string, outcome: string, point: number | null = null) =>
+  state.movement.find((m) => m.market === market && m.outcome === outcome && m.point === point);
+
+describe('median', () => {
+  it('takes the middle value, or the mean of the middle two', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+  });
+});
+
+describe('MatchOdds.applyOdds and state', () => {
+  it('stores every new line as a change, with the best price, the consensus and no movement yet', async () => {
+    const stub = object();
+    const result = await stub.applyOdds(OPENING, { matchId: 42, startAt: START_AT });
+    expect(result.changed).toHaveLength(OPENING.length);
+    expect(result.ignored).toBe(0);
+
+    const state = await stub.state();
+    expect(state.matchId).toBe(42);
+    expect(state.startAt).toBe(START_AT);
+    expect(state.updatedAt).toBe(T1);
+    expect(state.lines).toHaveLength(OPENING.length);
+    expect(line(state, 'bravo', 'h2h', 'home')).toEqual({
+      bookmaker: 'bravo', market: 'h2h', outcome: 'home', point: null, price: 2.1, capturedAt: T1, openingPrice: 2.1, openingAt: T1,
+    });
+
+    // Best: home 2.1 (bravo), draw 3.6 (charlie), away 4.2 (charlie).
+    expect(state.best.filter((b) => b.market === 'h2h')).toEqual([
+      { market: 'h2h', point: null, outcome: 'home', price: 2.1, bookmaker: 'bravo' },
+      { market: 'h2h', point: null, outcome: 'draw', price: 3.6, bookmaker: 'charlie' },
+      { market: 'h2h', point: null, outcome: 'away', price: 4.2, bookmaker: 'charlie' },
+    ]);
+
+    // Medians 2.0 / 3.5 / 4.0: implied 1/2 + 2/7 + 1/4 = 29/28, so p = 14/29, 8/29, 7/29 and overround 1/28.
+    const h2hConsensus = consensusOf(state, 'h2h')!;
+    expect(h2hConsensus.bookmakers).toBe(3);
+    expect(h2hConsensus.method).toBe('multiplicative');
+    expect(h2hConsensus.overround).toBeCloseTo(1 / 28, 12);
+    expect(h2hConsensus.outcomes.map((o) => o.medianPrice)).toEqual([2.0, 3.5, 4.0]);
+    expect(probability(state, 'h2h', 'home')).toBeCloseTo(14 / 29, 12);
+    expect(probability(state, 'h2h', 'draw')).toBeCloseTo(8 / 29, 12);
+    expect(probability(state, 'h2h', 'away')).toBeCloseTo(7 / 29, 12);
+
+    // Two bookmakers: the median is the mean of the two, over (1.9 + 2.0) / 2 = 1.95, under (1.95 + 1.85) / 2 = 1.9.
+    expect(consensusOf(state, 'totals', 2.5)!.outcomes.map((o) => [o.outcome, o.medianPrice])).toEqual([
+      ['over', 1.95],
+      ['under', 1.9],
+    ]);
+    // 1/1.95 + 1/1.9 = p_over ∝ 1/1.95.
+    expect(probability(state, 'totals', 'over', 2.5)).toBeCloseTo(1 / 1.95 / (1 / 1.95 + 1 / 1.9), 12);
+
+    // Handicap home -0.5 and away +0.5 are one book, reported at the home side's line.
+    const spread = consensusOf(state, 'spreads', -0.5)!;
+    expect(spread.outcomes.map((o) => o.outcome)).toEqual(['home', 'away']);
+    expect(probability(state, 'spreads', 'home', -0.5)).toBeCloseTo(1 / 1.95 / (1 / 1.95 + 1 / 1.9), 12);
+    expect(state.best.filter((b) => b.market === 'spreads').map((b) => [b.outcome, b.point])).toEqual([
+      ['home', -0.5],
+      ['away', 0.5],
+    ]);
+
+    for (const m of state.movement) {
+      expect(m.change.consensusPrice).toBe(0);
+      expect(m.change.bestPrice).toBe(0);
+    }
+  });
+
+  it('takes the latest price, ignores older rows, keeps the opening price and reports movement', async () => {
+    const stub = object();
+    await stub.applyOdds(OPENING);
+
+    const update = await stub.applyOdds([
+      { bookmaker: 'alpha', market: 'h2h', outcome: 'home', point: null, price: 2.2, capturedAt: T2 },
+      { bookmaker: 'charlie', market: 'h2h', outcome: 'home', point: null, price: 2.4, capturedAt: T2 },
+      // Newer capture, same price: stored, but not a change.
+      { bookmaker: 'bravo', market: 'h2h', outcome: 'home', point: null, price: 2.1, capturedAt: T2 },
+    ]);
+    expect(update.changed.map((l) => [l.bookmaker, l.outcome, l.price])).toEqual([
+      ['alpha', 'home', 2.2],
+      ['charlie', 'home', 2.4],
+    ]);
+
+    // Older than what alpha holds (T2), but newer than its opening (T1): ignored entirely.
+    const stale = await stub.applyOdds([{ bookmaker: 'alpha', market: 'h2h', outcome: 'home', point: null, price: 9.0, capturedAt: T_BETWEEN }]);
+    expect(stale).toEqual({ changed: [], ignored: 1 });
+
+    const state = await stub.state();
+    expect(state.updatedAt).toBe(T2);
+    expect(line(state, 'alpha', 'h2h', 'home')).toMatchObject({ price: 2.2, capturedAt: T2, openingPrice: 2.0, openingAt: T1 });
+    expect(line(state, 'bravo', 'h2h', 'home')).toMatchObject({ price: 2.1, capturedAt: T2, openingPrice: 2.1 });
+    expect(state.best.find((b) => b.market === 'h2h' && b.outcome === 'home')).toMatchObject({ price: 2.4, bookmaker: 'charlie' });
+
+    // Home medians: opening {2.0, 2.1, 1.9} → 2.0, now {2.2, 2.1, 2.4} → 2.2. Best: 2.1 → 2.4.
+    const home = movementOf(state, 'h2h', 'home')!;
+    expect(home.opening.consensusPrice).toBe(2.0);
+    expect(home.current.consensusPrice).toBe(2.2);
+    expect(home.change.consensusPrice).toBeCloseTo(0.2, 12);
+    expect(home.opening.bestPrice).toBe(2.1);
+    expect(home.current.bestPrice).toBe(2.4);
+    expect(home.change.bestPrice).toBeCloseTo(0.3, 12);
+    // Now 5/11 + 2/7 + 1/4 = 305/308, so p_home = (5/11)(308/305) = 28/61; at opening 14/29.
+    expect(home.current.probability).toBeCloseTo(28 / 61, 12);
+    expect(home.opening.probability).toBeCloseTo(14 / 29, 12);
+    expect(home.change.probability).toBeCloseTo(28 / 61 - 14 / 29, 12);
+    // The draw's price did not move, but its share of the book did: 88/305 now, 8/29 at opening.
+    const draw = movementOf(state, 'h2h', 'draw')!;
+    expect(draw.change.consensusPrice).toBe(0);
+    expect(draw.change.probability).toBeCloseTo(88 / 305 - 8 / 29, 12);
+  });
+
+  it('is idempotent: the same rows again change nothing, whatever their order', async () => {
+    const stub = object();
+    const batch = [...OPENING, ...h2h('alpha', 2.2, 3.3, 3.9, T2)];
+    await stub.applyOdds(batch, { matchId: 7, startAt: START_AT });
+    const before = await stub.state();
+
+    const again = await stub.applyOdds(batch, { matchId: 7, startAt: START_AT });
+    expect(again.changed).toEqual([]);
+    expect(again.ignored).toBe(batch.length);
+    const reversed = await stub.applyOdds([...batch].reverse());
+    expect(reversed.changed).toEqual([]);
+    expect(await stub.state()).toEqual(before);
+
+    // The same rows applied to a fresh object in reverse order converge on the same state.
+    const other = object();
+    await other.applyOdds([...batch].reverse(), { matchId: 7, startAt: START_AT });
+    expect(await other.state()).toEqual(before);
+    expect(line(before, 'alpha', 'h2h', 'home')).toMatchObject({ price: 2.2, openingPrice: 2.0 });
+  });
+
+  it('backfills the opening price from a late older row without touching the latest price', async () => {
+    const stub = object();
+    await stub.applyOdds(h2h('alpha', 2.2, 3.3, 3.9, T2));
+    const late = await stub.applyOdds(h2h('alpha', 2.0, 3.5, 4.0, T0));
+    expect(late).toEqual({ changed: [], ignored: 3 });
+    const state = await stub.state();
+    expect(line(state, 'alpha', 'h2h', 'home')).toMatchObject({ price: 2.2, capturedAt: T2, openingPrice: 2.0, openingAt: T0 });
+    expect(movementOf(state, 'h2h', 'home')!.change.consensusPrice).toBeCloseTo(0.2, 12);
+  });
+
+  it('leaves the consensus out for an incomplete book, but still reports its best prices', async () => {
+    const stub = object();
+    await stub.applyOdds([
+      { bookmaker: 'alpha', market: 'h2h', outcome: 'home', point: null, price: 2.0, capturedAt: T1 },
+      { bookmaker: 'alpha', market: 'h2h', outcome: 'away', point: null, price: 4.0, capturedAt: T1 },
+    ]);
+    const state = await stub.state();
+    expect(state.consensus).toEqual([]);
+    expect(state.best).toHaveLength(2);
+    expect(movementOf(state, 'h2h', 'home')!.current.probability).toBeNull();
+  });
+
+  it('refuses malformed rows and stores nothing of the batch', async () => {
+    const stub = object();
+    await runInDurableObject(stub, async (instance: MatchOdds) => {
+      const bad: Array<[string, unknown]> = [
+        ['price', { bookmaker: 'a', market: 'h2h', outcome: 'home', point: null, price: 1, capturedAt: T1 }],
+        ['price', { bookmaker: 'a', market: 'h2h', outcome: 'home', point: null, price: Number.NaN, capturedAt: T1 }],
+        ['market', { bookmaker: 'a', market: 'btts', outcome: 'yes', point: null, price: 2, capturedAt: T1 }],
+        ['outcome', { bookmaker: 'a', market: 'totals', outcome: 'home', point: 2.5, price: 2, capturedAt: T1 }],
+        ['point', { bookmaker: 'a', market: 'totals', outcome: 'over', point: null, price: 2, capturedAt: T1 }],
+        ['point', { bookmaker: 'a', market: 'h2h', outcome: 'home', point: 1, price: 2, capturedAt: T1 }],
+        ['capturedAt', { bookmaker: 'a', market: 'h2h', outcome: 'home', point: null, price: 2, capturedAt: 'yesterday' }],
+        ['bookmaker', { bookmaker: '', market: 'h2h', outcome: 'home', point: null, price: 2, capturedAt: T1 }],
+      ];
+      for (const [field, row] of bad) {
+        await expect(instance.applyOdds([...h2h('ok', 2, 3, 4), row as OddsRowInput]), field).rejects.toThrow(field);
+      }
+      await expect(instance.applyOdds([], { matchId: 0, startAt: START_AT })).rejects.toThrow('matchId');
+      expect(instance.state().lines).toEqual([]);
+    });
+  });
+});
+
+describe('MatchOdds eviction', () => {
+  it('arms an alarm for kick-off + 3 h, and the alarm forgets everything', async () => {
+    const stub = object();
+    await stub.applyOdds(OPENING, { matchId: 9, startAt: START_AT });
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBe(Date.parse(START_AT) + EVICT_AFTER_MS);
+
+    // A later kick-off moves the alarm.
+    const later = '2031-03-03T15:00:00.000Z';
+    await stub.applyOdds([], { matchId: 9, startAt: later });
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBe(Date.parse(later) + EVICT_AFTER_MS);
+
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const state = await stub.state();
+    expect(state).toEqual({ matchId: null, startAt: null, updatedAt: null, lines: [], best: [], consensus: [], movement: [] });
+    expect(await runInDurableObject(stub, (_instance, s) => s.storage.getAlarm())).toBeNull();
+
+    // The object still works afterwards (odds for a rescheduled match start a fresh state).
+    const again = await stub.applyOdds(h2h('alpha', 2, 3, 4));
+    expect(again.changed).toHaveLength(3);
+    expect(line(await stub.state(), 'alpha', 'h2h', 'home')).toMatchObject({ price: 2, openingPrice: 2 });
+  });
+});

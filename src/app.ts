@@ -34,6 +34,8 @@ import { registerListModels } from './routes/models/list-models';
 import { registerGetMatch } from './routes/matches/get-match';
 import { registerListMatchOdds } from './routes/matches/list-match-odds';
 import { registerListMatches } from './routes/matches/list-matches';
+import { registerCreateLiveOddsTicket } from './routes/matches/live-odds-ticket';
+import { registerStreamLiveOdds } from './routes/matches/live-odds-stream';
 import { registerListSportTeams } from './routes/sports/list-sport-teams';
 import { registerListSports } from './routes/sports/list-sports';
 import { registerGetHealth } from './routes/system/get-health';
@@ -129,6 +131,8 @@ export function createApp(): App {
   registerListMatches(app);
   registerGetMatch(app);
   registerListMatchOdds(app);
+  registerCreateLiveOddsTicket(app);
+  registerStreamLiveOdds(app);
 
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',

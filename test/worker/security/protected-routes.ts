@@ -28,5 +28,6 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
   { method: 'PATCH', path: '/admin/users/{userId}', url: ({ victim }) => `/admin/users/${victim.id}`, body: { tier: 'pro' }, role: 'admin' },
   { method: 'GET', path: '/models/{modelId}/evaluations', url: ({ modelId }) => `/models/${modelId}/evaluations`, tier: 'pro' },
   { method: 'GET', path: '/models/{modelId}/backtest', url: ({ modelId }) => `/models/${modelId}/backtest`, tier: 'pro' },
+  { method: 'POST', path: '/matches/{matchId}/odds/live/ticket', url: () => '/matches/1/odds/live/ticket', tier: 'premium' },
   { method: 'POST', path: '/models/{modelId}/activate', url: ({ modelId }) => `/models/${modelId}/activate`, body: { force: true, reason: 'suite' }, role: 'admin' },
 ];

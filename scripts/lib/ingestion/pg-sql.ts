@@ -13,16 +13,18 @@ export function pgTransactor(pool: pg.Pool): SqlTransactor {
   return {
     async transaction(work) {
       const client = await pool.connect();
+      let broken: Error | undefined;
       try {
         await client.query('begin');
         const result = await work(pgQuery(client));
         await client.query('commit');
         return result;
       } catch (error) {
-        await client.query('rollback').catch(() => undefined);
+        // A client whose rollback failed is in an unknown state: destroy it instead of pooling it.
+        await client.query('rollback').catch((rollbackError: Error) => (broken = rollbackError));
         throw error;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
   };

@@ -3,7 +3,7 @@
 // never read, and a match's features do not depend on its own result or on results of its own day.
 import { join } from 'node:path';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFeatureMatrix, loadFeatureInputs, type FeatureRow } from '../../scripts/lib/features';
 import { importFootballData } from '../../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
@@ -12,22 +12,6 @@ import { isolatedDatabase } from './support/isolated-database';
 
 const db = isolatedDatabase();
 
-// isolatedDatabase() ends its pool and at once drops the database WITH (FORCE); pg-pool's end() resolves before
-// its connections have said goodbye, so the drop can kill one mid-way (an unhandled 57P01 that fails the run).
-// Close them for real first: afterAll hooks run in reverse order, so this one runs before the drop.
-afterAll(async () => {
-  const clients = await Promise.all(Array.from({ length: db.pool.totalCount }, () => db.pool.connect()));
-  await Promise.all(
-    clients.map(
-      (c) =>
-        new Promise<void>((closed) => {
-          c.once('end', () => closed());
-          c.release(true);
-        }),
-    ),
-  );
-  expect(db.pool.totalCount).toBe(0);
-});
 let baseline: FeatureRow[];
 let baselineById: Map<number, FeatureRow>;
 let idByExternal: Map<string, number>;

@@ -16,22 +16,6 @@ const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
 const db = isolatedDatabase();
 
-// isolatedDatabase() ends its pool and at once drops the database WITH (FORCE); pg-pool's end() resolves before
-// its connections have said goodbye, so the drop can kill one mid-way (an unhandled 57P01 that fails the run).
-// Close them for real first: afterAll hooks run in reverse order, so this one runs before the drop.
-afterAll(async () => {
-  const clients = await Promise.all(Array.from({ length: db.pool.totalCount }, () => db.pool.connect()));
-  await Promise.all(
-    clients.map(
-      (c) =>
-        new Promise<void>((closed) => {
-          c.once('end', () => closed());
-          c.release(true);
-        }),
-    ),
-  );
-  expect(db.pool.totalCount).toBe(0);
-});
 let scratch: string;
 let unfinishedId: number;
 

@@ -27,13 +27,29 @@ export function isolatedDatabase(): IsolatedDatabase {
     }
     await migrate(handle.url);
     handle.pool = new pg.Pool({ connectionString: handle.url, max: 4 });
-    // pool.end() resolves before every socket has closed, and the drop below terminates stragglers
-    // (57P01); an idle client's error with no listener would crash the run, so teardown errors are expected.
-    handle.pool.on('error', () => undefined);
   }, 60_000);
   afterAll(async () => {
-    await handle.pool?.end();
+    if (handle.pool) await closeEveryClient(handle.pool);
     await stop();
   });
   return handle;
+}
+
+/**
+ * pg-pool's end() resolves before its sockets have closed, so a DROP DATABASE ... WITH (FORCE) right after it
+ * can kill a connection mid-goodbye (an unhandled 57P01 that fails the run). Take every client and close it
+ * for real, waiting for each one's end, before the database goes.
+ */
+async function closeEveryClient(pool: pg.Pool): Promise<void> {
+  const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+  await Promise.all(
+    clients.map(
+      (client) =>
+        new Promise<void>((closed) => {
+          client.once('end', () => closed());
+          client.release(true);
+        }),
+    ),
+  );
+  await pool.end();
 }

@@ -4,6 +4,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { ConsumeRequest, ConsumeResult, RateLimiter } from '../../durable-objects/rate-limiter';
+import { createPrng } from '../../src/lib/prng';
 
 const WINDOW = 60_000;
 const DAY = 86_400_000;
@@ -18,17 +19,6 @@ function limiter(name: string): DurableObjectStub<RateLimiter> {
   return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(name));
 }
 
-// mulberry32: a seeded generator, so a failing sequence can be replayed.
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Hit {
   at: number;
@@ -98,7 +88,7 @@ describe('RateLimiter: sliding window accuracy', () => {
   it('never admits more than the limit in any 60 s, and is exactly as permissive as an exact sliding log', async () => {
     const stub = limiter(limiterName('random'));
     const limit = 60;
-    const random = seeded(20311401);
+    const random = createPrng(20311401); // seeded, so a failing sequence can be replayed
     const admitted: Hit[] = [];
     let now = T0;
     let denials = 0;

@@ -16,6 +16,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { createPrng } from '../../../src/lib/prng';
 import type { OddsMarket, OddsOutcome } from '../../../src/providers/types';
 import { DEFAULT_DIVISIONS, loadSeason, quoteMarket, sportInfo, type ReplayEvent } from './season';
 
@@ -100,7 +101,7 @@ export async function startOddsApiStandin(options: OddsApiStandinOptions = {}): 
   const horizonMs = (options.horizonDays ?? 14) * 86_400_000;
   const matchDurationMs = options.matchDurationMs ?? 2 * 3_600_000;
   const shuffle = options.shuffle ?? true;
-  const random = mulberry32(options.seed ?? 1);
+  const random = createPrng(options.seed ?? 1);
   const divisions = [...new Set(events.map((e) => e.division))];
   const sports = divisions.map(sportInfo);
   let creditLimit = options.creditLimit ?? 20_000;
@@ -420,14 +421,3 @@ function toAmerican(decimal: number): number {
   return decimal >= 2 ? Math.round((decimal - 1) * 100) : Math.round(-100 / (decimal - 1));
 }
 
-/** A small seeded PRNG, so a replay's "random" order is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -13,19 +13,9 @@ export const DEFAULT_BOOTSTRAP_RESAMPLES = 1000;
 export const DEFAULT_BOOTSTRAP_SEED = 20240519;
 export const DEFAULT_CONFIDENCE = 0.95;
 
-/** mulberry32: returns a generator of uniform numbers in [0, 1). */
-export function createPrng(seed: number): () => number {
-  if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) {
-    throw new RangeError(`seed must be an unsigned 32-bit integer, got ${seed}`);
-  }
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createPrng } from '../../lib/prng';
+
+export { createPrng };
 
 /** Quantile q of ascending `sorted` by linear interpolation at position (n − 1)·q. */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {

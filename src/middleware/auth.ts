@@ -50,7 +50,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     const identity = await services.apiKeys.authenticate(presented.value);
     if (!identity) throw unauthorized('The API key is not valid or has been revoked');
     c.set('principal', { userId: identity.userId, tier: identity.tier, role: identity.role, via: 'api-key', keyId: identity.keyId });
-    services.defer(services.apiKeys.touch(identity.keyId));
+    // The lookup already read last_used_at: only a stale one costs a write, not every request of a busy key.
+    if (services.apiKeys.needsTouch(identity)) services.defer(services.apiKeys.touch(identity.keyId));
   } else if (presented?.kind === 'bearer') {
     try {
       const config = c.get('config');

@@ -72,6 +72,11 @@ export class ApiKeyService {
     return row;
   }
 
+  /** Whether the identity's last_used_at is stale enough to record this use (so touch() is worth a write). */
+  needsTouch(identity: Pick<ApiKeyIdentity, 'lastUsedAt'>): boolean {
+    return identity.lastUsedAt === null || this.now().getTime() - identity.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS;
+  }
+
   async touch(keyId: string): Promise<void> {
     const now = this.now();
     await this.db()

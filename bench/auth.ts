@@ -8,13 +8,11 @@
 //   GET /me/session (API key)  — an API-key lookup in Postgres + the RPC, for comparison.
 // The figures are ratios to the baseline measured in the same run; absolute times on a shared machine
 // mean little.
-import { load, type LoadResult } from './lib/load';
+import { load, LOAD_SETTINGS, type LoadResult } from './lib/load';
 import { printTable, summarize } from './lib/report';
 import { startServer, type BenchServer } from './lib/server';
 
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 5000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const { connections: CONNECTIONS, roundMs: ROUND_MS, rounds: ROUNDS } = LOAD_SETTINGS;
 
 let server: BenchServer | undefined;
 

@@ -7,13 +7,11 @@
 //             anonymous caller's rate-limit RPC,
 // and prints p50/p95 and requests/s for each with subject/baseline ratios. The machines are shared and
 // noisy, so the ratios, measured in the same run with interleaved rounds, are the figures to compare.
-import { load, type LoadResult } from './lib/load';
+import { load, LOAD_SETTINGS, type LoadResult } from './lib/load';
 import { printTable, summarize } from './lib/report';
 import { startServer, waitFor, type BenchServer } from './lib/server';
 
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
-const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 5000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const { connections: CONNECTIONS, roundMs: ROUND_MS, rounds: ROUNDS } = LOAD_SETTINGS;
 
 let server: BenchServer | undefined;
 

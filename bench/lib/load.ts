@@ -67,3 +67,10 @@ export async function load(label: string, target: string, options: { connections
     p99: percentile(latencies, 99),
   };
 }
+
+/** Round settings shared by the HTTP benchmarks; override with BENCH_CONNECTIONS, BENCH_ROUND_MS, BENCH_ROUNDS. */
+export const LOAD_SETTINGS = {
+  connections: Number(process.env.BENCH_CONNECTIONS ?? 8),
+  roundMs: Number(process.env.BENCH_ROUND_MS ?? 5000),
+  rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+};

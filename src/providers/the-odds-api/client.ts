@@ -348,11 +348,7 @@ function toResult(event: OddsApiScoreEvent): ProviderResult {
   const scores = event.scores?.map((s) => ({ name: s.name, score: Number(s.score) })) ?? null;
   const scoreOf = (team: string) => scores?.find((s) => s.name === team)?.score ?? null;
   return {
-    eventId: event.id,
-    competitionKey: event.sport_key,
-    commenceTime: new Date(event.commence_time),
-    homeTeam: event.home_team,
-    awayTeam: event.away_team,
+    ...toFixture(event),
     completed: event.completed,
     scores,
     homeScore: scoreOf(event.home_team),

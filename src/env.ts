@@ -65,6 +65,28 @@ const ConfigSchema = z.object({
    * (the limiter's RPC still runs) instead of a wall of 429s from one address.
    */
   RATE_LIMIT_SCALE: z.coerce.number().positive().default(1),
+  /** The Odds API v4. Locally `npm start` points this at the loopback stand-in. */
+  ODDS_API_BASE_URL: z.string().url().default('https://api.the-odds-api.com'),
+  /** Unset: the odds, fixtures and results jobs record themselves as skipped (not configured). */
+  ODDS_API_KEY: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined)),
+  /** Comma-separated sport keys to ingest. */
+  ODDS_API_SPORTS: z
+    .string()
+    .default('soccer_epl')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ODDS_API_REGIONS: z.string().default('uk,eu'),
+  /** The plan's monthly credits; runs are spread so the month's spend stays inside this. */
+  ODDS_API_MONTHLY_CREDITS: z.coerce.number().int().positive().default(20_000),
+  /** Odds are polled only for events starting within this many hours. */
+  ODDS_POLL_WINDOW_HOURS: z.coerce.number().positive().default(48),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,118 @@
+// The active model run and its ONNX sessions, per isolate. Nothing here may wait for Postgres on a warm
+// request: the active run is remembered in the isolate and in KV, and the runtime (both sessions, loaded
+// from R2 and checked by sha256) is built once per isolate and model run. A broken bundle is remembered as
+// broken for a while, so a burst of requests does not re-download and re-verify it on every call.
+import { BUNDLE_FILES, BundleError, parseManifest, sha256Hex } from '../inference/bundle';
+import { workerdOrt } from '../inference/ort-workerd';
+import { createModelRuntime, type ModelRuntime } from '../inference/runtime';
+
+/** What the hot path needs of a model run. */
+export interface ActiveRun {
+  id: string;
+  name: string;
+  featureVersion: string;
+  /** R2 prefix of the bundle, e.g. models/<bundle id>/. */
+  artifactKey: string;
+  /** sha256 of bundle.json, which itself lists the sha256 of every artifact. */
+  artifactSha256: string;
+}
+
+/** The model cannot serve: no active run, or its bundle is missing or corrupt. Routes answer 503. */
+export class ModelUnavailableError extends Error {
+  override name = 'ModelUnavailableError';
+}
+
+export const ACTIVE_RUN_KV_KEY = 'model:active:v1';
+/** How long the isolate trusts its copy of the active run before asking KV again. */
+export const ACTIVE_RUN_ISOLATE_TTL_MS = 15_000;
+/** How long KV keeps the active run (KV's minimum TTL is 60 s). Activation takes effect within this. */
+export const ACTIVE_RUN_KV_TTL_SECONDS = 60;
+/** A bundle that failed to load is not retried for this long (per isolate). */
+export const BROKEN_BUNDLE_RETRY_MS = 30_000;
+
+let activeMemo: { run: ActiveRun | null; until: number } | undefined;
+const runtimes = new Map<string, { runtime: Promise<ModelRuntime>; failedAt?: number }>();
+
+/** Forgets the isolate's copies: for tests, and after an activation made by this isolate. */
+export function forgetActiveRun(): void {
+  activeMemo = undefined;
+}
+
+/** Deletes the KV copy of the active run, so the next read goes to Postgres (call it after an activation). */
+export async function invalidateActiveRun(kv: KVNamespace): Promise<void> {
+  activeMemo = undefined;
+  await kv.delete(ACTIVE_RUN_KV_KEY);
+}
+
+/**
+ * The active run: from the isolate (15 s), else KV (60 s), else Postgres via `fromDatabase`, which is then
+ * written back to KV. Null when no run is active.
+ */
+export async function activeRun(
+  kv: KVNamespace,
+  fromDatabase: () => Promise<ActiveRun | null>,
+  defer: (work: Promise<unknown>) => void,
+  now = Date.now(),
+): Promise<ActiveRun | null> {
+  if (activeMemo && activeMemo.until > now) return activeMemo.run;
+  let run = await kv.get<ActiveRun>(ACTIVE_RUN_KV_KEY, 'json');
+  if (!run) {
+    run = await fromDatabase();
+    if (run) defer(kv.put(ACTIVE_RUN_KV_KEY, JSON.stringify(run), { expirationTtl: ACTIVE_RUN_KV_TTL_SECONDS }));
+  }
+  activeMemo = { run, until: now + ACTIVE_RUN_ISOLATE_TTL_MS };
+  return run;
+}
+
+async function loadRuntime(bucket: R2Bucket, run: ActiveRun): Promise<ModelRuntime> {
+  const read = async (name: string): Promise<ArrayBuffer> => {
+    const object = await bucket.get(`${run.artifactKey}${name}`);
+    if (!object) throw new BundleError(`${run.artifactKey}${name} is missing from R2`);
+    return object.arrayBuffer();
+  };
+  const manifestBytes = await read('bundle.json');
+  const manifestSha = await sha256Hex(manifestBytes);
+  if (manifestSha !== run.artifactSha256) {
+    throw new BundleError(`bundle.json: sha256 ${manifestSha} does not match the registered ${run.artifactSha256}`);
+  }
+  let manifestJson: unknown;
+  try {
+    manifestJson = JSON.parse(new TextDecoder().decode(manifestBytes));
+  } catch {
+    throw new BundleError('bundle.json is not JSON');
+  }
+  const manifest = parseManifest(manifestJson);
+  const [h2h, ou25] = await Promise.all([read(BUNDLE_FILES.h2h), read(BUNDLE_FILES.ou25)]);
+  // createModelRuntime checks each artifact against the manifest's sha256 before ORT sees it.
+  return createModelRuntime(workerdOrt, manifest, { [BUNDLE_FILES.h2h]: h2h, [BUNDLE_FILES.ou25]: ou25 } as Record<
+    (typeof BUNDLE_FILES)[keyof typeof BUNDLE_FILES],
+    ArrayBuffer
+  >);
+}
+
+/**
+ * The runtime of a run, built once per isolate. Failures become ModelUnavailableError (with the reason) and
+ * are remembered for BROKEN_BUNDLE_RETRY_MS, after which the next call tries R2 again (a fixed upload heals).
+ */
+export async function runtimeFor(bucket: R2Bucket, run: ActiveRun, now = Date.now()): Promise<ModelRuntime> {
+  let entry = runtimes.get(run.id);
+  if (entry?.failedAt !== undefined && now - entry.failedAt >= BROKEN_BUNDLE_RETRY_MS) entry = undefined;
+  if (!entry) {
+    const created: { runtime: Promise<ModelRuntime>; failedAt?: number } = { runtime: loadRuntime(bucket, run) };
+    created.runtime.catch(() => {
+      created.failedAt = Date.now();
+    });
+    runtimes.set(run.id, created);
+    entry = created;
+  }
+  try {
+    return await entry.runtime;
+  } catch (error) {
+    throw new ModelUnavailableError(`model run ${run.id} (${run.name}) cannot be loaded: ${(error as Error).message}`);
+  }
+}
+
+/** Drops the isolate's runtime of a run (tests that replace the artifacts in R2). */
+export function forgetRuntime(runId: string): void {
+  runtimes.delete(runId);
+}

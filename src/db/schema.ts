@@ -297,11 +297,25 @@ export const predictions = pgTable(
     settledAt: timestamp('settled_at', { withTimezone: true, mode: 'date' }),
     won: boolean('won'),
     closingPrice: numeric('closing_price', { precision: 10, scale: 3, mode: 'number' }),
+    /** Migration 0009: the match's kick-off when predicted, and how the prediction was made. */
+    kickoff: timestamp('kickoff', { withTimezone: true, mode: 'date' }).notNull(),
+    featureVersion: text('feature_version').notNull(),
+    marginMethod: text('margin_method', { enum: ['multiplicative', 'shin', 'power'] }).notNull(),
+    kellyMultiplier: doublePrecision('kelly_multiplier').notNull(),
+    kellyStake: doublePrecision('kelly_stake'),
+    /** Settlement: profit of a 1-unit stake at best_price, and best_price / closing_price − 1. */
+    profit: doublePrecision('profit'),
+    clv: doublePrecision('clv'),
   },
   (t) => [
     primaryKey({ columns: [t.id, t.predictedAt] }),
+    unique('predictions_natural_key')
+      .on(t.matchId, t.predictedAt, t.modelRunId, t.market, t.outcome, t.point)
+      .nullsNotDistinct(),
     index('predictions_match_run_market_idx').on(t.matchId, t.modelRunId, t.market),
     index('predictions_expected_value_idx').on(t.expectedValue),
+    index('predictions_kickoff_idx').on(t.kickoff, t.id),
+    index('predictions_unsettled_idx').on(t.matchId).where(sql`settled_at is null`),
   ],
 );
 

@@ -9,6 +9,7 @@ import { loadSigningKeys, type SigningKeys } from './auth/signing-keys';
 import { MatchesService } from './matches';
 import { ModelRegistryService } from './models';
 import { OddsService } from './odds';
+import { PredictionStore } from './predictions/store';
 import { SportsService } from './sports';
 import { SystemService } from './system';
 
@@ -20,6 +21,8 @@ export interface Services {
   accounts: AccountService;
   apiKeys: ApiKeyService;
   models: ModelRegistryService;
+  /** Persisted predictions: writes from the hot path, the value finder and settled predictions. */
+  predictionStore: PredictionStore;
   /** The signing and verification keys, parsed once per isolate. */
   signingKeys(): Promise<SigningKeys>;
   /** The RateLimiter of one subject (`user:<id>` or `ip:<addr>`). */
@@ -48,6 +51,7 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER'>, l
     }),
     apiKeys: new ApiKeyService(db),
     models: new ModelRegistryService(db),
+    predictionStore: new PredictionStore(db),
     signingKeys,
     rateLimiter: (subject) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(subject)),
     defer: (work) => {

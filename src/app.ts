@@ -32,6 +32,7 @@ import { registerGetModelBacktest } from './routes/models/get-model-backtest';
 import { registerListModelEvaluations } from './routes/models/list-model-evaluations';
 import { registerListModels } from './routes/models/list-models';
 import { registerGetMatch } from './routes/matches/get-match';
+import { registerGetMatchPredictions } from './routes/matches/get-match-predictions';
 import { registerListMatchOdds } from './routes/matches/list-match-odds';
 import { registerListMatches } from './routes/matches/list-matches';
 import { registerCreateLiveOddsTicket } from './routes/matches/live-odds-ticket';
@@ -131,6 +132,7 @@ export function createApp(): App {
   registerListMatches(app);
   registerGetMatch(app);
   registerListMatchOdds(app);
+  registerGetMatchPredictions(app);
   registerCreateLiveOddsTicket(app);
   registerStreamLiveOdds(app);
 

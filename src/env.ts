@@ -2,6 +2,7 @@
 // object is stable for an isolate's lifetime), so a misconfigured deploy fails with one clear message.
 import { z } from 'zod';
 import { ANONYMOUS_REQUESTS_PER_MINUTE } from './services/auth/tiers';
+import { MARGIN_METHODS } from './services/margin';
 import type { MatchOdds } from '../durable-objects/match-odds';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
 
@@ -23,6 +24,8 @@ export interface Env {
   ODDS_API_KEY?: string;
   ANONYMOUS_RATE_LIMIT?: string;
   RATE_LIMIT_SCALE?: string;
+  KELLY_FRACTION?: string;
+  MARGIN_METHOD?: string;
   PREDICTIONS: KVNamespace;
   MODELS: R2Bucket;
   FEATURE_QUEUE: Queue<FeatureRecomputeMessage>;
@@ -87,6 +90,10 @@ const ConfigSchema = z.object({
   ODDS_API_MONTHLY_CREDITS: z.coerce.number().int().positive().default(20_000),
   /** Odds are polled only for events starting within this many hours. */
   ODDS_POLL_WINDOW_HOURS: z.coerce.number().positive().default(48),
+  /** The Kelly multiplier of every prediction's `kellyStake` (0.25 = quarter Kelly). */
+  KELLY_FRACTION: z.coerce.number().min(0).max(1).default(0.25),
+  /** How predictions remove the bookmakers' margin for `marketProbability` (the evaluation's default too). */
+  MARGIN_METHOD: z.enum(MARGIN_METHODS).default('shin'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,7 +1,9 @@
 import { createApp } from './app';
 import { runScheduled } from '../cron';
-import type { Env, FeatureRecomputeMessage } from './env';
+import { configFrom, type Env, type FeatureRecomputeMessage } from './env';
 import { createLogger } from './lib/logging';
+import { createServices } from './services';
+import { isFeatureRecomputeMessage, warmFeaturesAndPredictions } from './services/predictions/warmup';
 
 export { RateLimiter } from '../durable-objects/rate-limiter';
 export { MatchOdds } from '../durable-objects/match-odds';
@@ -15,15 +17,32 @@ export default {
     ctx.waitUntil(runScheduled(controller, env));
   },
 
-  async queue(batch, _env, _ctx) {
+  /**
+   * Feature recomputation: the ingestion jobs send one message per match whose odds, result or fixture
+   * changed. One batch is one read of the history; the states go to KV and matches with new odds get a
+   * fresh cached prediction. A failed batch is retried (max_retries, then the dead-letter queue); malformed
+   * messages are acknowledged with a log line, since retrying cannot fix them.
+   */
+  async queue(batch, env, ctx) {
     const logger = createLogger({ queue: batch.queue });
-    // Feature recomputation lands with the features issue; until then nothing produces messages. Valid
-    // ones are acknowledged with a log line, malformed ones too (retrying cannot fix them).
+    const valid: FeatureRecomputeMessage[] = [];
     for (const message of batch.messages) {
-      const body = message.body;
-      if (typeof body?.matchId !== 'number') logger.error('malformed feature message', { id: message.id });
-      else logger.info('feature recompute requested', { matchId: body.matchId, reason: body.reason });
-      message.ack();
+      if (isFeatureRecomputeMessage(message.body)) valid.push(message.body);
+      else {
+        logger.error('malformed feature message', { id: message.id });
+        message.ack();
+      }
+    }
+    if (valid.length === 0) return;
+    const services = createServices(configFrom(env), env, logger);
+    try {
+      await warmFeaturesAndPredictions(valid, { kv: env.PREDICTIONS, predictions: services.predictions, logger });
+      for (const message of batch.messages) message.ack();
+    } catch (error) {
+      logger.error('feature recompute failed', { error: (error as Error).message, messages: valid.length });
+      batch.retryAll();
+    } finally {
+      ctx.waitUntil(services.close());
     }
   },
 } satisfies ExportedHandler<Env, FeatureRecomputeMessage>;

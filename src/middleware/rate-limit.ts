@@ -15,6 +15,18 @@ const EXEMPT_ROUTES = new Set(['/health', '/ready']);
 /** Routes that count as several requests (route pattern → cost). */
 export const ROUTE_COSTS: Record<string, number> = {};
 
+/**
+ * Routes that count against the free tier's daily quota of distinct matches (route pattern → the match id
+ * of the request). The quota travels in the same RPC as the rate limit. Ids are normalised ("012" is 12);
+ * a non-numeric id counts nothing, since the route answers 400 for it.
+ */
+export const QUOTA_ROUTES: Record<string, (path: string) => string | undefined> = {
+  '/matches/:matchId/predictions': (path) => {
+    const id = /^\/matches\/(\d{1,15})\/predictions\/?$/.exec(path)?.[1];
+    return id === undefined ? undefined : String(Number(id));
+  },
+};
+
 export function clientIp(c: Context<AppEnv>): string {
   return c.req.header('cf-connecting-ip') ?? c.req.header('x-real-ip') ?? '127.0.0.1';
 }
@@ -29,10 +41,13 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const limit = Math.max(1, Math.round((byIp ? config.ANONYMOUS_RATE_LIMIT : policyFor(principal.tier).requestsPerMinute) * scale));
   const subject = byIp ? `ip:${clientIp(c)}` : `user:${principal.userId}`;
   const cost = Math.min(ROUTE_COSTS[route] ?? 1, limit);
+  const dailyLimit = byIp ? null : policyFor(principal.tier).dailyPredictionQuota;
+  const quotaMatchId = dailyLimit === null ? undefined : QUOTA_ROUTES[route]?.(c.req.path);
   const result = await c.get('services').rateLimiter(subject).consume({
     now: Date.now(),
     limit,
     cost,
+    ...(quotaMatchId !== undefined && dailyLimit !== null ? { quota: { matchId: quotaMatchId, dailyLimit } } : {}),
     ...(principal?.issuedAt !== undefined && !byIp ? { tokenIssuedAt: principal.issuedAt } : {}),
   });
   if (result.revoked) throw unauthorized('The account this token belongs to no longer exists');

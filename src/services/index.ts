@@ -9,6 +9,7 @@ import { loadSigningKeys, type SigningKeys } from './auth/signing-keys';
 import { MatchesService } from './matches';
 import { ModelRegistryService } from './models';
 import { OddsService } from './odds';
+import { PredictionService } from './predictions/service';
 import { PredictionStore } from './predictions/store';
 import { SportsService } from './sports';
 import { SystemService } from './system';
@@ -23,6 +24,8 @@ export interface Services {
   models: ModelRegistryService;
   /** Persisted predictions: writes from the hot path, the value finder and settled predictions. */
   predictionStore: PredictionStore;
+  /** Inference for one match: KV cache, precomputed features, live odds, ONNX, EV and Kelly. */
+  predictions: PredictionService;
   /** The signing and verification keys, parsed once per isolate. */
   signingKeys(): Promise<SigningKeys>;
   /** The RateLimiter of one subject (`user:<id>` or `ip:<addr>`). */
@@ -33,12 +36,17 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER'>, logger: Logger): Services {
+export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | 'PREDICTIONS' | 'MODELS' | 'MATCH_ODDS'>, logger: Logger): Services {
   let handle: DatabaseHandle | undefined;
   const deferred: Promise<unknown>[] = [];
   // Opening a pool costs a connection; routes that never touch Postgres (/health, cache hits) must not pay it.
   const db = (): Database => (handle ??= createDatabase(config.DATABASE_URL, config.WS_PROXY, logger)).db;
   const signingKeys = () => loadSigningKeys(config.JWT_PRIVATE_KEYS, config.JWT_PUBLIC_KEYS);
+  const defer = (work: Promise<unknown>) => {
+    deferred.push(work.catch((error: Error) => logger.warn('deferred work failed', { error: error.message })));
+  };
+  const models = new ModelRegistryService(db);
+  const predictionStore = new PredictionStore(db);
   return {
     system: new SystemService(db),
     sports: new SportsService(db),
@@ -50,13 +58,22 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER'>, l
       pepper: config.PASSWORD_PEPPER,
     }),
     apiKeys: new ApiKeyService(db),
-    models: new ModelRegistryService(db),
-    predictionStore: new PredictionStore(db),
+    models,
+    predictionStore,
+    predictions: new PredictionService({
+      kv: env.PREDICTIONS,
+      models: env.MODELS,
+      matchOdds: env.MATCH_ODDS,
+      db,
+      registry: models,
+      store: predictionStore,
+      settings: { marginMethod: config.MARGIN_METHOD, kellyMultiplier: config.KELLY_FRACTION },
+      defer,
+      logger,
+    }),
     signingKeys,
     rateLimiter: (subject) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(subject)),
-    defer: (work) => {
-      deferred.push(work.catch((error: Error) => logger.warn('deferred work failed', { error: error.message })));
-    },
+    defer,
     close: async () => {
       await Promise.all(deferred);
       await handle?.end();

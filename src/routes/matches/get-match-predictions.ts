@@ -1,0 +1,53 @@
+import { createRoute } from '@hono/zod-openapi';
+import { json } from '../../lib/openapi';
+import { ProblemError, problemResponses } from '../../lib/problem';
+import { principalOf, requireUser } from '../../middleware/auth';
+import { SECURITY } from '../../schemas/auth';
+import { MatchIdParams } from '../../schemas/matches';
+import { MatchPredictionSchema } from '../../schemas/predictions';
+import { BROKEN_BUNDLE_RETRY_MS, ModelUnavailableError } from '../../services/predictions/model-service';
+import { shapePrediction } from '../../services/predictions/shape';
+import type { App } from '../../types';
+
+const route = createRoute({
+  method: 'get',
+  path: '/matches/{matchId}/predictions',
+  tags: ['predictions'],
+  operationId: 'getMatchPredictions',
+  summary: "The model's prediction for a match: 1X2 and over/under 2.5, with EV and Kelly at the best price",
+  description:
+    'Calibrated probabilities from the active model, fair odds and the margin-free market probability of every ' +
+    'outcome; premium and pro also get the best price and its bookmaker, EV and the Kelly fraction (full and at the ' +
+    'configured multiplier). Free accounts get 10 distinct matches per UTC day (a repeat read of a match is free; ' +
+    'the 11th is a 429 `quota-exceeded` with `Retry-After` at the next UTC midnight). Once a match has kicked off ' +
+    'the answer is its last prediction made before kick-off (`source: stored`). `X-Cache` says whether the ' +
+    'prediction came from the cache, `X-Model-Run` which model run made it.',
+  security: SECURITY,
+  middleware: [requireUser] as const,
+  request: { params: MatchIdParams },
+  responses: { 200: json(MatchPredictionSchema, 'The prediction'), ...problemResponses(401, 404, 429, 503) },
+});
+
+export const registerGetMatchPredictions = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { matchId } = c.req.valid('param');
+    const principal = principalOf(c);
+    let result;
+    try {
+      result = await c.get('services').predictions.forMatch(matchId);
+    } catch (error) {
+      if (!(error instanceof ModelUnavailableError)) throw error;
+      c.get('logger').error('model unavailable', { matchId, error: error.message });
+      throw new ProblemError({
+        slug: 'unavailable',
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The prediction model cannot be loaded right now; the operators have been alerted',
+        headers: { 'retry-after': String(BROKEN_BUNDLE_RETRY_MS / 1000) },
+      });
+    }
+    c.header('x-cache', result.cache);
+    c.header('x-model-run', result.prediction.modelRunId);
+    c.header('cache-control', 'private, no-store');
+    return c.json(shapePrediction(result.prediction, principal.tier, result.source), 200);
+  });

@@ -1,0 +1,190 @@
+// The inference service behind GET /matches/{id}/predictions and the queue warm-up.
+//
+// Warm path (nothing waits for Postgres): active run (isolate / KV) → KV cache → on a miss, the match's
+// precomputed feature state (KV) and live odds (MatchOdds DO) → ONNX → EV and Kelly; the result is put in
+// KV and persisted in waitUntil.
+// Cold path: when the feature state is missing or stale, it is computed from Postgres once (the history is
+// shared by concurrent misses in the isolate) and written to KV off the response path. The caller gets a
+// correct prediction a little later rather than an error or one made from stale form.
+// Started matches never get a new prediction: the last one stored before kick-off is returned.
+import type { Database } from '../../db/client';
+import { matchOddsName, type LiveLine, type MatchOdds } from '../../../durable-objects/match-odds';
+import type { Logger } from '../../lib/logging';
+import { problem, ProblemError } from '../../lib/problem';
+import { FEATURE_VERSION, type TimelineMatch } from '../features';
+import type { ModelRegistryService } from '../models';
+import { readCachedPrediction, writeCachedPrediction } from './cache';
+import { buildMatchPrediction, firstRow, liveFeatureVector, type PredictionSettings } from './compute';
+import { activeRun, ModelUnavailableError, runtimeFor, type ActiveRun } from './model-service';
+import type { PredictionStore } from './store';
+import {
+  computeMatchFeatureStates,
+  isFresh,
+  loadTimeline,
+  readMatchFeatureState,
+  upcomingMatchIds,
+  writeMatchFeatureState,
+  type MatchFeatureState,
+} from './team-state-kv';
+import type { MatchPrediction } from './types';
+
+export type CacheStatus = 'HIT' | 'MISS';
+
+export interface PredictionResult {
+  prediction: MatchPrediction;
+  cache: CacheStatus;
+  /** `live`: made now or served from the cache; `stored`: the match has started, this is its last pre-kick-off prediction. */
+  source: 'live' | 'stored';
+}
+
+export interface PredictionDeps {
+  kv: KVNamespace;
+  models: R2Bucket;
+  matchOdds: DurableObjectNamespace<MatchOdds>;
+  db: () => Database;
+  registry: ModelRegistryService;
+  store: Pick<PredictionStore, 'persist' | 'latestBefore'>;
+  settings: PredictionSettings;
+  defer: (work: Promise<unknown>) => void;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** A cold miss re-reads the whole history; concurrent cold misses in one isolate share one read for this long. */
+const TIMELINE_REUSE_MS = 30_000;
+let timelineMemo: { at: number; timeline: Promise<TimelineMatch[]> } | undefined;
+/** Per-isolate counters behind the `hitRate` log field. */
+const cacheCounters = { hits: 0, misses: 0 };
+
+export function resetPredictionMemos(): void {
+  timelineMemo = undefined;
+  cacheCounters.hits = 0;
+  cacheCounters.misses = 0;
+}
+
+export class PredictionService {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: PredictionDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The active run, or a 503 problem when none is active. */
+  async requireActiveRun(): Promise<ActiveRun> {
+    const run = await activeRun(this.deps.kv, () => this.activeFromDatabase(), this.deps.defer, this.now());
+    if (!run) throw problem.unavailable('No model is active; an admin activates one with POST /models/{modelId}/activate');
+    return run;
+  }
+
+  async forMatch(matchId: number): Promise<PredictionResult> {
+    const run = await this.requireActiveRun();
+    const cached = await readCachedPrediction(this.deps.kv, run.id, matchId);
+    if (cached) {
+      this.count('HIT', matchId, run.id);
+      return { prediction: cached, cache: 'HIT', source: 'live' };
+    }
+    this.count('MISS', matchId, run.id);
+    const now = this.now();
+    let state = await readMatchFeatureState(this.deps.kv, matchId);
+    if (state && now >= state.match.startAt) return this.stored(matchId, new Date(state.match.startAt));
+    if (!state || !isFresh(state, now)) {
+      const cold = await this.coldState(matchId, now);
+      if ('startedAt' in cold) return this.stored(matchId, cold.startedAt);
+      state = cold.state;
+      this.deps.defer(writeMatchFeatureState(this.deps.kv, state));
+    }
+    const prediction = await this.compute(run, state, now);
+    this.deps.defer(writeCachedPrediction(this.deps.kv, prediction));
+    this.deps.defer(this.deps.store.persist(prediction));
+    return { prediction, cache: 'MISS', source: 'live' };
+  }
+
+  /** A new prediction from a fresh feature state and the match's live odds (no Postgres). */
+  async compute(run: ActiveRun, state: MatchFeatureState, now: number): Promise<MatchPrediction> {
+    if (run.featureVersion !== FEATURE_VERSION) {
+      throw new ModelUnavailableError(`model run ${run.id} needs features ${run.featureVersion}; this Worker builds ${FEATURE_VERSION}`);
+    }
+    const [runtime, lines] = await Promise.all([runtimeFor(this.deps.models, run, now), this.liveLines(state.matchId)]);
+    const features = liveFeatureVector(state, lines, now);
+    const probabilities = firstRow(await runtime.predict([features]));
+    return buildMatchPrediction({
+      matchId: state.matchId,
+      modelRunId: run.id,
+      featureVersion: FEATURE_VERSION,
+      predictedAt: now,
+      kickoff: state.match.startAt,
+      probabilities,
+      lines,
+      settings: this.deps.settings,
+    });
+  }
+
+  /** Scheduled matches kicking off within `horizonMs` of `now`. */
+  upcomingMatchIds(now: number, horizonMs: number): Promise<number[]> {
+    return upcomingMatchIds(this.deps.db(), new Date(now), horizonMs);
+  }
+
+  persist(prediction: MatchPrediction): Promise<void> {
+    return this.deps.store.persist(prediction);
+  }
+
+  async liveLines(matchId: number): Promise<LiveLine[]> {
+    const stub = this.deps.matchOdds.get(this.deps.matchOdds.idFromName(matchOddsName(matchId)));
+    return (await stub.state()).lines;
+  }
+
+  /** The history, read once per TIMELINE_REUSE_MS per isolate however many cold misses need it. */
+  timeline(now: number): Promise<TimelineMatch[]> {
+    if (!timelineMemo || now - timelineMemo.at >= TIMELINE_REUSE_MS) {
+      const memo = { at: now, timeline: loadTimeline(this.deps.db()) };
+      memo.timeline.catch(() => {
+        if (timelineMemo === memo) timelineMemo = undefined;
+      });
+      timelineMemo = memo;
+    }
+    return timelineMemo.timeline;
+  }
+
+  private async coldState(matchId: number, now: number): Promise<{ state: MatchFeatureState } | { startedAt: Date }> {
+    const timeline = await this.timeline(now);
+    const match = timeline.find((m) => m.matchId === matchId);
+    if (!match) throw problem.notFound('match', matchId);
+    if (match.status !== 'scheduled' || now >= match.startAt) return { startedAt: new Date(match.startAt) };
+    const [state] = computeMatchFeatureStates(timeline, [matchId], now);
+    this.deps.logger.info('feature state computed on request', { matchId, reason: 'missing or stale in KV' });
+    return { state: state! };
+  }
+
+  private async stored(matchId: number, kickoff: Date): Promise<PredictionResult> {
+    const prediction = await this.deps.store.latestBefore(matchId, kickoff);
+    if (!prediction) {
+      throw new ProblemError({
+        slug: 'not-found',
+        title: 'Not found',
+        status: 404,
+        detail: `Match ${matchId} has started and no prediction was made for it before kick-off`,
+      });
+    }
+    return { prediction, cache: 'MISS', source: 'stored' };
+  }
+
+  private async activeFromDatabase(): Promise<ActiveRun | null> {
+    const run = await this.deps.registry.active();
+    if (!run) return null;
+    return { id: run.id, name: run.name, featureVersion: run.featureVersion, artifactKey: run.artifactKey, artifactSha256: run.artifactSha256 };
+  }
+
+  private count(status: CacheStatus, matchId: number, modelRunId: string): void {
+    if (status === 'HIT') cacheCounters.hits++;
+    else cacheCounters.misses++;
+    const total = cacheCounters.hits + cacheCounters.misses;
+    this.deps.logger.info('prediction cache', {
+      matchId,
+      modelRunId,
+      cache: status,
+      isolateHits: cacheCounters.hits,
+      isolateMisses: cacheCounters.misses,
+      hitRate: Number((cacheCounters.hits / total).toFixed(4)),
+    });
+  }
+}

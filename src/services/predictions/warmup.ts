@@ -1,0 +1,60 @@
+// The feature queue consumer's work: one read of the history per batch, the feature state of every match
+// the batch concerns written to KV, and for matches whose odds changed a fresh prediction put in the cache
+// (and persisted), so the next reader hits. A new result or fixture changes the states of every upcoming
+// match (Elo, form and league rates move), so those reasons refresh all upcoming matches.
+import type { FeatureRecomputeMessage } from '../../env';
+import type { Logger } from '../../lib/logging';
+import { writeCachedPrediction } from './cache';
+import type { PredictionService } from './service';
+import { computeMatchFeatureStates, writeMatchFeatureState } from './team-state-kv';
+import { ModelUnavailableError } from './model-service';
+
+/** How far ahead a new result refreshes upcoming matches' feature states. */
+export const UPCOMING_HORIZON_MS = 14 * 86_400_000;
+
+export interface WarmupSummary {
+  statesWritten: number;
+  predictionsWarmed: number;
+  skipped: number;
+}
+
+export function isFeatureRecomputeMessage(body: unknown): body is FeatureRecomputeMessage {
+  if (typeof body !== 'object' || body === null) return false;
+  const { matchId, reason } = body as Record<string, unknown>;
+  return typeof matchId === 'number' && Number.isSafeInteger(matchId) && matchId > 0 && (reason === 'odds' || reason === 'result' || reason === 'fixture');
+}
+
+export async function warmFeaturesAndPredictions(
+  messages: readonly FeatureRecomputeMessage[],
+  deps: { kv: KVNamespace; predictions: PredictionService; logger: Logger; now?: number },
+): Promise<WarmupSummary> {
+  const now = deps.now ?? Date.now();
+  const ids = new Set(messages.map((m) => m.matchId));
+  if (messages.some((m) => m.reason !== 'odds')) {
+    for (const id of await deps.predictions.upcomingMatchIds(now, UPCOMING_HORIZON_MS)) ids.add(id);
+  }
+  const timeline = await deps.predictions.timeline(now);
+  const states = computeMatchFeatureStates(timeline, [...ids], now);
+  await Promise.all(states.map((s) => writeMatchFeatureState(deps.kv, s)));
+
+  const oddsChanged = new Set(messages.filter((m) => m.reason === 'odds').map((m) => m.matchId));
+  const toWarm = states.filter((s) => oddsChanged.has(s.matchId));
+  let predictionsWarmed = 0;
+  if (toWarm.length > 0) {
+    const run = await deps.predictions.requireActiveRun();
+    for (const state of toWarm) {
+      try {
+        const prediction = await deps.predictions.compute(run, state, now);
+        await Promise.all([writeCachedPrediction(deps.kv, prediction), deps.predictions.persist(prediction)]);
+        predictionsWarmed++;
+      } catch (error) {
+        // A broken bundle fails every match alike: stop and let the queue retry the batch later.
+        if (error instanceof ModelUnavailableError) throw error;
+        deps.logger.warn('prediction warm-up failed', { matchId: state.matchId, error: (error as Error).message });
+      }
+    }
+  }
+  const summary = { statesWritten: states.length, predictionsWarmed, skipped: ids.size - states.length };
+  deps.logger.info('feature states recomputed', { ...summary, messages: messages.length });
+  return summary;
+}

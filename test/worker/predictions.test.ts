@@ -1,0 +1,317 @@
+// GET /matches/{id}/predictions against real Postgres, the committed bundle in R2, KV, the MatchOdds DO and
+// the queue consumer: parity with the evaluation code path, cache miss → hit, invalidation by new odds,
+// tier shaping after the cache read, the free quota, and stored predictions for started matches.
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { Pool } from '@neondatabase/serverless';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { featureMatrixFromInputs, loadFeatureInputs } from '../../scripts/lib/features/matrix';
+import { matchOddsName, type OddsRowInput } from '../../durable-objects/match-odds';
+import { createDatabase } from '../../src/db/client';
+import { configFrom, type FeatureRecomputeMessage } from '../../src/env';
+import { createLogger } from '../../src/lib/logging';
+import worker from '../../src/index';
+import { BUNDLE_FILES, parseManifest } from '../../src/services/inference/bundle';
+import { workerdOrt } from '../../src/services/inference/ort-workerd';
+import { createModelRuntime } from '../../src/services/inference/runtime';
+import { invalidateMatchPredictions, predictionCacheKey } from '../../src/services/predictions/cache';
+import { PredictionStore } from '../../src/services/predictions/store';
+import { featureStateKey } from '../../src/services/predictions/team-state-kv';
+import type { MatchPrediction } from '../../src/services/predictions/types';
+import { api, PROBLEM } from './support/http';
+import { promote, registerUser, type TestUser } from './support/auth';
+import { withDb } from './support/models';
+
+const bundle = inject('defaultBundle');
+const runId = bundle.runId;
+const bytes = (name: string) => Uint8Array.from(atob(bundle.files[name]!), (c) => c.charCodeAt(0));
+
+interface PredictionBody {
+  matchId: number;
+  modelRunId: string;
+  predictedAt: string;
+  kickoff: string;
+  source: 'live' | 'stored';
+  view: 'basic' | 'full';
+  kellyMultiplier: number;
+  markets: Array<{ market: string; point: number | null; outcomes: Array<Record<string, number | string | null>> }>;
+}
+
+const HOUR = 3_600_000;
+let pro: TestUser;
+let free: TestUser;
+let upcoming: { id: number; startAt: Date; capturedAt: Date };
+
+/** A new fixture between two 2023-24 Premier League teams, kicking off in two days. */
+async function createUpcomingMatch(tag: string, startAt: Date): Promise<number> {
+  return withDb(async (db) => {
+    const rows = await db.execute<{ id: string }>(sql`
+      with pair as (
+        select m.sport_id, m.competition_id, m.home_team_id, m.away_team_id
+        from matches m where m.season = '2023-24' order by m.start_at desc, m.id limit 1
+      )
+      insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, start_time_known, status, provider, external_match_id)
+      select sport_id, competition_id, null, home_team_id, away_team_id, ${startAt.toISOString()}::timestamptz, true, 'scheduled', 'prediction-test', ${tag}
+      from pair returning id`);
+    return Number(rows.rows[0]!.id);
+  });
+}
+
+/** Pre-match prices: the aggregates the features read, and real bookmakers for the best price. */
+function priceRows(capturedAt: Date, homeBet365 = 2.25): OddsRowInput[] {
+  const at = capturedAt.toISOString();
+  const row = (bookmaker: string, market: 'h2h' | 'totals', outcome: string, price: number): OddsRowInput => ({
+    bookmaker,
+    market,
+    outcome,
+    point: market === 'totals' ? 2.5 : null,
+    price,
+    capturedAt: at,
+  });
+  return [
+    row('pinnacle', 'h2h', 'home', 2.1), row('pinnacle', 'h2h', 'draw', 3.6), row('pinnacle', 'h2h', 'away', 3.7),
+    row('market_avg', 'h2h', 'home', 2.05), row('market_avg', 'h2h', 'draw', 3.5), row('market_avg', 'h2h', 'away', 3.55),
+    row('market_max', 'h2h', 'home', 2.25), row('market_max', 'h2h', 'draw', 3.75), row('market_max', 'h2h', 'away', 3.9),
+    row('pinnacle', 'totals', 'over', 1.9), row('pinnacle', 'totals', 'under', 2.0),
+    row('market_avg', 'totals', 'over', 1.87), row('market_avg', 'totals', 'under', 1.95),
+    row('market_max', 'totals', 'over', 1.95), row('market_max', 'totals', 'under', 2.05),
+    row('bet365', 'h2h', 'home', homeBet365), row('bet365', 'h2h', 'draw', 3.5), row('bet365', 'h2h', 'away', 3.5),
+    row('unibet', 'h2h', 'home', 2.0), row('unibet', 'h2h', 'draw', 3.75), row('unibet', 'h2h', 'away', 3.9),
+    row('bet365', 'totals', 'over', 1.95), row('bet365', 'totals', 'under', 1.9),
+    row('unibet', 'totals', 'over', 1.88), row('unibet', 'totals', 'under', 2.05),
+  ];
+}
+
+/** The same prices in Postgres (what the evaluation reads) and in the match's MatchOdds (what the Worker reads). */
+async function writeOdds(matchId: number, startAt: Date, rows: OddsRowInput[]): Promise<void> {
+  await withDb(async (db) => {
+    const day = rows[0]!.capturedAt.slice(0, 8) + '01';
+    await db.execute(sql`select ensure_month_partitions('odds_snapshots'::regclass, ${day}::date, ${day}::date)`);
+    for (const r of rows) {
+      await db.execute(sql`
+        insert into odds_snapshots (match_id, provider, bookmaker, market, outcome, point, price, phase, captured_at)
+        values (${matchId}, 'prediction-test', ${r.bookmaker}, ${r.market}, ${r.outcome}, ${r.point}, ${r.price}, 'pre_match', ${r.capturedAt}::timestamptz)`);
+    }
+  });
+  const stub = env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId)));
+  await stub.applyOdds(rows, { matchId, startAt: startAt.toISOString() });
+}
+
+async function predict(matchId: number, user: TestUser) {
+  const res = await api(`/matches/${matchId}/predictions`, { token: user.accessToken });
+  const text = await res.text();
+  return { res, status: res.status, body: JSON.parse(text) as PredictionBody, text };
+}
+
+const outcome = (body: PredictionBody, market: string, name: string) =>
+  body.markets.find((m) => m.market === market)!.outcomes.find((o) => o.outcome === name)!;
+
+beforeAll(async () => {
+  for (const name of Object.keys(bundle.files)) if (name !== 'parity.json') await env.MODELS.put(`models/${bundle.id}/${name}`, bytes(name));
+  pro = await promote(await registerUser('pred-pro'), { tier: 'pro' });
+  free = await registerUser('pred-free');
+  const now = Date.now();
+  const startAt = new Date(Math.ceil((now + 48 * HOUR) / 60_000) * 60_000);
+  const capturedAt = new Date(Math.floor((now - HOUR) / 1000) * 1000);
+  const id = await createUpcomingMatch(`upcoming-${now}`, startAt);
+  await writeOdds(id, startAt, priceRows(capturedAt));
+  upcoming = { id, startAt, capturedAt };
+}, 60_000);
+
+describe('GET /matches/{id}/predictions', () => {
+  it('computes a miss (cold: feature state from Postgres), then serves the same prediction as a hit', async () => {
+    const first = await predict(upcoming.id, pro);
+    expect(first.status, first.text).toBe(200);
+    expect(first.res.headers.get('x-cache')).toBe('MISS');
+    expect(first.res.headers.get('x-model-run')).toBe(runId);
+    expect(first.body).toMatchObject({ matchId: upcoming.id, modelRunId: runId, source: 'live', view: 'full', kickoff: upcoming.startAt.toISOString() });
+    for (const market of first.body.markets) {
+      const total = market.outcomes.reduce((s, o) => s + (o.probability as number), 0);
+      expect(total).toBeCloseTo(1, 6);
+    }
+    // The deferred KV writes (feature state, prediction) land after the response.
+    await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id))).not.toBeNull();
+    expect(await env.PREDICTIONS.get(featureStateKey(upcoming.id))).not.toBeNull();
+
+    const second = await predict(upcoming.id, pro);
+    expect(second.status).toBe(200);
+    expect(second.res.headers.get('x-cache')).toBe('HIT');
+    expect(second.body).toEqual(first.body);
+  }, 60_000);
+
+  it('gives the probabilities the evaluation code path gives for the same match and inputs', async () => {
+    await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
+    const route = await predict(upcoming.id, pro);
+    expect(route.status, route.text).toBe(200);
+    expect(route.res.headers.get('x-cache')).toBe('MISS');
+
+    // The evaluation CLI's path: every match and pre-kick-off price from Postgres, the shared timeline,
+    // then the bundle through the shared runtime module.
+    const config = configFrom(env);
+    createDatabase(config.DATABASE_URL, config.WS_PROXY, createLogger({}, () => undefined)); // configures the driver for the proxy
+    const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
+    let values: Float64Array;
+    try {
+      const day = upcoming.startAt.toISOString().slice(0, 10);
+      const rows = featureMatrixFromInputs(await loadFeatureInputs(pool as never), { from: day, to: day });
+      const row = rows.find((r) => r.matchId === upcoming.id)!;
+      expect(row.asOf.getTime()).toBe(upcoming.capturedAt.getTime());
+      values = row.values;
+    } finally {
+      await pool.end();
+    }
+    const read = async (name: string) => (await env.MODELS.get(`models/${bundle.id}/${name}`))!.arrayBuffer();
+    const manifest = parseManifest(JSON.parse(new TextDecoder().decode(await read('bundle.json'))));
+    const runtime = await createModelRuntime(workerdOrt, manifest, {
+      [BUNDLE_FILES.h2h]: await read(BUNDLE_FILES.h2h),
+      [BUNDLE_FILES.ou25]: await read(BUNDLE_FILES.ou25),
+    } as never);
+    const { h2h, ou25 } = await runtime.predict([values]);
+    expect(['home', 'draw', 'away'].map((o) => outcome(route.body, 'h2h', o).probability)).toEqual(h2h[0]);
+    // The bundle's O/U order is [under, over].
+    expect(['under', 'over'].map((o) => outcome(route.body, 'totals', o).probability)).toEqual(ou25[0]);
+  }, 60_000);
+
+  it('prices every outcome at the best real bookmaker and derives EV and Kelly from it', async () => {
+    const { body } = await predict(upcoming.id, pro);
+    const home = outcome(body, 'h2h', 'home');
+    // bet365 2.25 ties market_max 2.25, but aggregates are never a best price.
+    expect(home).toMatchObject({ bestPrice: 2.25, bestBookmaker: 'bet365' });
+    const p = home.probability as number;
+    expect(home.fairOdds).toBeCloseTo(1 / p, 12);
+    expect(home.expectedValue).toBeCloseTo(p * 2.25 - 1, 12);
+    const kelly = Math.max(0, (p * 2.25 - 1) / 1.25);
+    expect(home.kellyFraction).toBeCloseTo(kelly, 12);
+    expect(home.kellyStake).toBeCloseTo(kelly * body.kellyMultiplier, 12);
+    expect(outcome(body, 'h2h', 'draw')).toMatchObject({ bestPrice: 3.75, bestBookmaker: 'unibet' });
+    expect(outcome(body, 'totals', 'under')).toMatchObject({ bestPrice: 2.05, bestBookmaker: 'unibet' });
+  });
+
+  it('drops the cached prediction when new odds arrive, and the queue consumer warms it again', async () => {
+    expect((await predict(upcoming.id, pro)).res.headers.get('x-cache')).toBe('HIT');
+    const newer = new Date(upcoming.capturedAt.getTime() + 30 * 60_000);
+    await writeOdds(upcoming.id, upcoming.startAt, priceRows(newer, 2.4).filter((r) => r.bookmaker === 'bet365'));
+    // What the ingestion job does after writing the odds.
+    await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
+    const after = await predict(upcoming.id, pro);
+    expect(after.res.headers.get('x-cache')).toBe('MISS');
+    expect(outcome(after.body, 'h2h', 'home')).toMatchObject({ bestPrice: 2.4, bestBookmaker: 'bet365' });
+
+    await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch<FeatureRecomputeMessage>('senzu-feature-recompute', [
+      { id: 'm1', timestamp: new Date(), attempts: 1, body: { matchId: upcoming.id, reason: 'odds' } },
+    ]);
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(['m1']);
+    const warmed = await env.PREDICTIONS.get<MatchPrediction>(predictionCacheKey(runId, upcoming.id), 'json');
+    expect(warmed?.markets[0]!.outcomes[0]).toMatchObject({ bestPrice: 2.4 });
+    const served = await predict(upcoming.id, pro);
+    expect(served.res.headers.get('x-cache')).toBe('HIT');
+    expect(served.body.predictedAt).toBe(warmed!.predictedAt);
+  }, 60_000);
+
+  it('shapes by tier after the cache read: a pro miss followed by a free hit gets the free view', async () => {
+    await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
+    const proMiss = await predict(upcoming.id, pro);
+    expect(proMiss.res.headers.get('x-cache')).toBe('MISS');
+    expect(proMiss.body.view).toBe('full');
+    expect(outcome(proMiss.body, 'h2h', 'home')).toHaveProperty('expectedValue');
+    await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id))).not.toBeNull();
+
+    const freeHit = await predict(upcoming.id, free);
+    expect(freeHit.status, freeHit.text).toBe(200);
+    expect(freeHit.res.headers.get('x-cache')).toBe('HIT');
+    expect(freeHit.body.view).toBe('basic');
+    expect(freeHit.body.predictedAt).toBe(proMiss.body.predictedAt);
+    for (const market of freeHit.body.markets) {
+      for (const o of market.outcomes) {
+        expect(Object.keys(o).sort()).toEqual(['fairOdds', 'marketProbability', 'outcome', 'probability']);
+      }
+    }
+    expect(outcome(freeHit.body, 'h2h', 'home').probability).toBe(outcome(proMiss.body, 'h2h', 'home').probability);
+  }, 60_000);
+
+  it('gives a free account 10 distinct matches per UTC day; the 11th is a 429 with the reset, repeats stay free', async () => {
+    const user = await registerUser('pred-quota');
+    const others = await withDb(async (db) =>
+      (await db.execute<{ id: string }>(sql`select id from matches where season = '2023-24' order by start_at, id limit 9`)).rows.map((r) => Number(r.id)),
+    );
+    expect((await predict(upcoming.id, user)).status).toBe(200);
+    // Finished matches without a stored prediction are 404s, but each still counts as a distinct match.
+    for (const id of others) expect((await predict(id, user)).status).toBe(404);
+    const eleventh = await api(`/matches/${others[0]! + 100_000}/predictions`, { token: user.accessToken });
+    expect(eleventh.status).toBe(429);
+    expect(eleventh.headers.get('content-type')).toBe(PROBLEM);
+    expect(await eleventh.json()).toMatchObject({ type: 'https://docs.senzu.ai/problems/quota-exceeded', status: 429 });
+    const now = Date.now();
+    const secondsToMidnight = Math.ceil((Math.floor(now / 86_400_000 + 1) * 86_400_000 - now) / 1000);
+    expect(Math.abs(Number(eleventh.headers.get('retry-after')) - secondsToMidnight)).toBeLessThanOrEqual(2);
+    // A match already read today costs nothing, so it is still served.
+    const again = await predict(upcoming.id, user);
+    expect(again.status).toBe(200);
+    expect(again.body.view).toBe('basic');
+    // Paid tiers have no quota.
+    for (const id of [...others, others[0]! + 100_000]) expect((await predict(id, pro)).status).toBe(404);
+  }, 60_000);
+
+  it('returns the stored pre-kick-off prediction of a match that has kicked off, never a new one', async () => {
+    const [kickedOff] = await withDb(async (db) =>
+      (await db.execute<{ id: string; start_at: string }>(sql`select id, start_at from matches where season = '2023-24' order by start_at desc, id desc limit 1`)).rows,
+    );
+    const matchId = Number(kickedOff!.id);
+    const kickoff = new Date(kickedOff!.start_at);
+    expect((await predict(matchId, pro)).status).toBe(404);
+
+    const template = (await predict(upcoming.id, pro)).body;
+    const stored = (predictedAt: Date, probability: number): MatchPrediction => ({
+      matchId,
+      modelRunId: runId,
+      featureVersion: 'v1',
+      predictedAt: predictedAt.toISOString(),
+      kickoff: kickoff.toISOString(),
+      marginMethod: 'shin',
+      kellyMultiplier: 0.25,
+      markets: [
+        {
+          market: 'h2h',
+          point: null,
+          outcomes: (['home', 'draw', 'away'] as const).map((o, i) => ({
+            outcome: o,
+            probability: i === 0 ? probability : (1 - probability) / 2,
+            fairOdds: i === 0 ? 1 / probability : 2 / (1 - probability),
+            bestPrice: 2.5,
+            bestBookmaker: 'bet365',
+            marketProbability: 0.4,
+            expectedValue: (i === 0 ? probability : (1 - probability) / 2) * 2.5 - 1,
+            kellyFraction: 0,
+            kellyStake: 0,
+          })),
+        },
+      ],
+    });
+    expect(template.source).toBe('live');
+    await withDb(async (db) => {
+      const store = new PredictionStore(() => db);
+      await store.persist(stored(new Date(kickoff.getTime() - 2 * HOUR), 0.41));
+      await store.persist(stored(new Date(kickoff.getTime() - HOUR), 0.44));
+      // A row after kick-off (e.g. from a clock skew) must never be what is served.
+      await store.persist(stored(new Date(kickoff.getTime() + HOUR), 0.9));
+    });
+    const res = await predict(matchId, pro);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ source: 'stored', matchId, predictedAt: new Date(kickoff.getTime() - HOUR).toISOString() });
+    expect(outcome(res.body, 'h2h', 'home').probability).toBeCloseTo(0.44, 10);
+    const count = await withDb(async (db) => (await db.execute<{ n: number }>(sql`select count(distinct predicted_at)::int as n from predictions where match_id = ${matchId}`)).rows[0]!.n);
+    expect(count).toBe(3);
+  }, 60_000);
+
+  it('answers 404 for an unknown match and 400 for a malformed id', async () => {
+    const missing = await predict(999_999_999, pro);
+    expect(missing.status).toBe(404);
+    expect(missing.res.headers.get('content-type')).toBe(PROBLEM);
+    expect((await api('/matches/abc/predictions', { token: pro.accessToken })).status).toBe(400);
+    expect((await api(`/matches/${upcoming.id}/predictions`)).status).toBe(401);
+  }, 30_000);
+});

@@ -43,6 +43,12 @@ import { registerGetHealth } from './routes/system/get-health';
 import { registerGetReady } from './routes/system/get-ready';
 import type { App, AppEnv } from './types';
 
+/**
+ * The Swagger UI release /docs loads from jsDelivr. Pinned, so the page cannot change under us; it equals the
+ * swagger-ui-dist devDependency, whose files test/node/docs-browser.test.ts serves in place of the CDN.
+ */
+const SWAGGER_UI_VERSION = '5.35.0';
+
 const VALIDATION_TARGET_TO_IN: Record<string, InvalidParam['in']> = {
   query: 'query',
   param: 'path',
@@ -147,7 +153,7 @@ export function createApp(): App {
     },
     servers: [{ url: new URL(c.req.url).origin }],
   }));
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Senzu AI API' }));
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Senzu AI API', version: SWAGGER_UI_VERSION }));
 
   app.notFound((c) => problem.routeNotFound(c.req.method, c.req.path).toResponse(c.req.path, c.get('requestId') ?? 'unknown'));
 

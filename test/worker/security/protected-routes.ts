@@ -28,6 +28,9 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
   { method: 'PATCH', path: '/admin/users/{userId}', url: ({ victim }) => `/admin/users/${victim.id}`, body: { tier: 'pro' }, role: 'admin' },
   { method: 'GET', path: '/models/{modelId}/evaluations', url: ({ modelId }) => `/models/${modelId}/evaluations`, tier: 'pro' },
   { method: 'GET', path: '/models/{modelId}/backtest', url: ({ modelId }) => `/models/${modelId}/backtest`, tier: 'pro' },
+  { method: 'GET', path: '/matches/{matchId}/predictions', url: () => '/matches/1/predictions' },
   { method: 'POST', path: '/matches/{matchId}/odds/live/ticket', url: () => '/matches/1/odds/live/ticket', tier: 'premium' },
+  { method: 'GET', path: '/predictions', url: () => '/predictions', tier: 'premium' },
+  { method: 'GET', path: '/models/{modelId}/live-performance', url: ({ modelId }) => `/models/${modelId}/live-performance`, tier: 'premium' },
   { method: 'POST', path: '/models/{modelId}/activate', url: ({ modelId }) => `/models/${modelId}/activate`, body: { force: true, reason: 'suite' }, role: 'admin' },
 ];

@@ -6,11 +6,13 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { generateDevSecrets, generateSigningKey } from '../scripts/lib/dev-secrets';
 import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres';
+import { startFootballDataCsvServer } from '../scripts/lib/football-data/csv-server';
 import { importFootballData } from '../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../scripts/lib/football-data/seed';
 import { activateDefault, defaultBundleDir, readBundle, registerBundle } from '../scripts/lib/models/bundle-files';
 import { createFreshDatabase } from '../scripts/lib/fresh-database';
 import { migrate } from '../scripts/lib/migrate';
+import { startOddsApiStandin } from '../scripts/lib/odds-api-standin';
 import { startWsProxy } from '../scripts/lib/ws-proxy';
 
 declare module 'vitest' {
@@ -23,6 +25,11 @@ declare module 'vitest' {
     passwordPepper: string;
     /** The committed default model bundle: bundle.json and its artifacts, base64, for workerd tests. */
     defaultBundle: { id: string; runId: string; files: Record<string, string> };
+    /** football-data.co.uk's stand-in: `${url}/E0_2324.csv` serves the repo's file; PUT uploads another. */
+    footballDataCsvUrl: string;
+    /** The Odds API stand-in replaying 2023/24, its clock at ODDS_API_STANDIN_CLOCK (POST /__control {now} moves it). */
+    oddsApiBaseUrl: string;
+    oddsApiKey: string;
   }
 }
 
@@ -52,10 +59,17 @@ export default async function setup(project: TestProject) {
   await importFixtureSeasons(databaseUrl);
   const proxy = await startWsProxy();
   teardown.push(proxy.close);
+  const csvServer = await startFootballDataCsvServer();
+  teardown.push(csvServer.close);
+  const standin = await startOddsApiStandin({ season: '2324', apiKey: 'test-standin-key', now: () => new Date(ODDS_API_STANDIN_CLOCK) });
+  teardown.push(standin.close);
 
   project.provide('databaseUrl', databaseUrl);
   project.provide('wsProxy', proxy.address);
   project.provide('databaseKind', databaseKind);
+  project.provide('footballDataCsvUrl', csvServer.url);
+  project.provide('oddsApiBaseUrl', standin.url);
+  project.provide('oddsApiKey', standin.apiKey);
   // Two keys, as during a rotation: tokens signed by either must verify, new ones are signed by the first.
   const secrets = generateDevSecrets('test-2');
   project.provide('jwtPrivateKeys', JSON.stringify([...JSON.parse(secrets.JWT_PRIVATE_KEYS), generateSigningKey('test-1')]));
@@ -67,6 +81,9 @@ export default async function setup(project: TestProject) {
     for (const step of teardown.reverse()) await step().catch((error) => console.error('[test] teardown:', error));
   };
 }
+
+/** The stand-in's default clock: a Friday of 2023/24, with a weekend of five leagues ahead. */
+export const ODDS_API_STANDIN_CLOCK = '2023-09-29T12:00:00Z';
 
 /**
  * Real history for the read API tests: one season of each column generation (2018/19: BetBrain `Bb*`

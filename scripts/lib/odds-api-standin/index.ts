@@ -1,2 +1,13 @@
 export { FAULT_MODES, startOddsApiStandin, type Fault, type FaultMode, type OddsApiStandin, type OddsApiStandinOptions } from './server';
-export { DEFAULT_DIVISIONS, loadSeason, quoteMarket, replayEventId, sportInfo, type ReplayEvent } from './season';
+export {
+  DEFAULT_DIVISIONS,
+  liveTimeline,
+  loadSeason,
+  onTimeline,
+  quoteMarket,
+  replayEventId,
+  sportInfo,
+  toRealTime,
+  type ReplayEvent,
+  type ReplayTimeline,
+} from './season';

@@ -176,3 +176,41 @@ export function quoteMarket(event: ReplayEvent, bookmaker: ReplayBookmaker, mark
     return { outcome: l!.outcome, price, point: closing.point };
   });
 }
+
+/**
+ * How replay time maps onto real time, so a replayed season can be served as live to clients that use the real
+ * clock (`npm start`): an event at replay instant t is served at realStart + (t − replayStart) / speed.
+ */
+export interface ReplayTimeline {
+  replayStart: Date;
+  realStart: Date;
+  /** Replay seconds per real second. */
+  speed: number;
+}
+
+const WEEK_MS = 7 * 86_400_000;
+
+/**
+ * A timeline that puts `replayStart` near `realNow`. At speed 1 the shift is a whole number of weeks, so every
+ * match keeps its weekday and kick-off hour (the replay's "now" is then within half a week of replayStart);
+ * at any other speed replayStart is exactly now.
+ */
+export function liveTimeline(replayStart: Date, realNow: Date, speed = 1): ReplayTimeline {
+  if (!(speed > 0)) throw new RangeError(`speed must be positive, not ${speed}`);
+  if (speed !== 1) return { replayStart, realStart: realNow, speed };
+  const shift = Math.round((realNow.getTime() - replayStart.getTime()) / WEEK_MS) * WEEK_MS;
+  return { replayStart, realStart: new Date(replayStart.getTime() + shift), speed };
+}
+
+export function toRealTime(timeline: ReplayTimeline, replayTime: Date): Date {
+  const ms = timeline.realStart.getTime() + (replayTime.getTime() - timeline.replayStart.getTime()) / timeline.speed;
+  // Whole seconds: The Odds API's timestamps have no milliseconds, and a client must read back what was meant.
+  return new Date(Math.round(ms / 1000) * 1000);
+}
+
+/** The events with kick-off and price-capture times moved onto the timeline; prices and scores move with them. */
+export function onTimeline(events: readonly ReplayEvent[], timeline: ReplayTimeline): ReplayEvent[] {
+  return events
+    .map((e) => ({ ...e, commenceTime: toRealTime(timeline, e.commenceTime), openAt: toRealTime(timeline, e.openAt) }))
+    .sort((a, b) => a.commenceTime.getTime() - b.commenceTime.getTime() || a.id.localeCompare(b.id));
+}

@@ -8,6 +8,7 @@
 //        API calls whose path contains `path` (all calls when omitted)
 //   POST /__control {"reset": true}                   drop pending faults, zero the credits used
 //   POST /__control {"creditLimit": n, "creditsUsed": n}  set the quota
+//   POST /__control {"now": "2023-09-29T12:00:00Z"}   set the replay clock (null: back to the injected one)
 //   GET  /__control                                   {faults, creditsUsed, creditLimit, requests, now}
 // Fault modes: server_error (500), timeout (no answer until the client gives up), rate_limit (429 with
 // Retry-After), out_of_credits (401 OUT_OF_USAGE_CREDITS), malformed (200, invalid JSON), truncated (200, the
@@ -97,7 +98,9 @@ export async function startOddsApiStandin(options: OddsApiStandinOptions = {}): 
       divisions: options.divisions ?? DEFAULT_DIVISIONS,
     });
   const apiKey = options.apiKey ?? 'standin-key';
-  const now = options.now ?? (() => new Date());
+  const injectedNow = options.now ?? (() => new Date());
+  let clockOverride: number | null = null;
+  const now = () => (clockOverride === null ? injectedNow() : new Date(clockOverride));
   const horizonMs = (options.horizonDays ?? 14) * 86_400_000;
   const matchDurationMs = options.matchDurationMs ?? 2 * 3_600_000;
   const shuffle = options.shuffle ?? true;
@@ -330,6 +333,12 @@ export async function startOddsApiStandin(options: OddsApiStandinOptions = {}): 
     }
     if (typeof body.creditLimit === 'number') creditLimit = body.creditLimit;
     if (typeof body.creditsUsed === 'number') creditsUsed = body.creditsUsed;
+    if (body.now === null) clockOverride = null;
+    else if (body.now !== undefined) {
+      const at = typeof body.now === 'string' ? Date.parse(body.now) : NaN;
+      if (Number.isNaN(at)) return send(res, 400, { message: 'now must be an ISO 8601 instant or null' });
+      clockOverride = at;
+    }
     if (body.mode !== undefined) {
       const mode = FAULT_ALIASES[String(body.mode)] ?? String(body.mode);
       if (!(FAULT_MODES as readonly string[]).includes(mode)) return send(res, 400, { message: `mode must be one of ${FAULT_MODES.join(', ')}` });

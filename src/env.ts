@@ -22,8 +22,22 @@ export interface Env {
   JWT_PUBLIC_KEYS?: string;
   PASSWORD_PEPPER?: string;
   ODDS_API_KEY?: string;
+  FOOTBALL_DATA_CSV_URLS?: string;
+  R2_S3_ENDPOINT?: string;
+  R2_ACCESS_KEY_ID?: string;
+  R2_SECRET_ACCESS_KEY?: string;
+  R2_BUCKET?: string;
+  S3_ENDPOINT?: string;
+  S3_BUCKET?: string;
+  AWS_REGION?: string;
+  AWS_ACCESS_KEY_ID?: string;
+  AWS_SECRET_ACCESS_KEY?: string;
   ANONYMOUS_RATE_LIMIT?: string;
   RATE_LIMIT_SCALE?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
+  OTEL_SERVICE_NAME?: string;
+  OTEL_METRIC_EXPORT_INTERVAL?: string;
   KELLY_FRACTION?: string;
   MARGIN_METHOD?: string;
   PREDICTIONS: KVNamespace;
@@ -32,6 +46,12 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   MATCH_ODDS: DurableObjectNamespace<MatchOdds>;
 }
+
+/** An optional string setting: empty means unset (wrangler [vars] and .dev.vars cannot express "absent"). */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v : undefined));
 
 const ConfigSchema = z.object({
   ENVIRONMENT: z.string().default('development'),
@@ -68,6 +88,20 @@ const ConfigSchema = z.object({
    * (the limiter's RPC still runs) instead of a wall of 429s from one address.
    */
   RATE_LIMIT_SCALE: z.coerce.number().positive().default(1),
+  /**
+   * OTLP/HTTP base URL for traces and metrics (`/v1/traces`, `/v1/metrics` are appended), e.g. Datadog's
+   * OTLP intake or a collector. Empty: no spans or metrics are recorded at all (the local default).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .pipe(z.string().url('OTEL_EXPORTER_OTLP_ENDPOINT must be a URL').optional()),
+  /** Headers of every export, `key=value,key2=value2` (the OpenTelemetry convention), e.g. `dd-api-key=...`. A secret. */
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().default(''),
+  OTEL_SERVICE_NAME: z.string().min(1).default('senzu-api'),
+  /** Minimum milliseconds between two metric exports of an isolate (0: after every request, as in the tests). */
+  OTEL_METRIC_EXPORT_INTERVAL: z.coerce.number().int().min(0).default(10_000),
   /** The Odds API v4. Locally `npm start` points this at the loopback stand-in. */
   ODDS_API_BASE_URL: z.string().url().default('https://api.the-odds-api.com'),
   /** Unset: the odds, fixtures and results jobs record themselves as skipped (not configured). */
@@ -90,10 +124,39 @@ const ConfigSchema = z.object({
   ODDS_API_MONTHLY_CREDITS: z.coerce.number().int().positive().default(20_000),
   /** Odds are polled only for events starting within this many hours. */
   ODDS_POLL_WINDOW_HOURS: z.coerce.number().positive().default(48),
+  /**
+   * Comma-separated football-data.co.uk CSV URLs (the current seasons, e.g.
+   * https://www.football-data.co.uk/mmz4281/2425/E0.csv) the daily job fetches for results and statistics.
+   * Empty: the job records itself as skipped.
+   */
+  FOOTBALL_DATA_CSV_URLS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().url('FOOTBALL_DATA_CSV_URLS must be comma-separated URLs'))),
   /** The Kelly multiplier of every prediction's `kellyStake` (0.25 = quarter Kelly). */
   KELLY_FRACTION: z.coerce.number().min(0).max(1).default(0.25),
   /** How predictions remove the bookmakers' margin for `marketProbability` (the evaluation's default too). */
   MARGIN_METHOD: z.enum(MARGIN_METHODS).default('shin'),
+  /**
+   * The artifact mirror (R2 ↔ S3) and the data lake. R2 is reached through its S3 API
+   * (https://<account id>.r2.cloudflarestorage.com, with an R2 API token's access key pair), AWS S3 through
+   * its own (S3_ENDPOINT unset). When either side is incomplete the daily sync records itself as skipped.
+   */
+  R2_S3_ENDPOINT: optionalString,
+  R2_ACCESS_KEY_ID: optionalString,
+  R2_SECRET_ACCESS_KEY: optionalString,
+  R2_BUCKET: z.string().default('senzu-models'),
+  S3_ENDPOINT: optionalString,
+  S3_BUCKET: optionalString,
+  AWS_REGION: z.string().default('eu-west-1'),
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startOddsApiStandin, type OddsApiStandin, type ReplayEvent } from '../../scripts/lib/odds-api-standin';
+import { liveTimeline, onTimeline, startOddsApiStandin, toRealTime, type OddsApiStandin, type ReplayEvent } from '../../scripts/lib/odds-api-standin';
 import { parseFootballDataCsv } from '../../src/providers/football-data/parse';
 import { ODDS_API_TEAM_NAMES } from '../../src/providers/team-names';
 
@@ -288,3 +288,71 @@ function movingPinnacleHome(): { event: ReplayEvent; pre: number; close: number 
   }
   throw new Error('no EPL match whose Pinnacle home price moved by 0.2');
 }
+
+describe('replayed as live (npm start)', () => {
+  const replayStart = new Date('2023-08-10T12:00:00Z'); // a day before 2023/24's first match
+  const realNow = new Date('2026-11-18T09:30:00Z');
+
+  it('shifts by whole weeks at real speed, so matches keep their weekday and kick-off hour', () => {
+    const timeline = liveTimeline(replayStart, realNow);
+    const shift = timeline.realStart.getTime() - replayStart.getTime();
+    expect(shift % (7 * 86_400_000)).toBe(0);
+    expect(Math.abs(timeline.realStart.getTime() - realNow.getTime())).toBeLessThanOrEqual(3.5 * 86_400_000);
+    const [first] = onTimeline(standin.events, timeline);
+    const original = standin.events.find((e) => e.id === first!.id)!;
+    expect(first!.commenceTime.getUTCDay()).toBe(original.commenceTime.getUTCDay());
+    expect(first!.commenceTime.getUTCHours()).toBe(original.commenceTime.getUTCHours());
+    expect(first!.commenceTime.getTime() - first!.openAt.getTime()).toBe(original.commenceTime.getTime() - original.openAt.getTime());
+  });
+
+  it('compresses the season at a higher speed, starting the replay now', () => {
+    const timeline = liveTimeline(replayStart, realNow, 24);
+    expect(timeline.realStart).toEqual(realNow);
+    // A day of the season passes in an hour.
+    expect(toRealTime(timeline, new Date(replayStart.getTime() + 86_400_000))).toEqual(new Date(realNow.getTime() + 3_600_000));
+    expect(() => liveTimeline(replayStart, realNow, 0)).toThrow(RangeError);
+  });
+
+  it('serves the shifted season on the real clock: upcoming events, prices that move, scores after the match', async () => {
+    let now = realNow;
+    const events = onTimeline(standin.events, liveTimeline(replayStart, realNow));
+    const live = await startOddsApiStandin({ events, apiKey: 'live-key', now: () => now, shuffle: false });
+    try {
+      const fetchJson = async (path: string) => (await fetch(`${live.url}${path}${path.includes('?') ? '&' : '?'}apiKey=live-key`)).json();
+      const upcoming = (await fetchJson('/v4/sports/soccer_epl/events')) as Array<{ id: string; commence_time: string }>;
+      expect(upcoming.length).toBeGreaterThan(0);
+      for (const e of upcoming) expect(Date.parse(e.commence_time)).toBeGreaterThan(realNow.getTime());
+      const target = events.find((e) => e.id === upcoming[0]!.id)!;
+      const price = async () => {
+        const body = (await fetchJson(`/v4/sports/soccer_epl/odds?regions=eu&markets=h2h&eventIds=${target.id}`)) as Array<{
+          bookmakers: Array<{ key: string; markets: Array<{ outcomes: Array<{ name: string; price: number }> }> }>;
+        }>;
+        return body[0]!.bookmakers.find((b) => b.key === 'pinnacle')!.markets[0]!.outcomes.find((o) => o.name === target.homeTeam)!.price;
+      };
+      now = new Date(Math.max(realNow.getTime(), target.openAt.getTime()));
+      const early = await price();
+      now = new Date(target.commenceTime.getTime() - 60_000);
+      const late = await price();
+      const line = target.bookmakers.find((b) => b.key === 'pinnacle')!.lines.find((l) => l.market === 'h2h' && l.outcome === 'home')!;
+      expect(late).toBeCloseTo(line.closing!.price, 1);
+      if (line.preMatch!.price !== line.closing!.price) expect(early).not.toBe(late);
+
+      now = new Date(target.commenceTime.getTime() + 3 * 3_600_000);
+      const scores = (await fetchJson(`/v4/sports/soccer_epl/scores?daysFrom=1&eventIds=${target.id}`)) as Array<{ completed: boolean; scores: unknown }>;
+      expect(scores[0]).toMatchObject({ completed: true });
+      expect(scores[0]!.scores).toHaveLength(2);
+    } finally {
+      await live.close();
+    }
+  });
+});
+
+describe('the replay clock over POST /__control', () => {
+  it('sets the clock, refuses a non-instant, and goes back to the injected clock on null', async () => {
+    expect((await control({ now: '2024-01-01T15:00:00Z' })).body.now).toBe('2024-01-01T15:00:00.000Z');
+    const upcoming = (await get('/v4/sports/soccer_epl/events')).json() as Array<{ commence_time: string }>;
+    expect(Date.parse(upcoming[0]!.commence_time)).toBeGreaterThan(Date.parse('2024-01-01T15:00:00Z'));
+    expect((await control({ now: 'next tuesday' })).status).toBe(400);
+    expect((await control({ now: null })).body.now).toBe(clock.toISOString());
+  });
+});

@@ -13,10 +13,13 @@ import { activateDefault, defaultBundleDir, readBundle, registerBundle } from '.
 import { createFreshDatabase } from '../scripts/lib/fresh-database';
 import { migrate } from '../scripts/lib/migrate';
 import { startOddsApiStandin } from '../scripts/lib/odds-api-standin';
+import { startOtlpReceiver } from '../scripts/lib/otlp-receiver';
 import { startWsProxy } from '../scripts/lib/ws-proxy';
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** A loopback OTLP/HTTP receiver (scripts/lib/otlp-receiver.ts); tests opt in by setting the endpoint on their env. */
+    otlpReceiver: string;
     databaseUrl: string;
     wsProxy: string;
     databaseKind: 'postgres' | 'pglite';
@@ -59,6 +62,8 @@ export default async function setup(project: TestProject) {
   await importFixtureSeasons(databaseUrl);
   const proxy = await startWsProxy();
   teardown.push(proxy.close);
+  const otlp = await startOtlpReceiver();
+  teardown.push(otlp.close);
   const csvServer = await startFootballDataCsvServer();
   teardown.push(csvServer.close);
   const standin = await startOddsApiStandin({ season: '2324', apiKey: 'test-standin-key', now: () => new Date(ODDS_API_STANDIN_CLOCK) });
@@ -66,6 +71,7 @@ export default async function setup(project: TestProject) {
 
   project.provide('databaseUrl', databaseUrl);
   project.provide('wsProxy', proxy.address);
+  project.provide('otlpReceiver', otlp.url);
   project.provide('databaseKind', databaseKind);
   project.provide('footballDataCsvUrl', csvServer.url);
   project.provide('oddsApiBaseUrl', standin.url);

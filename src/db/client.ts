@@ -3,6 +3,7 @@
 import { neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import type { Logger } from '../lib/logging';
+import { activeTrace, traceQueries } from '../lib/tracing';
 import * as schema from './schema';
 
 export type Database = NeonDatabase<typeof schema>;
@@ -30,6 +31,11 @@ export function createDatabase(databaseUrl: string, wsProxy: string | undefined,
   }
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   pool.on('error', (error: Error) => logger.error('postgres pool error', { error: error.message }));
+  // Inside a recorded trace every query is a span; otherwise the pool stays untouched.
+  if (activeTrace()) {
+    traceQueries(pool as unknown as Parameters<typeof traceQueries>[0]);
+    pool.on('connect', (client: unknown) => traceQueries(client as unknown as Parameters<typeof traceQueries>[0]));
+  }
   const db = drizzle({ client: pool, schema });
   let ended: Promise<void> | undefined;
   return { db, pool, end: () => (ended ??= pool.end()) };

@@ -1,0 +1,148 @@
+// Traces and metrics over OTLP/HTTP to a real loopback receiver (scripts/lib/otlp-receiver.ts, started by
+// test/global-setup.ts): the spans of a request form the expected tree (server span → Durable Object, KV, R2,
+// inference, Postgres), carry the caller's W3C trace context, and the request log line names the same trace.
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { matchOddsName, type OddsRowInput } from '../../durable-objects/match-odds';
+import worker from '../../src/index';
+import type { ReceivedMetric, ReceivedSpan } from '../../scripts/lib/otlp-receiver';
+import { promote, registerUser, type TestUser } from './support/auth';
+import { randomIp } from './support/http';
+import { withDb } from './support/models';
+
+const RECEIVER = inject('otlpReceiver');
+const telemetryEnv = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: RECEIVER, OTEL_METRIC_EXPORT_INTERVAL: '0' };
+const SERVER = 2;
+const CLIENT = 3;
+
+afterEach(() => vi.restoreAllMocks());
+
+const hex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+/** One request with telemetry on, its trace context set by "the caller"; returns once waitUntil work is done. */
+async function tracedRequest(path: string, headers: Record<string, string> = {}) {
+  const traceId = hex(16);
+  const callerSpanId = hex(8);
+  const logged: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logged.push(String(line)));
+  const ctx = createExecutionContext();
+  const request = new Request(`http://api.test${path}`, {
+    headers: { traceparent: `00-${traceId}-${callerSpanId}-01`, 'cf-connecting-ip': randomIp(), ...headers },
+  });
+  const res = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, telemetryEnv, ctx);
+  const text = await res.text();
+  await waitOnExecutionContext(ctx);
+  vi.restoreAllMocks();
+  const lines = logged.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const received = (await (await fetch(`${RECEIVER}/received/traces?traceId=${traceId}`)).json()) as { spans: ReceivedSpan[]; rejected: string[] };
+  return { res, text, traceId, callerSpanId, lines, spans: received.spans, rejected: received.rejected };
+}
+
+async function receivedMetrics(): Promise<ReceivedMetric[]> {
+  return ((await (await fetch(`${RECEIVER}/received/metrics`)).json()) as { metrics: ReceivedMetric[] }).metrics;
+}
+
+/** The spans as a tree of names under the root, children sorted, for a readable failure diff. */
+function treeOf(spans: ReceivedSpan[], root: ReceivedSpan): unknown {
+  const children = spans.filter((s) => s.parentSpanId === root.spanId);
+  return { [root.name]: [...new Set(children.map((c) => JSON.stringify(treeOf(spans, c))))].sort().map((c) => JSON.parse(c)) };
+}
+
+function expectWellFormedTree(spans: ReceivedSpan[], traceId: string, callerSpanId: string): ReceivedSpan {
+  const roots = spans.filter((s) => s.parentSpanId === callerSpanId);
+  expect(roots, 'exactly one server span, a child of the caller\'s span').toHaveLength(1);
+  const root = roots[0]!;
+  expect(root.kind).toBe(SERVER);
+  const ids = new Set(spans.map((s) => s.spanId));
+  expect(ids.size, 'span ids are unique').toBe(spans.length);
+  for (const s of spans) {
+    expect(s.traceId).toBe(traceId);
+    if (s !== root) expect(ids.has(s.parentSpanId!), `${s.name}'s parent is in the trace`).toBe(true);
+    expect(BigInt(s.startTimeUnixNano) >= BigInt(root.startTimeUnixNano), `${s.name} starts within the request`).toBe(true);
+    expect(s.resource).toMatchObject({ 'service.name': 'senzu-api', 'deployment.environment.name': 'test', 'cloud.platform': 'cloudflare_workers' });
+  }
+  return root;
+}
+
+describe('OTLP traces of the request path', () => {
+  let matchId: number;
+  beforeAll(async () => {
+    matchId = await withDb(async (db) => Number((await db.execute<{ id: string }>(sql`select min(id) as id from matches`)).rows[0]!.id));
+  });
+
+  it('GET /matches/{matchId}: server span → RateLimiter RPC and the Postgres query, joined to the caller\'s trace', async () => {
+    const { res, traceId, callerSpanId, lines, spans, rejected } = await tracedRequest(`/matches/${matchId}`);
+    expect(res.status).toBe(200);
+    expect(rejected).toEqual([]);
+    const root = expectWellFormedTree(spans, traceId, callerSpanId);
+    expect(root.name).toBe('GET /matches/{matchId}');
+    expect(root.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'http.route': '/matches/{matchId}',
+      'url.path': `/matches/${matchId}`,
+      'http.response.status_code': 200,
+      'senzu.tier': 'anonymous',
+      'senzu.request_id': res.headers.get('x-request-id'),
+    });
+    expect(treeOf(spans, root)).toEqual({ 'GET /matches/{matchId}': [{ 'do.RATE_LIMITER.consume': [] }, { 'pg.query': [] }] });
+
+    const limiter = spans.find((s) => s.name === 'do.RATE_LIMITER.consume')!;
+    expect(limiter.kind).toBe(CLIENT);
+    expect(limiter.attributes).toMatchObject({ 'cloudflare.binding.name': 'RATE_LIMITER', 'rpc.method': 'consume' });
+    expect(String(limiter.attributes['cloudflare.durable_object.name'])).toMatch(/^ip:10\./);
+    const query = spans.find((s) => s.name === 'pg.query')!;
+    expect(query.kind).toBe(CLIENT);
+    expect(query.attributes).toMatchObject({ 'db.system': 'postgresql', 'db.operation': 'SELECT' });
+    expect(String(query.attributes['db.statement'])).toContain('"matches"');
+    // Children end before the server span does (nothing of this request was deferred).
+    for (const s of spans) expect(BigInt(s.endTimeUnixNano) <= BigInt(root.endTimeUnixNano)).toBe(true);
+
+    const line = lines.find((l) => l.msg === 'request')!;
+    expect(line).toMatchObject({ traceId, requestId: res.headers.get('x-request-id'), route: '/matches/{matchId}', status: 200, tier: 'anonymous', cache: null, modelRun: null });
+  });
+
+  it('marks a failed request: the error code on the server span and the log line, status ok below 500', async () => {
+    const { res, traceId, callerSpanId, lines, spans } = await tracedRequest('/matches/999999999');
+    expect(res.status).toBe(404);
+    const root = expectWellFormedTree(spans, traceId, callerSpanId);
+    expect(root.attributes).toMatchObject({ 'http.response.status_code': 404, 'error.type': 'not-found' });
+    expect(root.status.code ?? 0).toBe(0);
+    expect(lines.find((l) => l.msg === 'request')).toMatchObject({ traceId, status: 404, errorCode: 'not-found' });
+  });
+
+  it('starts a new trace when the caller sends none or a malformed traceparent', async () => {
+    const logged: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logged.push(String(line)));
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request('http://api.test/health', { headers: { traceparent: '00-00000000000000000000000000000000-0000000000000000-01' } }) as Request<unknown, IncomingRequestCfProperties>,
+      telemetryEnv,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    vi.restoreAllMocks();
+    expect(res.status).toBe(200);
+    const line = logged.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request')!;
+    expect(line.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(line.traceId).not.toBe('0'.repeat(32));
+    const { spans } = (await (await fetch(`${RECEIVER}/received/traces?traceId=${line.traceId}`)).json()) as { spans: ReceivedSpan[] };
+    expect(spans).toHaveLength(1);
+    expect(spans[0]).toMatchObject({ name: 'GET /health', kind: SERVER });
+    expect(spans[0]!.parentSpanId).toBeUndefined();
+  });
+
+  it('exports request counts and latency by route as OTLP delta metrics', async () => {
+    await tracedRequest(`/matches/${matchId}`);
+    const metrics = await receivedMetrics();
+    const requests = metrics.filter((m) => m.name === 'senzu.http.requests');
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.every((m) => m.kind === 'sum' && m.temporality === 1)).toBe(true);
+    const points = requests.flatMap((m) => m.dataPoints).filter((p) => p.attributes['http.route'] === '/matches/{matchId}');
+    expect(points.reduce((n, p) => n + Number(p.asInt), 0)).toBeGreaterThanOrEqual(2);
+    const durations = metrics.filter((m) => m.name === 'http.server.request.duration').flatMap((m) => m.dataPoints);
+    const forRoute = durations.filter((p) => p.attributes['http.route'] === '/matches/{matchId}' && p.attributes['http.response.status_code'] === 200);
+    expect(forRoute.length).toBeGreaterThan(0);
+    expect(metrics.find((m) => m.name === 'http.server.request.duration')).toMatchObject({ kind: 'histogram', unit: 's', temporality: 1 });
+  });
+});

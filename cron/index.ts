@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../src/lib/logging';
 import { JobRunner, type JobResult } from '../src/services/jobs';
 import { ensurePartitionsAhead } from '../src/services/partitions';
 import { scheduleNameFor, type ScheduleName } from './schedules';
+import { settlement } from './settlement';
 
 type Job = (runner: JobRunner, now: Date) => Promise<JobResult>;
 
@@ -16,7 +17,7 @@ const partitionUpkeep: Job = (runner, now) =>
 const JOBS: Record<ScheduleName, Job[]> = {
   odds: [],
   fixtures: [],
-  daily: [partitionUpkeep],
+  daily: [partitionUpkeep, settlement],
 };
 
 export async function runScheduled(controller: ScheduledController, env: Env, logger: Logger = createLogger()): Promise<JobResult[]> {

@@ -29,9 +29,11 @@ import { registerGetJwks } from './routes/well-known/jwks';
 import { registerActivateModel } from './routes/models/activate-model';
 import { registerGetModel } from './routes/models/get-model';
 import { registerGetModelBacktest } from './routes/models/get-model-backtest';
+import { registerGetLivePerformance } from './routes/models/get-live-performance';
 import { registerListModelEvaluations } from './routes/models/list-model-evaluations';
 import { registerListModels } from './routes/models/list-models';
 import { registerGetMatch } from './routes/matches/get-match';
+import { registerListPredictions } from './routes/predictions/list-predictions';
 import { registerGetMatchPredictions } from './routes/matches/get-match-predictions';
 import { registerListMatchOdds } from './routes/matches/list-match-odds';
 import { registerListMatches } from './routes/matches/list-matches';
@@ -128,6 +130,7 @@ export function createApp(): App {
   registerGetModel(app);
   registerListModelEvaluations(app);
   registerGetModelBacktest(app);
+  registerGetLivePerformance(app);
   registerActivateModel(app);
 
   registerUpdateUser(app);
@@ -141,6 +144,8 @@ export function createApp(): App {
   registerGetMatchPredictions(app);
   registerCreateLiveOddsTicket(app);
   registerStreamLiveOdds(app);
+
+  registerListPredictions(app);
 
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',

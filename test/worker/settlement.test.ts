@@ -2,15 +2,19 @@
 // (13–15 April 2024), which global-setup imported with results and closing odds. Predictions are written
 // through PredictionStore.persist, the daily cron runs through the real scheduled code path, and every
 // outcome, profit and CLV is checked against values computed here straight from the CSV file.
-import { createScheduledController, env } from 'cloudflare:test';
+/// <reference types="vite/client" />
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import csvText from '../../data/football-data/E0_2324.csv?raw';
 import { runScheduled } from '../../cron';
 import { SCHEDULES } from '../../cron/schedules';
+import worker from '../../src/index';
 import { createLogger } from '../../src/lib/logging';
+import { BEHIND_MARKET_CODE, type LivePerformance } from '../../src/services/predictions/live-performance';
 import { PredictionStore } from '../../src/services/predictions/store';
 import type { MatchPrediction, OutcomePrediction, PredictedOutcome } from '../../src/services/predictions/types';
+import { promote, registerUser } from './support/auth';
 import { insertModelRun, withDb } from './support/models';
 
 const silent = createLogger({}, () => undefined);
@@ -141,30 +145,219 @@ function predictionOf(matchId: number, m: CsvMatch, modelRunId: string, kickoff:
   };
 }
 
-// ---- Tests ----
+interface RoundMatch {
+  csv: CsvMatch;
+  id: number;
+  kickoff: Date;
+}
 
-describe('PredictionStore', () => {
+/** The round's matches as imported, found through the football-data aliases of both teams. */
+async function importedRound(round: CsvMatch[]): Promise<RoundMatch[]> {
+  const rows = await withDb(
+    async (db) =>
+      (
+        await db.execute<{ id: number; start_at: string; home: string; away: string; status: string }>(sql`
+          select m.id::int as id, m.start_at, ha.alias as home, aa.alias as away, m.status
+          from matches m
+          join team_aliases ha on ha.team_id = m.home_team_id and ha.provider = 'football-data'
+          join team_aliases aa on aa.team_id = m.away_team_id and aa.provider = 'football-data'
+          where m.start_at >= '2024-04-13' and m.start_at < '2024-04-16'`)
+      ).rows,
+  );
+  return round.map((csv) => {
+    const row = rows.find((r) => r.home === csv.home && r.away === csv.away);
+    if (!row) throw new Error(`${csv.home} v ${csv.away} was not imported`);
+    expect(row.status).toBe('finished');
+    return { csv, id: row.id, kickoff: new Date(row.start_at) };
+  });
+}
+
+type SettledRow = {
+  match_id: number;
+  predicted_at: string;
+  market: 'h2h' | 'totals';
+  outcome: PredictedOutcome;
+  best_price: number | null;
+  settled_at: string | null;
+  won: boolean | null;
+  profit: number | null;
+  closing_price: number | null;
+  clv: number | null;
+};
+
+const HOUR = 3_600_000;
+const EARLY_TILT = 0.05;
+const RECORD_TILT = 0.5;
+const LATE_TILT = 0.3;
+/** A time no other test schedules the daily cron at, so settled_at tells whose run settled a row. */
+const SCHEDULED_TIME = Date.UTC(2024, 3, 16, 3, 30, 7, 77);
+
+describe('settlement of a replayed round (2023/24 matchday 33)', () => {
   let runId: string;
-  let round: CsvMatch[];
-  let matchId: number;
-  let kickoff: Date;
+  let matches: RoundMatch[];
+  let jobLines: Array<Record<string, unknown>>;
+  let jobIds: string[];
 
   beforeAll(async () => {
-    runId = (await insertModelRun({ name: `store-${crypto.randomUUID()}` })).id;
-    round = readRound('2024-04-13', '2024-04-15');
-    const [row] = await withDb(async (db) =>
-      (await db.execute<{ id: number; start_at: Date }>(sql`select id::int as id, start_at from matches where start_at >= '2024-04-13' and start_at < '2024-04-16' order by start_at, id limit 1`)).rows,
-    );
-    matchId = row!.id;
-    kickoff = new Date(row!.start_at);
+    runId = (await insertModelRun({ name: `settlement-replay-${crypto.randomUUID()}` })).id;
+    matches = await importedRound(readRound('2024-04-13', '2024-04-15'));
+    await withStore(async (store) => {
+      for (const m of matches) {
+        // Two days out, the prediction of record an hour before kick-off, and one made after kick-off: all
+        // three are settled, only the second counts for live performance.
+        await store.persist(predictionOf(m.id, m.csv, runId, m.kickoff, new Date(m.kickoff.getTime() - 48 * HOUR), EARLY_TILT));
+        await store.persist(predictionOf(m.id, m.csv, runId, m.kickoff, new Date(m.kickoff.getTime() - HOUR), RECORD_TILT));
+        await store.persist(predictionOf(m.id, m.csv, runId, m.kickoff, new Date(m.kickoff.getTime() + 10 * 60_000), LATE_TILT));
+      }
+    });
+    // The job logs through the scheduler's logger, or its own (console) one when it is not handed one.
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logged.push(String(line)));
+    try {
+      const capturing = createLogger({}, (line) => void logged.push(line));
+      const results = await runScheduled(createScheduledController({ scheduledTime: SCHEDULED_TIME, cron: SCHEDULES.daily }), env, capturing);
+      jobIds = results.map((r) => r.id);
+    } finally {
+      spy.mockRestore();
+    }
+    jobLines = logged.map((l) => JSON.parse(l) as Record<string, unknown>);
   });
 
+  const settledRows = () =>
+    withDb(
+      async (db) =>
+        (
+          await db.execute<SettledRow>(sql`
+            select match_id::int as match_id, predicted_at, market, outcome, best_price::float8 as best_price, settled_at, won, profit,
+                   closing_price::float8 as closing_price, clv
+            from predictions where model_run_id = ${runId}`)
+        ).rows,
+    );
+
+  it('runs as a daily job recorded in ingestion_jobs', async () => {
+    expect(matches).toHaveLength(10);
+    const [job] = await withDb(
+      async (db) =>
+        (await db.execute<{ status: string }>(sql`select status from ingestion_jobs where kind = 'settlement' and id = any(${`{${jobIds.join(',')}}`}::uuid[])`)).rows,
+    );
+    expect(job).toEqual({ status: 'succeeded' });
+  });
+
+  it('settles every prediction row with the outcome, the unit profit at the recommended price and CLV against the close', async () => {
+    const rows = await settledRows();
+    expect(rows).toHaveLength(matches.length * 3 * 5);
+    let withPositiveClv = 0;
+    for (const row of rows) {
+      const m = matches.find((x) => x.id === row.match_id)!.csv;
+      const won = wonOf(m, row.outcome);
+      const best = preMatchBest(m, row.market, row.outcome);
+      const closing = closingBest(m, row.market, row.outcome);
+      expect(row.settled_at, `${m.home} v ${m.away} ${row.outcome}`).not.toBeNull();
+      expect(row.won).toBe(won);
+      expect(row.best_price).toBe(best);
+      expect(row.closing_price).toBe(closing);
+      expect(row.profit).toBe(best === null ? null : won ? best - 1 : -1);
+      expect(row.clv).toBe(best === null || closing === null ? null : best / closing - 1);
+      if (row.clv !== null && row.clv > 0) withPositiveClv++;
+    }
+    // The best pre-match price beats the best closing price on some outcomes and not on others.
+    expect(withPositiveClv).toBeGreaterThan(0);
+    expect(withPositiveClv).toBeLessThan(rows.length);
+  });
+
+  it('serves rolling log loss, ROI and CLV of the predictions of record, and warns when the model is behind the market', async () => {
+    const premium = await promote(await registerUser('live-perf'), { tier: 'premium' });
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logged.push(String(line)));
+    let res: Response;
+    try {
+      const ctx = createExecutionContext();
+      res = await worker.fetch(
+        new Request(`http://api.test/models/${runId}/live-performance`, { headers: { authorization: `Bearer ${premium.accessToken}` } }) as never,
+        env,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(res.status).toBe(200);
+    const body = await res.json<LivePerformance>();
+
+    for (const market of ['h2h', 'totals'] as const) {
+      const outcomes = market === 'h2h' ? (['home', 'draw', 'away'] as const) : (['over', 'under'] as const);
+      let modelLoss = 0;
+      let marketLoss = 0;
+      let bets = 0;
+      let profit = 0;
+      let kellyStaked = 0;
+      let kellyProfit = 0;
+      const clvs: number[] = [];
+      for (const { csv } of matches) {
+        const actual = outcomes.find((o) => wonOf(csv, o))!;
+        modelLoss += -Math.log(modelProbabilities(csv, market, RECORD_TILT)[actual]!);
+        marketLoss += -Math.log(marketProbabilities(csv, market)[actual]!);
+        for (const o of outcomes) {
+          const prediction = outcomePrediction(csv, market, o, RECORD_TILT);
+          if (prediction.expectedValue === null || prediction.expectedValue <= 0) continue;
+          const unit = wonOf(csv, o) ? prediction.bestPrice! - 1 : -1;
+          bets++;
+          profit += unit;
+          kellyStaked += prediction.kellyStake!;
+          kellyProfit += prediction.kellyStake! * unit;
+          const closing = closingBest(csv, market, o);
+          if (closing !== null) clvs.push(prediction.bestPrice! / closing - 1);
+        }
+      }
+      const report = body.markets.find((m) => m.market === market)!;
+      expect(report.matches).toBe(matches.length);
+      expect(report.logLoss.matches).toBe(matches.length);
+      expect(report.logLoss.model).toBeCloseTo(modelLoss / matches.length, 9);
+      expect(report.logLoss.market).toBeCloseTo(marketLoss / matches.length, 9);
+      expect(bets).toBeGreaterThan(0);
+      expect(report.betting.bets).toBe(bets);
+      expect(report.betting.profit).toBeCloseTo(profit, 9);
+      expect(report.betting.roi).toBeCloseTo(profit / bets, 9);
+      expect(report.betting.kellyRoi).toBeCloseTo(kellyProfit / kellyStaked, 9);
+      expect(report.clv.bets).toBe(clvs.length);
+      expect(report.clv.mean).toBeCloseTo(clvs.reduce((a, b) => a + b, 0) / clvs.length, 9);
+      // A model leaning this hard on the home side and on goals is worse than the market on this round.
+      expect(modelLoss).toBeGreaterThan(marketLoss);
+      expect(report.behindMarket).toBe(true);
+    }
+
+    const warnings = logged.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.code === BEHIND_MARKET_CODE);
+    expect(warnings.map((w) => [w.level, w.modelRunId, w.market])).toEqual([
+      ['warn', runId, 'h2h'],
+      ['warn', runId, 'totals'],
+    ]);
+  });
+
+  it('the settlement job warned too, when it was the run that settled this round', async () => {
+    const rows = await settledRows();
+    // Another test file may run the daily cron concurrently and settle these rows first; settled_at says who did.
+    const ours = rows.every((r) => new Date(r.settled_at!).getTime() === SCHEDULED_TIME);
+    const warned = jobLines.filter((l) => l.code === BEHIND_MARKET_CODE && l.modelRunId === runId).map((l) => l.market);
+    if (ours) expect(warned.sort()).toEqual(['h2h', 'totals']);
+    else expect(warned).toEqual([]);
+  });
+
+  it('settles nothing twice: a second run leaves settled rows as they are', async () => {
+    const before = await settledRows();
+    await runScheduled(createScheduledController({ scheduledTime: SCHEDULED_TIME + 86_400_000, cron: SCHEDULES.daily }), env, silent);
+    const after = await settledRows();
+    expect(after).toEqual(before);
+  });
+});
+
+describe('PredictionStore', () => {
   it('persists one row per outcome, idempotently, and reads back the last prediction before an instant', async () => {
-    expect(round.length).toBeGreaterThanOrEqual(10);
-    const m = round[0]!;
-    const early = predictionOf(matchId, m, runId, kickoff, new Date(kickoff.getTime() - 48 * 3600_000), 0.05);
-    const late = predictionOf(matchId, m, runId, kickoff, new Date(kickoff.getTime() - 3600_000), 0.1);
-    const after = predictionOf(matchId, m, runId, kickoff, new Date(kickoff.getTime() + 600_000), 0.2);
+    const runId = (await insertModelRun({ name: `store-${crypto.randomUUID()}` })).id;
+    const [m] = await importedRound(readRound('2024-04-13', '2024-04-13'));
+    const { id: matchId, kickoff, csv } = m!;
+    const early = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() - 48 * HOUR), EARLY_TILT);
+    const late = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() - HOUR), RECORD_TILT);
+    const after = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() + 600_000), LATE_TILT);
     await withStore(async (s) => {
       await s.persist(early);
       await s.persist(late);
@@ -172,24 +365,15 @@ describe('PredictionStore', () => {
       await s.persist(after);
     });
     const count = await withDb(
-      async (db) =>
-        (await db.execute<{ n: number }>(sql`select count(*)::int as n from predictions where model_run_id = ${runId}`)).rows[0]!.n,
+      async (db) => (await db.execute<{ n: number }>(sql`select count(*)::int as n from predictions where model_run_id = ${runId}`)).rows[0]!.n,
     );
     expect(count).toBe(15);
-    const before = await withStore((s) => s.latestBefore(matchId, kickoff, runId));
-    expect(before).toEqual(late);
-    const mid = await withStore((s) => s.latestBefore(matchId, new Date(kickoff.getTime() - 2 * 3600_000), runId));
-    expect(mid).toEqual(early);
-    expect(await withStore((s) => s.latestBefore(matchId, new Date(kickoff.getTime() - 72 * 3600_000), runId))).toBeNull();
+    expect(await withStore((s) => s.latestBefore(matchId, kickoff, runId))).toEqual(late);
+    expect(await withStore((s) => s.latestBefore(matchId, new Date(kickoff.getTime() - 2 * HOUR), runId))).toEqual(early);
+    expect(await withStore((s) => s.latestBefore(matchId, new Date(kickoff.getTime() - 72 * HOUR), runId))).toBeNull();
   });
 });
 
 async function withStore<T>(work: (store: PredictionStore) => Promise<T>): Promise<T> {
   return withDb((db) => work(new PredictionStore(() => db)));
 }
-
-void runScheduled;
-void SCHEDULES;
-void createScheduledController;
-void env;
-void silent;

@@ -1,0 +1,93 @@
+// A table's columns as the lake stores them, read from the catalog, so a column added by a later migration
+// is archived too instead of silently dropped. A type without a lossless mapping fails the archive (and so
+// leaves the partition in place) rather than guessing.
+import type pg from 'pg';
+import type { LakeColumn, LakeColumnType, LakeValue } from './parquet';
+
+export interface PgLakeColumn extends LakeColumn {
+  /** format_type(): what the column is in Postgres, for the restore cast. */
+  pgType: string;
+  /** The select expression producing the canonical value (see parquet.ts). */
+  selectExpression: string;
+  /** Parses what node-postgres returns for selectExpression into the canonical value. */
+  fromPg: (value: unknown) => LakeValue;
+}
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+const asBigInt = (v: unknown): LakeValue => (v === null ? null : BigInt(v as string));
+const asNumber = (v: unknown): LakeValue => (v === null ? null : Number(v));
+const asIs = (v: unknown): LakeValue => (v === null ? null : (v as LakeValue));
+
+/** numeric(p, s) with p ≤ 15 round-trips exactly through float64 (shortest repr, then the column's scale). */
+function numericPrecision(typmod: number): number | null {
+  return typmod < 0 ? null : ((typmod - 4) >> 16) & 0xffff;
+}
+
+export async function tableColumns(db: Pick<pg.ClientBase, 'query'>, table: string): Promise<PgLakeColumn[]> {
+  const { rows } = await db.query<{ name: string; typname: string; type: string; typmod: number; notnull: boolean }>(
+    `select a.attname as name, t.typname, format_type(a.atttypid, a.atttypmod) as type, a.atttypmod as typmod, a.attnotnull as notnull
+     from pg_attribute a join pg_type t on t.oid = a.atttypid
+     where a.attrelid = $1::regclass and a.attnum > 0 and not a.attisdropped
+     order by a.attnum`,
+    [table],
+  );
+  return rows.map((r) => {
+    const col = quoteIdent(r.name);
+    const base = { name: r.name, nullable: !r.notnull, pgType: r.type };
+    const column = (type: LakeColumnType, selectExpression: string, fromPg: PgLakeColumn['fromPg']): PgLakeColumn => ({ ...base, type, selectExpression, fromPg });
+    switch (r.typname) {
+      case 'int8':
+        return column('INT64', `${col}::text`, asBigInt);
+      case 'int4':
+      case 'int2':
+        return column('INT32', col, asNumber);
+      case 'float8':
+      case 'float4':
+        return column('DOUBLE', `${col}::float8`, asNumber);
+      case 'numeric': {
+        const precision = numericPrecision(r.typmod);
+        return precision !== null && precision <= 15 ? column('DOUBLE', `${col}::float8`, asNumber) : column('STRING', `${col}::text`, asIs);
+      }
+      case 'bool':
+        return column('BOOLEAN', col, asIs);
+      case 'text':
+      case 'varchar':
+      case 'bpchar':
+      case 'uuid':
+        return column('STRING', `${col}::text`, asIs);
+      case 'json':
+      case 'jsonb':
+        return column('JSON', `${col}::text`, asIs);
+      case 'timestamptz':
+      case 'timestamp':
+        return column('TIMESTAMP_MICROS', `(extract(epoch from ${col}) * 1000000)::int8::text`, asBigInt);
+      case 'date':
+        return column('DATE', `(${col} - date '1970-01-01')`, asNumber);
+      default:
+        throw new Error(`${table}.${r.name}: type ${r.type} has no lake mapping; add one in scripts/lib/lake/pg-columns.ts`);
+    }
+  });
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** The canonical value as Postgres input text (for the restore's `::<type>` casts). */
+export function toPgText(column: PgLakeColumn, value: LakeValue): string | null {
+  if (value === null) return null;
+  switch (column.type) {
+    case 'TIMESTAMP_MICROS': {
+      const micros = value as bigint;
+      const ms = Number(micros / 1000n - (micros % 1000n < 0n ? 1n : 0n));
+      const rest = Number(((micros % 1000n) + 1000n) % 1000n);
+      const d = new Date(ms);
+      return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}${pad(rest, 3)}+00`;
+    }
+    case 'DATE':
+      return new Date((value as number) * 86_400_000).toISOString().slice(0, 10);
+    default:
+      return String(value);
+  }
+}
+
+export { quoteIdent };

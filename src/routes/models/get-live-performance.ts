@@ -1,0 +1,45 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { json } from '../../lib/openapi';
+import { problem, problemResponses } from '../../lib/problem';
+import { requireTier } from '../../middleware/auth';
+import { SECURITY } from '../../schemas/auth';
+import { limitParam } from '../../schemas/common';
+import { ModelIdParams } from '../../schemas/models';
+import { LivePerformanceSchema } from '../../schemas/prediction-list';
+import { LIVE_PERFORMANCE_WINDOW, warnIfBehindMarket } from '../../services/predictions/live-performance';
+import type { App } from '../../types';
+
+const LivePerformanceQuery = z.object({
+  window: limitParam(LIVE_PERFORMANCE_WINDOW.max, LIVE_PERFORMANCE_WINDOW.default).openapi({
+    type: 'integer',
+    minimum: 1,
+    maximum: LIVE_PERFORMANCE_WINDOW.max,
+    default: LIVE_PERFORMANCE_WINDOW.default,
+    description: 'How many of the most recent settled matches per market to include',
+  }),
+});
+
+const route = createRoute({
+  method: 'get',
+  path: '/models/{modelId}/live-performance',
+  tags: ['models'],
+  operationId: 'getModelLivePerformance',
+  summary: 'Rolling log loss against the market, ROI and CLV of a model on settled matches (premium)',
+  description:
+    "Counts each match once per market, through the model's last prediction before kick-off. Log loss is compared with the " +
+    "stored margin-free market probability on the same matches; bets are the outcomes with EV > 0, 1 unit each and Kelly-staked.",
+  security: SECURITY,
+  middleware: [requireTier('premium')] as const,
+  request: { params: ModelIdParams, query: LivePerformanceQuery },
+  responses: { 200: json(LivePerformanceSchema, 'Live performance per market'), ...problemResponses(401, 403, 404, 429) },
+});
+
+export const registerGetLivePerformance = (app: App) =>
+  app.openapi(route, async (c) => {
+    const { modelId } = c.req.valid('param');
+    const services = c.get('services');
+    if (!(await services.models.byId(modelId))) throw problem.notFound('model', modelId);
+    const report = await services.predictionStore.livePerformance(modelId, c.req.valid('query').window);
+    warnIfBehindMarket(report, c.get('logger'));
+    return c.json(report, 200);
+  });

@@ -1,0 +1,90 @@
+// Responses of the value finder (GET /predictions) and of a model's live performance. One list item is one
+// outcome of one stored prediction, flat, so it can be filtered and sorted by its own EV.
+import { z } from '@hono/zod-openapi';
+import { IsoInstant, pageOf } from './common';
+import { CompetitionRefSchema } from './matches';
+import { TeamSchema } from './sports';
+
+const nullableNumber = (description: string, example?: number) =>
+  z.number().nullable().openapi(example === undefined ? { description } : { description, example });
+
+export const PredictedMarketSchema = z.enum(['h2h', 'totals']).openapi('PredictedMarket');
+
+export const SettlementSchema = z
+  .object({
+    settledAt: IsoInstant,
+    won: z.boolean().nullable().openapi({ description: 'Null for a push (a total exactly on an integer line)' }),
+    profit: nullableNumber('Profit of a 1-unit stake at bestPrice: bestPrice − 1, −1, or 0 for a push; null without a price', 1.1),
+    closingPrice: nullableNumber(
+      'The best price across real bookmakers of their last quotes at or before kick-off; null when none was recorded',
+      2.0,
+    ),
+    clv: nullableNumber('Closing line value: bestPrice / closingPrice − 1 (positive = beat the close)', 0.05),
+  })
+  .openapi('Settlement');
+
+export const PredictionListItemSchema = z
+  .object({
+    id: z.number().int().openapi({ description: 'The stored prediction row (one outcome)', example: 981 }),
+    matchId: z.number().int().openapi({ example: 1234 }),
+    kickoff: IsoInstant,
+    competition: CompetitionRefSchema,
+    homeTeam: TeamSchema,
+    awayTeam: TeamSchema,
+    modelRunId: z.string().openapi({ format: 'uuid' }),
+    predictedAt: IsoInstant,
+    market: PredictedMarketSchema,
+    point: z.number().nullable().openapi({ description: 'The line: null for h2h, 2.5 for totals', example: null }),
+    outcome: z.enum(['home', 'draw', 'away', 'over', 'under']).openapi({ example: 'home' }),
+    probability: z.number().openapi({ example: 0.52 }),
+    fairOdds: z.number().openapi({ description: '1 / probability', example: 1.92 }),
+    marketProbability: nullableNumber('Margin-free market probability when predicted', 0.48),
+    bestPrice: nullableNumber('The best price among real bookmakers when predicted', 2.1),
+    bestBookmaker: z.string().nullable().openapi({ example: 'pinnacle' }),
+    expectedValue: nullableNumber('probability × bestPrice − 1', 0.092),
+    kellyFraction: nullableNumber('The full Kelly fraction at bestPrice (0 when EV ≤ 0)', 0.083),
+    kellyStake: nullableNumber('kellyFraction × the configured Kelly multiplier', 0.021),
+    settlement: SettlementSchema.nullable().openapi({ description: 'Null until the match has a result' }),
+  })
+  .openapi('PredictionListItem');
+
+export type PredictionListItem = z.infer<typeof PredictionListItemSchema>;
+
+export const PredictionPageSchema = pageOf(PredictionListItemSchema, 'PredictionPage');
+
+export const MarketLivePerformanceSchema = z
+  .object({
+    market: PredictedMarketSchema,
+    matches: z.number().int().openapi({ description: 'Settled matches of record in the window' }),
+    from: IsoInstant.nullable().openapi({ description: 'Kick-off of the oldest match in the window' }),
+    to: IsoInstant.nullable().openapi({ description: 'Kick-off of the newest match in the window' }),
+    logLoss: z.object({
+      matches: z.number().int().openapi({ description: 'Matches where both the model and the market priced the result' }),
+      model: z.number().nullable(),
+      market: z.number().nullable(),
+      difference: z.number().nullable().openapi({ description: 'model − market: positive means the model is behind the market' }),
+    }),
+    betting: z.object({
+      bets: z.number().int().openapi({ description: 'Outcomes of record with EV > 0 and a price, 1 unit each' }),
+      profit: z.number(),
+      roi: z.number().nullable().openapi({ description: 'profit / bets' }),
+      kellyStaked: z.number().openapi({ description: 'Sum of the Kelly stakes (fractions of a bankroll) of those bets' }),
+      kellyProfit: z.number(),
+      kellyRoi: z.number().nullable(),
+    }),
+    clv: z.object({
+      bets: z.number().int().openapi({ description: 'Bets with a closing price' }),
+      mean: z.number().nullable(),
+      positiveShare: z.number().nullable().openapi({ description: 'Share of those bets whose price beat the close' }),
+    }),
+    behindMarket: z.boolean().openapi({ description: "True when the model's log loss is worse than the market's" }),
+  })
+  .openapi('MarketLivePerformance');
+
+export const LivePerformanceSchema = z
+  .object({
+    modelRunId: z.string().openapi({ format: 'uuid' }),
+    window: z.number().int().openapi({ description: 'The most recent settled matches per market taken into account' }),
+    markets: z.array(MarketLivePerformanceSchema),
+  })
+  .openapi('LivePerformance');

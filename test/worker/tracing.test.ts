@@ -146,3 +146,82 @@ describe('OTLP traces of the request path', () => {
     expect(metrics.find((m) => m.name === 'http.server.request.duration')).toMatchObject({ kind: 'histogram', unit: 's', temporality: 1 });
   });
 });
+
+describe('OTLP trace of a prediction request', () => {
+  const bundle = inject('defaultBundle');
+  const HOUR = 3_600_000;
+  let pro: TestUser;
+  let matchId: number;
+
+  beforeAll(async () => {
+    for (const name of Object.keys(bundle.files)) {
+      if (name !== 'parity.json') await env.MODELS.put(`models/${bundle.id}/${name}`, Uint8Array.from(atob(bundle.files[name]!), (c) => c.charCodeAt(0)));
+    }
+    pro = await promote(await registerUser('trace-pro'), { tier: 'pro' });
+    const now = Date.now();
+    const startAt = new Date(Math.ceil((now + 48 * HOUR) / 60_000) * 60_000);
+    const capturedAt = new Date(Math.floor((now - HOUR) / 1000) * 1000).toISOString();
+    matchId = await withDb(async (db) => {
+      const rows = await db.execute<{ id: string }>(sql`
+        with pair as (select sport_id, competition_id, home_team_id, away_team_id from matches where season = '2023-24' order by start_at desc, id limit 1)
+        insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, start_time_known, status, provider, external_match_id)
+        select sport_id, competition_id, null, home_team_id, away_team_id, ${startAt.toISOString()}::timestamptz, true, 'scheduled', 'tracing-test', ${`trace-${now}`}
+        from pair returning id`);
+      return Number(rows.rows[0]!.id);
+    });
+    const price = (bookmaker: string, market: 'h2h' | 'totals', outcome: string, value: number): OddsRowInput => ({
+      bookmaker, market, outcome, point: market === 'totals' ? 2.5 : null, price: value, capturedAt,
+    });
+    const rows = ['pinnacle', 'market_avg', 'market_max', 'bet365'].flatMap((b, i) => [
+      price(b, 'h2h', 'home', 2.1 + i * 0.05), price(b, 'h2h', 'draw', 3.5 + i * 0.05), price(b, 'h2h', 'away', 3.6 + i * 0.05),
+      price(b, 'totals', 'over', 1.9 + i * 0.02), price(b, 'totals', 'under', 1.95 + i * 0.02),
+    ]);
+    await env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId))).applyOdds(rows, { matchId, startAt: startAt.toISOString() });
+  }, 60_000);
+
+  it('a miss: server span → RateLimiter, KV, MatchOdds, R2 and inference, Postgres, and the deferred writes; a hit: KV only', async () => {
+    const miss = await tracedRequest(`/matches/${matchId}/predictions`, { authorization: `Bearer ${pro.accessToken}` });
+    expect(miss.res.status, miss.text).toBe(200);
+    expect(miss.res.headers.get('x-cache')).toBe('MISS');
+    expect(miss.rejected).toEqual([]);
+    const root = expectWellFormedTree(miss.spans, miss.traceId, miss.callerSpanId);
+    expect(root.name).toBe('GET /matches/{matchId}/predictions');
+    expect(root.attributes).toMatchObject({ 'senzu.tier': 'pro', 'senzu.cache': 'MISS', 'senzu.model_run': bundle.runId, 'http.response.status_code': 200 });
+
+    const names = (parent: ReceivedSpan) => new Set(miss.spans.filter((s) => s.parentSpanId === parent.spanId).map((s) => s.name));
+    const direct = names(root);
+    for (const expected of ['do.RATE_LIMITER.consume', 'kv.get', 'kv.put', 'do.MATCH_ODDS.state', 'inference', 'pg.query']) {
+      expect(direct, `${expected} under the server span; tree: ${JSON.stringify(treeOf(miss.spans, root))}`).toContain(expected);
+    }
+    const inference = miss.spans.find((s) => s.name === 'inference')!;
+    expect(inference.kind).toBe(1);
+    expect(inference.attributes['model.run']).toBe(bundle.runId);
+    // The bundle comes from R2 the first time this isolate runs the model.
+    const r2 = miss.spans.filter((s) => s.name === 'r2.get');
+    for (const read of r2) expect(read.attributes).toMatchObject({ 'cloudflare.binding.name': 'MODELS', 'cloudflare.r2.operation': 'get' });
+    // Persisting the prediction happens after the response, still inside the trace: an INSERT ending after the server span.
+    const inserts = miss.spans.filter((s) => s.name === 'pg.query' && s.attributes['db.operation'] === 'INSERT');
+    expect(inserts.length).toBeGreaterThan(0);
+    expect(inserts.some((s) => String(s.attributes['db.statement']).includes('predictions'))).toBe(true);
+    const cacheWrite = miss.spans.find((s) => s.name === 'kv.put' && String(s.attributes['cloudflare.kv.key']).startsWith('pred:v1:'))!;
+    expect(cacheWrite.attributes['cloudflare.kv.key']).toBe(`pred:v1:${bundle.runId}:${matchId}`);
+    expect(miss.lines.find((l) => l.msg === 'request')).toMatchObject({ traceId: miss.traceId, tier: 'pro', cache: 'MISS', modelRun: bundle.runId, status: 200 });
+
+    const hit = await tracedRequest(`/matches/${matchId}/predictions`, { authorization: `Bearer ${pro.accessToken}` });
+    expect(hit.res.headers.get('x-cache')).toBe('HIT');
+    const hitRoot = expectWellFormedTree(hit.spans, hit.traceId, hit.callerSpanId);
+    const hitNames = hit.spans.filter((s) => s !== hitRoot).map((s) => s.name);
+    expect(hitNames).toContain('kv.get');
+    expect(hitNames).toContain('do.RATE_LIMITER.consume');
+    expect(hitNames, 'a cache hit runs no model and no query').not.toContain('inference');
+    expect(hitNames).not.toContain('pg.query');
+    expect(hit.lines.find((l) => l.msg === 'request')).toMatchObject({ cache: 'HIT', modelRun: bundle.runId });
+
+    const metrics = await receivedMetrics();
+    const lookups = metrics.filter((m) => m.name === 'senzu.prediction.cache.lookups').flatMap((m) => m.dataPoints);
+    expect(lookups.filter((p) => p.attributes['cache.result'] === 'HIT').reduce((n, p) => n + Number(p.asInt), 0)).toBeGreaterThanOrEqual(1);
+    expect(lookups.filter((p) => p.attributes['cache.result'] === 'MISS').reduce((n, p) => n + Number(p.asInt), 0)).toBeGreaterThanOrEqual(1);
+    const inferenceTimes = metrics.filter((m) => m.name === 'senzu.inference.duration').flatMap((m) => m.dataPoints);
+    expect(inferenceTimes.some((p) => p.attributes['model.run'] === bundle.runId && Number(p.count) >= 1)).toBe(true);
+  }, 120_000);
+});

@@ -11,6 +11,7 @@ import type { Database } from '../../db/client';
 import { matchOddsName, type LiveLine, type MatchOdds } from '../../../durable-objects/match-odds';
 import type { Logger } from '../../lib/logging';
 import { problem, ProblemError } from '../../lib/problem';
+import { span } from '../../lib/tracing';
 import { FEATURE_VERSION, type TimelineMatch } from '../features';
 import type { ModelRegistryService } from '../models';
 import { readCachedPrediction, writeCachedPrediction } from './cache';
@@ -106,7 +107,7 @@ export class PredictionService {
     }
     const [runtime, lines] = await Promise.all([runtimeFor(this.deps.models, run, now), this.liveLines(state.matchId)]);
     const features = liveFeatureVector(state, lines, now);
-    const probabilities = firstRow(await runtime.predict([features]));
+    const probabilities = firstRow(await span('inference', () => runtime.predict([features]), { 'model.run': run.id }));
     return buildMatchPrediction({
       matchId: state.matchId,
       modelRunId: run.id,

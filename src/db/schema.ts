@@ -34,7 +34,8 @@ export const MATCH_STATUSES = ['scheduled', 'live', 'finished', 'postponed', 'ca
 export const MARKETS = ['h2h', 'totals', 'spreads'] as const;
 export const ODDS_PHASES = ['opening', 'pre_match', 'closing', 'live'] as const;
 export const MODEL_RUN_STATUSES = ['candidate', 'active', 'retired'] as const;
-export const JOB_STATUSES = ['running', 'succeeded', 'failed'] as const;
+export const JOB_STATUSES = ['running', 'succeeded', 'failed', 'skipped'] as const;
+export const JOB_TRIGGERS = ['cron', 'manual'] as const;
 
 export const users = pgTable(
   'users',
@@ -345,8 +346,16 @@ export const ingestionJobs = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
     stats: jsonb('stats').$type<Record<string, unknown>>().notNull().default({}),
     error: text('error'),
+    trigger: text('trigger', { enum: JOB_TRIGGERS }).notNull().default('cron'),
+    creditsUsed: integer('credits_used').notNull().default(0),
+    creditsRemaining: integer('credits_remaining'),
+    durationMs: integer('duration_ms'),
   },
-  (t) => [index('ingestion_jobs_kind_started_idx').on(t.kind, t.startedAt)],
+  (t) => [
+    index('ingestion_jobs_kind_started_idx').on(t.kind, t.startedAt),
+    index('ingestion_jobs_provider_started_idx').on(t.provider, t.startedAt),
+    index('ingestion_jobs_started_idx').on(t.startedAt.desc(), t.id.desc()),
+  ],
 );
 
 /** Provider team names with no alias yet (migration 0007): the fixture was skipped, the name awaits review. */

@@ -1,0 +1,96 @@
+// The Odds API jobs of the three Cron Triggers (odds every 5 min, fixtures hourly, results daily), wired to
+// the Worker's bindings: the MatchOdds DO, the PREDICTIONS KV namespace and the feature queue. The same
+// functions run when an admin starts a run (POST /admin/ingestion/run).
+import { sql } from 'drizzle-orm';
+import type { Config, Env, FeatureRecomputeMessage } from '../src/env';
+import type { Database } from '../src/db/client';
+import type { Logger } from '../src/lib/logging';
+import { TheOddsApiClient, THE_ODDS_API_PROVIDER } from '../src/providers/the-odds-api/client';
+import type { OddsProvider } from '../src/providers/types';
+import { oddsCallCost, pollTiers } from '../src/services/ingestion/budget';
+import { ingestFixtures, ingestOdds, ingestResults, type IngestionDeps, type IngestionFanOut } from '../src/services/ingestion/pipeline';
+import type { JobContext, JobOutcome, JobResult, JobRunner } from '../src/services/jobs';
+import { invalidateMatchPredictions } from '../src/services/predictions/cache';
+
+export const INGESTION_KINDS = ['odds', 'fixtures', 'results'] as const;
+export type IngestionKind = (typeof INGESTION_KINDS)[number];
+
+/** The markets the odds job asks for; the cost of a call is these × the configured regions. */
+const ODDS_MARKETS = ['h2h', 'spreads', 'totals'] as const;
+const FIXTURES_HORIZON_DAYS = 14;
+/** Queue.sendBatch takes at most 100 messages. */
+const QUEUE_BATCH = 100;
+
+export type IngestionEnv = Pick<Env, 'MATCH_ODDS' | 'PREDICTIONS' | 'FEATURE_QUEUE'>;
+
+export function workerFanOut(env: IngestionEnv, db: () => Database): IngestionFanOut {
+  return {
+    applyOdds: (matchId, rows, meta) => env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(String(matchId))).applyOdds(rows, meta),
+    async invalidatePredictions(matchIds) {
+      // Every run that may still be cached: the active one and any activated within the cache's TTL.
+      // A run retired less than a cache TTL ago may still have entries being read until isolates notice.
+      const runs = await db().execute<{ id: string }>(
+        sql`select id::text as id from model_runs where status = 'active' or retired_at > now() - interval '10 minutes'`,
+      );
+      const runIds = runs.rows.map((r) => r.id);
+      if (runIds.length === 0) return;
+      await Promise.all(matchIds.map((matchId) => invalidateMatchPredictions(env.PREDICTIONS, runIds, matchId)));
+    },
+    async enqueueFeatureRecompute(messages: FeatureRecomputeMessage[]) {
+      for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
+        await env.FEATURE_QUEUE.sendBatch(messages.slice(i, i + QUEUE_BATCH).map((body) => ({ body, contentType: 'json' })));
+      }
+    },
+  };
+}
+
+export function oddsApiProvider(config: Config, now: Date): OddsProvider | null {
+  if (!config.ODDS_API_KEY) return null;
+  return new TheOddsApiClient({
+    apiKey: config.ODDS_API_KEY,
+    baseUrl: config.ODDS_API_BASE_URL,
+    regions: config.ODDS_API_REGIONS,
+    markets: [...ODDS_MARKETS],
+    now: () => now,
+  });
+}
+
+export interface IngestionRun {
+  runner: JobRunner;
+  now: Date;
+  config: Config;
+  env: IngestionEnv;
+  db: () => Database;
+  logger: Logger;
+  /** Tests inject a provider; otherwise The Odds API client from the configuration. */
+  provider?: OddsProvider;
+}
+
+const WORK: Record<IngestionKind, (job: JobContext, deps: IngestionDeps) => Promise<JobOutcome>> = {
+  odds: ingestOdds,
+  fixtures: ingestFixtures,
+  results: ingestResults,
+};
+
+export function runIngestion(kind: IngestionKind, run: IngestionRun): Promise<JobResult> {
+  const provider = run.provider ?? oddsApiProvider(run.config, run.now);
+  if (!provider) {
+    return run.runner.track(kind, THE_ODDS_API_PROVIDER, async () => ({ status: 'skipped', reason: 'not configured: ODDS_API_KEY is not set' }));
+  }
+  const regions = run.config.ODDS_API_REGIONS.split(',').filter((r) => r.trim()).length;
+  const deps: IngestionDeps = {
+    db: run.db,
+    provider,
+    fanOut: workerFanOut(run.env, run.db),
+    settings: {
+      sports: run.config.ODDS_API_SPORTS,
+      monthlyCredits: run.config.ODDS_API_MONTHLY_CREDITS,
+      oddsCallCost: oddsCallCost(ODDS_MARKETS.length, regions),
+      pollTiers: pollTiers(run.config.ODDS_POLL_WINDOW_HOURS),
+      fixturesHorizonDays: FIXTURES_HORIZON_DAYS,
+    },
+    logger: run.logger,
+    now: run.now,
+  };
+  return run.runner.track(kind, provider.name, (job) => WORK[kind](job, deps));
+}

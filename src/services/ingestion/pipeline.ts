@@ -1,0 +1,293 @@
+// The three live-provider ingestion jobs (fixtures hourly, odds every 5 minutes, results daily). Each one:
+// asks the provider first, with no transaction open across the network; then resolves the provider's events
+// to matches and writes everything of the run in ONE transaction, so a failure midway leaves nothing partial
+// and the next run, fetching the same state again, completes it; and only after the commit fans out to the
+// edge: the match's MatchOdds DO gets the new prices, the match's cached predictions are deleted, and one
+// message per changed match goes on the feature queue.
+import { drizzleTransactor } from './drizzle-sql';
+import { resolveFixtures, type ResolveFixturesResult } from './match-resolver';
+import { writeOddsInTransaction, phaseAt, type ResolvedOddsRow } from './odds-writer';
+import type { SqlQuery } from './sql';
+import { checkBudget, decidePoll, monthStart, type PollTier } from './budget';
+import type { Database } from '../../db/client';
+import type { Logger } from '../../lib/logging';
+import type { OddsProvider, ProviderFixture, ProviderOddsRow, ProviderResult } from '../../providers/types';
+import type { JobContext, JobOutcome } from '../jobs';
+import type { FeatureRecomputeMessage } from '../../env';
+import type { ApplyResult, MatchMeta, OddsRowInput } from '../../../durable-objects/match-odds';
+
+/** The edge side of a changed match; in the Worker: MatchOdds DO, KV deletion and the feature queue. */
+export interface IngestionFanOut {
+  applyOdds(matchId: number, rows: OddsRowInput[], meta: MatchMeta): Promise<ApplyResult>;
+  invalidatePredictions(matchIds: number[]): Promise<void>;
+  enqueueFeatureRecompute(messages: FeatureRecomputeMessage[]): Promise<void>;
+}
+
+export interface IngestionSettings {
+  sports: readonly string[];
+  monthlyCredits: number;
+  /** Credits one /odds call costs (markets × regions). */
+  oddsCallCost: number;
+  pollTiers: readonly PollTier[];
+  /** How far ahead the fixtures job looks (the /events endpoint is free). */
+  fixturesHorizonDays: number;
+}
+
+export interface IngestionDeps {
+  db: () => Database;
+  provider: OddsProvider;
+  fanOut: IngestionFanOut;
+  settings: IngestionSettings;
+  logger: Logger;
+  now: Date;
+}
+
+const DAY_MS = 86_400_000;
+
+function transactor(deps: IngestionDeps) {
+  return drizzleTransactor(deps.db());
+}
+
+async function readQuery(deps: IngestionDeps, text: string, params: unknown[]) {
+  return transactor(deps).transaction((query) => query(text, params));
+}
+
+// --- fixtures ------------------------------------------------------------------------------------------
+
+export async function ingestFixtures(job: JobContext, deps: IngestionDeps): Promise<JobOutcome> {
+  const { provider, settings, now } = deps;
+  const fixtures: ProviderFixture[] = [];
+  for (const competitionKey of settings.sports) {
+    const result = await provider.fetchFixtures({
+      competitionKey,
+      commenceTimeFrom: now,
+      commenceTimeTo: new Date(now.getTime() + settings.fixturesHorizonDays * DAY_MS),
+    });
+    job.recordCalls(result.calls);
+    fixtures.push(...result.fixtures);
+  }
+  const written = await transactor(deps).transaction(async (query) => {
+    const resolved = await resolveFixtures(query, fixtures, { provider: provider.name });
+    const rescheduled = await applyKickoffChanges(query, provider.name, fixtures, resolved);
+    return { resolved, rescheduled };
+  });
+  const changed = [...new Set(written.resolved.resolutions.filter((r) => r.status === 'created').map((r) => Number(r.matchId)))].concat(written.rescheduled);
+  await fanOutChanged(deps, changed, 'fixture');
+  return {
+    stats: {
+      sports: settings.sports.length,
+      fixtures: fixtures.length,
+      created: written.resolved.created,
+      matched: countStatus(written.resolved, 'matched'),
+      existing: countStatus(written.resolved, 'existing'),
+      unresolved: written.resolved.unresolved,
+      rescheduled: written.rescheduled.length,
+    },
+  };
+}
+
+/** A provider's own event moved (postponed, re-timed): the match follows, while it has not been played. */
+async function applyKickoffChanges(query: SqlQuery, provider: string, fixtures: readonly ProviderFixture[], resolved: ResolveFixturesResult): Promise<number[]> {
+  const existing = fixtures.filter((f) => resolved.resolutions.some((r) => r.eventId === f.eventId && r.status === 'existing'));
+  if (existing.length === 0) return [];
+  const { rows } = await query(
+    `update matches m set start_at = f.at, updated_at = now()
+     from unnest($2::text[], $3::timestamptz[]) as f(event_id, at)
+     where m.provider = $1 and m.external_match_id = f.event_id and m.start_at <> f.at and m.status = 'scheduled'
+     returning m.id::text as id`,
+    [provider, existing.map((f) => f.eventId), existing.map((f) => f.commenceTime.toISOString())],
+  );
+  return rows.map((r) => Number(r.id));
+}
+
+// --- odds ----------------------------------------------------------------------------------------------
+
+export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<JobOutcome> {
+  const { provider, settings, now } = deps;
+  const horizon = settings.pollTiers[settings.pollTiers.length - 1]?.withinMinutes ?? 0;
+  const upcoming = await readQuery(
+    deps,
+    `select c.key as competition, m.start_at from matches m join competitions c on c.id = m.competition_id
+     where c.key = any($1::text[]) and m.status = 'scheduled' and m.start_at >= $2 and m.start_at <= $3`,
+    [settings.sports, now.toISOString(), new Date(now.getTime() + horizon * 60_000).toISOString()],
+  );
+  const plans: Array<{ competitionKey: string; windowMinutes: number }> = [];
+  const notDue: string[] = [];
+  for (const competitionKey of settings.sports) {
+    const kickoffs = upcoming.rows.filter((r) => r.competition === competitionKey).map((r) => new Date(String(r.start_at)));
+    const decision = decidePoll(now, kickoffs, settings.pollTiers);
+    if (decision.due) plans.push({ competitionKey, windowMinutes: decision.windowMinutes });
+    else notDue.push(`${competitionKey}: ${decision.reason}`);
+  }
+  if (plans.length === 0) return { status: 'skipped', reason: notDue.join('; ') };
+
+  const cost = plans.length * settings.oddsCallCost;
+  const spent = await readQuery(
+    deps,
+    `select coalesce(sum(credits_used), 0)::int as spent,
+            (select credits_remaining from ingestion_jobs where provider = $1 and credits_remaining is not null order by started_at desc limit 1) as remaining
+     from ingestion_jobs where provider = $1 and started_at >= $2`,
+    [provider.name, monthStart(now).toISOString()],
+  );
+  const budget = checkBudget({
+    monthlyCredits: settings.monthlyCredits,
+    spentThisMonth: Number(spent.rows[0]?.spent ?? 0),
+    cost,
+    now,
+    providerRemaining: spent.rows[0]?.remaining === null || spent.rows[0]?.remaining === undefined ? null : Number(spent.rows[0].remaining),
+  });
+  if (!budget.allowed) return { status: 'skipped', reason: budget.reason, stats: { budgetAllowance: budget.allowance, cost } };
+
+  const fixtures: ProviderFixture[] = [];
+  const odds: ProviderOddsRow[] = [];
+  for (const plan of plans) {
+    const result = await provider.fetchOdds({
+      competitionKey: plan.competitionKey,
+      commenceTimeFrom: now,
+      commenceTimeTo: new Date(now.getTime() + plan.windowMinutes * 60_000),
+    });
+    job.recordCalls(result.calls);
+    fixtures.push(...result.fixtures);
+    odds.push(...result.odds);
+  }
+
+  const fixtureByEvent = new Map(fixtures.map((f) => [f.eventId, f]));
+  const written = await transactor(deps).transaction(async (query) => {
+    const resolved = await resolveFixtures(query, fixtures, { provider: provider.name });
+    const rows: ResolvedOddsRow[] = [];
+    for (const row of odds) {
+      const matchId = resolved.matchIds.get(row.eventId);
+      const fixture = fixtureByEvent.get(row.eventId);
+      if (!matchId || !fixture) continue;
+      rows.push(toResolvedRow(row, matchId, fixture));
+    }
+    const counts = await writeOddsInTransaction(query, provider.name, rows);
+    return { resolved, rows, counts };
+  });
+
+  // Committed: now the edge. The DO is the judge of what changed (it keeps the latest price per line).
+  const byMatch = new Map<number, ResolvedOddsRow[]>();
+  for (const row of written.rows) {
+    const id = Number(row.matchId);
+    const list = byMatch.get(id);
+    if (list) list.push(row);
+    else byMatch.set(id, [row]);
+  }
+  const startOf = new Map<number, Date>();
+  for (const [eventId, matchId] of written.resolved.matchIds) startOf.set(Number(matchId), fixtureByEvent.get(eventId)!.commenceTime);
+  const changed: number[] = [];
+  let liveStateFailures = 0;
+  for (const [matchId, rows] of byMatch) {
+    try {
+      const applied = await deps.fanOut.applyOdds(
+        matchId,
+        rows.map((r) => ({ bookmaker: r.bookmaker, market: r.market, outcome: r.outcome, point: r.point, price: r.price, capturedAt: r.capturedAt.toISOString() })),
+        { matchId, startAt: startOf.get(matchId)!.toISOString() },
+      );
+      if (applied.changed.length > 0) changed.push(matchId);
+    } catch (error) {
+      // The rows are stored; the next run sends them again and the DO catches up. Treat as changed so the
+      // cache and features do not keep serving the old prices meanwhile.
+      liveStateFailures++;
+      changed.push(matchId);
+      deps.logger.warn('live odds state update failed', { matchId, errorCode: 'match-odds-apply-failed', error: (error as Error).message });
+    }
+  }
+  await fanOutChanged(deps, changed, 'odds');
+  return {
+    stats: {
+      sports: plans.length,
+      window: plans.map((p) => `${p.competitionKey}:${p.windowMinutes}m`).join(','),
+      events: fixtures.length,
+      unresolved: written.resolved.unresolved,
+      created: written.resolved.created,
+      rows: written.counts.rows,
+      inserted: written.counts.inserted,
+      duplicates: written.counts.duplicates,
+      matchesChanged: changed.length,
+      liveStateFailures,
+    },
+  };
+}
+
+/**
+ * The bookmaker's own last-update time is the capture instant (never later than our fetch): polling an
+ * unchanged price again then hits the natural key and stores nothing, so the same payload twice is one row.
+ */
+function toResolvedRow(row: ProviderOddsRow, matchId: string, fixture: ProviderFixture): ResolvedOddsRow {
+  const capturedAt = row.lastUpdate.getTime() <= row.capturedAt.getTime() ? row.lastUpdate : row.capturedAt;
+  return {
+    matchId,
+    bookmaker: row.bookmaker,
+    market: row.market,
+    outcome: row.outcome,
+    point: row.point,
+    price: row.price,
+    capturedAt,
+    phase: phaseAt(capturedAt, fixture.commenceTime),
+  };
+}
+
+// --- results -------------------------------------------------------------------------------------------
+
+export async function ingestResults(job: JobContext, deps: IngestionDeps): Promise<JobOutcome> {
+  const { provider, settings } = deps;
+  const results: ProviderResult[] = [];
+  for (const competitionKey of settings.sports) {
+    const result = await provider.fetchResults({ competitionKey, daysFrom: 3 });
+    job.recordCalls(result.calls);
+    results.push(...result.results);
+  }
+  const completed = results.filter((r) => r.completed && r.homeScore !== null && r.awayScore !== null);
+  const written = await transactor(deps).transaction(async (query) => {
+    const resolved = await resolveFixtures(
+      query,
+      completed.map((r) => ({ eventId: r.eventId, competitionKey: r.competitionKey, commenceTime: r.commenceTime, homeTeam: r.homeTeam, awayTeam: r.awayTeam })),
+      { provider: provider.name },
+    );
+    const ids: string[] = [];
+    const home: number[] = [];
+    const away: number[] = [];
+    for (const r of completed) {
+      const matchId = resolved.matchIds.get(r.eventId);
+      if (!matchId) continue;
+      ids.push(matchId);
+      home.push(r.homeScore!);
+      away.push(r.awayScore!);
+    }
+    // Only a change counts: a result already stored (from an earlier run or the CSV import) is not news.
+    const { rows } = ids.length
+      ? await query(
+          `update matches m set home_score = r.home, away_score = r.away, status = 'finished', updated_at = now()
+           from unnest($1::bigint[], $2::int[], $3::int[]) as r(id, home, away)
+           where m.id = r.id and (m.status <> 'finished' or m.home_score is distinct from r.home or m.away_score is distinct from r.away)
+           returning m.id::text as id`,
+          [ids, home, away],
+        )
+      : { rows: [] };
+    return { resolved, settled: rows.map((r) => Number(r.id)) };
+  });
+  await fanOutChanged(deps, written.settled, 'result');
+  return {
+    stats: {
+      sports: settings.sports.length,
+      events: results.length,
+      completed: completed.length,
+      unresolved: written.resolved.unresolved,
+      updated: written.settled.length,
+    },
+  };
+}
+
+// --- shared --------------------------------------------------------------------------------------------
+
+async function fanOutChanged(deps: IngestionDeps, matchIds: number[], reason: FeatureRecomputeMessage['reason']): Promise<void> {
+  const unique = [...new Set(matchIds)];
+  if (unique.length === 0) return;
+  await deps.fanOut.invalidatePredictions(unique);
+  await deps.fanOut.enqueueFeatureRecompute(unique.map((matchId) => ({ matchId, reason })));
+}
+
+function countStatus(resolved: ResolveFixturesResult, status: string): number {
+  return resolved.resolutions.filter((r) => r.status === status).length;
+}

@@ -349,10 +349,10 @@ describe('replayed as live (npm start)', () => {
 
 describe('the replay clock over POST /__control', () => {
   it('sets the clock, refuses a non-instant, and goes back to the injected clock on null', async () => {
-    expect((await control({ now: '2024-01-01T15:00:00Z' })).body.now).toBe('2024-01-01T15:00:00.000Z');
+    expect(((await control({ now: '2024-01-01T15:00:00Z' })).body as { now: string }).now).toBe('2024-01-01T15:00:00.000Z');
     const upcoming = (await get('/v4/sports/soccer_epl/events')).json() as Array<{ commence_time: string }>;
     expect(Date.parse(upcoming[0]!.commence_time)).toBeGreaterThan(Date.parse('2024-01-01T15:00:00Z'));
     expect((await control({ now: 'next tuesday' })).status).toBe(400);
-    expect((await control({ now: null })).body.now).toBe(clock.toISOString());
+    expect(((await control({ now: null })).body as { now: string }).now).toBe(clock.toISOString());
   });
 });

@@ -26,6 +26,8 @@ export interface FootballDataSyncCounts {
     resolvedToOtherProvider: number;
   };
   odds: WriteCounts;
+  /** Matches created or rewritten (new result, statistics, kick-off): their features need recomputing. */
+  changedMatchIds: string[];
 }
 
 export interface FootballDataRows {
@@ -37,7 +39,12 @@ export interface FootballDataRows {
 const emptyCounts = (): WriteCounts => ({ inserted: 0, updated: 0, unchanged: 0 });
 
 export async function syncFootballData(query: SqlQuery, rows: FootballDataRows): Promise<FootballDataSyncCounts> {
-  const counts: FootballDataSyncCounts = { teamsCreated: 0, matches: { ...emptyCounts(), resolvedToOtherProvider: 0 }, odds: emptyCounts() };
+  const counts: FootballDataSyncCounts = {
+    teamsCreated: 0,
+    matches: { ...emptyCounts(), resolvedToOtherProvider: 0 },
+    odds: emptyCounts(),
+    changedMatchIds: [],
+  };
   const fixtures = rows.fixtures;
   if (fixtures.length === 0) return counts;
 
@@ -110,6 +117,7 @@ export async function syncFootballData(query: SqlQuery, rows: FootballDataRows):
   counts.matches.inserted = created.size;
   counts.matches.updated = [...rewritten].filter((id) => !created.has(id)).length;
   counts.matches.unchanged = distinctIds.size - counts.matches.inserted - counts.matches.updated;
+  counts.changedMatchIds = [...new Set([...created, ...rewritten])];
   const providers = await query(`select count(*)::int as n from matches where id = any($1::bigint[]) and provider <> $2`, [
     [...distinctIds],
     FOOTBALL_DATA_PROVIDER,

@@ -1,0 +1,86 @@
+// The daily football-data.co.uk fetch: every configured current-season CSV (FOOTBALL_DATA_CSV_URLS) is read
+// and synced, so results and statistics keep flowing after the history import. All files are fetched before
+// the transaction opens: a network failure writes nothing and holds no connection, and a database failure
+// rolls the whole run back. One ingestion_jobs row per run; unconfigured, it records itself as skipped.
+// Matches whose result or statistics changed get their cached predictions dropped and features recomputed,
+// as the live results job does.
+import type { Database } from '../src/db/client';
+import type { Config } from '../src/env';
+import { FOOTBALL_DATA_PROVIDER, FootballDataProvider } from '../src/providers/football-data/provider';
+import { ProviderError } from '../src/providers/types';
+import { drizzleTransactor } from '../src/services/ingestion/drizzle-sql';
+import { syncFootballData } from '../src/services/ingestion/football-data-sync';
+import type { IngestionFanOut } from '../src/services/ingestion/pipeline';
+import type { JobResult, JobRunner } from '../src/services/jobs';
+import { workerFanOut, type IngestionEnv } from './ingestion';
+
+export const FOOTBALL_DATA_JOB_KIND = 'football-data-sync';
+
+export interface FootballDataJobOptions {
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  /** Where changed matches are announced; by default the Worker's (KV invalidation, feature queue) from `env`. */
+  fanOut?: Pick<IngestionFanOut, 'invalidatePredictions' | 'enqueueFeatureRecompute'>;
+}
+
+export interface FootballDataJobContext {
+  db: () => Database;
+  env?: IngestionEnv;
+}
+
+export function footballDataJob(options: FootballDataJobOptions = {}) {
+  return (runner: JobRunner, now: Date, config: Pick<Config, 'FOOTBALL_DATA_CSV_URLS'>, context: FootballDataJobContext): Promise<JobResult> =>
+    runner.track(FOOTBALL_DATA_JOB_KIND, FOOTBALL_DATA_PROVIDER, async (job) => {
+      const urls = config.FOOTBALL_DATA_CSV_URLS;
+      if (urls.length === 0) return { status: 'skipped', reason: 'no URLs configured' };
+      const provider = new FootballDataProvider({
+        urls,
+        now: () => now,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      });
+      const started = Date.now();
+      const snapshot = await provider.fetchAll().catch((error: unknown) => {
+        if (error instanceof ProviderError) job.recordCalls(error.details.calls);
+        throw error;
+      });
+      job.recordCalls(snapshot.calls);
+      const fetchMs = Date.now() - started;
+      const counts = await drizzleTransactor(context.db())
+        .transaction((query) => syncFootballData(query, snapshot))
+        .catch((error: unknown) => {
+          throw databaseFailure(error);
+        });
+
+      const fanOut = options.fanOut ?? (context.env ? workerFanOut(context.env, context.db) : undefined);
+      const changed = counts.changedMatchIds.map(Number);
+      if (fanOut && changed.length > 0) {
+        await fanOut.invalidatePredictions(changed);
+        await fanOut.enqueueFeatureRecompute(changed.map((matchId) => ({ matchId, reason: 'result' as const })));
+      }
+      const { changedMatchIds: _changed, ...written } = counts;
+      return {
+        stats: {
+          files: snapshot.files.map((f) => ({ file: f.file, rows: f.rows, rejected: f.rejected.length, invalidPrices: f.invalidPrices.length })),
+          fetchMs,
+          ...written,
+          recomputed: fanOut ? changed.length : 0,
+          rejected: snapshot.files.flatMap((f) => f.rejected).slice(0, 20),
+        },
+      };
+    });
+}
+
+export const footballDataSync = footballDataJob();
+
+/**
+ * drizzle wraps a driver error as "Failed query: <statement> params: <every parameter>", which for a season's
+ * odds is megabytes; the job records the database's own reason and the statement's first line instead.
+ */
+function databaseFailure(error: unknown): unknown {
+  const cause = (error as { cause?: unknown }).cause;
+  const message = (error as Error).message ?? '';
+  if (!(cause instanceof Error) || !message.startsWith('Failed query:')) return error;
+  const statement = message.slice('Failed query:'.length).trim().split('\n')[0]!.slice(0, 120);
+  return new Error(`${cause.message} (in: ${statement})`, { cause });
+}

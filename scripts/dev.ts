@@ -1,9 +1,16 @@
 // npm start — the whole API on http://localhost:8787 with no external service: an embedded Postgres
 // (PGlite, data kept in .data/pglite) or DATABASE_URL, the loopback WebSocket proxy for the Neon driver,
-// migrations, then `wrangler dev`. Ctrl-C stops all of it.
+// migrations, history up to 2022/23, The Odds API stand-in replaying 2023/24 as if it were happening now, then
+// `wrangler dev` with its Cron Triggers fired on their schedules. Ctrl-C stops all of it.
+//
+//   npm start -- --live-odds              the real The Odds API (ODDS_API_KEY from .dev.vars or the environment)
+//   npm start -- --replay-speed 60        the replayed season runs 60× real time (an hour of it per minute)
+//   npm start -- --replay-from 2024-01-12T12:00:00Z   start the replay elsewhere in 2023/24
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { SCHEDULES, type ScheduleName } from '../cron/schedules';
 import { generateDevSecrets, toEnvFile, type DevSecrets } from './lib/dev-secrets';
 import { seedHistoricalData } from './lib/football-data/seed';
 import { openLocalDatabase } from './lib/local-database';
@@ -11,19 +18,51 @@ import { migrate } from './lib/migrate';
 import { activateDefault, defaultBundleDir, readBundle, registerBundle } from './lib/models/bundle-files';
 import { r2Uploader } from './lib/r2-upload';
 import pg from 'pg';
+import { liveTimeline, loadSeason, onTimeline, sportInfo, startOddsApiStandin, type OddsApiStandin } from './lib/odds-api-standin';
 import { startWsProxy } from './lib/ws-proxy';
 
 const PORT = process.env.PORT ?? '8787';
 const log = (msg: string) => console.log(`[senzu] ${msg}`);
 
+const { values: flags } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  options: {
+    'live-odds': { type: 'boolean', default: false },
+    'replay-speed': { type: 'string', default: '1' },
+    'replay-from': { type: 'string' },
+  },
+});
+const USER_DEV_VARS = new URL('../.dev.vars', import.meta.url).pathname;
+/** The season the stand-in replays; the history import stops at the season before it. */
+const REPLAY_SEASON = '2324';
+const LAST_HISTORY_SEASON_START = 2022;
+
+/** A real key (environment or .dev.vars) means the real API, as does --live-odds. */
+function configuredOddsApiKey(): string | undefined {
+  if (process.env.ODDS_API_KEY) return process.env.ODDS_API_KEY;
+  if (!existsSync(USER_DEV_VARS)) return undefined;
+  const line = readFileSync(USER_DEV_VARS, 'utf8').match(/^\s*ODDS_API_KEY\s*=\s*"?([^"\s#]*)"?/m);
+  return line?.[1] || undefined;
+}
+const realOddsApi = flags['live-odds'] || configuredOddsApiKey() !== undefined;
+const replaySpeed = Number(flags['replay-speed']);
+if (!(replaySpeed > 0)) {
+  console.error(`[senzu] --replay-speed must be a positive number, not ${flags['replay-speed']}`);
+  process.exit(2);
+}
+
 const database = await openLocalDatabase();
 log(database.embedded ? `embedded Postgres (PGlite) at ${database.url}, data in .data/pglite` : 'using DATABASE_URL');
 const proxy = await startWsProxy(process.env.WS_PROXY_PORT ? Number(process.env.WS_PROXY_PORT) : 0);
 
+let standin: OddsApiStandin | undefined;
+const cronTimers: NodeJS.Timeout[] = [];
 let stopping = false;
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
+    for (const timer of cronTimers) clearInterval(timer);
+    await standin?.close().catch(() => undefined);
     await proxy.close().catch(() => undefined);
     await database.stop().catch(() => undefined);
   }
@@ -62,7 +101,6 @@ try {
 // Local secrets: generated once into .data/dev.env; a developer's own .dev.vars, loaded after it, wins.
 const DATA_DIR = new URL('../.data/', import.meta.url).pathname;
 const DEV_ENV = `${DATA_DIR}dev.env`;
-const USER_DEV_VARS = new URL('../.dev.vars', import.meta.url).pathname;
 await mkdir(DATA_DIR, { recursive: true });
 let secrets: DevSecrets;
 try {
@@ -75,6 +113,34 @@ try {
 await writeFile(DEV_ENV, toEnvFile({ ...secrets }), { mode: 0o600 });
 const envFiles = ['--env-file', DEV_ENV, ...(existsSync(USER_DEV_VARS) ? ['--env-file', USER_DEV_VARS] : [])];
 
+// The Odds API stand-in, in this process: 2023/24 shifted so that its next matches are upcoming in real time
+// (the Worker and its client use the real clock), prices moving towards kick-off, scores after the final whistle.
+const oddsApiVars: string[] = [];
+if (realOddsApi) {
+  log(flags['live-odds'] && !configuredOddsApiKey() ? '--live-odds: set ODDS_API_KEY in .dev.vars, or the odds jobs record themselves as skipped' : 'odds from the real The Odds API (ODDS_API_KEY is set)');
+} else {
+  const events = loadSeason({ dataDir: new URL('../data/football-data', import.meta.url).pathname, season: REPLAY_SEASON });
+  const replayStart = flags['replay-from'] ? new Date(flags['replay-from']) : new Date(events[0]!.commenceTime.getTime() - 86_400_000);
+  if (Number.isNaN(replayStart.getTime())) {
+    console.error(`[senzu] --replay-from ${flags['replay-from']} is not a date`);
+    await shutdown(2);
+  }
+  const timeline = liveTimeline(replayStart, new Date(), replaySpeed);
+  standin = await startOddsApiStandin({
+    events: onTimeline(events, timeline),
+    port: process.env.ODDS_API_STANDIN_PORT ? Number(process.env.ODDS_API_STANDIN_PORT) : 0,
+    matchDurationMs: (2 * 3_600_000) / replaySpeed,
+  });
+  const sports = [...new Set(events.map((e) => e.division))].map((d) => sportInfo(d).key);
+  oddsApiVars.push('--var', `ODDS_API_BASE_URL:${standin.url}`, '--var', `ODDS_API_KEY:${standin.apiKey}`);
+  if (!process.env.ODDS_API_SPORTS) oddsApiVars.push('--var', `ODDS_API_SPORTS:${sports.join(',')}`);
+  const replayNow = new Date(timeline.replayStart.getTime() + (Date.now() - timeline.realStart.getTime()) * timeline.speed);
+  log(
+    `The Odds API stand-in at ${standin.url}: ${REPLAY_SEASON.slice(0, 2)}/${REPLAY_SEASON.slice(2)} replayed live from ${replayNow.toISOString().slice(0, 10)}` +
+      ` at ${replaySpeed}x (${events.length} matches, ${sports.length} leagues); npm start -- --live-odds for the real API`,
+  );
+}
+
 const wrangler = spawn(
   process.execPath,
   [
@@ -85,11 +151,14 @@ const wrangler = spawn(
     '--ip',
     '127.0.0.1',
     '--show-interactive-dev-session=false',
+    // Exposes /__scheduled?cron=…, through which the schedules below fire the Worker's Cron Triggers.
+    '--test-scheduled',
     ...envFiles,
     '--var',
     `DATABASE_URL:${database.url}`,
     '--var',
     `WS_PROXY:${proxy.address}`,
+    ...oddsApiVars,
     // Benchmarks raise the limits so they measure the admitted path rather than a wall of 429s.
     ...['ANONYMOUS_RATE_LIMIT', 'RATE_LIMIT_SCALE'].flatMap((name) => (process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [])),
   ],
@@ -101,9 +170,38 @@ log(`serving on http://localhost:${PORT} (docs at /docs); Ctrl-C stops everythin
 
 // The first start loads the repository's historical data while the API is already up, newest seasons first,
 // so /matches shows real matches within seconds; later starts find the seed recorded and skip it.
-seedHistoricalData(database.url, log).catch((error: Error) => {
+// 2023/24 is left to the live replay, so its matches arrive as fixtures with moving odds rather than as history.
+seedHistoricalData(database.url, log, { lastSeasonStart: LAST_HISTORY_SEASON_START }).catch((error: Error) => {
   if (!stopping) console.error(`[senzu] loading historical data failed: ${error.message} (run npm start again to resume)`);
 });
+
+// wrangler dev does not fire Cron Triggers on its own: fixtures and odds once the Worker answers, then each
+// schedule on its cadence (odds every 5 min, fixtures hourly, the daily jobs once a day).
+const CADENCE_MS: Record<ScheduleName, number> = { odds: 5 * 60_000, fixtures: 60 * 60_000, daily: 24 * 60 * 60_000 };
+async function fireCron(name: ScheduleName): Promise<void> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${PORT}/__scheduled?cron=${encodeURIComponent(SCHEDULES[name])}`);
+    if (!res.ok) log(`cron ${name}: HTTP ${res.status}`);
+  } catch (error) {
+    if (!stopping) log(`cron ${name}: ${(error as Error).message}`);
+  }
+}
+void (async () => {
+  for (let waited = 0; waited < 120_000 && !stopping; waited += 500) {
+    const up = await fetch(`http://127.0.0.1:${PORT}/health`).then(
+      () => true,
+      () => false,
+    );
+    if (up) {
+      await fireCron('fixtures');
+      await fireCron('odds');
+      log(`cron triggers: odds every 5 min, fixtures hourly, daily once a day; curl 'localhost:${PORT}/__scheduled?cron=*/5+*+*+*+*' fires one now`);
+      for (const name of Object.keys(CADENCE_MS) as ScheduleName[]) cronTimers.push(setInterval(() => void fireCron(name), CADENCE_MS[name]));
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+})();
 
 function signalWranglerGroup(signal: NodeJS.Signals): boolean {
   try {

@@ -1,5 +1,6 @@
 // The first-start load of data/football-data/ for `npm start`. Recorded as one 'seed' row in
 // ingestion_jobs, so it runs once; an interrupted seed resumes cheaply because the import is idempotent.
+// `npm start` loads history only up to 2022/23: 2023/24 is what The Odds API stand-in replays as live.
 import { basename } from 'node:path';
 import pg from 'pg';
 import { FOOTBALL_DATA_PROVIDER } from '../../../src/providers/football-data/parse';
@@ -8,23 +9,40 @@ import { expandPaths, importFootballData } from './import';
 export const REPO_DATA_DIR = new URL('../../../data/football-data', import.meta.url).pathname;
 
 /** Newest season first (files are named DIV_YYZZ.csv), so recent matches are there soonest. */
-const bySeasonDescending = (a: string, b: string) => {
-  const season = (p: string) => basename(p).match(/_(\d{4})\.csv$/i)?.[1] ?? '';
-  return season(b).localeCompare(season(a)) || a.localeCompare(b);
-};
+const bySeasonDescending = (a: string, b: string) => (seasonStartYear(b) ?? 0) - (seasonStartYear(a) ?? 0) || a.localeCompare(b);
 
-export async function seedHistoricalData(databaseUrl: string, log: (msg: string) => void, dir = REPO_DATA_DIR): Promise<'seeded' | 'already-seeded'> {
+/** `E0_2223.csv` → 2022; null when the name carries no season. */
+export function seasonStartYear(path: string): number | null {
+  const yy = basename(path).match(/_(\d{2})\d{2}\.csv$/i)?.[1];
+  if (yy === undefined) return null;
+  return Number(yy) + (Number(yy) >= 90 ? 1900 : 2000);
+}
+
+export interface SeedOptions {
+  dir?: string;
+  /** Skip files of seasons starting after this year (2022: up to 2022/23). */
+  lastSeasonStart?: number;
+}
+
+export async function seedHistoricalData(databaseUrl: string, log: (msg: string) => void, options: SeedOptions = {}): Promise<'seeded' | 'already-seeded'> {
+  const dir = options.dir ?? REPO_DATA_DIR;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   try {
-    const done = await pool.query(`select 1 from ingestion_jobs where kind = 'seed' and provider = $1 and status = 'succeeded' limit 1`, [
-      FOOTBALL_DATA_PROVIDER,
-    ]);
+    const last = options.lastSeasonStart;
+    // A seed that stopped at an earlier season (npm start's) does not satisfy one that wants more (model:train's).
+    const done = await pool.query(
+      `select 1 from ingestion_jobs where kind = 'seed' and provider = $1 and status = 'succeeded'
+         and (stats->>'lastSeasonStart' is null or ($2::int is not null and (stats->>'lastSeasonStart')::int >= $2::int))
+       limit 1`,
+      [FOOTBALL_DATA_PROVIDER, last ?? null],
+    );
     if (done.rowCount) {
       log('historical data already loaded');
       return 'already-seeded';
     }
-    const files = (await expandPaths([dir])).sort(bySeasonDescending);
-    log(`loading ${files.length} historical files from data/football-data (first start only)...`);
+    const files = (await expandPaths([dir])).filter((f) => last === undefined || (seasonStartYear(f) ?? 0) <= last).sort(bySeasonDescending);
+    const until = last === undefined ? '' : ` up to ${last}/${String((last + 1) % 100).padStart(2, '0')}`;
+    log(`loading ${files.length} historical files${until} from data/football-data (first start only)...`);
     let loaded = 0;
     const summary = await importFootballData(pool, files, {
       onFile: (f) => {
@@ -36,7 +54,7 @@ export async function seedHistoricalData(databaseUrl: string, log: (msg: string)
     if (summary.failedFiles > 0) throw new Error(`${summary.failedFiles} file(s) failed to import`);
     await pool.query(`insert into ingestion_jobs (kind, provider, status, finished_at, stats) values ('seed', $1, 'succeeded', now(), $2)`, [
       FOOTBALL_DATA_PROVIDER,
-      { files: files.length, matches: summary.matches, odds: summary.odds, durationMs: Math.round(summary.durationMs) },
+      { files: files.length, lastSeasonStart: last ?? null, matches: summary.matches, odds: summary.odds, durationMs: Math.round(summary.durationMs) },
     ]);
     log(
       `historical data loaded: ${summary.matches.inserted} matches, ${summary.odds.inserted} odds snapshots in ${(summary.durationMs / 1000).toFixed(0)} s`,

@@ -2,6 +2,8 @@ import { createApp } from './app';
 import { runScheduled } from '../cron';
 import { configFrom, type Env, type FeatureRecomputeMessage } from './env';
 import { createLogger } from './lib/logging';
+import { exportJobMetrics } from './lib/metrics';
+import { otlpSettingsFrom } from './lib/tracing';
 import { createServices } from './services';
 import { isFeatureRecomputeMessage, warmFeaturesAndPredictions } from './services/predictions/warmup';
 
@@ -14,7 +16,14 @@ export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
 
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(runScheduled(controller, env));
+    const logger = createLogger();
+    ctx.waitUntil(
+      runScheduled(controller, env, logger).then((results) =>
+        exportJobMetrics(otlpSettingsFrom(configFrom(env)), results, (error) =>
+          logger.warn('telemetry export failed', { errorCode: 'telemetry-export-failed', error }),
+        ),
+      ),
+    );
   },
 
   /**

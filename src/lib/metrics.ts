@@ -175,3 +175,18 @@ export function recordJobOutcome(job: { kind: string; provider: string; status: 
 export function recordInference(modelRunId: string, seconds: number): void {
   metrics.record(METRIC.inferenceDuration, { 'model.run': modelRunId }, seconds);
 }
+
+/**
+ * After a Cron Trigger: the outcome of every job it ran (and the provider credits they saw), exported at once,
+ * since a scheduled invocation may be the isolate's last.
+ */
+export async function exportJobMetrics(
+  settings: OtlpSettings | undefined,
+  results: ReadonlyArray<{ kind: string; provider: string; status: string; creditsRemaining?: number | null }>,
+  onError: (message: string) => void,
+): Promise<void> {
+  if (!settings) return;
+  metrics.enabled = true;
+  for (const result of results) recordJobOutcome(result);
+  await flushMetrics(settings, 0, onError, true);
+}

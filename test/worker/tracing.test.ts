@@ -1,11 +1,15 @@
 // Traces and metrics over OTLP/HTTP to a real loopback receiver (scripts/lib/otlp-receiver.ts, started by
 // test/global-setup.ts): the spans of a request form the expected tree (server span → Durable Object, KV, R2,
 // inference, Postgres), carry the caller's W3C trace context, and the request log line names the same trace.
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { matchOddsName, type OddsRowInput } from '../../durable-objects/match-odds';
+import { SCHEDULES } from '../../cron/schedules';
+import { configFrom } from '../../src/env';
 import worker from '../../src/index';
+import { exportJobMetrics } from '../../src/lib/metrics';
+import { otlpSettingsFrom } from '../../src/lib/tracing';
 import type { ReceivedMetric, ReceivedSpan } from '../../scripts/lib/otlp-receiver';
 import { promote, registerUser, type TestUser } from './support/auth';
 import { randomIp } from './support/http';
@@ -224,4 +228,49 @@ describe('OTLP trace of a prediction request', () => {
     const inferenceTimes = metrics.filter((m) => m.name === 'senzu.inference.duration').flatMap((m) => m.dataPoints);
     expect(inferenceTimes.some((p) => p.attributes['model.run'] === bundle.runId && Number(p.count) >= 1)).toBe(true);
   }, 120_000);
+});
+
+describe('OTLP metrics of scheduled jobs', () => {
+  const runs = (metrics: ReceivedMetric[], kind: string, status: string) =>
+    metrics
+      .filter((m) => m.name === 'senzu.ingestion.jobs')
+      .flatMap((m) => m.dataPoints)
+      .filter((p) => p.attributes['job.kind'] === kind && p.attributes['job.status'] === status)
+      .reduce((n, p) => n + Number(p.asInt), 0);
+
+  it('a Cron Trigger exports the outcome of each job it ran', async () => {
+    const before = runs(await receivedMetrics(), 'partition-upkeep', 'succeeded');
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ scheduledTime: Date.UTC(2031, 5, 15, 3, 30), cron: SCHEDULES.daily }), telemetryEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(runs(await receivedMetrics(), 'partition-upkeep', 'succeeded')).toBe(before + 1);
+  });
+
+  it('failed runs and the provider credits left are exported as a counter and a gauge', async () => {
+    const settings = otlpSettingsFrom(configFrom(telemetryEnv as typeof env))!;
+    const errors: string[] = [];
+    await exportJobMetrics(
+      settings,
+      [
+        { kind: 'odds', provider: 'the-odds-api', status: 'failed', creditsRemaining: 4321 },
+        { kind: 'fixtures', provider: 'the-odds-api', status: 'skipped', creditsRemaining: null },
+      ],
+      (e) => errors.push(e),
+    );
+    expect(errors).toEqual([]);
+    const metrics = await receivedMetrics();
+    expect(runs(metrics, 'odds', 'failed')).toBeGreaterThanOrEqual(1);
+    expect(runs(metrics, 'fixtures', 'skipped')).toBeGreaterThanOrEqual(1);
+    const credits = metrics.filter((m) => m.name === 'senzu.provider.credits_remaining');
+    expect(credits.every((m) => m.kind === 'gauge')).toBe(true);
+    expect(credits.flatMap((m) => m.dataPoints).some((p) => p.attributes.provider === 'the-odds-api' && p.asDouble === 4321)).toBe(true);
+  });
+
+  it('a failed export is reported, never thrown', async () => {
+    const errors: string[] = [];
+    const settings = { ...otlpSettingsFrom(configFrom(telemetryEnv as typeof env))!, endpoint: `${RECEIVER}/nowhere` };
+    await exportJobMetrics(settings, [{ kind: 'odds', provider: 'the-odds-api', status: 'succeeded' }], (e) => errors.push(e));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/answered 404/);
+  });
 });

@@ -14,7 +14,8 @@ import { createLogger } from '../../src/lib/logging';
 import { BEHIND_MARKET_CODE, type LivePerformance } from '../../src/services/predictions/live-performance';
 import { PredictionStore } from '../../src/services/predictions/store';
 import type { MatchPrediction, OutcomePrediction, PredictedOutcome } from '../../src/services/predictions/types';
-import { promote, registerUser } from './support/auth';
+import type { PredictionListItem } from '../../src/schemas/prediction-list';
+import { api, promote, registerUser } from './support/auth';
 import { insertModelRun, withDb } from './support/models';
 
 const silent = createLogger({}, () => undefined);
@@ -331,6 +332,29 @@ describe('settlement of a replayed round (2023/24 matchday 33)', () => {
       ['warn', runId, 'h2h'],
       ['warn', runId, 'totals'],
     ]);
+  });
+
+  it('serves the settled predictions of record through GET /predictions?settled=true', async () => {
+    const premium = await promote(await registerUser('settled-list'), { tier: 'premium' });
+    const res = await api(`/predictions?settled=true&modelId=${runId}&sort=kickoff&limit=100`, { token: premium.accessToken });
+    expect(res.status).toBe(200);
+    const page = await res.json<{ data: PredictionListItem[]; nextCursor: string | null }>();
+    // One item per outcome of the prediction made an hour before kick-off; neither the earlier nor the later one.
+    expect(page.data).toHaveLength(matches.length * 5);
+    for (const item of page.data) {
+      const m = matches.find((x) => x.id === item.matchId)!;
+      expect(item.predictedAt).toBe(new Date(m.kickoff.getTime() - HOUR).toISOString());
+      const won = wonOf(m.csv, item.outcome);
+      const best = preMatchBest(m.csv, item.market, item.outcome);
+      const closing = closingBest(m.csv, item.market, item.outcome);
+      expect(item.probability).toBe(modelProbabilities(m.csv, item.market, RECORD_TILT)[item.outcome]);
+      expect(item.settlement).toMatchObject({
+        won,
+        profit: best === null ? null : won ? best - 1 : -1,
+        closingPrice: closing,
+        clv: best === null || closing === null ? null : best / closing - 1,
+      });
+    }
   });
 
   it('the settlement job warned too, when it was the run that settled this round', async () => {

@@ -1,0 +1,214 @@
+// GET /predictions, the value finder. It runs on matches and a model run of its own (kick-offs in 2030,
+// status scheduled), so no other test's predictions and no settlement run can change what it lists.
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PredictionListItem } from '../../src/schemas/prediction-list';
+import { PredictionStore } from '../../src/services/predictions/store';
+import type { MatchPrediction, OutcomePrediction, PredictedOutcome } from '../../src/services/predictions/types';
+import { promote, registerUser, type TestUser } from './support/auth';
+import { api, PROBLEM, type Page } from './support/http';
+import { insertModelRun, withDb } from './support/models';
+
+const HOUR = 3_600_000;
+
+interface OwnMatch {
+  id: number;
+  kickoff: Date;
+  competitionId: number;
+}
+
+let premium: TestUser;
+let free: TestUser;
+let runId: string;
+let own: OwnMatch[];
+/** What the value finder should list: the outcomes of each match's latest prediction. */
+let expected: Array<{ matchId: number; market: string; outcome: string; expectedValue: number | null; kickoff: string }>;
+
+/** Deterministic, distinct EVs per (match, outcome); `revision` changes them, so a stale row would show. */
+function outcome(index: number, o: PredictedOutcome, revision: number, p: number, withPrice: boolean): OutcomePrediction {
+  const price = withPrice ? 1.5 + ((index * 7 + o.length * 3 + revision * 5) % 23) / 10 : null;
+  const ev = price === null ? null : p * price - 1;
+  const kelly = ev === null ? null : ev > 0 ? ev / (price! - 1) : 0;
+  return {
+    outcome: o,
+    probability: p,
+    fairOdds: 1 / p,
+    bestPrice: price,
+    bestBookmaker: price === null ? null : 'pinnacle',
+    marketProbability: p * 0.97,
+    expectedValue: ev,
+    kellyFraction: kelly,
+    kellyStake: kelly === null ? null : kelly / 4,
+  };
+}
+
+function predictionOf(index: number, match: OwnMatch, predictedAt: Date, revision: number): MatchPrediction {
+  // The last match has no odds on totals: those outcomes have no EV and stay out of an EV-sorted list.
+  const totalsPriced = index !== own.length - 1;
+  return {
+    matchId: match.id,
+    modelRunId: runId,
+    featureVersion: 'v1',
+    predictedAt: predictedAt.toISOString(),
+    kickoff: match.kickoff.toISOString(),
+    marginMethod: 'shin',
+    kellyMultiplier: 0.25,
+    markets: [
+      {
+        market: 'h2h',
+        point: null,
+        outcomes: [outcome(index, 'home', revision, 0.45, true), outcome(index, 'draw', revision, 0.27, true), outcome(index, 'away', revision, 0.28, true)],
+      },
+      { market: 'totals', point: 2.5, outcomes: [outcome(index, 'over', revision, 0.55, totalsPriced), outcome(index, 'under', revision, 0.45, totalsPriced)] },
+    ],
+  };
+}
+
+beforeAll(async () => {
+  [premium, free] = await Promise.all([
+    registerUser('vf-premium').then((u) => promote(u, { tier: 'premium' })),
+    registerUser('vf-free'),
+  ]);
+  runId = (await insertModelRun({ name: `value-finder-${crypto.randomUUID()}` })).id;
+  const tag = crypto.randomUUID();
+  own = await withDb(async (db) => {
+    const [competition] = (await db.execute<{ id: number; sport_id: number }>(sql`select id, sport_id from competitions order by id limit 1`)).rows;
+    const teamIds = (await db.execute<{ id: number }>(sql`select id from teams where sport_id = ${competition!.sport_id} order by id limit 8`)).rows.map((t) => t.id);
+    // A random minute in 2030, so reruns against the same database never collide on (home, away, start_at).
+    const base = Date.UTC(2030, 0, 1) + Math.floor(Math.random() * 500_000) * 60_000;
+    const created: OwnMatch[] = [];
+    for (let i = 0; i < 4; i++) {
+      const kickoff = new Date(base + i * 3 * HOUR);
+      const [row] = (
+        await db.execute<{ id: number }>(sql`
+          insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, provider, external_match_id)
+          values (${competition!.sport_id}, ${competition!.id}, '2029-30', ${teamIds[2 * i]!}, ${teamIds[2 * i + 1]!}, ${kickoff.toISOString()}::timestamptz,
+                  'value-finder-test', ${`${tag}-${i}`})
+          returning id::int as id`)
+      ).rows;
+      created.push({ id: row!.id, kickoff, competitionId: competition!.id });
+    }
+    return created;
+  });
+  const now = Date.now();
+  await withDb(async (db) => {
+    const store = new PredictionStore(() => db);
+    for (const [i, m] of own.entries()) {
+      await store.persist(predictionOf(i, m, new Date(now - 2 * HOUR), 1)); // superseded
+      await store.persist(predictionOf(i, m, new Date(now - HOUR), 2)); // the latest
+    }
+  });
+  expected = own.flatMap((m, i) =>
+    predictionOf(i, m, new Date(now), 2).markets.flatMap((market) =>
+      market.outcomes.map((o) => ({ matchId: m.id, market: market.market, outcome: o.outcome, expectedValue: o.expectedValue, kickoff: m.kickoff.toISOString() })),
+    ),
+  );
+});
+
+async function list(query: string, user: TestUser = premium): Promise<Page<PredictionListItem>> {
+  const res = await api(`/predictions?modelId=${runId}${query}`, { token: user.accessToken });
+  expect(res.status, await res.clone().text()).toBe(200);
+  return res.json();
+}
+
+async function walk(query: string): Promise<PredictionListItem[]> {
+  const items: PredictionListItem[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page<PredictionListItem> = await list(`${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    items.push(...page.data);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return items;
+}
+
+const key = (i: { matchId: number; market: string; outcome: string }) => `${i.matchId}|${i.market}|${i.outcome}`;
+
+describe('GET /predictions (value finder)', () => {
+  it('lists the outcomes of each match\'s latest prediction by EV, highest first, leaving out outcomes without a price', async () => {
+    const page = await list('&limit=100');
+    // Ties on EV go to the higher row id, i.e. the outcome written later.
+    const priced = expected
+      .map((e, index) => ({ ...e, index }))
+      .filter((e) => e.expectedValue !== null)
+      .sort((a, b) => b.expectedValue! - a.expectedValue! || b.index - a.index);
+    expect(page.data.map(key)).toEqual(priced.map(key));
+    expect(page.data.map((i) => i.expectedValue)).toEqual(priced.map((e) => e.expectedValue));
+    expect(page.nextCursor).toBeNull();
+    const first = page.data[0]!;
+    expect(first).toMatchObject({ modelRunId: runId, settlement: null, bestBookmaker: 'pinnacle' });
+    expect(first.fairOdds).toBeCloseTo(1 / first.probability, 12);
+    expect(first.homeTeam.name).toEqual(expect.any(String));
+  });
+
+  it('filters on minimum EV, market, competition and kick-off range', async () => {
+    const minEv = 0.1;
+    const aboveMin = await list(`&minEv=${minEv}&limit=100`);
+    expect(aboveMin.data.map(key).sort()).toEqual(expected.filter((e) => e.expectedValue !== null && e.expectedValue >= minEv).map(key).sort());
+    expect(aboveMin.data.length).toBeGreaterThan(0);
+
+    const totals = await list('&market=totals&sort=kickoff&limit=100');
+    expect(totals.data.map(key)).toEqual(expected.filter((e) => e.market === 'totals').map(key));
+
+    const window = await list(`&sort=kickoff&from=${encodeURIComponent(own[1]!.kickoff.toISOString())}&to=${encodeURIComponent(own[3]!.kickoff.toISOString())}&limit=100`);
+    expect([...new Set(window.data.map((i) => i.matchId))]).toEqual([own[1]!.id, own[2]!.id]);
+
+    expect((await list(`&competitionId=${own[0]!.competitionId}&limit=100`)).data.length).toBeGreaterThan(0);
+    expect((await list('&competitionId=999999999&limit=100')).data).toEqual([]);
+  });
+
+  it('sorts by kick-off both ways', async () => {
+    const ascending = await list('&sort=kickoff&limit=100');
+    expect(ascending.data.map(key)).toEqual(expected.map(key));
+    const descending = await list('&sort=-kickoff&limit=100');
+    expect(descending.data.map((i) => i.kickoff)).toEqual([...expected.map((e) => e.kickoff)].reverse());
+  });
+
+  it('pages with a cursor without skipping or repeating a row, in either sort', async () => {
+    const byEv = await walk('&limit=3');
+    expect(byEv.map(key)).toEqual((await list('&limit=100')).data.map(key));
+    const byKickoff = await walk('&sort=kickoff&limit=4');
+    expect(byKickoff.map(key)).toEqual(expected.map(key));
+    expect(new Set(byKickoff.map((i) => i.id)).size).toBe(byKickoff.length);
+  });
+
+  it('refuses a cursor replayed with other filters or another sort, and bad parameters, with a problem', async () => {
+    const { nextCursor } = await list('&limit=2');
+    expect(nextCursor).not.toBeNull();
+    for (const query of [
+      `&limit=2&minEv=0.2&cursor=${nextCursor}`,
+      `&limit=2&sort=kickoff&cursor=${nextCursor}`,
+      '&cursor=not-a-cursor',
+      '&minEv=lots',
+      '&minEv=1e3',
+      '&market=spreads',
+      '&sort=value',
+      '&settled=yes',
+      '&from=2030-02-01&to=2030-01-01',
+    ]) {
+      const res = await api(`/predictions?modelId=${runId}${query}`, { token: premium.accessToken });
+      expect(res.status, query).toBe(400);
+      expect(res.headers.get('content-type')).toBe(PROBLEM);
+    }
+    const badModel = await api('/predictions?modelId=42', { token: premium.accessToken });
+    expect(badModel.status).toBe(400);
+  });
+
+  it('lists nothing as settled before the matches are played', async () => {
+    expect((await list('&settled=true&limit=100')).data).toEqual([]);
+  });
+
+  it('defaults to the active model', async () => {
+    const res = await api('/predictions?limit=100&sort=kickoff', { token: premium.accessToken });
+    expect(res.status).toBe(200);
+    const page = await res.json<Page<PredictionListItem>>();
+    expect(page.data.every((i) => i.modelRunId !== runId)).toBe(true);
+    expect(new Set(page.data.map((i) => i.modelRunId)).size).toBeLessThanOrEqual(1);
+  });
+
+  it('is a premium feature: a free caller gets 403', async () => {
+    const res = await api('/predictions', { token: free.accessToken });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
+  });
+});

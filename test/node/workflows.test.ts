@@ -131,3 +131,23 @@ describe('.github/workflows/deploy.yml', () => {
     for (const env of new Set([...picked, 'staging', 'production'])) expect(toml).toContain(`[env.${env}]`);
   });
 });
+
+describe('.github/workflows/archive.yml', () => {
+  it('runs npm run archive on a schedule and by hand, against the production database and the S3 lake', async () => {
+    const wf = await workflow('archive.yml');
+    expect((wf.on.schedule as Array<{ cron: string }>).map((s) => s.cron)).toHaveLength(1);
+    expect(Object.keys(wf.on)).toContain('workflow_dispatch');
+    const job = Object.values(wf.jobs).find((j) => stepIndex(j, /npm run archive/) >= 0)!;
+    expect(job).toBeDefined();
+    const install = stepIndex(job, /^npm ci\b/m);
+    const archive = stepIndex(job, /npm run archive/);
+    expect(install >= 0 && install < archive).toBe(true);
+    const env = job.steps[archive]!.env ?? {};
+    expect(env.DATABASE_URL).toBe('${{ secrets.DATABASE_URL }}');
+    expect(env.AWS_ACCESS_KEY_ID).toBe('${{ secrets.AWS_ACCESS_KEY_ID }}');
+    expect(env.AWS_SECRET_ACCESS_KEY).toBe('${{ secrets.AWS_SECRET_ACCESS_KEY }}');
+    expect(env.S3_BUCKET).toBeTruthy();
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.archive).toBe('tsx scripts/archive.ts');
+  });
+});

@@ -120,12 +120,14 @@ if (realOddsApi) {
   log(flags['live-odds'] && !configuredOddsApiKey() ? '--live-odds: set ODDS_API_KEY in .dev.vars, or the odds jobs record themselves as skipped' : 'odds from the real The Odds API (ODDS_API_KEY is set)');
 } else {
   const events = loadSeason({ dataDir: new URL('../data/football-data', import.meta.url).pathname, season: REPLAY_SEASON });
-  const replayStart = flags['replay-from'] ? new Date(flags['replay-from']) : new Date(events[0]!.commenceTime.getTime() - 86_400_000);
+  // By default the season's first kick-off is 90 minutes away: inside the odds job's 5-minute polling tier, so
+  // prices appear at once and move every poll; the rest of the opening weekend follows over the next days.
+  const replayStart = flags['replay-from'] ? new Date(flags['replay-from']) : new Date(events[0]!.commenceTime.getTime() - 90 * 60_000);
   if (Number.isNaN(replayStart.getTime())) {
     console.error(`[senzu] --replay-from ${flags['replay-from']} is not a date`);
     await shutdown(2);
   }
-  const timeline = liveTimeline(replayStart, new Date(), replaySpeed);
+  const timeline = liveTimeline(replayStart, new Date(), replaySpeed, { keepWeekdays: false });
   standin = await startOddsApiStandin({
     events: onTimeline(events, timeline),
     port: process.env.ODDS_API_STANDIN_PORT ? Number(process.env.ODDS_API_STANDIN_PORT) : 0,
@@ -136,7 +138,7 @@ if (realOddsApi) {
   if (!process.env.ODDS_API_SPORTS) oddsApiVars.push('--var', `ODDS_API_SPORTS:${sports.join(',')}`);
   const replayNow = new Date(timeline.replayStart.getTime() + (Date.now() - timeline.realStart.getTime()) * timeline.speed);
   log(
-    `The Odds API stand-in at ${standin.url}: ${REPLAY_SEASON.slice(0, 2)}/${REPLAY_SEASON.slice(2)} replayed live from ${replayNow.toISOString().slice(0, 10)}` +
+    `The Odds API stand-in at ${standin.url}: ${REPLAY_SEASON.slice(0, 2)}/${REPLAY_SEASON.slice(2)} replayed live from ${replayNow.toISOString().slice(0, 16)}Z` +
       ` at ${replaySpeed}x (${events.length} matches, ${sports.length} leagues); npm start -- --live-odds for the real API`,
   );
 }
@@ -178,13 +180,34 @@ seedHistoricalData(database.url, log, { lastSeasonStart: LAST_HISTORY_SEASON_STA
 // wrangler dev does not fire Cron Triggers on its own: fixtures and odds once the Worker answers, then each
 // schedule on its cadence (odds every 5 min, fixtures hourly, the daily jobs once a day).
 const CADENCE_MS: Record<ScheduleName, number> = { odds: 5 * 60_000, fixtures: 60 * 60_000, daily: 24 * 60 * 60_000 };
-async function fireCron(name: ScheduleName): Promise<void> {
+/** Fires one Cron Trigger and waits for its jobs: wrangler answers /__scheduled before the handler finishes. */
+async function fireCron(name: ScheduleName): Promise<string[]> {
+  const since = new Date();
   try {
     const res = await fetch(`http://127.0.0.1:${PORT}/__scheduled?cron=${encodeURIComponent(SCHEDULES[name])}`);
-    if (!res.ok) log(`cron ${name}: HTTP ${res.status}`);
+    if (!res.ok) {
+      log(`cron ${name}: HTTP ${res.status}`);
+      return [];
+    }
+    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+    try {
+      for (let waited = 0; waited < 120_000 && !stopping; waited += 1000) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const { rows } = await pool.query<{ running: number; failed: string[] }>(
+          `select count(*) filter (where status = 'running')::int as running,
+                  coalesce(array_agg(kind) filter (where status = 'failed'), '{}') as failed
+           from ingestion_jobs where started_at >= $1 and trigger = 'cron' and kind not in ('import', 'seed')`,
+          [since],
+        );
+        if (rows[0]!.running === 0) return rows[0]!.failed;
+      }
+    } finally {
+      await pool.end();
+    }
   } catch (error) {
     if (!stopping) log(`cron ${name}: ${(error as Error).message}`);
   }
+  return [];
 }
 void (async () => {
   for (let waited = 0; waited < 120_000 && !stopping; waited += 500) {
@@ -193,7 +216,9 @@ void (async () => {
       () => false,
     );
     if (up) {
-      await fireCron('fixtures');
+      // Fixtures first, so the odds job knows which events are upcoming. A first run racing the history load
+      // can lose a deadlock; it is simply run again.
+      if ((await fireCron('fixtures')).length > 0) await fireCron('fixtures');
       await fireCron('odds');
       log(`cron triggers: odds every 5 min, fixtures hourly, daily once a day; curl 'localhost:${PORT}/__scheduled?cron=*/5+*+*+*+*' fires one now`);
       for (const name of Object.keys(CADENCE_MS) as ScheduleName[]) cronTimers.push(setInterval(() => void fireCron(name), CADENCE_MS[name]));

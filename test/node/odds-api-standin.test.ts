@@ -305,6 +305,11 @@ describe('replayed as live (npm start)', () => {
     expect(first!.commenceTime.getTime() - first!.openAt.getTime()).toBe(original.commenceTime.getTime() - original.openAt.getTime());
   });
 
+  it('or starts the replay now, to the minute', () => {
+    const timeline = liveTimeline(replayStart, new Date('2026-11-18T09:30:20Z'), 1, { keepWeekdays: false });
+    expect(timeline.realStart).toEqual(new Date('2026-11-18T09:30:00Z'));
+  });
+
   it('compresses the season at a higher speed, starting the replay now', () => {
     const timeline = liveTimeline(replayStart, realNow, 24);
     expect(timeline.realStart).toEqual(realNow);

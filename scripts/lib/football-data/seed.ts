@@ -51,6 +51,19 @@ export async function seedHistoricalData(databaseUrl: string, log: (msg: string)
         else if (loaded % 10 === 0 || loaded === files.length) log(`  ${loaded}/${files.length} files loaded`);
       },
     });
+    // The live jobs write teams and matches at the same time (npm start fires them while this runs), so a
+    // file can lose a deadlock; it is idempotent, so it simply goes again.
+    for (let attempt = 1; attempt <= 2 && summary.failedFiles > 0; attempt++) {
+      const failed = summary.files.filter((f) => f.status === 'failed').map((f) => files.find((p) => basename(p) === f.file)!);
+      log(`  retrying ${failed.length} file(s)`);
+      const retry = await importFootballData(pool, failed);
+      for (const f of retry.files) summary.files[summary.files.findIndex((s) => s.file === f.file)] = f;
+      for (const key of ['inserted', 'updated', 'unchanged'] as const) {
+        summary.matches[key] += retry.matches[key];
+        summary.odds[key] += retry.odds[key];
+      }
+      summary.failedFiles = retry.failedFiles;
+    }
     if (summary.failedFiles > 0) throw new Error(`${summary.failedFiles} file(s) failed to import`);
     await pool.query(`insert into ingestion_jobs (kind, provider, status, finished_at, stats) values ('seed', $1, 'succeeded', now(), $2)`, [
       FOOTBALL_DATA_PROVIDER,

@@ -191,14 +191,15 @@ export interface ReplayTimeline {
 const WEEK_MS = 7 * 86_400_000;
 
 /**
- * A timeline that puts `replayStart` near `realNow`. At speed 1 the shift is a whole number of weeks, so every
- * match keeps its weekday and kick-off hour (the replay's "now" is then within half a week of replayStart);
- * at any other speed replayStart is exactly now.
+ * A timeline that puts `replayStart` at `realNow`. With `keepWeekdays` (the default) at speed 1, the shift is a
+ * whole number of weeks instead, so every match keeps its weekday and kick-off hour (the replay's "now" is then
+ * within half a week of replayStart); otherwise it is a whole number of minutes.
  */
-export function liveTimeline(replayStart: Date, realNow: Date, speed = 1): ReplayTimeline {
+export function liveTimeline(replayStart: Date, realNow: Date, speed = 1, options: { keepWeekdays?: boolean } = {}): ReplayTimeline {
   if (!(speed > 0)) throw new RangeError(`speed must be positive, not ${speed}`);
   if (speed !== 1) return { replayStart, realStart: realNow, speed };
-  const shift = Math.round((realNow.getTime() - replayStart.getTime()) / WEEK_MS) * WEEK_MS;
+  const step = (options.keepWeekdays ?? true) ? WEEK_MS : 60_000;
+  const shift = Math.round((realNow.getTime() - replayStart.getTime()) / step) * step;
   return { replayStart, realStart: new Date(replayStart.getTime() + shift), speed };
 }
 

@@ -136,7 +136,8 @@ export async function syncFootballData(query: SqlQuery, rows: FootballDataRows):
 async function ensureTeams(query: SqlQuery, names: string[]): Promise<number> {
   const known = await query(`select alias from team_aliases where provider = $1 and alias = any($2::text[])`, [FOOTBALL_DATA_PROVIDER, names]);
   const have = new Set(known.rows.map((r) => String(r.alias)));
-  const missing = names.filter((n) => !have.has(n));
+  // Sorted, as the alias seed's are, so two writers meet the unique index in one order rather than deadlocking.
+  const missing = names.filter((n) => !have.has(n)).sort();
   if (missing.length === 0) return 0;
   const created = await query(
     `insert into teams (sport_id, name) select s.id, n from unnest($1::text[]) as n cross join sports s where s.key = 'soccer'

@@ -2,7 +2,10 @@
 // both directions, idempotence, sha256 recorded and verified, corruption at rest found and repaired, a
 // corrupt object with no sound copy reported and not spread.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { defaultBundleDir, readBundle, artifactPrefix } from '../../scripts/lib/models/bundle-files';
 import { mirrorArtifacts, type ObjectStore } from '../../src/services/artifacts';
@@ -126,4 +129,39 @@ describe('mirrorArtifacts (R2 ↔ S3 over their S3 APIs)', () => {
     expect(report).toBeInstanceOf(Error);
     expect(String((report as Error).name)).toMatch(/NoSuchBucket/);
   });
+});
+
+describe('npm run artifacts:sync', () => {
+  const ROOT = new URL('../../', import.meta.url).pathname;
+  const cli = (args: string[], env: Record<string, string>) =>
+    promisify(execFile)(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/artifacts-sync.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  const settings = () => ({
+    R2_S3_ENDPOINT: r2Server.endpoint,
+    R2_ACCESS_KEY_ID: 'S3RVER',
+    R2_SECRET_ACCESS_KEY: 'S3RVER',
+    R2_BUCKET: 'senzu-models',
+    S3_ENDPOINT: s3Server.endpoint,
+    S3_BUCKET: 'senzu-lake',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  });
+
+  it('mirrors a new object from the command line, then finds nothing to do', async () => {
+    const r2 = r2Server.store('r2', 'senzu-models');
+    await r2.put('models/cli/bundle.json', new TextEncoder().encode('{"id":"cli"}'));
+    const first = JSON.parse((await cli(['--', '--prefix', 'models/cli/'], settings())).stdout) as { copied: Record<string, number> };
+    expect(first.copied).toEqual({ 'r2->s3': 1, 's3->r2': 0 });
+    const second = JSON.parse((await cli(['--prefix', 'models/cli/'], settings())).stdout) as { copied: Record<string, number>; unchanged: number };
+    expect(second).toMatchObject({ copied: { 'r2->s3': 0, 's3->r2': 0 }, unchanged: 1 });
+  }, 60_000);
+
+  it('exits 2 naming the missing settings when a side is not configured', async () => {
+    const failure = await cli([], { ...settings(), R2_S3_ENDPOINT: '', AWS_SECRET_ACCESS_KEY: '' }).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toMatch(/not configured; missing R2_S3_ENDPOINT, AWS_SECRET_ACCESS_KEY/);
+  }, 60_000);
 });

@@ -268,6 +268,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/models/{modelId}/live-performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rolling log loss against the market, ROI and CLV of a model on settled matches (premium)
+         * @description Counts each match once per market, through the model's last prediction before kick-off. Log loss is compared with the stored margin-free market probability on the same matches; bets are the outcomes with EV > 0, 1 unit each and Kelly-staked.
+         */
+        get: operations["getModelLivePerformance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/models/{modelId}/activate": {
         parameters: {
             query?: never;
@@ -402,6 +422,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/matches/{matchId}/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The model's prediction for a match: 1X2 and over/under 2.5, with EV and Kelly at the best price
+         * @description Calibrated probabilities from the active model, fair odds and the margin-free market probability of every outcome; premium and pro also get the best price and its bookmaker, EV and the Kelly fraction (full and at the configured multiplier). Free accounts get 10 distinct matches per UTC day (a repeat read of a match is free; the 11th is a 429 `quota-exceeded` with `Retry-After` at the next UTC midnight). Once a match has kicked off the answer is its last prediction made before kick-off (`source: stored`). `X-Cache` says whether the prediction came from the cache, `X-Model-Run` which model run made it.
+         */
+        get: operations["getMatchPredictions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/matches/{matchId}/odds/live/ticket": {
         parameters: {
             query?: never;
@@ -444,6 +484,26 @@ export interface paths {
          *     opening.
          */
         get: operations["streamLiveOdds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/predictions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The value finder: stored predictions by EV or kick-off, and settled ones with CLV (premium)
+         * @description One item per outcome of each match's prediction of record: the model's last prediction before kick-off (for an upcoming match, its latest so far). `settled=true` lists settled ones with outcome, profit at the recommended price and closing line value. Keyset pagination: follow `nextCursor` with the same parameters.
+         */
+        get: operations["listPredictions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -661,6 +721,60 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        LivePerformance: {
+            /** Format: uuid */
+            modelRunId: string;
+            /** @description The most recent settled matches per market taken into account */
+            window: number;
+            markets: components["schemas"]["MarketLivePerformance"][];
+        };
+        MarketLivePerformance: {
+            market: components["schemas"]["PredictedMarket"];
+            /** @description Settled matches of record in the window */
+            matches: number;
+            /**
+             * Format: date-time
+             * @description Kick-off of the oldest match in the window
+             * @example 2023-08-11T19:00:00.000Z
+             */
+            from: string | null;
+            /**
+             * Format: date-time
+             * @description Kick-off of the newest match in the window
+             * @example 2023-08-11T19:00:00.000Z
+             */
+            to: string | null;
+            logLoss: {
+                /** @description Matches where both the model and the market priced the result */
+                matches: number;
+                model: number | null;
+                market: number | null;
+                /** @description model − market: positive means the model is behind the market */
+                difference: number | null;
+            };
+            betting: {
+                /** @description Outcomes of record with EV > 0 and a price, 1 unit each */
+                bets: number;
+                profit: number;
+                /** @description profit / bets */
+                roi: number | null;
+                /** @description Sum of the Kelly stakes (fractions of a bankroll) of those bets */
+                kellyStaked: number;
+                kellyProfit: number;
+                kellyRoi: number | null;
+            };
+            clv: {
+                /** @description Bets with a closing price */
+                bets: number;
+                mean: number | null;
+                /** @description Share of those bets whose price beat the close */
+                positiveShare: number | null;
+            };
+            /** @description True when the model's log loss is worse than the market's */
+            behindMarket: boolean;
+        };
+        /** @enum {string} */
+        PredictedMarket: "h2h" | "totals";
         ModelActivation: {
             force?: boolean;
             reason?: string;
@@ -801,6 +915,81 @@ export interface components {
          * @enum {string}
          */
         OddsPhase: "opening" | "pre_match" | "closing" | "live";
+        MatchPrediction: {
+            /** @example 1234 */
+            matchId: number;
+            /** Format: uuid */
+            modelRunId: string;
+            /** @example v1 */
+            featureVersion: string;
+            /**
+             * Format: date-time
+             * @example 2023-08-11T19:00:00.000Z
+             */
+            predictedAt: string;
+            /**
+             * Format: date-time
+             * @example 2023-08-11T19:00:00.000Z
+             */
+            kickoff: string;
+            /** @enum {string} */
+            marginMethod: "multiplicative" | "shin" | "power";
+            /** @example 0.25 */
+            kellyMultiplier: number;
+            /**
+             * @description `stored`: the match has started; this is the last prediction made before kick-off
+             * @enum {string}
+             */
+            source: "live" | "stored";
+            /**
+             * @description `basic` (free tier): probabilities, fair odds and market probabilities; `full` adds best prices, EV and Kelly
+             * @enum {string}
+             */
+            view: "basic" | "full";
+            markets: components["schemas"]["MarketPrediction"][];
+        };
+        MarketPrediction: {
+            /**
+             * @description h2h is 1X2; totals is over/under `point` goals
+             * @enum {string}
+             */
+            market: "h2h" | "totals";
+            /** @example 2.5 */
+            point: number | null;
+            outcomes: components["schemas"]["OutcomePrediction"][];
+        };
+        OutcomePrediction: {
+            /**
+             * @example home
+             * @enum {string}
+             */
+            outcome: "home" | "draw" | "away" | "over" | "under";
+            /**
+             * @description The model's calibrated probability
+             * @example 0.47
+             */
+            probability: number;
+            /**
+             * @description 1 / probability: the price at which the bet has zero EV
+             * @example 2.13
+             */
+            fairOdds: number;
+            /**
+             * @description The bookmakers' consensus (median prices) with the margin removed; null without a complete book
+             * @example 0.44
+             */
+            marketProbability: number | null;
+            /** @description The highest price among real bookmakers; null without odds. Premium and pro only. */
+            bestPrice?: number | null;
+            /** @example pinnacle */
+            bestBookmaker?: string | null;
+            /** @description probability × bestPrice − 1 (0.05 = +5% of the stake). Premium and pro only. */
+            expectedValue?: number | null;
+            /** @description The full Kelly fraction of the bankroll at bestPrice (0 when EV ≤ 0). Premium and pro only. */
+            kellyFraction?: number | null;
+            /** @description kellyFraction × kellyMultiplier. Premium and pro only. */
+            kellyStake?: number | null;
+        };
         LiveTicket: {
             /**
              * @description Pass as `?ticket=` to GET /matches/{matchId}/odds/live; single use
@@ -813,6 +1002,106 @@ export interface components {
              */
             expiresIn: 30;
         };
+        PredictionPage: {
+            data: components["schemas"]["PredictionListItem"][];
+            /** @description Pass as `cursor` (with the same other parameters) for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        PredictionListItem: {
+            /**
+             * @description The stored prediction row (one outcome)
+             * @example 981
+             */
+            id: number;
+            /** @example 1234 */
+            matchId: number;
+            /**
+             * Format: date-time
+             * @example 2023-08-11T19:00:00.000Z
+             */
+            kickoff: string;
+            competition: components["schemas"]["CompetitionRef"];
+            homeTeam: components["schemas"]["Team"];
+            awayTeam: components["schemas"]["Team"];
+            /** Format: uuid */
+            modelRunId: string;
+            /**
+             * Format: date-time
+             * @example 2023-08-11T19:00:00.000Z
+             */
+            predictedAt: string;
+            market: components["schemas"]["PredictedMarket"];
+            /**
+             * @description The line: null for h2h, 2.5 for totals
+             * @example null
+             */
+            point: number | null;
+            /**
+             * @example home
+             * @enum {string}
+             */
+            outcome: "home" | "draw" | "away" | "over" | "under";
+            /** @example 0.52 */
+            probability: number;
+            /**
+             * @description 1 / probability
+             * @example 1.92
+             */
+            fairOdds: number;
+            /**
+             * @description Margin-free market probability when predicted
+             * @example 0.48
+             */
+            marketProbability: number | null;
+            /**
+             * @description The best price among real bookmakers when predicted
+             * @example 2.1
+             */
+            bestPrice: number | null;
+            /** @example pinnacle */
+            bestBookmaker: string | null;
+            /**
+             * @description probability × bestPrice − 1
+             * @example 0.092
+             */
+            expectedValue: number | null;
+            /**
+             * @description The full Kelly fraction at bestPrice (0 when EV ≤ 0)
+             * @example 0.083
+             */
+            kellyFraction: number | null;
+            /**
+             * @description kellyFraction × the configured Kelly multiplier
+             * @example 0.021
+             */
+            kellyStake: number | null;
+            settlement: components["schemas"]["Settlement"];
+        };
+        /** @description Null until the match has a result */
+        Settlement: {
+            /**
+             * Format: date-time
+             * @example 2023-08-11T19:00:00.000Z
+             */
+            settledAt: string;
+            /** @description Null for a push (a total exactly on an integer line) */
+            won: boolean | null;
+            /**
+             * @description Profit of a 1-unit stake at bestPrice: bestPrice − 1, −1, or 0 for a push; null without a price
+             * @example 1.1
+             */
+            profit: number | null;
+            /**
+             * @description The best price across real bookmakers of their last quotes at or before kick-off; null when none was recorded
+             * @example 2
+             */
+            closingPrice: number | null;
+            /**
+             * @description Closing line value: bestPrice / closingPrice − 1 (positive = beat the close)
+             * @example 0.05
+             */
+            clv: number | null;
+        } | null;
     };
     responses: never;
     parameters: never;
@@ -1949,6 +2238,94 @@ export interface operations {
             };
         };
     };
+    getModelLivePerformance: {
+        parameters: {
+            query?: {
+                /** @description How many of the most recent settled matches per market to include */
+                window?: number;
+            };
+            header?: never;
+            path: {
+                modelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Live performance per market */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LivePerformance"];
+                };
+            };
+            /** @description The request is not valid; `invalidParams` lists the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The method is not allowed on this path */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (a bug; reported with the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     activateModel: {
         parameters: {
             query?: never;
@@ -2447,6 +2824,92 @@ export interface operations {
             };
         };
     };
+    getMatchPredictions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The match id */
+                matchId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The prediction */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchPrediction"];
+                };
+            };
+            /** @description The request is not valid; `invalidParams` lists the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The method is not allowed on this path */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (a bug; reported with the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createLiveOddsTicket: {
         parameters: {
             query?: never;
@@ -2575,6 +3038,100 @@ export interface operations {
             };
             /** @description The resource does not exist */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The method is not allowed on this path */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (a bug; reported with the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPredictions: {
+        parameters: {
+            query?: {
+                /** @description false: the value finder over predictions not settled yet; true: settled predictions with outcome, profit and CLV */
+                settled?: boolean;
+                /** @description Only outcomes with expected value ≥ this (0.05 = +5% per unit staked) */
+                minEv?: number;
+                market?: components["schemas"]["PredictedMarket"];
+                /** @description Matches kicking off at or after this instant (a date means 00:00 UTC) */
+                from?: string;
+                /** @description Matches kicking off before this instant (exclusive) */
+                to?: string;
+                /** @description Only this competition */
+                competitionId?: number;
+                /** @description A model run; absent means the active model */
+                modelId?: string;
+                /** @description `ev` (highest first, the default; outcomes without a price are left out), `kickoff` or `-kickoff`. A cursor keeps its sort. */
+                sort?: "ev" | "kickoff" | "-kickoff";
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Opaque; the `nextCursor` of the previous page. Repeat the other parameters of the first page unchanged (`limit` may change). A cursor that was edited or belongs to another query is a 400. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of predicted outcomes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictionPage"];
+                };
+            };
+            /** @description The request is not valid; `invalidParams` lists the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -357,6 +357,25 @@ describe('settlement of a replayed round (2023/24 matchday 33)', () => {
     }
   });
 
+  it('answers problems for an unknown model and a bad window, and honours the window', async () => {
+    const premium = await promote(await registerUser('live-perf-errors'), { tier: 'premium' });
+    const unknown = await api(`/models/${crypto.randomUUID()}/live-performance`, { token: premium.accessToken });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toBe('application/problem+json');
+    for (const window of ['0', '5001', 'ten', '1.5']) {
+      const res = await api(`/models/${runId}/live-performance?window=${window}`, { token: premium.accessToken });
+      expect(res.status, window).toBe(400);
+    }
+    const res = await api(`/models/${runId}/live-performance?window=3`, { token: premium.accessToken });
+    const body = await res.json<LivePerformance>();
+    const newest = [...matches].sort((a, b) => b.kickoff.getTime() - a.kickoff.getTime() || b.id - a.id).slice(0, 3);
+    for (const m of body.markets) {
+      expect(m.matches).toBe(3);
+      expect(m.to).toBe(newest[0]!.kickoff.toISOString());
+      expect(m.from).toBe(newest[2]!.kickoff.toISOString());
+    }
+  });
+
   it('the settlement job warned too, when it was the run that settled this round', async () => {
     const rows = await settledRows();
     // Another test file may run the daily cron concurrently and settle these rows first; settled_at says who did.

@@ -169,7 +169,7 @@ export function createApp(): App {
     if (error instanceof HTTPException && error.status < 500) {
       return problem.fromStatus(error.status, error.message || 'Bad request').toResponse(instance, id);
     }
-    (c.get('logger') ?? createLogger({ requestId: id })).error('unhandled error', { ...errorFields(error), path: instance });
+    (c.get('logger') ?? createLogger({ requestId: id })).error('unhandled error', { errorCode: 'internal', ...errorFields(error), path: instance });
     return problem.internal().toResponse(instance, id);
   });
 

@@ -37,7 +37,8 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const incoming = parseTraceparent(c.req.header('traceparent'));
   // With telemetry off there is no trace to record, but the line still carries a trace id: the caller's
   // (so our line joins their trace) or a fresh one.
-  const trace = otlp ? new Trace(c.req.method, { 'http.request.method': c.req.method, 'url.path': c.req.path, 'senzu.request_id': c.get('requestId') }, incoming) : undefined;
+  // A caller that decided not to sample (flags 00) gets no recorded trace; metrics still count the request.
+  const trace = otlp && (incoming?.sampled ?? true) ? new Trace(c.req.method, { 'http.request.method': c.req.method, 'url.path': c.req.path, 'senzu.request_id': c.get('requestId') }, incoming) : undefined;
   const traceId = trace?.traceId ?? incoming?.traceId ?? randomHex(16);
   const logger = createLogger({ requestId: c.get('requestId'), traceId });
   c.set('logger', logger);
@@ -61,11 +62,15 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
     ...(status >= 400 ? { errorCode: await errorCodeOf(c.res) } : {}),
   };
   logger.info('request', fields);
-  if (!otlp || !trace) return;
+  if (!otlp) return;
 
   metrics.add(METRIC.requests, { 'http.route': route ?? 'unmatched', 'http.request.method': fields.method, 'http.response.status_class': `${Math.floor(status / 100)}xx` });
   metrics.record(METRIC.requestDuration, { 'http.route': route ?? 'unmatched', 'http.request.method': fields.method, 'http.response.status_code': status }, durationMs / 1000);
   if (fields.cache) metrics.add(METRIC.cacheLookups, { 'cache.result': fields.cache });
+  if (!trace) {
+    afterResponse(c, flushMetrics(otlp, configFrom(c.env).OTEL_METRIC_EXPORT_INTERVAL, exportFailed(logger)));
+    return;
+  }
   const root = trace.root;
   root.name = route ? `${fields.method} ${route}` : fields.method;
   Object.assign(root.attributes, {
@@ -136,7 +141,7 @@ async function exportTelemetry(trace: Trace, otlp: OtlpSettings, env: Env, logge
       recordInference(record.attributes['model.run'], (record.endMs - record.startMs) / 1000);
     }
   }
-  const report = (message: string) => logger.warn('telemetry export failed', { errorCode: 'telemetry-export-failed', error: message });
+  const report = exportFailed(logger);
   const config = configFrom(env) as Config;
   await Promise.all([
     postOtlp(otlp, 'traces', tracesPayload(trace.spans, otlp.resource), report),
@@ -171,3 +176,6 @@ async function errorCodeOf(response: Response): Promise<string> {
 function openApiPath(pattern: string): string {
   return pattern.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
 }
+
+const exportFailed = (logger: Logger) => (message: string) =>
+  logger.warn('telemetry export failed', { errorCode: 'telemetry-export-failed', error: message });

@@ -136,6 +136,26 @@ describe('OTLP traces of the request path', () => {
     expect(spans[0]!.parentSpanId).toBeUndefined();
   });
 
+  it('records no trace when the caller did not sample it, but logs its trace id and still counts the request', async () => {
+    const traceId = hex(16);
+    const logged: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logged.push(String(line)));
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request('http://api.test/health', { headers: { traceparent: `00-${traceId}-${hex(8)}-00` } }) as Request<unknown, IncomingRequestCfProperties>,
+      telemetryEnv,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    vi.restoreAllMocks();
+    expect(res.status).toBe(200);
+    expect(logged.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request')).toMatchObject({ traceId });
+    const { spans } = (await (await fetch(`${RECEIVER}/received/traces?traceId=${traceId}`)).json()) as { spans: ReceivedSpan[] };
+    expect(spans).toEqual([]);
+    const health = (await receivedMetrics()).filter((m) => m.name === 'senzu.http.requests').flatMap((m) => m.dataPoints).filter((p) => p.attributes['http.route'] === '/health');
+    expect(health.reduce((n, p) => n + Number(p.asInt), 0)).toBeGreaterThanOrEqual(1);
+  });
+
   it('exports request counts and latency by route as OTLP delta metrics', async () => {
     await tracedRequest(`/matches/${matchId}`);
     const metrics = await receivedMetrics();

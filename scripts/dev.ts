@@ -18,7 +18,16 @@ import { migrate } from './lib/migrate';
 import { activateDefault, defaultBundleDir, readBundle, registerBundle } from './lib/models/bundle-files';
 import { r2Uploader } from './lib/r2-upload';
 import pg from 'pg';
-import { liveTimeline, loadSeason, onTimeline, sportInfo, startOddsApiStandin, type OddsApiStandin } from './lib/odds-api-standin';
+import {
+  liveTimeline,
+  loadSeason,
+  onTimeline,
+  sportInfo,
+  startOddsApiStandin,
+  toRealTime,
+  type OddsApiStandin,
+  type ReplayTimeline,
+} from './lib/odds-api-standin';
 import { startWsProxy } from './lib/ws-proxy';
 
 const PORT = process.env.PORT ?? '8787';
@@ -127,11 +136,13 @@ if (realOddsApi) {
     console.error(`[senzu] --replay-from ${flags['replay-from']} is not a date`);
     await shutdown(2);
   }
-  const timeline = liveTimeline(replayStart, new Date(), replaySpeed, { keepWeekdays: false });
+  const timeline = await replayTimeline(replayStart, events[events.length - 1]!.commenceTime);
   standin = await startOddsApiStandin({
     events: onTimeline(events, timeline),
     port: process.env.ODDS_API_STANDIN_PORT ? Number(process.env.ODDS_API_STANDIN_PORT) : 0,
     matchDurationMs: (2 * 3_600_000) / replaySpeed,
+    // At real speed the line between the site's two prices moves by less than a tick per poll.
+    jitter: 0.015,
   });
   const sports = [...new Set(events.map((e) => e.division))].map((d) => sportInfo(d).key);
   oddsApiVars.push('--var', `ODDS_API_BASE_URL:${standin.url}`, '--var', `ODDS_API_KEY:${standin.apiKey}`);
@@ -141,6 +152,26 @@ if (realOddsApi) {
     `The Odds API stand-in at ${standin.url}: ${REPLAY_SEASON.slice(0, 2)}/${REPLAY_SEASON.slice(2)} replayed live from ${replayNow.toISOString().slice(0, 16)}Z` +
       ` at ${replaySpeed}x (${events.length} matches, ${sports.length} leagues); npm start -- --live-odds for the real API`,
   );
+}
+
+/**
+ * The replay's timeline, kept in .data/odds-replay.json per database: a restart continues the season where real
+ * time has taken it, so the matches already created (and played) keep their dates. A new one is drawn on the
+ * first start, with --replay-from or another --replay-speed, and once the season is over.
+ */
+async function replayTimeline(replayStart: Date, seasonEnd: Date): Promise<ReplayTimeline> {
+  const file = new URL('../.data/odds-replay.json', import.meta.url).pathname;
+  const saved = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, { replayStart: string; realStart: string; speed: number }>;
+  const previous = saved[database.url];
+  if (previous && !flags['replay-from'] && previous.speed === replaySpeed) {
+    const timeline = { replayStart: new Date(previous.replayStart), realStart: new Date(previous.realStart), speed: previous.speed };
+    if (toRealTime(timeline, seasonEnd).getTime() > Date.now()) return timeline;
+  }
+  const timeline = liveTimeline(replayStart, new Date(), replaySpeed, { keepWeekdays: false });
+  saved[database.url] = { replayStart: timeline.replayStart.toISOString(), realStart: timeline.realStart.toISOString(), speed: timeline.speed };
+  await mkdir(new URL('../.data/', import.meta.url).pathname, { recursive: true });
+  await writeFile(file, JSON.stringify(saved, null, 2));
+  return timeline;
 }
 
 const wrangler = spawn(

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { liveTimeline, onTimeline, startOddsApiStandin, toRealTime, type OddsApiStandin, type ReplayEvent } from '../../scripts/lib/odds-api-standin';
+import { liveTimeline, onTimeline, quoteMarket, startOddsApiStandin, toRealTime, type OddsApiStandin, type ReplayEvent } from '../../scripts/lib/odds-api-standin';
 import { parseFootballDataCsv } from '../../src/providers/football-data/parse';
 import { ODDS_API_TEAM_NAMES } from '../../src/providers/team-names';
 
@@ -303,6 +303,19 @@ describe('replayed as live (npm start)', () => {
     expect(first!.commenceTime.getUTCDay()).toBe(original.commenceTime.getUTCDay());
     expect(first!.commenceTime.getUTCHours()).toBe(original.commenceTime.getUTCHours());
     expect(first!.commenceTime.getTime() - first!.openAt.getTime()).toBe(original.commenceTime.getTime() - original.openAt.getTime());
+  });
+
+  it('wobbles moving prices per 5-minute bucket when asked, never at the two ends the site gave', () => {
+    const { event } = movingPinnacleHome();
+    const pinnacle = event.bookmakers.find((b) => b.key === 'pinnacle')!;
+    const at = (f: number) => new Date(event.openAt.getTime() + (event.commenceTime.getTime() - event.openAt.getTime()) * f);
+    const home = (t: Date, jitter: number) => quoteMarket(event, pinnacle, 'h2h', t, { jitter })!.find((q) => q.outcome === 'home')!.price;
+    expect(home(at(0), 0.015)).toBe(home(at(0), 0));
+    expect(home(at(1), 0.015)).toBe(home(at(1), 0));
+    // Consecutive polls 5 minutes apart, mid-way: the plain line barely moves, the wobbled one does.
+    const polls = Array.from({ length: 12 }, (_, i) => new Date(at(0.5).getTime() + i * 300_000));
+    expect(new Set(polls.map((t) => home(t, 0.015))).size).toBeGreaterThan(new Set(polls.map((t) => home(t, 0))).size);
+    for (const t of polls) expect(Math.abs(home(t, 0.015) - home(t, 0))).toBeLessThanOrEqual(home(t, 0) * 0.015 + 0.01);
   });
 
   it('or starts the replay now, to the minute', () => {

@@ -156,7 +156,13 @@ export interface QuotedOutcome {
  * move smoothly, so it shows the pre-match line and prices for the first half of the way and the closing
  * ones after. A market missing one of its outcomes is not quoted at all.
  */
-export function quoteMarket(event: ReplayEvent, bookmaker: ReplayBookmaker, market: OddsMarket, now: Date): QuotedOutcome[] | null {
+export function quoteMarket(
+  event: ReplayEvent,
+  bookmaker: ReplayBookmaker,
+  market: OddsMarket,
+  now: Date,
+  options: { jitter?: number } = {},
+): QuotedOutcome[] | null {
   const lines = REQUIRED_OUTCOMES[market].map((outcome) => bookmaker.lines.find((l) => l.market === market && l.outcome === outcome));
   if (lines.some((l) => !l || (!l.preMatch && !l.closing))) return null;
   const span = event.commenceTime.getTime() - event.openAt.getTime();
@@ -172,9 +178,25 @@ export function quoteMarket(event: ReplayEvent, bookmaker: ReplayBookmaker, mark
       const side = progress < 0.5 ? preMatch : closing;
       return { outcome: l!.outcome, price: side.price, point: side.point };
     }
-    const price = Math.max(1.01, Math.round((preMatch.price + (closing.price - preMatch.price) * progress) * 100) / 100);
-    return { outcome: l!.outcome, price, point: closing.point };
+    let price = preMatch.price + (closing.price - preMatch.price) * progress;
+    if (options.jitter) price *= 1 + options.jitter * Math.min(1, 40 * progress * (1 - progress)) * wobble(event, bookmaker, market, l!.outcome, now);
+    return { outcome: l!.outcome, price: Math.max(1.01, Math.round(price * 100) / 100), point: closing.point };
   });
+}
+
+/**
+ * A deterministic wobble in [−1, 1] per line and 5-minute bucket: the site gives two prices per line, so at real
+ * speed the line between them moves by less than a tick per poll; `npm start` adds this so odds visibly move.
+ */
+function wobble(event: ReplayEvent, bookmaker: ReplayBookmaker, market: OddsMarket, outcome: OddsOutcome, now: Date): number {
+  const key = `${event.id}|${bookmaker.key}|${market}|${outcome}|${Math.floor(now.getTime() / 300_000)}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  // FNV-1a's last character barely moves the high bits; murmur3's finaliser spreads it over all of them.
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return ((hash >>> 0) / 0xffffffff) * 2 - 1;
 }
 
 /**

@@ -59,6 +59,11 @@ export interface OddsApiStandinOptions {
   horizonDays?: number;
   /** From kick-off until /scores reports the match completed. Default 2 h. */
   matchDurationMs?: number;
+  /**
+   * Relative amplitude of a deterministic wobble added to moving prices per 5-minute bucket (0.01 = ±1%), zero
+   * at the pre-match capture and at kick-off. Default 0: prices move only linearly.
+   */
+  jitter?: number;
   /** Shuffle bookmaker and outcome order, as the real API does not promise one. Default true. */
   shuffle?: boolean;
   seed?: number;
@@ -202,7 +207,7 @@ export async function startOddsApiStandin(options: OddsApiStandinOptions = {}): 
     const american = q.get('oddsFormat') === 'american';
     const bookmakers = e.bookmakers.filter(bookmakerFilter).flatMap((b) => {
       const quoted = markets.flatMap((market) => {
-        const outcomes = quoteMarket(e, b, market, t);
+        const outcomes = quoteMarket(e, b, market, t, { jitter: options.jitter ?? 0 });
         if (!outcomes) return [];
         return [
           {

@@ -20,6 +20,10 @@ export default defineConfig({
                 ENVIRONMENT: 'test',
                 JWT_PRIVATE_KEYS: inject('jwtPrivateKeys'),
                 PASSWORD_PEPPER: inject('passwordPepper'),
+                // The ingestion jobs (cron and POST /admin/ingestion/run) talk to their own loopback stand-in.
+                ODDS_API_BASE_URL: inject('ingestionStandinUrl'),
+                ODDS_API_KEY: inject('ingestionStandinKey'),
+                ODDS_API_SPORTS: 'soccer_france_ligue_one',
               },
             },
           })),

@@ -1,23 +1,38 @@
 // Dispatches a Cron Trigger to its jobs. Each job runs through JobRunner and so is recorded in
 // ingestion_jobs; one failing job does not stop the others of the same trigger.
-import { configFrom, type Env } from '../src/env';
+import { configFrom, type Config, type Env } from '../src/env';
 import { createDatabase } from '../src/db/client';
 import { createLogger, type Logger } from '../src/lib/logging';
 import { JobRunner, type JobResult } from '../src/services/jobs';
 import { ensurePartitionsAhead } from '../src/services/partitions';
+import type { Database } from '../src/db/client';
+import { artifactSync } from './artifact-sync';
+import { footballDataJob } from './football-data';
+import { runIngestion, type IngestionKind } from './ingestion';
 import { scheduleNameFor, type ScheduleName } from './schedules';
 import { settlement } from './settlement';
 
-type Job = (runner: JobRunner, now: Date) => Promise<JobResult>;
+export interface JobEnvironment {
+  env: Env;
+  db: () => Database;
+  logger: Logger;
+}
+
+type Job = (runner: JobRunner, now: Date, config: Config, context: JobEnvironment) => Promise<JobResult>;
+
+const ingestion =
+  (kind: IngestionKind): Job =>
+  (runner, now, config, { env, db, logger }) =>
+    runIngestion(kind, { runner, now, config, env, db, logger });
 
 const partitionUpkeep: Job = (runner, now) =>
   runner.run('partition-upkeep', 'internal', async (tx) => ({ partitions: await ensurePartitionsAhead(tx, now) }));
 
-// Odds, fixtures, results, settlement and artifact sync join these lists with their issues.
+// Results come before settlement (it settles on the scores they bring); partitions and the artifact mirror last.
 const JOBS: Record<ScheduleName, Job[]> = {
-  odds: [],
-  fixtures: [],
-  daily: [partitionUpkeep, settlement],
+  odds: [ingestion('odds')],
+  fixtures: [ingestion('fixtures')],
+  daily: [ingestion('results'), footballDataJob(), settlement, partitionUpkeep, artifactSync],
 };
 
 export async function runScheduled(controller: ScheduledController, env: Env, logger: Logger = createLogger()): Promise<JobResult[]> {
@@ -29,9 +44,18 @@ export async function runScheduled(controller: ScheduledController, env: Env, lo
   const config = configFrom(env);
   const handle = createDatabase(config.DATABASE_URL, config.WS_PROXY, logger);
   try {
-    const runner = new JobRunner(() => handle.db, logger.child({ schedule: name }));
+    const scoped = logger.child({ schedule: name });
+    const runner = new JobRunner(() => handle.db, scoped);
+    const context: JobEnvironment = { env, db: () => handle.db, logger: scoped };
     const results: JobResult[] = [];
-    for (const job of JOBS[name]) results.push(await job(runner, new Date(controller.scheduledTime)));
+    for (const job of JOBS[name]) {
+      try {
+        results.push(await job(runner, new Date(controller.scheduledTime), config, context));
+      } catch (error) {
+        // Only the job row itself failing to be written gets here (JobRunner records everything else).
+        scoped.error('job could not be recorded', { errorCode: 'job-unrecorded', error: (error as Error).message });
+      }
+    }
     return results;
   } finally {
     await handle.end();

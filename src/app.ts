@@ -20,6 +20,8 @@ import { registerRefresh } from './routes/auth/refresh';
 import { registerRegister } from './routes/auth/register';
 import { registerGetSession } from './routes/me/get-session';
 import { registerUpdateUser } from './routes/admin/update-user';
+import { registerListIngestionJobs } from './routes/admin/list-ingestion-jobs';
+import { registerRunIngestion } from './routes/admin/run-ingestion';
 import { registerCreateApiKey } from './routes/me/create-api-key';
 import { registerDeleteApiKey } from './routes/me/delete-api-key';
 import { registerDeleteMe } from './routes/me/delete-me';
@@ -134,6 +136,8 @@ export function createApp(): App {
   registerActivateModel(app);
 
   registerUpdateUser(app);
+  registerListIngestionJobs(app);
+  registerRunIngestion(app);
 
   registerListSports(app);
   registerListSportTeams(app);

@@ -33,6 +33,9 @@ declare module 'vitest' {
     /** The Odds API stand-in replaying 2023/24, its clock at ODDS_API_STANDIN_CLOCK (POST /__control {now} moves it). */
     oddsApiBaseUrl: string;
     oddsApiKey: string;
+    /** A second stand-in replaying Ligue 1 2023/24, reserved for the ingestion job tests. */
+    ingestionStandinUrl: string;
+    ingestionStandinKey: string;
   }
 }
 
@@ -68,6 +71,10 @@ export default async function setup(project: TestProject) {
   teardown.push(csvServer.close);
   const standin = await startOddsApiStandin({ season: '2324', apiKey: 'test-standin-key', now: () => new Date(ODDS_API_STANDIN_CLOCK) });
   teardown.push(standin.close);
+  // The ingestion jobs' own stand-in: Ligue 1 (no test imports it, so the jobs create their matches), a clock
+  // and faults that only test/worker/ingestion*.test.ts moves, so it cannot disturb the tests above.
+  const ingestionStandin = await startOddsApiStandin({ season: '2324', divisions: ['F1'], apiKey: 'test-ingestion-key', now: () => new Date(ODDS_API_STANDIN_CLOCK) });
+  teardown.push(ingestionStandin.close);
 
   project.provide('databaseUrl', databaseUrl);
   project.provide('wsProxy', proxy.address);
@@ -76,6 +83,8 @@ export default async function setup(project: TestProject) {
   project.provide('footballDataCsvUrl', csvServer.url);
   project.provide('oddsApiBaseUrl', standin.url);
   project.provide('oddsApiKey', standin.apiKey);
+  project.provide('ingestionStandinUrl', ingestionStandin.url);
+  project.provide('ingestionStandinKey', ingestionStandin.apiKey);
   // Two keys, as during a rotation: tokens signed by either must verify, new ones are signed by the first.
   const secrets = generateDevSecrets('test-2');
   project.provide('jwtPrivateKeys', JSON.stringify([...JSON.parse(secrets.JWT_PRIVATE_KEYS), generateSigningKey('test-1')]));

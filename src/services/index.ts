@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logging';
 import { AccountService } from './auth/accounts';
 import { ApiKeyService } from './auth/api-keys';
 import { loadSigningKeys, type SigningKeys } from './auth/signing-keys';
+import { IngestionAdminService } from './ingestion/admin';
 import { MatchesService } from './matches';
 import { ModelRegistryService } from './models';
 import { OddsService } from './odds';
@@ -26,6 +27,8 @@ export interface Services {
   predictionStore: PredictionStore;
   /** Inference for one match: KV cache, precomputed features, live odds, ONNX, EV and Kelly. */
   predictions: PredictionService;
+  /** Ingestion runs: the recorded jobs, and runs started by an admin. */
+  ingestion: IngestionAdminService;
   /** The signing and verification keys, parsed once per isolate. */
   signingKeys(): Promise<SigningKeys>;
   /** The RateLimiter of one subject (`user:<id>` or `ip:<addr>`). */
@@ -36,7 +39,7 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | 'PREDICTIONS' | 'MODELS' | 'MATCH_ODDS'>, logger: Logger): Services {
+export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | 'PREDICTIONS' | 'MODELS' | 'MATCH_ODDS' | 'FEATURE_QUEUE'>, logger: Logger): Services {
   let handle: DatabaseHandle | undefined;
   const deferred: Promise<unknown>[] = [];
   // Opening a pool costs a connection; routes that never touch Postgres (/health, cache hits) must not pay it.
@@ -71,6 +74,7 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | '
       defer,
       logger,
     }),
+    ingestion: new IngestionAdminService(db, config, env, logger),
     signingKeys,
     rateLimiter: (subject) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(subject)),
     defer,

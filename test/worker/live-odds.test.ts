@@ -3,10 +3,11 @@
 // clients, eviction, and every way a ticket is refused.
 import { env, runDurableObjectAlarm, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { matchOddsName, type EndMessage, type MatchOdds, type OddsRowInput, type StateMessage, type UpdateMessage } from '../../durable-objects/match-odds';
-import { issueLiveTicket, LIVE_TICKET_TTL_SECONDS } from '../../src/services/live-tickets';
+import { matchOddsName, type MatchOdds, type OddsRowInput } from '../../durable-objects/match-odds';
+import { issueLiveTicket } from '../../src/services/live-tickets';
 import { promote, registerUser, type TestUser } from './support/auth';
-import { api, BASE_URL, expectProblem, getJson, randomIp, type Page } from './support/http';
+import { connectLive as connect, livePath, ticketFor } from './support/live';
+import { BASE_URL, expectProblem, getJson, randomIp, type Page } from './support/http';
 
 const START_AT = '2031-05-01T15:00:00.000Z';
 const T1 = '2031-05-01T10:00:00.000Z';
@@ -33,58 +34,7 @@ beforeAll(async () => {
 
 const stubFor = (matchId: number): DurableObjectStub<MatchOdds> => env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId)));
 
-async function ticketFor(user: TestUser, matchId: number): Promise<string> {
-  const res = await api(`/matches/${matchId}/odds/live/ticket`, { method: 'POST', token: user.accessToken });
-  const text = await res.text();
-  expect(res.status, text).toBe(200);
-  expect(res.headers.get('cache-control')).toBe('no-store');
-  const body = JSON.parse(text) as { ticket: string; expiresIn: number };
-  expect(body.expiresIn).toBe(LIVE_TICKET_TTL_SECONDS);
-  return body.ticket;
-}
-
-const livePath = (matchId: number, ticket: string) => `/matches/${matchId}/odds/live?ticket=${encodeURIComponent(ticket)}`;
 const upgrade = { headers: { upgrade: 'websocket' } };
-
-type Message = StateMessage | UpdateMessage | EndMessage | { type: 'error'; detail: string };
-
-/** An open client: every message it received, in order, and a way to wait for the next one. */
-interface Client {
-  ws: WebSocket;
-  next(): Promise<Message>;
-  closed: Promise<CloseEvent>;
-}
-
-async function connect(matchId: number, ticket: string): Promise<Client> {
-  const res = await SELF.fetch(`${BASE_URL}${livePath(matchId, ticket)}`, { headers: { upgrade: 'websocket', 'cf-connecting-ip': randomIp() } });
-  if (res.status !== 101) throw new Error(`upgrade refused: ${res.status} ${await res.text()}`);
-  const ws = res.webSocket!;
-  const queue: Message[] = [];
-  const waiting: Array<(m: Message) => void> = [];
-  ws.addEventListener('message', (event) => {
-    const message = JSON.parse(event.data as string) as Message;
-    const waiter = waiting.shift();
-    if (waiter) waiter(message);
-    else queue.push(message);
-  });
-  const closed = new Promise<CloseEvent>((resolve) => ws.addEventListener('close', resolve));
-  ws.accept();
-  return {
-    ws,
-    closed,
-    next: () => {
-      const queued = queue.shift();
-      if (queued) return Promise.resolve(queued);
-      return new Promise<Message>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no message within 3 s')), 3000);
-        waiting.push((m) => {
-          clearTimeout(timer);
-          resolve(m);
-        });
-      });
-    },
-  };
-}
 
 const ROWS: OddsRowInput[] = [
   { bookmaker: 'alpha', market: 'h2h', outcome: 'home', point: null, price: 2.0, capturedAt: T1 },

@@ -32,5 +32,7 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
   { method: 'POST', path: '/matches/{matchId}/odds/live/ticket', url: () => '/matches/1/odds/live/ticket', tier: 'premium' },
   { method: 'GET', path: '/predictions', url: () => '/predictions', tier: 'premium' },
   { method: 'GET', path: '/models/{modelId}/live-performance', url: ({ modelId }) => `/models/${modelId}/live-performance`, tier: 'premium' },
+  { method: 'GET', path: '/admin/ingestion/jobs', url: () => '/admin/ingestion/jobs', role: 'admin' },
+  { method: 'POST', path: '/admin/ingestion/run', url: () => '/admin/ingestion/run', body: { kind: 'fixtures' }, role: 'admin' },
   { method: 'POST', path: '/models/{modelId}/activate', url: ({ modelId }) => `/models/${modelId}/activate`, body: { force: true, reason: 'suite' }, role: 'admin' },
 ];

@@ -37,9 +37,10 @@ export type PollDecision =
 
 /**
  * Whether a run at `now` polls, and how far ahead. `kickoffs` are the upcoming kick-offs known from the free
- * fixtures job. A tier is due on the runs whose minute (since the epoch) is a multiple of its interval, so
- * the schedule is the same whatever instance runs it; the window polled is the widest due tier that has an
- * event in it.
+ * fixtures job. Each tier owns the events between the previous tier's reach and its own; it is due on the runs
+ * whose minute (since the epoch) is a multiple of its interval, so the schedule is the same whatever instance
+ * runs it. The call asks for the widest due tier's window: one call costs the same however many events it
+ * returns, so a due far tier's events ride along with the near ones.
  */
 export function decidePoll(now: Date, kickoffs: readonly Date[], tiers: readonly PollTier[]): PollDecision {
   const t = now.getTime();
@@ -49,16 +50,22 @@ export function decidePoll(now: Date, kickoffs: readonly Date[], tiers: readonly
   const widest = tiers[tiers.length - 1]?.withinMinutes ?? 0;
   if (nearest > widest) return { due: false, reason: `the next kick-off is ${Math.round(nearest / 60)} h away, outside the ${widest / 60} h polling window` };
   const minute = Math.floor(t / 60_000);
-  let chosen: PollTier | undefined;
+  let windowMinutes = 0;
+  let everyMinutes = Infinity;
+  let reach = -1;
   for (const tier of tiers) {
-    const hasEvent = ahead.some((m) => m <= tier.withinMinutes);
-    if (hasEvent && minute % tier.everyMinutes < CRON_STEP_MINUTES) chosen = tier;
+    const owns = ahead.some((m) => m > reach && m <= tier.withinMinutes);
+    reach = tier.withinMinutes;
+    if (owns && minute % tier.everyMinutes < CRON_STEP_MINUTES) {
+      windowMinutes = tier.withinMinutes;
+      everyMinutes = Math.min(everyMinutes, tier.everyMinutes);
+    }
   }
-  if (!chosen) {
+  if (windowMinutes === 0) {
     const tier = tiers.find((x) => nearest <= x.withinMinutes)!;
     return { due: false, reason: `not due: the next kick-off is ${Math.round(nearest)} min away, polled every ${tier.everyMinutes} min` };
   }
-  return { due: true, windowMinutes: chosen.withinMinutes, everyMinutes: chosen.everyMinutes };
+  return { due: true, windowMinutes, everyMinutes };
 }
 
 /** Credits of one /odds call: markets × regions (each group of 10 bookmakers counts as a region). */

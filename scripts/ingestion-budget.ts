@@ -1,0 +1,58 @@
+// npm run ingestion:budget — what the odds job would spend on The Odds API with the polling tiers and budget of
+// src/services/ingestion/budget.ts, replayed over a real season's kick-offs from data/football-data/. The
+// runbook's arithmetic (docs/runbooks/ingestion.md) comes from this command.
+//   npm run ingestion:budget -- [--season 2324] [--divisions E0,SP1] [--regions 2] [--markets 3] [--window-hours 48] [--monthly 20000]
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { loadSeason, sportInfo } from './lib/odds-api-standin/season';
+import { budgetAllowance, estimateOddsCredits, oddsCallCost, pollTiers } from '../src/services/ingestion/budget';
+
+const { values } = parseArgs({
+  options: {
+    season: { type: 'string', default: '2324' },
+    divisions: { type: 'string', default: 'E0' },
+    regions: { type: 'string', default: '2' },
+    markets: { type: 'string', default: '3' },
+    'window-hours': { type: 'string', default: '48' },
+    monthly: { type: 'string', default: '20000' },
+  },
+});
+
+const dataDir = fileURLToPath(new URL('../data/football-data/', import.meta.url));
+const divisions = values.divisions!.split(',');
+const tiers = pollTiers(Number(values['window-hours']));
+const perCall = oddsCallCost(Number(values.markets), Number(values.regions));
+const monthly = Number(values.monthly);
+
+console.log(`polling tiers: ${tiers.map((t) => `kick-off within ${t.withinMinutes / 60} h → every ${t.everyMinutes} min`).join('; ')}`);
+console.log(`one /odds call = ${values.markets} markets × ${values.regions} regions = ${perCall} credits; /events is free; /scores?daysFrom=3 costs 2 a day`);
+console.log(`monthly budget ${monthly}: by day d of a 30-day month, ${monthly}·(d + 1)/30 may be spent (${budgetAllowance(monthly, new Date(Date.UTC(2024, 3, 1)))} on the 1st)\n`);
+
+let seasonTotal = 0;
+const rows: string[] = [];
+const kickoffsByDivision = divisions.map((d) => ({ division: d, kickoffs: loadSeason({ dataDir, season: values.season!, divisions: [d] }).map((e) => e.commenceTime) }));
+const all = kickoffsByDivision.flatMap((k) => k.kickoffs).sort((a, b) => a.getTime() - b.getTime());
+const first = all[0]!;
+const last = all[all.length - 1]!;
+for (let m = Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1); m <= last.getTime(); ) {
+  const start = new Date(m);
+  const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+  let credits = 0;
+  let polls = 0;
+  // One call per competition and due run: each competition is polled on its own schedule.
+  for (const { kickoffs } of kickoffsByDivision) {
+    const estimate = estimateOddsCredits(kickoffs, start, end, tiers, perCall);
+    credits += estimate.credits;
+    polls += estimate.polls;
+  }
+  const days = (end.getTime() - start.getTime()) / 86_400_000;
+  const scores = days * 2 * divisions.length;
+  const matches = all.filter((k) => k >= start && k < end).length;
+  seasonTotal += credits + scores;
+  rows.push(`${start.toISOString().slice(0, 7)}  ${String(matches).padStart(4)}  ${String(polls).padStart(5)}  ${String(credits).padStart(7)}  ${String(scores).padStart(6)}  ${String(credits + scores).padStart(7)}  ${credits + scores <= monthly ? 'within' : 'OVER'}`);
+  m = end.getTime();
+}
+console.log(`${divisions.map((d) => sportInfo(d).key).join(', ')} ${values.season}`);
+console.log('month    matches  polls  odds-cr  scores    total  budget');
+for (const row of rows) console.log(row);
+console.log(`\nseason total: ${seasonTotal} credits`);

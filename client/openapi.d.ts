@@ -328,6 +328,46 @@ export interface paths {
         patch: operations["updateUser"];
         trace?: never;
     };
+    "/admin/ingestion/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recorded ingestion and maintenance runs, newest first (admins only)
+         * @description Every Cron Trigger run and every manual run leaves one row: its status, counts, provider credits, duration and error.
+         */
+        get: operations["listIngestionJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/ingestion/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run one ingestion job now (admins only)
+         * @description Runs the same job its Cron Trigger runs, with the same credit budget check, and waits for it. The answer is the recorded run: `succeeded`, `skipped` (with `stats.reason`, e.g. over budget or nothing to poll) or `failed` (with `error`). A failed run is not an HTTP error: the request itself succeeded.
+         */
+        post: operations["runIngestion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sports": {
         parameters: {
             query?: never;
@@ -784,6 +824,51 @@ export interface components {
             tier?: "free" | "premium" | "pro";
             /** @enum {string} */
             role?: "user" | "admin";
+        };
+        IngestionJobPage: {
+            data: components["schemas"]["IngestionJob"][];
+            /** @description Pass as `cursor` (with the same other parameters) for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        IngestionJob: {
+            /** Format: uuid */
+            id: string;
+            /** @example odds */
+            kind: string;
+            /** @example the-odds-api */
+            provider: string;
+            /** @enum {string} */
+            status: "running" | "succeeded" | "failed" | "skipped";
+            /** @enum {string} */
+            trigger: "cron" | "manual";
+            /**
+             * Format: date-time
+             * @example 2023-08-11T19:00:00.000Z
+             */
+            startedAt: string;
+            /**
+             * Format: date-time
+             * @example 2023-08-11T19:00:00.000Z
+             */
+            finishedAt: string | null;
+            durationMs: number | null;
+            /** @description Provider credits this run cost (sum of the provider's x-requests-last). */
+            creditsUsed: number;
+            /** @description The quota left after the run, as the provider reported it. */
+            creditsRemaining: number | null;
+            /** @description Counts of the run (events, rows, inserted, duplicates, …); `reason` when skipped. */
+            stats: {
+                [key: string]: unknown;
+            };
+            /** @description Why the run failed; null otherwise. */
+            error: string | null;
+        };
+        IngestionRunRequest: {
+            /**
+             * @example odds
+             * @enum {string}
+             */
+            kind: "odds" | "fixtures" | "results";
         };
         SportList: {
             data: components["schemas"]["Sport"][];
@@ -2477,6 +2562,167 @@ export interface operations {
             };
             /** @description The resource does not exist */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The method is not allowed on this path */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (a bug; reported with the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listIngestionJobs: {
+        parameters: {
+            query?: {
+                /** @description Only runs of this kind (odds, fixtures, results, settlement, …) */
+                kind?: string;
+                provider?: string;
+                status?: "running" | "succeeded" | "failed" | "skipped";
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description Opaque; the `nextCursor` of the previous page. Repeat the other parameters of the first page unchanged (`limit` may change). A cursor that was edited or belongs to another query is a 400. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestionJobPage"];
+                };
+            };
+            /** @description The request is not valid; `invalidParams` lists the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The method is not allowed on this path */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (a bug; reported with the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    runIngestion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IngestionRunRequest"];
+            };
+        };
+        responses: {
+            /** @description The recorded run */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestionJob"];
+                };
+            };
+            /** @description The request is not valid; `invalidParams` lists the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,11 +19,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-function once(agent: Agent, url: URL, headers: Record<string, string>): Promise<number> {
+function once(agent: Agent, url: URL, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent, method: 'GET', headers }, (res) => {
       res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -31,8 +31,25 @@ function once(agent: Agent, url: URL, headers: Record<string, string>): Promise<
   });
 }
 
-export async function load(label: string, target: string, options: { connections: number; durationMs: number; headers?: Record<string, string> }): Promise<LoadResult> {
+export interface LoadOptions {
+  connections: number;
+  durationMs: number;
+  headers?: Record<string, string>;
+  /** Whether an answer counts as a success; by default any 2xx. */
+  accept?: (status: number, headers: Record<string, string | string[] | undefined>) => boolean;
+}
+
+export function load(label: string, target: string, options: LoadOptions): Promise<LoadResult> {
   const url = new URL(target);
+  return loadEach(label, () => url, options);
+}
+
+/**
+ * Like load(), but each request asks `next` for its URL (e.g. a different match every time). The round ends
+ * early when `next` returns undefined; `durationMs` is then the time actually run.
+ */
+export async function loadEach(label: string, next: () => URL | undefined, options: LoadOptions): Promise<LoadResult> {
+  const accept = options.accept ?? ((status) => status >= 200 && status < 300);
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   const latencies: number[] = [];
   let errors = 0;
@@ -41,11 +58,13 @@ export async function load(label: string, target: string, options: { connections
   const deadline = started + options.durationMs;
   const client = async () => {
     while (performance.now() < deadline) {
+      const url = next();
+      if (!url) return;
       const t0 = performance.now();
       try {
-        const status = await once(agent, url, options.headers ?? {});
+        const res = await once(agent, url, options.headers ?? {});
         latencies.push(performance.now() - t0);
-        if (status < 200 || status >= 300) non2xx++;
+        if (!accept(res.status, res.headers)) non2xx++;
       } catch {
         errors++;
       }

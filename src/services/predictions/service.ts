@@ -22,6 +22,7 @@ import {
   computeMatchFeatureStates,
   isFresh,
   loadTimeline,
+  matchExists,
   readMatchFeatureState,
   upcomingMatchIds,
   writeMatchFeatureState,
@@ -134,9 +135,12 @@ export class PredictionService {
     return (await stub.state()).lines;
   }
 
-  /** The history, read once per TIMELINE_REUSE_MS per isolate however many cold misses need it. */
-  timeline(now: number): Promise<TimelineMatch[]> {
-    if (!timelineMemo || now - timelineMemo.at >= TIMELINE_REUSE_MS) {
+  /**
+   * The history, read once per TIMELINE_REUSE_MS per isolate however many cold misses need it; `readSince`
+   * forces a read made no earlier than that instant (a match created after the shared read).
+   */
+  timeline(now: number, readSince = -Infinity): Promise<TimelineMatch[]> {
+    if (!timelineMemo || now - timelineMemo.at >= TIMELINE_REUSE_MS || timelineMemo.at < readSince) {
       const memo = { at: now, timeline: loadTimeline(this.deps.db()) };
       memo.timeline.catch(() => {
         if (timelineMemo === memo) timelineMemo = undefined;
@@ -147,8 +151,14 @@ export class PredictionService {
   }
 
   private async coldState(matchId: number, now: number): Promise<{ state: MatchFeatureState } | { startedAt: Date }> {
-    const timeline = await this.timeline(now);
-    const match = timeline.find((m) => m.matchId === matchId);
+    let timeline = await this.timeline(now);
+    let match = timeline.find((m) => m.matchId === matchId);
+    // A match created since the shared read (a new fixture) is not in it: without this it was a 404 for up to
+    // TIMELINE_REUSE_MS. The primary-key lookup keeps unknown ids from costing a history read each.
+    if (!match && (await matchExists(this.deps.db(), matchId))) {
+      timeline = await this.timeline(now, now);
+      match = timeline.find((m) => m.matchId === matchId);
+    }
     if (!match) throw problem.notFound('match', matchId);
     if (match.status !== 'scheduled' || now >= match.startAt) return { startedAt: new Date(match.startAt) };
     const [state] = computeMatchFeatureStates(timeline, [matchId], now);

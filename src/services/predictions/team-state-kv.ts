@@ -81,6 +81,11 @@ export async function loadTimeline(db: Database): Promise<TimelineMatch[]> {
   }));
 }
 
+export async function matchExists(db: Database, matchId: number): Promise<boolean> {
+  const rows = await db.select({ id: matches.id }).from(matches).where(eq(matches.id, matchId)).limit(1);
+  return rows.length > 0;
+}
+
 /** Ids of scheduled matches kicking off in (now, now + horizon]: what a new result makes stale. */
 export async function upcomingMatchIds(db: Database, now: Date, horizonMs: number): Promise<number[]> {
   const rows = await db

@@ -2,7 +2,7 @@ import { createApp } from './app';
 import { runScheduled } from '../cron';
 import { configFrom, type Env, type FeatureRecomputeMessage } from './env';
 import { createLogger } from './lib/logging';
-import { exportJobMetrics } from './lib/metrics';
+import { withJobMetrics } from './lib/metrics';
 import { otlpSettingsFrom } from './lib/tracing';
 import { createServices } from './services';
 import { isFeatureRecomputeMessage, warmFeaturesAndPredictions } from './services/predictions/warmup';
@@ -18,10 +18,8 @@ export default {
   async scheduled(controller, env, ctx) {
     const logger = createLogger();
     ctx.waitUntil(
-      runScheduled(controller, env, logger).then((results) =>
-        exportJobMetrics(otlpSettingsFrom(configFrom(env)), results, (error) =>
-          logger.warn('telemetry export failed', { errorCode: 'telemetry-export-failed', error }),
-        ),
+      withJobMetrics(otlpSettingsFrom(configFrom(env)), () => runScheduled(controller, env, logger), (error) =>
+        logger.warn('telemetry export failed', { errorCode: 'telemetry-export-failed', error }),
       ),
     );
   },

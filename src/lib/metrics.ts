@@ -177,16 +177,16 @@ export function recordInference(modelRunId: string, seconds: number): void {
 }
 
 /**
- * After a Cron Trigger: the outcome of every job it ran (and the provider credits they saw), exported at once,
- * since a scheduled invocation may be the isolate's last.
+ * Around a Cron Trigger: recording is switched on before its jobs run (JobRunner records each outcome and the
+ * provider credits it saw), and everything is exported right after, since a scheduled invocation may be the
+ * isolate's last.
  */
-export async function exportJobMetrics(
-  settings: OtlpSettings | undefined,
-  results: ReadonlyArray<{ kind: string; provider: string; status: string; creditsRemaining?: number | null }>,
-  onError: (message: string) => void,
-): Promise<void> {
-  if (!settings) return;
+export async function withJobMetrics<T>(settings: OtlpSettings | undefined, run: () => Promise<T>, onError: (message: string) => void): Promise<T> {
+  if (!settings) return run();
   metrics.enabled = true;
-  for (const result of results) recordJobOutcome(result);
-  await flushMetrics(settings, 0, onError, true);
+  try {
+    return await run();
+  } finally {
+    await flushMetrics(settings, 0, onError, true);
+  }
 }

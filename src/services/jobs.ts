@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { ingestionJobs } from '../db/schema';
 import { errorFields, type Logger } from '../lib/logging';
+import { recordJobOutcome } from '../lib/metrics';
 import { ProviderError, type ProviderCall } from '../providers/types';
 
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
@@ -122,6 +123,8 @@ export class JobRunner {
     if (result.status !== 'failed') {
       this.logger.info(`job ${result.status}`, { jobId: id, kind, provider, trigger, durationMs: result.durationMs, creditsUsed: result.creditsUsed, ...result.stats });
     }
+    // Counted here, so cron and admin-started runs both reach the job metrics (a no-op while telemetry is off).
+    recordJobOutcome(result);
     return result;
   }
 }

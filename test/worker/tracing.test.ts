@@ -8,7 +8,7 @@ import { matchOddsName, type OddsRowInput } from '../../durable-objects/match-od
 import { SCHEDULES } from '../../cron/schedules';
 import { configFrom } from '../../src/env';
 import worker from '../../src/index';
-import { exportJobMetrics } from '../../src/lib/metrics';
+import { flushMetrics, metrics, recordJobOutcome } from '../../src/lib/metrics';
 import { otlpSettingsFrom } from '../../src/lib/tracing';
 import type { ReceivedMetric, ReceivedSpan } from '../../scripts/lib/otlp-receiver';
 import { promote, registerUser, type TestUser } from './support/auth';
@@ -266,22 +266,41 @@ describe('OTLP metrics of scheduled jobs', () => {
     expect(runs(await receivedMetrics(), 'partition-upkeep', 'succeeded')).toBe(before + 1);
   });
 
+  it('a run an admin starts is counted too, and exported with its request', async () => {
+    const admin = await promote(await registerUser('trace-admin'), { role: 'admin' });
+    const oddsRuns = (metrics: ReceivedMetric[]) => ['succeeded', 'skipped', 'failed'].reduce((n, status) => n + runs(metrics, 'odds', status), 0);
+    const before = oddsRuns(await receivedMetrics());
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request('http://api.test/admin/ingestion/run', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin.accessToken}`, 'content-type': 'application/json', 'cf-connecting-ip': randomIp() },
+        body: JSON.stringify({ kind: 'odds' }),
+      }) as Request<unknown, IncomingRequestCfProperties>,
+      telemetryEnv,
+      ctx,
+    );
+    const run = (await res.json()) as { kind: string; status: string };
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(201);
+    expect(run.kind).toBe('odds');
+    const after = await receivedMetrics();
+    expect(oddsRuns(after)).toBe(before + 1);
+    expect(runs(after, 'odds', run.status)).toBeGreaterThanOrEqual(1);
+  });
+
   it('failed runs and the provider credits left are exported as a counter and a gauge', async () => {
     const settings = otlpSettingsFrom(configFrom(telemetryEnv as typeof env))!;
     const errors: string[] = [];
-    await exportJobMetrics(
-      settings,
-      [
-        { kind: 'odds', provider: 'the-odds-api', status: 'failed', creditsRemaining: 4321 },
-        { kind: 'fixtures', provider: 'the-odds-api', status: 'skipped', creditsRemaining: null },
-      ],
-      (e) => errors.push(e),
-    );
+    metrics.enabled = true;
+    recordJobOutcome({ kind: 'odds', provider: 'the-odds-api', status: 'failed', creditsRemaining: 4321 });
+    recordJobOutcome({ kind: 'fixtures', provider: 'the-odds-api', status: 'skipped', creditsRemaining: null });
+    await flushMetrics(settings, 0, (e) => errors.push(e), true);
     expect(errors).toEqual([]);
-    const metrics = await receivedMetrics();
-    expect(runs(metrics, 'odds', 'failed')).toBeGreaterThanOrEqual(1);
-    expect(runs(metrics, 'fixtures', 'skipped')).toBeGreaterThanOrEqual(1);
-    const credits = metrics.filter((m) => m.name === 'senzu.provider.credits_remaining');
+    const received = await receivedMetrics();
+    expect(runs(received, 'odds', 'failed')).toBeGreaterThanOrEqual(1);
+    expect(runs(received, 'fixtures', 'skipped')).toBeGreaterThanOrEqual(1);
+    const credits = received.filter((m) => m.name === 'senzu.provider.credits_remaining');
     expect(credits.every((m) => m.kind === 'gauge')).toBe(true);
     expect(credits.flatMap((m) => m.dataPoints).some((p) => p.attributes.provider === 'the-odds-api' && p.asDouble === 4321)).toBe(true);
   });
@@ -289,7 +308,9 @@ describe('OTLP metrics of scheduled jobs', () => {
   it('a failed export is reported, never thrown', async () => {
     const errors: string[] = [];
     const settings = { ...otlpSettingsFrom(configFrom(telemetryEnv as typeof env))!, endpoint: `${RECEIVER}/nowhere` };
-    await exportJobMetrics(settings, [{ kind: 'odds', provider: 'the-odds-api', status: 'succeeded' }], (e) => errors.push(e));
+    metrics.enabled = true;
+    recordJobOutcome({ kind: 'odds', provider: 'the-odds-api', status: 'succeeded' });
+    await flushMetrics(settings, 0, (e) => errors.push(e), true);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/answered 404/);
   });

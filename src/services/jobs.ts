@@ -134,5 +134,16 @@ function describeFailure(error: unknown): string {
     const status = error.details.status ? ` (HTTP ${error.details.status}${error.details.errorCode ? ` ${error.details.errorCode}` : ''})` : '';
     return `${error.kind}${status} after ${error.details.attempts} attempt(s) at ${error.details.endpoint}: ${error.message}`;
   }
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return truncate(String(error));
+  // drizzle wraps a database error as "Failed query: <sql> params: <every parameter>", megabytes for a bulk
+  // write; the database's own reason is what an operator needs.
+  const cause = (error as { cause?: unknown }).cause;
+  if (error.message.startsWith('Failed query') && cause instanceof Error) return truncate(`database: ${cause.message}`);
+  return truncate(error.message);
+}
+
+const MAX_ERROR_LENGTH = 2000;
+
+function truncate(message: string): string {
+  return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH)}…` : message;
 }

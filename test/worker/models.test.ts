@@ -1,4 +1,6 @@
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { ACTIVE_RUN_KV_KEY } from '../../src/services/predictions/model-service';
 import { api, promote, registerUser } from './support/auth';
 import { insertModelRun, withDb } from './support/models';
 import { sql } from 'drizzle-orm';
@@ -46,8 +48,11 @@ describe('POST /models/{modelId}/activate', () => {
     const a = await api(`/models/${first.id}/activate`, { method: 'POST', token: admin.accessToken });
     expect(a.status).toBe(200);
     expect(await a.json()).toMatchObject({ id: first.id, status: 'active', activationForced: false });
+    // Serving's copy of the active run (KV, 60 s) goes with the activation, so the next prediction uses the new run.
+    await env.PREDICTIONS.put(ACTIVE_RUN_KV_KEY, JSON.stringify({ id: first.id }));
     const b = await api(`/models/${second.id}/activate`, { method: 'POST', token: admin.accessToken, json: {} });
     expect(b.status).toBe(200);
+    expect(await env.PREDICTIONS.get(ACTIVE_RUN_KV_KEY)).toBeNull();
     const statuses = await withDb((db) =>
       db.execute<{ id: string; status: string }>(sql`select id, status from model_runs where id in (${first.id}, ${second.id})`),
     );

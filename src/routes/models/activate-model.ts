@@ -4,6 +4,7 @@ import { problemResponses } from '../../lib/problem';
 import { principalOf, requireRole } from '../../middleware/auth';
 import { SECURITY } from '../../schemas/auth';
 import { ModelIdParams, ModelSummarySchema, toModelSummaryJson } from '../../schemas/models';
+import { invalidateActiveRun } from '../../services/predictions/model-service';
 import type { App } from '../../types';
 
 const route = createRoute({
@@ -35,5 +36,7 @@ export const registerActivateModel = (app: App) =>
     const { modelId } = c.req.valid('param');
     const body = c.req.header('content-type')?.includes('application/json') ? c.req.valid('json') : {};
     const run = await c.get('services').models.activate(modelId, principalOf(c).userId, body ?? {});
+    // Serving reads the active run from KV (60 s): drop that copy so the new run serves from the next request.
+    await invalidateActiveRun(c.env.PREDICTIONS);
     return c.json(toModelSummaryJson(run), 200);
   });

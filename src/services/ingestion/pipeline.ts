@@ -104,7 +104,8 @@ async function applyKickoffChanges(query: SqlQuery, provider: string, fixtures: 
 
 export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<JobOutcome> {
   const { provider, settings, now } = deps;
-  const horizon = settings.pollTiers[settings.pollTiers.length - 1]?.withinMinutes ?? 0;
+  // Everything the fixtures job knows about, so a skip can say how far away the next kick-off is.
+  const horizon = settings.fixturesHorizonDays * 1440;
   const upcoming = await readQuery(
     deps,
     `select c.key as competition, m.start_at from matches m join competitions c on c.id = m.competition_id

@@ -1,6 +1,32 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
+const REGISTRY_TESTS = ['test/worker/models.test.ts'];
+
+function workerProject(name: string, database: 'databaseUrl' | 'registryDatabaseUrl', files: { include: string[]; exclude?: string[] }) {
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            DATABASE_URL: inject(database),
+            WS_PROXY: inject('wsProxy'),
+            ENVIRONMENT: 'test',
+            JWT_PRIVATE_KEYS: inject('jwtPrivateKeys'),
+            PASSWORD_PEPPER: inject('passwordPepper'),
+            // The ingestion jobs (cron and POST /admin/ingestion/run) talk to their own loopback stand-in.
+            ODDS_API_BASE_URL: inject('ingestionStandinUrl'),
+            ODDS_API_KEY: inject('ingestionStandinKey'),
+            ODDS_API_SPORTS: 'soccer_france_ligue_one',
+          },
+        },
+      })),
+    ],
+    test: { name, include: files.include, exclude: files.exclude ?? [] },
+  };
+}
+
 // One `npm test` for both worlds: Worker and Durable Object code runs inside workerd, CLIs and tooling in
 // Node. test/global-setup.ts starts (or creates) the database and the WebSocket proxy for both.
 export default defineConfig({
@@ -9,27 +35,9 @@ export default defineConfig({
     // Request logs of passing tests are noise; a failing test still shows everything it printed.
     silent: 'passed-only',
     projects: [
-      {
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                DATABASE_URL: inject('databaseUrl'),
-                WS_PROXY: inject('wsProxy'),
-                ENVIRONMENT: 'test',
-                JWT_PRIVATE_KEYS: inject('jwtPrivateKeys'),
-                PASSWORD_PEPPER: inject('passwordPepper'),
-                // The ingestion jobs (cron and POST /admin/ingestion/run) talk to their own loopback stand-in.
-                ODDS_API_BASE_URL: inject('ingestionStandinUrl'),
-                ODDS_API_KEY: inject('ingestionStandinKey'),
-                ODDS_API_SPORTS: 'soccer_france_ligue_one',
-              },
-            },
-          })),
-        ],
-        test: { name: 'workers', include: ['test/worker/**/*.test.ts'] },
-      },
+      workerProject('workers', 'databaseUrl', { include: ['test/worker/**/*.test.ts'], exclude: REGISTRY_TESTS }),
+      // The registry tests move the one active model run, so they get a database of their own.
+      workerProject('workers-registry', 'registryDatabaseUrl', { include: REGISTRY_TESTS }),
       {
         test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
       },

@@ -21,6 +21,8 @@ declare module 'vitest' {
     /** A loopback OTLP/HTTP receiver (scripts/lib/otlp-receiver.ts); tests opt in by setting the endpoint on their env. */
     otlpReceiver: string;
     databaseUrl: string;
+    /** A second, empty (migrated) database for test/worker/models.test.ts, which moves the active model run. */
+    registryDatabaseUrl: string;
     wsProxy: string;
     databaseKind: 'postgres' | 'pglite';
     /** JWT_PRIVATE_KEYS of the test Worker: the signing key first, then an older key that still verifies. */
@@ -63,6 +65,19 @@ export default async function setup(project: TestProject) {
   }
   await migrate(databaseUrl);
   await importFixtureSeasons(databaseUrl);
+  // The model registry's own database: its tests switch the one active run back and forth, which would pull the
+  // model out from under the prediction tests running beside them on the main database.
+  let registryDatabaseUrl: string;
+  if (databaseKind === 'postgres') {
+    const registry = await createFreshDatabase(process.env.DATABASE_URL!, 'senzu_test_registry');
+    teardown.push(registry.drop);
+    registryDatabaseUrl = registry.url;
+  } else {
+    const registry = await startEmbeddedPostgres({ maxConnections: 10 });
+    teardown.push(registry.stop);
+    registryDatabaseUrl = registry.url;
+  }
+  await migrate(registryDatabaseUrl);
   const proxy = await startWsProxy();
   teardown.push(proxy.close);
   const otlp = await startOtlpReceiver();
@@ -77,6 +92,7 @@ export default async function setup(project: TestProject) {
   teardown.push(ingestionStandin.close);
 
   project.provide('databaseUrl', databaseUrl);
+  project.provide('registryDatabaseUrl', registryDatabaseUrl);
   project.provide('wsProxy', proxy.address);
   project.provide('otlpReceiver', otlp.url);
   project.provide('databaseKind', databaseKind);

@@ -137,7 +137,7 @@ describe('RateLimiter: sliding window accuracy', () => {
     expect(edgeProbes).toBeGreaterThan(20);
     // The bursts saturate the limit, so the fullest window is exactly at the limit, never above it.
     expect(expectNoWindowOver(admitted, limit)).toBe(limit);
-  });
+  }, 30_000); // hundreds of sequential DO calls: seconds on a loaded machine
 
   it('returns capacity exactly when the oldest hit leaves the window', async () => {
     const stub = limiter(limiterName('edge'));

@@ -183,7 +183,8 @@ describe('OTLP trace of a prediction request', () => {
     }
     pro = await promote(await registerUser('trace-pro'), { tier: 'pro' });
     const now = Date.now();
-    const startAt = new Date(Math.ceil((now + 48 * HOUR) / 60_000) * 60_000);
+    // 50 h ahead: predictions.test.ts inserts the same pair of teams 48 h ahead, and (home, away, kick-off) is unique.
+    const startAt = new Date(Math.ceil((now + 50 * HOUR) / 60_000) * 60_000);
     const capturedAt = new Date(Math.floor((now - HOUR) / 1000) * 1000).toISOString();
     matchId = await withDb(async (db) => {
       const rows = await db.execute<{ id: string }>(sql`

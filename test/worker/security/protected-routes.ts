@@ -1,6 +1,7 @@
 // Every protected route of the API, in one list. The shared security suite (security.security.test.ts)
 // runs every case against every entry, and a test fails if the OpenAPI document has a protected operation
 // that is missing here: a route added later joins the suite by adding one line.
+import { inject } from 'vitest';
 import type { TestUser } from '../support/auth';
 
 export interface ProtectedRoute {
@@ -34,5 +35,6 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
   { method: 'GET', path: '/models/{modelId}/live-performance', url: ({ modelId }) => `/models/${modelId}/live-performance`, tier: 'premium' },
   { method: 'GET', path: '/admin/ingestion/jobs', url: () => '/admin/ingestion/jobs', role: 'admin' },
   { method: 'POST', path: '/admin/ingestion/run', url: () => '/admin/ingestion/run', body: { kind: 'fixtures' }, role: 'admin' },
-  { method: 'POST', path: '/models/{modelId}/activate', url: ({ modelId }) => `/models/${modelId}/activate`, body: { force: true, reason: 'suite' }, role: 'admin' },
+  // The run that is already active: an admin's call succeeds without moving the model the prediction tests use.
+  { method: 'POST', path: '/models/{modelId}/activate', url: () => `/models/${inject('defaultBundle').runId}/activate`, body: { force: true, reason: 'suite' }, role: 'admin' },
 ];

@@ -126,8 +126,11 @@ export async function archivePartition(pool: pg.Pool, store: ObjectStore, expire
   const client = await pool.connect();
   try {
     await client.query('begin isolation level repeatable read');
-    // Fail fast instead of queueing behind (and in front of) the API's writers; the next run retries.
-    await client.query(`select set_config('lock_timeout', $1, true)`, [`${options.lockTimeoutMs ?? 15_000}ms`]);
+    // Fail fast instead of queueing behind (and in front of) the API's writers; the next run retries. SET and
+    // LOCK take no snapshot: the repeatable-read snapshot is fixed by the first query after the lock, so no
+    // write that committed while we waited can be missing from what is exported and then dropped.
+    const lockTimeoutMs = Math.max(1, Math.floor(options.lockTimeoutMs ?? 15_000));
+    await client.query(`set local lock_timeout = '${lockTimeoutMs}ms'`);
     await client.query(`lock table ${part} in share mode`);
     const columns = await tableColumns(client, partition);
     const counts = await client.query<{ archivable: string; kept: string }>(

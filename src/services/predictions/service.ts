@@ -71,9 +71,14 @@ export class PredictionService {
     this.now = deps.now ?? Date.now;
   }
 
+  /** The active run, or null when none is active. */
+  activeRun(): Promise<ActiveRun | null> {
+    return activeRun(this.deps.kv, () => this.activeFromDatabase(), this.deps.defer, this.now());
+  }
+
   /** The active run, or a 503 problem when none is active. */
   async requireActiveRun(): Promise<ActiveRun> {
-    const run = await activeRun(this.deps.kv, () => this.activeFromDatabase(), this.deps.defer, this.now());
+    const run = await this.activeRun();
     if (!run) throw problem.unavailable('No model is active; an admin activates one with POST /models/{modelId}/activate');
     return run;
   }
@@ -83,7 +88,8 @@ export class PredictionService {
     const cached = await readCachedPrediction(this.deps.kv, run.id, matchId);
     if (cached) {
       this.count('HIT', matchId, run.id);
-      return { prediction: cached, cache: 'HIT', source: 'live' };
+      // Cached before kick-off, so after it this is the stored pre-kick-off prediction and says so.
+      return { prediction: cached, cache: 'HIT', source: this.now() >= Date.parse(cached.kickoff) ? 'stored' : 'live' };
     }
     this.count('MISS', matchId, run.id);
     const now = this.now();

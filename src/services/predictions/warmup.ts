@@ -33,15 +33,19 @@ export async function warmFeaturesAndPredictions(
   if (messages.some((m) => m.reason !== 'odds')) {
     for (const id of await deps.predictions.upcomingMatchIds(now, UPCOMING_HORIZON_MS)) ids.add(id);
   }
-  const timeline = await deps.predictions.timeline(now);
+  // A fresh read, never the isolate's recent one: a result committed a moment ago is what this batch is about.
+  const timeline = await deps.predictions.timeline(now, now);
   const states = computeMatchFeatureStates(timeline, [...ids], now);
   await Promise.all(states.map((s) => writeMatchFeatureState(deps.kv, s)));
 
   const oddsChanged = new Set(messages.filter((m) => m.reason === 'odds').map((m) => m.matchId));
   const toWarm = states.filter((s) => oddsChanged.has(s.matchId));
   let predictionsWarmed = 0;
-  if (toWarm.length > 0) {
-    const run = await deps.predictions.requireActiveRun();
+  // Without an active model (a fresh deploy) the states are still written; there is just nothing to warm, and
+  // failing the batch would only retry it into the dead-letter queue.
+  const run = toWarm.length > 0 ? await deps.predictions.activeRun() : null;
+  if (toWarm.length > 0 && !run) deps.logger.warn('no active model: predictions not warmed', { errorCode: 'no-active-model', matches: toWarm.length });
+  if (run) {
     for (const state of toWarm) {
       try {
         const prediction = await deps.predictions.compute(run, state, now);

@@ -10,7 +10,8 @@ import { FOOTBALL_DATA_PROVIDER, FootballDataProvider } from '../src/providers/f
 import { ProviderError } from '../src/providers/types';
 import { drizzleTransactor } from '../src/services/ingestion/drizzle-sql';
 import { syncFootballData } from '../src/services/ingestion/football-data-sync';
-import type { IngestionFanOut } from '../src/services/ingestion/pipeline';
+import { fanOutChanged, type IngestionFanOut } from '../src/services/ingestion/pipeline';
+import { createLogger, type Logger } from '../src/lib/logging';
 import type { JobResult, JobRunner } from '../src/services/jobs';
 import { workerFanOut, type IngestionEnv } from './ingestion';
 
@@ -26,6 +27,8 @@ export interface FootballDataJobOptions {
 export interface FootballDataJobContext {
   db: () => Database;
   env?: IngestionEnv;
+  /** Where fan-out failures are logged; silent when absent (Node callers). */
+  logger?: Logger;
 }
 
 export function footballDataJob(options: FootballDataJobOptions = {}) {
@@ -54,10 +57,7 @@ export function footballDataJob(options: FootballDataJobOptions = {}) {
 
       const fanOut = options.fanOut ?? (context.env ? workerFanOut(context.env, context.db) : undefined);
       const changed = counts.changedMatchIds.map(Number);
-      if (fanOut && changed.length > 0) {
-        await fanOut.invalidatePredictions(changed);
-        await fanOut.enqueueFeatureRecompute(changed.map((matchId) => ({ matchId, reason: 'result' as const })));
-      }
+      const fanOutFailures = fanOut ? await fanOutChanged({ fanOut, logger: context.logger ?? createLogger({}, () => undefined) }, changed, 'result') : 0;
       const { changedMatchIds: _changed, ...written } = counts;
       return {
         stats: {
@@ -65,6 +65,7 @@ export function footballDataJob(options: FootballDataJobOptions = {}) {
           fetchMs,
           ...written,
           recomputed: fanOut ? changed.length : 0,
+          fanOutFailures,
           rejected: snapshot.files.flatMap((f) => f.rejected).slice(0, 20),
         },
       };

@@ -72,9 +72,10 @@ export async function ingestFixtures(job: JobContext, deps: IngestionDeps): Prom
     return { resolved, rescheduled };
   });
   const changed = [...new Set(written.resolved.resolutions.filter((r) => r.status === 'created').map((r) => Number(r.matchId)))].concat(written.rescheduled);
-  await fanOutChanged(deps, changed, 'fixture');
+  const fanOutFailures = await fanOutChanged(deps, changed, 'fixture');
   return {
     stats: {
+      fanOutFailures,
       sports: settings.sports.length,
       fixtures: fixtures.length,
       created: written.resolved.created,
@@ -194,9 +195,10 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
       deps.logger.warn('live odds state update failed', { matchId, errorCode: 'match-odds-apply-failed', error: (error as Error).message });
     }
   }
-  await fanOutChanged(deps, changed, 'odds');
+  const fanOutFailures = await fanOutChanged(deps, changed, 'odds');
   return {
     stats: {
+      fanOutFailures,
       sports: plans.length,
       window: plans.map((p) => `${p.competitionKey}:${p.windowMinutes}m`).join(','),
       events: fixtures.length,
@@ -268,9 +270,10 @@ export async function ingestResults(job: JobContext, deps: IngestionDeps): Promi
       : { rows: [] };
     return { resolved, settled: rows.map((r) => Number(r.id)) };
   });
-  await fanOutChanged(deps, written.settled, 'result');
+  const fanOutFailures = await fanOutChanged(deps, written.settled, 'result');
   return {
     stats: {
+      fanOutFailures,
       sports: settings.sports.length,
       events: results.length,
       completed: completed.length,
@@ -282,11 +285,32 @@ export async function ingestResults(job: JobContext, deps: IngestionDeps): Promi
 
 // --- shared --------------------------------------------------------------------------------------------
 
-async function fanOutChanged(deps: IngestionDeps, matchIds: number[], reason: FeatureRecomputeMessage['reason']): Promise<void> {
+/**
+ * Runs after the commit, so it must not fail the job: the rows are stored either way. A failure is logged and
+ * counted in the job's stats (the cached prediction still expires on its TTL; the feature state on its
+ * staleAfter), and the job stays a success.
+ */
+export async function fanOutChanged(
+  deps: { fanOut: Pick<IngestionFanOut, 'invalidatePredictions' | 'enqueueFeatureRecompute'>; logger: Logger },
+  matchIds: number[],
+  reason: FeatureRecomputeMessage['reason'],
+): Promise<number> {
   const unique = [...new Set(matchIds)];
-  if (unique.length === 0) return;
-  await deps.fanOut.invalidatePredictions(unique);
-  await deps.fanOut.enqueueFeatureRecompute(unique.map((matchId) => ({ matchId, reason })));
+  if (unique.length === 0) return 0;
+  let failures = 0;
+  try {
+    await deps.fanOut.invalidatePredictions(unique);
+  } catch (error) {
+    failures++;
+    deps.logger.warn('prediction cache invalidation failed', { errorCode: 'cache-invalidation-failed', matches: unique.length, error: (error as Error).message });
+  }
+  try {
+    await deps.fanOut.enqueueFeatureRecompute(unique.map((matchId) => ({ matchId, reason })));
+  } catch (error) {
+    failures++;
+    deps.logger.warn('feature recompute enqueue failed', { errorCode: 'feature-enqueue-failed', matches: unique.length, error: (error as Error).message });
+  }
+  return failures;
 }
 
 function countStatus(resolved: ResolveFixturesResult, status: string): number {

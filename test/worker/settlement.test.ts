@@ -266,7 +266,7 @@ describe('settlement of a replayed round (2023/24 matchday 33)', () => {
     expect(withPositiveClv).toBeLessThan(rows.length);
   });
 
-  it('serves rolling log loss, ROI and CLV of the predictions of record, and warns when the model is behind the market', async () => {
+  it('serves rolling log loss, ROI and CLV of the predictions of record, and says when the model is behind the market', async () => {
     const premium = await promote(await registerUser('live-perf'), { tier: 'premium' });
     const logged: string[] = [];
     const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logged.push(String(line)));
@@ -327,11 +327,10 @@ describe('settlement of a replayed round (2023/24 matchday 33)', () => {
       expect(report.behindMarket).toBe(true);
     }
 
+    // Reading the report logs no warning: the monitor on it is fed by the settlement job alone (tested below),
+    // so user traffic on this route cannot page anyone.
     const warnings = logged.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.code === BEHIND_MARKET_CODE);
-    expect(warnings.map((w) => [w.level, w.modelRunId, w.market])).toEqual([
-      ['warn', runId, 'h2h'],
-      ['warn', runId, 'totals'],
-    ]);
+    expect(warnings).toEqual([]);
   });
 
   it('serves the settled predictions of record through GET /predictions?settled=true', async () => {

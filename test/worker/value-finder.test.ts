@@ -1,7 +1,7 @@
 // GET /predictions, the value finder. It runs on matches and a model run of its own (kick-offs in 2030,
 // status scheduled), so no other test's predictions and no settlement run can change what it lists.
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PredictionListItem } from '../../src/schemas/prediction-list';
 import { PredictionStore } from '../../src/services/predictions/store';
 import type { MatchPrediction, OutcomePrediction, PredictedOutcome } from '../../src/services/predictions/types';
@@ -199,11 +199,18 @@ describe('GET /predictions (value finder)', () => {
   });
 
   it('defaults to the active model', async () => {
-    const res = await api('/predictions?limit=100&sort=kickoff', { token: premium.accessToken });
+    // The same match predicted by the active (default) run too: only that run's prediction is listed.
+    const activeRunId = inject('defaultBundle').runId;
+    const match = own[0]!;
+    await withDb((db) => new PredictionStore(() => db).persist({ ...predictionOf(0, match, new Date(Date.now() - 30 * 60_000), 3), modelRunId: activeRunId }));
+    const window = `from=${encodeURIComponent(match.kickoff.toISOString())}&to=${encodeURIComponent(new Date(match.kickoff.getTime() + 60_000).toISOString())}`;
+    const res = await api(`/predictions?limit=100&sort=kickoff&${window}`, { token: premium.accessToken });
     expect(res.status).toBe(200);
     const page = await res.json<Page<PredictionListItem>>();
-    expect(page.data.every((i) => i.modelRunId !== runId)).toBe(true);
-    expect(new Set(page.data.map((i) => i.modelRunId)).size).toBeLessThanOrEqual(1);
+    expect(page.data.filter((i) => i.matchId === match.id)).toHaveLength(5);
+    expect(page.data.every((i) => i.modelRunId === activeRunId)).toBe(true);
+    const named = await api(`/predictions?limit=100&sort=kickoff&${window}&modelId=${runId}`, { token: premium.accessToken });
+    expect((await named.json<Page<PredictionListItem>>()).data.every((i) => i.modelRunId === runId && i.matchId === match.id)).toBe(true);
   });
 
   it('is a premium feature: a free caller gets 403', async () => {

@@ -6,7 +6,7 @@ import { SECURITY } from '../../schemas/auth';
 import { limitParam } from '../../schemas/common';
 import { ModelIdParams } from '../../schemas/models';
 import { LivePerformanceSchema } from '../../schemas/prediction-list';
-import { LIVE_PERFORMANCE_WINDOW, warnIfBehindMarket } from '../../services/predictions/live-performance';
+import { LIVE_PERFORMANCE_WINDOW } from '../../services/predictions/live-performance';
 import type { App } from '../../types';
 
 const LivePerformanceQuery = z.object({
@@ -40,6 +40,5 @@ export const registerGetLivePerformance = (app: App) =>
     const services = c.get('services');
     if (!(await services.models.byId(modelId))) throw problem.notFound('model', modelId);
     const report = await services.predictionStore.livePerformance(modelId, c.req.valid('query').window);
-    warnIfBehindMarket(report, c.get('logger'));
     return c.json(report, 200);
   });

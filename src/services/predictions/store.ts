@@ -150,11 +150,12 @@ export class PredictionStore {
   /**
    * The value finder and the settled list: one item per outcome of each match's prediction of record (the
    * model run's last prediction before kick-off; for an upcoming match, its latest so far), filtered, then
-   * keyset-paginated on (expected_value, id) or (kickoff, id).
+   * keyset-paginated on (expected_value, id) or (kickoff, id). Unsettled means still bettable: a match that has
+   * kicked off (or was postponed past its kick-off) is not offered as value.
    */
   async list(query: PredictionListQuery): Promise<Page<PredictionListItem>> {
     const sort = effectivePredictionSort(query);
-    const inner: SQL[] = [sql`p.predicted_at < p.kickoff`, query.settled ? sql`p.settled_at is not null` : sql`p.settled_at is null`];
+    const inner: SQL[] = [sql`p.predicted_at < p.kickoff`, query.settled ? sql`p.settled_at is not null` : sql`p.settled_at is null and p.kickoff > now()`];
     inner.push(
       query.modelId === undefined
         ? sql`p.model_run_id = (select id from model_runs where status = 'active')`
@@ -186,7 +187,7 @@ export class PredictionStore {
         where ${sql.join(inner, sql` and `)}
         order by p.match_id, p.model_run_id, p.market, p.outcome, p.point, p.predicted_at desc
       )
-      select r.id::int as id, r.match_id::int as match_id, r.kickoff,
+      select r.id::float8 as id, r.match_id::float8 as match_id, r.kickoff,
              to_char(r.kickoff at time zone 'UTC', ${MICROSECOND_INSTANT_FORMAT}) as kickoff_key,
              c.id as competition_id, c.key as competition_key, c.name as competition_name,
              h.id as home_team_id, h.name as home_team_name, a.id as away_team_id, a.name as away_team_name,

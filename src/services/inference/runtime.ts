@@ -28,27 +28,37 @@ export async function createModelRuntime(
   manifest: BundleManifest,
   artifacts: Record<(typeof BUNDLE_FILES)[BundleMarket], ArrayBuffer | Uint8Array>,
 ): Promise<ModelRuntime> {
-  const sessions = {} as Record<BundleMarket, Ort.InferenceSession>;
+  const sessions = {} as Record<BundleMarket, { session: Ort.InferenceSession; input: string; probabilities: string }>;
   for (const market of Object.keys(BUNDLE_FILES) as BundleMarket[]) {
     const file = BUNDLE_FILES[market];
     const bytes = artifacts[file];
     if (!bytes) throw new BundleError(`${file} is missing`);
     await verifyArtifact(manifest, file, bytes);
+    let session: Ort.InferenceSession;
     try {
-      sessions[market] = await ort.InferenceSession.create(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+      session = await ort.InferenceSession.create(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
     } catch (error) {
       throw new BundleError(`${file} is not a loadable ONNX model: ${(error as Error).message}`);
     }
+    // The probability output is the float tensor of shape [n, classes]; the other output is the int64 label.
+    // Only the probabilities are fetched: materialising the label (a BigInt64Array per call) was a large share
+    // of a single-row run (bench:inference).
+    const classes = MARKET_OUTPUTS[market].length;
+    const probabilities = session.outputMetadata.find(
+      (o) => o.isTensor && o.type === 'float32' && o.shape.length === 2 && (o.shape[1] === classes || typeof o.shape[1] === 'string'),
+    );
+    if (!probabilities) throw new BundleError(`${file} has no [n, ${classes}] probability output`);
+    sessions[market] = { session, input: session.inputNames[0]!, probabilities: probabilities.name };
   }
   const featureCount = manifest.featureNames.length;
 
   async function runMarket(market: BundleMarket, input: Float32Array, n: number): Promise<number[][]> {
-    const session = sessions[market];
-    const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', input, [n, featureCount]) };
-    const outputs = await session.run(feeds);
-    // The probability output is the float tensor of shape [n, classes]; the other output is the label.
-    const probs = Object.values(outputs).find((t) => t.type === 'float32' && t.dims.length === 2 && t.dims[1] === MARKET_OUTPUTS[market].length);
-    if (!probs) throw new BundleError(`${BUNDLE_FILES[market]} has no [n, ${MARKET_OUTPUTS[market].length}] probability output`);
+    const { session, input: inputName, probabilities } = sessions[market];
+    const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input, [n, featureCount]) }, [probabilities]);
+    const probs = outputs[probabilities]!;
+    if (probs.dims[1] !== MARKET_OUTPUTS[market].length) {
+      throw new BundleError(`${BUNDLE_FILES[market]} gave ${probs.dims[1]} probabilities per row, expected ${MARKET_OUTPUTS[market].length}`);
+    }
     const data = probs.data as Float32Array;
     const k = MARKET_OUTPUTS[market].length;
     const rows: number[][] = [];

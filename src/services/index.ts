@@ -1,6 +1,7 @@
 // The per-request service container. Handlers reach services through c.get('services'); services take
 // plain arguments and know nothing of Hono, so cron jobs and queue consumers build the same container.
 import type { Config, Env } from '../env';
+import { matchOddsName, type MatchOdds } from '../../durable-objects/match-odds';
 import { createDatabase, type Database, type DatabaseHandle } from '../db/client';
 import type { Logger } from '../lib/logging';
 import { AccountService } from './auth/accounts';
@@ -33,6 +34,8 @@ export interface Services {
   signingKeys(): Promise<SigningKeys>;
   /** The RateLimiter of one subject (`user:<id>` or `ip:<addr>`). */
   rateLimiter(subject: string): DurableObjectStub<import('../../durable-objects/rate-limiter').RateLimiter>;
+  /** The MatchOdds object of one match (live prices and the WebSocket stream). */
+  matchOdds(matchId: number): DurableObjectStub<MatchOdds>;
   /** Work that must finish but not delay the response (ends up in waitUntil). */
   defer(work: Promise<unknown>): void;
   /** Awaits deferred work, then ends the request's database pool, if one was opened. */
@@ -77,6 +80,8 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | '
     ingestion: new IngestionAdminService(db, config, env, logger),
     signingKeys,
     rateLimiter: (subject) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(subject)),
+    // Through the container, not c.env, so the stub's calls are traced like every other binding's.
+    matchOdds: (matchId) => env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId))),
     defer,
     close: async () => {
       await Promise.all(deferred);

@@ -12,6 +12,7 @@ import { flushMetrics, metrics, recordJobOutcome } from '../../src/lib/metrics';
 import { otlpSettingsFrom } from '../../src/lib/tracing';
 import type { ReceivedMetric, ReceivedSpan } from '../../scripts/lib/otlp-receiver';
 import { promote, registerUser, type TestUser } from './support/auth';
+import { livePath, ticketFor } from './support/live';
 import { randomIp } from './support/http';
 import { withDb } from './support/models';
 
@@ -249,6 +250,26 @@ describe('OTLP trace of a prediction request', () => {
     const inferenceTimes = metrics.filter((m) => m.name === 'senzu.inference.duration').flatMap((m) => m.dataPoints);
     expect(inferenceTimes.some((p) => p.attributes['model.run'] === bundle.runId && Number(p.count) >= 1)).toBe(true);
   }, 120_000);
+
+  it('the live odds upgrade: server span → the MatchOdds fetch that opens the socket', async () => {
+    const ticket = await ticketFor(pro, matchId);
+    const live = await tracedRequest(livePath(matchId, ticket), { upgrade: 'websocket' });
+    expect(live.res.status, live.text).toBe(101);
+    const ws = live.res.webSocket!;
+    const first = new Promise<string>((resolve) => ws.addEventListener('message', (event) => resolve(event.data as string), { once: true }));
+    ws.accept();
+    expect(JSON.parse(await first)).toMatchObject({ type: 'state', matchId });
+    ws.close(1000, 'done');
+
+    const root = expectWellFormedTree(live.spans, live.traceId, live.callerSpanId);
+    expect(root.name).toBe('GET /matches/{matchId}/odds/live');
+    expect(root.attributes).toMatchObject({ 'http.response.status_code': 101 });
+    const stream = live.spans.find((s) => s.name === 'do.MATCH_ODDS.fetch');
+    expect(stream, `tree: ${JSON.stringify(treeOf(live.spans, root))}`).toBeDefined();
+    expect(stream!.parentSpanId).toBe(root.spanId);
+    expect(stream!.kind).toBe(CLIENT);
+    expect(stream!.attributes).toMatchObject({ 'cloudflare.binding.name': 'MATCH_ODDS', 'cloudflare.durable_object.name': matchOddsName(matchId), 'rpc.method': 'fetch' });
+  });
 });
 
 describe('OTLP metrics of scheduled jobs', () => {

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { problem, ProblemError, problemResponses } from '../../lib/problem';
 import { MatchIdParams } from '../../schemas/matches';
 import { LiveTicketError, verifyLiveTicket } from '../../services/live-tickets';
-import { matchOddsName, TICKET_EXPIRES_HEADER, TICKET_ID_HEADER, TICKET_USER_HEADER } from '../../../durable-objects/match-odds';
+import { TICKET_EXPIRES_HEADER, TICKET_ID_HEADER, TICKET_USER_HEADER } from '../../../durable-objects/match-odds';
 import type { App } from '../../types';
 
 const ticketRefused = (detail: string) => new ProblemError({ slug: 'unauthorized', title: 'Unauthorized', status: 401, detail });
@@ -57,8 +57,7 @@ export const registerStreamLiveOdds = (app: App) =>
       if (error instanceof LiveTicketError) throw ticketRefused(error.message);
       throw error;
     }
-    const stub = c.env.MATCH_ODDS.get(c.env.MATCH_ODDS.idFromName(matchOddsName(matchId)));
-    const res = await stub.fetch('https://match-odds.internal/live', {
+    const res = await c.get('services').matchOdds(matchId).fetch('https://match-odds.internal/live', {
       headers: {
         upgrade: 'websocket',
         [TICKET_ID_HEADER]: claims.id,

@@ -53,25 +53,24 @@ const optionalString = z
   .optional()
   .transform((v) => (v ? v : undefined));
 
+/** A comma-separated list setting: items trimmed, empty items dropped (so '' is the empty list). */
+const commaList = (v: string) =>
+  v
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 const ConfigSchema = z.object({
   ENVIRONMENT: z.string().default('development'),
   DATABASE_URL: z
     .string({ error: 'DATABASE_URL is not set (a secret; see .dev.vars.example)' })
     .min(1, 'DATABASE_URL is not set (a secret; see .dev.vars.example)')
     .refine((v) => /^postgres(ql)?:\/\//.test(v), 'DATABASE_URL must be a postgres:// URL'),
-  WS_PROXY: z
-    .string()
-    .optional()
-    .transform((v) => (v ? v : undefined)),
+  WS_PROXY: optionalString,
   CORS_ORIGINS: z
     .string()
     .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    ),
+    .transform(commaList),
   JWT_ISSUER: z.string().min(1),
   JWT_AUDIENCE: z.string().min(1),
   JWT_PRIVATE_KEYS: z
@@ -92,11 +91,7 @@ const ConfigSchema = z.object({
    * OTLP/HTTP base URL for traces and metrics (`/v1/traces`, `/v1/metrics` are appended), e.g. Datadog's
    * OTLP intake or a collector. Empty: no spans or metrics are recorded at all (the local default).
    */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z
-    .string()
-    .optional()
-    .transform((v) => (v ? v : undefined))
-    .pipe(z.string().url('OTEL_EXPORTER_OTLP_ENDPOINT must be a URL').optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.string().url('OTEL_EXPORTER_OTLP_ENDPOINT must be a URL').optional()),
   /** Headers of every export, `key=value,key2=value2` (the OpenTelemetry convention), e.g. `dd-api-key=...`. A secret. */
   OTEL_EXPORTER_OTLP_HEADERS: z.string().default(''),
   OTEL_SERVICE_NAME: z.string().min(1).default('senzu-api'),
@@ -105,20 +100,12 @@ const ConfigSchema = z.object({
   /** The Odds API v4. Locally `npm start` points this at the loopback stand-in. */
   ODDS_API_BASE_URL: z.string().url().default('https://api.the-odds-api.com'),
   /** Unset: the odds, fixtures and results jobs record themselves as skipped (not configured). */
-  ODDS_API_KEY: z
-    .string()
-    .optional()
-    .transform((v) => (v ? v : undefined)),
+  ODDS_API_KEY: optionalString,
   /** Comma-separated sport keys to ingest. */
   ODDS_API_SPORTS: z
     .string()
     .default('soccer_epl')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+    .transform(commaList),
   ODDS_API_REGIONS: z.string().default('uk,eu'),
   /** The plan's monthly credits; runs are spread so the month's spend stays inside this. */
   ODDS_API_MONTHLY_CREDITS: z.coerce.number().int().positive().default(20_000),
@@ -132,12 +119,7 @@ const ConfigSchema = z.object({
   FOOTBALL_DATA_CSV_URLS: z
     .string()
     .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((u) => u.trim())
-        .filter(Boolean),
-    )
+    .transform(commaList)
     .pipe(z.array(z.string().url('FOOTBALL_DATA_CSV_URLS must be comma-separated URLs'))),
   /** The Kelly multiplier of every prediction's `kellyStake` (0.25 = quarter Kelly). */
   KELLY_FRACTION: z.coerce.number().min(0).max(1).default(0.25),

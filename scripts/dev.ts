@@ -192,8 +192,11 @@ const wrangler = spawn(
     '--var',
     `WS_PROXY:${proxy.address}`,
     ...oddsApiVars,
-    // Benchmarks raise the limits so they measure the admitted path rather than a wall of 429s.
-    ...['ANONYMOUS_RATE_LIMIT', 'RATE_LIMIT_SCALE'].flatMap((name) => (process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [])),
+    // Benchmarks raise the limits so they measure the admitted path rather than a wall of 429s; an OTLP
+    // endpoint in the environment sends the local Worker's traces and metrics to a collector.
+    ...['ANONYMOUS_RATE_LIMIT', 'RATE_LIMIT_SCALE', 'OTEL_EXPORTER_OTLP_ENDPOINT'].flatMap((name) =>
+      process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [],
+    ),
   ],
   // Its own process group, so stopping can reach wrangler and every workerd it started, whoever sent the
   // signal (a terminal's Ctrl-C reaches only the foreground group; `kill` reaches only this process).

@@ -414,6 +414,29 @@ describe('PredictionStore', () => {
     expect(await withStore((s) => s.latestBefore(matchId, new Date(kickoff.getTime() - 2 * HOUR), runId))).toEqual(early);
     expect(await withStore((s) => s.latestBefore(matchId, new Date(kickoff.getTime() - 72 * HOUR), runId))).toBeNull();
   });
+
+  it('creates the month\'s partition when a write lands in a month that has none, and only then', async () => {
+    const runId = (await insertModelRun({ name: `store-partition-${crypto.randomUUID()}` })).id;
+    const [m] = await importedRound(readRound('2024-04-13', '2024-04-13'));
+    // No job creates partitions this far ahead, so the first write finds none.
+    const predictedAt = new Date('2033-05-10T12:00:00Z');
+    const partitionOf = () =>
+      withDb(async (db) => (await db.execute<{ name: string | null }>(sql`select to_regclass('predictions_y2033m05')::text as name`)).rows[0]!.name);
+    expect(await partitionOf()).toBeNull();
+    await withStore((s) => s.persist(predictionOf(m!.id, m!.csv, runId, m!.kickoff, predictedAt, LATE_TILT)));
+    expect(await partitionOf()).toBe('predictions_y2033m05');
+    const rows = await withDb(
+      async (db) => (await db.execute<{ n: number }>(sql`select count(*)::int as n from predictions_y2033m05 where model_run_id = ${runId}`)).rows[0]!.n,
+    );
+    expect(rows).toBe(5);
+    // Any other refusal is not mistaken for a missing partition: a model run that does not exist still fails.
+    const orphan = predictionOf(m!.id, m!.csv, crypto.randomUUID(), m!.kickoff, predictedAt, LATE_TILT);
+    const refused = (await withStore((s) => s.persist(orphan)).then(
+      () => undefined,
+      (error: Error) => error,
+    )) as (Error & { cause?: Error }) | undefined;
+    expect(refused?.cause?.message).toMatch(/violates foreign key constraint/);
+  });
 });
 
 async function withStore<T>(work: (store: PredictionStore) => Promise<T>): Promise<T> {

@@ -109,10 +109,17 @@ export class PredictionStore {
     if (rows.length === 0) return;
     const predictedAt = new Date(prediction.predictedAt);
     const db = this.db();
-    // The daily job creates months ahead; this covers a first write into a month it has not reached yet
-    // (and historical replays). It is a catalog lookup when the partition exists.
-    await ensureMonthPartitions(db, 'predictions', predictedAt, predictedAt);
-    await db.insert(predictions).values(rows).onConflictDoNothing();
+    const insert = () => db.insert(predictions).values(rows).onConflictDoNothing();
+    try {
+      await insert();
+    } catch (error) {
+      // The daily job creates months ahead, so the partition nearly always exists. Creating it only when
+      // Postgres says it is missing (a first write into a month the job has not reached, a historical replay)
+      // keeps every miss's deferred write to one statement: the ensure call first cost a round trip per miss.
+      if (!isMissingPartition(error)) throw error;
+      await ensureMonthPartitions(db, 'predictions', predictedAt, predictedAt);
+      await insert();
+    }
   }
 
   /**
@@ -315,4 +322,12 @@ function toOutcome(row: PredictionRow): OutcomePrediction {
     kellyFraction: row.kellyFraction,
     kellyStake: row.kellyStake,
   };
+}
+
+/** Postgres refused a row because no partition covers it (SQLSTATE 23514); drizzle wraps it as the cause. */
+function isMissingPartition(error: unknown): boolean {
+  for (let e = error as { code?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === '23514' && /no partition of relation/.test(e.message ?? '')) return true;
+  }
+  return false;
 }

@@ -24,8 +24,14 @@ output "neon_project_id" {
 }
 
 output "database_url" {
-  description = "Neon connection string: Worker secret DATABASE_URL and GitHub environment secret DATABASE_URL."
+  description = "Direct Neon connection string: GitHub environment secret DATABASE_URL (migrations, archive)."
   value       = module.neon.database_url
+  sensitive   = true
+}
+
+output "database_url_pooled" {
+  description = "Pooled Neon connection string (-pooler host): Worker secret DATABASE_URL."
+  value       = module.neon.database_url_pooled
   sensitive   = true
 }
 

@@ -11,7 +11,7 @@ import { oddsCallCost, pollTiers } from '../src/services/ingestion/budget';
 import { ingestFixtures, ingestOdds, ingestResults, type IngestionDeps, type IngestionFanOut } from '../src/services/ingestion/pipeline';
 import type { JobContext, JobOutcome, JobResult, JobRunner } from '../src/services/jobs';
 import { invalidateMatchPredictions } from '../src/services/predictions/cache';
-import { matchOddsName } from '../durable-objects/match-odds';
+import { matchOddsStub } from '../durable-objects/match-odds';
 
 export const INGESTION_KINDS = ['odds', 'fixtures', 'results'] as const;
 export type IngestionKind = (typeof INGESTION_KINDS)[number];
@@ -26,7 +26,7 @@ export type IngestionEnv = Pick<Env, 'MATCH_ODDS' | 'PREDICTIONS' | 'FEATURE_QUE
 
 export function workerFanOut(env: IngestionEnv, db: () => Database): IngestionFanOut {
   return {
-    applyOdds: (matchId, rows, meta) => env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId))).applyOdds(rows, meta),
+    applyOdds: (matchId, rows, meta) => matchOddsStub(env.MATCH_ODDS, matchId).applyOdds(rows, meta),
     async invalidatePredictions(matchIds) {
       // Every run that may still be cached: the active one and any activated within the cache's TTL.
       // A run retired less than a cache TTL ago may still have entries being read until isolates notice.

@@ -127,6 +127,10 @@ export const TICKET_USER_HEADER = 'x-live-user';
 
 export const matchOddsName = (matchId: number) => `match:${matchId}`;
 
+/** The MatchOdds object of one match in a namespace (a traced one keeps its calls traced). */
+export const matchOddsStub = (namespace: DurableObjectNamespace<MatchOdds>, matchId: number) =>
+  namespace.get(namespace.idFromName(matchOddsName(matchId)));
+
 /** The outcomes that make a complete book, per market; other outcome names are refused. */
 export const MARKET_OUTCOMES: Record<LiveMarket, readonly string[]> = {
   h2h: ['home', 'draw', 'away'],

@@ -1,7 +1,7 @@
 // The per-request service container. Handlers reach services through c.get('services'); services take
 // plain arguments and know nothing of Hono, so cron jobs and queue consumers build the same container.
 import type { Config, Env } from '../env';
-import { matchOddsName, type MatchOdds } from '../../durable-objects/match-odds';
+import { matchOddsStub, type MatchOdds } from '../../durable-objects/match-odds';
 import { createDatabase, type Database, type DatabaseHandle } from '../db/client';
 import type { Logger } from '../lib/logging';
 import { AccountService } from './auth/accounts';
@@ -51,6 +51,8 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | '
   const defer = (work: Promise<unknown>) => {
     deferred.push(work.catch((error: Error) => logger.warn('deferred work failed', { error: error.message })));
   };
+  // Through the container, not c.env, so the stub's calls are traced like every other binding's.
+  const matchOdds = (matchId: number) => matchOddsStub(env.MATCH_ODDS, matchId);
   const models = new ModelRegistryService(db);
   const predictionStore = new PredictionStore(db);
   return {
@@ -69,7 +71,7 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | '
     predictions: new PredictionService({
       kv: env.PREDICTIONS,
       models: env.MODELS,
-      matchOdds: env.MATCH_ODDS,
+      matchOdds,
       db,
       registry: models,
       store: predictionStore,
@@ -80,8 +82,7 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | '
     ingestion: new IngestionAdminService(db, config, env, logger),
     signingKeys,
     rateLimiter: (subject) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(subject)),
-    // Through the container, not c.env, so the stub's calls are traced like every other binding's.
-    matchOdds: (matchId) => env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId))),
+    matchOdds,
     defer,
     close: async () => {
       await Promise.all(deferred);

@@ -8,7 +8,7 @@
 // correct prediction a little later rather than an error or one made from stale form.
 // Started matches never get a new prediction: the last one stored before kick-off is returned.
 import type { Database } from '../../db/client';
-import { matchOddsName, type LiveLine, type MatchOdds } from '../../../durable-objects/match-odds';
+import type { LiveLine, MatchOdds } from '../../../durable-objects/match-odds';
 import type { Logger } from '../../lib/logging';
 import { problem, ProblemError } from '../../lib/problem';
 import { span } from '../../lib/tracing';
@@ -42,7 +42,8 @@ export interface PredictionResult {
 export interface PredictionDeps {
   kv: KVNamespace;
   models: R2Bucket;
-  matchOdds: DurableObjectNamespace<MatchOdds>;
+  /** The match's MatchOdds object (Services.matchOdds, so calls are traced). */
+  matchOdds: (matchId: number) => DurableObjectStub<MatchOdds>;
   db: () => Database;
   registry: ModelRegistryService;
   store: Pick<PredictionStore, 'persist' | 'latestBefore'>;
@@ -137,8 +138,7 @@ export class PredictionService {
   }
 
   async liveLines(matchId: number): Promise<LiveLine[]> {
-    const stub = this.deps.matchOdds.get(this.deps.matchOdds.idFromName(matchOddsName(matchId)));
-    return (await stub.state()).lines;
+    return (await this.deps.matchOdds(matchId).state()).lines;
   }
 
   /**

@@ -22,3 +22,14 @@ export async function ensurePartitionsAhead(tx: Pick<Transaction, 'execute'>, no
   for (const table of PARTITIONED_TABLES) names.push(...(await ensureMonthPartitions(tx, table, now, until)));
   return names;
 }
+
+/**
+ * Postgres refused a row because no partition covers it: SQLSTATE 23514 is also every CHECK violation, so the
+ * message decides. drizzle wraps the driver's error as the cause of its own.
+ */
+export function isMissingPartition(error: unknown): boolean {
+  for (let e = error as { code?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === '23514' && /no partition of relation/.test(e.message ?? '')) return true;
+  }
+  return false;
+}

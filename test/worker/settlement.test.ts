@@ -12,6 +12,7 @@ import { SCHEDULES } from '../../cron/schedules';
 import worker from '../../src/index';
 import { createLogger } from '../../src/lib/logging';
 import { BEHIND_MARKET_CODE, type LivePerformance } from '../../src/services/predictions/live-performance';
+import { isMissingPartition } from '../../src/services/partitions';
 import { PredictionStore } from '../../src/services/predictions/store';
 import type { MatchPrediction, OutcomePrediction, PredictedOutcome } from '../../src/services/predictions/types';
 import type { PredictionListItem } from '../../src/schemas/prediction-list';
@@ -429,13 +430,25 @@ describe('PredictionStore', () => {
       async (db) => (await db.execute<{ n: number }>(sql`select count(*)::int as n from predictions_y2033m05 where model_run_id = ${runId}`)).rows[0]!.n,
     );
     expect(rows).toBe(5);
-    // Any other refusal is not mistaken for a missing partition: a model run that does not exist still fails.
+    // Only that refusal creates a partition: the same code (23514) for a CHECK violation, or a foreign key, is
+    // the caller's error and comes back as it was raised.
+    const refusal = (statement: ReturnType<typeof sql>) =>
+      withDb((db) => db.execute(statement).then(() => undefined, (error: unknown) => error));
+    const missing = await refusal(
+      sql`insert into predictions (match_id, model_run_id, market, outcome, probability, predicted_at, kickoff, feature_version, margin_method, kelly_multiplier)
+          values (${m!.id}, ${runId}, 'h2h', 'home', 0.5, '2034-02-01T00:00:00Z', ${m!.kickoff.toISOString()}, 'v1', 'shin', 0.25)`,
+    );
+    const check = await refusal(
+      sql`insert into predictions (match_id, model_run_id, market, outcome, probability, predicted_at, kickoff, feature_version, margin_method, kelly_multiplier)
+          values (${m!.id}, ${runId}, 'h2h', 'home', 1.5, ${predictedAt.toISOString()}, ${m!.kickoff.toISOString()}, 'v1', 'shin', 0.25)`,
+    );
     const orphan = predictionOf(m!.id, m!.csv, crypto.randomUUID(), m!.kickoff, predictedAt, LATE_TILT);
-    const refused = (await withStore((s) => s.persist(orphan)).then(
-      () => undefined,
-      (error: Error) => error,
-    )) as (Error & { cause?: Error }) | undefined;
-    expect(refused?.cause?.message).toMatch(/violates foreign key constraint/);
+    const foreignKey = await withStore((s) => s.persist(orphan)).then(() => undefined, (error: unknown) => error);
+    expect(isMissingPartition(missing), String(missing)).toBe(true);
+    expect((check as { cause?: { code?: string } }).cause?.code, 'a CHECK violation: SQLSTATE 23514 too').toBe('23514');
+    expect(isMissingPartition(check)).toBe(false);
+    expect((foreignKey as { cause?: Error }).cause?.message).toMatch(/violates foreign key constraint/);
+    expect(isMissingPartition(foreignKey)).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@ import type { Database } from '../../db/client';
 import { predictions } from '../../db/schema';
 import type { PredictionListItem } from '../../schemas/prediction-list';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from '../pagination';
-import { ensureMonthPartitions } from '../partitions';
+import { ensureMonthPartitions, isMissingPartition } from '../partitions';
 import { livePerformance, type LivePerformance } from './live-performance';
 import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedMarket, PredictedOutcome } from './types';
 
@@ -322,12 +322,4 @@ function toOutcome(row: PredictionRow): OutcomePrediction {
     kellyFraction: row.kellyFraction,
     kellyStake: row.kellyStake,
   };
-}
-
-/** Postgres refused a row because no partition covers it (SQLSTATE 23514); drizzle wraps it as the cause. */
-function isMissingPartition(error: unknown): boolean {
-  for (let e = error as { code?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === '23514' && /no partition of relation/.test(e.message ?? '')) return true;
-  }
-  return false;
 }

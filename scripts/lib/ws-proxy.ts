@@ -55,9 +55,10 @@ export async function startWsProxy(port = 0): Promise<WsProxy> {
     tcp.on('data', (data) => ws.readyState === ws.OPEN && ws.send(data));
     tcp.on('close', () => {
       sockets.delete(tcp);
-      // After Terminate the client closes its own WebSocket; closing it from here first races that and
-      // surfaces in the driver as "connection lost".
-      if (!terminated) ws.close();
+      // After Terminate the server closes the connection, and Neon's proxy then closes the WebSocket with a
+      // normal closure; so does this one. Left open, the socket kept workerd from completing the event that
+      // opened it: a queue consumer's batch never finished, and the queue stopped delivering.
+      if (ws.readyState === ws.OPEN) ws.close(terminated ? 1000 : undefined);
     });
     tcp.on('error', () => ws.terminate());
     ws.on('message', (data: Buffer) => {

@@ -30,13 +30,16 @@ export function createDatabase(databaseUrl: string, wsProxy: string | undefined,
     neonConfig.forceDisablePgSSL = true;
   }
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
-  pool.on('error', (error: Error) => logger.error('postgres pool error', { error: error.message }));
+  let ended: Promise<void> | undefined;
+  // Once the pool is ended, a connection's socket closing under it is the expected end, not an error.
+  pool.on('error', (error: Error) => {
+    if (!ended) logger.error('postgres pool error', { error: error.message });
+  });
   // Inside a recorded trace every query is a span; otherwise the pool stays untouched.
   if (activeTrace()) {
     traceQueries(pool as unknown as Parameters<typeof traceQueries>[0]);
     pool.on('connect', (client: unknown) => traceQueries(client as unknown as Parameters<typeof traceQueries>[0]));
   }
   const db = drizzle({ client: pool, schema });
-  let ended: Promise<void> | undefined;
   return { db, pool, end: () => (ended ??= pool.end()) };
 }

@@ -5,6 +5,10 @@ import { ANONYMOUS_REQUESTS_PER_MINUTE } from './services/auth/tiers';
 import { MARGIN_METHODS } from './services/margin';
 import type { MatchOdds } from '../durable-objects/match-odds';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
+import type { MatchPrediction } from './services/predictions/types';
+
+/** The queues the Worker consumes, by name (the same in every environment: wrangler.toml, terraform/). */
+export const QUEUES = { featureRecompute: 'senzu-feature-recompute', predictionWrites: 'senzu-prediction-writes' } as const;
 
 export interface FeatureRecomputeMessage {
   matchId: number;
@@ -43,6 +47,8 @@ export interface Env {
   PREDICTIONS: KVNamespace;
   MODELS: R2Bucket;
   FEATURE_QUEUE: Queue<FeatureRecomputeMessage>;
+  /** Predictions made on a cache miss, persisted in batches by the consumer (services/predictions/write-queue.ts). */
+  PREDICTION_QUEUE: Queue<MatchPrediction>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   MATCH_ODDS: DurableObjectNamespace<MatchOdds>;
 }

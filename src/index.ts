@@ -1,11 +1,12 @@
 import { createApp } from './app';
 import { runScheduled } from '../cron';
-import { configFrom, type Env, type FeatureRecomputeMessage } from './env';
+import { configFrom, QUEUES, type Env, type FeatureRecomputeMessage } from './env';
 import { createLogger } from './lib/logging';
 import { withJobMetrics } from './lib/metrics';
 import { otlpSettingsFrom } from './lib/tracing';
 import { createServices } from './services';
 import { isFeatureRecomputeMessage, warmFeaturesAndPredictions } from './services/predictions/warmup';
+import { persistPredictionBatch } from './services/predictions/write-queue';
 
 export { RateLimiter } from '../durable-objects/rate-limiter';
 export { MatchOdds } from '../durable-objects/match-odds';
@@ -25,13 +26,31 @@ export default {
   },
 
   /**
-   * Feature recomputation: the ingestion jobs send one message per match whose odds, result or fixture
-   * changed. One batch is one read of the history; the states go to KV and matches with new odds get a
-   * fresh cached prediction. A failed batch is retried (max_retries, then the dead-letter queue); malformed
-   * messages are acknowledged with a log line, since retrying cannot fix them.
+   * Two queues, told apart by name:
+   * - feature recomputation: the ingestion jobs send one message per match whose odds, result or fixture
+   *   changed. One batch is one read of the history; the states go to KV and matches with new odds get a
+   *   fresh cached prediction. A failed batch is retried (max_retries, then the dead-letter queue);
+   *   malformed messages are acknowledged with a log line, since retrying cannot fix them.
+   * - prediction writes: cache misses' predictions, persisted a batch per connection (write-queue.ts).
    */
   async queue(batch, env, ctx) {
     const logger = createLogger({ queue: batch.queue });
+    if (batch.queue === QUEUES.predictionWrites) {
+      const services = createServices(configFrom(env), env, logger);
+      try {
+        await persistPredictionBatch(batch.messages, { store: services.predictionStore, logger });
+      } finally {
+        ctx.waitUntil(services.close());
+      }
+      return;
+    }
+    if (batch.queue !== QUEUES.featureRecompute) {
+      // A queue bound in wrangler.toml without a consumer here: retried, so the messages reach the
+      // dead-letter queue rather than being dropped.
+      logger.error('no consumer for queue', { errorCode: 'unknown-queue', messages: batch.messages.length });
+      batch.retryAll();
+      return;
+    }
     const valid: FeatureRecomputeMessage[] = [];
     for (const message of batch.messages) {
       if (isFeatureRecomputeMessage(message.body)) valid.push(message.body);
@@ -52,4 +71,4 @@ export default {
       ctx.waitUntil(services.close());
     }
   },
-} satisfies ExportedHandler<Env, FeatureRecomputeMessage>;
+} satisfies ExportedHandler<Env, unknown>;

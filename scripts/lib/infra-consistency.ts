@@ -9,6 +9,8 @@
 //   against wrangler.toml [env.<env>]. Every Terraform environment needs a wrangler environment and back.
 // - "module wiring": the cloudflare module's resources take their names from those variables, so a name
 //   hardcoded in a resource cannot slip past the comparison above.
+// Queues are compared one producer binding at a time (field "queues.<binding>"): the binding, its queue, the
+// dead-letter queue and the consumer settings of that queue, so a drift names the queue it is in.
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -95,10 +97,7 @@ interface CloudflareSettings {
   kv_binding?: unknown;
   r2_binding?: unknown;
   r2_bucket_name?: unknown;
-  queue_binding?: unknown;
-  queue_name?: unknown;
-  dead_letter_queue_name?: unknown;
-  queue_consumer?: unknown;
+  queues?: unknown;
   durable_objects?: unknown;
   durable_object_migration_tag?: unknown;
   cron_schedules?: unknown;
@@ -107,16 +106,23 @@ interface CloudflareSettings {
 /** Both sides in one shape; sqlite_classes is derived (Terraform: the DO classes; wrangler: the migrations). */
 type Comparable = CloudflareSettings & { sqlite_classes: unknown[] };
 
+/** What a side says about one queue; the module's `queues` entries have exactly this shape. */
+interface QueueSettings {
+  queue_name: unknown;
+  dead_letter_queue_name?: unknown;
+  consumer?: { max_batch_size: unknown; max_batch_timeout: unknown; max_retries: unknown };
+}
+
+/** Stands for the side that has no queue under a binding. */
+const NOT_DECLARED = 'not declared';
+
 const SETTINGS: (keyof CloudflareSettings)[] = [
   'script_name',
   'compatibility_date',
   'kv_binding',
   'r2_binding',
   'r2_bucket_name',
-  'queue_binding',
-  'queue_name',
-  'dead_letter_queue_name',
-  'queue_consumer',
+  'queues',
   'durable_objects',
   'durable_object_migration_tag',
   'cron_schedules',
@@ -135,9 +141,22 @@ function resolve(value: unknown, variables: Map<string, Hcl>): unknown {
 function wranglerSettings(toml: Toml, env?: string): Comparable {
   const top = toml;
   const section = env ? ((toml.env as Toml | undefined)?.[env] as Toml | undefined) ?? {} : toml;
-  const queues = (section.queues as Toml | undefined) ?? {};
-  const producers = (queues.producers as Toml[] | undefined) ?? [];
-  const consumers = (queues.consumers as Toml[] | undefined) ?? [];
+  const queueSection = (section.queues as Toml | undefined) ?? {};
+  const producers = (queueSection.producers as Toml[] | undefined) ?? [];
+  const consumers = (queueSection.consumers as Toml[] | undefined) ?? [];
+  // The module binds, creates and consumes every queue of an entry together, so wrangler's producers and
+  // consumers are joined on the queue name. A consumer whose queue has no producer binding cannot be an entry
+  // of the module: it gets a key of its own, which Terraform never has, and is reported.
+  const consumerOf = new Map(consumers.map((c) => [c.queue, c]));
+  const queueSettings = (queue: unknown, c: Toml | undefined): QueueSettings => ({
+    queue_name: queue,
+    dead_letter_queue_name: c?.dead_letter_queue,
+    consumer: c && { max_batch_size: c.max_batch_size, max_batch_timeout: c.max_batch_timeout, max_retries: c.max_retries },
+  });
+  const queues: Record<string, QueueSettings> = {};
+  for (const p of producers) queues[String(p.binding)] = queueSettings(p.queue, consumerOf.get(p.queue));
+  const produced = new Set(producers.map((p) => p.queue));
+  for (const c of consumers) if (!produced.has(c.queue)) queues[`(consumer without producer) ${String(c.queue)}`] = queueSettings(c.queue, c);
   const kv = (section.kv_namespaces as Toml[] | undefined) ?? [];
   const r2 = (section.r2_buckets as Toml[] | undefined) ?? [];
   const durableObjects = (((section.durable_objects as Toml | undefined)?.bindings as Toml[] | undefined) ?? []).map((b) => ({
@@ -153,14 +172,7 @@ function wranglerSettings(toml: Toml, env?: string): Comparable {
     kv_binding: kv.map((k) => k.binding),
     r2_binding: r2.map((b) => b.binding),
     r2_bucket_name: r2.map((b) => b.bucket_name),
-    queue_binding: producers.map((p) => p.binding),
-    queue_name: [...new Set([...producers.map((p) => p.queue), ...consumers.map((c) => c.queue)])],
-    dead_letter_queue_name: consumers.map((c) => c.dead_letter_queue),
-    queue_consumer: consumers.map((c) => ({
-      max_batch_size: c.max_batch_size,
-      max_batch_timeout: c.max_batch_timeout,
-      max_retries: c.max_retries,
-    })),
+    queues,
     durable_objects: durableObjects,
     durable_object_migration_tag: migrations.at(-1)?.tag,
     cron_schedules: crons,
@@ -178,10 +190,7 @@ function terraformSettings(settings: CloudflareSettings): Comparable {
     kv_binding: [settings.kv_binding],
     r2_binding: [settings.r2_binding],
     r2_bucket_name: [settings.r2_bucket_name],
-    queue_binding: [settings.queue_binding],
-    queue_name: [settings.queue_name],
-    dead_letter_queue_name: [settings.dead_letter_queue_name],
-    queue_consumer: [settings.queue_consumer],
+    queues: settings.queues,
     durable_objects: Object.entries(durableObjects).map(([name, class_name]) => ({ name, class_name, script_name: undefined })),
     durable_object_migration_tag: settings.durable_object_migration_tag,
     cron_schedules: settings.cron_schedules,
@@ -205,32 +214,96 @@ function canonical(value: unknown): string {
   return JSON.stringify(norm(value));
 }
 
+function isMap(value: unknown): value is Toml {
+  return !!value && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** One mismatch per producer binding whose queue differs; a `queues` that is not a literal map is one mismatch. */
+function compareQueues(scope: string, terraform: unknown, wrangler: Record<string, QueueSettings>): Mismatch[] {
+  if (!isMap(terraform)) return [{ scope, field: 'queues', terraform, wrangler }];
+  const bindings = [...new Set([...Object.keys(terraform), ...Object.keys(wrangler)])].sort();
+  const out: Mismatch[] = [];
+  for (const binding of bindings) {
+    const t = binding in terraform ? terraform[binding] : NOT_DECLARED;
+    const w = binding in wrangler ? wrangler[binding] : NOT_DECLARED;
+    if (canonical(t) !== canonical(w)) out.push({ scope, field: `queues.${binding}`, terraform: t, wrangler: w });
+  }
+  return out;
+}
+
 function compare(scope: string, terraform: CloudflareSettings, wrangler: Comparable, fields: string[]): Mismatch[] {
   const t: Toml = { ...terraformSettings(terraform) };
   const w: Toml = { ...wrangler };
   const out: Mismatch[] = [];
   for (const field of [...fields, 'sqlite_classes']) {
     if (field !== 'sqlite_classes' && !(field in terraform)) continue;
-    if (canonical(t[field]) !== canonical(w[field])) out.push({ scope, field, terraform: t[field], wrangler: w[field] });
+    if (field === 'queues') out.push(...compareQueues(scope, t.queues, wrangler.queues as Record<string, QueueSettings>));
+    else if (canonical(t[field]) !== canonical(w[field])) out.push({ scope, field, terraform: t[field], wrangler: w[field] });
   }
   return out;
 }
 
-/** The module's resources must take the compared names from its variables, not from literals. */
+/** HCL expressions as hcl2json returns them, with the alignment whitespace of `terraform fmt` collapsed. */
+function oneLine(value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(/\s+/g, ' ') : value;
+}
+
+/**
+ * The module's resources must take the compared names and settings from its variables, not from literals.
+ * Each expectation lists what the resources of one type must hold in one attribute, one entry per resource
+ * block: a value that must be exactly that expression, or a pattern the one-line expression must match.
+ */
 function checkWiring(moduleFiles: Hcl[]): Mismatch[] {
-  const expectations: { resource: string; attribute: string; expected: string[] }[] = [
+  const expectations: { resource: string; attribute: string; expected: unknown[] }[] = [
     { resource: 'cloudflare_workers_script', attribute: 'script_name', expected: ['${var.script_name}'] },
+    {
+      resource: 'cloudflare_workers_script',
+      attribute: 'bindings',
+      // One queue binding per created queue, named by its key; a second `type = "queue"` would be a binding
+      // written by hand next to the generated ones.
+      expected: [/^(?!(?:.*?type = "queue"){2}).*\[ for (\w+), (\w+) in cloudflare_queue\.queue : \{ type = "queue" name = \1 queue_name = \2\.queue_name \} \]/],
+    },
     { resource: 'cloudflare_r2_bucket', attribute: 'name', expected: ['${var.r2_bucket_name}'] },
-    { resource: 'cloudflare_queue', attribute: 'queue_name', expected: ['${var.queue_name}', '${var.dead_letter_queue_name}'] },
-    { resource: 'cloudflare_workers_cron_trigger', attribute: 'schedules', expected: ['var.cron_schedules'] },
+    // Both queue resources iterate over var.queues, so each entry gets its queue and its dead-letter queue.
+    { resource: 'cloudflare_queue', attribute: 'for_each', expected: ['${var.queues}', '${var.queues}'] },
+    { resource: 'cloudflare_queue', attribute: 'queue_name', expected: ['${each.value.queue_name}', '${each.value.dead_letter_queue_name}'] },
+    { resource: 'cloudflare_queue_consumer', attribute: 'for_each', expected: ['${var.queues}'] },
+    { resource: 'cloudflare_queue_consumer', attribute: 'queue_id', expected: ['${cloudflare_queue.queue[each.key].id}'] },
+    { resource: 'cloudflare_queue_consumer', attribute: 'dead_letter_queue', expected: ['${cloudflare_queue.dead_letter[each.key].queue_name}'] },
+    {
+      resource: 'cloudflare_queue_consumer',
+      attribute: 'settings',
+      expected: [
+        {
+          batch_size: '${each.value.consumer.max_batch_size}',
+          max_retries: '${each.value.consumer.max_retries}',
+          max_wait_time_ms: '${each.value.consumer.max_batch_timeout * 1000}',
+        },
+      ],
+    },
+    { resource: 'cloudflare_workers_cron_trigger', attribute: 'schedules', expected: [/\bin var\.cron_schedules\b/] },
   ];
+  const matches = (found: unknown, expected: unknown) =>
+    expected instanceof RegExp ? typeof found === 'string' && expected.test(oneLine(found) as string) : canonical(found) === canonical(expected);
   const out: Mismatch[] = [];
   for (const { resource, attribute, expected } of expectations) {
     const found = [...blocks(moduleFiles, 'resource', resource).values()].map((body) => body[attribute]);
+    // Each resource block answers for one expected entry: two blocks matching the same entry do not count twice.
+    const unmatched = [...found];
     const ok =
       found.length === expected.length &&
-      expected.every((e) => found.some((f) => typeof f === 'string' && (f === e || (e.startsWith('var.') && f.includes(e)))));
-    if (!ok) out.push({ scope: 'module wiring', field: `${resource}.${attribute}`, terraform: found, wrangler: expected });
+      expected.every((e) => {
+        const i = unmatched.findIndex((f) => matches(f, e));
+        if (i >= 0) unmatched.splice(i, 1);
+        return i >= 0;
+      });
+    if (!ok)
+      out.push({
+        scope: 'module wiring',
+        field: `${resource}.${attribute}`,
+        terraform: found.map(oneLine),
+        wrangler: expected.map((e) => (e instanceof RegExp ? String(e) : e)),
+      });
   }
   return out;
 }

@@ -156,6 +156,7 @@ function tracedEnv(env: Env): Env {
     PREDICTIONS: tracedBinding(env.PREDICTIONS, 'PREDICTIONS', 'kv'),
     MODELS: tracedBinding(env.MODELS, 'MODELS', 'r2'),
     FEATURE_QUEUE: tracedBinding(env.FEATURE_QUEUE, 'FEATURE_QUEUE', 'queue'),
+    PREDICTION_QUEUE: tracedBinding(env.PREDICTION_QUEUE, 'PREDICTION_QUEUE', 'queue'),
     RATE_LIMITER: tracedBinding(env.RATE_LIMITER, 'RATE_LIMITER', 'durable-object'),
     MATCH_ODDS: tracedBinding(env.MATCH_ODDS, 'MATCH_ODDS', 'durable-object'),
   };

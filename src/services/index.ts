@@ -42,7 +42,7 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | 'PREDICTIONS' | 'MODELS' | 'MATCH_ODDS' | 'FEATURE_QUEUE'>, logger: Logger): Services {
+export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | 'PREDICTIONS' | 'MODELS' | 'MATCH_ODDS' | 'FEATURE_QUEUE' | 'PREDICTION_QUEUE'>, logger: Logger): Services {
   let handle: DatabaseHandle | undefined;
   const deferred: Promise<unknown>[] = [];
   // Opening a pool costs a connection; routes that never touch Postgres (/health, cache hits) must not pay it.
@@ -75,6 +75,7 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | '
       db,
       registry: models,
       store: predictionStore,
+      writes: env.PREDICTION_QUEUE,
       settings: { marginMethod: config.MARGIN_METHOD, kellyMultiplier: config.KELLY_FRACTION },
       defer,
       logger,

@@ -63,17 +63,89 @@ describe('the consistency check on a deliberately broken copy', () => {
   it('reports a renamed dead-letter queue and a renamed Durable Object class', async () => {
     let dir = await brokenCopy('environments/production/main.tf', '"senzu-feature-recompute-dlq"', '"senzu-dlq"');
     let { mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() });
-    expect(mismatches.map((m) => `${m.scope}/${m.field}`)).toEqual(['production/dead_letter_queue_name']);
+    expect(mismatches.map((m) => `${m.scope}/${m.field}`)).toEqual(['production/queues.FEATURE_QUEUE']);
 
     dir = await brokenCopy('environments/production/main.tf', 'MATCH_ODDS   = "MatchOdds"', 'MATCH_ODDS   = "MatchOddsV2"');
     ({ mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() }));
     expect(mismatches.map((m) => `${m.scope}/${m.field}`)).toEqual(['production/durable_objects', 'production/sqlite_classes']);
   });
 
-  it('reports a name hardcoded in a module resource instead of taken from its variable', async () => {
-    const dir = await brokenCopy('modules/cloudflare/main.tf', 'name       = var.r2_bucket_name', 'name       = "senzu-models-eu"');
+  // The second queue is what the single-queue check could not see: a checker that compared only the first
+  // producer and consumer of each side would pass all of these.
+  const PREDICTION_QUEUE = {
+    queue_name: 'senzu-prediction-writes',
+    dead_letter_queue_name: 'senzu-prediction-writes-dlq',
+    consumer: { max_batch_size: 100, max_batch_timeout: 2, max_retries: 10 },
+  };
+
+  it('reports a changed PREDICTION_QUEUE consumer setting in one environment, and only there', async () => {
+    const dir = await brokenCopy('environments/staging/main.tf', 'max_batch_size    = 100', 'max_batch_size    = 10');
     const { mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() });
+    expect(mismatches).toEqual([
+      {
+        scope: 'staging',
+        field: 'queues.PREDICTION_QUEUE',
+        terraform: { ...PREDICTION_QUEUE, consumer: { ...PREDICTION_QUEUE.consumer, max_batch_size: 10 } },
+        wrangler: PREDICTION_QUEUE,
+      },
+    ]);
+  });
+
+  it('reports PREDICTION_QUEUE missing from one environment, and only there', async () => {
+    const block = [
+      '    PREDICTION_QUEUE = {',
+      '      queue_name             = "senzu-prediction-writes"',
+      '      dead_letter_queue_name = "senzu-prediction-writes-dlq"',
+      '      consumer = {',
+      '        max_batch_size    = 100',
+      '        max_batch_timeout = 2',
+      '        max_retries       = 10',
+      '      }',
+      '    }',
+      '',
+    ].join('\n');
+    const dir = await brokenCopy('environments/production/main.tf', block, '');
+    const { mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() });
+    expect(mismatches).toEqual([{ scope: 'production', field: 'queues.PREDICTION_QUEUE', terraform: 'not declared', wrangler: PREDICTION_QUEUE }]);
+  });
+
+  it('reports a wrangler.toml PREDICTION_QUEUE consumer that lost its dead-letter queue', async () => {
+    const toml = await wranglerToml();
+    const broken = toml.replace(/(\[\[env\.production\.queues\.consumers\]\]\nqueue = "senzu-prediction-writes"\n(?:.+\n)*?)dead_letter_queue = .*\n/, '$1');
+    expect(broken).not.toBe(toml);
+    const { mismatches } = await checkInfraConsistency({ terraformDir: TERRAFORM, wranglerToml: broken });
+    expect(mismatches).toEqual([
+      {
+        scope: 'production',
+        field: 'queues.PREDICTION_QUEUE',
+        terraform: PREDICTION_QUEUE,
+        wrangler: { ...PREDICTION_QUEUE, dead_letter_queue_name: undefined },
+      },
+    ]);
+  });
+
+  it('reports a name hardcoded in a module resource instead of taken from its variable', async () => {
+    let dir = await brokenCopy('modules/cloudflare/main.tf', 'name       = var.r2_bucket_name', 'name       = "senzu-models-eu"');
+    let { mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() });
     expect(mismatches.map((m) => `${m.scope}/${m.field}`)).toEqual(['module wiring/cloudflare_r2_bucket.name']);
+
+    dir = await brokenCopy('modules/cloudflare/main.tf', 'queue_name = each.value.dead_letter_queue_name', 'queue_name = "senzu-prediction-writes-dlq"');
+    ({ mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() }));
+    expect(mismatches.map((m) => `${m.scope}/${m.field}`)).toEqual(['module wiring/cloudflare_queue.queue_name']);
+
+    dir = await brokenCopy('modules/cloudflare/main.tf', 'batch_size       = each.value.consumer.max_batch_size', 'batch_size       = 100');
+    ({ mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() }));
+    expect(mismatches.map((m) => `${m.scope}/${m.field}`)).toEqual(['module wiring/cloudflare_queue_consumer.settings']);
+  });
+
+  it('reports a queue binding written by hand next to the ones generated from var.queues', async () => {
+    const dir = await brokenCopy(
+      'modules/cloudflare/main.tf',
+      '        bucket_name = cloudflare_r2_bucket.models.name\n      },\n',
+      '        bucket_name = cloudflare_r2_bucket.models.name\n      },\n      {\n        type       = "queue"\n        name       = "PREDICTION_QUEUE"\n        queue_name = "senzu-prediction-writes"\n      },\n',
+    );
+    const { mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() });
+    expect(mismatches.map((m) => `${m.scope}/${m.field}`)).toEqual(['module wiring/cloudflare_workers_script.bindings']);
   });
 
   it('reports a wrangler.toml change too: a binding renamed, an environment without Terraform', async () => {

@@ -10,6 +10,7 @@ import { matchOddsName, type OddsRowInput } from '../../durable-objects/match-od
 import { createDatabase } from '../../src/db/client';
 import { configFrom, type FeatureRecomputeMessage } from '../../src/env';
 import { createLogger } from '../../src/lib/logging';
+import { createServices } from '../../src/services';
 import worker from '../../src/index';
 import { BUNDLE_FILES, parseManifest } from '../../src/services/inference/bundle';
 import { workerdOrt } from '../../src/services/inference/ort-workerd';
@@ -314,4 +315,80 @@ describe('GET /matches/{id}/predictions', () => {
     expect((await api('/matches/abc/predictions', { token: pro.accessToken })).status).toBe(400);
     expect((await api(`/matches/${upcoming.id}/predictions`)).status).toBe(401);
   }, 30_000);
+});
+
+describe('prediction writes (PREDICTION_QUEUE)', () => {
+  /** The predicted_at instants of the match's rows in Postgres, one per persisted prediction. */
+  const persistedAt = (matchId: number) =>
+    withDb(async (db) =>
+      (
+        await db.execute<{ at: string }>(
+          sql`select distinct to_char(predicted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at from predictions where match_id = ${matchId} order by 1`,
+        )
+      ).rows.map((r) => r.at),
+    );
+
+  it("persists a miss's prediction through the queue consumer, not on the request", async () => {
+    await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
+    const miss = await predict(upcoming.id, pro);
+    expect(miss.res.headers.get('x-cache')).toBe('MISS');
+    // The queue delivers within its max_batch_timeout; the consumer writes all five outcomes.
+    await expect.poll(() => persistedAt(upcoming.id), { timeout: 15_000, interval: 250 }).toContain(miss.body.predictedAt);
+    const rows = await withDb(async (db) =>
+      (await db.execute<{ n: number }>(sql`select count(*)::int as n from predictions where match_id = ${upcoming.id} and predicted_at = ${miss.body.predictedAt}::timestamptz`)).rows[0]!.n,
+    );
+    expect(rows).toBe(5);
+  }, 60_000);
+
+  it('writes a batch once, acknowledges what it wrote or cannot parse, and retries only the prediction Postgres refuses', async () => {
+    const template = (await predict(upcoming.id, pro)).body as unknown as MatchPrediction;
+    const base = Date.parse(template.predictedAt) - 10 * HOUR;
+    const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
+    const { view: _view, source: _source, ...prediction } = template as MatchPrediction & { view?: string; source?: string };
+    const first = { ...prediction, predictedAt: at(1) };
+    const second = { ...prediction, predictedAt: at(2) };
+    // A match that does not exist: the foreign key refuses it, and only it.
+    const orphan = { ...prediction, matchId: 987_654_321, predictedAt: at(3) };
+    const batch = createMessageBatch<unknown>('senzu-prediction-writes', [
+      { id: 'p1', timestamp: new Date(), attempts: 1, body: first },
+      { id: 'p2', timestamp: new Date(), attempts: 1, body: second },
+      { id: 'p1-again', timestamp: new Date(), attempts: 2, body: first },
+      { id: 'orphan', timestamp: new Date(), attempts: 1, body: orphan },
+      { id: 'malformed', timestamp: new Date(), attempts: 1, body: { ...second, markets: 'none' } },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(['orphan']);
+    expect([...result.explicitAcks].sort()).toEqual(['malformed', 'p1', 'p1-again', 'p2']);
+    const persisted = await persistedAt(upcoming.id);
+    expect(persisted).toEqual(expect.arrayContaining([first.predictedAt, second.predictedAt]));
+    const counts = await withDb(async (db) =>
+      (
+        await db.execute<{ n: number }>(
+          sql`select count(*)::int as n from predictions where match_id = ${upcoming.id} and predicted_at in (${first.predictedAt}::timestamptz, ${second.predictedAt}::timestamptz) group by predicted_at`,
+        )
+      ).rows.map((r) => r.n),
+    );
+    // The redelivered p1 added nothing.
+    expect(counts).toEqual([5, 5]);
+  }, 60_000);
+
+  it('writes the prediction directly when the queue refuses it, so nothing is lost', async () => {
+    await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
+    const logs: string[] = [];
+    const logger = createLogger({}, (line) => logs.push(line));
+    const refusing = { send: () => Promise.reject(new Error('Queue senzu-prediction-writes is unavailable')) };
+    const services = createServices(configFrom(env), { ...env, PREDICTION_QUEUE: refusing as unknown as typeof env.PREDICTION_QUEUE }, logger);
+    let predictedAt: string;
+    try {
+      const result = await services.predictions.forMatch(upcoming.id);
+      expect(result.cache).toBe('MISS');
+      predictedAt = result.prediction.predictedAt;
+    } finally {
+      await services.close();
+    }
+    expect(await persistedAt(upcoming.id)).toContain(predictedAt);
+    expect(logs.some((l) => l.includes('"errorCode":"prediction-queue-unavailable"'))).toBe(true);
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
 //
 // Warm path (nothing waits for Postgres): active run (isolate / KV) → KV cache → on a miss, the match's
 // precomputed feature state (KV) and live odds (MatchOdds DO) → ONNX → EV and Kelly; the result is put in
-// KV and persisted in waitUntil.
+// KV and, in waitUntil, handed to the prediction write queue, whose consumer persists misses in batches.
 // Cold path: when the feature state is missing or stale, it is computed from Postgres once (the history is
 // shared by concurrent misses in the isolate) and written to KV off the response path. The caller gets a
 // correct prediction a little later rather than an error or one made from stale form.
@@ -47,6 +47,8 @@ export interface PredictionDeps {
   db: () => Database;
   registry: ModelRegistryService;
   store: Pick<PredictionStore, 'persist' | 'latestBefore'>;
+  /** The prediction write queue (PREDICTION_QUEUE): a miss's prediction is persisted by its consumer. */
+  writes: Pick<Queue<MatchPrediction>, 'send'>;
   settings: PredictionSettings;
   defer: (work: Promise<unknown>) => void;
   logger: Logger;
@@ -104,7 +106,7 @@ export class PredictionService {
     }
     const prediction = await this.compute(run, state, now);
     this.deps.defer(writeCachedPrediction(this.deps.kv, prediction));
-    this.deps.defer(this.deps.store.persist(prediction));
+    this.deps.defer(this.persistLater(prediction));
     return { prediction, cache: 'MISS', source: 'live' };
   }
 
@@ -135,6 +137,23 @@ export class PredictionService {
 
   persist(prediction: MatchPrediction): Promise<void> {
     return this.deps.store.persist(prediction);
+  }
+
+  /**
+   * Queues the prediction for the batch writer. Should the queue refuse it, it is written here and now: one
+   * connection's cost instead of a prediction that a started match could no longer be served from.
+   */
+  async persistLater(prediction: MatchPrediction): Promise<void> {
+    try {
+      await this.deps.writes.send(prediction, { contentType: 'json' });
+    } catch (error) {
+      this.deps.logger.warn('prediction queue refused a write; persisting directly', {
+        errorCode: 'prediction-queue-unavailable',
+        matchId: prediction.matchId,
+        error: (error as Error).message,
+      });
+      await this.deps.store.persist(prediction);
+    }
   }
 
   async liveLines(matchId: number): Promise<LiveLine[]> {

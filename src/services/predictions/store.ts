@@ -38,6 +38,9 @@ export interface PredictionListQuery extends PredictionListFilters {
   cursor?: DecodedCursor<PredictionPosition>;
 }
 
+/** Rows per INSERT: 17 columns each keeps a statement far below Postgres's 65,535 bind parameters. */
+const PERSIST_CHUNK_ROWS = 1000;
+
 const RowId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 /** Position = the sort and the (sort key, id) of the last row served. */
@@ -102,22 +105,39 @@ export class PredictionStore {
 
   /**
    * Writes one row per outcome. Idempotent: a retry of the same prediction (same match, run and
-   * predictedAt) hits predictions_natural_key and inserts nothing, so a re-run waitUntil cannot double rows.
+   * predictedAt) hits predictions_natural_key and inserts nothing, so a redelivered message cannot double rows.
    */
-  async persist(prediction: MatchPrediction): Promise<void> {
-    const rows = toRows(prediction);
+  persist(prediction: MatchPrediction): Promise<void> {
+    return this.persistMany([prediction]);
+  }
+
+  /**
+   * Writes many predictions in one statement per PERSIST_CHUNK_ROWS rows, over one connection: the prediction
+   * write queue's consumer persists a whole batch of cache misses this way. All or nothing per call (the
+   * statements of a large batch share a transaction), so a caller that falls back to writing one prediction at a time after a
+   * failure never finds half a batch written.
+   */
+  async persistMany(batch: readonly MatchPrediction[]): Promise<void> {
+    const rows = batch.flatMap(toRows);
     if (rows.length === 0) return;
-    const predictedAt = new Date(prediction.predictedAt);
+    const instants = batch.map((p) => Date.parse(p.predictedAt));
     const db = this.db();
-    const insert = () => db.insert(predictions).values(rows).onConflictDoNothing();
+    const insert = async () => {
+      if (rows.length <= PERSIST_CHUNK_ROWS) return void (await db.insert(predictions).values(rows).onConflictDoNothing());
+      await db.transaction(async (tx) => {
+        for (let i = 0; i < rows.length; i += PERSIST_CHUNK_ROWS) {
+          await tx.insert(predictions).values(rows.slice(i, i + PERSIST_CHUNK_ROWS)).onConflictDoNothing();
+        }
+      });
+    };
     try {
       await insert();
     } catch (error) {
       // The daily job creates months ahead, so the partition nearly always exists. Creating it only when
       // Postgres says it is missing (a first write into a month the job has not reached, a historical replay)
-      // keeps every miss's deferred write to one statement: the ensure call first cost a round trip per miss.
+      // keeps the write to one statement: the ensure call first cost a round trip per write.
       if (!isMissingPartition(error)) throw error;
-      await ensureMonthPartitions(db, 'predictions', predictedAt, predictedAt);
+      await ensureMonthPartitions(db, 'predictions', new Date(Math.min(...instants)), new Date(Math.max(...instants)));
       await insert();
     }
   }

@@ -13,6 +13,11 @@ output "r2_bucket_name" {
   value       = module.cloudflare.r2_bucket_name
 }
 
+output "queues" {
+  description = "Queue and dead-letter queue (names and ids) per producer binding of wrangler.toml."
+  value       = module.cloudflare.queues
+}
+
 output "api_url" {
   description = "Base URL of the API."
   value       = module.cloudflare.api_url

@@ -21,16 +21,29 @@ module "cloudflare" {
   compatibility_date = "2026-04-20"
   kv_namespace_title = var.kv_namespace_title
 
-  kv_binding             = "PREDICTIONS"
-  r2_binding             = "MODELS"
-  r2_bucket_name         = "senzu-models"
-  queue_binding          = "FEATURE_QUEUE"
-  queue_name             = "senzu-feature-recompute"
-  dead_letter_queue_name = "senzu-feature-recompute-dlq"
-  queue_consumer = {
-    max_batch_size    = 50
-    max_batch_timeout = 1
-    max_retries       = 5
+  kv_binding     = "PREDICTIONS"
+  r2_binding     = "MODELS"
+  r2_bucket_name = "senzu-models"
+
+  queues = {
+    FEATURE_QUEUE = {
+      queue_name             = "senzu-feature-recompute"
+      dead_letter_queue_name = "senzu-feature-recompute-dlq"
+      consumer = {
+        max_batch_size    = 50
+        max_batch_timeout = 1
+        max_retries       = 5
+      }
+    }
+    PREDICTION_QUEUE = {
+      queue_name             = "senzu-prediction-writes"
+      dead_letter_queue_name = "senzu-prediction-writes-dlq"
+      consumer = {
+        max_batch_size    = 100
+        max_batch_timeout = 2
+        max_retries       = 10
+      }
+    }
   }
 
   durable_objects = {

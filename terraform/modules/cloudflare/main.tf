@@ -1,7 +1,7 @@
 # Cloudflare resources of one environment. Ownership is split with wrangler on purpose:
 # - Terraform creates every resource the Worker binds to, plus the script itself (a placeholder that
 #   declares the same bindings and the Durable Object migration), so the route, cron triggers and queue
-#   consumer have a script to attach to on the very first apply.
+#   consumers have a script to attach to on the very first apply.
 # - `wrangler deploy --env <env>` owns the code and the bindings from then on. The script's content and
 #   bindings are therefore in ignore_changes; the names Terraform creates and the names wrangler.toml binds
 #   are kept equal by test/node/terraform-consistency.test.ts.
@@ -26,14 +26,36 @@ resource "cloudflare_r2_bucket" "models" {
   location   = var.r2_location
 }
 
-resource "cloudflare_queue" "feature_recompute" {
+# One queue, one dead-letter queue and one consumer per entry of var.queues, keyed by the producer binding,
+# so adding a queue to wrangler.toml is one map entry here and never renames an existing resource.
+resource "cloudflare_queue" "queue" {
+  for_each   = var.queues
   account_id = var.account_id
-  queue_name = var.queue_name
+  queue_name = each.value.queue_name
 }
 
-resource "cloudflare_queue" "feature_recompute_dlq" {
+resource "cloudflare_queue" "dead_letter" {
+  for_each   = var.queues
   account_id = var.account_id
-  queue_name = var.dead_letter_queue_name
+  queue_name = each.value.dead_letter_queue_name
+}
+
+# The feature-recompute queue existed before var.queues: these keep its state (and the live queue, with its
+# messages) at the new addresses instead of planning a destroy and a create. Safe to drop once every
+# environment has applied them.
+moved {
+  from = cloudflare_queue.feature_recompute
+  to   = cloudflare_queue.queue["FEATURE_QUEUE"]
+}
+
+moved {
+  from = cloudflare_queue.feature_recompute_dlq
+  to   = cloudflare_queue.dead_letter["FEATURE_QUEUE"]
+}
+
+moved {
+  from = cloudflare_queue_consumer.feature_recompute
+  to   = cloudflare_queue_consumer.api["FEATURE_QUEUE"]
 }
 
 resource "cloudflare_workers_script" "api" {
@@ -64,11 +86,13 @@ resource "cloudflare_workers_script" "api" {
         name        = var.r2_binding
         bucket_name = cloudflare_r2_bucket.models.name
       },
-      {
+    ],
+    [
+      for binding, queue in cloudflare_queue.queue : {
         type       = "queue"
-        name       = var.queue_binding
-        queue_name = cloudflare_queue.feature_recompute.queue_name
-      },
+        name       = binding
+        queue_name = queue.queue_name
+      }
     ],
     [
       for binding, class_name in var.durable_objects : {
@@ -90,16 +114,17 @@ resource "cloudflare_workers_script" "api" {
   }
 }
 
-resource "cloudflare_queue_consumer" "feature_recompute" {
+resource "cloudflare_queue_consumer" "api" {
+  for_each          = var.queues
   account_id        = var.account_id
-  queue_id          = cloudflare_queue.feature_recompute.id
+  queue_id          = cloudflare_queue.queue[each.key].id
   script_name       = cloudflare_workers_script.api.script_name
   type              = "worker"
-  dead_letter_queue = cloudflare_queue.feature_recompute_dlq.queue_name
+  dead_letter_queue = cloudflare_queue.dead_letter[each.key].queue_name
   settings = {
-    batch_size       = var.queue_consumer.max_batch_size
-    max_retries      = var.queue_consumer.max_retries
-    max_wait_time_ms = var.queue_consumer.max_batch_timeout * 1000
+    batch_size       = each.value.consumer.max_batch_size
+    max_retries      = each.value.consumer.max_retries
+    max_wait_time_ms = each.value.consumer.max_batch_timeout * 1000
   }
 }
 

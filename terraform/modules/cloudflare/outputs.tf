@@ -13,14 +13,16 @@ output "r2_bucket_name" {
   value       = cloudflare_r2_bucket.models.name
 }
 
-output "queue_name" {
-  description = "Name of the feature-recompute queue."
-  value       = cloudflare_queue.feature_recompute.queue_name
-}
-
-output "dead_letter_queue_name" {
-  description = "Name of the dead-letter queue."
-  value       = cloudflare_queue.feature_recompute_dlq.queue_name
+output "queues" {
+  description = "Per producer binding: the queue and its dead-letter queue, names (as in wrangler.toml) and ids (what the Cloudflare API's queue endpoints take, e.g. to inspect or purge a dead-letter queue)."
+  value = {
+    for binding, queue in cloudflare_queue.queue : binding => {
+      queue_name             = queue.queue_name
+      queue_id               = queue.id
+      dead_letter_queue_name = cloudflare_queue.dead_letter[binding].queue_name
+      dead_letter_queue_id   = cloudflare_queue.dead_letter[binding].id
+    }
+  }
 }
 
 output "api_url" {

@@ -53,35 +53,72 @@ variable "r2_location" {
   default     = "weur"
 }
 
-variable "queue_name" {
-  description = "Feature-recompute queue (wrangler.toml queues.producers.queue and queues.consumers.queue)."
-  type        = string
-  default     = "senzu-feature-recompute"
-}
-
-variable "dead_letter_queue_name" {
-  description = "Dead-letter queue of the consumer (wrangler.toml queues.consumers.dead_letter_queue)."
-  type        = string
-  default     = "senzu-feature-recompute-dlq"
-}
-
-variable "queue_binding" {
-  description = "Producer binding name of the queue."
-  type        = string
-  default     = "FEATURE_QUEUE"
-}
-
-variable "queue_consumer" {
-  description = "Consumer settings, mirroring wrangler.toml: max_batch_size, max_batch_timeout (seconds), max_retries."
-  type = object({
-    max_batch_size    = number
-    max_batch_timeout = number
-    max_retries       = number
-  })
+variable "queues" {
+  description = "Queues of the Worker, keyed by producer binding (wrangler.toml queues.producers.binding): queue_name is queues.producers.queue and queues.consumers.queue, dead_letter_queue_name is queues.consumers.dead_letter_queue, consumer mirrors the consumer's max_batch_size, max_batch_timeout (seconds) and max_retries. The Worker consumes every queue it produces to."
+  type = map(object({
+    queue_name             = string
+    dead_letter_queue_name = string
+    consumer = object({
+      max_batch_size    = number
+      max_batch_timeout = number
+      max_retries       = number
+    })
+  }))
   default = {
-    max_batch_size    = 50
-    max_batch_timeout = 1
-    max_retries       = 5
+    FEATURE_QUEUE = {
+      queue_name             = "senzu-feature-recompute"
+      dead_letter_queue_name = "senzu-feature-recompute-dlq"
+      consumer = {
+        max_batch_size    = 50
+        max_batch_timeout = 1
+        max_retries       = 5
+      }
+    }
+    PREDICTION_QUEUE = {
+      queue_name             = "senzu-prediction-writes"
+      dead_letter_queue_name = "senzu-prediction-writes-dlq"
+      consumer = {
+        max_batch_size    = 100
+        max_batch_timeout = 2
+        max_retries       = 10
+      }
+    }
+  }
+
+  # The binding is a property of the Worker's env object.
+  validation {
+    condition     = alltrue([for binding in keys(var.queues) : can(regex("^[A-Za-z_][A-Za-z0-9_]*$", binding))])
+    error_message = "Each key of queues is a producer binding: a JavaScript identifier such as FEATURE_QUEUE."
+  }
+
+  # Every entry creates its queue and its dead-letter queue, so a name used twice would be two resources
+  # creating one queue: the second create fails halfway through an apply.
+  validation {
+    condition     = length(distinct(flatten([for q in values(var.queues) : [q.queue_name, q.dead_letter_queue_name]]))) == 2 * length(var.queues)
+    error_message = "Every queue_name and dead_letter_queue_name in queues must be distinct."
+  }
+
+  # Cloudflare's Queues limits: batches of 1 to 100 messages, a batch wait of at most 60 s, at most 100 retries.
+  # Checked here so a plan fails instead of the consumer update halfway through an apply.
+  validation {
+    condition = alltrue([
+      for q in values(var.queues) :
+      q.consumer.max_batch_size >= 1 && q.consumer.max_batch_size <= 100 && floor(q.consumer.max_batch_size) == q.consumer.max_batch_size
+    ])
+    error_message = "consumer.max_batch_size must be a whole number from 1 to 100."
+  }
+
+  validation {
+    condition     = alltrue([for q in values(var.queues) : q.consumer.max_batch_timeout >= 0 && q.consumer.max_batch_timeout <= 60])
+    error_message = "consumer.max_batch_timeout is in seconds, from 0 to 60."
+  }
+
+  validation {
+    condition = alltrue([
+      for q in values(var.queues) :
+      q.consumer.max_retries >= 0 && q.consumer.max_retries <= 100 && floor(q.consumer.max_retries) == q.consumer.max_retries
+    ])
+    error_message = "consumer.max_retries must be a whole number from 0 to 100."
   }
 }
 

@@ -1,0 +1,116 @@
+// The prediction write queue (PREDICTION_QUEUE). A cache miss hands its prediction to the queue in waitUntil
+// instead of writing it to Postgres itself: a Worker cannot keep a connection across requests, and a new
+// Postgres connection per miss cost more CPU than the whole miss (docs/benchmarks.md). The consumer writes a
+// batch over one connection. Delivery is at least once; predictions_natural_key makes a redelivery a no-op.
+import { z } from 'zod';
+import type { Logger } from '../../lib/logging';
+import type { PredictionStore } from './store';
+import type { MatchPrediction } from './types';
+
+const Instant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 instant');
+const Nullable = z.number().finite().nullable();
+
+/** What a producer sends: a MatchPrediction exactly as the service made it (and as the KV cache holds it). */
+export const PredictionWriteMessageSchema = z.object({
+  matchId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  modelRunId: z.uuid(),
+  featureVersion: z.string().min(1),
+  predictedAt: Instant,
+  kickoff: Instant,
+  marginMethod: z.enum(['multiplicative', 'shin', 'power']),
+  kellyMultiplier: z.number().finite(),
+  markets: z
+    .array(
+      z.object({
+        market: z.enum(['h2h', 'totals']),
+        point: z.number().finite().nullable(),
+        outcomes: z
+          .array(
+            z.object({
+              outcome: z.enum(['home', 'draw', 'away', 'over', 'under']),
+              probability: z.number().min(0).max(1),
+              fairOdds: z.number().finite(),
+              bestPrice: Nullable,
+              bestBookmaker: z.string().nullable(),
+              marketProbability: Nullable,
+              expectedValue: Nullable,
+              kellyFraction: Nullable,
+              kellyStake: Nullable,
+            }),
+          )
+          .min(1),
+      }),
+    )
+    .min(1),
+}) satisfies z.ZodType<MatchPrediction>;
+
+export interface PredictionWriteSummary {
+  written: number;
+  retried: number;
+  malformed: number;
+}
+
+/**
+ * Persists a batch of queued predictions. The whole batch is one write; if that fails, each prediction is
+ * written on its own so that one bad message (a match deleted since, say) neither blocks the others nor is
+ * dropped: it is retried, and after max_retries it lands in the dead-letter queue. A malformed body is
+ * acknowledged with an error log, since no retry can fix it.
+ */
+export async function persistPredictionBatch(
+  messages: readonly Message<unknown>[],
+  deps: { store: Pick<PredictionStore, 'persistMany'>; logger: Logger },
+): Promise<PredictionWriteSummary> {
+  const valid: { message: Message<unknown>; prediction: MatchPrediction }[] = [];
+  let malformed = 0;
+  for (const message of messages) {
+    const parsed = PredictionWriteMessageSchema.safeParse(message.body);
+    if (parsed.success) valid.push({ message, prediction: parsed.data });
+    else {
+      malformed++;
+      deps.logger.error('malformed prediction message', {
+        errorCode: 'malformed-prediction-message',
+        id: message.id,
+        issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`),
+      });
+      message.ack();
+    }
+  }
+  if (valid.length === 0) return { written: 0, retried: 0, malformed };
+
+  try {
+    await deps.store.persistMany(valid.map((v) => v.prediction));
+    for (const { message } of valid) message.ack();
+    deps.logger.info('predictions persisted', { written: valid.length, malformed });
+    return { written: valid.length, retried: 0, malformed };
+  } catch (error) {
+    deps.logger.warn('prediction batch write failed; writing one at a time', {
+      errorCode: 'prediction-batch-write-failed',
+      predictions: valid.length,
+      error: (error as Error).message,
+    });
+  }
+
+  let written = 0;
+  let retried = 0;
+  for (const { message, prediction } of valid) {
+    try {
+      await deps.store.persistMany([prediction]);
+      message.ack();
+      written++;
+    } catch (error) {
+      retried++;
+      deps.logger.error('prediction write failed', {
+        errorCode: 'prediction-write-failed',
+        id: message.id,
+        attempts: message.attempts,
+        matchId: prediction.matchId,
+        modelRunId: prediction.modelRunId,
+        predictedAt: prediction.predictedAt,
+        error: (error as Error).message,
+      });
+      message.retry();
+    }
+  }
+  deps.logger.info('predictions persisted', { written, retried, malformed });
+  return { written, retried, malformed };
+}

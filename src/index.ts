@@ -35,7 +35,9 @@ export default {
    */
   async queue(batch, env, ctx) {
     const logger = createLogger({ queue: batch.queue });
-    if (batch.queue === QUEUES.predictionWrites) {
+    // The dead-letter queue gets the same consumer, so after fixing what refused them an operator replays
+    // dead-lettered predictions by attaching the Worker to it (docs/runbooks/ingestion.md).
+    if (batch.queue === QUEUES.predictionWrites || batch.queue === `${QUEUES.predictionWrites}-dlq`) {
       const services = createServices(configFrom(env), env, logger);
       try {
         await persistPredictionBatch(batch.messages, { store: services.predictionStore, logger });

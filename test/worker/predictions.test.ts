@@ -372,6 +372,20 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
     );
     // The redelivered p1 added nothing.
     expect(counts).toEqual([5, 5]);
+
+    // Replaying the dead-letter queue runs the same consumer; a queue the Worker has no consumer for is
+    // retried (towards its dead-letter queue), never acknowledged unread.
+    const replayed = { ...prediction, predictedAt: at(4) };
+    const dlq = createMessageBatch<unknown>('senzu-prediction-writes-dlq', [{ id: 'dead', timestamp: new Date(), attempts: 1, body: replayed }]);
+    const dlqCtx = createExecutionContext();
+    await worker.queue(dlq, env, dlqCtx);
+    expect((await getQueueResult(dlq, dlqCtx)).explicitAcks).toEqual(['dead']);
+    expect(await persistedAt(upcoming.id)).toContain(replayed.predictedAt);
+    const stray = createMessageBatch<unknown>('senzu-something-else', [{ id: 's1', timestamp: new Date(), attempts: 1, body: replayed }]);
+    const strayCtx = createExecutionContext();
+    await worker.queue(stray, env, strayCtx);
+    const strayResult = await getQueueResult(stray, strayCtx);
+    expect(strayResult).toMatchObject({ retryBatch: { retry: true }, explicitAcks: [] });
   }, 60_000);
 
   it('writes the prediction directly when the queue refuses it, so nothing is lost', async () => {

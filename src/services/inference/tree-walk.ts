@@ -4,8 +4,9 @@
 // must first be shown to give ORT's probabilities (test/node/tree-walk.test.ts). It reads only the ONNX bytes,
 // so it cannot drift from what ORT serves.
 //
-// The protobuf reader is hand-written (a few wire types are all an ONNX graph of one node needs) rather than
-// pulling protobufjs and the onnx.proto schema into the repository for a benchmark.
+// The protobuf reader is hand-written (protobuf.ts: a few wire types are all an ONNX graph of one node needs)
+// rather than pulling protobufjs and the onnx.proto schema into the repository for a benchmark.
+import { ProtoReader } from './protobuf';
 
 /** The TreeEnsembleClassifier attributes the walk needs, as ONNX stores them. */
 interface TreeEnsembleAttributes {
@@ -24,75 +25,6 @@ interface TreeEnsembleAttributes {
   classlabels_int64s: number[];
   base_values: number[];
   post_transform: string;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Protobuf wire format: varint (0), 64-bit (1), length-delimited (2), 32-bit (5).
-
-class ProtoReader {
-  private pos: number;
-  private readonly view: DataView;
-  constructor(
-    private readonly bytes: Uint8Array,
-    start = 0,
-    private readonly end = bytes.length,
-  ) {
-    this.pos = start;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  done(): boolean {
-    return this.pos >= this.end;
-  }
-
-  /** Varints up to 2^53 are exact; ONNX ids, counts and flags are far below that. Negative int64 come out as two's complement and are fixed by the caller. */
-  varint(): number {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      if (this.pos >= this.end) throw new Error('protobuf: truncated varint');
-      const b = this.bytes[this.pos++]!;
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) return result;
-      scale *= 128;
-    }
-  }
-
-  tag(): { field: number; wire: number } {
-    const key = this.varint();
-    return { field: Math.floor(key / 8), wire: key % 8 };
-  }
-
-  /** The sub-range of a length-delimited field. */
-  lengthDelimited(): [number, number] {
-    const length = this.varint();
-    const start = this.pos;
-    this.pos += length;
-    if (this.pos > this.end) throw new Error('protobuf: truncated field');
-    return [start, this.pos];
-  }
-
-  float32(): number {
-    const value = this.view.getFloat32(this.pos, true);
-    this.pos += 4;
-    return value;
-  }
-
-  skip(wire: number): void {
-    if (wire === 0) this.varint();
-    else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.lengthDelimited();
-    else if (wire === 5) this.pos += 4;
-    else throw new Error(`protobuf: unsupported wire type ${wire}`);
-  }
-
-  sub([start, end]: [number, number]): ProtoReader {
-    return new ProtoReader(this.bytes, start, end);
-  }
-
-  text([start, end]: [number, number]): string {
-    return new TextDecoder().decode(this.bytes.subarray(start, end));
-  }
 }
 
 /** int64 varints of negative numbers arrive as 2^64 + n. */

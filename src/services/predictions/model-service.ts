@@ -1,7 +1,7 @@
 // The active model run and its ONNX session, per isolate. Nothing here may wait for Postgres on a warm
 // request: the active run is remembered in the isolate and in KV, and the runtime (one session serving both
-// markets, loaded from R2 and checked by sha256) is built once per isolate and model run. A broken bundle is remembered as
-// broken for a while, so a burst of requests does not re-download and re-verify it on every call.
+// markets, loaded from R2 and checked by sha256) is built once per isolate and model run. A broken bundle is
+// remembered as broken for a while, so a burst of requests does not re-download and re-verify it on every call.
 import { BUNDLE_FILES, BundleError, parseManifest, sha256Hex } from '../inference/bundle';
 import { workerdOrt } from '../inference/ort-workerd';
 import { createModelRuntime, type ModelRuntime } from '../inference/runtime';

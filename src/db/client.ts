@@ -31,9 +31,12 @@ export function createDatabase(databaseUrl: string, wsProxy: string | undefined,
   }
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   let ended: Promise<void> | undefined;
-  // Once the pool is ended, a connection's socket closing under it is the expected end, not an error.
-  pool.on('error', (error: Error) => {
-    if (!ended) logger.error('postgres pool error', { error: error.message });
+  // A connection the pool has let go of (the pool ended, or a query failed on it, which makes pg discard it)
+  // is closed by the server after its Terminate; its socket reporting that is the expected end, not an error.
+  const removed = new WeakSet<object>();
+  pool.on('remove', (client: object) => removed.add(client));
+  pool.on('error', (error: Error, client?: object) => {
+    if (!ended && !(client && removed.has(client))) logger.error('postgres pool error', { error: error.message });
   });
   // Inside a recorded trace every query is a span; otherwise the pool stays untouched.
   if (activeTrace()) {

@@ -2,7 +2,6 @@
 // the queue consumer: parity with the evaluation code path, cache miss → hit, invalidation by new odds,
 // tier shaping after the cache read, the free quota, and stored predictions for started matches.
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
-import { Pool } from '@neondatabase/serverless';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { featureMatrixFromInputs, loadFeatureInputs } from '../../scripts/lib/features/matrix';
@@ -149,8 +148,10 @@ describe('GET /matches/{id}/predictions', () => {
     // The evaluation CLI's path: every match and pre-kick-off price from Postgres, the shared timeline,
     // then the bundle through the shared runtime module.
     const config = configFrom(env);
-    createDatabase(config.DATABASE_URL, config.WS_PROXY, createLogger({}, () => undefined)); // configures the driver for the proxy
-    const pool = new Pool({ connectionString: config.DATABASE_URL, max: 1 });
+    // The Worker's own pool (its error handling included): the server closing a connection after Terminate is
+    // reported by the driver as an error event, which a bare Pool without a listener would throw.
+    const handle = createDatabase(config.DATABASE_URL, config.WS_PROXY, createLogger({}, () => undefined));
+    const pool = handle.pool;
     let values: Float64Array;
     try {
       const day = upcoming.startAt.toISOString().slice(0, 10);
@@ -159,7 +160,7 @@ describe('GET /matches/{id}/predictions', () => {
       expect(row.asOf.getTime()).toBe(upcoming.capturedAt.getTime());
       values = row.values;
     } finally {
-      await pool.end();
+      await handle.end();
     }
     const read = async (name: string) => (await env.MODELS.get(`models/${bundle.id}/${name}`))!.arrayBuffer();
     const manifest = parseManifest(JSON.parse(new TextDecoder().decode(await read('bundle.json'))));

@@ -356,12 +356,20 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
       { id: 'p1-again', timestamp: new Date(), attempts: 2, body: first },
       { id: 'orphan', timestamp: new Date(), attempts: 1, body: orphan },
       { id: 'malformed', timestamp: new Date(), attempts: 1, body: { ...second, markets: 'none' } },
+      // A free-tier response (no prices, EV or Kelly) is not a prediction to store.
+      {
+        id: 'shaped',
+        timestamp: new Date(),
+        attempts: 1,
+        body: { ...second, predictedAt: at(5), markets: second.markets.map((m) => ({ ...m, outcomes: m.outcomes.map(({ outcome, probability, fairOdds, marketProbability }) => ({ outcome, probability, fairOdds, marketProbability })) })) },
+      },
     ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(['orphan']);
-    expect([...result.explicitAcks].sort()).toEqual(['malformed', 'p1', 'p1-again', 'p2']);
+    expect([...result.explicitAcks].sort()).toEqual(['malformed', 'p1', 'p1-again', 'p2', 'shaped']);
+    expect(await persistedAt(upcoming.id)).not.toContain(at(5));
     const persisted = await persistedAt(upcoming.id);
     expect(persisted).toEqual(expect.arrayContaining([first.predictedAt, second.predictedAt]));
     const counts = await withDb(async (db) =>

@@ -38,9 +38,6 @@ export interface PredictionListQuery extends PredictionListFilters {
   cursor?: DecodedCursor<PredictionPosition>;
 }
 
-/** Rows per INSERT: 17 columns each keeps a statement far below Postgres's 65,535 bind parameters. */
-const PERSIST_CHUNK_ROWS = 1000;
-
 const RowId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 /** Position = the sort and the (sort key, id) of the last row served. */
@@ -112,24 +109,17 @@ export class PredictionStore {
   }
 
   /**
-   * Writes many predictions in one statement per PERSIST_CHUNK_ROWS rows, over one connection: the prediction
-   * write queue's consumer persists a whole batch of cache misses this way. All or nothing per call (the
-   * statements of a large batch share a transaction), so a caller that falls back to writing one prediction at a time after a
-   * failure never finds half a batch written.
+   * Writes many predictions in one statement over one connection: the prediction write queue's consumer
+   * persists a whole batch of cache misses this way. A queue batch is at most 100 predictions (Cloudflare's
+   * limit), 500 rows of 17 parameters, far below Postgres's 65,535 per statement. One statement is all or
+   * nothing, so a caller that falls back to one prediction at a time never finds half a batch written.
    */
   async persistMany(batch: readonly MatchPrediction[]): Promise<void> {
     const rows = batch.flatMap(toRows);
     if (rows.length === 0) return;
     const instants = batch.map((p) => Date.parse(p.predictedAt));
     const db = this.db();
-    const insert = async () => {
-      if (rows.length <= PERSIST_CHUNK_ROWS) return void (await db.insert(predictions).values(rows).onConflictDoNothing());
-      await db.transaction(async (tx) => {
-        for (let i = 0; i < rows.length; i += PERSIST_CHUNK_ROWS) {
-          await tx.insert(predictions).values(rows.slice(i, i + PERSIST_CHUNK_ROWS)).onConflictDoNothing();
-        }
-      });
-    };
+    const insert = () => db.insert(predictions).values(rows).onConflictDoNothing();
     try {
       await insert();
     } catch (error) {

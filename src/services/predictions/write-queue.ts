@@ -4,44 +4,22 @@
 // batch over one connection. Delivery is at least once; predictions_natural_key makes a redelivery a no-op.
 import { z } from 'zod';
 import type { Logger } from '../../lib/logging';
+import { parseInstant } from '../../schemas/common';
+import { MarketPredictionSchema, MatchPredictionSchema, OutcomePredictionSchema } from '../../schemas/predictions';
 import type { PredictionStore } from './store';
 import type { MatchPrediction } from './types';
 
-const Instant = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 instant');
-const Nullable = z.number().finite().nullable();
+const Instant = z.string().refine((s) => parseInstant(s) !== undefined, 'must be an ISO 8601 instant');
 
-/** What a producer sends: a MatchPrediction exactly as the service made it (and as the KV cache holds it). */
-export const PredictionWriteMessageSchema = z.object({
-  matchId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  modelRunId: z.uuid(),
-  featureVersion: z.string().min(1),
+/**
+ * What a producer sends: a MatchPrediction as the service made it (and as the KV cache holds it). The API's
+ * schema with what a row needs made strict: the full view (no field left out for a tier), real instants, and
+ * at least one market and outcome. `source` and `view` belong to a response, not to a prediction.
+ */
+export const PredictionWriteMessageSchema = MatchPredictionSchema.omit({ source: true, view: true }).extend({
   predictedAt: Instant,
   kickoff: Instant,
-  marginMethod: z.enum(['multiplicative', 'shin', 'power']),
-  kellyMultiplier: z.number().finite(),
-  markets: z
-    .array(
-      z.object({
-        market: z.enum(['h2h', 'totals']),
-        point: z.number().finite().nullable(),
-        outcomes: z
-          .array(
-            z.object({
-              outcome: z.enum(['home', 'draw', 'away', 'over', 'under']),
-              probability: z.number().min(0).max(1),
-              fairOdds: z.number().finite(),
-              bestPrice: Nullable,
-              bestBookmaker: z.string().nullable(),
-              marketProbability: Nullable,
-              expectedValue: Nullable,
-              kellyFraction: Nullable,
-              kellyStake: Nullable,
-            }),
-          )
-          .min(1),
-      }),
-    )
-    .min(1),
+  markets: z.array(MarketPredictionSchema.extend({ outcomes: z.array(OutcomePredictionSchema.required()).min(1) })).min(1),
 }) satisfies z.ZodType<MatchPrediction>;
 
 export interface PredictionWriteSummary {

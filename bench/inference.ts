@@ -1,27 +1,32 @@
-// npm run bench:inference — onnxruntime-web per-row inference against a plain TypeScript walk of the same trees.
+// npm run bench:inference — onnxruntime-web per-row inference, for the default bundle beside the previous one in
+// the same run, each against a plain TypeScript walk of its own trees.
 //
-// Loads the committed default bundle (models/bundles/DEFAULT), builds the repository's runtime (the module the
-// Worker uses, onnxruntime-web WASM, one thread: the bundle's two ONNX files merged into one graph, so a call is
-// one session.run whatever the markets) and a tree walk read out of the same ONNX bytes
-// (src/services/inference/tree-walk.ts). It first checks that the walk gives the runtime's calibrated
-// probabilities to 1e-5 on the parity fixture's real feature rows, then times single-row calls — one row at a
-// time, both markets, as GET /matches/{id}/predictions does on a miss — interleaved in rounds, and prints
-// per-row µs and ORT/walk.
-// Target (issue #7): ORT per row ≤ 2× the walk.
-// Two figures explain the ratio: ORT's fixed cost per session.run (an Identity model of the same input, so no
-// compute), of which a row pays one (both markets' trees are one graph, src/services/inference/onnx-merge.ts);
-// and the per-row cost when rows are batched, where that fixed cost is shared.
-//   BENCH_INFERENCE_ROUNDS (default 7), BENCH_INFERENCE_ROWS_PER_ROUND (default 2000)
+// For each bundle it builds the repository's runtime (the module the Worker uses: onnxruntime-web WASM, one
+// thread, the bundle's two ONNX files merged into one graph, so a call is one session.run whatever the markets)
+// and a tree walk read out of the same ONNX bytes (src/services/inference/tree-walk.ts) that applies the same
+// anchor offset (a market-anchored bundle) or calibration (a format-1 bundle). It first checks that the walk
+// gives the runtime's probabilities to 1e-5 on the parity fixture's real rows, then times single-row calls — one
+// row at a time, both markets, as GET /matches/{id}/predictions does on a miss — interleaved in rounds.
+//
+// Printed ratios, all measured in this run:
+// - each bundle's ORT/walk per row (issue #7's yardstick: ≤ 2 for the previous bundle's ~200 trees). A bundle
+//   with few or no trees has a walk that costs next to nothing, so its ORT/walk mostly measures ORT's fixed cost
+//   per run (the Identity line), not the trees;
+// - the default bundle's ORT per row over the previous bundle's: what a cache miss pays for inference now.
+//   BENCH_INFERENCE_ROUNDS (default 7), BENCH_INFERENCE_ROWS_PER_ROUND (default 2000), BENCH_PREVIOUS_BUNDLE (a dir)
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { defaultBundleDir, readBundle } from '../scripts/lib/models/bundle-files';
+import { BUNDLES_DIR, defaultBundleDir, readBundle, type BundleOnDisk } from '../scripts/lib/models/bundle-files';
 import { nodeRuntime } from '../scripts/lib/models/load-runtime';
 import { ort } from '../scripts/lib/ort-node';
-import { BUNDLE_FILES, calibrate } from '../src/services/inference/bundle';
+import { BUNDLE_FILES, calibrate, isAnchored } from '../src/services/inference/bundle';
+import { FEATURE_INDEX, type FeatureName } from '../src/services/features/names';
+import { anchoredProbabilities, type ModelInput, type ModelRuntime } from '../src/services/inference/runtime';
 import { treeEnsembleFromOnnx } from '../src/services/inference/tree-walk';
 
 const ROUNDS = Number(process.env.BENCH_INFERENCE_ROUNDS ?? 7);
 const ROWS_PER_ROUND = Number(process.env.BENCH_INFERENCE_ROWS_PER_ROUND ?? 2000);
+const PREVIOUS = process.env.BENCH_PREVIOUS_BUNDLE ?? join(BUNDLES_DIR, 'xgb-v1-20261126-151831');
 const TARGET = 2;
 const BATCH = 64;
 /**
@@ -37,86 +42,121 @@ const IDENTITY_72 = Buffer.from(
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function main() {
-  const dir = await defaultBundleDir();
-  const bundle = await readBundle(dir);
-  const parity = JSON.parse(await readFile(join(dir, 'parity.json'), 'utf8')) as { rows: Array<{ features: Array<number | null> }> };
-  const rows = parity.rows.map((r) => Float32Array.from(r.features, (x) => (x === null ? NaN : x)));
+interface Subject {
+  bundle: BundleOnDisk;
+  runtime: ModelRuntime;
+  inputs: ModelInput[];
+  walk: (input: ModelInput) => { h2h: (number[] | null)[]; ou25: (number[] | null)[] };
+  trees: string;
+}
 
+/** The parity rows as model inputs: the whole feature vector and, for an anchored bundle, its recorded anchors. */
+async function subject(dir: string): Promise<Subject> {
+  const bundle = await readBundle(dir);
+  const parity = JSON.parse(await readFile(join(dir, 'parity.json'), 'utf8')) as {
+    rows: Array<{ features: Array<number | null>; anchors?: { '1x2': number[] | null; ou25: number[] | null } }>;
+  };
+  const inputs: ModelInput[] = parity.rows.map((r) => ({
+    features: Float64Array.from(r.features, (x) => (x === null ? NaN : x)),
+    anchors: { h2h: r.anchors?.['1x2'] ?? null, ou25: r.anchors?.ou25 ?? null },
+  }));
   const runtime = await nodeRuntime(bundle);
   const h2h = treeEnsembleFromOnnx(bundle.files.get(BUNDLE_FILES.h2h)!);
   const ou25 = treeEnsembleFromOnnx(bundle.files.get(BUNDLE_FILES.ou25)!);
-  /** The walk's counterpart of runtime.predict([row]): both markets, the bundle's calibration. */
-  const walk = (row: Float32Array) => ({
-    h2h: [calibrate(bundle.manifest, 'h2h', h2h.predictRow(row))],
-    ou25: [calibrate(bundle.manifest, 'ou25', ou25.predictRow(row))],
-  });
-
-  // Same answers first: a faster walk of different trees would prove nothing. Calibrated output is compared
-  // (it is a fixed function of the raw probabilities; test/node/tree-walk.test.ts checks the raw ones).
+  const columns = bundle.manifest.featureNames.map((n) => FEATURE_INDEX[n as FeatureName]);
+  const row = new Float32Array(columns.length);
+  const manifest = bundle.manifest;
+  /** The walk's counterpart of runtime.predict([input]): both markets, then the anchor or the calibration. */
+  const walk = (input: ModelInput) => {
+    for (let c = 0; c < columns.length; c++) row[c] = input.features[columns[c]!]!;
+    if (!isAnchored(manifest)) return { h2h: [calibrate(manifest, 'h2h', h2h.predictRow(row))], ou25: [calibrate(manifest, 'ou25', ou25.predictRow(row))] };
+    return {
+      h2h: [input.anchors.h2h ? anchoredProbabilities('h2h', input.anchors.h2h, h2h.predictRow(row)) : null],
+      ou25: [input.anchors.ou25 ? anchoredProbabilities('ou25', input.anchors.ou25, ou25.predictRow(row)) : null],
+    };
+  };
+  // Same answers first: a faster walk of different trees would prove nothing.
   let worst = 0;
-  for (const row of rows) {
-    const ort = await runtime.predict([row]);
-    const w = walk(row);
+  for (const input of inputs) {
+    const fromOrt = await runtime.predict([input]);
+    const w = walk(input);
     for (const market of ['h2h', 'ou25'] as const) {
-      ort[market][0]!.forEach((p, k) => (worst = Math.max(worst, Math.abs(p - w[market][0]![k]!))));
+      const a = fromOrt[market][0];
+      const b = w[market][0];
+      if ((a === null) !== (b === null)) throw new Error(`${bundle.manifest.id}: the walk and ORT disagree on whether ${market} has a prediction`);
+      a?.forEach((p, k) => (worst = Math.max(worst, Math.abs(p - b![k]!))));
     }
   }
-  if (!(worst < 1e-5)) throw new Error(`the walk differs from ORT by ${worst} (> 1e-5): not the same model`);
-  console.log(
-    `bundle ${bundle.manifest.id}: 1X2 ${h2h.trees} trees / ${h2h.nodes} nodes, O/U 2.5 ${ou25.trees} trees / ${ou25.nodes} nodes; ` +
-      `${rows.length} parity rows, walk = ORT to ${worst.toExponential(1)}`,
-  );
+  if (!(worst < 1e-5)) throw new Error(`${bundle.manifest.id}: the walk differs from ORT by ${worst} (> 1e-5): not the same model`);
+  const trees = `1X2 ${h2h.trees} trees / ${h2h.nodes} nodes, O/U 2.5 ${ou25.trees} trees / ${ou25.nodes} nodes`;
+  console.log(`bundle ${bundle.manifest.id} (${isAnchored(manifest) ? 'market-anchored' : 'format 1'}): ${trees}; ${inputs.length} parity rows, walk = ORT to ${worst.toExponential(1)}`);
+  return { bundle, runtime, inputs, walk, trees };
+}
 
-  // Warm both paths (JIT, ORT's first-run allocations) before timing.
-  for (let i = 0; i < 2000; i++) {
-    await runtime.predict([rows[i % rows.length]!]);
-    walk(rows[i % rows.length]!);
-  }
+async function main() {
+  const subjects = [await subject(await defaultBundleDir()), await subject(PREVIOUS)];
+  const [current, previous] = subjects as [Subject, Subject];
 
   const identity = await ort.InferenceSession.create(IDENTITY_72);
-  if (rows[0]!.length !== 72) throw new Error(`the Identity baseline is built for 72 features, the bundle has ${rows[0]!.length}`);
-  const identityRun = (row: Float32Array) => identity.run({ features: new ort.Tensor('float32', row, [1, 72]) });
-  const batches = Array.from({ length: Math.ceil(ROWS_PER_ROUND / BATCH) }, (_, b) =>
-    Array.from({ length: BATCH }, (_, i) => rows[(b * BATCH + i) % rows.length]!),
-  );
-  for (let i = 0; i < 500; i++) await identityRun(rows[i % rows.length]!);
-  for (const batch of batches) await runtime.predict(batch);
+  const identityRow = new Float32Array(72);
+  const identityRun = () => identity.run({ features: new ort.Tensor('float32', identityRow, [1, 72]) });
+  // Warm every path (JIT, ORT's first-run allocations) before timing.
+  for (const s of subjects) {
+    for (let i = 0; i < 2000; i++) {
+      await s.runtime.predict([s.inputs[i % s.inputs.length]!]);
+      s.walk(s.inputs[i % s.inputs.length]!);
+    }
+  }
+  for (let i = 0; i < 500; i++) await identityRun();
 
   let sink = 0;
-  const ortUs: number[] = [];
-  const walkUs: number[] = [];
+  const times = subjects.map(() => ({ ort: [] as number[], walk: [] as number[], batched: [] as number[] }));
   const floorUs: number[] = [];
-  const batchedUs: number[] = [];
+  const usPerRow = (t: number, rows: number) => ((performance.now() - t) * 1000) / rows;
   for (let round = 0; round < ROUNDS; round++) {
-    let t = performance.now();
-    for (let i = 0; i < ROWS_PER_ROUND; i++) sink += (await runtime.predict([rows[i % rows.length]!])).h2h[0]![0]!;
-    ortUs.push(((performance.now() - t) * 1000) / ROWS_PER_ROUND);
-    t = performance.now();
-    for (let i = 0; i < ROWS_PER_ROUND; i++) sink += walk(rows[i % rows.length]!).h2h[0]![0]!;
-    walkUs.push(((performance.now() - t) * 1000) / ROWS_PER_ROUND);
-    t = performance.now();
-    for (let i = 0; i < ROWS_PER_ROUND; i++) await identityRun(rows[i % rows.length]!);
-    floorUs.push(((performance.now() - t) * 1000) / ROWS_PER_ROUND);
-    t = performance.now();
-    for (const batch of batches) sink += (await runtime.predict(batch)).ou25[0]![0]!;
-    batchedUs.push(((performance.now() - t) * 1000) / (batches.length * BATCH));
+    for (const [k, s] of subjects.entries()) {
+      const n = s.inputs.length;
+      let t = performance.now();
+      for (let i = 0; i < ROWS_PER_ROUND; i++) sink += (await s.runtime.predict([s.inputs[i % n]!])).ou25[0]?.[0] ?? 0;
+      times[k]!.ort.push(usPerRow(t, ROWS_PER_ROUND));
+      t = performance.now();
+      for (let i = 0; i < ROWS_PER_ROUND; i++) sink += s.walk(s.inputs[i % n]!).ou25[0]?.[0] ?? 0;
+      times[k]!.walk.push(usPerRow(t, ROWS_PER_ROUND));
+      t = performance.now();
+      for (let b = 0; b < ROWS_PER_ROUND; b += BATCH) {
+        const batch = Array.from({ length: BATCH }, (_, i) => s.inputs[(b + i) % n]!);
+        sink += (await s.runtime.predict(batch)).ou25[0]?.[0] ?? 0;
+      }
+      times[k]!.batched.push(usPerRow(t, Math.ceil(ROWS_PER_ROUND / BATCH) * BATCH));
+    }
+    const t = performance.now();
+    for (let i = 0; i < ROWS_PER_ROUND; i++) await identityRun();
+    floorUs.push(usPerRow(t, ROWS_PER_ROUND));
   }
   if (Number.isNaN(sink)) throw new Error('NaN probabilities');
 
-  const ortRow = median(ortUs);
-  const walkRow = median(walkUs);
-  const ratio = ortRow / walkRow;
-  console.log(`${ROUNDS} interleaved rounds of ${ROWS_PER_ROUND} single-row calls (both markets + calibration per row)\n`);
-  console.log('path                          µs/row (median)   min     max');
-  console.log(`onnxruntime-web (runtime.ts)  ${ortRow.toFixed(1).padStart(14)} ${Math.min(...ortUs).toFixed(1).padStart(7)} ${Math.max(...ortUs).toFixed(1).padStart(7)}`);
-  console.log(`TypeScript tree walk          ${walkRow.toFixed(1).padStart(14)} ${Math.min(...walkUs).toFixed(1).padStart(7)} ${Math.max(...walkUs).toFixed(1).padStart(7)}`);
-  console.log(`ORT Identity, one run         ${median(floorUs).toFixed(1).padStart(14)} ${Math.min(...floorUs).toFixed(1).padStart(7)} ${Math.max(...floorUs).toFixed(1).padStart(7)}`);
-  console.log(`ORT, batches of ${BATCH}           ${median(batchedUs).toFixed(1).padStart(14)} ${Math.min(...batchedUs).toFixed(1).padStart(7)} ${Math.max(...batchedUs).toFixed(1).padStart(7)}`);
-  console.log(`\nORT/walk per row ×${ratio.toFixed(2)} (target ≤ ${TARGET}: ${ratio <= TARGET ? 'met' : 'MISSED'})`);
+  console.log(`\n${ROUNDS} interleaved rounds of ${ROWS_PER_ROUND} single-row calls (both markets per row)\n`);
+  console.log('bundle                               path                     µs/row (median)   min     max');
+  const line = (name: string, path: string, xs: number[]) =>
+    console.log(`${name.padEnd(36)} ${path.padEnd(24)} ${median(xs).toFixed(1).padStart(14)} ${Math.min(...xs).toFixed(1).padStart(7)} ${Math.max(...xs).toFixed(1).padStart(7)}`);
+  subjects.forEach((s, k) => {
+    line(s.bundle.manifest.id, 'onnxruntime-web', times[k]!.ort);
+    line('', 'TypeScript tree walk', times[k]!.walk);
+    line('', `ORT, batches of ${BATCH}`, times[k]!.batched);
+  });
+  line('', 'ORT Identity, one run', floorUs);
+  console.log('');
+  subjects.forEach((s, k) => {
+    const ratio = median(times[k]!.ort) / median(times[k]!.walk);
+    console.log(
+      `${s.bundle.manifest.id}: ORT/walk per row ×${ratio.toFixed(2)}` +
+        (s === previous ? ` (issue #7 target ≤ ${TARGET}: ${ratio <= TARGET ? 'met' : 'MISSED'})` : '') +
+        `; ORT's fixed cost (Identity) = ×${(median(floorUs) / median(times[k]!.walk)).toFixed(2)} of its walk`,
+    );
+  });
+  const perRow = median(times[0]!.ort) / median(times[1]!.ort);
   console.log(
-    `  of which ORT's fixed cost (1 run × Identity: both markets are one merged graph) = ×${(median(floorUs) / walkRow).toFixed(2)} of the walk; ` +
-      `batched (${BATCH} rows per run) ORT/walk per row ×${(median(batchedUs) / walkRow).toFixed(2)}`,
+    `\n${current.bundle.manifest.id} / ${previous.bundle.manifest.id}, ORT per row: ×${perRow.toFixed(2)} (${perRow <= 1 ? 'no slower' : 'SLOWER'} than the previous bundle in this run)`,
   );
 }
 

@@ -19,7 +19,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { BUNDLES_DIR, readBundle, registerBundle } from '../scripts/lib/models/bundle-files';
+import { r2Uploader } from '../scripts/lib/r2-upload';
 import { predictionCacheKey } from '../src/services/predictions/cache';
+import { ACTIVE_RUN_KV_KEY } from '../src/services/predictions/model-service';
 import { load, loadEach, LOAD_SETTINGS, type LoadResult } from './lib/load';
 import { printTable, summarize } from './lib/report';
 import { startServer, type BenchServer } from './lib/server';
@@ -31,21 +34,138 @@ const PRIME_RETRIES = 3;
 /** How long the misses' predictions may take to reach Postgres through the write queue after the last round. */
 const PERSIST_WAIT_MS = 60_000;
 
+const PREVIOUS_BUNDLE = process.env.BENCH_PREVIOUS_BUNDLE ?? join(BUNDLES_DIR, 'xgb-v1-20261126-151831');
+/** The isolate keeps the active run this long (model-service.ts) after its KV copy is gone. */
+const ACTIVE_RUN_ISOLATE_MS = 15_000;
+
 let server: BenchServer | undefined;
 
+function wranglerLocal(args: string[]) {
+  execFileSync(process.execPath, ['node_modules/wrangler/bin/wrangler.js', ...args, '--local'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
+}
 /** Deletes the fixtures' cached predictions from the local KV that `wrangler dev` reads (what new odds do). */
 function invalidateCachedPredictions(modelRunId: string, matchIds: number[]) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-predictions-'));
   try {
     const file = join(dir, 'keys.json');
     writeFileSync(file, JSON.stringify(matchIds.map((id) => predictionCacheKey(modelRunId, id))));
-    execFileSync(process.execPath, ['node_modules/wrangler/bin/wrangler.js', 'kv', 'bulk', 'delete', '--local', '--binding', 'PREDICTIONS', '--force', file], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-    });
+    wranglerLocal(['kv', 'bulk', 'delete', '--binding', 'PREDICTIONS', '--force', file]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type Stats = ReturnType<typeof summarize>;
+
+async function activeRun(pool: pg.Pool): Promise<{ id: string; name: string }> {
+  const { rows } = await pool.query<{ id: string; name: string }>(`select id, name from model_runs where status = 'active'`);
+  if (!rows[0]) throw new Error('no model run is active');
+  return rows[0];
+}
+
+/** Makes a run the active one, as POST /models/{id}/activate does, and waits until the Worker serves it. */
+async function activate(pool: pg.Pool, runId: string) {
+  await pool.query(`update model_runs set status = 'retired' where status = 'active' and id <> $1`, [runId]);
+  await pool.query(`update model_runs set status = 'active', activated_at = now() where id = $1`, [runId]);
+  wranglerLocal(['kv', 'key', 'delete', '--binding', 'PREDICTIONS', ACTIVE_RUN_KV_KEY]);
+  await new Promise((resolve) => setTimeout(resolve, ACTIVE_RUN_ISOLATE_MS + 1000));
+}
+
+/**
+ * One bundle's measurement: prime the fixtures (each one's prediction for the active run; the first bundle also
+ * stores their feature states), then interleaved rounds of the no-op route, a hit and misses, then a check that
+ * every measured miss's prediction reached Postgres through the write queue.
+ */
+async function measure(base: string, headers: Record<string, string>, hitUrl: string, baselineUrl: string, missIds: number[], pool: pg.Pool) {
+  const first = await fetch(hitUrl, { headers });
+  if (first.status !== 200) throw new Error(`prediction: ${first.status} ${await first.text()}`);
+  const modelRunId = first.headers.get('x-model-run')!;
+  // A market-anchored bundle stores nothing for a market without a price; the previous bundle stores every market.
+  const body = (await first.json()) as { markets: Array<{ anchor?: { source: string } }> };
+  const stores = body.markets.some((m) => m.anchor === undefined || m.anchor.source !== 'none');
+  console.log(`\nmodel run ${modelRunId}: priming ${missIds.length} fixtures, ${CONNECTIONS} at a time ...`);
+  const primeStarted = performance.now();
+  let retried = 0;
+  const queue = [...missIds];
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const res = await fetch(`${base}/matches/${id}/predictions`, { headers });
+            await res.arrayBuffer();
+            if (res.status !== 200) throw new Error(`prediction ${id}: ${res.status}`);
+            if (res.headers.get('x-model-run') !== modelRunId) throw new Error(`prediction ${id} came from run ${res.headers.get('x-model-run')}, not ${modelRunId}`);
+            break;
+          } catch (error) {
+            // wrangler dev restarts the Worker whenever a file it bundles changes (a shared checkout
+            // does that often); the requests in flight then fail with "fetch failed". Say so, and retry.
+            if (attempt >= PRIME_RETRIES) throw error;
+            retried++;
+            console.log(`  match ${id}: ${(error as Error).message} (${(error as Error & { cause?: Error }).cause?.message ?? 'no cause'}); retrying`);
+          }
+        }
+      }
+    }),
+  );
+  console.log(`primed in ${((performance.now() - primeStarted) / 1000).toFixed(0)} s (${retried} retried requests)`);
+
+  await load('warm-up', baselineUrl, { connections: 2, durationMs: 1000, headers });
+  await load('warm-up', hitUrl, { connections: 2, durationMs: 1000, headers });
+  console.log(`${ROUNDS} interleaved rounds of ${ROUND_MS / 1000} s each, ${CONNECTIONS} connections\n`);
+  const measuredFrom = new Date();
+  const isMiss = (status: number, h: Record<string, string | string[] | undefined>) => status === 200 && h['x-cache'] === 'MISS';
+  const baseline: LoadResult[] = [];
+  const hit: LoadResult[] = [];
+  const miss: LoadResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    baseline.push(await load('baseline', baselineUrl, { connections: CONNECTIONS, durationMs: ROUND_MS, headers }));
+    hit.push(await load('hit', hitUrl, { connections: CONNECTIONS, durationMs: ROUND_MS, headers, accept: (st, h) => st === 200 && h['x-cache'] === 'HIT' }));
+    invalidateCachedPredictions(modelRunId, missIds);
+    const pending = missIds.map((id) => new URL(`${base}/matches/${id}/predictions`));
+    const result = await loadEach('miss', () => pending.pop(), { connections: CONNECTIONS, durationMs: ROUND_MS, headers, accept: isMiss });
+    if (pending.length === 0) console.log(`  round ${round + 1}: every primed fixture missed once in ${(result.durationMs / 1000).toFixed(1)} s; raise BENCH_MISS_MATCHES for a full round`);
+    miss.push(result);
+  }
+  const b = summarize(baseline);
+  const h = summarize(hit);
+  const m = summarize(miss);
+  printTable(
+    [
+      ['GET /me/session (baseline)', b],
+      ['predictions, cache hit', h],
+      ['predictions, cache miss', m],
+    ],
+    b,
+  );
+  console.log(`misses measured: ${miss.map((r) => r.requests).join(' + ')} (every one answered X-Cache: MISS unless counted under errors)`);
+  // The misses' writes left the request for the prediction write queue; a faster miss that lost them would
+  // prove nothing. Wait for the consumer to persist one prediction per measured miss. A market-anchored bundle
+  // has nothing to store for the bench's odds-less fixtures (no anchor, no probability), so there the check is
+  // that nothing was stored.
+  const measuredMisses = stores ? miss.reduce((n, r) => n + r.requests, 0) : 0;
+  const drainStarted = performance.now();
+  let persisted = 0;
+  while (performance.now() - drainStarted < PERSIST_WAIT_MS) {
+    const { rows: counted } = await pool.query<{ n: number }>(
+      `select count(distinct (match_id, predicted_at))::int as n from predictions where match_id = any($1::bigint[]) and predicted_at >= $2 and model_run_id = $3`,
+      [missIds, measuredFrom, modelRunId],
+    );
+    persisted = counted[0]!.n;
+    if (persisted >= measuredMisses && stores) break;
+    if (!stores && performance.now() - drainStarted > 5000) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  console.log(
+    `persisted through the write queue: ${persisted} of ${measuredMisses} measured misses' predictions, ` +
+      `${((performance.now() - drainStarted) / 1000).toFixed(1)} s after the last round`,
+  );
+  if (persisted < measuredMisses) throw new Error(`only ${persisted} of ${measuredMisses} misses' predictions reached Postgres within ${PERSIST_WAIT_MS / 1000} s`);
+  if (!stores && persisted !== 0) throw new Error(`${persisted} predictions without a priced market were stored`);
+  return { b, h, m };
 }
 
 async function main() {
@@ -78,88 +198,29 @@ async function main() {
     const ids = rows.map((r) => Number(r.id));
     const hitUrl = `${base}/matches/${ids[0]}/predictions`;
     const baselineUrl = `${base}/me/session`;
-    const first = await fetch(hitUrl, { headers });
-    if (first.status !== 200) throw new Error(`prediction: ${first.status} ${await first.text()}`);
-    const modelRunId = first.headers.get('x-model-run')!;
-
     const missIds = ids.slice(1);
-    console.log(`priming ${missIds.length} fixtures through the cold path (feature state + cached prediction), ${CONNECTIONS} at a time ...`);
-    const primeStarted = performance.now();
-    let retried = 0;
-    const queue = [...missIds];
-    await Promise.all(
-      Array.from({ length: CONNECTIONS }, async () => {
-        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-          for (let attempt = 1; ; attempt++) {
-            try {
-              const res = await fetch(`${base}/matches/${id}/predictions`, { headers });
-              await res.arrayBuffer();
-              if (res.status !== 200) throw new Error(`prediction ${id}: ${res.status}`);
-              break;
-            } catch (error) {
-              // wrangler dev restarts the Worker whenever a file it bundles changes (a shared checkout
-              // does that often); the requests in flight then fail with "fetch failed". Say so, and retry.
-              if (attempt >= PRIME_RETRIES) throw error;
-              retried++;
-              console.log(`  match ${id}: ${(error as Error).message} (${(error as Error & { cause?: Error }).cause?.message ?? 'no cause'}); retrying`);
-            }
-          }
-        }
-      }),
-    );
-    console.log(`primed in ${((performance.now() - primeStarted) / 1000).toFixed(0)} s (${retried} retried requests)`);
+    const defaultRun = await activeRun(pool);
+    const measured: Array<{ bundle: string; b: Stats; h: Stats; m: Stats }> = [];
+    measured.push({ bundle: defaultRun.name, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool)) });
 
-    await load('warm-up', baselineUrl, { connections: 2, durationMs: 1000, headers });
-    await load('warm-up', hitUrl, { connections: 2, durationMs: 1000, headers });
-    console.log(`${ROUNDS} interleaved rounds of ${ROUND_MS / 1000} s each, ${CONNECTIONS} connections\n`);
-    const measuredFrom = new Date();
-    const isMiss = (status: number, h: Record<string, string | string[] | undefined>) => status === 200 && h['x-cache'] === 'MISS';
-    const baseline: LoadResult[] = [];
-    const hit: LoadResult[] = [];
-    const miss: LoadResult[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      baseline.push(await load('baseline', baselineUrl, { connections: CONNECTIONS, durationMs: ROUND_MS, headers }));
-      hit.push(await load('hit', hitUrl, { connections: CONNECTIONS, durationMs: ROUND_MS, headers, accept: (st, h) => st === 200 && h['x-cache'] === 'HIT' }));
-      invalidateCachedPredictions(modelRunId, missIds);
-      const pending = missIds.map((id) => new URL(`${base}/matches/${id}/predictions`));
-      const result = await loadEach('miss', () => pending.pop(), { connections: CONNECTIONS, durationMs: ROUND_MS, headers, accept: isMiss });
-      if (pending.length === 0) console.log(`  round ${round + 1}: every primed fixture missed once in ${(result.durationMs / 1000).toFixed(1)} s; raise BENCH_MISS_MATCHES for a full round`);
-      miss.push(result);
+    // The previous bundle, made active the way an admin's activation is (the run row, then serving's KV copy).
+    const previous = await readBundle(PREVIOUS_BUNDLE);
+    const registered = await registerBundle(pool, previous, r2Uploader('local'));
+    await activate(pool, registered.id);
+    try {
+      measured.push({ bundle: previous.manifest.id, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool)) });
+    } finally {
+      await activate(pool, defaultRun.id);
     }
-    const b = summarize(baseline);
-    const h = summarize(hit);
-    const m = summarize(miss);
-    printTable(
-      [
-        ['GET /me/session (baseline)', b],
-        ['predictions, cache hit', h],
-        ['predictions, cache miss', m],
-      ],
-      b,
-    );
-    console.log(`misses measured: ${miss.map((r) => r.requests).join(' + ')} (every one answered X-Cache: MISS unless counted under errors)`);
-    // The misses' writes left the request for the prediction write queue; a faster miss that lost them would
-    // prove nothing. Wait for the consumer to persist one prediction per measured miss.
-    const measuredMisses = miss.reduce((n, r) => n + r.requests, 0);
-    const drainStarted = performance.now();
-    let persisted = 0;
-    while (performance.now() - drainStarted < PERSIST_WAIT_MS) {
-      const { rows: counted } = await pool.query<{ n: number }>(
-        `select count(distinct (match_id, predicted_at))::int as n from predictions where match_id = any($1::bigint[]) and predicted_at >= $2`,
-        [missIds, measuredFrom],
-      );
-      persisted = counted[0]!.n;
-      if (persisted >= measuredMisses) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    console.log(
-      `persisted through the write queue: ${persisted} of ${measuredMisses} measured misses' predictions, ` +
-        `${((performance.now() - drainStarted) / 1000).toFixed(1)} s after the last round`,
-    );
-    if (persisted < measuredMisses) throw new Error(`only ${persisted} of ${measuredMisses} misses' predictions reached Postgres within ${PERSIST_WAIT_MS / 1000} s`);
+
     const verdict = (ratio: number, target: number) => (ratio <= target ? 'met' : 'MISSED');
-    console.log(`\nhit/baseline  p50 ×${(h.p50 / b.p50).toFixed(2)} (target ≤ 1.5: ${verdict(h.p50 / b.p50, 1.5)}), p95 ×${(h.p95 / b.p95).toFixed(2)}`);
-    console.log(`miss/baseline p50 ×${(m.p50 / b.p50).toFixed(2)} (target ≤ 5: ${verdict(m.p50 / b.p50, 5)}), p95 ×${(m.p95 / b.p95).toFixed(2)}`);
+    console.log('\nratios to the no-op route measured beside each bundle, p50 (p95):');
+    for (const { bundle, b, h, m } of measured) {
+      console.log(
+        `  ${bundle.padEnd(24)} hit ×${(h.p50 / b.p50).toFixed(2)} (×${(h.p95 / b.p95).toFixed(2)}; target ≤ 1.5: ${verdict(h.p50 / b.p50, 1.5)}), ` +
+          `miss ×${(m.p50 / b.p50).toFixed(2)} (×${(m.p95 / b.p95).toFixed(2)}; target ≤ 5: ${verdict(m.p50 / b.p50, 5)})`,
+      );
+    }
   } finally {
     await pool.query(`delete from matches where provider = 'bench' and external_match_id like $1`, [`${tag}-%`]).catch(() => undefined);
     await pool.end();

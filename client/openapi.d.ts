@@ -1017,10 +1017,13 @@ export interface components {
              * @example 2023-08-11T19:00:00.000Z
              */
             kickoff: string;
-            /** @enum {string} */
-            marginMethod: "multiplicative" | "shin" | "power";
             /** @example 0.25 */
             kellyMultiplier: number;
+            /**
+             * @description The share of an exchange's net winnings deducted before EV and Kelly
+             * @example 0.05
+             */
+            exchangeCommission: number;
             /**
              * @description `stored`: the match has started; this is the last prediction made before kick-off
              * @enum {string}
@@ -1041,7 +1044,38 @@ export interface components {
             market: "h2h" | "totals";
             /** @example 2.5 */
             point: number | null;
+            anchor: components["schemas"]["PredictionAnchor"];
             outcomes: components["schemas"]["OutcomePrediction"][];
+        };
+        PredictionAnchor: {
+            /**
+             * @description Where the market's prior came from: Pinnacle's price with its margin removed; else `consensus`, the average price of a fixed list of bookmakers (docs/decisions.md); `none`: no price at all, so no probability, EV or Kelly
+             * @enum {string}
+             */
+            source: "pinnacle" | "consensus" | "none";
+            /**
+             * @description The books whose prices made the anchor
+             * @example [
+             *       "pinnacle"
+             *     ]
+             */
+            bookmakers: string[];
+            /**
+             * @description How the margin was removed: the model's method for this market, chosen on its validation season
+             * @enum {string}
+             */
+            marginMethod: "multiplicative" | "shin" | "power";
+            /**
+             * Format: date-time
+             * @description The newest update of the anchor's prices
+             * @example 2023-08-11T19:00:00.000Z
+             */
+            lastUpdate: string | null;
+            /**
+             * @description Hours from lastUpdate to kick-off
+             * @example 1.5
+             */
+            hoursToKickoff: number | null;
         };
         OutcomePrediction: {
             /**
@@ -1050,27 +1084,29 @@ export interface components {
              */
             outcome: "home" | "draw" | "away" | "over" | "under";
             /**
-             * @description The model's calibrated probability
+             * @description The model's probability: the market anchor moved by the model's correction (the anchor itself where the data supports no move); null when the market has no anchor
              * @example 0.47
              */
-            probability: number;
+            probability: number | null;
             /**
-             * @description 1 / probability: the price at which the bet has zero EV
+             * @description 1 / probability: the price at which the bet has zero EV; null with probability
              * @example 2.13
              */
-            fairOdds: number;
+            fairOdds: number | null;
             /**
-             * @description The bookmakers' consensus (median prices) with the margin removed; null without a complete book
+             * @description The anchor's margin-free probability of this outcome (see the market's `anchor`): the market price the prediction sits beside; null when there is no anchor
              * @example 0.44
              */
             marketProbability: number | null;
-            /** @description The highest price among real bookmakers; null without odds. Premium and pro only. */
+            /** @description The highest price a bettor is paid, among bookmakers and exchanges (an exchange net of its commission), as quoted; null without odds. Premium and pro only. */
             bestPrice?: number | null;
             /** @example pinnacle */
             bestBookmaker?: string | null;
-            /** @description probability × bestPrice − 1 (0.05 = +5% of the stake). Premium and pro only. */
+            /** @description bestPrice after the exchange's commission (exchangeCommission of the net winnings); equal to bestPrice at a bookmaker. EV and Kelly use it. Premium and pro only. */
+            bestPriceNet?: number | null;
+            /** @description probability × bestPriceNet − 1 (0.05 = +5% of the stake); null without a probability or a price. Premium and pro only. */
             expectedValue?: number | null;
-            /** @description The full Kelly fraction of the bankroll at bestPrice (0 when EV ≤ 0). Premium and pro only. */
+            /** @description The full Kelly fraction of the bankroll at bestPriceNet (0 when EV ≤ 0). Premium and pro only. */
             kellyFraction?: number | null;
             /** @description kellyFraction × kellyMultiplier. Premium and pro only. */
             kellyStake?: number | null;

@@ -1,19 +1,28 @@
 #!/usr/bin/python3
-"""Train the Senzu 1X2 and over/under 2.5 models and write a model bundle.
+"""Train the Senzu 1X2 and over/under 2.5 models on top of the market, and write a model bundle.
 
-    /usr/bin/python3 models/train.py --features <export.csv> --out models/bundles/<run-id> [--smoke]
+    /usr/bin/python3 models/train.py --features <export.csv> --out models/bundles/<run-id> \
+        --validation-season 2023-24 [--test-season 2024-25] [--smoke] [--trees auto|force|none]
 
 Input: the TypeScript feature export (`npm run features:export`), one row per match:
-  match_id,start_at,season,competition,home_team,away_team,label_1x2,label_ou25, <72 feature columns>
-label_1x2: 0 home / 1 draw / 2 away; label_ou25: 1 over 2.5 / 0 under; empty = not finished (such rows
-are not used); `nan` = missing, kept as NaN (XGBoost learns a default direction for it).
+  match_id,start_at,season,competition,home_team,away_team,label_1x2,label_ou25, <72 features>, <anchors>
+label_1x2: 0 home / 1 draw / 2 away; label_ou25: 1 over 2.5 / 0 under; empty = not finished (not used);
+`nan` = missing, kept as NaN (XGBoost learns a default direction for it). The anchors are the margin-free
+Pinnacle pre-match probabilities (or the market average's, where Pinnacle has no complete book) under each
+margin method, computed by the TypeScript code the Worker runs.
 
-Walk-forward windows (see models/README.md):
-  train       every season before the validation season
-  validation  2022-23: early stopping, the hyper-parameter grid, the calibration fit and its keep/drop rule
-  test        2023-24: touched once, after everything is frozen, to report sanity figures
-The final model is the one trained on the train window; it is not refitted on train + validation, because
-its calibration is fitted on validation predictions and must belong to the model it is applied to.
+The market is the prior. Each model is XGBoost with the anchor as its per-row base_margin (the log of the
+1X2 probabilities, the logit of the over probability), so its trees learn a correction on top of the price,
+and a model with no trees is the market exactly. The recipe (models/README.md):
+  margin method  per market, the one whose anchor has the lowest log loss on the validation season
+  train          every season before the validation season
+  tuning         the grid and the number of trees: early stopping on the first half of the validation season
+  evidence       the tuned trees are kept only if they beat the anchor on the second half of the validation
+                 season by more than noise (the upper end of a paired bootstrap 95% interval below 0);
+                 otherwise the market has not been beaten and the model has no trees
+  refit          the kept recipe retrained on every season up to and including the validation season
+  test           --test-season, if given, is scored once at the end for sanity figures; nothing is chosen on
+                 it (the official evaluation is `npm run evaluate -- --rolling`, in TypeScript)
 """
 from __future__ import annotations
 
@@ -34,36 +43,49 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import xgboost as xgb  # noqa: E402
 
-from calibration import (apply_platt, apply_temperature, blocked_folds, fit_platt,  # noqa: E402
-                         fit_temperature, metrics)
-from xgb_onnx import (INPUT_NAME, OUTPUT_LABEL, OUTPUT_PROBABILITIES, check_model_file,  # noqa: E402
-                      reference_predict, to_onnx)
+from anchored import base_margin, metrics, paired_bootstrap, probabilities, row_log_loss  # noqa: E402
+from xgb_onnx import INPUT_NAME, OUTPUT_MARGIN, check_model_file, n_trees, reference_margins, to_onnx  # noqa: E402
 
+FORMAT = 2
 META_COLUMNS = ['match_id', 'start_at', 'season', 'competition', 'home_team', 'away_team', 'label_1x2', 'label_ou25']
 N_FEATURES = 72
 MARKETS = ('1x2', 'ou25')
-CLASSES = {'1x2': ['home', 'draw', 'away'], 'ou25': ['under', 'over']}
+METHODS = ('multiplicative', 'shin', 'power')
+ANCHOR_OUTCOMES = {'1x2': ['home', 'draw', 'away'], 'ou25': ['over']}
+ANCHOR_COLUMNS = [c for m in MARKETS for c in
+                  [f'anchor_{m}_source'] + [f'anchor_{m}_{k}_{o}' for k in METHODS for o in ANCHOR_OUTCOMES[m]]]
+OUTPUTS = {'1x2': ['home', 'draw', 'away'], 'ou25': ['under', 'over']}
+N_TARGETS = {'1x2': 3, 'ou25': 1}
 FILES = {'1x2': 'model-1x2.onnx', 'ou25': 'model-ou25.onnx'}
 PARITY_FILE = 'parity.json'
 PARITY_ROWS = 200
-PARITY_TOLERANCE = 1e-6  # ONNX (float32 tree walk) vs xgboost predict_proba, asserted here
-CALIBRATION_FOLDS = 5
+CONVERSION_TOLERANCE = 1e-6  # ONNX margins (float32 tree walk) vs xgboost's, asserted here
 SEED = 20240801
-# Pinnacle's pre-match probabilities among the features, if the export has them by these names: a Python-side
-# reference only (the official market comparison is the TypeScript evaluation), never used for a decision.
-MARKET_REFERENCE = {'1x2': ['mkt_pin_p_home', 'mkt_pin_p_draw', 'mkt_pin_p_away'], 'ou25': ['mkt_pin_p_over25']}
 SEASON = re.compile(r'^\d{4}-\d{2}$')
 RUN_ID = re.compile(r'^[a-z0-9][a-z0-9._-]{2,80}$')
 
-# Small and fast on purpose (2 cores, a few minutes): XGBoost on ~13k rows and 72 features barely moves
-# past these; the number of trees is chosen by early stopping on the validation season.
-COMMON_PARAMS = {'eta': 0.05, 'subsample': 0.8, 'reg_lambda': 1.0, 'tree_method': 'hist', 'max_bin': 256}
-GRID = [{'max_depth': d, 'min_child_weight': m, 'colsample_bytree': c}
-        for d in (2, 3, 4) for m in (5, 25) for c in (0.5, 0.9)]
-MAX_ROUNDS, EARLY_STOPPING = 1000, 50
-SMOKE_GRID = [{'max_depth': 2, 'min_child_weight': 5, 'colsample_bytree': 0.9}]
+# Few, strong features per market: where the sharp price and the rest of the market disagree, how much
+# margin the books carry, and what the market may under-weight (league draw and goal rates, rating-based
+# probabilities, recent scoring). A model sees only its own list; the bundle's input is their union.
+MODEL_FEATURES = {
+    '1x2': ['mkt_pin_p_home', 'mkt_pin_p_draw', 'mkt_pin_p_away', 'mkt_pin_avg_diff_home', 'mkt_pin_avg_diff_away',
+            'mkt_pin_overround_1x2', 'mkt_max_overround_1x2', 'adv_elo_p_home', 'ctx_league_draw_rate',
+            'ctx_league_home_win_rate'],
+    'ou25': ['mkt_pin_p_over25', 'mkt_pin_avg_diff_over25', 'mkt_max_overround_ou25', 'form_home_over25_rate_10',
+             'form_away_over25_rate_10', 'ctx_league_goals_pg', 'adv_home_xgp_for_10', 'adv_away_xgp_for_10',
+             'adv_home_xgp_against_10', 'adv_away_xgp_against_10'],
+}
+
+# Regularised hard: shallow trees, leaves that need many matches' worth of curvature (min_child_weight is a
+# sum of hessians, about 0.2 a match), strong L2 on leaf weights, a small learning rate.
+COMMON_PARAMS = {'eta': 0.03, 'subsample': 0.8, 'colsample_bytree': 1.0, 'tree_method': 'hist', 'max_bin': 256}
+GRID = [{'max_depth': d, 'min_child_weight': m, 'reg_lambda': lam}
+        for d in (1, 2, 3) for m in (50, 200) for lam in (10, 100)]
+MAX_ROUNDS, EARLY_STOPPING = 500, 50
+SMOKE_GRID = [{'max_depth': 2, 'min_child_weight': 5, 'reg_lambda': 1}]
 SMOKE_PARAMS = {**COMMON_PARAMS, 'eta': 0.3}
 SMOKE_MAX_ROUNDS, SMOKE_EARLY_STOPPING, SMOKE_TRAIN_ROWS = 12, 4, 1500
+EVIDENCE = {'confidence': 0.95, 'resamples': 2000}
 
 
 def log(msg: str) -> None:
@@ -75,16 +97,23 @@ class Dataset:
         with open(path, newline='', encoding='utf-8-sig') as fh:
             reader = csv.reader(fh)
             header = next(reader)
-            if header[:len(META_COLUMNS)] != META_COLUMNS:
-                raise SystemExit(f'{path}: the first columns must be {",".join(META_COLUMNS)}, got {",".join(header[:8])}')
-            self.feature_names = header[len(META_COLUMNS):]
-            if len(self.feature_names) != N_FEATURES or len(set(self.feature_names)) != N_FEATURES:
-                raise SystemExit(f'{path}: expected {N_FEATURES} distinct feature columns, got {len(self.feature_names)}')
             rows = [r for r in reader if r]
+        if header[:len(META_COLUMNS)] != META_COLUMNS:
+            raise SystemExit(f'{path}: the first columns must be {",".join(META_COLUMNS)}, got {",".join(header[:8])}')
+        if header[-len(ANCHOR_COLUMNS):] != ANCHOR_COLUMNS:
+            raise SystemExit(f'{path}: the columns after the features must be the anchors {",".join(ANCHOR_COLUMNS)}; '
+                             're-export with `npm run features:export`')
+        self.feature_names = header[len(META_COLUMNS):-len(ANCHOR_COLUMNS)]
+        if len(self.feature_names) != N_FEATURES or len(set(self.feature_names)) != N_FEATURES:
+            raise SystemExit(f'{path}: expected {N_FEATURES} distinct feature columns, got {len(self.feature_names)}')
+        missing = sorted({f for fs in MODEL_FEATURES.values() for f in fs} - set(self.feature_names))
+        if missing:
+            raise SystemExit(f'{path}: the models need features the export does not have: {missing}')
         bad = [i for i, r in enumerate(rows) if len(r) != len(header)]
         if bad:
             raise SystemExit(f'{path}: row {bad[0] + 2} has {len(rows[bad[0]])} cells, the header {len(header)}')
-        rows.sort(key=lambda r: (r[1], r[0]))  # kick-off order: the calibration folds are blocks of time
+        rows.sort(key=lambda r: (r[1], r[0]))  # kick-off order: the validation halves are blocks of time
+        col = {name: i for i, name in enumerate(header)}
         self.match_id = [r[0] for r in rows]
         self.start_at = [r[1] for r in rows]
         self.season = np.array([r[2] for r in rows])
@@ -94,10 +123,29 @@ class Dataset:
         }
         if not set(np.unique(self.labels['1x2'])) <= {-1, 0, 1, 2} or not set(np.unique(self.labels['ou25'])) <= {-1, 0, 1}:
             raise SystemExit(f'{path}: labels out of range')
-        self.X = np.array([[_cell(v) for v in r[len(META_COLUMNS):]] for r in rows], dtype=np.float32)
+        first = len(META_COLUMNS)
+        self.X = np.array([[_cell(v) for v in r[first:first + N_FEATURES]] for r in rows], dtype=np.float32)
         if np.isinf(self.X).any():
             raise SystemExit(f'{path}: infinite feature values; missing must be nan')
+        self.anchor_source = {m: np.array([r[col[f'anchor_{m}_source']] for r in rows]) for m in MARKETS}
+        for m in MARKETS:
+            if not set(np.unique(self.anchor_source[m])) <= {'', 'pinnacle', 'consensus'}:
+                raise SystemExit(f'{path}: anchor_{m}_source must be pinnacle, consensus or empty')
+        # anchors[market][method]: 1X2 [N, 3] (home, draw, away); O/U [N] (over); NaN where there is none
+        self.anchors = {m: {k: np.array([[_cell(r[col[f'anchor_{m}_{k}_{o}']]) for o in ANCHOR_OUTCOMES[m]] for r in rows],
+                                        dtype=np.float64).reshape(len(rows), -1) for k in METHODS} for m in MARKETS}
+        for m in MARKETS:
+            for k in METHODS:
+                a = self.anchors[m][k]
+                present = self.anchor_source[m] != ''
+                if np.isnan(a[present]).any() or not np.isnan(a[~present]).all() or (a[present] <= 0).any() or (a[present] >= 1).any():
+                    raise SystemExit(f'{path}: anchor_{m}_{k} must be a probability exactly where anchor_{m}_source is set')
+            if m == 'ou25':
+                self.anchors[m] = {k: v[:, 0] for k, v in self.anchors[m].items()}
         self.sha256 = _sha256_file(path)
+
+    def model_columns(self, market: str) -> np.ndarray:
+        return self.X[:, [self.feature_names.index(f) for f in MODEL_FEATURES[market]]]
 
 
 def _cell(value: str) -> float:
@@ -112,150 +160,172 @@ def _sha256_file(path: str) -> str:
     return h.hexdigest()
 
 
-def split_windows(data: Dataset, validation: str, test: str):
+def split_windows(data: Dataset, validation: str, test: str | None):
     # A row without a well-formed season cannot be placed in a window, so it is in none.
     dated = np.array([bool(SEASON.match(x)) for x in data.season], dtype=bool)
     finished = (data.labels['1x2'] >= 0) & (data.labels['ou25'] >= 0) & dated
     seasons = sorted(set(data.season[finished]))
-    if validation not in seasons or test not in seasons or not validation < test:
-        raise SystemExit(f'need finished matches in validation {validation} < test {test}; seasons present: {seasons}')
+    if validation not in seasons:
+        raise SystemExit(f'no finished matches in the validation season {validation}; seasons present: {seasons}')
     train_seasons = [s for s in seasons if s < validation]
     if not train_seasons:
         raise SystemExit(f'no season before the validation season {validation}')
+    last = validation
     idx = {
         'train': np.nonzero(finished & (data.season < validation))[0],
         'validation': np.nonzero(finished & (data.season == validation))[0],
-        'test': np.nonzero(finished & (data.season == test))[0],
+        'refit': np.nonzero(finished & (data.season <= validation))[0],
+        'test': np.array([], dtype=int),
     }
-    between = sorted(set(s for s in seasons if validation < s < test))
-    if between:
-        raise SystemExit(f'seasons between validation and test are not allowed: {between}')
-    ignored = int(np.sum(finished & (data.season > test)))
-    windows = {'train': [train_seasons[0], train_seasons[-1]], 'validation': validation, 'test': test}
+    if test is not None:
+        if test not in seasons or not validation < test:
+            raise SystemExit(f'need finished matches in the test season {test}, after the validation season {validation}')
+        between = sorted(set(s for s in seasons if validation < s < test))
+        if between:
+            raise SystemExit(f'seasons between validation and test are not allowed: {between}')
+        idx['test'] = np.nonzero(finished & (data.season == test))[0]
+        last = test
+    ignored = int(np.sum(finished & (data.season > last)))
+    windows = {'train': [train_seasons[0], train_seasons[-1]], 'validation': validation,
+               'refit': [train_seasons[0], validation], 'test': test}
     return windows, idx, ignored
 
 
-def xgb_params(market: str, grid_point: dict, base: dict, y_train: np.ndarray, threads: int) -> dict:
+def xgb_params(market: str, grid_point: dict, base: dict, threads: int) -> dict:
     params = {**base, **grid_point, 'nthread': threads, 'seed': SEED}
     if market == '1x2':
         params.update(objective='multi:softprob', num_class=3, eval_metric='mlogloss')
     else:
-        # Starting at the training base rate keeps a non-trivial base_score in the model, which the ONNX
-        # conversion turns into logit(base_score): the parity check below then exercises that path.
-        params.update(objective='binary:logistic', eval_metric='logloss', base_score=float(np.mean(y_train)))
+        params.update(objective='binary:logistic', eval_metric='logloss')
     return params
 
 
-def predict_probs(market: str, booster, X: np.ndarray) -> np.ndarray:
-    p = booster.predict(xgb.DMatrix(X, missing=np.nan))
+def dmatrix(market: str, X: np.ndarray, margin: np.ndarray, labels: np.ndarray | None = None) -> xgb.DMatrix:
+    return xgb.DMatrix(X, label=labels, missing=np.nan, base_margin=margin.reshape(-1))
+
+
+def predict(market: str, booster, X: np.ndarray, margin: np.ndarray) -> np.ndarray:
+    """Probabilities in OUTPUTS order; with no trees, the anchor through the same link function."""
+    if booster is None:
+        return probabilities(market, margin)
+    p = booster.predict(dmatrix(market, X, margin)).astype(np.float64)
     return p if market == '1x2' else np.stack([1.0 - p, p], axis=1)
 
 
-def tune(market: str, X_tr, y_tr, X_va, y_va, grid, base, max_rounds, early, threads):
-    dtrain = xgb.DMatrix(X_tr, label=y_tr, missing=np.nan)
-    dval = xgb.DMatrix(X_va, label=y_va, missing=np.nan)
+def labels_of(market: str, data: Dataset, rows: np.ndarray) -> np.ndarray:
+    return data.labels[market][rows]
+
+
+def choose_margin_method(market: str, data: Dataset, rows: np.ndarray) -> tuple[str, dict]:
+    """The method whose margin-free anchor has the lowest validation log loss, on the rows with a sharp price."""
+    sharp = rows[data.anchor_source[market][rows] == 'pinnacle']
+    on = sharp if len(sharp) else rows[data.anchor_source[market][rows] != '']
+    y = labels_of(market, data, on)
+    losses = {k: float(np.mean(row_log_loss(probabilities(market, base_margin(market, data.anchors[market][k][on])), y)))
+              for k in METHODS}
+    chosen = min(METHODS, key=lambda k: (losses[k], METHODS.index(k)))
+    log(f'{market} margin method: {chosen} (validation log loss of the anchor, {len(on)} matches: '
+        + ', '.join(f'{k} {v:.5f}' for k, v in losses.items()) + ')')
+    return chosen, {'chosen': chosen, 'on': 'validation', 'rows': int(len(on)),
+                    'anchorRows': 'pinnacle' if len(sharp) else 'any anchor', 'validationLogLoss': losses}
+
+
+def tune(market, X, margin, y, tr, tu, grid, base, max_rounds, early, threads):
+    """Each grid point trained on `tr`, early-stopped on `tu`; the lowest tuning log loss wins."""
+    dtrain = dmatrix(market, X[tr], margin[tr], y[tr])
+    dtune = dmatrix(market, X[tu], margin[tu], y[tu])
     results, best = [], None
     for point in grid:
-        params = xgb_params(market, point, base, y_tr, threads)
+        params = xgb_params(market, point, base, threads)
         started = time.time()
-        booster = xgb.train(params, dtrain, num_boost_round=max_rounds, evals=[(dval, 'validation')],
+        booster = xgb.train(params, dtrain, num_boost_round=max_rounds, evals=[(dtune, 'tune')],
                             early_stopping_rounds=early, verbose_eval=False)
-        rounds = booster.best_iteration + 1
+        rounds = booster.best_iteration + 1 if early else max_rounds
         booster = booster[:rounds]
-        val_ll = metrics(predict_probs(market, booster, X_va), y_va)['logLoss']
-        results.append({**point, 'rounds': rounds, 'validationLogLoss': round(val_ll, 6),
-                        'seconds': round(time.time() - started, 2)})
-        log(f'{market} {point} rounds={rounds} validation logloss={val_ll:.5f}')
-        if best is None or val_ll < best[0]:
-            best = (val_ll, params, rounds, booster)
-    _, params, rounds, booster = best
-    hyper = {k: v for k, v in params.items() if k not in ('nthread',)}
-    hyper['n_estimators'] = rounds
-    return booster, hyper, results
+        ll = metrics(predict(market, booster, X[tu], margin[tu]), y[tu])['logLoss']
+        results.append({**point, 'rounds': rounds, 'tuningLogLoss': round(ll, 6), 'seconds': round(time.time() - started, 2)})
+        if best is None or ll < best[0]:
+            best = (ll, params, rounds, booster)
+    return best, results
 
 
-def choose_calibration(market: str, raw_val: np.ndarray, y_va: np.ndarray, force: bool = False) -> tuple[dict, dict]:
-    """Fit on the validation season; keep it only if it lowers the validation log loss out of sample.
+def fit_market(market: str, data: Dataset, idx: dict, args, grid, base, max_rounds, early) -> dict:
+    method, method_evidence = choose_margin_method(market, data, idx['validation'])
+    anchored = data.anchor_source[market] != ''
+    X = data.model_columns(market)
+    y_all = data.labels[market]
+    margin = np.zeros((len(y_all), 3) if market == '1x2' else len(y_all))
+    margin[anchored] = base_margin(market, data.anchors[market][method][anchored])
 
-    A map fitted on the same rows it is scored on always lowers their log loss a little, so the keep/drop
-    decision uses cross-fitting: each of CALIBRATION_FOLDS contiguous blocks of the season is calibrated by a
-    map fitted on the other blocks. If that beats the uncalibrated log loss, the map fitted on the whole
-    validation season is kept.
-    """
-    n = len(y_va)
-
-    def fit(rows):
-        if market == '1x2':
-            return {'T': fit_temperature(raw_val[rows], y_va[rows])}
-        a, b = fit_platt(raw_val[rows, 1], y_va[rows])
-        return {'a': a, 'b': b}
-
-    def apply(params, rows):
-        if market == '1x2':
-            return apply_temperature(raw_val[rows], params['T'])
-        return apply_platt(raw_val[rows, 1], params['a'], params['b'])
-
-    oof = np.zeros_like(raw_val, dtype=np.float64)
-    for fold in blocked_folds(n, CALIBRATION_FOLDS):
-        rest = np.setdiff1d(np.arange(n), fold)
-        oof[fold] = apply(fit(rest), fold)
-    full = fit(np.arange(n))
-    uncalibrated_ll = metrics(raw_val, y_va)['logLoss']
-    cross_fitted_ll = metrics(oof, y_va)['logLoss']
-    keep = bool(cross_fitted_ll < uncalibrated_ll) or force
-    method = ('temperature' if market == '1x2' else 'platt') if keep else 'none'
+    tr = idx['train'][anchored[idx['train']]]
+    if args.smoke:
+        tr = tr[-SMOKE_TRAIN_ROWS:]
+    va = idx['validation'][anchored[idx['validation']]]
+    tu, confirm = va[:len(va) // 2], va[len(va) // 2:]
+    anchor_tune = metrics(probabilities(market, margin[tu]), y_all[tu])['logLoss']
+    # Forced trees (a smoke fixture that must exercise the tree path) are grown to max_rounds, not stopped early.
+    stop = None if args.trees == 'force' else early
+    (tune_ll, params, rounds, tuned), grid_results = tune(market, X, margin, y_all, tr, tu, grid, base, max_rounds, stop, args.threads)
+    diff = (row_log_loss(predict(market, tuned, X[confirm], margin[confirm]), y_all[confirm])
+            - row_log_loss(probabilities(market, margin[confirm]), y_all[confirm]))
+    interval = paired_bootstrap(diff, resamples=EVIDENCE['resamples'], seed=SEED, confidence=EVIDENCE['confidence'])
+    supported = tune_ll < anchor_tune and interval['upper'] < 0
+    keep = {'auto': supported, 'force': True, 'none': False}[args.trees]
     evidence = {
-        'candidate': 'temperature' if market == '1x2' else 'platt',
-        'fittedOn': 'validation',
-        'candidateParameters': full,
-        'folds': CALIBRATION_FOLDS,
-        'validationLogLossUncalibrated': uncalibrated_ll,
-        'validationLogLossCrossFitted': cross_fitted_ll,
-        'validationLogLossInSample': metrics(apply(full, np.arange(n)), y_va)['logLoss'],
-        'kept': bool(keep),
-        'forced': bool(force),
+        'rule': 'trees are kept only if they beat the anchor on the tuning half and the upper end of the paired '
+                f'bootstrap {int(EVIDENCE["confidence"] * 100)}% interval of (model - anchor) log loss on the '
+                'confirmation half of the validation season is below 0',
+        'tuningRows': int(len(tu)), 'confirmationRows': int(len(confirm)),
+        'tuningLogLoss': {'anchor': anchor_tune, 'model': tune_ll},
+        'confirmation': interval, 'supported': bool(supported), 'trees': args.trees, 'kept': bool(keep),
     }
-    log(f'{market} calibration {evidence["candidate"]} {full}: cross-fitted {cross_fitted_ll:.5f} vs '
-        f'uncalibrated {uncalibrated_ll:.5f} -> {"keep" if keep else "drop"}')
-    return ({'method': method, **full} if keep else {'method': 'none'}), evidence
+    log(f'{market} tuned {({k: params[k] for k in grid[0]})} rounds={rounds}: tuning log loss {tune_ll:.5f} vs anchor '
+        f'{anchor_tune:.5f}; confirmation model - anchor {interval["estimate"]:+.5f} '
+        f'[{interval["lower"]:+.5f}, {interval["upper"]:+.5f}] -> {"keep" if keep else "no trees"}')
+
+    booster = None
+    hyper = {k: v for k, v in params.items() if k != 'nthread'}
+    hyper['n_estimators'] = 0
+    if keep:
+        refit = idx['refit'][anchored[idx['refit']]]
+        if args.smoke:
+            refit = refit[-SMOKE_TRAIN_ROWS:]
+        booster = xgb.train(params, dmatrix(market, X[refit], margin[refit], y_all[refit]), num_boost_round=rounds)
+        hyper['n_estimators'] = rounds
+    return {'method': method, 'methodEvidence': method_evidence, 'margin': margin, 'X': X, 'booster': booster,
+            'hyper': hyper, 'grid': grid_results, 'evidence': evidence, 'anchored': anchored, 'confirm': confirm}
 
 
-def calibrate(market: str, calibration: dict, raw: np.ndarray) -> np.ndarray:
-    if calibration['method'] == 'temperature':
-        return apply_temperature(raw, calibration['T'])
-    if calibration['method'] == 'platt':
-        return apply_platt(raw[:, 1], calibration['a'], calibration['b'])
-    return np.asarray(raw, dtype=np.float64)
-
-
-def onnx_parity(model, booster, market, X_check) -> dict:
-    expected = predict_probs(market, booster, X_check)
-    got = reference_predict(model, X_check)
-    diff = float(np.max(np.abs(got.astype(np.float64) - expected.astype(np.float64))))
-    nan_rows = int(np.sum(np.isnan(X_check).any(axis=1)))
-    if not diff <= PARITY_TOLERANCE:
-        raise SystemExit(f'{market}: ONNX reference output differs from xgboost by {diff:.3g} > {PARITY_TOLERANCE}')
-    return {'rows': int(len(X_check)), 'rowsWithNaN': nan_rows, 'maxAbsDiff': diff, 'tolerance': PARITY_TOLERANCE}
-
-
-def check_rows(X_real: np.ndarray, n_features: int) -> np.ndarray:
-    """Real rows plus synthetic ones that force the missing-value branches: all-NaN, and random masks."""
+def conversion_check(market, fit, model, union_X, rows) -> dict:
+    """ONNX margins (read from the graph alone) against xgboost's trees-only margins, NaN-heavy rows included."""
     rng = np.random.default_rng(SEED)
-    take = X_real[rng.choice(len(X_real), size=min(len(X_real), 400), replace=False)]
-    masked = take.copy()
+    X_union = union_X[rows]
+    masked = X_union[rng.choice(len(X_union), size=min(len(X_union), 400), replace=False)].copy()
     masked[rng.random(masked.shape) < 0.3] = np.nan
-    return np.concatenate([X_real, masked, np.full((1, n_features), np.nan, dtype=np.float32)]).astype(np.float32)
+    X_union = np.concatenate([X_union, masked, np.full((1, union_X.shape[1]), np.nan, dtype=np.float32)])
+    got = reference_margins(model, X_union).astype(np.float64)
+    if fit['booster'] is None:
+        expected = np.zeros_like(got)
+    else:
+        cols = [UNION.index(f) for f in MODEL_FEATURES[market]]
+        zero = np.zeros((len(X_union), 3) if market == '1x2' else len(X_union))
+        expected = fit['booster'].predict(dmatrix(market, X_union[:, cols], zero), output_margin=True).astype(np.float64)
+        expected = expected.reshape(len(X_union), -1)
+    diff = float(np.max(np.abs(got - expected)))
+    if not diff <= CONVERSION_TOLERANCE:
+        raise SystemExit(f'{market}: ONNX margins differ from xgboost by {diff:.3g} > {CONVERSION_TOLERANCE}')
+    return {'rows': int(len(X_union)), 'rowsWithNaN': int(np.sum(np.isnan(X_union).any(axis=1))), 'maxAbsDiff': diff,
+            'tolerance': CONVERSION_TOLERANCE}
 
 
-def parity_rows(data: Dataset, test_idx: np.ndarray) -> np.ndarray:
-    """~200 test-season rows: evenly spread through the season plus those with the most missing values."""
-    if len(test_idx) <= PARITY_ROWS:
-        return test_idx
-    spread = test_idx[np.linspace(0, len(test_idx) - 1, PARITY_ROWS * 3 // 4).astype(int)]
-    nan_count = np.isnan(data.X[test_idx]).sum(axis=1)
-    most_missing = test_idx[np.argsort(-nan_count, kind='stable')]
-    chosen = list(dict.fromkeys(spread.tolist()))
-    for i in most_missing.tolist():
+def parity_rows(data: Dataset, rows: np.ndarray) -> np.ndarray:
+    """~200 rows: evenly spread, plus those with the most missing values and any without an anchor."""
+    if len(rows) <= PARITY_ROWS:
+        return rows
+    chosen = list(dict.fromkeys(rows[np.linspace(0, len(rows) - 1, PARITY_ROWS * 3 // 4).astype(int)].tolist()))
+    unanchored = [i for i in rows.tolist() if any(data.anchor_source[m][i] == '' for m in MARKETS)]
+    most_missing = rows[np.argsort(-np.isnan(data.X[rows]).sum(axis=1), kind='stable')].tolist()
+    for i in unanchored[:10] + most_missing:
         if len(chosen) >= PARITY_ROWS:
             break
         if i not in chosen:
@@ -263,24 +333,15 @@ def parity_rows(data: Dataset, test_idx: np.ndarray) -> np.ndarray:
     return np.array(sorted(chosen))
 
 
-def market_reference_figures(data: Dataset, boosters, calibration, rows: np.ndarray) -> dict:
-    """Model vs Pinnacle's normalised pre-match probabilities on the same rows (those where Pinnacle is known)."""
-    out = {}
-    for market, columns in MARKET_REFERENCE.items():
-        if not all(c in data.feature_names for c in columns):
-            continue
-        market_p = data.X[rows][:, [data.feature_names.index(c) for c in columns]].astype(np.float64)
-        if market == 'ou25':
-            market_p = np.concatenate([1.0 - market_p, market_p], axis=1)
-        known = ~np.isnan(market_p).any(axis=1) & (market_p > 0).all(axis=1)
-        if not known.any():
-            continue
-        market_p = market_p[known] / market_p[known].sum(axis=1, keepdims=True)
-        y = data.labels[market][rows[known]]
-        model_p = calibrate(market, calibration[market], predict_probs(market, boosters[market], data.X[rows[known]]))
-        out[market] = {'rows': int(known.sum()), 'model': _strip_rows(metrics(model_p, y)),
-                       'pinnacle': _strip_rows(metrics(market_p, y))}
-    return out
+def window_metrics(market, fit, data, rows) -> dict | None:
+    """Model and anchor on the same rows of a window: those with a Pinnacle anchor (what the market baseline is)."""
+    rows = rows[data.anchor_source[market][rows] == 'pinnacle']
+    if len(rows) == 0:
+        return None
+    y = data.labels[market][rows]
+    model = metrics(predict(market, fit['booster'], fit['X'][rows], fit['margin'][rows]), y)
+    anchor = metrics(probabilities(market, fit['margin'][rows]), y)
+    return {'rows': model.pop('rows'), 'model': model, 'anchor': {k: v for k, v in anchor.items() if k != 'rows'}}
 
 
 def _json_float(v) -> float | None:
@@ -288,27 +349,27 @@ def _json_float(v) -> float | None:
     return None if math.isnan(v) else v
 
 
-def top_features(booster, names, k=12):
-    gain = booster.get_score(importance_type='total_gain')
-    total = sum(gain.values()) or 1.0
-    ranked = sorted(((names[int(f[1:])], g / total) for f, g in gain.items()), key=lambda x: -x[1])
-    return [{'feature': n, 'gainShare': round(s, 4)} for n, s in ranked[:k]]
+UNION: list[str] = []
 
 
 def main(argv=None) -> int:
+    global UNION
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--features', required=True, help='CSV from the TypeScript feature export')
     ap.add_argument('--out', required=True, help='bundle directory; its name is the run id')
     ap.add_argument('--feature-version', default='v1')
-    ap.add_argument('--validation-season', default='2022-23')
-    ap.add_argument('--test-season', default='2023-24')
+    ap.add_argument('--validation-season', required=True, help='tuning and evidence; the refit includes it')
+    ap.add_argument('--test-season', default=None, help='scored once at the end for sanity figures (optional)')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--smoke', action='store_true', help='tiny model, seconds: for the test suite')
-    ap.add_argument('--force-calibration', action='store_true',
-                    help='smoke only: keep the calibration maps whatever the rule says, so tests exercise them')
+    ap.add_argument('--attach', action='append', default=[], metavar='FILE',
+                    help='a file to ship in the bundle, listed with its sha256 (model:train attaches evaluation.json)')
+    ap.add_argument('--trees', choices=('auto', 'force', 'none'), default='auto',
+                    help='auto: keep trees only where the evidence rule supports them; force (smoke runs only): '
+                         'keep them anyway; none: the market alone')
     args = ap.parse_args(argv)
-    if args.force_calibration and not args.smoke:
-        ap.error('--force-calibration is for --smoke runs only: a real bundle follows the keep/drop rule')
+    if args.trees == 'force' and not args.smoke:
+        ap.error('--trees force is for --smoke runs only: a real bundle follows the evidence rule')
     started, cpu_started = time.time(), time.process_time()
 
     run_id = os.path.basename(os.path.normpath(args.out))
@@ -319,96 +380,94 @@ def main(argv=None) -> int:
 
     data = Dataset(args.features)
     windows, idx, ignored = split_windows(data, args.validation_season, args.test_season)
-    train_idx = idx['train'][-SMOKE_TRAIN_ROWS:] if args.smoke else idx['train']
-    log(f'{len(data.match_id)} rows; train {windows["train"]} {len(train_idx)}, validation {windows["validation"]} '
-        f'{len(idx["validation"])}, test {windows["test"]} {len(idx["test"])}; later seasons ignored: {ignored}')
-
+    log(f'{len(data.match_id)} rows; train {windows["train"]} {len(idx["train"])}, validation {windows["validation"]} '
+        f'{len(idx["validation"])}, refit {len(idx["refit"])}, test {windows["test"]} {len(idx["test"])}; '
+        f'later seasons ignored: {ignored}')
     grid, base = (SMOKE_GRID, SMOKE_PARAMS) if args.smoke else (GRID, COMMON_PARAMS)
-    rounds, early = (SMOKE_MAX_ROUNDS, SMOKE_EARLY_STOPPING) if args.smoke else (MAX_ROUNDS, EARLY_STOPPING)
-    X_tr, X_va = data.X[train_idx], data.X[idx['validation']]
+    max_rounds, early = (SMOKE_MAX_ROUNDS, SMOKE_EARLY_STOPPING) if args.smoke else (MAX_ROUNDS, EARLY_STOPPING)
 
-    # --- everything below until "frozen" sees the train and validation seasons only ---------------------
-    boosters, hyper, tuning, calibration, selection, val_metrics = {}, {}, {}, {}, {}, {}
-    for market in MARKETS:
-        y_tr, y_va = data.labels[market][train_idx], data.labels[market][idx['validation']]
-        boosters[market], hyper[market], tuning[market] = tune(
-            market, X_tr, y_tr, X_va, y_va, grid, base, rounds, early, args.threads)
-        raw_val = predict_probs(market, boosters[market], X_va)
-        calibration[market], selection[market] = choose_calibration(market, raw_val, y_va, args.force_calibration)
-        val_metrics[market] = {**metrics(calibrate(market, calibration[market], raw_val), y_va),
-                               'uncalibrated': _strip_rows(metrics(raw_val, y_va))}
-    # --- frozen: models, hyper-parameters and calibration are fixed from here on ------------------------
+    # --- everything until "frozen" sees the seasons up to the validation season only -----------------
+    fits = {m: fit_market(m, data, idx, args, grid, base, max_rounds, early) for m in MARKETS}
+    # --- frozen ---------------------------------------------------------------------------------------
 
+    UNION = [f for f in data.feature_names if any(f in MODEL_FEATURES[m] for m in MARKETS)]
+    union_X = data.X[:, [data.feature_names.index(f) for f in UNION]]
     os.makedirs(args.out, exist_ok=True)
     conversion = {}
+    check_rows = np.concatenate([idx['validation'], idx['test']])
     for market in MARKETS:
-        model = to_onnx(boosters[market], N_FEATURES, name=f'senzu_{market}', metadata={
-            'market': market, 'classes': json.dumps(CLASSES[market]), 'featureVersion': args.feature_version,
-            'featureNames': json.dumps(data.feature_names), 'runId': run_id})
+        model = to_onnx(fits[market]['booster'], len(UNION), [UNION.index(f) for f in MODEL_FEATURES[market]],
+                        N_TARGETS[market], name=f'senzu_{market}', metadata={
+                            'market': market, 'outputs': json.dumps(OUTPUTS[market]), 'featureVersion': args.feature_version,
+                            'featureNames': json.dumps(UNION), 'runId': run_id, 'marginMethod': fits[market]['method']})
         path = os.path.join(args.out, FILES[market])
         with open(path, 'wb') as fh:
             fh.write(model.SerializeToString())
-        reloaded = check_model_file(path)
-        X_check = check_rows(np.concatenate([X_va, data.X[idx['test']]]), N_FEATURES)
-        conversion[market] = onnx_parity(reloaded, boosters[market], market, X_check)
-        log(f'{market} ONNX vs xgboost: max |diff| {conversion[market]["maxAbsDiff"]:.3g} over '
-            f'{conversion[market]["rows"]} rows ({conversion[market]["rowsWithNaN"]} with NaN)')
+        conversion[market] = conversion_check(market, fits[market], check_model_file(path), union_X, check_rows)
+        log(f'{market} ONNX vs xgboost margins: max |diff| {conversion[market]["maxAbsDiff"]:.3g} over '
+            f'{conversion[market]["rows"]} rows; {n_trees(fits[market]["booster"])} trees')
 
-    test_metrics, parity_probs = {}, {}
-    X_te = data.X[idx['test']]
-    for market in MARKETS:
-        raw_test = predict_probs(market, boosters[market], X_te)
-        y_te = data.labels[market][idx['test']]
-        test_metrics[market] = {**metrics(calibrate(market, calibration[market], raw_test), y_te),
-                                'uncalibrated': _strip_rows(metrics(raw_test, y_te))}
-
-    market_reference = {w: market_reference_figures(data, boosters, calibration, idx[w]) for w in ('validation', 'test')}
-
-    chosen = parity_rows(data, idx['test'])
-    rows_out = []
-    raw_parity = {m: predict_probs(m, boosters[m], data.X[chosen]) for m in MARKETS}
-    cal_parity = {m: calibrate(m, calibration[m], raw_parity[m]) for m in MARKETS}
-    for j, i in enumerate(chosen):
-        rows_out.append({
-            'matchId': data.match_id[i],
-            'startAt': data.start_at[i],
-            'features': [_json_float(v) for v in data.X[i]],
-            'raw': {m: [float(v) for v in raw_parity[m][j]] for m in MARKETS},
-            'calibrated': {m: [float(v) for v in cal_parity[m][j]] for m in MARKETS},
-        })
+    parity_source = idx['test'] if len(idx['test']) else idx['validation']
+    chosen = parity_rows(data, parity_source)
+    out_rows = []
+    for i in chosen.tolist():
+        anchors, expected = {}, {}
+        for market in MARKETS:
+            fit = fits[market]
+            if not fit['anchored'][i]:
+                anchors[market] = expected[market] = None
+                continue
+            a = data.anchors[market][fit['method']][i]
+            anchors[market] = [float(v) for v in a] if market == '1x2' else [float(a), float(1.0 - a)]
+            p = predict(market, fit['booster'], fit['X'][[i]], fit['margin'][[i]])[0]
+            expected[market] = [float(v) for v in p]
+        out_rows.append({'matchId': data.match_id[i], 'startAt': data.start_at[i],
+                         'features': [_json_float(v) for v in data.X[i]], 'anchors': anchors, 'expected': expected})
     parity = {
-        'bundleId': run_id, 'featureNames': data.feature_names, 'classes': CLASSES,
-        'tolerance': 1e-5,
-        'note': 'features: float32 values (null = NaN); raw: xgboost predict_proba; calibrated: raw through bundle.calibration',
-        'rows': rows_out,
+        'bundleId': run_id, 'featureNames': data.feature_names, 'outputs': OUTPUTS, 'tolerance': 1e-5,
+        'note': 'features: the 72 of the feature version (null = NaN); anchors: margin-free market probabilities '
+                '(1x2 home, draw, away; ou25 over, under; null = no anchor); expected: xgboost with the anchor as '
+                'base_margin, in outputs order (null = no prediction)',
+        'rows': out_rows,
     }
     with open(os.path.join(args.out, PARITY_FILE), 'w') as fh:
         json.dump(parity, fh, separators=(',', ':'))
 
-    files = {name: _sha256_file(os.path.join(args.out, name)) for name in (FILES['1x2'], FILES['ou25'], PARITY_FILE)}
+    metrics_out = {'validationConfirmation': {m: window_metrics(m, fits[m], data, fits[m]['confirm']) for m in MARKETS}}
+    if len(idx['test']):
+        metrics_out['test'] = {m: window_metrics(m, fits[m], data, idx['test']) for m in MARKETS}
+    for path in args.attach:
+        name = os.path.basename(path)
+        if name in (*FILES.values(), PARITY_FILE, 'bundle.json'):
+            raise SystemExit(f'--attach {path}: {name} is a file the bundle writes itself')
+        with open(path, 'rb') as src, open(os.path.join(args.out, name), 'wb') as dst:
+            dst.write(src.read())
+    attached = [os.path.basename(p) for p in args.attach]
+    files = {name: _sha256_file(os.path.join(args.out, name)) for name in (FILES['1x2'], FILES['ou25'], PARITY_FILE, *attached)}
     bundle = {
         'id': run_id,
+        'format': FORMAT,
         'createdAt': dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace('+00:00', 'Z'),
         'featureVersion': args.feature_version,
-        'featureNames': data.feature_names,
+        'featureNames': UNION,
         'windows': windows,
-        'hyperParameters': hyper,
-        'calibration': calibration,
-        'metrics': {'validation': val_metrics, 'test': test_metrics},
+        # The kick-off days of the first and last match the shipped trees were fitted on (the refit window).
+        'trainedOn': {'from': data.start_at[int(idx['refit'].min())][:10], 'to': data.start_at[int(idx['refit'].max())][:10]},
+        'anchor': {m: {'marginMethod': fits[m]['method'], 'sharp': 'pinnacle', 'fallback': 'consensus'} for m in MARKETS},
+        'models': {m: {'file': FILES[m], 'input': INPUT_NAME, 'output': OUTPUT_MARGIN, 'outputs': OUTPUTS[m],
+                       'features': MODEL_FEATURES[m], 'trees': n_trees(fits[m]['booster'])} for m in MARKETS},
+        'hyperParameters': {m: fits[m]['hyper'] for m in MARKETS},
+        'metrics': metrics_out,
         'files': files,
-        'models': {m: {'file': FILES[m], 'input': INPUT_NAME, 'outputs': {'label': OUTPUT_LABEL, 'probabilities': OUTPUT_PROBABILITIES},
-                       'classes': CLASSES[m]} for m in MARKETS},
         'training': {
             'smoke': bool(args.smoke),
             'sourceSha256': data.sha256,
-            'rows': {k: int(len(v)) for k, v in (('train', train_idx), ('validation', idx['validation']), ('test', idx['test']))},
+            'rows': {k: int(len(v)) for k, v in idx.items()},
             'laterSeasonRowsIgnored': ignored,
-            'refit': 'none: the shipped models are trained on the train window only',
-            'tuning': tuning,
-            'calibrationSelection': selection,
+            'marginMethodSelection': {m: fits[m]['methodEvidence'] for m in MARKETS},
+            'evidence': {m: fits[m]['evidence'] for m in MARKETS},
+            'tuning': {m: fits[m]['grid'] for m in MARKETS},
             'onnxConversion': conversion,
-            'marketReference': market_reference,
-            'topFeatures': {m: top_features(boosters[m], data.feature_names) for m in MARKETS},
             'metricDefinitions': {
                 'logLoss': 'mean of -ln p(outcome)',
                 'brier': 'mean of sum over the K outcomes of (p_k - y_k)^2 (K = 3 for 1x2, 2 for ou25)',
@@ -425,20 +484,8 @@ def main(argv=None) -> int:
         json.dump(bundle, fh, indent=2)
         fh.write('\n')
     log(f'bundle {run_id} written to {args.out} in {bundle["training"]["seconds"]} s')
-    for m in MARKETS:
-        v, t = val_metrics[m], test_metrics[m]
-        log(f'{m}: validation logloss {v["logLoss"]:.4f} (uncal {v["uncalibrated"]["logLoss"]:.4f}); '
-            f'test logloss {t["logLoss"]:.4f} brier {t["brier"]:.4f} acc {t["accuracy"]:.3f}')
-        ref = market_reference['test'].get(m)
-        if ref:
-            log(f'{m}: test, {ref["rows"]} rows with Pinnacle: model {ref["model"]["logLoss"]:.4f} vs '
-                f'Pinnacle {ref["pinnacle"]["logLoss"]:.4f}')
     print(json.dumps({'id': run_id, 'out': args.out}))
     return 0
-
-
-def _strip_rows(m: dict) -> dict:
-    return {k: v for k, v in m.items() if k != 'rows'}
 
 
 if __name__ == '__main__':

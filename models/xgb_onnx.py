@@ -1,26 +1,27 @@
-"""XGBoost (1.7 JSON model) -> one `ai.onnx.ml` TreeEnsembleClassifier node, without onnxmltools.
+"""XGBoost (1.7 JSON model) -> one `ai.onnx.ml` TreeEnsembleRegressor node giving the trees' margins.
 
 Why our own converter: Debian ships xgboost, sklearn and onnx but neither onnxmltools nor skl2onnx, and the
-mapping is small enough to own and to verify row by row (see `reference_predict`, which evaluates the ONNX
+mapping is small enough to own and to verify row by row (see `reference_margins`, which evaluates the ONNX
 node's attributes in numpy the way onnxruntime does, so the check does not depend on the xgboost code path).
 
+The models are trained on top of the market (XGBoost's per-row `base_margin`): the prediction is
+softmax(log p_market + trees) for 1X2 and sigmoid(logit p_market + trees) for over/under. The graph holds the
+trees only and outputs their summed margin, float32 [N, K] (K = 3 for 1X2, 1 for a binary model); the shared
+TypeScript runtime adds the market's margin and applies the link function. XGBoost ignores `base_score` when
+a `base_margin` is given, so the graph's base values are 0.
+
 Mapping (xgboost's `fvalue < split_condition` goes to the left child; a missing value follows default_left):
-  split  -> mode BRANCH_LT, threshold split_conditions[n], feature split_indices[n],
+  split  -> mode BRANCH_LT, threshold split_conditions[n], feature feature_map[split_indices[n]],
             true -> left child, false -> right child, nodes_missing_value_tracks_true = default_left[n]
-  leaf   -> left_children[n] == -1, value split_conditions[n], class tree_info[t] (0 for binary)
-  1X2    -> post_transform SOFTMAX, base_values = [base_score] * num_class (softmax ignores a common shift,
-            kept for exactness of the margins)
-  binary -> post_transform LOGISTIC with a single base value logit(base_score): xgboost 1.7 stores
-            base_score in probability space for binary:logistic. onnxruntime's binary path writes
-            [sigmoid(-m), sigmoid(m)] = [p_under, p_over]. Its classifier also has a separate branch for
-            ensembles whose leaf weights are all positive (`weights_are_all_positive_`); onnxruntime-web 1.30
-            gives the right probabilities there too (measured), but `_ensure_mixed_sign_weights` keeps every
-            model off that rarely exercised branch (only a tiny model could land on it).
+  leaf   -> left_children[n] == -1, weight split_conditions[n] on target tree_info[t] (0 for binary)
+A market's model is trained on its own columns; `feature_map` places them in the bundle's shared input, so
+both markets' graphs take the same input and are served as one merged graph.
+A model with no trees (the market alone was not beaten) is written as one zero leaf per target: onnxruntime
+needs at least one tree, and a zero leaf adds exactly 0.
 """
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import onnx
@@ -30,8 +31,7 @@ OPSET_DEFAULT = 15
 OPSET_ML = 3
 IR_VERSION = 8
 INPUT_NAME = 'features'
-OUTPUT_LABEL = 'label'
-OUTPUT_PROBABILITIES = 'probabilities'
+OUTPUT_MARGIN = 'margin'
 
 
 def _booster_json(booster) -> dict:
@@ -39,97 +39,81 @@ def _booster_json(booster) -> dict:
     return json.loads(bytes(raw).decode('utf-8'))
 
 
-def tree_ensemble_attributes(booster) -> dict:
-    """The TreeEnsembleClassifier attributes for a gbtree booster (binary:logistic or multi:softprob)."""
-    model = _booster_json(booster)
-    learner = model['learner']
-    objective = learner['objective']['name']
-    if learner['gradient_booster']['name'] != 'gbtree':
-        raise ValueError(f"only gbtree boosters convert, got {learner['gradient_booster']['name']}")
-    params = learner['learner_model_param']
-    base_score = float(params['base_score'])
-    num_class = int(params['num_class'])
-    trees = learner['gradient_booster']['model']['trees']
-    tree_info = learner['gradient_booster']['model']['tree_info']
+def n_trees(booster) -> int:
+    return len(_booster_json(booster)['learner']['gradient_booster']['model']['trees']) if booster is not None else 0
 
+
+def tree_ensemble_attributes(booster, n_targets: int, feature_map: list[int]) -> dict:
+    """The TreeEnsembleRegressor attributes of a gbtree booster (binary:logistic or multi:softprob), or of
+    an empty model (booster None): one zero leaf per target."""
     attrs = {k: [] for k in (
         'nodes_treeids', 'nodes_nodeids', 'nodes_featureids', 'nodes_values', 'nodes_modes',
         'nodes_truenodeids', 'nodes_falsenodeids', 'nodes_missing_value_tracks_true',
-        'class_treeids', 'class_nodeids', 'class_ids', 'class_weights')}
+        'target_treeids', 'target_nodeids', 'target_ids', 'target_weights')}
+
+    def leaf(t, n, target, weight):
+        for key, value in (('nodes_treeids', t), ('nodes_nodeids', n), ('nodes_featureids', 0), ('nodes_values', 0.0),
+                           ('nodes_modes', 'LEAF'), ('nodes_truenodeids', 0), ('nodes_falsenodeids', 0),
+                           ('nodes_missing_value_tracks_true', 0)):
+            attrs[key].append(value)
+        attrs['target_treeids'].append(t)
+        attrs['target_nodeids'].append(n)
+        attrs['target_ids'].append(target)
+        attrs['target_weights'].append(weight)
+
+    trees, tree_info = [], []
+    if booster is not None:
+        model = _booster_json(booster)
+        learner = model['learner']
+        objective = learner['objective']['name']
+        if learner['gradient_booster']['name'] != 'gbtree':
+            raise ValueError(f"only gbtree boosters convert, got {learner['gradient_booster']['name']}")
+        expected = {'multi:softprob': n_targets if n_targets > 1 else None, 'binary:logistic': 1}.get(objective)
+        if expected != n_targets:
+            raise ValueError(f'objective {objective} does not give {n_targets} margin(s)')
+        trees = learner['gradient_booster']['model']['trees']
+        tree_info = learner['gradient_booster']['model']['tree_info']
     for t, tree in enumerate(trees):
         if any(st != 0 for st in tree.get('split_type', [])):
             raise ValueError('categorical splits are not supported')
         left, right = tree['left_children'], tree['right_children']
         cond, feat, dleft = tree['split_conditions'], tree['split_indices'], tree['default_left']
         for n in range(len(left)):
+            if left[n] == -1:
+                leaf(t, n, int(tree_info[t]) if n_targets > 1 else 0, float(np.float32(cond[n])))
+                continue
             attrs['nodes_treeids'].append(t)
             attrs['nodes_nodeids'].append(n)
-            if left[n] == -1:
-                attrs['nodes_featureids'].append(0)
-                attrs['nodes_values'].append(0.0)
-                attrs['nodes_modes'].append('LEAF')
-                attrs['nodes_truenodeids'].append(0)
-                attrs['nodes_falsenodeids'].append(0)
-                attrs['nodes_missing_value_tracks_true'].append(0)
-                attrs['class_treeids'].append(t)
-                attrs['class_nodeids'].append(n)
-                attrs['class_ids'].append(int(tree_info[t]) if objective == 'multi:softprob' else 0)
-                attrs['class_weights'].append(float(np.float32(cond[n])))
-            else:
-                attrs['nodes_featureids'].append(int(feat[n]))
-                attrs['nodes_values'].append(float(np.float32(cond[n])))
-                attrs['nodes_modes'].append('BRANCH_LT')
-                attrs['nodes_truenodeids'].append(int(left[n]))
-                attrs['nodes_falsenodeids'].append(int(right[n]))
-                attrs['nodes_missing_value_tracks_true'].append(int(dleft[n]))
-
-    if objective == 'multi:softprob':
-        attrs['classlabels_int64s'] = list(range(num_class))
-        attrs['post_transform'] = 'SOFTMAX'
-        attrs['base_values'] = [base_score] * num_class
-    elif objective == 'binary:logistic':
-        if not 0.0 < base_score < 1.0:
-            raise ValueError(f'binary base_score must be a probability, got {base_score}')
-        attrs['classlabels_int64s'] = [0, 1]
-        attrs['post_transform'] = 'LOGISTIC'
-        attrs['base_values'] = [math.log(base_score / (1.0 - base_score))]
-        _ensure_mixed_sign_weights(attrs, len(trees))
-    else:
-        raise ValueError(f'unsupported objective {objective}')
+            attrs['nodes_featureids'].append(int(feature_map[int(feat[n])]))
+            attrs['nodes_values'].append(float(np.float32(cond[n])))
+            attrs['nodes_modes'].append('BRANCH_LT')
+            attrs['nodes_truenodeids'].append(int(left[n]))
+            attrs['nodes_falsenodeids'].append(int(right[n]))
+            attrs['nodes_missing_value_tracks_true'].append(int(dleft[n]))
+    if not trees:
+        for target in range(n_targets):
+            leaf(target, 0, target, 0.0)
+    attrs['n_targets'] = n_targets
+    attrs['aggregate_function'] = 'SUM'
+    attrs['post_transform'] = 'NONE'
+    attrs['base_values'] = [0.0] * n_targets
     return attrs
 
 
-def _ensure_mixed_sign_weights(attrs: dict, n_trees: int) -> None:
-    """Keeps a binary model off onnxruntime's all-positive-weights branch (see the module docstring).
-
-    A real model always has both signs; a tiny one might not. Then add a one-leaf tree of weight -1 and
-    raise the base by 1: the margin is unchanged (up to float32 rounding of the base).
-    """
-    if any(w < 0 for w in attrs['class_weights']):
-        return
-    t = n_trees
-    for key, value in (('nodes_treeids', t), ('nodes_nodeids', 0), ('nodes_featureids', 0), ('nodes_values', 0.0),
-                       ('nodes_modes', 'LEAF'), ('nodes_truenodeids', 0), ('nodes_falsenodeids', 0),
-                       ('nodes_missing_value_tracks_true', 0)):
-        attrs[key].append(value)
-    for key, value in (('class_treeids', t), ('class_nodeids', 0), ('class_ids', 0), ('class_weights', -1.0)):
-        attrs[key].append(value)
-    attrs['base_values'] = [attrs['base_values'][0] + 1.0]
-
-
-def to_onnx(booster, n_features: int, *, name: str, metadata: dict[str, str] | None = None) -> onnx.ModelProto:
-    attrs = tree_ensemble_attributes(booster)
-    n_classes = len(attrs['classlabels_int64s'])
-    node = helper.make_node(
-        'TreeEnsembleClassifier', [INPUT_NAME], [OUTPUT_LABEL, OUTPUT_PROBABILITIES],
-        domain='ai.onnx.ml', name=f'{name}_trees', **attrs)
+def to_onnx(booster, n_inputs: int, feature_map: list[int], n_targets: int, *, name: str,
+            metadata: dict[str, str] | None = None) -> onnx.ModelProto:
+    """The trees' margins as a graph: input float32 [N, n_inputs] `features`, output float32 [N, n_targets] `margin`."""
+    if len(set(feature_map)) != len(feature_map) or any(not 0 <= i < n_inputs for i in feature_map):
+        raise ValueError(f'feature_map must place each model column at a distinct input of {n_inputs}')
+    attrs = tree_ensemble_attributes(booster, n_targets, feature_map)
+    node = helper.make_node('TreeEnsembleRegressor', [INPUT_NAME], [OUTPUT_MARGIN], domain='ai.onnx.ml',
+                            name=f'{name}_trees', **attrs)
     graph = helper.make_graph(
         [node], name,
-        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, [None, n_features])],
-        [helper.make_tensor_value_info(OUTPUT_LABEL, TensorProto.INT64, [None]),
-         helper.make_tensor_value_info(OUTPUT_PROBABILITIES, TensorProto.FLOAT, [None, n_classes])])
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, [None, n_inputs])],
+        [helper.make_tensor_value_info(OUTPUT_MARGIN, TensorProto.FLOAT, [None, n_targets])])
     model = helper.make_model(
-        graph, producer_name='senzu-models', producer_version='1',
+        graph, producer_name='senzu-models', producer_version='2',
         opset_imports=[helper.make_opsetid('', OPSET_DEFAULT), helper.make_opsetid('ai.onnx.ml', OPSET_ML)])
     model.ir_version = IR_VERSION
     for key, value in (metadata or {}).items():
@@ -141,8 +125,8 @@ def to_onnx(booster, n_features: int, *, name: str, metadata: dict[str, str] | N
 
 def _node_attributes(model: onnx.ModelProto) -> dict:
     (node,) = model.graph.node
-    if node.op_type != 'TreeEnsembleClassifier' or node.domain != 'ai.onnx.ml':
-        raise ValueError(f'expected one ai.onnx.ml TreeEnsembleClassifier, got {node.domain}:{node.op_type}')
+    if node.op_type != 'TreeEnsembleRegressor' or node.domain != 'ai.onnx.ml':
+        raise ValueError(f'expected one ai.onnx.ml TreeEnsembleRegressor, got {node.domain}:{node.op_type}')
     out = {}
     for a in node.attribute:
         value = helper.get_attribute_value(a)
@@ -151,24 +135,22 @@ def _node_attributes(model: onnx.ModelProto) -> dict:
     return out
 
 
-def reference_predict(model: onnx.ModelProto, X: np.ndarray) -> np.ndarray:
-    """Probabilities of the ONNX node, evaluated from its attributes alone, as onnxruntime computes them.
+def reference_margins(model: onnx.ModelProto, X: np.ndarray) -> np.ndarray:
+    """The node's output, evaluated from its attributes alone, as onnxruntime computes it.
 
-    Float32 thresholds and comparisons, float32 accumulation of leaf weights in tree order, then the
-    post transform. Independent of xgboost: it reads only the ONNX graph.
+    Float32 thresholds and comparisons, float32 accumulation of leaf weights in tree order, plus the base
+    values. Independent of xgboost: it reads only the ONNX graph.
     """
     a = _node_attributes(model)
     X = np.asarray(X, dtype=np.float32)
     n_rows = X.shape[0]
-    labels = a['classlabels_int64s']
+    n_targets = int(a['n_targets'])
     tree_ids = np.asarray(a['nodes_treeids'])
     node_ids = np.asarray(a['nodes_nodeids'])
-    order = np.unique(tree_ids)
     leaf_weight = {(t, n): (c, np.float32(w)) for t, n, c, w in
-                   zip(a['class_treeids'], a['class_nodeids'], a['class_ids'], a['class_weights'])}
-    n_slots = len(labels) if a['post_transform'] == 'SOFTMAX' else 1
-    scores = np.zeros((n_rows, n_slots), dtype=np.float32)
-    for t in order:
+                   zip(a['target_treeids'], a['target_nodeids'], a['target_ids'], a['target_weights'])}
+    scores = np.zeros((n_rows, n_targets), dtype=np.float32)
+    for t in np.unique(tree_ids):
         sel = np.nonzero(tree_ids == t)[0]
         local = {int(node_ids[i]): i for i in sel}
         size = max(local) + 1
@@ -199,20 +181,9 @@ def reference_predict(model: onnx.ModelProto, X: np.ndarray) -> np.ndarray:
             go_true = np.where(np.isnan(x), missing_true[at], x < threshold[at])
             at = np.where(active, np.where(go_true, true_id[at], false_id[at]), at)
         for leaf in np.unique(at):
-            cls, weight = leaf_weight[(int(t), int(leaf))]
-            scores[at == leaf, cls if n_slots > 1 else 0] += weight
-    base = np.asarray(a.get('base_values', [0.0] * n_slots), dtype=np.float32)
-    if a['post_transform'] == 'SOFTMAX':
-        margin = scores + base
-        margin = margin - margin.max(axis=1, keepdims=True)
-        e = np.exp(margin)
-        return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
-    if a['post_transform'] == 'LOGISTIC' and len(labels) == 2:
-        margin = (scores[:, 0] + base[0]).astype(np.float64)
-        p1 = 1.0 / (1.0 + np.exp(-margin))
-        p0 = 1.0 / (1.0 + np.exp(margin))
-        return np.stack([p0, p1], axis=1).astype(np.float32)
-    raise ValueError(f"unsupported post_transform {a['post_transform']}")
+            target, weight = leaf_weight[(int(t), int(leaf))]
+            scores[at == leaf, target] += weight
+    return scores + np.asarray(a['base_values'], dtype=np.float32)
 
 
 def check_model_file(path: str) -> onnx.ModelProto:

@@ -1,22 +1,51 @@
 // npm run evaluate -- --data <dirs or files> --from <date> --to <date> [--model <id|bundle dir>] [--json]
-// Imports any given football-data.co.uk CSV not yet loaded, builds features for the window from earlier data
-// only, runs the bundle through the same runtime as the Worker, and reports it beside the market baselines.
+// npm run evaluate -- --rolling [--seasons 2020-21,…] [--data <dirs or files>] [--json]
+// npm run evaluate -- --live [--model <id>] [--from <date>] [--to <date>] [--json]
+//
+// Window: imports any given football-data.co.uk CSV not yet loaded, builds features for the window from earlier
+// data only, runs a bundle through the same runtime as the Worker, and reports it beside the market baselines.
+// Rolling: trains one model per test season by the shipped recipe and reports each season and the pooled
+// figures the activation gate reads (needs the training pipeline's Python, see models/README.md).
+// Live: scores the predictions the Worker stored before kick-off against the results, beside the Pinnacle price
+// that was live when each prediction was made.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
-import { expandPaths, importFootballData } from './lib/football-data/import';
+import { MARGIN_METHODS, type MarginMethod } from '../src/services/margin';
 import { evaluateWindow, summarizeReport } from './lib/evaluate';
+import { expandPaths, importFootballData } from './lib/football-data/import';
+import { evaluateLive, summarizeLive } from './lib/live-evaluation';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
 import { nodeRuntime, resolveBundle } from './lib/models/load-runtime';
-import type { MarginMethod } from '../src/services/margin';
+import { pythonProblem } from './lib/models/python';
+import { DEFAULT_ROLLING_SEASONS, rollingEvaluation, type RollingEvaluation } from './lib/models/rolling';
 
-const USAGE =
-  'usage: npm run evaluate -- [--data <dirs or files>...] --from YYYY-MM-DD --to YYYY-MM-DD [--model <run id | bundle dir>] [--margin shin|multiplicative|power] [--threshold 0.05] [--json]';
+const USAGE = `usage:
+  npm run evaluate -- [--data <dirs or files>...] --from YYYY-MM-DD --to YYYY-MM-DD [--model <run id | bundle dir>] [--margin shin|multiplicative|power] [--threshold 0.05] [--json]
+  npm run evaluate -- --rolling [--seasons ${DEFAULT_ROLLING_SEASONS.join(',')}] [--data <dirs or files>...] [--smoke] [--json]
+  npm run evaluate -- --live [--model <run id>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]`;
 
-function parseArgs(argv: string[]) {
-  const args: { data: string[]; from?: string; to?: string; model?: string; json: boolean; margin?: MarginMethod; threshold?: number } = {
-    data: [],
-    json: false,
-  };
+type Mode = 'window' | 'rolling' | 'live';
+
+interface Args {
+  mode: Mode;
+  data: string[];
+  from?: string;
+  to?: string;
+  model?: string;
+  json: boolean;
+  margin?: MarginMethod;
+  threshold?: number;
+  seasons: string[];
+  smoke: boolean;
+  help: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { mode: 'window', data: [], json: false, seasons: [...DEFAULT_ROLLING_SEASONS], smoke: false, help: false };
+  let modes = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -25,16 +54,24 @@ function parseArgs(argv: string[]) {
       return v;
     };
     if (a === '--') continue;
+    else if (a === '--help' || a === '-h') args.help = true;
     else if (a === '--json') args.json = true;
+    else if (a === '--rolling' || a === '--live') {
+      args.mode = a === '--rolling' ? 'rolling' : 'live';
+      modes++;
+    } else if (a === '--smoke') args.smoke = true;
     else if (a === '--data') {
       while (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) args.data.push(argv[++i]!);
       if (args.data.length === 0) throw new Error('--data needs at least one file or directory');
     } else if (a === '--from') args.from = value();
     else if (a === '--to') args.to = value();
     else if (a === '--model') args.model = value();
-    else if (a === '--margin') {
+    else if (a === '--seasons') {
+      args.seasons = value().split(',').map((s) => s.trim());
+      for (const s of args.seasons) if (!/^\d{4}-\d{2}$/.test(s)) throw new Error(`--seasons takes seasons like 2023-24, not ${JSON.stringify(s)}`);
+    } else if (a === '--margin') {
       const m = value();
-      if (!['shin', 'multiplicative', 'power'].includes(m)) throw new Error(`--margin must be shin, multiplicative or power, not ${m}`);
+      if (!(MARGIN_METHODS as readonly string[]).includes(m)) throw new Error(`--margin must be ${MARGIN_METHODS.join(', ')}, not ${m}`);
       args.margin = m as MarginMethod;
     } else if (a === '--threshold') {
       const t = Number(value());
@@ -42,23 +79,77 @@ function parseArgs(argv: string[]) {
       args.threshold = t;
     } else throw new Error(`unknown argument ${a}`);
   }
+  if (args.help) return args;
+  if (modes > 1) throw new Error('--rolling and --live are different evaluations: choose one');
   for (const [name, v] of [['--from', args.from], ['--to', args.to]] as const) {
-    if (!v || !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Error(`${name} YYYY-MM-DD is required`);
+    if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Error(`${name} takes a date YYYY-MM-DD`);
+    if (v === undefined && args.mode === 'window') throw new Error(`${name} YYYY-MM-DD is required`);
   }
-  if (args.from! > args.to!) throw new Error('--from must not be after --to');
+  if (args.from && args.to && args.from > args.to) throw new Error('--from must not be after --to');
+  if (args.mode === 'rolling' && (args.from || args.to || args.model)) throw new Error('--rolling trains its own models per season: --from, --to and --model do not apply');
+  if (args.mode !== 'rolling' && args.smoke) throw new Error('--smoke is for --rolling');
+  if (args.mode === 'live' && args.data.length) throw new Error('--live scores stored predictions: --data does not apply');
   return args;
 }
 
-let args: ReturnType<typeof parseArgs>;
+let args: Args;
 try {
   args = parseArgs(process.argv.slice(2));
 } catch (error) {
   console.error(`evaluate: ${(error as Error).message}\n${USAGE}`);
   process.exit(2);
 }
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (args.mode === 'rolling') {
+  const problem = await pythonProblem();
+  if (problem) {
+    console.error(`evaluate --rolling trains models: ${problem}`);
+    process.exit(2);
+  }
+}
+
+const f4 = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(4));
+const signed = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(4);
+
+/** The table people read: per market, each season and the pooled figures, then the gate. */
+function summarizeRolling(r: RollingEvaluation): string {
+  const lines = [`rolling-origin evaluation (${r.recipe})${r.smoke ? ' [smoke models]' : ''}`];
+  for (const market of ['1x2', 'ou25'] as const) {
+    lines.push('', `${market}: log loss (model, Pinnacle, average), model − Pinnacle [95% paired bootstrap], ECE (model, Pinnacle), Brier, accuracy`);
+    lines.push('season    matches  trees method          model    Pinn.    avg.   Δ model−Pinn. [95%]          ECE m / P        Brier m / P      acc. m / P');
+    const row = (label: string, trees: string, method: string, rep: RollingEvaluation['pooled']['report']) => {
+      const m = rep.markets[market];
+      if (!m?.metrics || !m.logLossDifference) return `${label.padEnd(9)} no rows with both baselines`;
+      const { model, pinnacle, marketAverage } = m.metrics;
+      const d = m.logLossDifference;
+      return (
+        `${label.padEnd(9)} ${String(m.rows.evaluated).padStart(7)} ${trees.padStart(6)} ${method.padEnd(15)} ${f4(model.logLoss)}  ${f4(pinnacle.logLoss)}  ${f4(marketAverage.logLoss)}  ` +
+        `${signed(d.estimate)} [${signed(d.lower)}, ${signed(d.upper)}]  ${f4(model.ece)} / ${f4(pinnacle.ece)}  ${f4(model.brier)} / ${f4(pinnacle.brier)}  ${model.accuracy.toFixed(3)} / ${pinnacle.accuracy.toFixed(3)}`
+      );
+    };
+    for (const s of r.seasons) lines.push(row(s.season, String(s.model.trees[market]), s.model.marginMethods[market], s.report));
+    lines.push(row('pooled', '', 'each season\'s', r.pooled.report));
+  }
+  lines.push('', `activation gate: ${r.decision.passes ? 'PASSES' : 'REFUSES'}${r.decision.reasons.length ? `\n  ${r.decision.reasons.join('\n  ')}` : ''}`);
+  const behind = (['1x2', 'ou25'] as const).filter((m) => (r.pooled.report.markets[m]?.logLossDifference?.estimate ?? 0) > 0);
+  const ahead = (['1x2', 'ou25'] as const).filter((m) => {
+    const d = r.pooled.report.markets[m]?.logLossDifference;
+    return d !== null && d !== undefined && d.upper < 0;
+  });
+  lines.push(
+    ahead.length
+      ? `the model beats Pinnacle beyond noise on ${ahead.join(', ')}`
+      : `the model does not beat Pinnacle beyond noise on either market${behind.length ? `, and is behind it on ${behind.join(', ')}` : ''}`,
+  );
+  return lines.join('\n');
+}
 
 const database = await openLocalDatabase();
 const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+let workDir: string | undefined;
 try {
   await migrate(database.url);
   if (args.data.length) {
@@ -66,16 +157,33 @@ try {
     if (imported.failedFiles) throw new Error(`importing failed: ${imported.files.filter((f) => f.status === 'failed').map((f) => `${f.file}: ${f.error}`).join('; ')}`);
     if (!args.json) console.error(`imported: ${imported.matches.inserted} new matches, ${imported.rejected.length} rejected rows`);
   }
-  const bundle = await resolveBundle(pool, args.model);
-  const runtime = await nodeRuntime(bundle);
-  const run = await evaluateWindow(pool, runtime, { from: args.from, to: args.to }, { marginMethod: args.margin, evThreshold: args.threshold });
-  if (run.matches === 0) throw new Error(`no finished matches between ${args.from} and ${args.to}`);
-  if (args.json) console.log(JSON.stringify({ model: { id: bundle.manifest.id, featureVersion: bundle.manifest.featureVersion }, window: run.window, matches: run.matches, report: run.report }, null, 2));
-  else console.log(`model ${bundle.manifest.id}\n${summarizeReport(run)}`);
+  if (args.mode === 'rolling') {
+    workDir = await mkdtemp(join(tmpdir(), 'senzu-rolling-'));
+    const result = await rollingEvaluation(pool, {
+      seasons: args.seasons,
+      workDir,
+      smoke: args.smoke,
+      evaluation: { evThreshold: args.threshold },
+      log: args.json ? undefined : (m) => console.error(`[rolling] ${m}`),
+    });
+    console.log(args.json ? JSON.stringify(result, null, 2) : summarizeRolling(result));
+  } else if (args.mode === 'live') {
+    const result = await evaluateLive(pool, { model: args.model, from: args.from, to: args.to, marginMethod: args.margin });
+    console.log(args.json ? JSON.stringify(result, null, 2) : summarizeLive(result));
+  } else {
+    const bundle = await resolveBundle(pool, args.model);
+    const runtime = await nodeRuntime(bundle);
+    const run = await evaluateWindow(pool, runtime, { from: args.from, to: args.to }, { marginMethod: args.margin, evThreshold: args.threshold });
+    if (run.matches === 0) throw new Error(`no finished matches between ${args.from} and ${args.to}`);
+    if (args.json) {
+      console.log(JSON.stringify({ model: { id: bundle.manifest.id, featureVersion: bundle.manifest.featureVersion }, window: run.window, matches: run.matches, report: run.report }, null, 2));
+    } else console.log(`model ${bundle.manifest.id}\n${summarizeReport(run)}`);
+  }
 } catch (error) {
   console.error(`evaluate failed: ${(error as Error).message}`);
   process.exitCode = 1;
 } finally {
   await pool.end();
   await database.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
 }

@@ -1,19 +1,25 @@
-// npm run model:register -- <bundle dir> [--remote] [--no-evaluate]
-// Uploads a bundle to R2 (local state by default), records it as a candidate model run, evaluates it on its
-// test season beside the market baselines, and stores the evaluation (with the activation gate's figures)
-// and the backtests. Activation is a separate, admin decision: POST /models/{id}/activate.
+// npm run model:register -- <bundle dir> [--remote]
+// Uploads a bundle to R2 (local state by default) and records it as a candidate model run, with its training
+// window and the rolling-origin evaluation it carries (evaluation.json, made by `npm run model:train`): the
+// per-season and pooled figures beside Pinnacle, the backtests, and what the activation gate decides on them.
+// Activation is a separate, admin decision: POST /models/{id}/activate, which the gate refuses without force
+// when the figures say the model is behind the market.
 import pg from 'pg';
-import { activationGate, evaluateWindow, summarizeReport } from './lib/evaluate';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
-import { readBundle, registerBundle } from './lib/models/bundle-files';
-import { nodeRuntime } from './lib/models/load-runtime';
+import { bundleEvaluation, readBundle, registerBundle, storedGateDecision } from './lib/models/bundle-files';
 import { r2Uploader } from './lib/r2-upload';
 
+const USAGE = 'usage: npm run model:register -- <bundle dir> [--remote]';
 const argv = process.argv.slice(2).filter((a) => a !== '--');
-const dir = argv.find((a) => !a.startsWith('--'));
-if (!dir) {
-  console.error('usage: npm run model:register -- <bundle dir> [--remote] [--no-evaluate]');
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknown = argv.filter((a) => a.startsWith('-') && a !== '--remote');
+const dirs = argv.filter((a) => !a.startsWith('-'));
+if (unknown.length || dirs.length !== 1) {
+  console.error(`model:register: ${unknown.length ? `unknown argument ${unknown[0]}` : 'name one bundle directory'}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -21,68 +27,24 @@ const database = await openLocalDatabase();
 const pool = new pg.Pool({ connectionString: database.url, max: 2 });
 try {
   await migrate(database.url);
-  const bundle = await readBundle(dir);
+  const bundle = await readBundle(dirs[0]!);
+  const evaluation = bundleEvaluation(bundle);
   const run = await registerBundle(pool, bundle, r2Uploader(argv.includes('--remote') ? 'remote' : 'local'));
   console.log(`${run.created ? 'registered' : 'already registered'}: model run ${run.id} (${bundle.manifest.id})`);
-  if (!argv.includes('--no-evaluate')) {
-    const testSeason = String((bundle.manifest.windows as { test?: unknown }).test ?? '');
-    const { rows } = await pool.query<{ first: Date | null; last: Date | null }>(
-      `select min(start_at) as first, max(start_at) as last from matches where season = $1 and status = 'finished'`,
-      [testSeason],
-    );
-    const { first, last } = rows[0]!;
-    if (!first || !last) throw new Error(`no finished matches of the bundle's test season "${testSeason}" in the database; import them first`);
-    const evaluation = await evaluateWindow(pool, await nodeRuntime(bundle), { from: first, to: last });
-    const split = `test-${testSeason}`;
-    const report = evaluation.report;
-    // One transaction on one connection: the stored evaluation and its backtests replace the old ones whole.
-    const client = await pool.connect();
-    try {
-      await client.query('begin');
-      await client.query(`delete from model_evaluations where model_run_id = $1 and split = $2`, [run.id, split]);
-      await client.query(`delete from backtest_results where model_run_id = $1`, [run.id]);
-      await client.query(
-        `insert into model_evaluations (model_run_id, split, match_count, metrics, baseline_metrics) values ($1, $2, $3, $4, $5)`,
-        [
-          run.id,
-          split,
-          evaluation.matches,
-          {
-            gate: activationGate(report, split),
-            reliability: { '1x2': report.markets['1x2']?.reliability ?? null, ou25: report.markets.ou25?.reliability ?? null },
-            report,
-          },
-          {
-            '1x2': { pinnacle: report.markets['1x2']?.metrics?.pinnacle ?? null, marketAverage: report.markets['1x2']?.metrics?.marketAverage ?? null },
-            ou25: { pinnacle: report.markets.ou25?.metrics?.pinnacle ?? null, marketAverage: report.markets.ou25?.metrics?.marketAverage ?? null },
-          },
-        ],
-      );
-      for (const [market, r] of Object.entries(report.markets)) {
-        if (!r) continue;
-        const strategies = [
-          ['ev-threshold', 'bestPrice', r.betting.model.bestPrice],
-          ['ev-threshold', 'pinnaclePreMatch', r.betting.model.pinnaclePreMatch],
-          ['ev-threshold', 'marketAverage', r.betting.model.marketAverage],
-          ['market-value-rule', 'bestPrice', r.betting.marketValueRule],
-        ] as const;
-        for (const [strategy, price, result] of strategies) {
-          await client.query(`insert into backtest_results (model_run_id, strategy, params, metrics) values ($1, $2, $3, $4)`, [
-            run.id,
-            strategy,
-            { market, price, threshold: report.settings.evThreshold, split },
-            result,
-          ]);
-        }
+  if (!evaluation) {
+    console.log('the bundle carries no rolling-origin evaluation (evaluation.json): the activation gate will refuse it without force');
+  } else {
+    for (const market of ['1x2', 'ou25'] as const) {
+      const p = evaluation.gate?.markets[market].pooled;
+      if (p) {
+        console.log(
+          `${market}: pooled over ${evaluation.seasons.map((s) => s.season).join(', ')} (${p.matches} matches): model − Pinnacle ${p.logLossDelta.toFixed(5)} ` +
+            `[${p.lower.toFixed(5)}, ${p.upper.toFixed(5)}], ECE ${p.modelEce.toFixed(4)} vs ${p.pinnacleEce.toFixed(4)}`,
+        );
       }
-      await client.query('commit');
-    } catch (error) {
-      await client.query('rollback');
-      throw error;
-    } finally {
-      client.release();
     }
-    console.log(summarizeReport(evaluation));
+    const decision = await storedGateDecision(pool, run.id);
+    console.log(`activation gate: ${decision.passes ? 'passes' : `refuses: ${decision.reasons.join('; ')}`}`);
   }
 } catch (error) {
   console.error(`model:register failed: ${(error as Error).message}`);

@@ -2,7 +2,6 @@
 // object is stable for an isolate's lifetime), so a misconfigured deploy fails with one clear message.
 import { z } from 'zod';
 import { ANONYMOUS_REQUESTS_PER_MINUTE } from './services/auth/tiers';
-import { MARGIN_METHODS } from './services/margin';
 import type { MatchOdds } from '../durable-objects/match-odds';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
 import type { MatchPrediction } from './services/predictions/types';
@@ -43,7 +42,7 @@ export interface Env {
   OTEL_SERVICE_NAME?: string;
   OTEL_METRIC_EXPORT_INTERVAL?: string;
   KELLY_FRACTION?: string;
-  MARGIN_METHOD?: string;
+  EXCHANGE_COMMISSION?: string;
   PREDICTIONS: KVNamespace;
   MODELS: R2Bucket;
   FEATURE_QUEUE: Queue<FeatureRecomputeMessage>;
@@ -129,8 +128,11 @@ const ConfigSchema = z.object({
     .pipe(z.array(z.string().url('FOOTBALL_DATA_CSV_URLS must be comma-separated URLs'))),
   /** The Kelly multiplier of every prediction's `kellyStake` (0.25 = quarter Kelly). */
   KELLY_FRACTION: z.coerce.number().min(0).max(1).default(0.25),
-  /** How predictions remove the bookmakers' margin for `marketProbability` (the evaluation's default too). */
-  MARGIN_METHOD: z.enum(MARGIN_METHODS).default('shin'),
+  /**
+   * The share of net winnings a betting exchange keeps (0.05 = 5%, Betfair's base rate). An exchange's price is
+   * compared, and EV and Kelly computed, after it: a quoted 3.0 pays 1 + 2 × 0.95 = 2.9.
+   */
+  EXCHANGE_COMMISSION: z.coerce.number().min(0).max(0.5).default(0.05),
   /**
    * The artifact mirror (R2 ↔ S3) and the data lake. R2 is reached through its S3 API
    * (https://<account id>.r2.cloudflarestorage.com, with an R2 API token's access key pair), AWS S3 through

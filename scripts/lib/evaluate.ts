@@ -3,7 +3,8 @@
 // as the Worker, and the one TypeScript evaluation beside the market baselines on the same matches.
 import type pg from 'pg';
 import { MARKET_OUTPUTS } from '../../src/services/inference/bundle';
-import type { ModelRuntime } from '../../src/services/inference/runtime';
+import { anchorProbabilities, marketAnchors } from '../../src/services/anchor';
+import type { ModelInput, ModelRuntime } from '../../src/services/inference/runtime';
 import { buildReport, type EvaluationOptions, type EvaluationReport, type EvaluationRow, type MarketPrices } from '../../src/services/evaluation';
 import { buildFeatureMatrix, type FeatureMatrixOptions, type FeatureRow } from './features';
 
@@ -78,8 +79,60 @@ export interface EvaluationRun {
   matches: number;
   window: { from?: string; to?: string };
   rows: FeatureRow[];
-  /** Calibrated model probabilities per match, in the bundle's output order. */
-  probabilities: Map<number, { h2h: number[]; ou25: number[] }>;
+  /** Model probabilities per match, in the bundle's output order; null for a market with no anchor. */
+  probabilities: Map<number, { h2h: number[] | null; ou25: number[] | null }>;
+  /** The rows the report was built from, per market (what a rolling evaluation pools). */
+  evaluationRows: { '1x2': EvaluationRow[]; ou25: EvaluationRow[] };
+}
+
+/** The model's input for a feature row: its vector and the market anchors under the bundle's margin methods. */
+export const modelInput = (runtime: ModelRuntime, row: FeatureRow): ModelInput => ({
+  features: row.values,
+  anchors: anchorProbabilities(marketAnchors(row.odds, runtime.marginMethods)),
+});
+
+/**
+ * The bundle on finished feature rows, beside the market baselines. An anchored bundle is compared with
+ * Pinnacle under each market's own margin method (so that no trees score Pinnacle exactly) unless
+ * `options.marginMethod` asks for one method everywhere. A market without an anchor has no model
+ * probability; such a row has no Pinnacle price either, and it is left out of that market.
+ */
+export async function evaluateRows(
+  db: Pick<pg.Pool, 'query'>,
+  runtime: ModelRuntime,
+  featureRows: readonly FeatureRow[],
+  options: EvaluationOptions = {},
+): Promise<Omit<EvaluationRun, 'window'>> {
+  const rows = featureRows.filter((r) => r.label1x2 !== null && r.labelOu25 !== null);
+  const { h2h, ou25 } = await runtime.predict(rows.map((r) => modelInput(runtime, r)));
+  const prices = await loadEvaluationPrices(db, rows.map((r) => r.matchId));
+  const methods = { '1x2': runtime.marginMethods.h2h, ou25: runtime.marginMethods.ou25 };
+  const probabilities = new Map<number, { h2h: number[] | null; ou25: number[] | null }>();
+  const h2hRows: EvaluationRow[] = [];
+  const ouRows: EvaluationRow[] = [];
+  // The bundle's O/U output is [under, over] (class 1 = over); the evaluation's outcome order is [over, under].
+  const underIndex = MARKET_OUTPUTS.ou25.indexOf('under');
+  const overIndex = MARKET_OUTPUTS.ou25.indexOf('over');
+  rows.forEach((r, i) => {
+    const h = h2h[i]!;
+    const o = ou25[i]!;
+    probabilities.set(r.matchId, { h2h: h, ou25: o });
+    const p = prices.get(r.matchId)!;
+    const kickoff = r.startAt.toISOString();
+    if (h) h2hRows.push({ matchId: r.matchId, kickoff, label: r.label1x2!, model: h, prices: p.h2h, marginMethod: options.marginMethod ?? methods['1x2'] });
+    if (o) {
+      ouRows.push({
+        matchId: r.matchId,
+        kickoff,
+        label: r.labelOu25 === 1 ? 0 : 1,
+        model: [o[overIndex]!, o[underIndex]!],
+        prices: p.ou25,
+        marginMethod: options.marginMethod ?? methods.ou25,
+      });
+    }
+  });
+  const report = buildReport({ '1x2': h2hRows, ou25: ouRows }, { ...options, marginMethods: options.marginMethod ? undefined : methods });
+  return { report, matches: rows.length, rows, probabilities, evaluationRows: { '1x2': h2hRows, ou25: ouRows } };
 }
 
 export async function evaluateWindow(
@@ -88,51 +141,13 @@ export async function evaluateWindow(
   window: FeatureMatrixOptions,
   options: EvaluationOptions = {},
 ): Promise<EvaluationRun> {
-  if (runtime.manifest.featureVersion !== 'v1') throw new Error(`bundle feature version ${runtime.manifest.featureVersion} is not supported`);
-  const rows = (await buildFeatureMatrix(db, window)).filter((r) => r.label1x2 !== null && r.labelOu25 !== null);
-  const { h2h, ou25 } = await runtime.predict(rows.map((r) => r.values));
-  const prices = await loadEvaluationPrices(db, rows.map((r) => r.matchId));
-  const probabilities = new Map<number, { h2h: number[]; ou25: number[] }>();
-  const h2hRows: EvaluationRow[] = [];
-  const ouRows: EvaluationRow[] = [];
-  // The bundle's O/U output is [under, over] (class 1 = over); the evaluation's outcome order is [over, under].
-  const underIndex = MARKET_OUTPUTS.ou25.indexOf('under');
-  const overIndex = MARKET_OUTPUTS.ou25.indexOf('over');
-  rows.forEach((r, i) => {
-    probabilities.set(r.matchId, { h2h: h2h[i]!, ou25: ou25[i]! });
-    const p = prices.get(r.matchId)!;
-    const kickoff = r.startAt.toISOString();
-    h2hRows.push({ matchId: r.matchId, kickoff, label: r.label1x2!, model: h2h[i]!, prices: p.h2h });
-    ouRows.push({
-      matchId: r.matchId,
-      kickoff,
-      label: r.labelOu25 === 1 ? 0 : 1,
-      model: [ou25[i]![overIndex]!, ou25[i]![underIndex]!],
-      prices: p.ou25,
-    });
-  });
-  const report = buildReport({ '1x2': h2hRows, ou25: ouRows }, options);
+  const run = await evaluateRows(db, runtime, await buildFeatureMatrix(db, window), options);
   const iso = (d: Date | string | undefined) => (d instanceof Date ? d.toISOString().slice(0, 10) : d);
-  return { report, matches: rows.length, window: { from: iso(window.from), to: iso(window.to) }, rows, probabilities };
-}
-
-/** The figures the activation gate compares, taken from a test-season report (see ModelRegistryService). */
-export function activationGate(report: EvaluationReport, split: string) {
-  const h2h = report.markets['1x2'];
-  if (!h2h?.metrics) return null;
-  return {
-    split,
-    market: 'h2h' as const,
-    matches: h2h.rows.evaluated,
-    modelLogLoss: h2h.metrics.model.logLoss,
-    // The strictest baseline: Pinnacle under whichever margin removal suits it best on these matches, so
-    // the choice of method cannot be what lets a model through.
-    pinnacleLogLoss: Math.min(h2h.metrics.pinnacle.logLoss, ...Object.values(h2h.pinnacleLogLossByMethod ?? {})),
-  };
+  return { ...run, window: { from: iso(window.from), to: iso(window.to) } };
 }
 
 /** One line per market for people; --json prints the whole report. */
-export function summarizeReport(run: EvaluationRun): string {
+export function summarizeReport(run: Pick<EvaluationRun, 'report' | 'matches' | 'window'>): string {
   const lines = [`${run.matches} finished matches from ${run.window.from ?? 'the start'} to ${run.window.to ?? 'the end'}`];
   for (const [market, r] of Object.entries(run.report.markets)) {
     if (!r?.metrics) {
@@ -142,7 +157,7 @@ export function summarizeReport(run: EvaluationRun): string {
     const m = r.metrics;
     const d = r.logLossDifference;
     lines.push(
-      `${market} (${r.rows.evaluated} matches; ${r.rows.dropped} without both baselines): log loss model ${m.model.logLoss.toFixed(4)}, ` +
+      `${market} (${r.rows.evaluated} matches; ${r.rows.dropped} without both baselines; Pinnacle margin-free by ${r.marginMethod}): log loss model ${m.model.logLoss.toFixed(4)}, ` +
         `Pinnacle ${m.pinnacle.logLoss.toFixed(4)}, average ${m.marketAverage.logLoss.toFixed(4)}` +
         (d ? `; model − Pinnacle ${d.estimate.toFixed(4)} [${d.lower.toFixed(4)}, ${d.upper.toFixed(4)}]` : '') +
         `; ECE model ${m.model.ece.toFixed(4)}, Pinnacle ${m.pinnacle.ece.toFixed(4)}; accuracy model ${m.model.accuracy.toFixed(3)}`,

@@ -307,6 +307,14 @@ export const predictions = pgTable(
     /** Settlement: profit of a 1-unit stake at best_price, and best_price / closing_price − 1. */
     profit: doublePrecision('profit'),
     clv: doublePrecision('clv'),
+    /** Migration 0010: the anchor the probability started from (NULL on rows from before it was recorded). */
+    anchorSource: text('anchor_source', { enum: ['pinnacle', 'consensus'] }),
+    anchorBookmakers: text('anchor_bookmakers').array(),
+    anchorLastUpdate: timestamp('anchor_last_update', { withTimezone: true, mode: 'date' }),
+    anchorHoursToKickoff: doublePrecision('anchor_hours_to_kickoff'),
+    /** best_price after an exchange's commission; NULL on older rows, where it is best_price. */
+    bestPriceNet: numeric('best_price_net', { precision: 10, scale: 4, mode: 'number' }),
+    exchangeCommission: doublePrecision('exchange_commission'),
   },
   (t) => [
     primaryKey({ columns: [t.id, t.predictedAt] }),

@@ -76,7 +76,7 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | '
       registry: models,
       store: predictionStore,
       writes: env.PREDICTION_QUEUE,
-      settings: { marginMethod: config.MARGIN_METHOD, kellyMultiplier: config.KELLY_FRACTION },
+      settings: { kellyMultiplier: config.KELLY_FRACTION, exchangeCommission: config.EXCHANGE_COMMISSION },
       defer,
       logger,
     }),

@@ -5,15 +5,10 @@ import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { backtestResults, modelEvaluations, modelRuns } from '../db/schema';
 import { ProblemError, problem } from '../lib/problem';
+import { gateDecision, type RollingGate } from './evaluation/gate';
 
-/** What the gate compares, stored with each test-season evaluation by `npm run model:register`. */
-export interface ActivationGate {
-  split: string;
-  market: 'h2h';
-  matches: number;
-  modelLogLoss: number;
-  pinnacleLogLoss: number;
-}
+/** The evaluation split whose `gate` the activation gate reads (stored by registration from the bundle). */
+export const ROLLING_SPLIT = 'rolling';
 
 export type ModelRun = typeof modelRuns.$inferSelect;
 
@@ -62,24 +57,23 @@ export class ModelRegistryService {
   }
 
   /**
-   * Makes `id` the active run. Refused (409) when its test-season 1X2 log loss is worse than Pinnacle's on
-   * the same matches, or when it has no such evaluation, unless `force` is given with a reason, which is
+   * Makes `id` the active run. Refused (409) unless its rolling-origin evaluation passes the gate
+   * (evaluation/gate.ts: pooled log loss no worse than Pinnacle's in either market, no season worse beyond
+   * noise, pooled ECE within tolerance), or when it has none, unless `force` is given with a reason, which is
    * recorded on the run.
    */
   async activate(id: string, actorId: string, options: { force?: boolean; reason?: string }) {
     const run = await this.byId(id);
     if (!run) throw problem.notFound('model', id);
     if (run.status === 'active') return run;
-    const gate = await this.gate(id);
-    const passes = gate !== undefined && gate.modelLogLoss <= gate.pinnacleLogLoss;
+    const decision = gateDecision(await this.gate(id));
+    const passes = decision.passes;
     if (!passes && !options.force) {
       throw new ProblemError({
         slug: 'activation-refused',
         title: 'Activation refused',
         status: 409,
-        detail: gate
-          ? `Test-season (${gate.split}) 1X2 log loss ${gate.modelLogLoss.toFixed(5)} is worse than Pinnacle's ${gate.pinnacleLogLoss.toFixed(5)} on the same ${gate.matches} matches; send force=true with a reason to override`
-          : 'The model has no test-season evaluation to compare with Pinnacle; send force=true with a reason to override',
+        detail: `The activation gate refuses this model: ${decision.reasons.join('; ')}. Send force=true with a reason to override`,
       });
     }
     if (!passes && !options.reason?.trim()) {
@@ -103,14 +97,13 @@ export class ModelRegistryService {
     return (await this.byId(id))!;
   }
 
-  private async gate(id: string): Promise<ActivationGate | undefined> {
+  private async gate(id: string): Promise<RollingGate | null> {
     const rows = await this.db()
-      .select({ gate: sql<ActivationGate | null>`${modelEvaluations.metrics} -> 'gate'` })
+      .select({ gate: sql<RollingGate | null>`${modelEvaluations.metrics} -> 'gate'` })
       .from(modelEvaluations)
-      .where(and(eq(modelEvaluations.modelRunId, id), sql`${modelEvaluations.metrics} ? 'gate'`))
+      .where(and(eq(modelEvaluations.modelRunId, id), eq(modelEvaluations.split, ROLLING_SPLIT)))
       .orderBy(desc(modelEvaluations.id))
       .limit(1);
-    const gate = rows[0]?.gate;
-    return gate && Number.isFinite(gate.modelLogLoss) && Number.isFinite(gate.pinnacleLogLoss) ? gate : undefined;
+    return rows[0]?.gate ?? null;
   }
 }

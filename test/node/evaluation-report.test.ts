@@ -87,6 +87,37 @@ describe('compareWithBaseline', () => {
   });
 });
 
+describe('margin methods per market and per row', () => {
+  // A Pinnacle book with a margin, where the methods disagree: 1.8 / 3.6 / 4.5 (S = 1.0556).
+  const margined: EvaluationRow = {
+    matchId: 'M1',
+    kickoff: '2023-08-12T14:00:00Z',
+    label: 0,
+    model: [0.5, 0.25, 0.25],
+    prices: { pinnaclePreMatch: [1.8, 3.6, 4.5], marketAverage: [1.75, 3.5, 4.4] },
+  };
+  const fairHome = (method: 'multiplicative' | 'shin' | 'power') => {
+    const report = buildReport({ '1x2': [margined] }, { marginMethods: { '1x2': method }, bootstrapResamples: 10 });
+    return Math.exp(-report.markets['1x2']!.metrics!.pinnacle.logLoss);
+  };
+
+  it("compares each market with Pinnacle under that market's own method", () => {
+    const multiplicative = (1 / 1.8) / (1 / 1.8 + 1 / 3.6 + 1 / 4.5);
+    expect(fairHome('multiplicative')).toBeCloseTo(multiplicative, 12);
+    // Shin and power give the favourite more than multiplicative does.
+    expect(fairHome('shin')).toBeGreaterThan(multiplicative + 1e-4);
+    expect(fairHome('power')).toBeGreaterThan(multiplicative + 1e-4);
+    const report = buildReport({ '1x2': [margined] }, { marginMethods: { '1x2': 'power' }, bootstrapResamples: 10 });
+    expect(report.settings.marginMethods).toEqual({ '1x2': 'power', ou25: 'shin' });
+    expect(report.markets['1x2']!.marginMethod).toBe('power');
+  });
+
+  it("a row's own method wins, so rows pooled from models with different methods keep theirs", () => {
+    const pooled = buildReport({ '1x2': [{ ...margined, marginMethod: 'power' }] }, { marginMethod: 'multiplicative', bootstrapResamples: 10 });
+    expect(Math.exp(-pooled.markets['1x2']!.metrics!.pinnacle.logLoss)).toBeCloseTo(fairHome('power'), 12);
+  });
+});
+
 describe('buildReport', () => {
   const report = buildReport({ '1x2': rows }, { marginMethod: 'multiplicative', evThreshold: 0, bootstrapResamples: 200, bootstrapSeed: 11 });
   const market = report.markets['1x2']!;
@@ -95,6 +126,7 @@ describe('buildReport', () => {
     expect(report.schemaVersion).toBe(1);
     expect(report.settings).toEqual({
       marginMethod: 'multiplicative',
+      marginMethods: { '1x2': 'multiplicative', ou25: 'multiplicative' },
       evThreshold: 0,
       stake: 1,
       eceBins: 10,

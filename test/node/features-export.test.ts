@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CSV_COLUMNS, buildFeatureMatrix, csvField, windowBounds, type FeatureRow } from '../../scripts/lib/features';
+import { ANCHOR_COLUMNS, CSV_COLUMNS, buildFeatureMatrix, csvField, windowBounds, type FeatureRow } from '../../scripts/lib/features';
 import { importFootballData } from '../../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
 import { FEATURE_NAMES } from '../../src/services/features';
@@ -73,7 +73,7 @@ describe('npm run features:export', () => {
     matrix = await buildFeatureMatrix(db.pool, { from: '2023-08-01', to: '2023-08-31' });
   }, 120_000);
 
-  it('writes the contract header: 8 leading columns, then the 72 FEATURE_NAMES in order', () => {
+  it('writes the contract header: 8 leading columns, the 72 FEATURE_NAMES in order, then the anchors', () => {
     expect(header).toEqual([
       'match_id',
       'start_at',
@@ -84,9 +84,24 @@ describe('npm run features:export', () => {
       'label_1x2',
       'label_ou25',
       ...FEATURE_NAMES,
+      'anchor_1x2_source',
+      'anchor_1x2_multiplicative_home',
+      'anchor_1x2_multiplicative_draw',
+      'anchor_1x2_multiplicative_away',
+      'anchor_1x2_shin_home',
+      'anchor_1x2_shin_draw',
+      'anchor_1x2_shin_away',
+      'anchor_1x2_power_home',
+      'anchor_1x2_power_draw',
+      'anchor_1x2_power_away',
+      'anchor_ou25_source',
+      'anchor_ou25_multiplicative_over',
+      'anchor_ou25_shin_over',
+      'anchor_ou25_power_over',
     ]);
     expect(CSV_COLUMNS).toEqual(header);
-    expect(header).toHaveLength(80);
+    expect(ANCHOR_COLUMNS).toEqual(header.slice(80));
+    expect(header).toHaveLength(94);
   });
 
   it('writes one row per match of the window, sorted by kick-off then id, with ISO UTC kick-offs', async () => {
@@ -99,7 +114,7 @@ describe('npm run features:export', () => {
     expect(body.map((r) => r.slice(0, 6))).toEqual(
       rows.map((r) => [String(Number(r.id)), r.start_at.toISOString(), '2023-24', 'soccer_epl', r.home, r.away]),
     );
-    for (const r of body) expect(r).toHaveLength(80);
+    for (const r of body) expect(r).toHaveLength(94);
   });
 
   it('encodes labels: 0 home / 1 draw / 2 away, 1 over 2.5 goals else 0, empty when not finished', async () => {
@@ -125,13 +140,13 @@ describe('npm run features:export', () => {
   });
 
   it('writes NaN as `nan` and every number at full float64 precision', () => {
-    const cells = body.flatMap((r) => r.slice(8));
+    const cells = body.flatMap((r) => r.slice(8, 80));
     expect(cells).toContain('nan');
     expect(cells.filter((c) => c === '' || /^(NaN|null|undefined|-?Infinity)$/.test(c))).toEqual([]);
     const byId = new Map(matrix.map((m) => [String(m.matchId), m]));
     for (const r of body) {
       const values = byId.get(r[0]!)!.values;
-      r.slice(8).forEach((cell, i) => {
+      r.slice(8, 80).forEach((cell, i) => {
         if (cell === 'nan') expect(values[i], FEATURE_NAMES[i]).toBeNaN();
         else expect(Number(cell), FEATURE_NAMES[i]).toBe(values[i]);
       });
@@ -139,6 +154,35 @@ describe('npm run features:export', () => {
     // Luton's first match ever: its form is missing.
     const luton = body.find((r) => r[5] === 'Luton')!;
     expect(luton[8 + FEATURE_NAMES.indexOf('form_away_ppg_5')]).toBe('nan');
+  });
+
+  it("writes the anchor: Pinnacle's pre-match price with the margin removed, from the file's own PS and P>2.5 columns", async () => {
+    const csv = parseCsv((await readFile(join(REPO_DATA_DIR, 'E0_2324.csv'), 'utf8')).replace(/^\uFEFF/, ''));
+    const [fileHeader, ...fileRows] = csv as [string[], ...string[][]];
+    const col = (row: string[], name: string) => Number(row[fileHeader.indexOf(name)]);
+    const at = (name: string) => header.indexOf(name);
+    let checked = 0;
+    for (const r of body) {
+      const source = fileRows.find((f) => f[fileHeader.indexOf('HomeTeam')] === r[4] && f[fileHeader.indexOf('AwayTeam')] === r[5])!;
+      // Multiplicative removal by hand: 1/price over the booksum.
+      const implied = ['PSH', 'PSD', 'PSA'].map((c) => 1 / col(source, c));
+      const sum = implied.reduce((a, b) => a + b, 0);
+      expect(r[at('anchor_1x2_source')]).toBe('pinnacle');
+      ['home', 'draw', 'away'].forEach((o, i) => expect(Number(r[at(`anchor_1x2_multiplicative_${o}`)])).toBeCloseTo(implied[i]! / sum, 12));
+      const over = 1 / col(source, 'P>2.5');
+      const under = 1 / col(source, 'P<2.5');
+      expect(r[at('anchor_ou25_source')]).toBe('pinnacle');
+      expect(Number(r[at('anchor_ou25_multiplicative_over')])).toBeCloseTo(over / (over + under), 12);
+      // Shin on two outcomes is the additive method: the margin comes off each side equally.
+      expect(Number(r[at('anchor_ou25_shin_over')])).toBeCloseTo(over - (over + under - 1) / 2, 12);
+      // Shin and power move probability from the long shot to the favourite, relative to multiplicative.
+      const favourite = implied.indexOf(Math.max(...implied));
+      const o = ['home', 'draw', 'away'][favourite]!;
+      expect(Number(r[at(`anchor_1x2_shin_${o}`)])).toBeGreaterThan(Number(r[at(`anchor_1x2_multiplicative_${o}`)]));
+      expect(Number(r[at(`anchor_1x2_power_${o}`)])).toBeGreaterThan(Number(r[at(`anchor_1x2_multiplicative_${o}`)]));
+      checked++;
+    }
+    expect(checked).toBe(29);
   });
 
   it('upserts the window into feature_vectors (version, as_of = prediction time, float4 values, NaN kept), idempotently', async () => {

@@ -1,24 +1,40 @@
 // The runtime serves a bundle's two ONNX files as one merged graph (src/services/inference/onnx-merge.ts). The
 // merged session must give what one session per file gives, row by row, and a bundle whose files cannot be
 // served that way must still be refused with a BundleError before any request is answered.
+//
+// The merge is the same for both bundle formats; most cases use the previous (format 1) bundle, whose files carry
+// an int64 label output the merge must leave out, and one case a market-anchored bundle with trees.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defaultBundleDir, readBundle, type BundleOnDisk } from '../../scripts/lib/models/bundle-files';
+import { BUNDLES_DIR, readBundle, type BundleOnDisk } from '../../scripts/lib/models/bundle-files';
 import { ort } from '../../scripts/lib/ort-node';
-import { BUNDLE_FILES, BundleError, calibrate, MARKET_OUTPUTS, sha256Hex, type BundleManifest, type BundleMarket } from '../../src/services/inference/bundle';
+import {
+  BUNDLE_FILES,
+  BundleError,
+  calibrate,
+  MARKET_OUTPUTS,
+  sha256Hex,
+  type BundleManifest,
+  type BundleMarket,
+  type LegacyBundleManifest,
+} from '../../src/services/inference/bundle';
 import { mergeModels, readOnnxModel } from '../../src/services/inference/onnx-merge';
-import { createModelRuntime } from '../../src/services/inference/runtime';
+import { anchoredProbabilities, createModelRuntime, type ModelInput } from '../../src/services/inference/runtime';
+
+const LEGACY_BUNDLE = join(BUNDLES_DIR, 'xgb-v1-20261126-151831');
+const ANCHORED_WITH_TREES = new URL('../fixtures/bundles/anchored-smoke-trees/', import.meta.url).pathname;
 
 let bundle: BundleOnDisk;
 let rows: Float32Array[];
+const inputs = (batch: Float32Array[]): ModelInput[] => batch.map((features) => ({ features, anchors: { h2h: null, ou25: null } }));
 
 beforeAll(async () => {
-  const dir = await defaultBundleDir();
-  bundle = await readBundle(dir);
-  const parity = JSON.parse(await readFile(join(dir, 'parity.json'), 'utf8')) as { rows: Array<{ features: Array<number | null> }> };
+  bundle = await readBundle(LEGACY_BUNDLE);
+  const parity = JSON.parse(await readFile(join(LEGACY_BUNDLE, 'parity.json'), 'utf8')) as { rows: Array<{ features: Array<number | null> }> };
   rows = parity.rows.map((r) => Float32Array.from(r.features, (x) => (x === null ? NaN : x)));
 });
+const legacy = () => bundle.manifest as LegacyBundleManifest;
 
 const file = (market: BundleMarket) => new Uint8Array(bundle.files.get(BUNDLE_FILES[market])!);
 
@@ -85,27 +101,59 @@ describe('the merged two-market graph', () => {
     expect(rows.some((r) => r.some(Number.isNaN))).toBe(true);
     const runtime = await runtimeWith({});
     const expected = {
-      h2h: (await separateRaw('h2h', rows)).map((p) => calibrate(bundle.manifest, 'h2h', p)),
-      ou25: (await separateRaw('ou25', rows)).map((p) => calibrate(bundle.manifest, 'ou25', p)),
+      h2h: (await separateRaw('h2h', rows)).map((p) => calibrate(legacy(), 'h2h', p)),
+      ou25: (await separateRaw('ou25', rows)).map((p) => calibrate(legacy(), 'ou25', p)),
     };
-    const batched = await runtime.predict(rows);
+    const batched = (await runtime.predict(inputs(rows))) as { h2h: number[][]; ou25: number[][] };
     expect(worstDifference(batched.h2h, expected.h2h)).toBeLessThan(1e-6);
     expect(worstDifference(batched.ou25, expected.ou25)).toBeLessThan(1e-6);
 
     const single = { h2h: [] as number[][], ou25: [] as number[][] };
     for (const row of rows) {
-      const one = await runtime.predict([row]);
+      const one = await runtime.predict(inputs([row]));
       single.h2h.push(one.h2h[0]!);
       single.ou25.push(one.ou25[0]!);
     }
     expect(worstDifference(single.h2h, expected.h2h)).toBeLessThan(1e-6);
     expect(worstDifference(single.ou25, expected.ou25)).toBeLessThan(1e-6);
     // Calls in flight together (a Worker isolate serves requests concurrently) each get their own row's answer.
-    const concurrent = await Promise.all(rows.slice(0, 40).map((row) => runtime.predict([row])));
+    const concurrent = await Promise.all(rows.slice(0, 40).map((row) => runtime.predict(inputs([row]))));
     expect(worstDifference(concurrent.map((p) => p.h2h[0]!), expected.h2h.slice(0, 40))).toBeLessThan(1e-6);
     expect(worstDifference(concurrent.map((p) => p.ou25[0]!), expected.ou25.slice(0, 40))).toBeLessThan(1e-6);
     // The two markets really differ, so a swap of their columns could not pass the comparisons above.
     expect(worstDifference(expected.h2h.map((p) => p.slice(0, 2)), expected.ou25)).toBeGreaterThan(0.1);
+  });
+
+  it("an anchored bundle's merged graph gives each file's own margins, which the runtime adds to the anchor", async () => {
+    const anchored = await readBundle(ANCHORED_WITH_TREES);
+    const parity = JSON.parse(await readFile(join(ANCHORED_WITH_TREES, 'parity.json'), 'utf8')) as {
+      rows: Array<{ features: Array<number | null>; anchors: { '1x2': number[] | null; ou25: number[] | null } }>;
+    };
+    const anchoredRows = parity.rows.filter((r) => r.anchors['1x2'] && r.anchors.ou25);
+    const runtime = await createModelRuntime(ort, anchored.manifest, {
+      [BUNDLE_FILES.h2h]: anchored.files.get(BUNDLE_FILES.h2h)!,
+      [BUNDLE_FILES.ou25]: anchored.files.get(BUNDLE_FILES.ou25)!,
+    } as never);
+    const names = anchored.manifest.featureNames;
+    const full = anchoredRows.map((r) => Float32Array.from(r.features, (x) => (x === null ? NaN : x)));
+    const got = await runtime.predict(full.map((features, i) => ({ features, anchors: { h2h: anchoredRows[i]!.anchors['1x2'], ou25: anchoredRows[i]!.anchors.ou25 } })));
+    const { FEATURE_INDEX } = await import('../../src/services/features/names');
+    const narrow = full.map((row) => Float32Array.from(names, (n) => row[FEATURE_INDEX[n as keyof typeof FEATURE_INDEX]]!));
+    for (const [market, width, key] of [
+      ['h2h', 3, '1x2'],
+      ['ou25', 1, 'ou25'],
+    ] as const) {
+      const session = await ort.InferenceSession.create(new Uint8Array(anchored.files.get(BUNDLE_FILES[market])!));
+      const input = new Float32Array(narrow.length * names.length);
+      narrow.forEach((row, i) => input.set(row, i * names.length));
+      const out = await session.run({ features: new ort.Tensor('float32', input, [narrow.length, names.length]) });
+      const margins = out.margin!.data as Float32Array;
+      expect(out.margin!.dims).toEqual([narrow.length, width]);
+      expect(Math.max(...Array.from(margins, Math.abs))).toBeGreaterThan(1e-3);
+      const expected = anchoredRows.map((r, i) => anchoredProbabilities(market, r.anchors[key]!, margins, i * width));
+      expect(worstDifference(got[market] as number[][], expected)).toBeLessThan(1e-12);
+      await session.release();
+    }
   });
 
   it('is one graph with one input and one [n, 5] output, the label outputs left out', () => {
@@ -163,7 +211,7 @@ describe('a bundle the merged graph cannot serve', () => {
   });
 
   it('is refused when the models take a different number of features than the bundle lists', async () => {
-    const manifest = { ...bundle.manifest, featureNames: bundle.manifest.featureNames.slice(0, 71) };
+    const manifest = { ...legacy(), featureNames: bundle.manifest.featureNames.slice(0, 71) };
     await expectBundleError(runtimeWith({}, manifest), 'model-1x2.onnx must take one float32 [n, 71] input, it takes features float32 [?, 72]');
   });
 

@@ -1,5 +1,5 @@
 // The shared inference module inside workerd: onnxruntime-web with the WASM shim, the bundle read from R2
-// and checked by sha256, calibrated output equal to the Python pipeline's.
+// and checked by sha256, the market anchor added, output equal to the Python pipeline's.
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { BUNDLE_FILES, BundleError, parseManifest } from '../../src/services/inference/bundle';
@@ -21,21 +21,32 @@ async function fromR2(name: string): Promise<ArrayBuffer> {
 }
 
 describe('inference in workerd', () => {
-  it('loads the bundle from R2 and matches the Python calibrated probabilities to 1e-5', async () => {
+  it('loads the bundle from R2 and matches the Python probabilities (xgboost on top of the anchor) to 1e-5', async () => {
     const manifest = parseManifest(JSON.parse(new TextDecoder().decode(await fromR2('bundle.json'))));
     const runtime = await createModelRuntime(workerdOrt, manifest, {
       [BUNDLE_FILES.h2h]: await fromR2(BUNDLE_FILES.h2h),
       [BUNDLE_FILES.ou25]: await fromR2(BUNDLE_FILES.ou25),
     } as Record<(typeof BUNDLE_FILES)[keyof typeof BUNDLE_FILES], ArrayBuffer>);
     const parity = JSON.parse(new TextDecoder().decode(bytes('parity.json'))) as {
-      rows: Array<{ features: Array<number | null>; calibrated: { '1x2': number[]; ou25: number[] } }>;
+      rows: Array<{
+        features: Array<number | null>;
+        anchors: { '1x2': number[] | null; ou25: number[] | null };
+        expected: { '1x2': number[] | null; ou25: number[] | null };
+      }>;
     };
-    const { h2h, ou25 } = await runtime.predict(parity.rows.map((r) => r.features.map((x) => (x === null ? NaN : x))));
+    const { h2h, ou25 } = await runtime.predict(
+      parity.rows.map((r) => ({ features: r.features.map((x) => (x === null ? NaN : x)), anchors: { h2h: r.anchors['1x2'], ou25: r.anchors.ou25 } })),
+    );
     let worst = 0;
+    let compared = 0;
     parity.rows.forEach((r, i) => {
-      r.calibrated['1x2'].forEach((p, k) => (worst = Math.max(worst, Math.abs(h2h[i]![k]! - p))));
-      r.calibrated.ou25.forEach((p, k) => (worst = Math.max(worst, Math.abs(ou25[i]![k]! - p))));
+      expect(h2h[i] === null).toBe(r.expected['1x2'] === null);
+      expect(ou25[i] === null).toBe(r.expected.ou25 === null);
+      r.expected['1x2']?.forEach((p, k) => (worst = Math.max(worst, Math.abs(h2h[i]![k]! - p))));
+      r.expected.ou25?.forEach((p, k) => (worst = Math.max(worst, Math.abs(ou25[i]![k]! - p))));
+      if (r.expected['1x2']) compared++;
     });
+    expect(compared).toBeGreaterThan(100);
     expect(worst).toBeLessThan(1e-5);
   });
 

@@ -1,11 +1,23 @@
 import { env } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import type { RollingGate } from '../../src/services/evaluation/gate';
 import { ACTIVE_RUN_KV_KEY } from '../../src/services/predictions/model-service';
 import { api, promote, registerUser } from './support/auth';
 import { insertModelRun, withDb } from './support/models';
 import { sql } from 'drizzle-orm';
 
 const PROBLEM = 'application/problem+json';
+
+/** The committed default bundle's own rolling-origin gate figures (evaluation.json, made by npm run model:train). */
+const defaultBundle = inject('defaultBundle');
+const committedGate = (): RollingGate =>
+  (JSON.parse(atob(defaultBundle.files['evaluation.json']!)) as { gate: RollingGate }).gate;
+/** The committed figures with one thing made worse, as a model behind the market would show them. */
+function worse(change: (gate: RollingGate) => void): RollingGate {
+  const gate = structuredClone(committedGate());
+  change(gate);
+  return gate;
+}
 
 describe('model registry routes', () => {
   it('lists runs and shows one with its metadata; unknown and malformed ids are problems', async () => {
@@ -24,15 +36,15 @@ describe('model registry routes', () => {
   });
 
   it('serves evaluations and backtests to pro only', async () => {
-    const run = await insertModelRun({ name: `eval-${Date.now()}`, gate: { matches: 380, modelLogLoss: 0.97, pinnacleLogLoss: 0.98 } });
+    const run = await insertModelRun({ name: `eval-${Date.now()}`, gate: committedGate() });
     const premium = await promote(await registerUser('premium-models'), { tier: 'premium' });
     expect((await api(`/models/${run.id}/evaluations`, { token: premium.accessToken })).status).toBe(403);
     const pro = await promote(await registerUser('pro-models'), { tier: 'pro' });
     const evals = await api(`/models/${run.id}/evaluations`, { token: pro.accessToken });
     expect(evals.status).toBe(200);
-    const body = await evals.json<{ data: Array<{ split: string; matchCount: number; metrics: { gate: { modelLogLoss: number } } }> }>();
+    const body = await evals.json<{ data: Array<{ split: string; matchCount: number; metrics: { gate: RollingGate } }> }>();
     expect(body.data).toHaveLength(1);
-    expect(body.data[0]).toMatchObject({ split: 'test-2023-24', matchCount: 380, metrics: { gate: { modelLogLoss: 0.97 } } });
+    expect(body.data[0]).toMatchObject({ split: 'rolling', matchCount: committedGate().markets['1x2'].pooled.matches, metrics: { gate: committedGate() } });
     const backtest = await api(`/models/${run.id}/backtest`, { token: pro.accessToken });
     expect(backtest.status).toBe(200);
     expect(await backtest.json()).toEqual({ reliability: { h2h: [] }, strategies: [] });
@@ -41,10 +53,17 @@ describe('model registry routes', () => {
 });
 
 describe('POST /models/{modelId}/activate', () => {
-  it('activates a model that is no worse than Pinnacle and retires the previous one', async () => {
+  it('activates a model whose rolling figures pass the gate and retires the previous one', async () => {
     const admin = await promote(await registerUser('admin-activate'), { role: 'admin' });
-    const first = await insertModelRun({ name: `good-a-${Date.now()}`, gate: { matches: 380, modelLogLoss: 0.98, pinnacleLogLoss: 0.98 } });
-    const second = await insertModelRun({ name: `good-b-${Date.now()}`, gate: { matches: 380, modelLogLoss: 0.95, pinnacleLogLoss: 0.98 } });
+    const first = await insertModelRun({ name: `good-a-${Date.now()}`, gate: committedGate() });
+    // Ahead of the market: better than its figures, so also through.
+    const second = await insertModelRun({
+      name: `good-b-${Date.now()}`,
+      gate: worse((g) => {
+        g.markets['1x2'].pooled.logLossDelta = -0.002;
+        g.markets['1x2'].pooled.upper = -0.0005;
+      }),
+    });
     const a = await api(`/models/${first.id}/activate`, { method: 'POST', token: admin.accessToken });
     expect(a.status).toBe(200);
     expect(await a.json()).toMatchObject({ id: first.id, status: 'active', activationForced: false });
@@ -61,22 +80,36 @@ describe('POST /models/{modelId}/activate', () => {
     expect(active.rows[0]!.n).toBe(1);
   });
 
-  it('refuses a model worse than Pinnacle, or without a test evaluation, unless forced with a recorded reason', async () => {
+  it('refuses a model behind the market on the pooled or per-season figures, or without them, unless forced with a recorded reason', async () => {
     const admin = await promote(await registerUser('admin-gate'), { role: 'admin' });
-    const worse = await insertModelRun({ name: `worse-${Date.now()}`, gate: { matches: 380, modelLogLoss: 0.99, pinnacleLogLoss: 0.98 } });
-    const refused = await api(`/models/${worse.id}/activate`, { method: 'POST', token: admin.accessToken });
-    expect(refused.status).toBe(409);
-    expect(refused.headers.get('content-type')).toBe(PROBLEM);
-    expect((await refused.json<{ detail: string }>()).detail).toMatch(/log loss 0\.99000 is worse than Pinnacle's 0\.98000 on the same 380 matches/);
+    const cases: Array<[string, RollingGate, RegExp]> = [
+      ['pooled-ou', worse((g) => void (g.markets.ou25.pooled.logLossDelta = 0.0004)), /ou25: pooled log loss is worse than Pinnacle's by \+0\.00040 over \d+ matches/],
+      [
+        'season',
+        worse((g) => Object.assign(g.markets['1x2'].seasons[1]!, { logLossDelta: 0.004, lower: 0.001, upper: 0.007 })),
+        new RegExp(`1x2: in ${committedGate().seasons[1]} the model is worse than Pinnacle beyond noise, 95% interval \\[\\+0\\.00100, \\+0\\.00700\\]`),
+      ],
+      ['ece', worse((g) => void (g.markets['1x2'].pooled.modelEce = g.markets['1x2'].pooled.pinnacleEce + 0.0021)), /1x2: pooled ECE .* worse than Pinnacle's .* by more than 0\.002/],
+    ];
+    for (const [name, gate, reason] of cases) {
+      const run = await insertModelRun({ name: `worse-${name}-${Date.now()}`, gate });
+      const refused = await api(`/models/${run.id}/activate`, { method: 'POST', token: admin.accessToken });
+      expect(refused.status, name).toBe(409);
+      expect(refused.headers.get('content-type')).toBe(PROBLEM);
+      expect((await refused.json<{ detail: string }>()).detail, name).toMatch(reason);
+    }
 
     const unevaluated = await insertModelRun({ name: `noeval-${Date.now()}` });
-    expect((await api(`/models/${unevaluated.id}/activate`, { method: 'POST', token: admin.accessToken })).status).toBe(409);
+    const noEvaluation = await api(`/models/${unevaluated.id}/activate`, { method: 'POST', token: admin.accessToken });
+    expect(noEvaluation.status).toBe(409);
+    expect((await noEvaluation.json<{ detail: string }>()).detail).toMatch(/no rolling-origin evaluation is stored/);
 
-    const noReason = await api(`/models/${worse.id}/activate`, { method: 'POST', token: admin.accessToken, json: { force: true } });
+    const worse1 = await insertModelRun({ name: `worse-forced-${Date.now()}`, gate: worse((g) => void (g.markets['1x2'].pooled.logLossDelta = 0.01)) });
+    const noReason = await api(`/models/${worse1.id}/activate`, { method: 'POST', token: admin.accessToken, json: { force: true } });
     expect(noReason.status).toBe(400);
     expect((await noReason.json<{ invalidParams: Array<{ name: string }> }>()).invalidParams[0]!.name).toBe('reason');
 
-    const forced = await api(`/models/${worse.id}/activate`, {
+    const forced = await api(`/models/${worse1.id}/activate`, {
       method: 'POST',
       token: admin.accessToken,
       json: { force: true, reason: 'market feed outage; previous model is broken' },

@@ -17,7 +17,10 @@ import { createModelRuntime } from '../../src/services/inference/runtime';
 import { invalidateMatchPredictions, predictionCacheKey } from '../../src/services/predictions/cache';
 import { PredictionStore } from '../../src/services/predictions/store';
 import { featureStateKey } from '../../src/services/predictions/team-state-kv';
-import type { MatchPrediction } from '../../src/services/predictions/types';
+import type { MatchPrediction, PredictionAnchor } from '../../src/services/predictions/types';
+import { anchorProbabilities, marketAnchors } from '../../src/services/anchor';
+import { removeMargin } from '../../src/services/margin';
+import type { FeatureRow } from '../../scripts/lib/features/matrix';
 import { api, PROBLEM } from './support/http';
 import { promote, registerUser, type TestUser } from './support/auth';
 import { withDb } from './support/models';
@@ -34,7 +37,7 @@ interface PredictionBody {
   source: 'live' | 'stored';
   view: 'basic' | 'full';
   kellyMultiplier: number;
-  markets: Array<{ market: string; point: number | null; outcomes: Array<Record<string, number | string | null>> }>;
+  markets: Array<{ market: string; point: number | null; anchor: PredictionAnchor; outcomes: Array<Record<string, number | string | null>> }>;
 }
 
 const HOUR = 3_600_000;
@@ -152,13 +155,12 @@ describe('GET /matches/{id}/predictions', () => {
     // reported by the driver as an error event, which a bare Pool without a listener would throw.
     const handle = createDatabase(config.DATABASE_URL, config.WS_PROXY, createLogger({}, () => undefined));
     const pool = handle.pool;
-    let values: Float64Array;
+    let row: FeatureRow;
     try {
       const day = upcoming.startAt.toISOString().slice(0, 10);
       const rows = featureMatrixFromInputs(await loadFeatureInputs(pool as never), { from: day, to: day });
-      const row = rows.find((r) => r.matchId === upcoming.id)!;
+      row = rows.find((r) => r.matchId === upcoming.id)!;
       expect(row.asOf.getTime()).toBe(upcoming.capturedAt.getTime());
-      values = row.values;
     } finally {
       await handle.end();
     }
@@ -168,10 +170,23 @@ describe('GET /matches/{id}/predictions', () => {
       [BUNDLE_FILES.h2h]: await read(BUNDLE_FILES.h2h),
       [BUNDLE_FILES.ou25]: await read(BUNDLE_FILES.ou25),
     } as never);
-    const { h2h, ou25 } = await runtime.predict([values]);
+    // The evaluation's anchors: the same prices through the same function, under the bundle's margin methods.
+    const anchors = marketAnchors(row.odds, runtime.marginMethods);
+    expect(anchors.h2h.source).toBe('pinnacle');
+    const { h2h, ou25 } = await runtime.predict([{ features: row.values, anchors: anchorProbabilities(anchors) }]);
     expect(['home', 'draw', 'away'].map((o) => outcome(route.body, 'h2h', o).probability)).toEqual(h2h[0]);
     // The bundle's O/U order is [under, over].
     expect(['under', 'over'].map((o) => outcome(route.body, 'totals', o).probability)).toEqual(ou25[0]);
+    // Beside each probability: the anchor it started from, Pinnacle's price with the model's own margin method.
+    const pinnacleH2h = removeMargin([2.1, 3.6, 3.7], runtime.marginMethods.h2h).probabilities;
+    expect(['home', 'draw', 'away'].map((o) => outcome(route.body, 'h2h', o).marketProbability)).toEqual(pinnacleH2h);
+    expect(route.body.markets.find((m) => m.market === 'h2h')!.anchor).toEqual({
+      source: 'pinnacle',
+      bookmakers: ['pinnacle'],
+      marginMethod: runtime.marginMethods.h2h,
+      lastUpdate: upcoming.capturedAt.toISOString(),
+      hoursToKickoff: (upcoming.startAt.getTime() - upcoming.capturedAt.getTime()) / HOUR,
+    });
   }, 60_000);
 
   it('prices every outcome at the best real bookmaker and derives EV and Kelly from it', async () => {
@@ -273,18 +288,20 @@ describe('GET /matches/{id}/predictions', () => {
       featureVersion: 'v1',
       predictedAt: predictedAt.toISOString(),
       kickoff: kickoff.toISOString(),
-      marginMethod: 'shin',
       kellyMultiplier: 0.25,
+      exchangeCommission: 0.05,
       markets: [
         {
           market: 'h2h',
           point: null,
+          anchor: { source: 'pinnacle', bookmakers: ['pinnacle'], marginMethod: 'shin', lastUpdate: new Date(predictedAt.getTime() - HOUR).toISOString(), hoursToKickoff: 3 },
           outcomes: (['home', 'draw', 'away'] as const).map((o, i) => ({
             outcome: o,
             probability: i === 0 ? probability : (1 - probability) / 2,
             fairOdds: i === 0 ? 1 / probability : 2 / (1 - probability),
             bestPrice: 2.5,
             bestBookmaker: 'bet365',
+            bestPriceNet: 2.5,
             marketProbability: 0.4,
             expectedValue: (i === 0 ? probability : (1 - probability) / 2) * 2.5 - 1,
             kellyFraction: 0,

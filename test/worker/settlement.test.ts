@@ -14,10 +14,13 @@ import { createLogger } from '../../src/lib/logging';
 import { BEHIND_MARKET_CODE, type LivePerformance } from '../../src/services/predictions/live-performance';
 import { isMissingPartition } from '../../src/services/partitions';
 import { PredictionStore } from '../../src/services/predictions/store';
-import type { MatchPrediction, OutcomePrediction, PredictedOutcome } from '../../src/services/predictions/types';
+import type { MatchPrediction, OutcomePrediction, PredictedOutcome, PredictionAnchor } from '../../src/services/predictions/types';
 import type { PredictionListItem } from '../../src/schemas/prediction-list';
 import { api, promote, registerUser } from './support/auth';
 import { insertModelRun, withDb } from './support/models';
+
+/** The anchor these hand-made predictions say they started from. */
+const ANCHOR: PredictionAnchor = { source: 'pinnacle', bookmakers: ['pinnacle'], marginMethod: 'multiplicative', lastUpdate: '2023-08-11T12:00:00.000Z', hoursToKickoff: 7 };
 
 const silent = createLogger({}, () => undefined);
 
@@ -124,6 +127,7 @@ function outcomePrediction(m: CsvMatch, market: 'h2h' | 'totals', outcome: Predi
     fairOdds: 1 / p,
     bestPrice: best,
     bestBookmaker: best === null ? null : 'replay',
+    bestPriceNet: best,
     marketProbability: marketProbabilities(m, market)[outcome]!,
     expectedValue: ev,
     kellyFraction: kelly,
@@ -138,11 +142,11 @@ function predictionOf(matchId: number, m: CsvMatch, modelRunId: string, kickoff:
     featureVersion: 'v1',
     predictedAt: predictedAt.toISOString(),
     kickoff: kickoff.toISOString(),
-    marginMethod: 'multiplicative',
     kellyMultiplier: 0.25,
+    exchangeCommission: 0.05,
     markets: [
-      { market: 'h2h', point: null, outcomes: (['home', 'draw', 'away'] as const).map((o) => outcomePrediction(m, 'h2h', o, tilt)) },
-      { market: 'totals', point: 2.5, outcomes: (['over', 'under'] as const).map((o) => outcomePrediction(m, 'totals', o, tilt)) },
+      { market: 'h2h', point: null, anchor: ANCHOR, outcomes: (['home', 'draw', 'away'] as const).map((o) => outcomePrediction(m, 'h2h', o, tilt)) },
+      { market: 'totals', point: 2.5, anchor: ANCHOR, outcomes: (['over', 'under'] as const).map((o) => outcomePrediction(m, 'totals', o, tilt)) },
     ],
   };
 }

@@ -4,10 +4,13 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PredictionListItem } from '../../src/schemas/prediction-list';
 import { PredictionStore } from '../../src/services/predictions/store';
-import type { MatchPrediction, OutcomePrediction, PredictedOutcome } from '../../src/services/predictions/types';
+import type { MatchPrediction, OutcomePrediction, PredictedOutcome, PredictionAnchor } from '../../src/services/predictions/types';
 import { promote, registerUser, type TestUser } from './support/auth';
 import { api, PROBLEM, type Page } from './support/http';
 import { insertModelRun, withDb } from './support/models';
+
+/** The anchor these hand-made predictions say they started from. */
+const ANCHOR: PredictionAnchor = { source: 'pinnacle', bookmakers: ['pinnacle'], marginMethod: 'shin', lastUpdate: '2023-08-11T12:00:00.000Z', hoursToKickoff: 7 };
 
 const HOUR = 3_600_000;
 
@@ -35,6 +38,7 @@ function outcome(index: number, o: PredictedOutcome, revision: number, p: number
     fairOdds: 1 / p,
     bestPrice: price,
     bestBookmaker: price === null ? null : 'pinnacle',
+    bestPriceNet: price,
     marketProbability: p * 0.97,
     expectedValue: ev,
     kellyFraction: kelly,
@@ -51,15 +55,16 @@ function predictionOf(index: number, match: OwnMatch, predictedAt: Date, revisio
     featureVersion: 'v1',
     predictedAt: predictedAt.toISOString(),
     kickoff: match.kickoff.toISOString(),
-    marginMethod: 'shin',
     kellyMultiplier: 0.25,
+    exchangeCommission: 0.05,
     markets: [
       {
         market: 'h2h',
         point: null,
+        anchor: ANCHOR,
         outcomes: [outcome(index, 'home', revision, 0.45, true), outcome(index, 'draw', revision, 0.27, true), outcome(index, 'away', revision, 0.28, true)],
       },
-      { market: 'totals', point: 2.5, outcomes: [outcome(index, 'over', revision, 0.55, totalsPriced), outcome(index, 'under', revision, 0.45, totalsPriced)] },
+      { market: 'totals', point: 2.5, anchor: ANCHOR, outcomes: [outcome(index, 'over', revision, 0.55, totalsPriced), outcome(index, 'under', revision, 0.45, totalsPriced)] },
     ],
   };
 }

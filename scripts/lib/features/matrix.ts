@@ -9,8 +9,10 @@ import {
   PRE_MATCH_PHASES,
   computeFeatureVectors,
   featureStateAt,
+  selectPreMatchOdds,
   type FeatureStateStore,
   type OddsQuote,
+  type PreMatchOdds,
   type TimelineMatch,
 } from '../../../src/services/features';
 
@@ -43,6 +45,8 @@ export interface FeatureRow {
   asOf: Date;
   /** FEATURE_NAMES order; NaN for missing. */
   values: Float64Array;
+  /** The prices the vector's market features were made from (what the anchors are made from, too). */
+  odds: PreMatchOdds;
 }
 
 export interface LoadedMatch extends TimelineMatch {
@@ -183,6 +187,7 @@ export function featureMatrixFromInputs(inputs: FeatureInputs, options: FeatureM
       featureVersion: FEATURE_VERSION,
       asOf: new Date(v.predictionTime),
       values: v.values,
+      odds: selectPreMatchOdds(inputs.quotes.get(m.matchId) ?? [], v.predictionTime, m.startAt),
     };
   });
 }

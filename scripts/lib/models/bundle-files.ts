@@ -1,10 +1,18 @@
 // Reading a model bundle directory from disk and registering it: artifacts to R2 under models/<id>/, a
-// model_runs row pointing at them. Shared by `npm run model:register`, `npm start` and the test setup.
+// model_runs row pointing at them, and the rolling-origin evaluation the bundle carries, which the activation
+// gate reads. Shared by `npm run model:register`, `npm start` and the test setup.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
+import { gateDecision, type GateDecision, type RollingGate } from '../../../src/services/evaluation';
 import { BUNDLE_FILES, parseManifest, type BundleManifest } from '../../../src/services/inference/bundle';
+import type { RollingEvaluation } from './rolling';
+
+/** The rolling-origin evaluation a bundle made by `npm run model:train` carries. */
+export const EVALUATION_FILE = 'evaluation.json';
+import { ROLLING_SPLIT } from '../../../src/services/models';
+export { ROLLING_SPLIT };
 
 export const BUNDLES_DIR = new URL('../../../models/bundles/', import.meta.url).pathname;
 
@@ -23,17 +31,34 @@ export async function defaultBundleDir(): Promise<string> {
   return join(BUNDLES_DIR, id);
 }
 
-/** Reads bundle.json and every artifact it lists, and refuses the bundle if any sha256 differs. */
+/** Reads bundle.json and every file it lists, and refuses the bundle if any sha256 differs. */
 export async function readBundle(dir: string): Promise<BundleOnDisk> {
   const manifestBytes = await readFile(join(dir, 'bundle.json'));
   const manifest = parseManifest(JSON.parse(manifestBytes.toString('utf8')));
   const files = new Map<string, Buffer>([['bundle.json', manifestBytes]]);
-  for (const name of Object.values(BUNDLE_FILES)) {
+  for (const name of new Set([...Object.values(BUNDLE_FILES), ...Object.keys(manifest.files)])) {
+    if (name.includes('/') || name.startsWith('.')) throw new Error(`${dir}/bundle.json lists ${JSON.stringify(name)}, which is not a file of the bundle directory`);
     const bytes = await readFile(join(dir, name));
     if (sha256(bytes) !== manifest.files[name]) throw new Error(`${dir}/${name}: sha256 does not match bundle.json`);
     files.set(name, bytes);
   }
   return { dir, manifest, files, manifestSha256: sha256(manifestBytes) };
+}
+
+/** The rolling-origin evaluation the bundle carries (sha256-checked with the rest), or null. */
+export function bundleEvaluation(bundle: BundleOnDisk): RollingEvaluation | null {
+  const bytes = bundle.files.get(EVALUATION_FILE);
+  if (!bytes) return null;
+  const evaluation = JSON.parse(bytes.toString('utf8')) as RollingEvaluation;
+  if (evaluation.kind !== 'rolling') throw new Error(`${bundle.dir}/${EVALUATION_FILE} is not a rolling-origin evaluation`);
+  return evaluation;
+}
+
+/** The kick-off days the bundle's trees were fitted on, as train.py records them. */
+function trainedOn(manifest: BundleManifest): { from: string | null; to: string | null } {
+  const t = (manifest as { trainedOn?: { from?: unknown; to?: unknown } }).trainedOn;
+  const day = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : null);
+  return { from: day(t?.from), to: day(t?.to) };
 }
 
 export const artifactPrefix = (manifest: BundleManifest) => `models/${manifest.id}/`;
@@ -44,8 +69,9 @@ export interface RegisteredRun {
 }
 
 /**
- * Inserts the model_runs row for a bundle (idempotent on the bundle.json hash). `upload` puts each file at
- * its R2 key; it runs before the row is written, so a registered run always has its artifacts.
+ * Inserts the model_runs row for a bundle (idempotent on the bundle.json hash) with its training window, and
+ * the rolling-origin evaluation it carries, in one transaction. `upload` puts each file at its R2 key; it runs
+ * before the row is written, so a registered run always has its artifacts.
  */
 export async function registerBundle(
   pool: pg.Pool,
@@ -55,23 +81,85 @@ export async function registerBundle(
   const existing = await pool.query<{ id: string }>(`select id from model_runs where artifact_sha256 = $1`, [bundle.manifestSha256]);
   for (const [name, bytes] of bundle.files) await upload(`${artifactPrefix(bundle.manifest)}${name}`, bytes);
   if (existing.rows[0]) return { id: existing.rows[0].id, created: false };
-  const inserted = await pool.query<{ id: string }>(
-    `insert into model_runs (name, feature_version, artifact_key, artifact_sha256, metadata)
-     values ($1, $2, $3, $4, $5) returning id`,
-    [bundle.manifest.id, bundle.manifest.featureVersion, artifactPrefix(bundle.manifest), bundle.manifestSha256, bundle.manifest],
-  );
-  return { id: inserted.rows[0]!.id, created: true };
+  const evaluation = bundleEvaluation(bundle);
+  const window = trainedOn(bundle.manifest);
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const inserted = await client.query<{ id: string }>(
+      `insert into model_runs (name, feature_version, artifact_key, artifact_sha256, metadata, trained_from, trained_to)
+       values ($1, $2, $3, $4, $5, $6, $7) returning id`,
+      [bundle.manifest.id, bundle.manifest.featureVersion, artifactPrefix(bundle.manifest), bundle.manifestSha256, bundle.manifest, window.from, window.to],
+    );
+    const id = inserted.rows[0]!.id;
+    if (evaluation) await storeRollingEvaluation(client, id, evaluation);
+    await client.query('commit');
+    return { id, created: true };
+  } catch (error) {
+    await client.query('rollback');
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /**
- * Makes a run active when none is: what `npm start` and the test setup do with the default bundle, so a
- * fresh machine serves predictions without training. Recorded as a forced activation with its reason,
- * because no test-season evaluation was stored for the gate (`npm run model:register` stores one).
+ * The rolling-origin evaluation as the registry keeps it: one model_evaluations row (split `rolling`) whose
+ * `gate` the activation gate reads, with the per-season and pooled reports beside it.
+ */
+export async function storeRollingEvaluation(db: Pick<pg.ClientBase, 'query'>, runId: string, evaluation: RollingEvaluation): Promise<void> {
+  const pooled = evaluation.pooled.report.markets;
+  await db.query(`delete from model_evaluations where model_run_id = $1 and split = $2`, [runId, ROLLING_SPLIT]);
+  await db.query(`insert into model_evaluations (model_run_id, split, match_count, metrics, baseline_metrics) values ($1, $2, $3, $4, $5)`, [
+    runId,
+    ROLLING_SPLIT,
+    evaluation.pooled.matches,
+    { gate: evaluation.gate, recipe: evaluation.recipe, seasons: evaluation.seasons, pooled: evaluation.pooled.report },
+    {
+      '1x2': { pinnacle: pooled['1x2']?.metrics?.pinnacle ?? null, marketAverage: pooled['1x2']?.metrics?.marketAverage ?? null },
+      ou25: { pinnacle: pooled.ou25?.metrics?.pinnacle ?? null, marketAverage: pooled.ou25?.metrics?.marketAverage ?? null },
+    },
+  ]);
+  // The backtests (GET /models/{id}/backtest) are the pooled test seasons' flat-stake betting.
+  await db.query(`delete from backtest_results where model_run_id = $1`, [runId]);
+  for (const [market, r] of Object.entries(pooled)) {
+    if (!r) continue;
+    const strategies = [
+      ['ev-threshold', 'bestPrice', r.betting.model.bestPrice],
+      ['ev-threshold', 'pinnaclePreMatch', r.betting.model.pinnaclePreMatch],
+      ['ev-threshold', 'marketAverage', r.betting.model.marketAverage],
+      ['market-value-rule', 'bestPrice', r.betting.marketValueRule],
+    ] as const;
+    for (const [strategy, price, result] of strategies) {
+      await db.query(`insert into backtest_results (model_run_id, strategy, params, metrics) values ($1, $2, $3, $4)`, [
+        runId,
+        strategy,
+        { market, price, threshold: evaluation.pooled.report.settings.evThreshold, split: ROLLING_SPLIT, seasons: evaluation.seasons.map((x) => x.season) },
+        result,
+      ]);
+    }
+  }
+}
+
+/** The gate's decision on a run's stored rolling evaluation. */
+export async function storedGateDecision(db: Pick<pg.ClientBase, 'query'>, runId: string): Promise<GateDecision> {
+  const { rows } = await db.query<{ gate: RollingGate | null }>(
+    `select metrics -> 'gate' as gate from model_evaluations where model_run_id = $1 and split = $2 order by id desc limit 1`,
+    [runId, ROLLING_SPLIT],
+  );
+  return gateDecision(rows[0]?.gate);
+}
+
+/**
+ * Makes a run active when none is, through the activation gate: what `npm start` and the test setup do with
+ * the default bundle, so a fresh machine serves predictions without training. A bundle the gate refuses is
+ * not activated (an admin can still force it with a reason: POST /models/{id}/activate).
  */
 export async function activateDefault(pool: pg.Pool, runId: string): Promise<boolean> {
+  const decision = await storedGateDecision(pool, runId);
+  if (!decision.passes) throw new Error(`the activation gate refuses model run ${runId}: ${decision.reasons.join('; ')}`);
   const result = await pool.query(
-    `update model_runs set status = 'active', activated_at = now(), activation_forced = true,
-       activation_reason = 'default bundle activated by npm start / the test setup without a stored evaluation'
+    `update model_runs set status = 'active', activated_at = now(), activation_forced = false, activation_reason = null
      where id = $1 and not exists (select 1 from model_runs where status = 'active')`,
     [runId],
   );

@@ -37,6 +37,11 @@ export interface EvaluationRow {
   /** The model's probabilities, in the market's outcome order. */
   model: readonly number[];
   prices: MarketPrices;
+  /**
+   * The margin method of this row's baselines, when it is not the comparison's: rows pooled from several
+   * models (a rolling evaluation) each keep the method their own model's anchor used.
+   */
+  marginMethod?: MarginMethod;
 }
 
 export interface RowAccounting {
@@ -147,10 +152,11 @@ export function alignWithBaselines(market: EvaluationMarket, rows: readonly Eval
     if (!pinnacle) noPinnacle++;
     if (!average) noAverage++;
     if (!pinnacle || !average) continue;
+    const method = row.marginMethod ?? marginMethod;
     aligned.push({
       ...row,
-      pinnacleFair: removeMargin(pinnacle, marginMethod).probabilities,
-      marketAverageFair: removeMargin(average, marginMethod).probabilities,
+      pinnacleFair: removeMargin(pinnacle, method).probabilities,
+      marketAverageFair: removeMargin(average, method).probabilities,
     });
   }
   return {
@@ -190,7 +196,7 @@ export function compareAligned(alignment: Alignment, options: ComparisonOptions 
   for (const method of MARGIN_METHODS) {
     let sum = 0;
     for (const r of rows) {
-      const fair = method === marginMethod ? r.pinnacleFair : removeMargin(r.prices.pinnaclePreMatch!, method).probabilities;
+      const fair = method === (r.marginMethod ?? marginMethod) ? r.pinnacleFair : removeMargin(r.prices.pinnaclePreMatch!, method).probabilities;
       sum += logLossOfRow(fair, r.label);
     }
     pinnacleLogLossByMethod[method] = sum / rows.length;

@@ -4,3 +4,4 @@ export * from './bootstrap';
 export * from './betting';
 export * from './compare';
 export * from './report';
+export * from './gate';

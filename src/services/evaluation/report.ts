@@ -34,6 +34,11 @@ export const DEFAULT_EV_THRESHOLD = 0;
 export interface EvaluationOptions {
   /** Margin removal for the baselines, the market value rule and the margin-free CLV. Default 'shin'. */
   marginMethod?: MarginMethod;
+  /**
+   * Per market, overriding `marginMethod`: an anchored model is compared with Pinnacle under the method its
+   * anchor uses (chosen on its validation season), so a model with no trees scores exactly Pinnacle's figures.
+   */
+  marginMethods?: Partial<Record<EvaluationMarket, MarginMethod>>;
   /** Bet when EV > this. Default 0. */
   evThreshold?: number;
   /** Bootstrap resamples for the log-loss difference. Default 1000. */
@@ -69,6 +74,8 @@ export interface EvaluationReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   settings: {
     marginMethod: MarginMethod;
+    /** The method each market was evaluated with (marginMethod unless overridden per market). */
+    marginMethods: Record<EvaluationMarket, MarginMethod>;
     evThreshold: number;
     /** Units staked per bet. */
     stake: 1;
@@ -91,13 +98,14 @@ function bettingOn(rows: readonly AlignedRow[], probabilities: (row: AlignedRow)
 }
 
 function marketReport(market: EvaluationMarket, rows: readonly EvaluationRow[], settings: EvaluationReport['settings']): MarketReport {
-  const alignment = alignWithBaselines(market, rows, settings.marginMethod);
+  const marginMethod = settings.marginMethods[market];
+  const alignment = alignWithBaselines(market, rows, marginMethod);
   const comparison = compareAligned(alignment, {
     bootstrapResamples: settings.bootstrap.resamples,
     bootstrapSeed: settings.bootstrap.seed,
     eceBins: settings.eceBins,
   });
-  const betting = { threshold: settings.evThreshold, marginMethod: settings.marginMethod };
+  const betting = { threshold: settings.evThreshold, marginMethod };
   const aligned = alignment.rows;
   const model = (r: AlignedRow) => r.model;
   return {
@@ -117,8 +125,13 @@ function marketReport(market: EvaluationMarket, rows: readonly EvaluationRow[], 
 
 /** Assembles the whole report (see the module comment). Deterministic for the same rows and options. */
 export function buildReport(input: EvaluationInput, options: EvaluationOptions = {}): EvaluationReport {
+  const marginMethod = options.marginMethod ?? DEFAULT_MARGIN_METHOD;
   const settings: EvaluationReport['settings'] = {
-    marginMethod: options.marginMethod ?? DEFAULT_MARGIN_METHOD,
+    marginMethod,
+    marginMethods: {
+      '1x2': options.marginMethods?.['1x2'] ?? marginMethod,
+      ou25: options.marginMethods?.ou25 ?? marginMethod,
+    },
     evThreshold: options.evThreshold ?? DEFAULT_EV_THRESHOLD,
     stake: 1,
     eceBins: options.eceBins ?? DEFAULT_BINS,

@@ -1,7 +1,15 @@
-// The model bundle: two ONNX files (1X2 and over/under 2.5), the calibration fitted on the validation
-// season, and the metadata that says how it was made. bundle.json is written by models/train.py; this is
-// the one TypeScript reading of it, shared by the Node CLIs and the Worker.
+// The model bundle: two ONNX files (1X2 and over/under 2.5) and the metadata that says how they were made.
+// bundle.json is written by models/train.py; this is the one TypeScript reading of it, shared by the Node CLIs
+// and the Worker.
+//
+// Two formats:
+// - format 2 (the current one): market-anchored. Each file's trees output a margin that the runtime adds to
+//   the margin-free market price (the anchor) before the link function; `anchor` names each market's margin
+//   method. The input is `featureNames`, a subset of the feature version's vector.
+// - format 1 (no `format` field): probabilities straight from the trees, then the bundle's calibration. Still
+//   loaded so that a registered older run keeps serving and the benchmarks can run it beside a new one.
 import { z } from 'zod';
+import { MARGIN_METHODS } from '../margin';
 
 export const MARKET_OUTPUTS = {
   h2h: ['home', 'draw', 'away'],
@@ -18,21 +26,43 @@ const CalibrationBinary = z.discriminatedUnion('method', [
   z.object({ method: z.literal('platt'), a: z.number(), b: z.number() }),
 ]);
 
-export const BundleManifestSchema = z
+const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest');
+const MarketAnchorConfig = z.object({ marginMethod: z.enum(MARGIN_METHODS) }).passthrough();
+
+const common = {
+  id: z.string().min(1),
+  createdAt: z.string(),
+  featureVersion: z.string().min(1),
+  featureNames: z.array(z.string()).min(1),
+  windows: z.record(z.string(), z.unknown()),
+  hyperParameters: z.record(z.string(), z.unknown()),
+  metrics: z.record(z.string(), z.unknown()).optional(),
+  files: z.record(z.string(), Sha256Hex),
+};
+
+const AnchoredManifest = z
   .object({
-    id: z.string().min(1),
-    createdAt: z.string(),
-    featureVersion: z.string().min(1),
-    featureNames: z.array(z.string()).min(1),
-    windows: z.record(z.string(), z.unknown()),
-    hyperParameters: z.record(z.string(), z.unknown()),
-    calibration: z.object({ '1x2': Calibration1x2, ou25: CalibrationBinary }),
-    metrics: z.record(z.string(), z.unknown()).optional(),
-    files: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest')),
+    ...common,
+    format: z.literal(2),
+    anchor: z.object({ '1x2': MarketAnchorConfig, ou25: MarketAnchorConfig }),
   })
   .passthrough();
 
+const LegacyManifest = z
+  .object({
+    ...common,
+    format: z.undefined().optional(),
+    calibration: z.object({ '1x2': Calibration1x2, ou25: CalibrationBinary }),
+  })
+  .passthrough();
+
+export const BundleManifestSchema = z.union([AnchoredManifest, LegacyManifest]);
+
 export type BundleManifest = z.infer<typeof BundleManifestSchema>;
+export type AnchoredBundleManifest = z.infer<typeof AnchoredManifest>;
+export type LegacyBundleManifest = z.infer<typeof LegacyManifest>;
+
+export const isAnchored = (manifest: BundleManifest): manifest is AnchoredBundleManifest => manifest.format === 2;
 
 export const BUNDLE_FILES = { h2h: 'model-1x2.onnx', ou25: 'model-ou25.onnx' } as const;
 
@@ -41,7 +71,10 @@ export class BundleError extends Error {
 }
 
 export function parseManifest(json: unknown): BundleManifest {
-  const parsed = BundleManifestSchema.safeParse(json);
+  // The format picks the schema, so that a refusal names the fields of the format the file claims to be.
+  const format = json !== null && typeof json === 'object' ? (json as { format?: unknown }).format : undefined;
+  if (format !== undefined && format !== 2) throw new BundleError(`bundle.json has format ${JSON.stringify(format)}; this runtime reads format 2 (and format 1, which has no format field)`);
+  const parsed = (format === 2 ? AnchoredManifest : LegacyManifest).safeParse(json);
   if (!parsed.success) {
     throw new BundleError(`bundle.json is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
@@ -77,7 +110,8 @@ export function applyPlatt(pPositive: number, a: number, b: number): [number, nu
   return [1 - q, q];
 }
 
-export function calibrate(manifest: BundleManifest, market: BundleMarket, raw: ArrayLike<number>): number[] {
+/** A format-1 bundle's calibration of its trees' probabilities. */
+export function calibrate(manifest: LegacyBundleManifest, market: BundleMarket, raw: ArrayLike<number>): number[] {
   if (market === 'h2h') {
     const c = manifest.calibration['1x2'];
     return c.method === 'temperature' ? applyTemperature(raw, c.T) : Array.from(raw);

@@ -1,5 +1,6 @@
-// A plain TypeScript evaluation of a bundle's ONNX models, read straight out of their single ai.onnx.ml
-// TreeEnsembleClassifier node (models/xgb_onnx.py writes exactly that graph). It exists as the yardstick of
+// A plain TypeScript evaluation of a bundle's ONNX models, read straight out of their single ai.onnx.ml tree
+// node: a TreeEnsembleRegressor giving the trees' margins (format 2, what models/xgb_onnx.py writes) or a
+// TreeEnsembleClassifier giving probabilities (format 1). It exists as the yardstick of
 // `npm run bench:inference`: issue #7 bounds ORT's per-row cost at 2× a walk of the same trees, and the walk
 // must first be shown to give ORT's probabilities (test/node/tree-walk.test.ts). It reads only the ONNX bytes,
 // so it cannot drift from what ORT serves.
@@ -8,8 +9,9 @@
 // rather than pulling protobufjs and the onnx.proto schema into the repository for a benchmark.
 import { ProtoReader } from './protobuf';
 
-/** The TreeEnsembleClassifier attributes the walk needs, as ONNX stores them. */
+/** The tree ensemble attributes the walk needs, as ONNX stores them (a regressor's target_* as class_*). */
 interface TreeEnsembleAttributes {
+  opType: 'TreeEnsembleClassifier' | 'TreeEnsembleRegressor';
   nodes_treeids: number[];
   nodes_nodeids: number[];
   nodes_featureids: number[];
@@ -89,17 +91,21 @@ function readTreeEnsemble(bytes: Uint8Array): TreeEnsembleAttributes {
       nodes.push(parsed);
     }
   }
-  if (nodes.length !== 1 || nodes[0]!.opType !== 'TreeEnsembleClassifier' || nodes[0]!.domain !== 'ai.onnx.ml') {
-    throw new Error(`expected one ai.onnx.ml TreeEnsembleClassifier node, got ${nodes.map((n) => `${n.domain}:${n.opType}`).join(', ') || 'none'}`);
+  const opType = nodes[0]?.opType;
+  if (nodes.length !== 1 || (opType !== 'TreeEnsembleClassifier' && opType !== 'TreeEnsembleRegressor') || nodes[0]!.domain !== 'ai.onnx.ml') {
+    throw new Error(`expected one ai.onnx.ml TreeEnsembleRegressor or TreeEnsembleClassifier node, got ${nodes.map((n) => `${n.domain}:${n.opType}`).join(', ') || 'none'}`);
   }
   const a = nodes[0]!.attributes;
   const list = <T>(name: string, fallback?: T[]): T[] => {
     const v = a.get(name);
     if (Array.isArray(v)) return v as T[];
     if (fallback) return fallback;
-    throw new Error(`TreeEnsembleClassifier has no ${name} attribute`);
+    throw new Error(`${opType} has no ${name} attribute`);
   };
+  const leaf = opType === 'TreeEnsembleRegressor' ? 'target' : 'class';
+  const targets = a.get('n_targets');
   return {
+    opType,
     nodes_treeids: list('nodes_treeids'),
     nodes_nodeids: list('nodes_nodeids'),
     nodes_featureids: list('nodes_featureids'),
@@ -108,11 +114,12 @@ function readTreeEnsemble(bytes: Uint8Array): TreeEnsembleAttributes {
     nodes_truenodeids: list('nodes_truenodeids'),
     nodes_falsenodeids: list('nodes_falsenodeids'),
     nodes_missing_value_tracks_true: list('nodes_missing_value_tracks_true', []),
-    class_treeids: list('class_treeids'),
-    class_nodeids: list('class_nodeids'),
-    class_ids: list('class_ids'),
-    class_weights: list('class_weights'),
-    classlabels_int64s: list('classlabels_int64s'),
+    class_treeids: list(`${leaf}_treeids`),
+    class_nodeids: list(`${leaf}_nodeids`),
+    class_ids: list(`${leaf}_ids`),
+    class_weights: list(`${leaf}_weights`),
+    // A regressor has n_targets outputs where a classifier has labels; the walk only needs how many.
+    classlabels_int64s: leaf === 'target' ? Array.from({ length: typeof targets === 'number' ? targets : 1 }, (_, i) => i) : list('classlabels_int64s'),
     base_values: list('base_values', []),
     post_transform: (a.get('post_transform') as string | undefined) ?? 'NONE',
   };
@@ -122,10 +129,16 @@ function readTreeEnsemble(bytes: Uint8Array): TreeEnsembleAttributes {
 // The flattened ensemble: every node of every tree in one set of typed arrays, children as global indices.
 
 export interface TreeEnsemble {
-  /** Probabilities of one row (float32 feature values, NaN for missing), in the model's class order. */
+  /**
+   * One row (float32 feature values, NaN for missing): a regressor's margins (the trees' sums plus the base
+   * values), or a classifier's probabilities in its class order.
+   */
   predictRow(row: Float32Array): number[];
+  /** `margins` for a TreeEnsembleRegressor, `probabilities` for a TreeEnsembleClassifier. */
+  output: 'margins' | 'probabilities';
   trees: number;
   nodes: number;
+  /** Outputs per row: targets or classes. */
   classes: number;
 }
 
@@ -184,15 +197,18 @@ export function treeEnsembleFromOnnx(bytes: Uint8Array): TreeEnsemble {
   const rootIndex = Int32Array.from(roots);
 
   const classes = a.classlabels_int64s.length;
+  const regressor = a.opType === 'TreeEnsembleRegressor';
   // onnxruntime's binary case: two labels, every weight on class 0, one score through the sigmoid.
-  const binary = classes === 2 && a.class_ids.every((c) => c === 0);
+  const binary = !regressor && classes === 2 && a.class_ids.every((c) => c === 0);
   const slots = binary ? 1 : classes;
   const base = Float64Array.from({ length: slots }, (_, k) => a.base_values[k] ?? 0);
-  if (!binary && a.post_transform !== 'SOFTMAX') throw new Error(`post_transform ${a.post_transform} is not supported for ${classes} classes`);
+  if (regressor && a.post_transform !== 'NONE') throw new Error(`post_transform ${a.post_transform} is not supported for a margin model`);
+  if (!regressor && !binary && a.post_transform !== 'SOFTMAX') throw new Error(`post_transform ${a.post_transform} is not supported for ${classes} classes`);
   if (binary && a.post_transform !== 'LOGISTIC') throw new Error(`post_transform ${a.post_transform} is not supported for a binary model`);
 
   const scores = new Float64Array(slots);
   return {
+    output: regressor ? 'margins' : 'probabilities',
     trees: rootIndex.length,
     nodes: n,
     classes,
@@ -209,6 +225,7 @@ export function treeEnsembleFromOnnx(bytes: Uint8Array): TreeEnsemble {
         }
         for (let s = leafStart[i]!; s < leafStart[i + 1]!; s++) scores[leafClass[s]!]! += leafWeight[s]!;
       }
+      if (regressor) return Array.from(scores);
       if (binary) {
         const p = 1 / (1 + Math.exp(-scores[0]!));
         return [1 - p, p];

@@ -15,7 +15,8 @@ import { span } from '../../lib/tracing';
 import { FEATURE_VERSION, type TimelineMatch } from '../features';
 import type { ModelRegistryService } from '../models';
 import { readCachedPrediction, writeCachedPrediction } from './cache';
-import { buildMatchPrediction, firstRow, liveFeatureVector, type PredictionSettings } from './compute';
+import { anchorProbabilities } from '../anchor';
+import { buildMatchPrediction, firstRow, liveInputs, type PredictionSettings } from './compute';
 import { activeRun, ModelUnavailableError, runtimeFor, type ActiveRun } from './model-service';
 import type { PredictionStore } from './store';
 import {
@@ -116,8 +117,10 @@ export class PredictionService {
       throw new ModelUnavailableError(`model run ${run.id} needs features ${run.featureVersion}; this Worker builds ${FEATURE_VERSION}`);
     }
     const [runtime, lines] = await Promise.all([runtimeFor(this.deps.models, run, now), this.liveLines(state.matchId)]);
-    const features = liveFeatureVector(state, lines, now);
-    const probabilities = firstRow(await span('inference', () => runtime.predict([features]), { 'model.run': run.id }));
+    const inputs = liveInputs(state, lines, now, runtime.marginMethods);
+    const probabilities = firstRow(
+      await span('inference', () => runtime.predict([{ features: inputs.features, anchors: anchorProbabilities(inputs.anchors) }]), { 'model.run': run.id }),
+    );
     return buildMatchPrediction({
       matchId: state.matchId,
       modelRunId: run.id,
@@ -125,6 +128,8 @@ export class PredictionService {
       predictedAt: now,
       kickoff: state.match.startAt,
       probabilities,
+      anchors: inputs.anchors,
+      anchorInfo: inputs.anchorInfo,
       lines,
       settings: this.deps.settings,
     });

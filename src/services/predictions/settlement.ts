@@ -3,8 +3,9 @@
 //
 // - Outcome: h2h home/draw/away from the full-time score; totals over/under against the line. A total
 //   exactly on the line is a push (won NULL, profit 0); the 2.5 line never pushes.
-// - Profit: per unit staked at best_price, so price − 1, −1 or 0. A Kelly-staked result is kelly_stake × profit,
-//   so storing the unit profit keeps both.
+// - Profit: per unit staked at best_price, so price − 1, −1 or 0, where the price is what the bettor is paid:
+//   best_price_net, after an exchange's commission (rows from before it was recorded have best_price only). A
+//   Kelly-staked result is kelly_stake × profit, so storing the unit profit keeps both.
 // - Closing price: the best across real bookmakers (not the market_max/market_avg aggregates) of each
 //   bookmaker's last price at or before kick-off, for the same market, outcome and line. "At or before" and
 //   "not live": football-data stamps its closing prices at kick-off exactly, while a live poll at or after
@@ -80,7 +81,7 @@ export async function settlePredictions(tx: Pick<Transaction, 'execute'>, now: D
         profit = case
           when p.best_price is null then null
           when g.won is null then 0
-          when g.won then p.best_price::float8 - 1
+          when g.won then coalesce(p.best_price_net, p.best_price)::float8 - 1
           else -1
         end,
         clv = case

@@ -1,7 +1,7 @@
 // What each tier sees of a prediction, applied after the cache read (the cache holds the full prediction).
 // The tier table's `valueFinder` column decides it: best prices, EV and Kelly stakes are the value-betting
 // part of a prediction, so they belong to the tiers with the value finder (premium and pro). Free callers
-// see the model's probabilities, fair odds and the market's margin-free probabilities.
+// see the model's probabilities, fair odds, the market's margin-free probabilities and where they came from.
 import type { Tier } from '../../db/schema';
 import { policyFor } from '../auth/tiers';
 import type { MatchPrediction, OutcomePrediction } from './types';
@@ -13,7 +13,7 @@ export type ShapedOutcome = Pick<OutcomePrediction, 'outcome' | 'probability' | 
 export interface ShapedPrediction extends Omit<MatchPrediction, 'markets'> {
   source: 'live' | 'stored';
   view: PredictionView;
-  markets: Array<{ market: MatchPrediction['markets'][number]['market']; point: number | null; outcomes: ShapedOutcome[] }>;
+  markets: Array<Omit<MatchPrediction['markets'][number], 'outcomes'> & { outcomes: ShapedOutcome[] }>;
 }
 
 export const predictionViewFor = (tier: Tier | null): PredictionView => (policyFor(tier).valueFinder ? 'full' : 'basic');
@@ -27,6 +27,7 @@ export function shapePrediction(prediction: MatchPrediction, tier: Tier | null, 
     markets: prediction.markets.map((m) => ({
       market: m.market,
       point: m.point,
+      anchor: m.anchor,
       outcomes: m.outcomes.map((o) =>
         view === 'full'
           ? { ...o }

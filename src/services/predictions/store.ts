@@ -9,7 +9,7 @@ import type { PredictionListItem } from '../../schemas/prediction-list';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from '../pagination';
 import { ensureMonthPartitions, isMissingPartition } from '../partitions';
 import { livePerformance, type LivePerformance } from './live-performance';
-import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedMarket, PredictedOutcome } from './types';
+import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedMarket, PredictedOutcome, PredictionAnchor } from './types';
 
 /** `ev`: highest EV first (rows without a price have no EV and are left out); `kickoff` / `-kickoff`: by kick-off. */
 export const PREDICTION_SORTS = ['ev', 'kickoff', '-kickoff'] as const;
@@ -111,7 +111,7 @@ export class PredictionStore {
   /**
    * Writes many predictions in one statement over one connection: the prediction write queue's consumer
    * persists a whole batch of cache misses this way. A queue batch is at most 100 predictions (Cloudflare's
-   * limit), 500 rows of 17 parameters, far below Postgres's 65,535 per statement. One statement is all or
+   * limit), 500 rows of 23 parameters, far below Postgres's 65,535 per statement. One statement is all or
    * nothing, so a caller that falls back to one prediction at a time never finds half a batch written.
    */
   async persistMany(batch: readonly MatchPrediction[]): Promise<void> {
@@ -268,27 +268,43 @@ function toRows(p: MatchPrediction): Array<typeof predictions.$inferInsert> {
   if (Number.isNaN(predictedAt.getTime()) || Number.isNaN(kickoff.getTime())) {
     throw new RangeError(`prediction of match ${p.matchId} has an invalid predictedAt or kickoff`);
   }
-  return p.markets.flatMap((market) =>
-    market.outcomes.map((o) => ({
-      matchId: p.matchId,
-      modelRunId: p.modelRunId,
-      featureVersion: p.featureVersion,
-      marginMethod: p.marginMethod,
-      kellyMultiplier: p.kellyMultiplier,
-      market: market.market,
-      point: market.point,
-      outcome: o.outcome,
-      probability: o.probability,
-      marketProbability: o.marketProbability,
-      bestPrice: o.bestPrice,
-      bestBookmaker: o.bestBookmaker,
-      expectedValue: o.expectedValue,
-      kellyFraction: o.kellyFraction,
-      kellyStake: o.kellyStake,
-      predictedAt,
-      kickoff,
-    })),
-  );
+  // A market without an anchor has no probability: nothing to settle or to serve after kick-off, so no rows.
+  return p.markets.flatMap((market) => {
+    const { anchor } = market;
+    const source = anchor.source;
+    if (source === 'none') return [];
+    return market.outcomes.flatMap((o) =>
+      o.probability === null
+        ? []
+        : [
+            {
+              matchId: p.matchId,
+              modelRunId: p.modelRunId,
+              featureVersion: p.featureVersion,
+              marginMethod: anchor.marginMethod,
+              kellyMultiplier: p.kellyMultiplier,
+              exchangeCommission: p.exchangeCommission,
+              market: market.market,
+              point: market.point,
+              outcome: o.outcome,
+              probability: o.probability,
+              marketProbability: o.marketProbability,
+              bestPrice: o.bestPrice,
+              bestBookmaker: o.bestBookmaker,
+              bestPriceNet: o.bestPriceNet,
+              expectedValue: o.expectedValue,
+              kellyFraction: o.kellyFraction,
+              kellyStake: o.kellyStake,
+              anchorSource: source,
+              anchorBookmakers: anchor.bookmakers,
+              anchorLastUpdate: anchor.lastUpdate === null ? null : new Date(anchor.lastUpdate),
+              anchorHoursToKickoff: anchor.hoursToKickoff,
+              predictedAt,
+              kickoff,
+            },
+          ],
+    );
+  });
 }
 
 /** Rows of one prediction (same match, run and predicted_at) back into the MatchPrediction they came from. */
@@ -304,7 +320,7 @@ export function fromRows(rows: PredictionRow[]): MatchPrediction | null {
   for (const row of sorted) {
     const market = row.market as PredictedMarket;
     let entry = markets.get(market);
-    if (!entry) markets.set(market, (entry = { market, point: row.point, outcomes: [] }));
+    if (!entry) markets.set(market, (entry = { market, point: row.point, anchor: anchorOf(row), outcomes: [] }));
     entry.outcomes.push(toOutcome(row));
   }
   return {
@@ -313,9 +329,23 @@ export function fromRows(rows: PredictionRow[]): MatchPrediction | null {
     featureVersion: first.featureVersion,
     predictedAt: first.predictedAt.toISOString(),
     kickoff: first.kickoff.toISOString(),
-    marginMethod: first.marginMethod,
     kellyMultiplier: first.kellyMultiplier,
+    exchangeCommission: first.exchangeCommission ?? 0,
     markets: [...markets.values()],
+  };
+}
+
+/**
+ * The anchor on record. A row from before anchors were recorded (migration 0010) says `consensus` of no named
+ * books: its market probability was the median of every book's price, which is what that was.
+ */
+function anchorOf(row: PredictionRow): PredictionAnchor {
+  return {
+    source: row.anchorSource ?? 'consensus',
+    bookmakers: row.anchorBookmakers ?? [],
+    marginMethod: row.marginMethod,
+    lastUpdate: row.anchorLastUpdate?.toISOString() ?? null,
+    hoursToKickoff: row.anchorHoursToKickoff,
   };
 }
 
@@ -327,6 +357,7 @@ function toOutcome(row: PredictionRow): OutcomePrediction {
     fairOdds: 1 / row.probability,
     bestPrice: row.bestPrice,
     bestBookmaker: row.bestBookmaker,
+    bestPriceNet: row.bestPriceNet ?? row.bestPrice,
     marketProbability: row.marketProbability,
     expectedValue: row.expectedValue,
     kellyFraction: row.kellyFraction,

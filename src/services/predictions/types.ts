@@ -1,26 +1,43 @@
 // The shape of one match's prediction: what inference produces, what the KV cache holds (the full, unshaped
 // prediction; tiers are applied after the read), and what is persisted to the partitioned `predictions`
 // table (one row per outcome). Serving, persistence, settlement and the value finder all speak this type.
+import type { AnchorSource } from '../anchor';
+import type { MarginMethod } from '../margin';
 
 export type PredictedMarket = 'h2h' | 'totals';
 export type PredictedOutcome = 'home' | 'draw' | 'away' | 'over' | 'under';
 
+/** Where a market's prior came from: what a bettor needs to judge the probability beside it. */
+export interface PredictionAnchor {
+  /** `pinnacle`: Pinnacle's price; `consensus`: the fixed list of bookmakers' average; `none`: no price at all. */
+  source: AnchorSource;
+  /** The books whose prices made the anchor (Pinnacle, or the consensus books quoting the market); empty for none. */
+  bookmakers: string[];
+  marginMethod: MarginMethod;
+  /** The newest update of those prices, ISO 8601; null for none. */
+  lastUpdate: string | null;
+  /** Hours from lastUpdate to kick-off; null for none. */
+  hoursToKickoff: number | null;
+}
+
 export interface OutcomePrediction {
   outcome: PredictedOutcome;
-  /** The model's calibrated probability. */
-  probability: number;
-  /** 1 / probability. */
-  fairOdds: number;
-  /** The highest price among real bookmakers (not aggregates), with who offers it; null without odds. */
+  /** The model's probability: the anchor moved by the model's correction; null when the market has no anchor. */
+  probability: number | null;
+  /** 1 / probability; null with it. */
+  fairOdds: number | null;
+  /** The highest price a bettor is paid among bookmakers and exchanges (not aggregates), as quoted; null without odds. */
   bestPrice: number | null;
   bestBookmaker: string | null;
-  /** The margin-free market probability of this outcome (consensus of bookmakers); null without odds. */
+  /** bestPrice after an exchange's commission (the bookmaker's price itself for a bookmaker); what EV and Kelly use. */
+  bestPriceNet: number | null;
+  /** The anchor's margin-free probability of this outcome: the market price the prediction sits beside. */
   marketProbability: number | null;
-  /** probability × bestPrice − 1; null without a best price. */
+  /** probability × bestPriceNet − 1; null without a probability or a price. */
   expectedValue: number | null;
-  /** The full Kelly fraction at bestPrice (0 when EV ≤ 0); null without a best price. */
+  /** The full Kelly fraction at bestPriceNet (0 when EV ≤ 0); null with expectedValue. */
   kellyFraction: number | null;
-  /** kellyFraction × the configured fraction (e.g. quarter Kelly); null without a best price. */
+  /** kellyFraction × the configured fraction (e.g. quarter Kelly); null with expectedValue. */
   kellyStake: number | null;
 }
 
@@ -28,6 +45,7 @@ export interface MarketPrediction {
   market: PredictedMarket;
   /** The line: null for h2h, 2.5 for totals. */
   point: number | null;
+  anchor: PredictionAnchor;
   outcomes: OutcomePrediction[];
 }
 
@@ -39,8 +57,8 @@ export interface MatchPrediction {
   /** ISO 8601 instants. */
   predictedAt: string;
   kickoff: string;
-  /** The margin-removal method used for marketProbability, and the configured Kelly fraction. */
-  marginMethod: 'multiplicative' | 'shin' | 'power';
+  /** The configured Kelly fraction, and the commission deducted from an exchange's winnings. */
   kellyMultiplier: number;
+  exchangeCommission: number;
   markets: MarketPrediction[];
 }

@@ -5,7 +5,8 @@ import { createDatabase } from '../../../src/db/client';
 import { modelEvaluations, modelRuns } from '../../../src/db/schema';
 import { configFrom } from '../../../src/env';
 import { createLogger } from '../../../src/lib/logging';
-import type { ActivationGate } from '../../../src/services/models';
+import type { RollingGate } from '../../../src/services/evaluation/gate';
+import { ROLLING_SPLIT } from '../../../src/services/models';
 
 export async function withDb<T>(work: (db: ReturnType<typeof createDatabase>['db']) => Promise<T>): Promise<T> {
   const config = configFrom(env);
@@ -17,7 +18,8 @@ export async function withDb<T>(work: (db: ReturnType<typeof createDatabase>['db
   }
 }
 
-export async function insertModelRun(opts: { name: string; gate?: Omit<ActivationGate, 'split' | 'market'> }): Promise<{ id: string }> {
+/** A model run, with a stored rolling-origin evaluation whose `gate` the activation gate reads, if given. */
+export async function insertModelRun(opts: { name: string; gate?: RollingGate }): Promise<{ id: string }> {
   return withDb(async (db) => {
     const [run] = await db
       .insert(modelRuns)
@@ -32,10 +34,10 @@ export async function insertModelRun(opts: { name: string; gate?: Omit<Activatio
     if (opts.gate) {
       await db.insert(modelEvaluations).values({
         modelRunId: run!.id,
-        split: 'test-2023-24',
-        matchCount: opts.gate.matches,
-        metrics: { gate: { split: 'test-2023-24', market: 'h2h', ...opts.gate }, reliability: { h2h: [] } },
-        baselineMetrics: { pinnacle: { logLoss: opts.gate.pinnacleLogLoss } },
+        split: ROLLING_SPLIT,
+        matchCount: opts.gate.markets['1x2'].pooled.matches,
+        metrics: { gate: opts.gate, reliability: { h2h: [] } },
+        baselineMetrics: {},
       });
     }
     return run!;

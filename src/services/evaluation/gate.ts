@@ -1,0 +1,95 @@
+/**
+ * The activation gate: may a model be served without an admin forcing it? Decided on its rolling-origin
+ * evaluation (`npm run evaluate -- --rolling`: each test season predicted by a model trained only on the
+ * seasons before it), per market, against Pinnacle's margin-free pre-match price on the same matches:
+ *
+ * - pooled over the test seasons, the log-loss difference model − Pinnacle is at most 0 (up to ROUNDING);
+ * - no single test season's paired bootstrap 95% interval of that difference lies entirely above 0;
+ * - pooled classwise ECE is no worse than Pinnacle's by more than ECE_TOLERANCE.
+ *
+ * Pure: the registry (Worker) and the Node CLIs both call `gateDecision` on the figures stored with a run.
+ */
+import type { EvaluationMarket, LogLossDifference } from './compare';
+import type { EvaluationReport } from './report';
+
+export const GATE_MARKETS: readonly EvaluationMarket[] = ['1x2', 'ou25'];
+export const ECE_TOLERANCE = 0.002;
+/**
+ * Log-loss differences this small are floating-point rounding, not a model: a model with no trees serves
+ * softmax(ln p) where Pinnacle's baseline is p itself, equal to about 1e-16 per match.
+ */
+export const ROUNDING = 1e-9;
+
+export interface GateInterval {
+  matches: number;
+  /** Mean per-match log loss of the model − Pinnacle's; negative favours the model. */
+  logLossDelta: number;
+  lower: number;
+  upper: number;
+}
+
+export interface GateMarketFigures {
+  pooled: GateInterval & { modelEce: number; pinnacleEce: number };
+  seasons: Array<GateInterval & { season: string }>;
+}
+
+export interface RollingGate {
+  kind: 'rolling';
+  /** The test seasons, in order. */
+  seasons: string[];
+  markets: Record<EvaluationMarket, GateMarketFigures>;
+}
+
+export interface GateDecision {
+  passes: boolean;
+  /** Why it does not pass (empty when it does), one line per failed condition. */
+  reasons: string[];
+}
+
+const interval = (d: LogLossDifference): GateInterval => ({ matches: d.rows, logLossDelta: d.estimate, lower: d.lower, upper: d.upper });
+
+/** The gate's figures from the per-season and pooled reports of a rolling evaluation; null if a market has none. */
+export function rollingGate(seasons: ReadonlyArray<{ season: string; report: EvaluationReport }>, pooled: EvaluationReport): RollingGate | null {
+  const markets = {} as Record<EvaluationMarket, GateMarketFigures>;
+  for (const market of GATE_MARKETS) {
+    const p = pooled.markets[market];
+    if (!p?.logLossDifference || !p.metrics) return null;
+    const perSeason: GateMarketFigures['seasons'] = [];
+    for (const s of seasons) {
+      const d = s.report.markets[market]?.logLossDifference;
+      if (!d) return null;
+      perSeason.push({ season: s.season, ...interval(d) });
+    }
+    markets[market] = {
+      pooled: { ...interval(p.logLossDifference), modelEce: p.metrics.model.ece, pinnacleEce: p.metrics.pinnacle.ece },
+      seasons: perSeason,
+    };
+  }
+  return { kind: 'rolling', seasons: seasons.map((s) => s.season), markets };
+}
+
+const f5 = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(5);
+
+export function gateDecision(gate: RollingGate | null | undefined): GateDecision {
+  if (!gate || gate.kind !== 'rolling') {
+    return { passes: false, reasons: ['no rolling-origin evaluation is stored for this model (npm run model:register stores the one its bundle carries)'] };
+  }
+  const reasons: string[] = [];
+  for (const market of GATE_MARKETS) {
+    const m = gate.markets[market];
+    if (!m) {
+      reasons.push(`${market}: no figures`);
+      continue;
+    }
+    if (!(m.pooled.logLossDelta <= ROUNDING)) {
+      reasons.push(`${market}: pooled log loss is worse than Pinnacle's by ${f5(m.pooled.logLossDelta)} over ${m.pooled.matches} matches`);
+    }
+    for (const s of m.seasons) {
+      if (!(s.lower <= ROUNDING)) reasons.push(`${market}: in ${s.season} the model is worse than Pinnacle beyond noise, 95% interval [${f5(s.lower)}, ${f5(s.upper)}]`);
+    }
+    if (!(m.pooled.modelEce - m.pooled.pinnacleEce <= ECE_TOLERANCE)) {
+      reasons.push(`${market}: pooled ECE ${m.pooled.modelEce.toFixed(4)} is worse than Pinnacle's ${m.pooled.pinnacleEce.toFixed(4)} by more than ${ECE_TOLERANCE}`);
+    }
+  }
+  return { passes: reasons.length === 0, reasons };
+}

@@ -4,7 +4,7 @@
 // and the backtests. Activation is a separate, admin decision: POST /models/{id}/activate.
 import pg from 'pg';
 import { activationGate, evaluateWindow, summarizeReport } from './lib/evaluate';
-import { openLocalDatabase } from './lib/local-database';
+import { localWranglerState, openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
 import { readBundle, registerBundle } from './lib/models/bundle-files';
 import { nodeRuntime } from './lib/models/load-runtime';
@@ -22,7 +22,8 @@ const pool = new pg.Pool({ connectionString: database.url, max: 2 });
 try {
   await migrate(database.url);
   const bundle = await readBundle(dir);
-  const run = await registerBundle(pool, bundle, r2Uploader(argv.includes('--remote') ? 'remote' : 'local'));
+  const upload = argv.includes('--remote') ? r2Uploader('remote') : r2Uploader('local', { persistTo: await localWranglerState(database.url) });
+  const run = await registerBundle(pool, bundle, upload);
   console.log(`${run.created ? 'registered' : 'already registered'}: model run ${run.id} (${bundle.manifest.id})`);
   if (!argv.includes('--no-evaluate')) {
     const testSeason = String((bundle.manifest.windows as { test?: unknown }).test ?? '');

@@ -66,7 +66,8 @@ export class DataDirInUseError extends Error {
 
 /** Stops what a dead owner left running: its wrangler group, its PostgreSQL (fast shutdown), each waited for. */
 export async function stopLeftovers(info: LockInfo, log: (message: string) => void): Promise<void> {
-  for (const child of info.children) {
+  // Last started, first stopped: the Worker before the database it uses.
+  for (const child of [...info.children].reverse()) {
     if (!isSameProcess(child.pid, child.startTime)) continue;
     log(`stopping ${child.name} (PID ${child.pid}), left running by PID ${info.pid}`);
     if (!(await signalAndWait(child.pid, child.signal, child.name === 'postgres' ? 60_000 : 5_000, child.group))) {

@@ -112,3 +112,11 @@ export async function databaseIdentity(url: string): Promise<string> {
     await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * The Worker's local state (KV, Durable Objects, R2, queues) that belongs to this database: `wrangler dev
+ * --persist-to` of npm start, and where model:register puts bundles locally.
+ */
+export async function localWranglerState(databaseUrl: string): Promise<string> {
+  return join(localDataDir(), 'wrangler', await databaseIdentity(databaseUrl));
+}

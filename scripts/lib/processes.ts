@@ -5,10 +5,20 @@ import { readFileSync } from 'node:fs';
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists, it just is not ours to signal.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie has exited and only waits for its parent to collect its status.
+  return pid < 0 || processState(pid) !== 'Z';
+}
+
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
   }
 }
 

@@ -49,6 +49,8 @@ const fail = (msg: string) => console.error(`[senzu] ${msg}`);
 // it started (their own process group), the stand-in, the proxy, and last the database (a fast shutdown,
 // waited for) and the lock on the data directory. It is the only way out once the signal handlers are up.
 let database: LocalDatabase | undefined;
+/** Set while the database is starting: a signal then waits for it, so the server it starts is stopped too. */
+let databaseOpening: Promise<LocalDatabase | undefined> | undefined;
 let proxy: WsProxy | undefined;
 let standin: OddsApiStandin | undefined;
 let wrangler: ChildProcess | undefined;
@@ -65,6 +67,7 @@ async function stop(code: number): Promise<never> {
     }
     await standin?.close().catch(() => undefined);
     await proxy?.close().catch(() => undefined);
+    database ??= await databaseOpening;
     await database?.stop().catch((error: Error) => fail(`stopping the database: ${error.message}`));
     // Released cleanly: the guardian finds no lock of ours and simply exits.
     guardian?.stdin?.end();
@@ -129,7 +132,9 @@ guardian.unref();
 guardian.stdin?.on('error', () => undefined);
 
 try {
-  database = await openLocalDatabase({ exclusive: true, command: 'npm start', log });
+  const opening = openLocalDatabase({ exclusive: true, command: 'npm start', log });
+  databaseOpening = opening.catch(() => undefined);
+  database = await opening;
 } catch (error) {
   if (error instanceof DataDirInUseError || error instanceof EmbeddedPostgresError) fail(error.message);
   else fail(`the database could not be opened: ${(error as Error).message}`);

@@ -38,6 +38,8 @@ export interface EmbeddedPostgresOptions {
    */
   ephemeral?: boolean;
   log?: (message: string) => void;
+  /** Called as soon as the server process exists, before it is ready: the caller records it for cleanup. */
+  onSpawn?: (pid: number) => Promise<void> | void;
 }
 
 /** The error of a server that could not start: what failed, the server's own words, and what recovers it. */
@@ -352,6 +354,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exit = new Promise<void>((resolve) => server.once('exit', (code, signal) => ((exited = { code, signal }), resolve())));
   server.once('error', () => undefined); // reported through 'exit' and the log
+  if (server.pid) await options.onSpawn?.(server.pid);
   const url = `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`;
 
   const failure = async (what: string) => {

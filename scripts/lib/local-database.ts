@@ -53,8 +53,13 @@ export async function openLocalDatabase(options: OpenOptions = {}): Promise<Loca
   try {
     const port = process.env.SENZU_POSTGRES_PORT ? Number(process.env.SENZU_POSTGRES_PORT) : 0;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SENZU_POSTGRES_PORT=${process.env.SENZU_POSTGRES_PORT} is not a port`);
-    server = await startEmbeddedPostgres({ dataDir: embeddedDataDir(dataDir), port, log });
-    await lock.addChild({ name: 'postgres', pid: server.pid, group: true, signal: 'SIGINT' });
+    server = await startEmbeddedPostgres({
+      dataDir: embeddedDataDir(dataDir),
+      port,
+      log,
+      // Recorded before it is ready, so whoever cleans up after a dead owner also finds a server that was starting.
+      onSpawn: (pid) => lock.addChild({ name: 'postgres', pid, group: true, signal: 'SIGINT' }),
+    });
     await lock.update({ url: server.url });
   } catch (error) {
     await lock.release();

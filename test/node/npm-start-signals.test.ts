@@ -142,6 +142,15 @@ afterAll(async () => {
 
 describe('npm start stopped by signals', () => {
   it('refuses a second start on the same data, and leaves nothing running after SIGINT, SIGTERM, SIGHUP or SIGKILL', async () => {
+    // Stopped while it is still starting: the database it has just spawned goes too.
+    current = startNpm();
+    for (let waited = 0; !/created a PostgreSQL cluster/.test(current.output()) && waited < 60_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(current.output()).toMatch(/created a PostgreSQL cluster/);
+    process.kill(-current.npm.pid!, 'SIGINT');
+    await Promise.race([current.exited, new Promise((r) => setTimeout(r, 30_000))]);
+    for (let waited = 0; processesOfThisDataDir().length > 0 && waited < 30_000; waited += 200) await new Promise((r) => setTimeout(r, 200));
+    expect(processesOfThisDataDir(), current.output()).toEqual([]);
+
     current = startNpm();
     await untilServing(current);
     const registered = await json('/auth/register', ACCOUNT);

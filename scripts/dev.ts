@@ -54,7 +54,6 @@ let databaseOpening: Promise<LocalDatabase | undefined> | undefined;
 let proxy: WsProxy | undefined;
 let standin: OddsApiStandin | undefined;
 let wrangler: ChildProcess | undefined;
-let guardian: ChildProcess | undefined;
 const cronTimers: NodeJS.Timeout[] = [];
 let stopping: Promise<void> | undefined;
 const isStopping = () => stopping !== undefined;
@@ -68,9 +67,8 @@ async function stop(code: number): Promise<never> {
     await standin?.close().catch(() => undefined);
     await proxy?.close().catch(() => undefined);
     database ??= await databaseOpening;
+    // The database last, then the lock (which dismisses the guardian).
     await database?.stop().catch((error: Error) => fail(`stopping the database: ${error.message}`));
-    // Released cleanly: the guardian finds no lock of ours and simply exits.
-    guardian?.stdin?.end();
   })();
   await stopping;
   process.exit(code);
@@ -123,14 +121,9 @@ if (!(replaySpeed > 0)) {
 
 const DATA_DIR = localDataDir();
 await mkdir(DATA_DIR, { recursive: true });
-// If this process dies without stopping (SIGKILL, a crash), the guardian stops what it started.
-guardian = spawn(process.execPath, [...process.execArgv, new URL('./lib/guardian.ts', import.meta.url).pathname, DATA_DIR, String(process.pid)], {
-  detached: true,
-  stdio: ['pipe', 'ignore', 'inherit'],
-});
-guardian.unref();
-guardian.stdin?.on('error', () => undefined);
 
+// Takes the data directory's lock, whose guardian stops what this process started should it die without
+// stopping (SIGKILL, a crash).
 try {
   const opening = openLocalDatabase({ exclusive: true, command: 'npm start', log });
   databaseOpening = opening.catch(() => undefined);

@@ -3,6 +3,7 @@
 // processes it started. A second owner is refused with the first one's PID; a lock whose process is gone
 // (killed with SIGKILL, crashed, the machine rebooted) is taken over, after whatever that process left running
 // has been stopped.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -79,10 +80,33 @@ export async function stopLeftovers(info: LockInfo, log: (message: string) => vo
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Takes the lock, or throws DataDirInUseError naming the live owner. The takeover of a stale lock happens under a
- * short-lived second file, so two starts that find the same stale lock cannot both take it.
+ * The watchdog of a lock owner (scripts/lib/guardian.ts), in a session of its own so that no signal meant for the
+ * owner reaches it. Its stdin is a pipe from the owner, which closes however the owner exits; it then stops
+ * whatever the owner left recorded in a lock it did not release.
  */
-export async function acquireDataDirLock(dataDir: string, command: string, log: (message: string) => void): Promise<DataDirLock> {
+function startGuardian(dataDir: string): ChildProcess {
+  const loader = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+  const guardian = spawn(process.execPath, ['--import', loader, new URL('./guardian.ts', import.meta.url).pathname, dataDir, String(process.pid)], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  guardian.unref();
+  guardian.on('error', () => undefined);
+  guardian.stdin?.on('error', () => undefined);
+  return guardian;
+}
+
+/**
+ * Takes the lock, or throws DataDirInUseError naming the live owner. The takeover of a stale lock happens under a
+ * short-lived second file, so two starts that find the same stale lock cannot both take it. With `guardian`, a
+ * watchdog stops the recorded children should this process die without releasing the lock (SIGKILL, a crash).
+ */
+export async function acquireDataDirLock(
+  dataDir: string,
+  command: string,
+  log: (message: string) => void,
+  options: { guardian?: boolean } = {},
+): Promise<DataDirLock> {
   await mkdir(dataDir, { recursive: true });
   const file = lockFile(dataDir);
   const info: LockInfo = { pid: process.pid, startTime: processStartTime(process.pid), command, startedAt: new Date().toISOString(), children: [] };
@@ -119,6 +143,7 @@ export async function acquireDataDirLock(dataDir: string, command: string, log: 
     await writeFile(temporary, JSON.stringify(info, null, 2));
     await rename(temporary, file);
   };
+  const guardian = options.guardian ? startGuardian(dataDir) : undefined;
   let released = false;
   return {
     file,
@@ -136,6 +161,8 @@ export async function acquireDataDirLock(dataDir: string, command: string, log: 
       released = true;
       const current = await readLock(dataDir);
       if (current?.pid === process.pid) await rm(file, { force: true });
+      // Released: the guardian finds no lock of ours and exits.
+      guardian?.stdin?.end();
     },
   };
 }

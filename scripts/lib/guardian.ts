@@ -1,8 +1,9 @@
-// The watchdog `npm start` leaves beside itself: `node guardian.ts <data dir> <owner pid>`, started in a
-// session of its own with a pipe from the owner on stdin. The pipe closes when the owner exits however it
-// exits, SIGKILL included. If the owner had released its lock, there is nothing to do; if not, it died without
-// stopping what it started, and the guardian stops it (wrangler's process group, PostgreSQL with a fast
-// shutdown) and removes the lock, so no orphan keeps serving on the port.
+// The watchdog every owner of a data directory (npm start, a CLI that started the embedded database) leaves
+// beside itself: `node guardian.ts <data dir> <owner pid>`, started by acquireDataDirLock in a session of its own
+// with a pipe from the owner on stdin. The pipe closes when the owner exits however it exits, SIGKILL included.
+// If the owner had released its lock, there is nothing to do; if not, it died without stopping what it started,
+// and the guardian stops it (wrangler's process group, PostgreSQL with a fast shutdown) and removes the lock, so
+// no orphan keeps serving on the port.
 import { rm } from 'node:fs/promises';
 import { lockFile, readLock, stopLeftovers } from './data-dir-lock';
 import { isProcessAlive } from './processes';

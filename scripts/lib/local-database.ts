@@ -1,6 +1,7 @@
 // The database `npm start` and the CLIs use: DATABASE_URL when it is set, otherwise the embedded PostgreSQL
 // whose data lives in <data dir>/postgres between runs (the data dir is .data, or SENZU_DATA_DIR).
 import { createHash } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { acquireDataDirLock, DataDirInUseError, isLive, readLock, type DataDirLock } from './data-dir-lock';
@@ -42,7 +43,7 @@ export async function openLocalDatabase(options: OpenOptions = {}): Promise<Loca
 
   let lock: DataDirLock;
   try {
-    lock = await acquireDataDirLock(dataDir, command, log);
+    lock = await acquireDataDirLock(dataDir, command, log, { guardian: true });
   } catch (error) {
     if (!(error instanceof DataDirInUseError) || options.exclusive || process.env.DATABASE_URL) throw error;
     return { url: await runningServerUrl(dataDir), embedded: true, stop: async () => undefined };
@@ -65,16 +66,24 @@ export async function openLocalDatabase(options: OpenOptions = {}): Promise<Loca
     await lock.release();
     throw error;
   }
-  return {
-    url: server.url,
-    embedded: true,
-    lock,
-    server,
-    stop: async () => {
-      await server.stop();
-      await lock.release();
-    },
+  const stop = async () => {
+    await server.stop();
+    await lock.release();
   };
+  // npm start orders its own stop; a CLI that started the server stops it on Ctrl-C, kill or a hangup rather
+  // than dying and leaving PostgreSQL running (it has a process group of its own, so no signal reaches it).
+  if (!options.exclusive) {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.once(signal, () => {
+        log(`${signal}: stopping the embedded database`);
+        // The CLI's own connections break as the server goes; the process is exiting, so their errors are expected
+        // and must not end it before the server has stopped.
+        process.on('uncaughtException', () => undefined);
+        void stop().finally(() => process.exit(128 + osConstants.signals[signal]));
+      });
+    }
+  }
+  return { url: server.url, embedded: true, lock, server, stop };
 }
 
 /** A CLI run beside npm start uses npm start's server (it has just started when there is no URL yet). */

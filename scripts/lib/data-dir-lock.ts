@@ -27,13 +27,15 @@ export interface LockInfo {
   startedAt: string;
   /** The embedded database's URL once it is up, so a CLI can use the running server instead of refusing. */
   url?: string;
+  /** The owner uses DATABASE_URL, so there is no embedded server to share. */
+  external?: boolean;
   children: LockedChild[];
 }
 
 export interface DataDirLock {
   readonly file: string;
   readonly info: LockInfo;
-  update(change: Partial<Pick<LockInfo, 'url'>>): Promise<void>;
+  update(change: Partial<Pick<LockInfo, 'url' | 'external'>>): Promise<void>;
   addChild(child: Omit<LockedChild, 'startTime'>): Promise<void>;
   release(): Promise<void>;
 }

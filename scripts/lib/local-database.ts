@@ -48,7 +48,10 @@ export async function openLocalDatabase(options: OpenOptions = {}): Promise<Loca
     if (!(error instanceof DataDirInUseError) || options.exclusive || process.env.DATABASE_URL) throw error;
     return { url: await runningServerUrl(dataDir), embedded: true, stop: async () => undefined };
   }
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, embedded: false, lock, stop: () => lock.release() };
+  if (process.env.DATABASE_URL) {
+    await lock.update({ external: true });
+    return { url: process.env.DATABASE_URL, embedded: false, lock, stop: () => lock.release() };
+  }
 
   let server: EmbeddedPostgres;
   try {
@@ -91,6 +94,9 @@ async function runningServerUrl(dataDir: string): Promise<string> {
   for (let waited = 0; waited <= 30_000; waited += 250) {
     const holder = await readLock(dataDir);
     if (!holder || !isLive(holder)) break;
+    if (holder.external) {
+      throw new Error(`PID ${holder.pid} (${holder.command}) uses DATABASE_URL, not the embedded database: set DATABASE_URL for this command too`);
+    }
     if (holder.url) {
       console.error(`[senzu] using the embedded database of PID ${holder.pid} (${holder.command})`);
       return holder.url;

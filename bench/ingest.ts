@@ -9,14 +9,14 @@
 // times as it takes to reach --rows; each poll's events are validated against the provider schema, mapped by
 // outcome name, and resolved to matches by the production resolver. writeOdds is called once per --chunk
 // rows (a cron run's write), each call one transaction of --batch-row INSERT ... unnest statements.
-// Database: a fresh one on DATABASE_URL's server (dropped afterwards), or an in-memory PGlite when unset.
+// Database: a fresh one on DATABASE_URL's server (dropped afterwards), or a throwaway embedded PostgreSQL when
+// unset (with fsync on, as a real server would run).
 import { createRequire } from 'node:module';
 import { pipeline } from 'node:stream/promises';
 import { Readable, type Writable } from 'node:stream';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { REPO_DATA_DIR } from '../scripts/lib/football-data/seed';
+import { startTemporaryPostgres } from '../scripts/lib/embedded-postgres';
 import { createFreshDatabase } from '../scripts/lib/fresh-database';
 import { pgQuery, pgTransactor } from '../scripts/lib/ingestion/pg-sql';
 import { migrate } from '../scripts/lib/migrate';
@@ -96,29 +96,9 @@ function toRows(payload: OddsApiOddsEvent[], capturedAt: (eventId: string) => Da
 const copyValue = (v: string | number | null) => (v === null ? '\\N' : String(v));
 
 async function main() {
-  let serverUrl = process.env.DATABASE_URL;
-  let cleanup: () => Promise<void>;
-  let pglite: PGlite | undefined;
-  let url: string;
-  if (serverUrl) {
-    const fresh = await createFreshDatabase(serverUrl, 'senzu_bench_ingest');
-    url = fresh.url;
-    cleanup = fresh.drop;
-  } else {
-    // As scripts/lib/embedded-postgres.ts, but keeping the PGlite handle: its socket server cannot carry
-    // COPY FROM STDIN, so the baseline there is PGlite's own COPY FROM '/dev/blob' (the same server-side COPY).
-    pglite = new PGlite();
-    await pglite.waitReady;
-    const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 4 });
-    await server.start();
-    url = `postgres://postgres:postgres@127.0.0.1:${server.getServerConn().split(':').pop()}/postgres`;
-    const db = pglite;
-    cleanup = async () => {
-      await server.stop();
-      await db.close();
-    };
-    serverUrl = 'embedded PGlite';
-  }
+  const embedded = process.env.DATABASE_URL ? undefined : await startTemporaryPostgres({ ephemeral: false });
+  const fresh = await createFreshDatabase(process.env.DATABASE_URL ?? embedded!.url, 'senzu_bench_ingest');
+  const url = fresh.url;
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   pool.on('error', () => undefined);
   try {
@@ -149,7 +129,7 @@ async function main() {
     }
     console.log(
       `${rows.length.toLocaleString('en')} odds rows in The Odds API's format: ${events.length} fixtures of 2023/24, ${polls} polls ` +
-        `(generated in ${((performance.now() - started) / 1000).toFixed(1)} s)\n${serverUrl === 'embedded PGlite' ? 'embedded PGlite' : 'PostgreSQL'}: ${version.split(' on ')[0]}\n`,
+        `(generated in ${((performance.now() - started) / 1000).toFixed(1)} s)\n${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PostgreSQL'}: ${version.split(' on ')[0]}\n`,
     );
 
     // Baseline table: odds_snapshots' definition (columns, checks, the NULLS NOT DISTINCT key, the index, the
@@ -172,20 +152,13 @@ async function main() {
     // COPY first, then writeOdds: if anything, the later run pays for the first one's dirty pages.
     const copySql = `copy odds_snapshots_copy (match_id, provider, bookmaker, market, outcome, point, price, phase, captured_at)`;
     let copySeconds: number;
-    if (pglite) {
-      const blob = new Blob(lines);
+    const copyClient = await pool.connect();
+    try {
       const t0 = performance.now();
-      await pglite.query(`${copySql} from '/dev/blob'`, [], { blob });
+      await pipeline(Readable.from(lines), copyClient.query(copyFrom(`${copySql} from stdin`) as never) as unknown as Writable);
       copySeconds = (performance.now() - t0) / 1000;
-    } else {
-      const copyClient = await pool.connect();
-      try {
-        const t0 = performance.now();
-        await pipeline(Readable.from(lines), copyClient.query(copyFrom(`${copySql} from stdin`) as never) as unknown as Writable);
-        copySeconds = (performance.now() - t0) / 1000;
-      } finally {
-        copyClient.release();
-      }
+    } finally {
+      copyClient.release();
     }
     await pool.query('checkpoint').catch(() => undefined);
 
@@ -214,7 +187,7 @@ async function main() {
     const rate = (s: number) => Math.round(rows.length / s);
     const fmt = (n: number) => n.toLocaleString('en').padStart(11);
     console.log(`${'method'.padEnd(46)}  seconds       rows/s   × COPY time`);
-    console.log(`${(pglite ? "COPY ... FROM '/dev/blob' (baseline)" : 'COPY ... FROM STDIN (baseline)').padEnd(46)} ${copySeconds.toFixed(2).padStart(8)} ${fmt(rate(copySeconds))}         1.00`);
+    console.log(`${'COPY ... FROM STDIN (baseline)'.padEnd(46)} ${copySeconds.toFixed(2).padStart(8)} ${fmt(rate(copySeconds))}         1.00`);
     console.log(
       `${`writeOdds, ${CHUNK.toLocaleString('en')}-row calls, ${BATCH.toLocaleString('en')}-row batches`.padEnd(46)} ${writeSeconds.toFixed(2).padStart(8)} ${fmt(rate(writeSeconds))} ${(writeSeconds / copySeconds).toFixed(2).padStart(12)}`,
     );
@@ -225,7 +198,8 @@ async function main() {
     console.log(`\nwriteOdds takes ${ratio.toFixed(2)}× COPY's time (target ≤ 3×): ${ratio <= 3 ? 'met' : 'NOT met'}`);
   } finally {
     await pool.end();
-    await cleanup();
+    await fresh.drop();
+    await embedded?.stop();
   }
 }
 

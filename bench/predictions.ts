@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { BUNDLES_DIR, readBundle, registerBundle } from '../scripts/lib/models/bundle-files';
+import { localWranglerState } from '../scripts/lib/local-database';
 import { r2Uploader } from '../scripts/lib/r2-upload';
 import { predictionCacheKey } from '../src/services/predictions/cache';
 import { ACTIVE_RUN_KV_KEY } from '../src/services/predictions/model-service';
@@ -40,8 +41,12 @@ const ACTIVE_RUN_ISOLATE_MS = 15_000;
 
 let server: BenchServer | undefined;
 
+/** The local Worker state `npm start` keeps for this database (its KV, R2 and Durable Objects). */
+let persistTo: string | undefined;
+
 function wranglerLocal(args: string[]) {
-  execFileSync(process.execPath, ['node_modules/wrangler/bin/wrangler.js', ...args, '--local'], {
+  if (!persistTo) throw new Error('the local Worker state is not known yet');
+  execFileSync(process.execPath, ['node_modules/wrangler/bin/wrangler.js', ...args, '--local', '--persist-to', persistTo], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
@@ -172,6 +177,7 @@ async function main() {
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('bench:predictions needs DATABASE_URL (it inserts its own upcoming fixtures)');
   server = await startServer();
+  persistTo = await localWranglerState(databaseUrl);
   const base = server.base;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   const tag = `bench-${Date.now()}`;
@@ -205,7 +211,7 @@ async function main() {
 
     // The previous bundle, made active the way an admin's activation is (the run row, then serving's KV copy).
     const previous = await readBundle(PREVIOUS_BUNDLE);
-    const registered = await registerBundle(pool, previous, r2Uploader('local'));
+    const registered = await registerBundle(pool, previous, r2Uploader('local', { persistTo }));
     await activate(pool, registered.id);
     try {
       measured.push({ bundle: previous.manifest.id, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool)) });

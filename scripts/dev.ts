@@ -1,23 +1,27 @@
-// npm start — the whole API on http://localhost:8787 with no external service: an embedded Postgres
-// (PGlite, data kept in .data/pglite) or DATABASE_URL, the loopback WebSocket proxy for the Neon driver,
-// migrations, history up to 2022/23, The Odds API stand-in replaying 2023/24 as if it were happening now, then
-// `wrangler dev` with its Cron Triggers fired on their schedules. Ctrl-C stops all of it.
+// npm start — the whole API on http://localhost:8787 with no external service: an embedded PostgreSQL (data
+// kept in .data/postgres) or DATABASE_URL, the loopback WebSocket proxy for the Neon driver, migrations,
+// history up to 2022/23, The Odds API stand-in replaying 2023/24 as if it were happening now, then
+// `wrangler dev` with its Cron Triggers fired on their schedules. SIGINT (Ctrl-C), SIGTERM and SIGHUP stop all
+// of it, the database last, and so does the exit of whatever started this process.
 //
 //   npm start -- --live-odds              the real The Odds API (ODDS_API_KEY from .dev.vars or the environment)
 //   npm start -- --replay-speed 60        the replayed season runs 60× real time (an hour of it per minute)
 //   npm start -- --replay-from 2024-01-12T12:00:00Z   start the replay elsewhere in 2023/24
-import { spawn } from 'node:child_process';
+//   npm start -- --skip-history           do not load the football-data history on this start
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { SCHEDULES, type ScheduleName } from '../cron/schedules';
+import { DataDirInUseError } from './lib/data-dir-lock';
 import { generateDevSecrets, toEnvFile, type DevSecrets } from './lib/dev-secrets';
+import { EmbeddedPostgresError } from './lib/embedded-postgres';
 import { seedHistoricalData } from './lib/football-data/seed';
-import { openLocalDatabase } from './lib/local-database';
+import { databaseIdentity, localDataDir, localWranglerState, openLocalDatabase, type LocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
 import { activateDefault, defaultBundleDir, readBundle, registerBundle } from './lib/models/bundle-files';
-import { r2Uploader } from './lib/r2-upload';
-import pg from 'pg';
 import {
   liveTimeline,
   loadSeason,
@@ -28,10 +32,64 @@ import {
   type OddsApiStandin,
   type ReplayTimeline,
 } from './lib/odds-api-standin';
-import { startWsProxy } from './lib/ws-proxy';
+import { signalAndWait } from './lib/processes';
+import { r2Uploader } from './lib/r2-upload';
+import { startWsProxy, type WsProxy } from './lib/ws-proxy';
 
 const PORT = process.env.PORT ?? '8787';
+// A closed terminal or a process manager that stopped reading must not turn a log line into a crash halfway
+// through stopping.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 const log = (msg: string) => console.log(`[senzu] ${msg}`);
+const fail = (msg: string) => console.error(`[senzu] ${msg}`);
+
+// --- stopping -----------------------------------------------------------------------------------------------
+// Everything this process starts is stopped by stop(), in order: the cron timers, wrangler and every workerd
+// it started (their own process group), the stand-in, the proxy, and last the database (a fast shutdown,
+// waited for) and the lock on the data directory. It is the only way out once the signal handlers are up.
+let database: LocalDatabase | undefined;
+/** Set while the database is starting: a signal then waits for it, so the server it starts is stopped too. */
+let databaseOpening: Promise<LocalDatabase | undefined> | undefined;
+let proxy: WsProxy | undefined;
+let standin: OddsApiStandin | undefined;
+let wrangler: ChildProcess | undefined;
+const cronTimers: NodeJS.Timeout[] = [];
+let stopping: Promise<void> | undefined;
+const isStopping = () => stopping !== undefined;
+
+async function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
+    for (const timer of cronTimers) clearInterval(timer);
+    if (wrangler?.pid) {
+      if (!(await signalAndWait(wrangler.pid, 'SIGINT', 5000, true))) await signalAndWait(wrangler.pid, 'SIGKILL', 2000, true);
+    }
+    await standin?.close().catch(() => undefined);
+    await proxy?.close().catch(() => undefined);
+    database ??= await databaseOpening;
+    // The database last, then the lock (which dismisses the guardian).
+    await database?.stop().catch((error: Error) => fail(`stopping the database: ${error.message}`));
+  })();
+  await stopping;
+  process.exit(code);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (isStopping()) return;
+    log(`${signal}: stopping`);
+    void stop(0);
+  });
+}
+// `npm start` runs this process through `exec`, so its parent is npm (or whatever ran it). If that parent goes
+// without passing a signal on (npm does not forward SIGHUP), this process is re-parented: stop as if signalled.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid && !isStopping()) {
+    log(`the process that started this one (PID ${parentPid}) is gone: stopping`);
+    void stop(0);
+  }
+}, 500).unref();
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
@@ -39,6 +97,7 @@ const { values: flags } = parseArgs({
     'live-odds': { type: 'boolean', default: false },
     'replay-speed': { type: 'string', default: '1' },
     'replay-from': { type: 'string' },
+    'skip-history': { type: 'boolean', default: false },
   },
 });
 const USER_DEV_VARS = new URL('../.dev.vars', import.meta.url).pathname;
@@ -56,45 +115,55 @@ function configuredOddsApiKey(): string | undefined {
 const realOddsApi = flags['live-odds'] || configuredOddsApiKey() !== undefined;
 const replaySpeed = Number(flags['replay-speed']);
 if (!(replaySpeed > 0)) {
-  console.error(`[senzu] --replay-speed must be a positive number, not ${flags['replay-speed']}`);
+  fail(`--replay-speed must be a positive number, not ${flags['replay-speed']}`);
   process.exit(2);
 }
 
-const database = await openLocalDatabase();
-log(database.embedded ? `embedded Postgres (PGlite) at ${database.url}, data in .data/pglite` : 'using DATABASE_URL');
-const proxy = await startWsProxy(process.env.WS_PROXY_PORT ? Number(process.env.WS_PROXY_PORT) : 0);
+const DATA_DIR = localDataDir();
+await mkdir(DATA_DIR, { recursive: true });
 
-let standin: OddsApiStandin | undefined;
-const cronTimers: NodeJS.Timeout[] = [];
-let stopping = false;
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    for (const timer of cronTimers) clearInterval(timer);
-    await standin?.close().catch(() => undefined);
-    await proxy.close().catch(() => undefined);
-    await database.stop().catch(() => undefined);
-  }
-  process.exit(code);
+// Takes the data directory's lock, whose guardian stops what this process started should it die without
+// stopping (SIGKILL, a crash).
+try {
+  const opening = openLocalDatabase({ exclusive: true, command: 'npm start', log });
+  databaseOpening = opening.catch(() => undefined);
+  database = await opening;
+} catch (error) {
+  if (error instanceof DataDirInUseError || error instanceof EmbeddedPostgresError) fail(error.message);
+  else fail(`the database could not be opened: ${(error as Error).message}`);
+  await stop(1);
 }
+if (isStopping()) await stop(0);
+log(database!.embedded ? `embedded PostgreSQL 17 at ${database!.url}, data in ${database!.server!.dataDir}` : 'using DATABASE_URL');
+const databaseUrl = database!.url;
+if (database!.embedded && existsSync(join(DATA_DIR, 'pglite'))) {
+  log(`${join(DATA_DIR, 'pglite')} is the database of an older version (PGlite) and is no longer read; delete it when you no longer need it`);
+}
+proxy = await startWsProxy(process.env.WS_PROXY_PORT ? Number(process.env.WS_PROXY_PORT) : 0);
 
 try {
-  const migrated = await migrate(database.url);
+  const migrated = await migrate(databaseUrl);
   log(migrated.applied.length ? `applied migrations: ${migrated.applied.join(', ')}` : 'schema up to date');
 } catch (error) {
-  console.error(`[senzu] migration failed: ${(error as Error).message}`);
-  await shutdown(1);
+  fail(`migration failed: ${(error as Error).message}`);
+  await stop(1);
 }
+
+// The Worker's local state (KV, Durable Objects, R2, queues) is kept per database, so a run against another
+// database never sees this one's live odds, cached predictions or model files.
+const wranglerState = await localWranglerState(databaseUrl);
+const freshWranglerState = !existsSync(wranglerState);
+log(`Worker state (KV, Durable Objects, R2, queues) in ${wranglerState}`);
 
 // The committed default model bundle, so a fresh machine serves predictions without training: uploaded to
 // the local R2 that wrangler dev reads and made the active run, once (later starts find it registered).
 try {
   const bundle = await readBundle(await defaultBundleDir());
-  const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
     const known = await pool.query(`select 1 from model_runs where artifact_sha256 = $1`, [bundle.manifestSha256]);
-    if (!known.rowCount) {
-      const run = await registerBundle(pool, bundle, r2Uploader('local'));
+    if (!known.rowCount || freshWranglerState) {
+      const run = await registerBundle(pool, bundle, r2Uploader('local', { persistTo: wranglerState }));
       log(`registered the default model bundle ${bundle.manifest.id} (run ${run.id}) in local R2`);
     }
     const runId = (await pool.query<{ id: string }>(`select id from model_runs where artifact_sha256 = $1`, [bundle.manifestSha256])).rows[0]!.id;
@@ -103,21 +172,19 @@ try {
     await pool.end();
   }
 } catch (error) {
-  console.error(`[senzu] registering the default model bundle failed: ${(error as Error).message}`);
-  await shutdown(1);
+  fail(`registering the default model bundle failed: ${(error as Error).message}`);
+  await stop(1);
 }
 
-// Local secrets: generated once into .data/dev.env; a developer's own .dev.vars, loaded after it, wins.
-const DATA_DIR = new URL('../.data/', import.meta.url).pathname;
-const DEV_ENV = `${DATA_DIR}dev.env`;
-await mkdir(DATA_DIR, { recursive: true });
+// Local secrets: generated once into <data dir>/dev-secrets.json; a developer's own .dev.vars, loaded after it, wins.
+const DEV_ENV = join(DATA_DIR, 'dev.env');
 let secrets: DevSecrets;
 try {
-  secrets = JSON.parse(await readFile(`${DATA_DIR}dev-secrets.json`, 'utf8')) as DevSecrets;
+  secrets = JSON.parse(await readFile(join(DATA_DIR, 'dev-secrets.json'), 'utf8')) as DevSecrets;
 } catch {
   secrets = generateDevSecrets();
-  await writeFile(`${DATA_DIR}dev-secrets.json`, JSON.stringify(secrets), { mode: 0o600 });
-  log('generated a local RS256 signing key and password pepper in .data/dev-secrets.json');
+  await writeFile(join(DATA_DIR, 'dev-secrets.json'), JSON.stringify(secrets), { mode: 0o600 });
+  log(`generated a local RS256 signing key and password pepper in ${join(DATA_DIR, 'dev-secrets.json')}`);
 }
 await writeFile(DEV_ENV, toEnvFile({ ...secrets }), { mode: 0o600 });
 const envFiles = ['--env-file', DEV_ENV, ...(existsSync(USER_DEV_VARS) ? ['--env-file', USER_DEV_VARS] : [])];
@@ -133,8 +200,8 @@ if (realOddsApi) {
   // prices appear at once and move every poll; the rest of the opening weekend follows over the next days.
   const replayStart = flags['replay-from'] ? new Date(flags['replay-from']) : new Date(events[0]!.commenceTime.getTime() - 90 * 60_000);
   if (Number.isNaN(replayStart.getTime())) {
-    console.error(`[senzu] --replay-from ${flags['replay-from']} is not a date`);
-    await shutdown(2);
+    fail(`--replay-from ${flags['replay-from']} is not a date`);
+    await stop(2);
   }
   const timeline = await replayTimeline(replayStart, events[events.length - 1]!.commenceTime);
   standin = await startOddsApiStandin({
@@ -155,26 +222,28 @@ if (realOddsApi) {
 }
 
 /**
- * The replay's timeline, kept in .data/odds-replay.json per database: a restart continues the season where real
- * time has taken it, so the matches already created (and played) keep their dates. A new one is drawn on the
- * first start, with --replay-from or another --replay-speed, and once the season is over.
+ * The replay's timeline, kept in <data dir>/odds-replay.json per database (its identity, which survives the
+ * embedded server's new port on every start): a restart continues the season where real time has taken it, so
+ * the matches already created (and played) keep their dates. A new one is drawn on the first start, with
+ * --replay-from or another --replay-speed, and once the season is over.
  */
 async function replayTimeline(replayStart: Date, seasonEnd: Date): Promise<ReplayTimeline> {
-  const file = new URL('../.data/odds-replay.json', import.meta.url).pathname;
+  const file = join(DATA_DIR, 'odds-replay.json');
+  const key = await databaseIdentity(databaseUrl);
   const saved = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, { replayStart: string; realStart: string; speed: number }>;
-  const previous = saved[database.url];
+  const previous = saved[key];
   if (previous && !flags['replay-from'] && previous.speed === replaySpeed) {
     const timeline = { replayStart: new Date(previous.replayStart), realStart: new Date(previous.realStart), speed: previous.speed };
     if (toRealTime(timeline, seasonEnd).getTime() > Date.now()) return timeline;
   }
   const timeline = liveTimeline(replayStart, new Date(), replaySpeed, { keepWeekdays: false });
-  saved[database.url] = { replayStart: timeline.replayStart.toISOString(), realStart: timeline.realStart.toISOString(), speed: timeline.speed };
-  await mkdir(new URL('../.data/', import.meta.url).pathname, { recursive: true });
+  saved[key] = { replayStart: timeline.replayStart.toISOString(), realStart: timeline.realStart.toISOString(), speed: timeline.speed };
   await writeFile(file, JSON.stringify(saved, null, 2));
   return timeline;
 }
 
-const wrangler = spawn(
+if (isStopping()) await stop(0);
+wrangler = spawn(
   process.execPath,
   [
     new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url).pathname,
@@ -184,11 +253,13 @@ const wrangler = spawn(
     '--ip',
     '127.0.0.1',
     '--show-interactive-dev-session=false',
+    '--persist-to',
+    wranglerState,
     // Exposes /__scheduled?cron=…, through which the schedules below fire the Worker's Cron Triggers.
     '--test-scheduled',
     ...envFiles,
     '--var',
-    `DATABASE_URL:${database.url}`,
+    `DATABASE_URL:${databaseUrl}`,
     '--var',
     `WS_PROXY:${proxy.address}`,
     ...oddsApiVars,
@@ -198,22 +269,39 @@ const wrangler = spawn(
       process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [],
     ),
   ],
-  // Its own process group, so stopping can reach wrangler and every workerd it started, whoever sent the
-  // signal (a terminal's Ctrl-C reaches only the foreground group; `kill` reaches only this process).
+  // Its own process group (and session), so stop() reaches wrangler and every workerd it started with one
+  // signal, whoever signalled this process, and a signal meant for this process does not stop the Worker before
+  // stop() has put things in order.
   { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
+if (wrangler.pid) await database!.lock!.addChild({ name: 'wrangler', pid: wrangler.pid, group: true, signal: 'SIGINT' });
+wrangler.on('exit', (code, signal) => {
+  if (isStopping()) return;
+  fail(`wrangler exited (${signal ?? code}); stopping`);
+  void stop(1);
+});
 log(`serving on http://localhost:${PORT} (docs at /docs); Ctrl-C stops everything`);
 
 // The first start loads the repository's historical data while the API is already up, newest seasons first,
 // so /matches shows real matches within seconds; later starts find the seed recorded and skip it.
 // 2023/24 is left to the live replay, so its matches arrive as fixtures with moving odds rather than as history.
-seedHistoricalData(database.url, log, { lastSeasonStart: LAST_HISTORY_SEASON_START }).catch((error: Error) => {
-  if (!stopping) console.error(`[senzu] loading historical data failed: ${error.message} (run npm start again to resume)`);
-});
+if (flags['skip-history']) log('--skip-history: the football-data history is not loaded on this start');
+else {
+  seedHistoricalData(databaseUrl, log, { lastSeasonStart: LAST_HISTORY_SEASON_START }).catch((error: Error) => {
+    if (!isStopping()) fail(`loading historical data failed: ${error.message} (run npm start again to resume)`);
+  });
+}
 
-// wrangler dev does not fire Cron Triggers on its own: fixtures and odds once the Worker answers, then each
-// schedule on its cadence (odds every 5 min, fixtures hourly, the daily jobs once a day).
-const CADENCE_MS: Record<ScheduleName, number> = { odds: 5 * 60_000, fixtures: 60 * 60_000, daily: 24 * 60 * 60_000 };
+// wrangler dev does not fire Cron Triggers on its own. Once the Worker answers: fixtures, odds, then the daily
+// jobs (results and settlement, so matches played while npm start was not running are finished at once); then
+// each on its cadence. With the stand-in the daily jobs run hourly at real speed and faster with the replay,
+// so a match's result and settlement follow its final whistle instead of waiting for 03:30 UTC; against the
+// real The Odds API they keep its daily cadence (its results cost credits).
+const CADENCE_MS: Record<ScheduleName, number> = {
+  odds: 5 * 60_000,
+  fixtures: 60 * 60_000,
+  daily: realOddsApi ? 24 * 60 * 60_000 : Math.max(60_000, (60 * 60_000) / replaySpeed),
+};
 /** Fires one Cron Trigger and waits for its jobs: wrangler answers /__scheduled before the handler finishes. */
 async function fireCron(name: ScheduleName): Promise<string[]> {
   const since = new Date();
@@ -223,9 +311,10 @@ async function fireCron(name: ScheduleName): Promise<string[]> {
       log(`cron ${name}: HTTP ${res.status}`);
       return [];
     }
-    const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    pool.on('error', () => undefined); // the database stopping under a waiting poll
     try {
-      for (let waited = 0; waited < 120_000 && !stopping; waited += 1000) {
+      for (let waited = 0; waited < 120_000 && !isStopping(); waited += 1000) {
         await new Promise((r) => setTimeout(r, 1000));
         const { rows } = await pool.query<{ running: number; failed: string[] }>(
           `select count(*) filter (where status = 'running')::int as running,
@@ -239,12 +328,12 @@ async function fireCron(name: ScheduleName): Promise<string[]> {
       await pool.end();
     }
   } catch (error) {
-    if (!stopping) log(`cron ${name}: ${(error as Error).message}`);
+    if (!isStopping()) log(`cron ${name}: ${(error as Error).message}`);
   }
   return [];
 }
 void (async () => {
-  for (let waited = 0; waited < 120_000 && !stopping; waited += 500) {
+  for (let waited = 0; waited < 120_000 && !isStopping(); waited += 500) {
     const up = await fetch(`http://127.0.0.1:${PORT}/health`).then(
       () => true,
       () => false,
@@ -254,44 +343,16 @@ void (async () => {
       // can lose a deadlock; it is simply run again.
       if ((await fireCron('fixtures')).length > 0) await fireCron('fixtures');
       await fireCron('odds');
-      log(`cron triggers: odds every 5 min, fixtures hourly, daily once a day; curl 'localhost:${PORT}/__scheduled?cron=*/5+*+*+*+*' fires one now`);
+      await fireCron('daily');
+      if (isStopping()) return;
+      const every = (ms: number) => (ms >= 3_600_000 ? `${ms / 3_600_000} h` : `${Math.round(ms / 60_000)} min`);
+      log(
+        `cron triggers: odds every 5 min, fixtures hourly, the daily jobs (results, settlement) every ${every(CADENCE_MS.daily)}; ` +
+          `curl 'localhost:${PORT}/__scheduled?cron=*/5+*+*+*+*' fires one now`,
+      );
       for (const name of Object.keys(CADENCE_MS) as ScheduleName[]) cronTimers.push(setInterval(() => void fireCron(name), CADENCE_MS[name]));
       return;
     }
     await new Promise((r) => setTimeout(r, 500));
   }
 })();
-
-function signalWranglerGroup(signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-wrangler.pid!, signal);
-    return true;
-  } catch {
-    return false; // the group is gone
-  }
-}
-
-async function stopWrangler(): Promise<void> {
-  if (!signalWranglerGroup('SIGINT')) return;
-  for (let waited = 0; waited < 5000; waited += 100) {
-    await new Promise((r) => setTimeout(r, 100));
-    if (!signalWranglerGroup(0 as unknown as NodeJS.Signals)) return;
-  }
-  signalWranglerGroup('SIGKILL');
-}
-
-let stopRequested = false;
-wrangler.on('exit', (code, signal) => {
-  if (stopRequested) return;
-  log(`wrangler exited (${signal ?? code})`);
-  // Whatever it left behind (workerd) goes too.
-  void stopWrangler().then(() => shutdown(code ?? 0));
-});
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopRequested) return;
-    stopRequested = true;
-    log('stopping');
-    void stopWrangler().then(() => shutdown(130));
-  });
-}

@@ -5,7 +5,7 @@
 // Activation is a separate, admin decision: POST /models/{id}/activate, which the gate refuses without force
 // when the figures say the model is behind the market.
 import pg from 'pg';
-import { openLocalDatabase } from './lib/local-database';
+import { localWranglerState, openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
 import { bundleEvaluation, readBundle, registerBundle, storedGateDecision } from './lib/models/bundle-files';
 import { r2Uploader } from './lib/r2-upload';
@@ -29,7 +29,8 @@ try {
   await migrate(database.url);
   const bundle = await readBundle(dirs[0]!);
   const evaluation = bundleEvaluation(bundle);
-  const run = await registerBundle(pool, bundle, r2Uploader(argv.includes('--remote') ? 'remote' : 'local'));
+  const upload = argv.includes('--remote') ? r2Uploader('remote') : r2Uploader('local', { persistTo: await localWranglerState(database.url) });
+  const run = await registerBundle(pool, bundle, upload);
   console.log(`${run.created ? 'registered' : 'already registered'}: model run ${run.id} (${bundle.manifest.id})`);
   if (!evaluation) {
     console.log('the bundle carries no rolling-origin evaluation (evaluation.json): the activation gate will refuse it without force');

@@ -48,10 +48,17 @@ import { registerGetReady } from './routes/system/get-ready';
 import type { App, AppEnv } from './types';
 
 /**
- * The Swagger UI release /docs loads from jsDelivr. Pinned, so the page cannot change under us; it equals the
- * swagger-ui-dist devDependency, whose files test/node/docs-browser.test.ts serves in place of the CDN.
+ * The Swagger UI release behind /docs: the swagger-ui-dist package, served by the Worker itself from its static
+ * assets (wrangler.toml [assets]), so the page needs no CDN and works offline. It must equal the installed
+ * package's version (test/node/docs-browser.test.ts checks); the version in the asset URLs lets browsers cache
+ * them for good.
  */
 const SWAGGER_UI_VERSION = '5.35.0';
+const DOCS_ASSETS = '/docs/assets';
+const DOCS_ASSET_FILES: Record<string, string> = {
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui.css': 'text/css; charset=utf-8',
+};
 
 const VALIDATION_TARGET_TO_IN: Record<string, InvalidParam['in']> = {
   query: 'query',
@@ -162,7 +169,17 @@ export function createApp(): App {
     },
     servers: [{ url: new URL(c.req.url).origin }],
   }));
-  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Senzu AI API', version: SWAGGER_UI_VERSION }));
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'Senzu AI API', baseUrl: DOCS_ASSETS, version: SWAGGER_UI_VERSION }));
+  app.get(`${DOCS_ASSETS}/:release/:file`, async (c) => {
+    const { release, file } = c.req.param();
+    const contentType = DOCS_ASSET_FILES[file];
+    if (release !== `swagger-ui-dist@${SWAGGER_UI_VERSION}` || !contentType) throw problem.routeNotFound(c.req.method, c.req.path);
+    const asset = await c.env.ASSETS.fetch(new URL(`/${file}`, c.req.url));
+    if (!asset.ok) throw new Error(`the static asset ${file} is missing (${asset.status}): wrangler.toml [assets] must point at swagger-ui-dist`);
+    return new Response(asset.body, {
+      headers: { 'content-type': contentType, 'cache-control': 'public, max-age=31536000, immutable' },
+    });
+  });
 
   app.notFound((c) => problem.routeNotFound(c.req.method, c.req.path).toResponse(c.req.path, c.get('requestId') ?? 'unknown'));
 

@@ -50,6 +50,8 @@ export interface Env {
   PREDICTION_QUEUE: Queue<MatchPrediction>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   MATCH_ODDS: DurableObjectNamespace<MatchOdds>;
+  /** The pinned swagger-ui-dist files behind /docs (wrangler.toml [assets]); reached only through the Worker. */
+  ASSETS: Fetcher;
 }
 
 /** An optional string setting: empty means unset (wrangler [vars] and .dev.vars cannot express "absent"). */

@@ -1,11 +1,12 @@
-// Starts what the suite needs: a fresh database (on DATABASE_URL's server, or an in-memory PGlite when it
-// is unset) migrated to the latest schema, and the WebSocket proxy the Worker's Neon driver goes through.
+// Starts what the suite needs: a fresh database (on DATABASE_URL's server, or on a throwaway embedded
+// PostgreSQL when it is unset) migrated to the latest schema, and the WebSocket proxy the Worker's Neon driver
+// goes through.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { generateDevSecrets, generateSigningKey } from '../scripts/lib/dev-secrets';
-import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres';
+import { startTemporaryPostgres } from '../scripts/lib/embedded-postgres';
 import { startFootballDataCsvServer } from '../scripts/lib/football-data/csv-server';
 import { importFootballData } from '../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../scripts/lib/football-data/seed';
@@ -24,7 +25,6 @@ declare module 'vitest' {
     /** A second, empty (migrated) database for test/worker/models.test.ts, which moves the active model run. */
     registryDatabaseUrl: string;
     wsProxy: string;
-    databaseKind: 'postgres' | 'pglite';
     /** JWT_PRIVATE_KEYS of the test Worker: the signing key first, then an older key that still verifies. */
     jwtPrivateKeys: string;
     passwordPepper: string;
@@ -43,40 +43,32 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const teardown: Array<() => Promise<void>> = [];
-  let databaseUrl: string;
-  let databaseKind: 'postgres' | 'pglite';
+  let serverUrl: string;
+  let serverKind: string;
   if (process.env.DATABASE_URL) {
-    const fresh = await createFreshDatabase(process.env.DATABASE_URL);
-    teardown.push(fresh.drop);
-    databaseUrl = fresh.url;
-    databaseKind = 'postgres';
+    serverUrl = process.env.DATABASE_URL;
+    serverKind = 'DATABASE_URL';
   } else if (process.env.CI === 'true') {
-    throw new Error('CI=true but DATABASE_URL is not set: CI must test against real PostgreSQL, not PGlite');
+    throw new Error('CI=true but DATABASE_URL is not set: CI tests against the machine\'s PostgreSQL (.ci/run sets it)');
   } else {
-    const embedded = await startEmbeddedPostgres({ maxConnections: 20 });
+    // A throwaway cluster of its own (about half a second to create), removed at the end.
+    const embedded = await startTemporaryPostgres();
     teardown.push(embedded.stop);
-    databaseUrl = embedded.url;
-    databaseKind = 'pglite';
+    serverUrl = embedded.url;
+    serverKind = 'embedded';
   }
+  const fresh = await createFreshDatabase(serverUrl);
+  teardown.push(fresh.drop);
+  const databaseUrl = fresh.url;
 
   const version = await serverVersion(databaseUrl);
-  if (process.env.CI === 'true' && /PGlite/i.test(version)) {
-    throw new Error(`CI=true requires real PostgreSQL, but the server reports: ${version}`);
-  }
   await migrate(databaseUrl);
   await importFixtureSeasons(databaseUrl);
   // The model registry's own database: its tests switch the one active run back and forth, which would pull the
   // model out from under the prediction tests running beside them on the main database.
-  let registryDatabaseUrl: string;
-  if (databaseKind === 'postgres') {
-    const registry = await createFreshDatabase(process.env.DATABASE_URL!, 'senzu_test_registry');
-    teardown.push(registry.drop);
-    registryDatabaseUrl = registry.url;
-  } else {
-    const registry = await startEmbeddedPostgres({ maxConnections: 10 });
-    teardown.push(registry.stop);
-    registryDatabaseUrl = registry.url;
-  }
+  const registry = await createFreshDatabase(serverUrl, 'senzu_test_registry');
+  teardown.push(registry.drop);
+  const registryDatabaseUrl = registry.url;
   await migrate(registryDatabaseUrl);
   const proxy = await startWsProxy();
   teardown.push(proxy.close);
@@ -95,7 +87,6 @@ export default async function setup(project: TestProject) {
   project.provide('registryDatabaseUrl', registryDatabaseUrl);
   project.provide('wsProxy', proxy.address);
   project.provide('otlpReceiver', otlp.url);
-  project.provide('databaseKind', databaseKind);
   project.provide('footballDataCsvUrl', csvServer.url);
   project.provide('oddsApiBaseUrl', standin.url);
   project.provide('oddsApiKey', standin.apiKey);
@@ -106,7 +97,7 @@ export default async function setup(project: TestProject) {
   project.provide('jwtPrivateKeys', JSON.stringify([...JSON.parse(secrets.JWT_PRIVATE_KEYS), generateSigningKey('test-1')]));
   project.provide('passwordPepper', secrets.PASSWORD_PEPPER);
   project.provide('defaultBundle', await registerDefaultBundle(databaseUrl));
-  console.log(`[test] database: ${databaseKind} (${version.split(' on ')[0]}), proxy ${proxy.address}`);
+  console.log(`[test] database: ${serverKind} (${version.split(' on ')[0]}), proxy ${proxy.address}`);
 
   return async () => {
     for (const step of teardown.reverse()) await step().catch((error) => console.error('[test] teardown:', error));

@@ -1,5 +1,5 @@
 // The loopback WebSocket-to-TCP proxy that lets @neondatabase/serverless (which only speaks Postgres over
-// WebSocket) reach a plain Postgres or PGlite, the way Neon's own proxy does in production.
+// WebSocket) reach a plain Postgres, the way Neon's own proxy does in production.
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -65,7 +65,8 @@ export async function startWsProxy(port = 0): Promise<WsProxy> {
       const frame = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
       if (connected) tcp.write(frame);
       else pending.push(frame);
-      // pglite-socket keeps the connection open after Terminate; closing here is what frees its slot.
+      // Closing on Terminate rather than waiting for the server: a server that keeps the connection open after it
+      // (PGlite's socket server did) would otherwise hold a connection slot.
       if (isTerminate(frame)) {
         terminated = true;
         tcp.end();

@@ -68,3 +68,9 @@ export const toApiKeyJson = (k: { id: string; name: string; prefix: string; crea
 });
 
 export const SECURITY: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
+
+/**
+ * The `security` of a public operation: explicitly none. Without it a generator or linter cannot tell a public
+ * operation from one that forgot to declare its credentials (Redocly's security-defined rule).
+ */
+export const PUBLIC: Array<Record<string, string[]>> = [];

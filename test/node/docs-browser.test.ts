@@ -1,34 +1,25 @@
-// /docs in a real browser: Debian's Chromium opens the page the Worker serves, Swagger UI fetches
-// /openapi.json from the same Worker, and every operation of the document must be listed on the page.
-// The page loads Swagger UI from jsDelivr; the test answers those requests with the identical files of the
-// pinned swagger-ui-dist package, so it needs no network and tests the release the page asks for.
-import { existsSync } from 'node:fs';
+// /docs in a real browser with the network cut off: Debian's Chromium opens the page the Worker serves, every
+// request that is not to the Worker is aborted and recorded, Swagger UI (served by the Worker from its static
+// assets) fetches /openapi.json from the same Worker, and every operation of the document must be listed.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startStatelessWorker, type StatelessWorker } from '../../scripts/lib/openapi-document';
+import { fileExists, hasSystemPackages } from './support/system-packages';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const SWAGGER_DIST = join(ROOT, 'node_modules/swagger-ui-dist');
-const CDN = 'https://cdn.jsdelivr.net/npm/swagger-ui-dist@';
-const CONTENT_TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css', png: 'image/png', map: 'application/json' };
+const hasChromium = hasSystemPackages({ testFile: import.meta.url, what: `Chromium at ${CHROMIUM}`, packages: ['chromium'], isAvailable: fileExists(CHROMIUM) });
 
-it.runIf(!hasChromium && process.env.CI === 'true')('CI has Chromium for the docs browser check (.ci/run installs it)', () => {
-  expect.fail(`CI=true but ${CHROMIUM} is missing`);
-});
-
-describe.skipIf(!hasChromium)('/docs in headless Chromium', () => {
+describe.runIf(hasChromium)('/docs in headless Chromium', () => {
   let worker: StatelessWorker;
   let profile: string;
   let browser: BrowserContext;
-  let cdnPrefix: string;
 
   beforeAll(async () => {
     worker = await startStatelessWorker();
-    cdnPrefix = `${CDN}${await swaggerUiRelease(worker)}/`;
     profile = await mkdtemp(join(tmpdir(), 'senzu-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -51,7 +42,7 @@ describe.skipIf(!hasChromium)('/docs in headless Chromium', () => {
     if (profile) await rm(profile, { recursive: true, force: true });
   });
 
-  it('loads the pinned Swagger UI release, the one installed as swagger-ui-dist', async () => {
+  it('loads the pinned Swagger UI release, the one installed as swagger-ui-dist, from the Worker', async () => {
     const release = await swaggerUiRelease(worker);
     const manifest = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
     expect(manifest.devDependencies['swagger-ui-dist']).toBe(release);
@@ -68,15 +59,15 @@ describe.skipIf(!hasChromium)('/docs in headless Chromium', () => {
 
     const page = await browser.newPage();
     const offline: string[] = [];
+    const fromWorker: string[] = [];
     await page.route('**/*', async (route) => {
       const url = route.request().url();
-      if (url.startsWith(worker.url)) return route.continue();
-      if (url.startsWith(cdnPrefix)) {
-        const file = url.slice(cdnPrefix.length).split('?')[0]!;
-        return route.fulfill({ body: await readFile(join(SWAGGER_DIST, file)), contentType: CONTENT_TYPES[file.split('.').pop()!] ?? 'application/octet-stream' });
+      if (url.startsWith(`${worker.url}/`)) {
+        fromWorker.push(new URL(url).pathname);
+        return route.continue();
       }
       offline.push(url);
-      return route.abort();
+      return route.abort('internetdisconnected');
     });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -97,13 +88,32 @@ describe.skipIf(!hasChromium)('/docs in headless Chromium', () => {
     expect(await page.locator('.info .title').textContent()).toContain('Senzu AI API');
     expect(pageErrors).toEqual([]);
     expect(offline).toEqual([]);
+    const release = await swaggerUiRelease(worker);
+    expect(fromWorker).toEqual(
+      expect.arrayContaining([`/docs/assets/swagger-ui-dist@${release}/swagger-ui-bundle.js`, `/docs/assets/swagger-ui-dist@${release}/swagger-ui.css`, '/openapi.json']),
+    );
+  });
+
+  it('serves the two Swagger UI files byte for byte and nothing else of the package', async () => {
+    const release = await swaggerUiRelease(worker);
+    for (const [file, type] of [['swagger-ui-bundle.js', 'text/javascript'], ['swagger-ui.css', 'text/css']] as const) {
+      const response = await worker.fetch(`/docs/assets/swagger-ui-dist@${release}/${file}`);
+      expect(response.status, file).toBe(200);
+      expect(response.headers.get('content-type')).toContain(type);
+      expect(Buffer.from(await response.arrayBuffer()).equals(await readFile(join(SWAGGER_DIST, file))), file).toBe(true);
+    }
+    for (const path of [`/docs/assets/swagger-ui-dist@${release}/index.html`, `/docs/assets/swagger-ui-dist@${release}/package.json`, '/docs/assets/swagger-ui-dist@0.0.1/swagger-ui.css', '/index.html', '/swagger-ui.css']) {
+      const response = await worker.fetch(path);
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get('content-type'), path).toContain('application/problem+json');
+    }
   });
 });
 
-/** The swagger-ui-dist version the served /docs page asks jsDelivr for; a page without a pin fails here. */
+/** The swagger-ui-dist version the served /docs page loads from the Worker; a page without a pin fails here. */
 async function swaggerUiRelease(worker: StatelessWorker): Promise<string> {
   const html = await (await worker.fetch('/docs')).text();
-  const release = html.match(/cdn\.jsdelivr\.net\/npm\/swagger-ui-dist@(\d+\.\d+\.\d+)\//)?.[1];
-  if (!release) throw new Error(`/docs does not load a pinned swagger-ui-dist release:\n${html}`);
+  const release = html.match(/"\/docs\/assets\/swagger-ui-dist@(\d+\.\d+\.\d+)\/swagger-ui-bundle\.js"/)?.[1];
+  if (!release) throw new Error(`/docs does not load a pinned swagger-ui-dist release from the Worker:\n${html}`);
   return release;
 }

@@ -27,6 +27,9 @@ export interface SeedOptions {
 export async function seedHistoricalData(databaseUrl: string, log: (msg: string) => void, options: SeedOptions = {}): Promise<'seeded' | 'already-seeded'> {
   const dir = options.dir ?? REPO_DATA_DIR;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  // An idle connection closed under it (npm start stopping the database) is not a crash: the query in flight
+  // fails and the seed resumes on the next start.
+  pool.on('error', () => undefined);
   try {
     const last = options.lastSeasonStart;
     // A seed that stopped at an earlier season (npm start's) does not satisfy one that wants more (model:train's).

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
-import { Credentials, TokenPairSchema } from '../../schemas/auth';
+import { Credentials, TokenPairSchema, PUBLIC } from '../../schemas/auth';
 import type { App } from '../../types';
 
 const route = createRoute({
@@ -9,6 +9,7 @@ const route = createRoute({
   path: '/auth/login',
   tags: ['auth'],
   operationId: 'login',
+  security: PUBLIC,
   summary: 'Exchange email and password for an access token and a refresh token',
   request: { body: { required: true, content: { 'application/json': { schema: Credentials } } } },
   responses: { 200: json(TokenPairSchema, 'Signed in'), ...problemResponses(401, 429) },

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { problemResponses } from '../../lib/problem';
-import { RefreshRequest } from '../../schemas/auth';
+import { RefreshRequest, PUBLIC } from '../../schemas/auth';
 import type { App } from '../../types';
 
 const route = createRoute({
@@ -8,6 +8,7 @@ const route = createRoute({
   path: '/auth/logout',
   tags: ['auth'],
   operationId: 'logout',
+  security: PUBLIC,
   summary: 'Revoke the refresh token and every token of its family',
   request: { body: { required: true, content: { 'application/json': { schema: RefreshRequest } } } },
   responses: { 204: { description: 'Signed out' }, ...problemResponses(401, 429) },

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
-import { Credentials, ProfileSchema, TokenPairSchema, toProfileJson } from '../../schemas/auth';
+import { Credentials, ProfileSchema, TokenPairSchema, toProfileJson, PUBLIC } from '../../schemas/auth';
 import type { App } from '../../types';
 
 const route = createRoute({
@@ -9,6 +9,7 @@ const route = createRoute({
   path: '/auth/register',
   tags: ['auth'],
   operationId: 'register',
+  security: PUBLIC,
   summary: 'Create an account (free tier) and sign in',
   description:
     'Password policy: 12 to 128 characters, at least 4 different characters, not a common password, and not containing the local part of the email. A violation is a 400 problem naming `password` with every reason.',

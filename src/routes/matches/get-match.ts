@@ -3,12 +3,14 @@ import { json } from '../../lib/openapi';
 import { problem, problemResponses } from '../../lib/problem';
 import { MatchIdParams, MatchSchema } from '../../schemas/matches';
 import type { App } from '../../types';
+import { PUBLIC } from '../../schemas/auth';
 
 const route = createRoute({
   method: 'get',
   path: '/matches/{matchId}',
   tags: ['matches'],
   operationId: 'getMatch',
+  security: PUBLIC,
   summary: 'One match: teams, kick-off, result and statistics',
   request: { params: MatchIdParams },
   responses: { 200: json(MatchSchema, 'The match'), ...problemResponses(404) },

@@ -7,6 +7,7 @@ import { MarketSchema, OddsPhaseSchema, OddsSnapshotSchema } from '../../schemas
 import { oddsCursor, oddsFiltersOf } from '../../services/odds';
 import type { App } from '../../types';
 import { oddsAccessFor } from './odds-access';
+import { PUBLIC } from '../../schemas/auth';
 
 /** Page size cap: a historical match has under 100 rows, a live one can have thousands over its life. */
 const MAX_ODDS_PAGE = 1000;
@@ -34,6 +35,7 @@ const route = createRoute({
   path: '/matches/{matchId}/odds',
   tags: ['matches'],
   operationId: 'listMatchOdds',
+  security: PUBLIC,
   summary: "A match's odds: price history, or the latest price per line",
   description:
     'Rows are ordered by market, bookmaker, outcome, point, capturedAt and provider, so each line reads as a ' +

@@ -14,6 +14,7 @@ import {
 import { MatchSchema, MatchStatusSchema } from '../../schemas/matches';
 import { matchCursor, matchFiltersOf } from '../../services/matches';
 import type { App } from '../../types';
+import { PUBLIC } from '../../schemas/auth';
 
 const MatchListQuery = z
   .object({
@@ -44,6 +45,7 @@ const route = createRoute({
   path: '/matches',
   tags: ['matches'],
   operationId: 'listMatches',
+  security: PUBLIC,
   summary: 'Matches by kick-off, filtered and cursor-paginated',
   description:
     'Keyset pagination on (startAt, id): pages stay consistent while matches are added. Follow `nextCursor` ' +

@@ -4,6 +4,7 @@ import { MatchIdParams } from '../../schemas/matches';
 import { LiveTicketError, verifyLiveTicket } from '../../services/live-tickets';
 import { TICKET_EXPIRES_HEADER, TICKET_ID_HEADER, TICKET_USER_HEADER } from '../../../durable-objects/match-odds';
 import type { App } from '../../types';
+import { PUBLIC } from '../../schemas/auth';
 
 const ticketRefused = (detail: string) => new ProblemError({ slug: 'unauthorized', title: 'Unauthorized', status: 401, detail });
 
@@ -20,6 +21,7 @@ const route = createRoute({
   path: '/matches/{matchId}/odds/live',
   tags: ['matches'],
   operationId: 'streamLiveOdds',
+  security: PUBLIC,
   summary: 'Live odds of a match over a WebSocket (premium and pro, with a ticket)',
   description: [
     'Open with `Upgrade: websocket` and a ticket from `POST /matches/{matchId}/odds/live/ticket` (browsers cannot set',

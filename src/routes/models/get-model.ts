@@ -3,12 +3,14 @@ import { json } from '../../lib/openapi';
 import { problem, problemResponses } from '../../lib/problem';
 import { ModelIdParams, ModelSchema, toModelSummaryJson } from '../../schemas/models';
 import type { App } from '../../types';
+import { PUBLIC } from '../../schemas/auth';
 
 const route = createRoute({
   method: 'get',
   path: '/models/{modelId}',
   tags: ['models'],
   operationId: 'getModel',
+  security: PUBLIC,
   summary: 'One model run with its bundle metadata',
   request: { params: ModelIdParams },
   responses: { 200: json(ModelSchema, 'The model run'), ...problemResponses(404, 429) },

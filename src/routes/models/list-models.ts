@@ -3,12 +3,14 @@ import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
 import { ModelSummarySchema, toModelSummaryJson } from '../../schemas/models';
 import type { App } from '../../types';
+import { PUBLIC } from '../../schemas/auth';
 
 const route = createRoute({
   method: 'get',
   path: '/models',
   tags: ['models'],
   operationId: 'listModels',
+  security: PUBLIC,
   summary: 'Every registered model run, newest first, with its status',
   responses: { 200: json(z.object({ data: z.array(ModelSummarySchema) }).openapi('ModelList'), 'Model runs'), ...problemResponses(429) },
 });

@@ -5,6 +5,7 @@ import { cursorBelongsToQuery, cursorParamDoc, limitParam, pageOf } from '../../
 import { SportIdParams, TeamSchema } from '../../schemas/sports';
 import { teamCursor, teamFilters } from '../../services/sports';
 import type { App } from '../../types';
+import { PUBLIC } from '../../schemas/auth';
 
 const TeamListQuery = z
   .object({
@@ -18,6 +19,7 @@ const route = createRoute({
   path: '/sports/{sportId}/teams',
   tags: ['sports'],
   operationId: 'listSportTeams',
+  security: PUBLIC,
   summary: 'The teams of a sport, by name',
   description: 'Cursor-paginated. Names sort in byte order, so `Man City` comes before `Man United` on every server.',
   request: { params: SportIdParams, query: TeamListQuery },

@@ -3,6 +3,7 @@ import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
 import { SportSchema } from '../../schemas/sports';
 import type { App } from '../../types';
+import { PUBLIC } from '../../schemas/auth';
 
 // A handful of rows, one per sport the API covers, so the list is not paginated.
 const SportListSchema = z.object({ data: z.array(SportSchema) }).openapi('SportList');
@@ -12,6 +13,7 @@ const route = createRoute({
   path: '/sports',
   tags: ['sports'],
   operationId: 'listSports',
+  security: PUBLIC,
   summary: 'The sports the API covers',
   responses: { 200: json(SportListSchema, 'Every sport, by id'), ...problemResponses() },
 });

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
 import { problem, problemResponses } from '../../lib/problem';
 import type { App } from '../../types';
+import { PUBLIC } from '../../schemas/auth';
 
 const ReadySchema = z
   .object({
@@ -15,6 +16,7 @@ const route = createRoute({
   path: '/ready',
   tags: ['system'],
   operationId: 'getReady',
+  security: PUBLIC,
   summary: 'Readiness: the Worker can reach Postgres',
   responses: { 200: json(ReadySchema, 'Ready to serve'), ...problemResponses(503) },
 });

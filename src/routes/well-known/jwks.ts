@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
 import type { App } from '../../types';
+import { PUBLIC } from '../../schemas/auth';
 
 const JwksSchema = z
   .object({
@@ -16,6 +17,7 @@ const route = createRoute({
   path: '/.well-known/jwks.json',
   tags: ['auth'],
   operationId: 'getJwks',
+  security: PUBLIC,
   summary: 'Public keys that verify access tokens (several during a key rotation)',
   responses: { 200: json(JwksSchema, 'JSON Web Key Set'), ...problemResponses(429) },
 });

@@ -1,9 +1,7 @@
 // A database of a test file's own, for tests that write data other files must not see (the importer
-// tests feed it altered copies of real files). Real PostgreSQL gets a fresh database on the run's server;
-// under PGlite, which has one database per instance, it gets an in-memory instance of its own.
+// tests feed it altered copies of real files): a fresh database on the run's server.
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { startEmbeddedPostgres } from '../../../scripts/lib/embedded-postgres';
 import { createFreshDatabase } from '../../../scripts/lib/fresh-database';
 import { migrate } from '../../../scripts/lib/migrate';
 
@@ -16,15 +14,9 @@ export function isolatedDatabase(): IsolatedDatabase {
   const handle = {} as IsolatedDatabase;
   let stop: () => Promise<void> = async () => undefined;
   beforeAll(async () => {
-    if (inject('databaseKind') === 'postgres') {
-      const fresh = await createFreshDatabase(inject('databaseUrl'), 'senzu_test_iso');
-      handle.url = fresh.url;
-      stop = fresh.drop;
-    } else {
-      const embedded = await startEmbeddedPostgres({ maxConnections: 8 });
-      handle.url = embedded.url;
-      stop = embedded.stop;
-    }
+    const fresh = await createFreshDatabase(inject('databaseUrl'), 'senzu_test_iso');
+    handle.url = fresh.url;
+    stop = fresh.drop;
     await migrate(handle.url);
     handle.pool = new pg.Pool({ connectionString: handle.url, max: 4 });
   }, 60_000);

@@ -16,9 +16,11 @@ const route = createRoute({
   operationId: 'getMatchPredictions',
   summary: "The model's prediction for a match: 1X2 and over/under 2.5, with EV and Kelly at the best price",
   description:
-    'Calibrated probabilities from the active model, fair odds and the margin-free market probability of every ' +
-    'outcome; premium and pro also get the best price and its bookmaker, EV and the Kelly fraction (full and at the ' +
-    'configured multiplier). Free accounts get 10 distinct matches per UTC day (a repeat read of a match is free; ' +
+    "The active model's probabilities, with fair odds, beside the market anchor they start from: each market's " +
+    "`anchor` is Pinnacle's margin-free price (else the consensus of a fixed list of bookmakers; `none` without any " +
+    'price, and then no probability, EV or Kelly), and `marketProbability` is its probability of each outcome. ' +
+    'Premium and pro also get the best price a bettor is paid and its bookmaker (an exchange net of its commission), ' +
+    'EV and the Kelly fraction (full and at the configured multiplier). Free accounts get 10 distinct matches per UTC day (a repeat read of a match is free; ' +
     'the 11th is a 429 `quota-exceeded` with `Retry-After` at the next UTC midnight). Once a match has kicked off ' +
     'the answer is its last prediction made before kick-off (`source: stored`). `X-Cache` says whether the ' +
     'prediction came from the cache, `X-Model-Run` which model run made it.',

@@ -33,11 +33,20 @@ async function seedPredictions(month: string, count: number) {
   await db.pool.query(
     `insert into predictions (match_id, model_run_id, market, outcome, point, probability, market_probability, best_price, best_bookmaker,
                               expected_value, kelly_fraction, predicted_at, settled_at, won, closing_price, kickoff, feature_version,
-                              margin_method, kelly_multiplier, kelly_stake, profit, clv)
+                              margin_method, kelly_multiplier, kelly_stake, profit, clv,
+                              anchor_source, anchor_bookmakers, anchor_last_update, anchor_hours_to_kickoff, best_price_net, exchange_commission)
      select $1, $2, 'h2h', (array['home','draw','away'])[g % 3 + 1], null, 0.3 + g / 1000.0, 0.31, 2.875, 'pinnacle',
             case when g % 4 = 0 then null else -0.05 + g / 10000.0 end, 0.01, ($3 || '-01T00:00:00Z')::timestamptz + g * interval '7 hours 0.5 seconds',
             case when g % 2 = 0 then now() end, case when g % 2 = 0 then g % 3 = 0 end, 2.9, ($3 || '-20T15:00:00Z')::timestamptz, 'v1', 'shin', 0.25,
-            0.0025, case when g % 2 = 0 then 1.875 end, -0.0086
+            0.0025, case when g % 2 = 0 then 1.875 end, -0.0086,
+            -- Half the rows with their anchor on record (a text array with characters a literal must escape), half
+            -- from before anchors were recorded.
+            case when g % 2 = 1 then 'consensus' end,
+            case when g % 2 = 1 then array['bet365', 'a "quoted", back\slashed {book}'] end,
+            case when g % 2 = 1 then ($3 || '-01T00:00:00.000001Z')::timestamptz + g * interval '7 hours' end,
+            case when g % 2 = 1 then 3.25 end,
+            case when g % 2 = 1 then 2.7812 end,
+            case when g % 2 = 1 then 0.05 end
      from generate_series(1, $4::int) g`,
     [matchId, runId, month, count],
   );

@@ -59,6 +59,9 @@ export async function tableColumns(db: Pick<pg.ClientBase, 'query'>, table: stri
       case 'json':
       case 'jsonb':
         return column('JSON', `${col}::text`, asIs);
+      // A text array is kept as the text of its JSON array (any reader can parse it); toPgText turns it back.
+      case '_text':
+        return column('STRING', `array_to_json(${col})::text`, asIs);
       case 'timestamptz':
       case 'timestamp':
         return column('TIMESTAMP_MICROS', `(extract(epoch from ${col}) * 1000000)::int8::text`, asBigInt);
@@ -86,8 +89,13 @@ export function toPgText(column: PgLakeColumn, value: LakeValue): string | null 
     case 'DATE':
       return new Date((value as number) * 86_400_000).toISOString().slice(0, 10);
     default:
-      return String(value);
+      return column.pgType === 'text[]' ? textArrayLiteral(JSON.parse(value as string) as Array<string | null>) : String(value);
   }
+}
+
+/** A Postgres array literal of text elements: each quoted, with `"` and `\` escaped; null stays NULL. */
+function textArrayLiteral(items: Array<string | null>): string {
+  return `{${items.map((x) => (x === null ? 'NULL' : `"${x.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
 }
 
 export { quoteIdent };

@@ -4,8 +4,10 @@
 // before the request, not football-data's collection a few days before kick-off), through ingestion, the
 // MatchOdds object and the Worker. So the figure that matters is measured on what was stored: for each
 // finished match, the model run's prediction of record (its last one before kick-off) beside the Pinnacle
-// price that was live at the same moment (Pinnacle's latest pre-kick-off capture at or before predicted_at),
-// with the margin removed by the prediction's own method. The market average at that moment is the fixed list
+// price that was live at the same moment, with the margin removed by the prediction's own method. "Live at the
+// moment" means known to us then: captured (the provider's last update) and ingested at or before predicted_at.
+// A provider stamps a price with its own last update, which can precede our poll by minutes, so the capture
+// time alone would credit Pinnacle with prices that reached us only after the prediction was made. The market average at that moment is the fixed list
 // of bookmakers' mean price, as the live features take it.
 import type pg from 'pg';
 import { isMarketBookmaker } from '../../src/services/anchor';
@@ -55,6 +57,8 @@ interface QuoteRow {
   outcome: string;
   price: number;
   captured_at: Date;
+  /** When the price reached us: the later of our ingestion and the provider's stamp. */
+  known_at: Date;
 }
 
 const OUTCOMES = { '1x2': ['home', 'draw', 'away'], ou25: ['over', 'under'] } as const;
@@ -99,7 +103,8 @@ export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEval
   // Every pre-kick-off capture of these matches' lines: at most a poll's worth per book per few minutes.
   const quotes = matchIds.length
     ? await db.query<QuoteRow>(
-        `select o.match_id::float8 as match_id, o.bookmaker, o.market, o.outcome, o.price::float8 as price, o.captured_at
+        `select o.match_id::float8 as match_id, o.bookmaker, o.market, o.outcome, o.price::float8 as price, o.captured_at,
+                greatest(o.captured_at, o.ingested_at) as known_at
          from odds_snapshots o join matches m on m.id = o.match_id
          where o.match_id = any($1::bigint[]) and o.captured_at < m.start_at and o.phase in ('opening', 'pre_match')
            and (o.market = 'h2h' or (o.market = 'totals' and o.point = 2.5))`,
@@ -113,11 +118,11 @@ export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEval
     byMatch.set(q.match_id, list);
   }
 
-  /** Per bookmaker, its latest price of each outcome at or before `at`. */
+  /** Per bookmaker, its latest price of each outcome known at `at`. */
   const latestAt = (matchId: number, market: Market, at: number) => {
     const latest = new Map<string, QuoteRow>();
     for (const q of byMatch.get(matchId) ?? []) {
-      if (marketOf(q.market) !== market || q.captured_at.getTime() > at) continue;
+      if (marketOf(q.market) !== market || q.known_at.getTime() > at) continue;
       const key = `${q.bookmaker}|${q.outcome}`;
       const seen = latest.get(key);
       if (!seen || q.captured_at > seen.captured_at) latest.set(key, q);

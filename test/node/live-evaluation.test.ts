@@ -18,13 +18,14 @@ const HOUR = 3_600_000;
 let match: { id: number; kickoff: Date; label: number };
 let runId: string;
 
-async function snapshot(capturedAt: Date, bookmaker: string, prices: [number, number, number]) {
+/** A poll's prices: stamped by the provider at `capturedAt`, reaching us at `ingestedAt` (by default at once). */
+async function snapshot(capturedAt: Date, bookmaker: string, prices: [number, number, number], ingestedAt = capturedAt) {
   const outcomes = ['home', 'draw', 'away'];
   for (let i = 0; i < 3; i++) {
     await db.pool.query(
-      `insert into odds_snapshots (match_id, provider, bookmaker, market, outcome, point, price, phase, captured_at)
-       values ($1, 'the-odds-api', $2, 'h2h', $3, null, $4, 'pre_match', $5)`,
-      [match.id, bookmaker, outcomes[i], prices[i], capturedAt],
+      `insert into odds_snapshots (match_id, provider, bookmaker, market, outcome, point, price, phase, captured_at, ingested_at)
+       values ($1, 'the-odds-api', $2, 'h2h', $3, null, $4, 'pre_match', $5, $6)`,
+      [match.id, bookmaker, outcomes[i], prices[i], capturedAt, ingestedAt],
     );
   }
 }
@@ -56,14 +57,17 @@ beforeAll(async () => {
       ['1'.repeat(64)],
     )
   ).rows[0]!.id;
-  // Of the history's prices only Pinnacle's are kept (its Friday price and its close), so that the market average
-  // at the prediction's moment is the books below and nothing else.
+  // Of the history's prices only Pinnacle's are kept (its Friday price and its close), known from the start; the
+  // market average at the prediction's moment is then the books below and nothing else.
   await db.pool.query(`delete from odds_snapshots where match_id = $1 and bookmaker <> 'pinnacle'`, [match.id]);
+  await db.pool.query(`update odds_snapshots set ingested_at = captured_at where match_id = $1`, [match.id]);
   const k = match.kickoff.getTime();
   await db.pool.query(`select ensure_month_partitions('predictions'::regclass, $1::date, $1::date)`, [match.kickoff]);
   // Live Pinnacle prices three and one hour before kick-off, and two books of the fixed list at the first moment.
   await snapshot(new Date(k - 3 * HOUR), 'pinnacle', [2.0, 3.6, 4.0]);
   await snapshot(new Date(k - 1 * HOUR), 'pinnacle', [1.5, 4.5, 7.0]);
+  // Stamped before the prediction of record by the provider, but it reached us only after it: not known then.
+  await snapshot(new Date(k - 2.5 * HOUR), 'pinnacle', [3.0, 3.3, 2.4], new Date(k - 1.5 * HOUR));
   await snapshot(new Date(k - 3 * HOUR), 'bet365', [1.95, 3.5, 3.9]);
   await snapshot(new Date(k - 3 * HOUR), 'williamhill', [2.05, 3.4, 3.8]);
   // An older prediction, the prediction of record (two hours before), and one made after kick-off.
@@ -82,8 +86,9 @@ describe('the live evaluation', () => {
     expect(market.marginMethod).toBe('shin');
     const p = [0.45, 0.3, 0.25][match.label]!;
     expect(market.metrics!.model.logLoss).toBeCloseTo(-Math.log(p), 12);
-    // Pinnacle at two hours before is the capture of three hours before: the later one was not known yet, the
-    // football-data prices of the Friday before are older, and the close is never the baseline.
+    // Pinnacle at two hours before is the capture of three hours before: the one stamped 2.5 h before reached us
+    // later, the one of an hour before did not exist yet, the Friday's prices are older, and the close is never
+    // the baseline.
     const pinnacle = removeMargin([2.0, 3.6, 4.0], 'shin').probabilities[match.label]!;
     expect(market.metrics!.pinnacle.logLoss).toBeCloseTo(-Math.log(pinnacle), 12);
     const average = removeMargin([(2.0 + 1.95 + 2.05) / 3, (3.6 + 3.5 + 3.4) / 3, (4.0 + 3.9 + 3.8) / 3], 'shin').probabilities[match.label]!;

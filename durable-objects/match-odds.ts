@@ -364,7 +364,11 @@ export class MatchOdds extends DurableObject<Env> {
         );
         openingMoved = true;
       }
-      const newer = row.capturedMs > held.captured_ms || (row.capturedMs === held.captured_ms && row.price > held.price);
+      // Only a later capture replaces the price: a stamp the provider reuses with another price keeps its first
+      // one, as odds_snapshots does (its natural key includes the stamp, and the insert does nothing on a conflict).
+      // Both see the rows in the same order (the job writes Postgres, then sends the same rows here), so the live
+      // state and the record agree, and the Worker never anchors on a price the record does not hold.
+      const newer = row.capturedMs > held.captured_ms;
       if (!newer) {
         ignored++;
         continue;

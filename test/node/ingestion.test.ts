@@ -155,22 +155,19 @@ describe('writeOdds', () => {
     expect(after.odds_captured_to).toEqual(captures[1]);
   });
 
-  it("keeps the highest price for a capture stamp a provider reuses, as the MatchOdds object does, whatever the order", async () => {
+  it('keeps the first price of a capture stamp a provider reuses, as the MatchOdds object does', async () => {
     const matchId = manUtdSpurs.csvMatchId;
     const stamp = new Date('2035-06-01T12:00:00Z');
     const [row] = oddsFor(matchId, [stamp], ['pinnacle']);
-    const price = async () =>
-      Number((await db.pool.query(`select price from odds_snapshots where match_id = $1 and provider = $2 and bookmaker = $3 and market = $4 and outcome = $5 and captured_at = $6`, [matchId, PROVIDER, row!.bookmaker, row!.market, row!.outcome, stamp])).rows[0].price);
+    const price = async (at: Date) =>
+      Number((await db.pool.query(`select price from odds_snapshots where match_id = $1 and provider = $2 and bookmaker = $3 and market = $4 and outcome = $5 and captured_at = $6`, [matchId, PROVIDER, row!.bookmaker, row!.market, row!.outcome, at])).rows[0].price);
     expect(await writeOdds(writer(), PROVIDER, [{ ...row!, price: 2.1 }])).toMatchObject({ inserted: 1, duplicates: 0 });
-    // A later poll with the same stamp and a higher price replaces it; a lower one does not.
-    expect(await writeOdds(writer(), PROVIDER, [{ ...row!, price: 2.2 }])).toMatchObject({ inserted: 1, duplicates: 0 });
-    expect(await price()).toBe(2.2);
-    expect(await writeOdds(writer(), PROVIDER, [{ ...row!, price: 2.15 }])).toMatchObject({ inserted: 0, duplicates: 1 });
-    expect(await price()).toBe(2.2);
-    // Both prices in one call: one row, the higher.
+    expect(await writeOdds(writer(), PROVIDER, [{ ...row!, price: 2.2 }])).toMatchObject({ inserted: 0, duplicates: 1 });
+    expect(await price(stamp)).toBe(2.1);
+    // Both prices in one call: the first.
     const other = new Date('2035-06-01T13:00:00Z');
-    expect(await writeOdds(writer(), PROVIDER, [{ ...row!, capturedAt: other, price: 2.3 }, { ...row!, capturedAt: other, price: 2.25 }])).toMatchObject({ inserted: 1, duplicates: 1 });
-    expect(Number((await db.pool.query(`select price from odds_snapshots where match_id = $1 and provider = $2 and bookmaker = $3 and market = $4 and outcome = $5 and captured_at = $6`, [matchId, PROVIDER, row!.bookmaker, row!.market, row!.outcome, other])).rows[0].price)).toBe(2.3);
+    expect(await writeOdds(writer(), PROVIDER, [{ ...row!, capturedAt: other, price: 2.25 }, { ...row!, capturedAt: other, price: 2.3 }])).toMatchObject({ inserted: 1, duplicates: 1 });
+    expect(await price(other)).toBe(2.25);
   });
 
   it('leaves nothing of a call that fails in its last batch, and a retry completes it', async () => {

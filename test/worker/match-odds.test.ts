@@ -171,6 +171,16 @@ describe('MatchOdds.applyOdds and state', () => {
     expect(line(before, 'alpha', 'h2h', 'home')).toMatchObject({ price: 2.2, openingPrice: 2.0 });
   });
 
+  it('keeps the first price of a capture stamp a provider reuses, as odds_snapshots does', async () => {
+    const stub = object();
+    await stub.applyOdds(h2h('alpha', 2.2, 3.3, 3.9, T2), { matchId: 7, startAt: START_AT });
+    // A later poll with the same stamp and other prices: the record keeps the first (its insert does nothing on
+    // the natural key), so the live state must too, or the Worker would anchor on a price the record never held.
+    const reused = await stub.applyOdds(h2h('alpha', 2.4, 3.1, 3.7, T2));
+    expect(reused).toEqual({ changed: [], ignored: 3 });
+    expect(line(await stub.state(), 'alpha', 'h2h', 'home')).toMatchObject({ price: 2.2, capturedAt: T2 });
+  });
+
   it('backfills the opening price from a late older row without touching the latest price', async () => {
     const stub = object();
     await stub.applyOdds(h2h('alpha', 2.2, 3.3, 3.9, T2));

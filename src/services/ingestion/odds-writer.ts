@@ -16,9 +16,11 @@ export interface ResolvedOddsRow extends Omit<ProviderOddsRow, 'eventId' | 'last
 export interface OddsWriteCounts {
   /** Rows given. */
   rows: number;
-  /** Rows written: new captures, and a higher price for a capture stamp already stored (see the insert). */
   inserted: number;
-  /** Rows whose natural key was already stored at that price or higher (or repeated within the call): not written. */
+  /**
+   * Rows whose natural key was already stored (or repeated within the call): not written again. A capture stamp
+   * keeps its first price, as the MatchOdds object does, so the record and the live state agree.
+   */
   duplicates: number;
   /** The monthly partitions the rows needed (created if missing). */
   partitions: string[];
@@ -69,18 +71,9 @@ export async function writeOddsInTransaction(
   const created = await query(`select ensure_month_partition('odds_snapshots', m) as name from unnest($1::date[]) as m`, [[...months].sort()]);
   const partitions = created.rows.map((r) => String(r.name));
 
-  // One row per natural key, the highest price: a statement whose ON CONFLICT updates may not touch a row twice,
-  // and the highest price is what the stored row would end up with anyway.
-  const unique = new Map<string, ResolvedOddsRow>();
-  for (const row of rows) {
-    const key = `${row.matchId}|${row.bookmaker}|${row.market}|${row.outcome}|${row.point ?? ''}|${row.capturedAt.getTime()}`;
-    const held = unique.get(key);
-    if (!held || row.price > held.price) unique.set(key, row);
-  }
-  const distinct = [...unique.values()];
   let inserted = 0;
-  for (let start = 0; start < distinct.length; start += batchRows) {
-    const batch = distinct.slice(start, start + batchRows);
+  for (let start = 0; start < rows.length; start += batchRows) {
+    const batch = rows.slice(start, start + batchRows);
     const n = batch.length;
     const matchIds = new Array<string>(n);
     const bookmakers = new Array<string>(n);
@@ -106,11 +99,7 @@ export async function writeOddsInTransaction(
        select o.match_id, $1, o.bookmaker, o.market, o.outcome, o.point, o.price, o.phase, o.captured_at
        from unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::text[], $9::timestamptz[])
             as o(match_id, bookmaker, market, outcome, point, price, phase, captured_at)
-       -- A price already stored for the same capture stamp is replaced only by a higher one: the MatchOdds object's
-       -- rule for the same case (max price wins at equal stamps), so the record and the live state agree whatever
-       -- order two polls that reuse a stamp arrive in. An identical replay changes nothing.
-       on conflict (match_id, provider, bookmaker, market, outcome, point, captured_at)
-         do update set price = excluded.price, phase = excluded.phase where excluded.price > odds_snapshots.price`,
+       on conflict (match_id, provider, bookmaker, market, outcome, point, captured_at) do nothing`,
       [provider, matchIds, bookmakers, markets, outcomes, points, prices, phases, captured],
     );
     inserted += result.rowCount ?? 0;

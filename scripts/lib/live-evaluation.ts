@@ -29,7 +29,12 @@ export interface LiveEvaluation {
   window: { from: string | null; to: string | null };
   /** Finished matches with a prediction of record in at least one market. */
   matches: number;
-  anchors: Record<'1x2' | 'ou25', { pinnacle: number; consensus: number; notRecorded: number; medianHoursToKickoff: number | null }>;
+  /**
+   * Per market, the anchors the predictions of record used. `behindRecord`: Pinnacle-anchored predictions made
+   * while the record already held a newer Pinnacle capture than the live state they were made from (the seconds
+   * between a poll's commit and its MatchOdds update).
+   */
+  anchors: Record<'1x2' | 'ou25', { pinnacle: number; consensus: number; notRecorded: number; behindRecord: number; medianHoursToKickoff: number | null }>;
   report: EvaluationReport;
   /** What the run's rolling evaluation measured (pooled), to compare the live figure with. */
   expected: Record<'1x2' | 'ou25', { logLossDelta: number; lower: number; upper: number; matches: number }> | null;
@@ -45,6 +50,7 @@ interface RecordRow {
   margin_method: MarginMethod;
   best_price: number | null;
   anchor_source: 'pinnacle' | 'consensus' | null;
+  anchor_last_update: Date | null;
   anchor_hours_to_kickoff: number | null;
   home_score: number;
   away_score: number;
@@ -94,7 +100,7 @@ export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEval
        order by p.match_id, p.market, p.outcome, p.predicted_at desc
      )
      select r.match_id::float8 as match_id, r.market, r.outcome, r.probability, r.predicted_at, r.kickoff, r.margin_method,
-            r.best_price::float8 as best_price, r.anchor_source, r.anchor_hours_to_kickoff, m.home_score, m.away_score
+            r.best_price::float8 as best_price, r.anchor_source, r.anchor_last_update, r.anchor_hours_to_kickoff, m.home_score, m.away_score
      from of_record r join matches m on m.id = r.match_id
      where m.status = 'finished' and m.home_score is not null and m.away_score is not null`,
     values,
@@ -139,8 +145,8 @@ export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEval
   }
   const rows: Record<Market, EvaluationRow[]> = { '1x2': [], ou25: [] };
   const anchors = {
-    '1x2': { pinnacle: 0, consensus: 0, notRecorded: 0, hours: [] as number[] },
-    ou25: { pinnacle: 0, consensus: 0, notRecorded: 0, hours: [] as number[] },
+    '1x2': { pinnacle: 0, consensus: 0, notRecorded: 0, behindRecord: 0, hours: [] as number[] },
+    ou25: { pinnacle: 0, consensus: 0, notRecorded: 0, behindRecord: 0, hours: [] as number[] },
   };
   for (const [key, list] of grouped) {
     const market = key.split('|')[1] as Market;
@@ -174,6 +180,8 @@ export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEval
       marginMethod: options.marginMethod ?? first.margin_method,
     });
     const a = anchors[market];
+    const newestPinnacle = Math.max(...outcomes.map((o) => latest.get(`pinnacle|${o}`)?.captured_at.getTime() ?? -Infinity));
+    if (first.anchor_source === 'pinnacle' && first.anchor_last_update !== null && first.anchor_last_update.getTime() < newestPinnacle) a.behindRecord++;
     if (first.anchor_source === 'pinnacle') a.pinnacle++;
     else if (first.anchor_source === 'consensus') a.consensus++;
     else a.notRecorded++;
@@ -196,6 +204,7 @@ export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEval
     pinnacle: anchors[m].pinnacle,
     consensus: anchors[m].consensus,
     notRecorded: anchors[m].notRecorded,
+    behindRecord: anchors[m].behindRecord,
     medianHoursToKickoff: median(anchors[m].hours),
   });
   return {
@@ -224,7 +233,8 @@ export function summarizeLive(r: LiveEvaluation): string {
     const m = r.report.markets[market];
     const a = r.anchors[market];
     lines.push(
-      `${market}: anchors pinnacle ${a.pinnacle}, consensus ${a.consensus}, not recorded ${a.notRecorded}; median ${a.medianHoursToKickoff === null ? 'n/a' : a.medianHoursToKickoff.toFixed(2)} h before kick-off`,
+      `${market}: anchors pinnacle ${a.pinnacle} (${a.behindRecord} made while the record held a newer Pinnacle price), consensus ${a.consensus}, not recorded ${a.notRecorded}; ` +
+        `median ${a.medianHoursToKickoff === null ? 'n/a' : a.medianHoursToKickoff.toFixed(2)} h before kick-off`,
     );
     if (!m?.metrics || !m.logLossDifference) {
       lines.push(`  no predictions with both baselines at their moment`);

@@ -93,7 +93,7 @@ describe('the live evaluation', () => {
     expect(market.metrics!.pinnacle.logLoss).toBeCloseTo(-Math.log(pinnacle), 12);
     const average = removeMargin([(2.0 + 1.95 + 2.05) / 3, (3.6 + 3.5 + 3.4) / 3, (4.0 + 3.9 + 3.8) / 3], 'shin').probabilities[match.label]!;
     expect(market.metrics!.marketAverage.logLoss).toBeCloseTo(-Math.log(average), 12);
-    expect(live.anchors['1x2']).toEqual({ pinnacle: 1, consensus: 0, notRecorded: 0, medianHoursToKickoff: 2 });
+    expect(live.anchors['1x2']).toEqual({ pinnacle: 1, consensus: 0, notRecorded: 0, behindRecord: 0, medianHoursToKickoff: 2 });
     expect(live.report.markets.ou25).toBeNull();
     expect(live.expected).toBeNull();
   });

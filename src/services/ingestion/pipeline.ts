@@ -16,6 +16,9 @@ import type { JobContext, JobOutcome } from '../jobs';
 import type { FeatureRecomputeMessage } from '../../env';
 import type { ApplyResult, MatchMeta, OddsRowInput } from '../../../durable-objects/match-odds';
 
+/** MatchOdds objects updated at once after a poll's commit (each is its own object, so they do not contend). */
+const LIVE_STATE_CONCURRENCY = 8;
+
 /** The edge side of a changed match; in the Worker: MatchOdds DO, KV deletion and the feature queue. */
 export interface IngestionFanOut {
   applyOdds(matchId: number, rows: OddsRowInput[], meta: MatchMeta): Promise<ApplyResult>;
@@ -179,22 +182,30 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   for (const [eventId, matchId] of written.resolved.matchIds) startOf.set(Number(matchId), fixtureByEvent.get(eventId)!.commenceTime);
   const changed: number[] = [];
   let liveStateFailures = 0;
-  for (const [matchId, rows] of byMatch) {
-    try {
-      const applied = await deps.fanOut.applyOdds(
-        matchId,
-        rows.map((r) => ({ bookmaker: r.bookmaker, market: r.market, outcome: r.outcome, point: r.point, price: r.price, capturedAt: r.capturedAt.toISOString() })),
-        { matchId, startAt: startOf.get(matchId)!.toISOString() },
-      );
-      if (applied.changed.length > 0) changed.push(matchId);
-    } catch (error) {
-      // The rows are stored; the next run sends them again and the DO catches up. Treat as changed so the
-      // cache and features do not keep serving the old prices meanwhile.
-      liveStateFailures++;
-      changed.push(matchId);
-      deps.logger.warn('live odds state update failed', { matchId, errorCode: 'match-odds-apply-failed', error: (error as Error).message });
+  // Several objects at a time: until a match's object has the new prices the Worker anchors its predictions on
+  // the old ones while the record (and the odds routes) already show the new, so the window is kept short. One
+  // by one, a poll of a hundred matches left the last of them seconds behind (seen by npm run evaluate -- --live).
+  const pending = [...byMatch];
+  const applyNext = async (): Promise<void> => {
+    for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+      const [matchId, rows] = next;
+      try {
+        const applied = await deps.fanOut.applyOdds(
+          matchId,
+          rows.map((r) => ({ bookmaker: r.bookmaker, market: r.market, outcome: r.outcome, point: r.point, price: r.price, capturedAt: r.capturedAt.toISOString() })),
+          { matchId, startAt: startOf.get(matchId)!.toISOString() },
+        );
+        if (applied.changed.length > 0) changed.push(matchId);
+      } catch (error) {
+        // The rows are stored; the next run sends them again and the DO catches up. Treat as changed so the
+        // cache and features do not keep serving the old prices meanwhile.
+        liveStateFailures++;
+        changed.push(matchId);
+        deps.logger.warn('live odds state update failed', { matchId, errorCode: 'match-odds-apply-failed', error: (error as Error).message });
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(LIVE_STATE_CONCURRENCY, pending.length) }, applyNext));
   const fanOutFailures = await fanOutChanged(deps, changed, 'odds');
   return {
     stats: {

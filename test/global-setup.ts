@@ -23,6 +23,11 @@ declare module 'vitest' {
     databaseUrl: string;
     /** A second, empty (migrated) database for test/worker/models.test.ts, which moves the active model run. */
     registryDatabaseUrl: string;
+    /**
+     * A third, with 2023/24 Premier League imported, for test/worker/settlement.test.ts: the daily cron of
+     * other files would otherwise settle its round first, and it must see its own run settle it.
+     */
+    settlementDatabaseUrl: string;
     wsProxy: string;
     databaseKind: 'postgres' | 'pglite';
     /** JWT_PRIVATE_KEYS of the test Worker: the signing key first, then an older key that still verifies. */
@@ -63,21 +68,29 @@ export default async function setup(project: TestProject) {
   if (process.env.CI === 'true' && /PGlite/i.test(version)) {
     throw new Error(`CI=true requires real PostgreSQL, but the server reports: ${version}`);
   }
-  await migrate(databaseUrl);
-  await importFixtureSeasons(databaseUrl);
-  // The model registry's own database: its tests switch the one active run back and forth, which would pull the
-  // model out from under the prediction tests running beside them on the main database.
-  let registryDatabaseUrl: string;
-  if (databaseKind === 'postgres') {
-    const registry = await createFreshDatabase(process.env.DATABASE_URL!, 'senzu_test_registry');
-    teardown.push(registry.drop);
-    registryDatabaseUrl = registry.url;
-  } else {
-    const registry = await startEmbeddedPostgres({ maxConnections: 10 });
-    teardown.push(registry.stop);
-    registryDatabaseUrl = registry.url;
-  }
-  await migrate(registryDatabaseUrl);
+  /** Another migrated database on the same kind of server, for test files that must not share the main one. */
+  const separateDatabase = async (prefix: string): Promise<string> => {
+    let url: string;
+    if (databaseKind === 'postgres') {
+      const fresh = await createFreshDatabase(process.env.DATABASE_URL!, prefix);
+      teardown.push(fresh.drop);
+      url = fresh.url;
+    } else {
+      const embedded = await startEmbeddedPostgres({ maxConnections: 10 });
+      teardown.push(embedded.stop);
+      url = embedded.url;
+    }
+    await migrate(url);
+    return url;
+  };
+  const [, registryDatabaseUrl, settlementDatabaseUrl] = await Promise.all([
+    migrate(databaseUrl).then(() => importSeasons(databaseUrl, FIXTURE_SEASON_FILES)),
+    // The model registry's own database: its tests switch the one active run back and forth, which would pull the
+    // model out from under the prediction tests running beside them on the main database.
+    separateDatabase('senzu_test_registry'),
+    // Settlement's own: the round it settles must be settled by its run, not by another file's daily cron.
+    separateDatabase('senzu_test_settlement').then(async (url) => (await importSeasons(url, SETTLEMENT_SEASON_FILES), url)),
+  ]);
   const proxy = await startWsProxy();
   teardown.push(proxy.close);
   const otlp = await startOtlpReceiver();
@@ -93,6 +106,7 @@ export default async function setup(project: TestProject) {
 
   project.provide('databaseUrl', databaseUrl);
   project.provide('registryDatabaseUrl', registryDatabaseUrl);
+  project.provide('settlementDatabaseUrl', settlementDatabaseUrl);
   project.provide('wsProxy', proxy.address);
   project.provide('otlpReceiver', otlp.url);
   project.provide('databaseKind', databaseKind);
@@ -121,15 +135,17 @@ export const ODDS_API_STANDIN_CLOCK = '2023-09-29T12:00:00Z';
  * aggregates, no kick-off times; 2023/24: `Max*`/`Avg*`, closing prices, kick-off times).
  */
 export const FIXTURE_SEASON_FILES = ['E0_1819.csv', 'E0_2324.csv'];
+/** The settlement test replays a round of 2023/24 (results and closing prices). */
+const SETTLEMENT_SEASON_FILES = ['E0_2324.csv'];
 
-async function importFixtureSeasons(databaseUrl: string) {
+async function importSeasons(databaseUrl: string, files: readonly string[]) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   try {
     const summary = await importFootballData(
       pool,
-      FIXTURE_SEASON_FILES.map((f) => `${REPO_DATA_DIR}/${f}`),
+      files.map((f) => `${REPO_DATA_DIR}/${f}`),
     );
-    if (summary.failedFiles > 0) throw new Error(`importing the fixture seasons failed: ${summary.files.map((f) => f.error).join('; ')}`);
+    if (summary.failedFiles > 0) throw new Error(`importing ${files.join(', ')} failed: ${summary.files.map((f) => f.error).join('; ')}`);
   } finally {
     await pool.end();
   }

@@ -1,7 +1,9 @@
 import { env, SELF } from 'cloudflare:test';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, SignJWT } from 'jose';
 import { describe, expect, inject, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { api, createApiKey, login, PASSWORD, promote, registerUser, uniqueEmail } from './support/auth';
+import { withDb } from './support/models';
 
 const PROBLEM = 'application/problem+json';
 
@@ -209,6 +211,15 @@ describe('API keys', () => {
     expect(list.data).toHaveLength(1);
     expect(list.data[0]).toMatchObject({ id: created.id, name: 'my bot', prefix: created.key.slice(0, 11), lastUsedAt: null });
     expect(JSON.stringify(list)).not.toContain(created.key.slice(12));
+
+    // The row as stored, every column: its hash is the key's SHA-256 (computed here with WebCrypto, not the
+    // service's helper), and neither the key nor its secret part is in any column.
+    const [row] = await withDb(async (db) => (await db.execute<{ row: Record<string, unknown> }>(sql`select to_jsonb(k) as row from api_keys k where id = ${created.id}`)).rows);
+    expect(row, 'the key is stored').toBeDefined();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(created.key)));
+    expect(row!.row.key_hash).toBe([...digest].map((b) => b.toString(16).padStart(2, '0')).join(''));
+    expect(row!.row).toMatchObject({ user_id: user.id, name: 'my bot', prefix: created.key.slice(0, 11) });
+    for (const [column, value] of Object.entries(row!.row)) expect(String(value), column).not.toContain(created.key.slice(12));
 
     for (const headers of [{ 'x-api-key': created.key }, { authorization: `Bearer ${created.key}` }] as Array<Record<string, string>>) {
       const res = await api('/me/session', { headers });

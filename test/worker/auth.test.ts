@@ -1,4 +1,4 @@
-import { env, SELF } from 'cloudflare:test';
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, SignJWT } from 'jose';
 import { describe, expect, inject, it } from 'vitest';
 import { sql } from 'drizzle-orm';
@@ -7,7 +7,9 @@ import { createLogger } from '../../src/lib/logging';
 import { createServices } from '../../src/services';
 import { REFRESH_REUSE_GRACE_MS } from '../../src/services/auth/accounts';
 import { hashPassword } from '../../src/services/auth/passwords';
+import worker from '../../src/index';
 import { api, createApiKey, login, PASSWORD, promote, registerUser, uniqueEmail } from './support/auth';
+import { randomIp } from './support/http';
 import { withDb } from './support/models';
 
 const PROBLEM = 'application/problem+json';
@@ -195,6 +197,28 @@ describe('GET /me and DELETE /me', () => {
     expect(body.usage).toEqual({ requestsInWindow: 1, requestsPerMinute: 60, predictionsToday: 0, dailyPredictionQuota: 10 });
     const second = await (await api('/me', { token: user.accessToken })).json<{ usage: { requestsInWindow: number } }>();
     expect(second.usage.requestsInWindow).toBe(2);
+  });
+
+  it('reports the limit the RateLimit-Limit header carries, RATE_LIMIT_SCALE included', async () => {
+    const user = await registerUser('me-limit');
+    const premium = await promote(await registerUser('me-limit-premium'), { tier: 'premium' });
+    // A Worker configured as the benchmarks run it (a new env object is validated into a new configuration).
+    const me = async (vars: Record<string, string>, token: string) => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(
+        new Request('http://api.test/me', { headers: { authorization: `Bearer ${token}`, 'cf-connecting-ip': randomIp() } }) as Request<unknown, IncomingRequestCfProperties>,
+        { ...env, ...vars },
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      expect(res.status).toBe(200);
+      const body = await res.json<{ usage: { requestsPerMinute: number } }>();
+      return { header: Number(res.headers.get('ratelimit-limit')), body: body.usage.requestsPerMinute };
+    };
+    expect(await me({ RATE_LIMIT_SCALE: '1000' }, user.accessToken)).toEqual({ header: 60_000, body: 60_000 });
+    expect(await me({ RATE_LIMIT_SCALE: '1000' }, premium.accessToken)).toEqual({ header: 600_000, body: 600_000 });
+    expect(await me({ RATE_LIMIT_SCALE: '0.5' }, premium.accessToken)).toEqual({ header: 300, body: 300 });
+    expect(await me({}, premium.accessToken)).toEqual({ header: 600, body: 600 });
   });
 
   it('deletes the account and revokes its refresh tokens, API keys and access tokens', async () => {

@@ -2,6 +2,7 @@
 // Imports any given football-data.co.uk CSV not yet loaded, builds features for the window from earlier data
 // only, runs the bundle through the same runtime as the Worker, and reports it beside the market baselines.
 import pg from 'pg';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { expandPaths, importFootballData } from './lib/football-data/import';
 import { evaluateWindow, summarizeReport } from './lib/evaluate';
 import { openLocalDatabase } from './lib/local-database';
@@ -49,6 +50,7 @@ function parseArgs(argv: string[]) {
   return args;
 }
 
+exitWithUsageOnHelp(USAGE);
 let args: ReturnType<typeof parseArgs>;
 try {
   args = parseArgs(process.argv.slice(2));

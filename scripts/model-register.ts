@@ -3,6 +3,7 @@
 // test season beside the market baselines, and stores the evaluation (with the activation gate's figures)
 // and the backtests. Activation is a separate, admin decision: POST /models/{id}/activate.
 import pg from 'pg';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { activationGate, evaluateWindow, summarizeReport } from './lib/evaluate';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
@@ -10,10 +11,12 @@ import { readBundle, registerBundle } from './lib/models/bundle-files';
 import { nodeRuntime } from './lib/models/load-runtime';
 import { r2Uploader } from './lib/r2-upload';
 
+const USAGE = 'usage: npm run model:register -- <bundle dir> [--remote] [--no-evaluate]';
 const argv = process.argv.slice(2).filter((a) => a !== '--');
+exitWithUsageOnHelp(USAGE, argv);
 const dir = argv.find((a) => !a.startsWith('--'));
 if (!dir) {
-  console.error('usage: npm run model:register -- <bundle dir> [--remote] [--no-evaluate]');
+  console.error(USAGE);
   process.exit(2);
 }
 

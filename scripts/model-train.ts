@@ -31,7 +31,7 @@ const { values } = parseArgs({
     'set-default': { type: 'boolean', default: false },
     'skip-import': { type: 'boolean', default: false },
     'bundles-dir': { type: 'string', default: join(ROOT, 'models/bundles') },
-    help: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (values.help) {

@@ -2,7 +2,7 @@
 // runs every case against every entry, and a test fails if the OpenAPI document has a protected operation
 // that is missing here: a route added later joins the suite by adding one line.
 import { sql } from 'drizzle-orm';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { api, type TestUser } from '../support/auth';
 import { withDb } from '../support/models';
 
@@ -35,18 +35,21 @@ export interface ProtectedRoute {
   state?: (ctx: SuiteContext) => Promise<unknown>;
 }
 
-/** Whether the victim's API key still signs them in. */
+/** The victim's API key still signs the victim in (read before and after: it must do so both times). */
 async function victimKeyWorks({ victim, victimKey }: SuiteContext) {
   const res = await api('/me/session', { headers: { 'x-api-key': victimKey } });
-  const body = res.status === 200 ? await res.json<{ userId: string }>() : null;
-  return { status: res.status, userId: body?.userId, expected: victim.id };
+  expect(res.status, "the victim's API key signs in").toBe(200);
+  const { userId } = await res.json<{ userId: string }>();
+  expect(userId).toBe(victim.id);
+  return { userId };
 }
 
 /** The victim's tier and role as stored (GET /me reads the account, not the token's claims). */
 async function victimAccount({ victim }: SuiteContext) {
   const res = await api('/me', { token: victim.accessToken });
+  expect(res.status).toBe(200);
   const body = await res.json<{ tier: string; role: string }>();
-  return { status: res.status, tier: body.tier, role: body.role };
+  return { tier: body.tier, role: body.role };
 }
 
 /** Runs started by hand of the kind the suite asks for ('results': no other test starts one by hand). */

@@ -1,9 +1,16 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
+// Worker test files with a database of their own (test/global-setup.ts): the registry tests move the one
+// active model run; the settlement test must be the only one whose daily cron settles its round.
 const REGISTRY_TESTS = ['test/worker/models.test.ts'];
+const SETTLEMENT_TESTS = ['test/worker/settlement.test.ts'];
 
-function workerProject(name: string, database: 'databaseUrl' | 'registryDatabaseUrl', files: { include: string[]; exclude?: string[] }) {
+function workerProject(
+  name: string,
+  database: 'databaseUrl' | 'registryDatabaseUrl' | 'settlementDatabaseUrl',
+  files: { include: string[]; exclude?: string[] },
+) {
   return {
     plugins: [
       cloudflareTest(({ inject }) => ({
@@ -35,9 +42,9 @@ export default defineConfig({
     // Request logs of passing tests are noise; a failing test still shows everything it printed.
     silent: 'passed-only',
     projects: [
-      workerProject('workers', 'databaseUrl', { include: ['test/worker/**/*.test.ts'], exclude: REGISTRY_TESTS }),
-      // The registry tests move the one active model run, so they get a database of their own.
+      workerProject('workers', 'databaseUrl', { include: ['test/worker/**/*.test.ts'], exclude: [...REGISTRY_TESTS, ...SETTLEMENT_TESTS] }),
       workerProject('workers-registry', 'registryDatabaseUrl', { include: REGISTRY_TESTS }),
+      workerProject('workers-settlement', 'settlementDatabaseUrl', { include: SETTLEMENT_TESTS }),
       {
         test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
       },

@@ -672,6 +672,7 @@ export interface components {
         Usage: {
             /** @description Requests counted in the last 60 s */
             requestsInWindow: number;
+            /** @description Your limit per minute, RATE_LIMIT_SCALE included: what RateLimit-Limit says */
             requestsPerMinute: number;
             /** @description Distinct matches with predictions read today (UTC) */
             predictionsToday: number;

@@ -7,19 +7,18 @@
 import pg from 'pg';
 import { lakeStore, missingSettings } from '../src/services/artifacts';
 import { archiveExpiredPartitions, restoreArchive } from './lib/lake/archive';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { storeSettingsFromEnv } from './lib/lake/settings';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
 
 const USAGE = `usage: npm run archive -- [--dry-run] [--chunk-rows N] [--now YYYY-MM-DD]
        npm run archive -- --restore <run prefix, e.g. archive/odds_snapshots/month=2024-10/run=20261202T043000Z/>
-Settings: DATABASE_URL, S3_BUCKET, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (S3_ENDPOINT for a non-AWS S3).`;
+Settings: DATABASE_URL, S3_BUCKET, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (S3_ENDPOINT for a non-AWS S3);
+--dry-run lists what would be archived and needs DATABASE_URL only (unset: the embedded database of npm start).`;
 
 const argv = process.argv.slice(2).filter((a) => a !== '--');
-if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(USAGE);
-  process.exit(0);
-}
+exitWithUsageOnHelp(USAGE, argv);
 let dryRun = false;
 let chunkRows: number | undefined;
 let now = new Date();
@@ -47,16 +46,17 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+// A dry run only reads Postgres, so it runs without the lake's settings; archiving and restoring need them.
 const settings = storeSettingsFromEnv();
 const store = lakeStore(settings);
-if (!store) fail(`the S3 lake is not configured; missing ${missingSettings(settings).s3.join(', ')}`);
+if (!store && (!dryRun || restore)) fail(`the S3 lake is not configured; missing ${missingSettings(settings).s3.join(', ')} (a --dry-run needs none)`);
 
 const database = await openLocalDatabase();
 const pool = new pg.Pool({ connectionString: database.url, max: 2 });
 try {
   await migrate(database.url);
   if (restore) {
-    console.log(`restored ${await restoreArchive(pool, store, restore)} rows from s3://${store.bucket}/${restore}`);
+    console.log(`restored ${await restoreArchive(pool, store!, restore)} rows from s3://${store!.bucket}/${restore}`);
   } else {
     const report = await archiveExpiredPartitions(pool, store, { now, dryRun, ...(chunkRows ? { chunkRows } : {}), log: (line) => console.log(line) });
     if (dryRun) for (const p of report.planned) console.log(`would archive ${p.partition} (${p.table.table}, ${p.month}; retention ${p.table.retentionMonths} months)`);
@@ -75,6 +75,6 @@ try {
   process.exitCode = 1;
 } finally {
   await pool.end();
-  store.destroy();
+  store?.destroy();
   await database.stop();
 }

@@ -3,6 +3,7 @@
 // (the same code the daily cron runs in the Worker). Settings: R2_S3_ENDPOINT, R2_ACCESS_KEY_ID,
 // R2_SECRET_ACCESS_KEY, R2_BUCKET, S3_BUCKET, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_ENDPOINT.
 import { artifactStores, DEFAULT_MIRROR_PREFIXES, missingSettings, mirrorArtifacts, summarizeMirror } from '../src/services/artifacts';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { storeSettingsFromEnv } from './lib/lake/settings';
 
 const USAGE = `usage: npm run artifacts:sync -- [--verify] [--prefix <key prefix>]... [--json]
@@ -11,10 +12,7 @@ const USAGE = `usage: npm run artifacts:sync -- [--verify] [--prefix <key prefix
   --json     print the full report as JSON`;
 
 const argv = process.argv.slice(2).filter((a) => a !== '--');
-if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(USAGE);
-  process.exit(0);
-}
+exitWithUsageOnHelp(USAGE, argv);
 const prefixes: string[] = [];
 let verifyContent = false;
 let json = false;

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MARGIN_METHODS, type MarginMethod } from '../src/services/margin';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { evaluateWindow, summarizeReport } from './lib/evaluate';
 import { expandPaths, importFootballData } from './lib/football-data/import';
 import { evaluateLive, summarizeLive } from './lib/live-evaluation';
@@ -92,6 +93,7 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
+exitWithUsageOnHelp(USAGE);
 let args: Args;
 try {
   args = parseArgs(process.argv.slice(2));

@@ -8,6 +8,7 @@ import { FEATURE_VERSION } from '../src/services/features';
 import { featureMatrixFromInputs, loadFeatureInputs, storeFeatureVectors, windowBounds, writeFeatureCsv, type FeatureMatrixOptions } from './lib/features';
 import { lakeStore, missingSettings } from '../src/services/artifacts';
 import { writeFeatureLake } from './lib/lake/features';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { storeSettingsFromEnv } from './lib/lake/settings';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
@@ -59,10 +60,7 @@ function parseArgs(argv: string[]): Args {
 class UsageError extends Error {}
 
 const argv = process.argv.slice(2);
-if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(USAGE);
-  process.exit(0);
-}
+exitWithUsageOnHelp(USAGE, argv);
 let args: Args;
 try {
   args = parseArgs(argv);

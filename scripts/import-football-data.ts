@@ -1,14 +1,17 @@
 // npm run import:football-data -- <files or directories>
 // Loads football-data.co.uk CSV files into DATABASE_URL (or the embedded database of `npm start`).
 import pg from 'pg';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { expandPaths, importFootballData, type FileSummary, type ImportSummary } from './lib/football-data/import';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
 
+const USAGE = 'usage: npm run import:football-data -- <file.csv | directory> [...]\n  e.g. npm run import:football-data -- data/football-data';
 const args = process.argv.slice(2).filter((a) => a !== '--');
-if (args.length === 0 || args.includes('--help')) {
-  console.error('usage: npm run import:football-data -- <file.csv | directory> [...]\n  e.g. npm run import:football-data -- data/football-data');
-  process.exit(args.length === 0 ? 2 : 0);
+exitWithUsageOnHelp(USAGE, args);
+if (args.length === 0) {
+  console.error(USAGE);
+  process.exit(2);
 }
 
 let paths: string[];

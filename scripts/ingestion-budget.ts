@@ -4,8 +4,13 @@
 //   npm run ingestion:budget -- [--season 2324] [--divisions E0,SP1] [--regions 2] [--markets 3] [--window-hours 48] [--monthly 20000]
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { loadSeason, sportInfo } from './lib/odds-api-standin/season';
 import { budgetAllowance, estimateOddsCredits, oddsCallCost, pollTiers } from '../src/services/ingestion/budget';
+
+exitWithUsageOnHelp(`usage: npm run ingestion:budget -- [--season 2324] [--divisions E0,SP1] [--regions 2] [--markets 3] [--window-hours 48] [--monthly 20000]
+Replays a season's kick-offs (data/football-data/) through the odds job's polling tiers and prints the
+credits it would spend per month against the monthly budget.`);
 
 const { values } = parseArgs({
   options: {

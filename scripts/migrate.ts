@@ -1,6 +1,11 @@
 // npm run db:migrate — applies migrations/*.sql to DATABASE_URL (or to the embedded database of `npm start`).
+import { exitWithUsageOnHelp } from './lib/cli';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
+
+exitWithUsageOnHelp(`usage: npm run db:migrate
+Applies migrations/*.sql not yet applied to DATABASE_URL, or, when it is unset, to the embedded database of
+npm start (.data/pglite).`);
 
 const database = await openLocalDatabase();
 try {

@@ -5,17 +5,15 @@
 // Activation is a separate, admin decision: POST /models/{id}/activate, which the gate refuses without force
 // when the figures say the model is behind the market.
 import pg from 'pg';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { localWranglerState, openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
 import { bundleEvaluation, readBundle, registerBundle, storedGateDecision } from './lib/models/bundle-files';
 import { r2Uploader } from './lib/r2-upload';
 
 const USAGE = 'usage: npm run model:register -- <bundle dir> [--remote]';
+exitWithUsageOnHelp(USAGE);
 const argv = process.argv.slice(2).filter((a) => a !== '--');
-if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(USAGE);
-  process.exit(0);
-}
 const unknown = argv.filter((a) => a.startsWith('-') && a !== '--remote');
 const dirs = argv.filter((a) => !a.startsWith('-'));
 if (unknown.length || dirs.length !== 1) {

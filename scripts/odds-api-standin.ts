@@ -2,8 +2,13 @@
 // Serves The Odds API v4 on loopback, replaying a season of data/football-data/ as if live. The replay clock
 // starts at --start (default: a day before the season's first match) and runs --speed times real time.
 import { parseArgs } from 'node:util';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { startOddsApiStandin, loadSeason } from './lib/odds-api-standin';
 import { fileURLToPath } from 'node:url';
+
+exitWithUsageOnHelp(`usage: npm run standin:odds-api -- [--port 8790] [--season 2324] [--key standin-key] [--start 2023-08-11T12:00:00Z] [--speed 1]
+Serves The Odds API v4 on loopback, replaying a season of data/football-data/ as if live, from --start (default:
+a day before the season's first match) at --speed times real time.`);
 
 const { values } = parseArgs({
   options: {

@@ -24,6 +24,11 @@ declare module 'vitest' {
     databaseUrl: string;
     /** A second, empty (migrated) database for test/worker/models.test.ts, which moves the active model run. */
     registryDatabaseUrl: string;
+    /**
+     * A third, with 2023/24 Premier League imported, for test/worker/settlement.test.ts: the daily cron of
+     * other files would otherwise settle its round first, and it must see its own run settle it.
+     */
+    settlementDatabaseUrl: string;
     wsProxy: string;
     /** JWT_PRIVATE_KEYS of the test Worker: the signing key first, then an older key that still verifies. */
     jwtPrivateKeys: string;
@@ -62,14 +67,21 @@ export default async function setup(project: TestProject) {
   const databaseUrl = fresh.url;
 
   const version = await serverVersion(databaseUrl);
-  await migrate(databaseUrl);
-  await importFixtureSeasons(databaseUrl);
-  // The model registry's own database: its tests switch the one active run back and forth, which would pull the
-  // model out from under the prediction tests running beside them on the main database.
-  const registry = await createFreshDatabase(serverUrl, 'senzu_test_registry');
-  teardown.push(registry.drop);
-  const registryDatabaseUrl = registry.url;
-  await migrate(registryDatabaseUrl);
+  /** Another migrated database on the same server, for test files that must not share the main one. */
+  const separateDatabase = async (prefix: string): Promise<string> => {
+    const fresh = await createFreshDatabase(serverUrl, prefix);
+    teardown.push(fresh.drop);
+    await migrate(fresh.url);
+    return fresh.url;
+  };
+  const [, registryDatabaseUrl, settlementDatabaseUrl] = await Promise.all([
+    migrate(databaseUrl).then(() => importSeasons(databaseUrl, FIXTURE_SEASON_FILES)),
+    // The model registry's own database: its tests switch the one active run back and forth, which would pull the
+    // model out from under the prediction tests running beside them on the main database.
+    separateDatabase('senzu_test_registry'),
+    // Settlement's own: the round it settles must be settled by its run, not by another file's daily cron.
+    separateDatabase('senzu_test_settlement').then(async (url) => (await importSeasons(url, SETTLEMENT_SEASON_FILES), url)),
+  ]);
   const proxy = await startWsProxy();
   teardown.push(proxy.close);
   const otlp = await startOtlpReceiver();
@@ -85,6 +97,7 @@ export default async function setup(project: TestProject) {
 
   project.provide('databaseUrl', databaseUrl);
   project.provide('registryDatabaseUrl', registryDatabaseUrl);
+  project.provide('settlementDatabaseUrl', settlementDatabaseUrl);
   project.provide('wsProxy', proxy.address);
   project.provide('otlpReceiver', otlp.url);
   project.provide('footballDataCsvUrl', csvServer.url);
@@ -112,15 +125,17 @@ export const ODDS_API_STANDIN_CLOCK = '2023-09-29T12:00:00Z';
  * aggregates, no kick-off times; 2023/24: `Max*`/`Avg*`, closing prices, kick-off times).
  */
 export const FIXTURE_SEASON_FILES = ['E0_1819.csv', 'E0_2324.csv'];
+/** The settlement test replays a round of 2023/24 (results and closing prices). */
+const SETTLEMENT_SEASON_FILES = ['E0_2324.csv'];
 
-async function importFixtureSeasons(databaseUrl: string) {
+async function importSeasons(databaseUrl: string, files: readonly string[]) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   try {
     const summary = await importFootballData(
       pool,
-      FIXTURE_SEASON_FILES.map((f) => `${REPO_DATA_DIR}/${f}`),
+      files.map((f) => `${REPO_DATA_DIR}/${f}`),
     );
-    if (summary.failedFiles > 0) throw new Error(`importing the fixture seasons failed: ${summary.files.map((f) => f.error).join('; ')}`);
+    if (summary.failedFiles > 0) throw new Error(`importing ${files.join(', ')} failed: ${summary.files.map((f) => f.error).join('; ')}`);
   } finally {
     await pool.end();
   }

@@ -4,6 +4,8 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
+import type { Tier } from '../db/schema';
+import type { Config } from '../env';
 import { ProblemError } from '../lib/problem';
 import { policyFor } from '../services/auth/tiers';
 import type { AppEnv } from '../types';
@@ -27,6 +29,15 @@ export const QUOTA_ROUTES: Record<string, (path: string) => string | undefined> 
   },
 };
 
+/**
+ * Requests per minute for a user of `tier`, or per IP when `tier` is null: the tier table's (or
+ * ANONYMOUS_RATE_LIMIT) times RATE_LIMIT_SCALE. The one computation of the limit: the limiter enforces it,
+ * RateLimit-Limit and GET /me report it.
+ */
+export function requestsPerMinute(config: Pick<Config, 'ANONYMOUS_RATE_LIMIT' | 'RATE_LIMIT_SCALE'>, tier: Tier | null): number {
+  return Math.max(1, Math.round((tier === null ? config.ANONYMOUS_RATE_LIMIT : policyFor(tier).requestsPerMinute) * config.RATE_LIMIT_SCALE));
+}
+
 export function clientIp(c: Context<AppEnv>): string {
   return c.req.header('cf-connecting-ip') ?? c.req.header('x-real-ip') ?? '127.0.0.1';
 }
@@ -36,9 +47,7 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   if (EXEMPT_ROUTES.has(route) || c.req.method === 'OPTIONS') return next();
   const principal = c.get('principal');
   const byIp = !principal || c.req.path.startsWith('/auth/');
-  const config = c.get('config');
-  const scale = config.RATE_LIMIT_SCALE;
-  const limit = Math.max(1, Math.round((byIp ? config.ANONYMOUS_RATE_LIMIT : policyFor(principal.tier).requestsPerMinute) * scale));
+  const limit = requestsPerMinute(c.get('config'), byIp ? null : principal.tier);
   const subject = byIp ? `ip:${clientIp(c)}` : `user:${principal.userId}`;
   const cost = Math.min(ROUTE_COSTS[route] ?? 1, limit);
   const dailyLimit = byIp ? null : policyFor(principal.tier).dailyPredictionQuota;

@@ -43,7 +43,7 @@ export const toProfileJson = (p: { id: string; email: string; tier: (typeof TIER
 export const UsageSchema = z
   .object({
     requestsInWindow: z.number().int().openapi({ description: 'Requests counted in the last 60 s' }),
-    requestsPerMinute: z.number().int(),
+    requestsPerMinute: z.number().int().openapi({ description: 'Your limit per minute, RATE_LIMIT_SCALE included: what RateLimit-Limit says' }),
     predictionsToday: z.number().int().openapi({ description: 'Distinct matches with predictions read today (UTC)' }),
     dailyPredictionQuota: z.number().int().nullable().openapi({ description: 'null: unlimited' }),
   })

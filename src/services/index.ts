@@ -42,7 +42,17 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | 'PREDICTIONS' | 'MODELS' | 'MATCH_ODDS' | 'FEATURE_QUEUE' | 'PREDICTION_QUEUE'>, logger: Logger): Services {
+export interface ServiceOptions {
+  /** The clock of the services that judge time themselves (refresh-token grace, API key use); tests move it. */
+  now?: () => Date;
+}
+
+export function createServices(
+  config: Config,
+  env: Pick<Env, 'RATE_LIMITER' | 'PREDICTIONS' | 'MODELS' | 'MATCH_ODDS' | 'FEATURE_QUEUE' | 'PREDICTION_QUEUE'>,
+  logger: Logger,
+  options: ServiceOptions = {},
+): Services {
   let handle: DatabaseHandle | undefined;
   const deferred: Promise<unknown>[] = [];
   // Opening a pool costs a connection; routes that never touch Postgres (/health, cache hits) must not pay it.
@@ -60,12 +70,17 @@ export function createServices(config: Config, env: Pick<Env, 'RATE_LIMITER' | '
     sports: new SportsService(db),
     matches: new MatchesService(db),
     odds: new OddsService(db),
-    accounts: new AccountService(db, signingKeys, {
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      pepper: config.PASSWORD_PEPPER,
-    }),
-    apiKeys: new ApiKeyService(db),
+    accounts: new AccountService(
+      db,
+      signingKeys,
+      {
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        pepper: config.PASSWORD_PEPPER,
+      },
+      options.now,
+    ),
+    apiKeys: new ApiKeyService(db, options.now),
     models,
     predictionStore,
     predictions: new PredictionService({

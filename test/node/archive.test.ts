@@ -1,6 +1,7 @@
 // The partition archive against real Postgres and a real S3-compatible server on loopback: live rows past
 // retention go to the lake as Parquet, are verified there, and leave Postgres only then; historical rows
 // stay; a failure at any point leaves the partition and every row in place; a run can be restored.
+import { execFile } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { archiveExpiredPartitions, archivePartition, expiredPartitions, restoreArchive, ARCHIVED_TABLES } from '../../scripts/lib/lake/archive';
 import { parquetFooter, readParquetRows, type LakeColumn } from '../../scripts/lib/lake/parquet';
@@ -94,6 +95,23 @@ describe('npm run archive (archiveExpiredPartitions)', () => {
     const dry = await archiveExpiredPartitions(db.pool, store, { now: NOW, dryRun: true });
     expect(dry.archived).toEqual([]);
     expect(await store.list('archive/')).toEqual([]);
+  });
+
+  it('npm run archive -- --dry-run needs no S3 settings: it lists the plan and changes nothing', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url };
+    for (const name of Object.keys(env)) if (/^(S3_|AWS_|R2_)/.test(name)) delete env[name];
+    const tables = ['odds_snapshots_y2024m09', 'odds_snapshots_y2024m10', 'predictions_y2025m10'];
+    const before = await Promise.all(tables.map((t) => snapshot(t)));
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', 'scripts/archive.ts', '--', '--dry-run', '--now', '2026-12-15'], { env }, (_e, out, err) =>
+        resolve({ code: child.exitCode, stdout: out, stderr: err }),
+      );
+    });
+    expect(code, stderr).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('would archive ')).map((l) => l.split(' ')[2])).toEqual(tables);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ planned: 3, archived: [], failed: [] });
+    expect(await Promise.all(tables.map((t) => snapshot(t)))).toEqual(before);
   });
 
   it('exports in chunks, verifies against the source, then drops live-only partitions and deletes only live rows from mixed ones', async () => {

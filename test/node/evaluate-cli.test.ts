@@ -3,13 +3,11 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
 import { defaultBundleDir, readBundle } from '../../scripts/lib/models/bundle-files';
 import { isolatedDatabase } from './support/isolated-database';
 
-const run = promisify(execFile);
 const db = isolatedDatabase();
 let scratch: string;
 
@@ -24,12 +22,18 @@ beforeAll(async () => {
 });
 afterAll(() => rm(scratch, { recursive: true, force: true }));
 
+/** The CLI as `npm run evaluate -- ...` runs it; resolves with its exit code, whatever it is. */
 const evaluate = (...args: string[]) =>
-  run('node_modules/.bin/tsx', ['scripts/evaluate.ts', '--', ...args], { env: { ...process.env, DATABASE_URL: db.url }, maxBuffer: 64 * 1024 * 1024 });
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile('node_modules/.bin/tsx', ['scripts/evaluate.ts', '--', ...args], { env: { ...process.env, DATABASE_URL: db.url }, maxBuffer: 64 * 1024 * 1024 }, (_error, stdout, stderr) =>
+      resolve({ code: child.exitCode, stdout, stderr }),
+    );
+  });
 
 describe('npm run evaluate', () => {
   it('imports unseen files, builds the window from earlier data only and reports the bundle beside the baselines', async () => {
-    const { stdout } = await evaluate('--data', scratch, '--from', '2032-01-01', '--to', '2032-05-31', '--json');
+    const { code, stdout, stderr } = await evaluate('--data', scratch, '--from', '2032-01-01', '--to', '2032-05-31', '--json');
+    expect(code, stderr).toBe(0);
     const out = JSON.parse(stdout) as {
       model: { id: string; featureVersion: string };
       window: { from: string; to: string };
@@ -54,10 +58,11 @@ describe('npm run evaluate', () => {
   }, 120_000);
 
   it('refuses bad arguments with exit code 2 and says why', async () => {
-    const failure = await evaluate('--from', '2032-05-31', '--to', '2032-01-01').catch((e: { code: number; stderr: string }) => e);
-    expect(failure).toMatchObject({ code: 2 });
-    expect((failure as { stderr: string }).stderr).toContain('--from must not be after --to');
-    const missing = await evaluate('--to', '2032-01-01').catch((e: { code: number; stderr: string }) => e);
-    expect((missing as { stderr: string }).stderr).toContain('--from YYYY-MM-DD is required');
+    const reversed = await evaluate('--from', '2032-05-31', '--to', '2032-01-01');
+    expect(reversed).toMatchObject({ code: 2, stdout: '' });
+    expect(reversed.stderr).toContain('--from must not be after --to');
+    const missing = await evaluate('--to', '2032-01-01');
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr).toContain('--from YYYY-MM-DD is required');
   });
 });

@@ -1,7 +1,16 @@
-import { env, SELF } from 'cloudflare:test';
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from 'cloudflare:test';
 import { decodeJwt, decodeProtectedHeader, importPKCS8, SignJWT } from 'jose';
 import { describe, expect, inject, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { configFrom } from '../../src/env';
+import { createLogger } from '../../src/lib/logging';
+import { createServices } from '../../src/services';
+import { REFRESH_REUSE_GRACE_MS } from '../../src/services/auth/accounts';
+import { hashPassword } from '../../src/services/auth/passwords';
+import worker from '../../src/index';
 import { api, createApiKey, login, PASSWORD, promote, registerUser, uniqueEmail } from './support/auth';
+import { randomIp } from './support/http';
+import { withDb } from './support/models';
 
 const PROBLEM = 'application/problem+json';
 
@@ -60,6 +69,12 @@ describe('POST /auth/login', () => {
 
   it('answers a wrong password and an unknown email alike, in comparable time', async () => {
     const user = await registerUser('timing');
+    // The control: an account whose stored hash has one PBKDF2 iteration. A wrong password for it takes the
+    // same path (lookup, verify, 401) at no KDF cost, so its time is the path's overhead and the gap to a normal
+    // account is what one full PBKDF2 costs on this machine, now.
+    const control = await registerUser('timing-control');
+    const cheapHash = await hashPassword('anything at all, it is never the password', inject('passwordPepper'), 1);
+    await withDb((db) => db.execute(sql`update users set password_hash = ${cheapHash} where id = ${control.id}`));
     const time = async (email: string) => {
       const t0 = performance.now();
       const res = await api('/auth/login', { method: 'POST', json: { email, password: 'wrong password for sure' } });
@@ -67,23 +82,36 @@ describe('POST /auth/login', () => {
       expect(res.status).toBe(401);
       return { elapsed, body: await res.json<{ detail: string }>() };
     };
-    const wrong: number[] = [];
-    const unknown: number[] = [];
-    let details = new Set<string>();
-    for (let i = 0; i < 4; i++) {
-      const a = await time(user.email);
-      const b = await time(uniqueEmail('ghost'));
-      wrong.push(a.elapsed);
-      unknown.push(b.elapsed);
-      details = new Set([...details, a.body.detail, b.body.detail]);
+    // The isolate computes its dummy hash on the first unknown email: that one login pays twice, so it is not a sample.
+    await time(uniqueEmail('ghost'));
+    const samples = { wrong: [] as number[], unknown: [] as number[], overhead: [] as number[] };
+    const details = new Set<string>();
+    const sample = async (email: string, into: number[]) => {
+      const { elapsed, body } = await time(email);
+      into.push(elapsed);
+      details.add(body.detail);
+    };
+    // 21 of each, interleaved in rounds whose order is random, so a slow moment of a shared machine can fall on
+    // any side.
+    for (let i = 0; i < 21; i++) {
+      const round = [
+        () => sample(user.email, samples.wrong),
+        () => sample(uniqueEmail('ghost'), samples.unknown),
+        () => sample(control.email, samples.overhead),
+      ].sort(() => Math.random() - 0.5);
+      for (const take of round) await take();
     }
     expect([...details]).toEqual(['The email or password is wrong']);
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-    // Without the dummy hash an unknown email answers in ~1 ms against ~50+ ms of PBKDF2: a ratio of 30+.
-    const ratio = median(wrong) / median(unknown);
-    expect(ratio).toBeGreaterThan(1 / 3);
-    expect(ratio).toBeLessThan(3);
-  });
+    // A busy machine only ever adds time, so the lower quartile is the steadiest estimate of what a login costs.
+    const quartile = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 4)]!;
+    const [wrong, unknown, overhead] = [quartile(samples.wrong), quartile(samples.unknown), quartile(samples.overhead)];
+    const kdf = wrong - overhead;
+    const timings = JSON.stringify({ wrong, unknown, overhead });
+    // One PBKDF2 is measurable here, and an unknown email pays it too: without the dummy hash it answers in
+    // about the overhead, a whole KDF faster than a wrong password.
+    expect(kdf, timings).toBeGreaterThan(0);
+    expect(Math.abs(unknown - wrong), timings).toBeLessThan(kdf / 2);
+  }, 30_000);
 });
 
 describe('refresh-token rotation', () => {
@@ -98,23 +126,35 @@ describe('refresh-token rotation', () => {
     expect(again.status).toBe(200);
   });
 
-  it('a replayed token fails, and so does every token of its family', async () => {
+  it('a replayed token fails past the grace, and so does every token of its family', async () => {
     const user = await registerUser('replay');
-    const rotated = await (await api('/auth/refresh', { method: 'POST', json: { refreshToken: user.refreshToken } })).json<{ refreshToken: string }>();
-    const newest = await (await api('/auth/refresh', { method: 'POST', json: { refreshToken: rotated.refreshToken } })).json<{ refreshToken: string }>();
-    // A parallel login is another family and must survive.
+    // The Worker's own services on the run's database, with a clock the test moves instead of waiting 5 s.
+    const start = Date.now();
+    let clock = new Date(start);
+    const services = createServices(configFrom(env), env, createLogger({}, () => undefined), { now: () => clock });
+    let newest: string;
+    try {
+      const rotated = await services.accounts.refresh(user.refreshToken);
+      newest = (await services.accounts.refresh(rotated.refreshToken)).refreshToken;
+      // At the very end of the grace a second use of the first token is still a concurrent refresh...
+      clock = new Date(start + REFRESH_REUSE_GRACE_MS);
+      expect((await services.accounts.refresh(user.refreshToken)).refreshToken).toMatch(/^rt_/);
+      // ...a millisecond later it is a replay of a stolen token.
+      clock = new Date(start + REFRESH_REUSE_GRACE_MS + 1);
+      await expect(services.accounts.refresh(user.refreshToken)).rejects.toMatchObject({
+        status: 401,
+        detail: 'The refresh token was already used; every session of its family has been revoked',
+      });
+    } finally {
+      await services.close();
+    }
+    // Over HTTP: the family's newest token is refused; a parallel login is another family and survives.
     const otherSession = await login(user);
-
-    // Past the grace period a replay of the first, long-rotated token is theft.
-    await new Promise((r) => setTimeout(r, 5_200));
-    const replay = await api('/auth/refresh', { method: 'POST', json: { refreshToken: user.refreshToken } });
-    expect(replay.status).toBe(401);
-    expect((await replay.json<{ detail: string }>()).detail).toMatch(/already used; every session of its family has been revoked/);
-    const victim = await api('/auth/refresh', { method: 'POST', json: { refreshToken: newest.refreshToken } });
+    const victim = await api('/auth/refresh', { method: 'POST', json: { refreshToken: newest } });
     expect(victim.status).toBe(401);
     expect((await victim.json<{ detail: string }>()).detail).toBe('The refresh token has been revoked');
     expect((await api('/auth/refresh', { method: 'POST', json: { refreshToken: otherSession.refreshToken } })).status).toBe(200);
-  }, 20_000);
+  });
 
   it('within the grace period, concurrent refreshes with one token all succeed in the same family', async () => {
     const user = await registerUser('race');
@@ -157,6 +197,28 @@ describe('GET /me and DELETE /me', () => {
     expect(body.usage).toEqual({ requestsInWindow: 1, requestsPerMinute: 60, predictionsToday: 0, dailyPredictionQuota: 10 });
     const second = await (await api('/me', { token: user.accessToken })).json<{ usage: { requestsInWindow: number } }>();
     expect(second.usage.requestsInWindow).toBe(2);
+  });
+
+  it('reports the limit the RateLimit-Limit header carries, RATE_LIMIT_SCALE included', async () => {
+    const user = await registerUser('me-limit');
+    const premium = await promote(await registerUser('me-limit-premium'), { tier: 'premium' });
+    // A Worker configured as the benchmarks run it (a new env object is validated into a new configuration).
+    const me = async (vars: Record<string, string>, token: string) => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(
+        new Request('http://api.test/me', { headers: { authorization: `Bearer ${token}`, 'cf-connecting-ip': randomIp() } }) as Request<unknown, IncomingRequestCfProperties>,
+        { ...env, ...vars },
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      expect(res.status).toBe(200);
+      const body = await res.json<{ usage: { requestsPerMinute: number } }>();
+      return { header: Number(res.headers.get('ratelimit-limit')), body: body.usage.requestsPerMinute };
+    };
+    expect(await me({ RATE_LIMIT_SCALE: '1000' }, user.accessToken)).toEqual({ header: 60_000, body: 60_000 });
+    expect(await me({ RATE_LIMIT_SCALE: '1000' }, premium.accessToken)).toEqual({ header: 600_000, body: 600_000 });
+    expect(await me({ RATE_LIMIT_SCALE: '0.5' }, premium.accessToken)).toEqual({ header: 300, body: 300 });
+    expect(await me({}, premium.accessToken)).toEqual({ header: 600, body: 600 });
   });
 
   it('deletes the account and revokes its refresh tokens, API keys and access tokens', async () => {
@@ -209,6 +271,15 @@ describe('API keys', () => {
     expect(list.data).toHaveLength(1);
     expect(list.data[0]).toMatchObject({ id: created.id, name: 'my bot', prefix: created.key.slice(0, 11), lastUsedAt: null });
     expect(JSON.stringify(list)).not.toContain(created.key.slice(12));
+
+    // The row as stored, every column: its hash is the key's SHA-256 (computed here with WebCrypto, not the
+    // service's helper), and neither the key nor its secret part is in any column.
+    const [row] = await withDb(async (db) => (await db.execute<{ row: Record<string, unknown> }>(sql`select to_jsonb(k) as row from api_keys k where id = ${created.id}`)).rows);
+    expect(row, 'the key is stored').toBeDefined();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(created.key)));
+    expect(row!.row.key_hash).toBe([...digest].map((b) => b.toString(16).padStart(2, '0')).join(''));
+    expect(row!.row).toMatchObject({ user_id: user.id, name: 'my bot', prefix: created.key.slice(0, 11) });
+    for (const [column, value] of Object.entries(row!.row)) expect(String(value), column).not.toContain(created.key.slice(12));
 
     for (const headers of [{ 'x-api-key': created.key }, { authorization: `Bearer ${created.key}` }] as Array<Record<string, string>>) {
       const res = await api('/me/session', { headers });

@@ -2,6 +2,10 @@
 // (Ligue 1 2023/24 replayed on a clock the test moves), real Postgres, the MatchOdds DOs, KV and the feature
 // queue. Every fault the provider can produce ends in a recorded failed job, no partial rows, and a next
 // run that completes; the budget skips runs it cannot afford; the admin routes list and start runs.
+//
+// The replay is deterministic, so the counts are known: kick-offs come from the repo's CSV (read here by hand),
+// and what the job should store is what the stand-in answers for the job's own query (read here too).
+/// <reference types="vite/client" />
 import { createScheduledController, env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,6 +21,7 @@ import { promote, registerUser, type TestUser } from './support/auth';
 import { api, expectProblem, reader, type Page } from './support/http';
 import { connectLive, ticketFor } from './support/live';
 import { withDb } from './support/models';
+import ligue1Csv from '../../data/football-data/F1_2324.csv?raw';
 
 const silent = createLogger({}, () => undefined);
 const STANDIN = inject('ingestionStandinUrl');
@@ -78,6 +83,68 @@ const jobRow = (id: string) =>
 
 let strasbourgNantes: number;
 
+const HOUR = 3_600_000;
+
+/**
+ * Ligue 1 2023/24 kick-offs between two instants, from the CSV. Its times are UK time: British Summer Time
+ * (UTC+1) until 29 October 2023, and this file never asks about later weeks.
+ */
+function kickoffsBetween(from: string, to: string): Array<{ home: string; away: string; at: number }> {
+  if (Date.parse(to) >= Date.parse('2023-10-29T01:00:00Z')) throw new Error('kickoffsBetween knows British Summer Time only');
+  const [header, ...lines] = ligue1Csv.trim().split(/\r?\n/);
+  const column = (name: string) => header!.split(',').indexOf(name);
+  const [date, time, home, away] = ['Date', 'Time', 'HomeTeam', 'AwayTeam'].map(column) as [number, number, number, number];
+  return lines
+    .map((line) => {
+      const f = line.split(',');
+      const [d, m, y] = f[date]!.split('/').map(Number) as [number, number, number];
+      const [hh, mm] = f[time]!.split(':').map(Number) as [number, number];
+      return { home: f[home]!, away: f[away]!, at: Date.UTC(y, m - 1, d, hh - 1, mm) };
+    })
+    .filter((k) => k.at >= Date.parse(from) && k.at <= Date.parse(to));
+}
+
+interface PayloadEvent {
+  commence_time: string;
+  home_team: string;
+  away_team: string;
+  bookmakers: Array<{ key: string; markets: Array<{ key: string; outcomes: Array<{ name: string; price: number; point?: number }> }> }>;
+}
+
+/** The stand-in's answer, at its current clock, to the odds job's query for the window starting at `at`. */
+async function providerOdds(at: string, windowMinutes: number): Promise<PayloadEvent[]> {
+  const seconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const query = new URLSearchParams({
+    apiKey: KEY,
+    regions: 'uk,eu',
+    markets: 'h2h,spreads,totals',
+    oddsFormat: 'decimal',
+    dateFormat: 'iso',
+    commenceTimeFrom: seconds(Date.parse(at)),
+    commenceTimeTo: seconds(Date.parse(at) + windowMinutes * 60_000),
+  });
+  const res = await fetch(`${STANDIN}/v4/sports/${LIGUE_1}/odds?${query}`);
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+/** One line per bookmaker, market and outcome, as the job stores them: `bookmaker|market|outcome|point|price`. */
+function payloadLines(events: PayloadEvent[]): string[] {
+  return events.flatMap((e) =>
+    e.bookmakers.flatMap((b) =>
+      b.markets.flatMap((m) =>
+        m.outcomes.map((o) => {
+          const outcome = m.key === 'totals' ? o.name.toLowerCase() : o.name === e.home_team ? 'home' : o.name === e.away_team ? 'away' : 'draw';
+          return `${b.key}|${m.key}|${outcome}|${m.key === 'h2h' ? null : (o.point ?? null)}|${o.price}`;
+        }),
+      ),
+    ),
+  );
+}
+
+/** The odds runs this file saw skipped (not due, over budget), which the admin list must show. */
+const skippedOddsRuns: string[] = [];
+
 beforeAll(async () => {
   await control({ reset: true });
   await setClock(T0);
@@ -87,8 +154,11 @@ describe('the fixtures cron (hourly, free /events)', () => {
   it('creates the upcoming matches once and records the run', async () => {
     const [first] = await cron('fixtures', T0);
     expect(first).toMatchObject({ kind: 'fixtures', provider: 'the-odds-api', status: 'succeeded', creditsUsed: 0 });
-    expect(first!.stats.fixtures).toBeGreaterThan(0);
-    expect(first!.stats.created).toBe(first!.stats.fixtures);
+    // Every Ligue 1 kick-off of the next 14 days (round 8, 6–8 October; round 9 starts on the 20th, past the horizon).
+    const upcoming = kickoffsBetween(T0, new Date(Date.parse(T0) + 14 * 24 * HOUR).toISOString());
+    expect(upcoming.length).toBeGreaterThan(0);
+    expect(first!.stats.fixtures).toBe(upcoming.length);
+    expect(first!.stats.created).toBe(upcoming.length);
     expect(first!.stats.unresolved).toBe(0);
 
     const match = await one<{ id: string; start_at: string; status: string }>(sql`
@@ -118,10 +188,15 @@ describe('the odds cron (every 5 minutes)', () => {
     const [result] = await cron('odds', T0);
     expect(result, result?.error).toMatchObject({ kind: 'odds', status: 'succeeded', creditsUsed: 6 });
     expect(result!.creditsRemaining).toEqual(expect.any(Number));
-    expect(result!.stats.inserted, JSON.stringify(result!.stats)).toBeGreaterThan(0);
-    expect(result!.stats.inserted).toBe(result!.stats.rows);
-    expect(result!.stats.matchesChanged).toBeGreaterThan(0);
-    expect(await ligueOddsRows()).toBe(before + Number(result!.stats.inserted));
+    // Seven hours before the first kick-off the whole 48 h tier is polled: every line the provider quotes for
+    // the kick-offs in it is stored, and every one of those matches is new to MatchOdds.
+    expect(result!.stats.window).toBe(`${LIGUE_1}:2880m`);
+    const payload = await providerOdds(T0, 2880);
+    expect(payload).toHaveLength(kickoffsBetween(T0, new Date(Date.parse(T0) + 48 * HOUR).toISOString()).length);
+    const lines = payloadLines(payload).length;
+    expect(lines).toBeGreaterThan(0);
+    expect(result!.stats, JSON.stringify(result!.stats)).toMatchObject({ events: payload.length, rows: lines, inserted: lines, matchesChanged: payload.length });
+    expect(await ligueOddsRows()).toBe(before + lines);
 
     // Every changed match reached its MatchOdds object (the stream test below sees the update arrive). Its
     // state does not stay: these 2023 kick-offs are long past by the real clock, so the eviction alarm fires.
@@ -145,6 +220,7 @@ describe('the odds cron (every 5 minutes)', () => {
     // 12:05: the next kick-off is ~7 h away, polled every 30 minutes.
     const [result] = await cron('odds', '2023-10-06T12:05:00.000Z');
     expect(result).toMatchObject({ status: 'skipped', creditsUsed: 0 });
+    skippedOddsRuns.push(result!.id);
     expect(result!.stats.reason).toMatch(/not due/);
     expect((await standinState()).requests).toBe(requests);
   });
@@ -153,6 +229,7 @@ describe('the odds cron (every 5 minutes)', () => {
     const requests = (await standinState()).requests;
     const [result] = await cron('odds', '2023-10-06T14:00:00.000Z', { ODDS_API_MONTHLY_CREDITS: '50' });
     expect(result).toMatchObject({ status: 'skipped', creditsUsed: 0 });
+    skippedOddsRuns.push(result!.id);
     expect(result!.stats.reason).toMatch(/over budget: \d+ of 50 monthly credits spent, 10 allowed by now, this run needs 6/);
     expect((await standinState()).requests).toBe(requests);
     expect(await jobRow(result!.id)).toMatchObject({ status: 'skipped', credits_used: 0 });
@@ -163,6 +240,7 @@ describe('the odds cron (every 5 minutes)', () => {
     const client = await connectLive(strasbourgNantes, await ticketFor(premium, strasbourgNantes));
     const first = await client.next();
     expect(first.type).toBe('state');
+    if (first.type !== 'state') return;
     const T1 = '2023-10-06T16:00:00.000Z';
     await setClock(T1);
     const [result] = await cron('odds', T1);
@@ -171,8 +249,16 @@ describe('the odds cron (every 5 minutes)', () => {
     expect(update.type).toBe('update');
     if (update.type !== 'update') return;
     expect(update.matchId).toBe(strasbourgNantes);
-    expect(update.changed.length).toBeGreaterThan(0);
-    expect(update.changed.every((line) => line.capturedAt === T1)).toBe(true);
+    // The update carries every line the provider quotes at 16:00 that the state the client was sent did not
+    // hold at that price: new lines and moved prices. (That state may be empty: the 12:00 prices of a 2023 match
+    // are evicted at once, its kick-off being long past by the real clock.)
+    const line = (l: { bookmaker: string; market: string; outcome: string; point: number | null; price: number }) => `${l.bookmaker}|${l.market}|${l.outcome}|${l.point}|${l.price}`;
+    const held = new Set(first.lines.map(line));
+    const quoted = payloadLines((await providerOdds(T1, 2880)).filter((e) => e.commence_time === '2023-10-06T19:00:00Z'));
+    const expected = quoted.filter((l) => !held.has(l));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(update.changed.map(line).sort()).toEqual(expected.sort());
+    expect(update.changed.every((l) => l.capturedAt === T1)).toBe(true);
     client.ws.close();
   });
 });
@@ -208,8 +294,12 @@ describe('provider faults', () => {
 
       const retried = await oddsRun(at);
       expect(retried.status, retried.error).toBe('succeeded');
-      expect(retried.stats.inserted).toBeGreaterThan(0);
-      expect(await ligueOddsRows()).toBe(before + Number(retried.stats.inserted));
+      // Under two hours to Strasbourg v Nantes: the 2 h tier alone, that match's lines, all new (prices moved).
+      expect(retried.stats.window).toBe(`${LIGUE_1}:120m`);
+      const lines = payloadLines(await providerOdds(at, 120)).length;
+      expect(lines).toBeGreaterThan(0);
+      expect(retried.stats).toMatchObject({ events: 1, rows: lines, inserted: lines });
+      expect(await ligueOddsRows()).toBe(before + lines);
     },
   );
 
@@ -232,7 +322,11 @@ describe('the results cron (daily)', () => {
     const results = await cron('daily', at);
     const resultsJob = results.find((r) => r.kind === 'results');
     expect(resultsJob, JSON.stringify(results)).toMatchObject({ status: 'succeeded', provider: 'the-odds-api', creditsUsed: 2 });
-    expect(resultsJob!.stats.updated).toBeGreaterThanOrEqual(1);
+    // The stand-in reports a match completed two hours after kick-off; of the last three days that is
+    // Strasbourg v Nantes alone (Friday 19:00; the next kick-off is Saturday 15:00).
+    const played = kickoffsBetween(new Date(Date.parse(at) - 72 * HOUR).toISOString(), new Date(Date.parse(at) - 2 * HOUR).toISOString());
+    expect(played.map((k) => `${k.home} v ${k.away}`)).toEqual(['Strasbourg v Nantes']);
+    expect(resultsJob!.stats).toMatchObject({ completed: played.length, updated: played.length });
     const match = await one<{ status: string; home_score: number; away_score: number }>(sql`select status, home_score, away_score from matches where id = ${strasbourgNantes}`);
     // data/football-data/F1_2324.csv: Strasbourg 1–2 Nantes.
     expect(match).toEqual({ status: 'finished', home_score: 1, away_score: 2 });
@@ -259,8 +353,10 @@ describe('the admin ingestion routes', () => {
     expect(second.data.map((j) => j.id)).not.toContain(first.data[0]!.id);
     expect(Date.parse(second.data[0]!.startedAt)).toBeLessThanOrEqual(Date.parse(first.data[2]!.startedAt));
 
-    const skipped = await getJson<Page<{ status: string; stats: { reason?: string } }>>('/admin/ingestion/jobs?status=skipped&limit=100');
-    expect(skipped.data.length).toBeGreaterThanOrEqual(2);
+    // Other files' jobs share the database, so the list holds at least this file's two skipped odds runs.
+    const skipped = await getJson<Page<{ id: string; status: string; stats: { reason?: string } }>>('/admin/ingestion/jobs?status=skipped&limit=100');
+    expect(skipped.data.map((j) => j.id)).toEqual(expect.arrayContaining(skippedOddsRuns));
+    expect(skippedOddsRuns).toHaveLength(2);
     expect(skipped.data.every((j) => j.status === 'skipped' && typeof j.stats.reason === 'string')).toBe(true);
 
     await expectProblem('/admin/ingestion/jobs?status=exploded', 400, { token: admin.accessToken });

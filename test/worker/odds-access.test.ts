@@ -1,7 +1,9 @@
 // Tier rules on odds history: OddsService enforces any OddsAccess window it is given, and the route picks the
 // window from the caller's tier (shapeForTier). Checked on real data: the imported seasons are years old, so
-// a free or anonymous caller sees exactly the latest price of each line.
+// a free or anonymous caller sees exactly the latest price of each line; and on a match of this file's own with
+// prices captured 8 and 6 days ago, so the window is seen to be 7 days, not 1 or 30.
 import { env } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
 import { createApiKey, promote, registerUser } from './support/auth';
 import { api } from './support/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +11,8 @@ import { createDatabase, type DatabaseHandle } from '../../src/db/client';
 import { configFrom } from '../../src/env';
 import { createLogger } from '../../src/lib/logging';
 import type { OddsSnapshot } from '../../src/schemas/odds';
+import { drizzleTransactor } from '../../src/services/ingestion/drizzle-sql';
+import { writeOdds } from '../../src/services/ingestion/odds-writer';
 import { FULL_ODDS_HISTORY, OddsService } from '../../src/services/odds';
 
 const lineKey = (o: OddsSnapshot) => `${o.bookmaker}|${o.market}|${o.outcome}|${o.point}`;
@@ -81,6 +85,50 @@ describe('OddsService access window', () => {
   it('a window older than every row changes nothing', async () => {
     const page = await service.forMatch(match.id, { latest: false, limit: 1000 }, { historySince: new Date('2000-01-01T00:00:00Z') });
     expect(page!.data).toEqual(history);
+  });
+
+  it('the free window is the last 7 days: a price from 6 days ago is visible, one from 8 days ago is not', async () => {
+    const DAY = 86_400_000;
+    const now = Date.now();
+    // Whole seconds, as providers report them; one line, so only the newest price is "the latest".
+    const at = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
+    const captures = { eightDaysAgo: at(now - 8 * DAY), sixDaysAgo: at(now - 6 * DAY), anHourAgo: at(now - 3_600_000) };
+    const prices = { eightDaysAgo: 2.4, sixDaysAgo: 2.3, anHourAgo: 2.2 };
+    const [match] = (
+      await handle.db.execute<{ id: number }>(sql`
+        with pair as (select sport_id, competition_id, home_team_id, away_team_id from matches order by id limit 1)
+        insert into matches (sport_id, competition_id, home_team_id, away_team_id, start_at, start_time_known, status, provider, external_match_id)
+        select sport_id, competition_id, home_team_id, away_team_id, ${at(now + 2 * DAY)}::timestamptz, true, 'scheduled', 'odds-access-test', ${crypto.randomUUID()}
+        from pair returning id::int as id`)
+    ).rows;
+    const recent = match!.id;
+    // Through the ingestion write path, which also creates the months' partitions and widens the match's range.
+    const written = await writeOdds(
+      drizzleTransactor(handle.db),
+      'the-odds-api',
+      (Object.keys(captures) as Array<keyof typeof captures>).map((when) => ({
+        matchId: recent, bookmaker: 'pinnacle', market: 'h2h', outcome: 'home', point: null, price: prices[when], capturedAt: new Date(captures[when]), phase: 'pre_match',
+      })),
+    );
+    expect(written.inserted).toBe(3);
+    const seen = async (headers: Record<string, string>) => {
+      const res = await api(`/matches/${recent}/odds`, { headers });
+      expect(res.status).toBe(200);
+      return (await res.json<{ data: OddsSnapshot[] }>()).data.map((o) => [o.capturedAt, o.price]);
+    };
+    const free = await registerUser('odds-window-free');
+    for (const headers of [{}, { authorization: `Bearer ${free.accessToken}` }] as Array<Record<string, string>>) {
+      expect(await seen(headers)).toEqual([
+        [captures.sixDaysAgo, prices.sixDaysAgo],
+        [captures.anHourAgo, prices.anHourAgo],
+      ]);
+    }
+    const premium = await promote(await registerUser('odds-window-premium'), { tier: 'premium' });
+    expect(await seen({ authorization: `Bearer ${premium.accessToken}` })).toEqual([
+      [captures.eightDaysAgo, prices.eightDaysAgo],
+      [captures.sixDaysAgo, prices.sixDaysAgo],
+      [captures.anHourAgo, prices.anHourAgo],
+    ]);
   });
 
   it('an unknown match is still null', async () => {

@@ -1,9 +1,10 @@
 // One real match is one match row, whichever provider brings it first: The Odds API stand-in's replay of
 // 2023/24 (through the live client and the resolver, as the odds job runs them) and football-data's CSV of the
-// same season (through the daily CSV job), inside workerd against the real database of the run.
+// same season (through the daily CSV job, with the Worker's own KV and feature queue), inside workerd against
+// the real database of the run.
 import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { FOOTBALL_DATA_JOB_KIND, footballDataJob } from '../../cron/football-data';
 import { createDatabase, type DatabaseHandle } from '../../src/db/client';
 import { configFrom } from '../../src/env';
@@ -14,6 +15,8 @@ import { drizzleQuery, drizzleTransactor } from '../../src/services/ingestion/dr
 import { resolveFixtures } from '../../src/services/ingestion/match-resolver';
 import { phaseAt, writeOddsInTransaction } from '../../src/services/ingestion/odds-writer';
 import { JobRunner } from '../../src/services/jobs';
+import { predictionCacheKey } from '../../src/services/predictions/cache';
+import type { FeatureRecomputeMessage } from '../../src/env';
 
 const silent = createLogger({}, () => undefined);
 /** The stand-in's clock (test/global-setup.ts): Friday 29 September 2023, a weekend of five leagues ahead. */
@@ -61,16 +64,21 @@ async function sameRealMatch(f: ProviderFixture) {
                          and ${new Date(f.commenceTime.getTime() + 36 * 3_600_000).toISOString()}::timestamptz`);
 }
 
-/** What the job announced: the Worker's fan-out (KV invalidation, feature queue) is the ingestion tests' concern. */
-const announced = { invalidated: [] as number[], recompute: [] as Array<{ matchId: number; reason: string }> };
+/** The job as the daily cron runs it: its fan-out goes to the Worker's own KV namespace and feature queue. */
 const runJob = (urls: string[]) =>
-  footballDataJob({
-    timeoutMs: 10_000,
-    fanOut: {
-      invalidatePredictions: async (ids) => void announced.invalidated.push(...ids),
-      enqueueFeatureRecompute: async (messages) => void announced.recompute.push(...messages),
-    },
-  })(new JobRunner(() => handle.db, silent), REPLAY_NOW, { FOOTBALL_DATA_CSV_URLS: urls }, { db: () => handle.db });
+  footballDataJob({ timeoutMs: 10_000 })(new JobRunner(() => handle.db, silent), REPLAY_NOW, { FOOTBALL_DATA_CSV_URLS: urls }, { db: () => handle.db, env });
+
+/** What the job sends to the real feature queue: the binding is watched, not replaced (spyOn calls through). */
+function watchFeatureQueue(): () => FeatureRecomputeMessage[] {
+  const sendBatch = vi.spyOn(env.FEATURE_QUEUE, 'sendBatch');
+  return () => sendBatch.mock.calls.flatMap(([messages]) => [...messages].map((m) => m.body));
+}
+afterEach(() => vi.restoreAllMocks());
+
+/** The cached prediction of each match under the active run, as the prediction route would read it. */
+const ACTIVE_RUN = inject('defaultBundle').runId;
+const cached = (ids: Iterable<string>) => Promise.all([...ids].map((id) => env.PREDICTIONS.get(predictionCacheKey(ACTIVE_RUN, Number(id)))));
+const cacheStale = (ids: Iterable<string>) => Promise.all([...ids].map((id) => env.PREDICTIONS.put(predictionCacheKey(ACTIVE_RUN, Number(id)), 'stale prediction')));
 
 const count = async (query: ReturnType<typeof sql>) => (await rows<{ n: number }>(query))[0]!.n;
 
@@ -99,13 +107,15 @@ describe('one match per real match', () => {
     expect(live.resolved.created).toBe(live.fixtures.length);
     const liveIds = new Set(live.resolved.matchIds.values());
 
-    announced.invalidated.length = 0;
-    announced.recompute.length = 0;
+    // The live matches' predictions are cached (as if served before the results came in).
+    await cacheStale(liveIds);
+    const queued = watchFeatureQueue();
     const first = await runJob([csv('SP1_2324.csv')]);
     expect(first).toMatchObject({ status: 'succeeded', kind: FOOTBALL_DATA_JOB_KIND, provider: 'football-data' });
     expect(first.stats.matches).toEqual({ inserted: 380 - liveIds.size, updated: liveIds.size, unchanged: 0, resolvedToOtherProvider: liveIds.size });
-    expect(await count(sql`select count(*)::int as n from matches m join competitions c on c.id = m.competition_id
-                           where c.key = 'soccer_spain_la_liga' and m.season = '2023-24'`)).toBe(380);
+    const season = await rows<{ id: string }>(sql`select m.id::text as id from matches m join competitions c on c.id = m.competition_id
+                                                  where c.key = 'soccer_spain_la_liga' and m.season = '2023-24'`);
+    expect(season).toHaveLength(380);
     // The Odds API created the competition under its key; the CSV's division table names it.
     expect((await rows<{ name: string }>(sql`select name from competitions where key = 'soccer_spain_la_liga'`))[0]!.name).toBe('La Liga');
     for (const f of live.fixtures) {
@@ -118,16 +128,24 @@ describe('one match per real match', () => {
       expect(same[0]!.oa_odds).toBeGreaterThan(0);
     }
 
-    // Every match that got a result has its predictions dropped and its features recomputed.
-    expect(new Set(announced.invalidated).size).toBe(380);
-    expect(announced.recompute.filter((m) => m.reason === 'result').map((m) => String(m.matchId))).toEqual(expect.arrayContaining([...liveIds]));
-    announced.recompute.length = 0;
+    // Every match that got a result went on the feature queue once, for its result, and had its cached
+    // prediction dropped from KV (a result warms no prediction, so the entries stay gone).
+    expect(first.stats).toMatchObject({ recomputed: 380, fanOutFailures: 0 });
+    expect(queued().map((m) => m.reason)).toEqual(season.map(() => 'result'));
+    expect(queued().map((m) => String(m.matchId)).sort()).toEqual(season.map((m) => m.id).sort());
+    expect(await cached(liveIds)).toEqual([...liveIds].map(() => null));
 
-    // The next day's run finds everything in place; the live feed's next poll still lands on the same matches.
+    // The next day's run finds everything in place and announces nothing: the cache stays, the queue gets no
+    // message. The live feed's next poll still lands on the same matches.
+    await cacheStale(liveIds);
+    vi.restoreAllMocks();
+    const queuedAgain = watchFeatureQueue();
     const again = await runJob([csv('SP1_2324.csv')]);
     expect(again.stats.matches).toEqual({ inserted: 0, updated: 0, unchanged: 380, resolvedToOtherProvider: liveIds.size });
     expect(again.stats.odds).toMatchObject({ inserted: 0, updated: 0 });
-    expect(announced.recompute).toEqual([]);
+    expect(again.stats).toMatchObject({ recomputed: 0, fanOutFailures: 0 });
+    expect(queuedAgain()).toEqual([]);
+    expect(await cached(liveIds)).toEqual([...liveIds].map(() => 'stale prediction'));
     const poll = await ingestLive('soccer_spain_la_liga');
     expect(new Set(poll.resolved.matchIds.values())).toEqual(liveIds);
   }, 60_000);

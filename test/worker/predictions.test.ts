@@ -133,7 +133,7 @@ describe('GET /matches/{id}/predictions', () => {
       expect(total).toBeCloseTo(1, 6);
     }
     // The deferred KV writes (feature state, prediction) land after the response.
-    await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id))).not.toBeNull();
+    await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id)), { timeout: 15_000, interval: 100 }).not.toBeNull();
     expect(await env.PREDICTIONS.get(featureStateKey(upcoming.id))).not.toBeNull();
 
     const second = await predict(upcoming.id, pro);
@@ -235,7 +235,7 @@ describe('GET /matches/{id}/predictions', () => {
     expect(proMiss.res.headers.get('x-cache')).toBe('MISS');
     expect(proMiss.body.view).toBe('full');
     expect(outcome(proMiss.body, 'h2h', 'home')).toHaveProperty('expectedValue');
-    await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id))).not.toBeNull();
+    await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id)), { timeout: 15_000, interval: 100 }).not.toBeNull();
 
     const freeHit = await predict(upcoming.id, free);
     expect(freeHit.status, freeHit.text).toBe(200);

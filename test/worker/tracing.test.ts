@@ -48,6 +48,18 @@ async function receivedMetrics(): Promise<ReceivedMetric[]> {
   return ((await (await fetch(`${RECEIVER}/received/metrics`)).json()) as { metrics: ReceivedMetric[] }).metrics;
 }
 
+/**
+ * The receiver keeps everything since the run began (earlier tests of this file exported too), so counts are
+ * compared before and after the one request under test: a sum's points add `asInt`, a histogram's `count`.
+ */
+function total(metrics: ReceivedMetric[], name: string, where: (attributes: Record<string, unknown>) => boolean): number {
+  return metrics
+    .filter((m) => m.name === name)
+    .flatMap((m) => m.dataPoints)
+    .filter((p) => where(p.attributes))
+    .reduce((n, p) => n + Number(p.asInt ?? p.count), 0);
+}
+
 /** The spans as a tree of names under the root, children sorted, for a readable failure diff. */
 function treeOf(spans: ReceivedSpan[], root: ReceivedSpan): unknown {
   const children = spans.filter((s) => s.parentSpanId === root.spanId);
@@ -138,6 +150,8 @@ describe('OTLP traces of the request path', () => {
   });
 
   it('records no trace when the caller did not sample it, but logs its trace id and still counts the request', async () => {
+    const healthRequests = async () => total(await receivedMetrics(), 'senzu.http.requests', (a) => a['http.route'] === '/health');
+    const before = await healthRequests();
     const traceId = hex(16);
     const logged: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((line: unknown) => void logged.push(String(line)));
@@ -153,21 +167,22 @@ describe('OTLP traces of the request path', () => {
     expect(logged.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'request')).toMatchObject({ traceId });
     const { spans } = (await (await fetch(`${RECEIVER}/received/traces?traceId=${traceId}`)).json()) as { spans: ReceivedSpan[] };
     expect(spans).toEqual([]);
-    const health = (await receivedMetrics()).filter((m) => m.name === 'senzu.http.requests').flatMap((m) => m.dataPoints).filter((p) => p.attributes['http.route'] === '/health');
-    expect(health.reduce((n, p) => n + Number(p.asInt), 0)).toBeGreaterThanOrEqual(1);
+    expect(await healthRequests()).toBe(before + 1);
   });
 
   it('exports request counts and latency by route as OTLP delta metrics', async () => {
-    await tracedRequest(`/matches/${matchId}`);
+    const route = (a: Record<string, unknown>) => a['http.route'] === '/matches/{matchId}';
+    const ok = (a: Record<string, unknown>) => route(a) && a['http.response.status_code'] === 200;
+    const before = await receivedMetrics();
+    const { res } = await tracedRequest(`/matches/${matchId}`);
+    expect(res.status).toBe(200);
     const metrics = await receivedMetrics();
     const requests = metrics.filter((m) => m.name === 'senzu.http.requests');
     expect(requests.length).toBeGreaterThan(0);
     expect(requests.every((m) => m.kind === 'sum' && m.temporality === 1)).toBe(true);
-    const points = requests.flatMap((m) => m.dataPoints).filter((p) => p.attributes['http.route'] === '/matches/{matchId}');
-    expect(points.reduce((n, p) => n + Number(p.asInt), 0)).toBeGreaterThanOrEqual(2);
-    const durations = metrics.filter((m) => m.name === 'http.server.request.duration').flatMap((m) => m.dataPoints);
-    const forRoute = durations.filter((p) => p.attributes['http.route'] === '/matches/{matchId}' && p.attributes['http.response.status_code'] === 200);
-    expect(forRoute.length).toBeGreaterThan(0);
+    // Delta temporality: the export after this request carries this request, once, and nothing counted before.
+    expect(total(metrics, 'senzu.http.requests', route)).toBe(total(before, 'senzu.http.requests', route) + 1);
+    expect(total(metrics, 'http.server.request.duration', ok)).toBe(total(before, 'http.server.request.duration', ok) + 1);
     expect(metrics.find((m) => m.name === 'http.server.request.duration')).toMatchObject({ kind: 'histogram', unit: 's', temporality: 1 });
   });
 });
@@ -206,6 +221,9 @@ describe('OTLP trace of a prediction request', () => {
   }, 60_000);
 
   it('a miss: server span → RateLimiter, KV, MatchOdds, R2 and inference, Postgres, and the deferred writes; a hit: KV only', async () => {
+    const lookups = (metrics: ReceivedMetric[], result: string) => total(metrics, 'senzu.prediction.cache.lookups', (a) => a['cache.result'] === result);
+    const inferences = (metrics: ReceivedMetric[]) => total(metrics, 'senzu.inference.duration', (a) => a['model.run'] === bundle.runId);
+    const before = await receivedMetrics();
     const miss = await tracedRequest(`/matches/${matchId}/predictions`, { authorization: `Bearer ${pro.accessToken}` });
     expect(miss.res.status, miss.text).toBe(200);
     expect(miss.res.headers.get('x-cache')).toBe('MISS');
@@ -246,12 +264,11 @@ describe('OTLP trace of a prediction request', () => {
     expect(hitNames).not.toContain('pg.query');
     expect(hit.lines.find((l) => l.msg === 'request')).toMatchObject({ cache: 'HIT', modelRun: bundle.runId });
 
-    const metrics = await receivedMetrics();
-    const lookups = metrics.filter((m) => m.name === 'senzu.prediction.cache.lookups').flatMap((m) => m.dataPoints);
-    expect(lookups.filter((p) => p.attributes['cache.result'] === 'HIT').reduce((n, p) => n + Number(p.asInt), 0)).toBeGreaterThanOrEqual(1);
-    expect(lookups.filter((p) => p.attributes['cache.result'] === 'MISS').reduce((n, p) => n + Number(p.asInt), 0)).toBeGreaterThanOrEqual(1);
-    const inferenceTimes = metrics.filter((m) => m.name === 'senzu.inference.duration').flatMap((m) => m.dataPoints);
-    expect(inferenceTimes.some((p) => p.attributes['model.run'] === bundle.runId && Number(p.count) >= 1)).toBe(true);
+    // One miss, one hit, and the model ran once (for the miss).
+    const after = await receivedMetrics();
+    expect(lookups(after, 'MISS')).toBe(lookups(before, 'MISS') + 1);
+    expect(lookups(after, 'HIT')).toBe(lookups(before, 'HIT') + 1);
+    expect(inferences(after)).toBe(inferences(before) + 1);
   }, 120_000);
 
   it('the live odds upgrade: server span → the MatchOdds fetch that opens the socket', async () => {
@@ -294,7 +311,8 @@ describe('OTLP metrics of scheduled jobs', () => {
   it('a run an admin starts is counted too, and exported with its request', async () => {
     const admin = await promote(await registerUser('trace-admin'), { role: 'admin' });
     const oddsRuns = (metrics: ReceivedMetric[]) => ['succeeded', 'skipped', 'failed'].reduce((n, status) => n + runs(metrics, 'odds', status), 0);
-    const before = oddsRuns(await receivedMetrics());
+    const beforeMetrics = await receivedMetrics();
+    const before = oddsRuns(beforeMetrics);
     const ctx = createExecutionContext();
     const res = await worker.fetch(
       new Request('http://api.test/admin/ingestion/run', {
@@ -311,20 +329,21 @@ describe('OTLP metrics of scheduled jobs', () => {
     expect(run.kind).toBe('odds');
     const after = await receivedMetrics();
     expect(oddsRuns(after)).toBe(before + 1);
-    expect(runs(after, 'odds', run.status)).toBeGreaterThanOrEqual(1);
+    expect(runs(after, 'odds', run.status)).toBe(runs(beforeMetrics, 'odds', run.status) + 1);
   });
 
   it('failed runs and the provider credits left are exported as a counter and a gauge', async () => {
     const settings = otlpSettingsFrom(configFrom(telemetryEnv as typeof env))!;
     const errors: string[] = [];
+    const before = await receivedMetrics();
     metrics.enabled = true;
     recordJobOutcome({ kind: 'odds', provider: 'the-odds-api', status: 'failed', creditsRemaining: 4321 });
     recordJobOutcome({ kind: 'fixtures', provider: 'the-odds-api', status: 'skipped', creditsRemaining: null });
     await flushMetrics(settings, 0, (e) => errors.push(e), true);
     expect(errors).toEqual([]);
     const received = await receivedMetrics();
-    expect(runs(received, 'odds', 'failed')).toBeGreaterThanOrEqual(1);
-    expect(runs(received, 'fixtures', 'skipped')).toBeGreaterThanOrEqual(1);
+    expect(runs(received, 'odds', 'failed')).toBe(runs(before, 'odds', 'failed') + 1);
+    expect(runs(received, 'fixtures', 'skipped')).toBe(runs(before, 'fixtures', 'skipped') + 1);
     const credits = received.filter((m) => m.name === 'senzu.provider.credits_remaining');
     expect(credits.every((m) => m.kind === 'gauge')).toBe(true);
     expect(credits.flatMap((m) => m.dataPoints).some((p) => p.attributes.provider === 'the-odds-api' && p.asDouble === 4321)).toBe(true);

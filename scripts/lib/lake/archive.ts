@@ -228,13 +228,17 @@ export interface ArchiveReport {
   planned: ExpiredPartition[];
 }
 
-/** Every expired partition, one at a time; one partition's failure does not stop the others. */
-export async function archiveExpiredPartitions(pool: pg.Pool, store: ObjectStore, options: ArchiveOptions = {}): Promise<ArchiveReport> {
+/**
+ * Every expired partition, one at a time; one partition's failure does not stop the others. A dry run only
+ * plans (it reads Postgres, never the lake), so it needs no store.
+ */
+export async function archiveExpiredPartitions(pool: pg.Pool, store: ObjectStore | null, options: ArchiveOptions = {}): Promise<ArchiveReport> {
   const now = options.now ?? new Date();
   const runId = options.runId ?? runIdFor(now);
   const planned = await expiredPartitions(pool, now);
   const report: ArchiveReport = { runId, archived: [], failed: [], planned };
   if (options.dryRun) return report;
+  if (!store) throw new Error('archiving needs the S3 lake: only a dry run goes without one');
   for (const expired of planned) {
     try {
       report.archived.push(await archivePartition(pool, store, expired, { ...options, runId }));

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
 import { principalOf, requireUser, unauthorized } from '../../middleware/auth';
+import { requestsPerMinute } from '../../middleware/rate-limit';
 import { ProfileSchema, SECURITY, toProfileJson, UsageSchema } from '../../schemas/auth';
 import { policyFor } from '../../services/auth/tiers';
 import type { App } from '../../types';
@@ -19,7 +20,7 @@ const route = createRoute({
 
 export const registerGetMe = (app: App) =>
   app.openapi(route, async (c) => {
-    const { userId } = principalOf(c);
+    const { userId, tier } = principalOf(c);
     const services = c.get('services');
     const [profile, usage] = await Promise.all([services.accounts.profile(userId), services.rateLimiter(`user:${userId}`).usage(Date.now())]);
     if (!profile) throw unauthorized('The account this token belongs to no longer exists');
@@ -29,7 +30,9 @@ export const registerGetMe = (app: App) =>
         ...toProfileJson(profile),
         usage: {
           requestsInWindow: usage.requestsInWindow,
-          requestsPerMinute: policy.requestsPerMinute,
+          // The limit this request was counted against (the principal's tier, as the limiter saw it), so it
+          // always equals the RateLimit-Limit header of the same response.
+          requestsPerMinute: requestsPerMinute(c.get('config'), tier),
           predictionsToday: usage.quotaUsedToday,
           dailyPredictionQuota: policy.dailyPredictionQuota,
         },

@@ -3,14 +3,16 @@ import { SELF } from 'cloudflare:test';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it, inject } from 'vitest';
 import { api, createApiKey, mintToken, registerUser, type TestUser } from '../support/auth';
+import type { Problem } from '../support/http';
 import { insertModelRun } from '../support/models';
-import { PROTECTED_ROUTES, type ProtectedRoute } from './protected-routes';
+import { PROTECTED_ROUTES, type ProtectedRoute, type SuiteContext } from './protected-routes';
 
 const PROBLEM = 'application/problem+json';
 
 let caller: TestUser;
 let victim: TestUser;
 let victimKeyId: string;
+let victimKey: string;
 let deletedUserToken: string;
 let revokedApiKey: string;
 let modelId: string;
@@ -18,7 +20,7 @@ let modelId: string;
 beforeAll(async () => {
   modelId = (await insertModelRun({ name: 'security-suite' })).id;
   [caller, victim] = await Promise.all([registerUser('caller'), registerUser('victim')]);
-  victimKeyId = (await createApiKey(victim)).id;
+  ({ id: victimKeyId, key: victimKey } = await createApiKey(victim));
 
   const doomed = await registerUser('doomed');
   deletedUserToken = doomed.accessToken;
@@ -30,8 +32,10 @@ beforeAll(async () => {
   expect((await api(`/me/api-keys/${revoked.id}`, { method: 'DELETE', token: caller.accessToken })).status).toBe(204);
 });
 
-function call(route: ProtectedRoute, headers: Record<string, string>) {
-  return api(route.url({ caller, victim, victimKeyId, modelId }), {
+const context = (): SuiteContext => ({ caller, victim, victimKeyId, victimKey, modelId });
+
+function call(route: ProtectedRoute, headers: Record<string, string>, ctx = context()) {
+  return api(route.url(ctx), {
     method: route.method,
     headers,
     ...(route.body !== undefined ? { json: route.body } : {}),
@@ -41,7 +45,7 @@ function call(route: ProtectedRoute, headers: Record<string, string>) {
 async function expectProblem(res: Response, status: number) {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toBe(PROBLEM);
-  const body = await res.json<{ status: number; type: string; requestId: string }>();
+  const body = await res.json<Problem>();
   expect(body.status).toBe(status);
   expect(body.requestId).toBeTruthy();
   return body;
@@ -129,24 +133,37 @@ describe.each(PROTECTED_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const)
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
 
+  /** The caller's refused call, with what it would have changed read before and after. */
+  async function refused(status: number, ctx = context()) {
+    const before = await route.state?.(ctx);
+    const body = await expectProblem(await call(route, { authorization: `Bearer ${caller.accessToken}` }, ctx), status);
+    if (route.state) expect(await route.state(ctx), 'the refused call changed nothing').toEqual(before);
+    return body;
+  }
+
   if (route.role === 'admin') {
-    it('refuses a signed-in user without the admin role with a 403 problem', async () => {
-      await expectProblem(await call(route, { authorization: `Bearer ${caller.accessToken}` }), 403);
+    it('refuses a signed-in user without the admin role with a 403 problem, and changes nothing', async () => {
+      const body = await refused(403);
+      expect(body.type).toMatch(/forbidden$/);
     });
   }
 
   if (route.tier) {
-    it(`refuses a free caller with a 403 problem (${route.tier} tier)`, async () => {
-      const body = await expectProblem(await call(route, { authorization: `Bearer ${caller.accessToken}` }), 403);
+    it(`refuses a free caller with a 403 problem (${route.tier} tier), and changes nothing`, async () => {
+      const body = await refused(403);
       expect(body.type).toMatch(/forbidden$/);
     });
   }
 
   if (route.ownedResource) {
-    it("answers 404 for another user's resource, exactly as for one that does not exist", async () => {
-      const res = await call(route, { authorization: `Bearer ${caller.accessToken}` });
-      const body = await expectProblem(res, 404);
-      expect(body.type).toMatch(/not-found$/);
+    it("answers 404 for another user's resource, exactly as for one that does not exist, and leaves it alone", async () => {
+      const theirs = await refused(404);
+      expect(theirs.type).toMatch(/not-found$/);
+      const randomId = crypto.randomUUID();
+      const none = await refused(404, { ...context(), victimKeyId: randomId });
+      // The same problem, but for the id each request named.
+      const shape = (p: Problem, id: string) => ({ type: p.type, title: p.title, status: p.status, detail: p.detail.replaceAll(id, '<id>') });
+      expect(shape(theirs, victimKeyId)).toEqual(shape(none, randomId));
     });
   }
 });

@@ -212,9 +212,15 @@ export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEval
     window: { from: options.from ?? null, to: options.to ?? null },
     matches: new Set([...rows['1x2'], ...rows.ou25].map((r) => r.matchId)).size,
     anchors: { '1x2': summary('1x2'), ou25: summary('ou25') },
-    report: buildReport(rows, { marginMethod: options.marginMethod }),
+    report: buildReport(rows, { marginMethod: options.marginMethod, marginMethods: options.marginMethod ? undefined : { '1x2': onlyMethod(rows['1x2']), ou25: onlyMethod(rows.ou25) } }),
     expected,
   };
+}
+
+/** The method a market's rows share (a run's anchor method), so the report names it; undefined when they differ. */
+function onlyMethod(rows: readonly EvaluationRow[]): MarginMethod | undefined {
+  const methods = new Set(rows.map((r) => r.marginMethod));
+  return methods.size === 1 ? [...methods][0] : undefined;
 }
 
 const pick = (p: { logLossDelta: number; lower: number; upper: number; matches: number }) => ({

@@ -84,6 +84,7 @@ describe('the live evaluation', () => {
     const market = live.report.markets['1x2']!;
     expect(market.rows.evaluated).toBe(1);
     expect(market.marginMethod).toBe('shin');
+    expect(live.report.settings.marginMethods['1x2']).toBe('shin');
     const p = [0.45, 0.3, 0.25][match.label]!;
     expect(market.metrics!.model.logLoss).toBeCloseTo(-Math.log(p), 12);
     // Pinnacle at two hours before is the capture of three hours before: the one stamped 2.5 h before reached us

@@ -1176,19 +1176,24 @@ export interface components {
              */
             marketProbability: number | null;
             /**
-             * @description The best price among real bookmakers when predicted
+             * @description The best price a bettor was paid when predicted, as quoted (bookmakers and exchanges, never an aggregate)
              * @example 2.1
              */
             bestPrice: number | null;
             /** @example pinnacle */
             bestBookmaker: string | null;
             /**
-             * @description probability × bestPrice − 1
+             * @description bestPrice after an exchange's commission (bestPrice itself at a bookmaker): what EV, Kelly and the settled profit use
+             * @example 2.1
+             */
+            bestPriceNet: number | null;
+            /**
+             * @description probability × bestPriceNet − 1
              * @example 0.092
              */
             expectedValue: number | null;
             /**
-             * @description The full Kelly fraction at bestPrice (0 when EV ≤ 0)
+             * @description The full Kelly fraction at bestPriceNet (0 when EV ≤ 0)
              * @example 0.083
              */
             kellyFraction: number | null;
@@ -1209,7 +1214,7 @@ export interface components {
             /** @description Null for a push (a total exactly on an integer line) */
             won: boolean | null;
             /**
-             * @description Profit of a 1-unit stake at bestPrice: bestPrice − 1, −1, or 0 for a push; null without a price
+             * @description Profit of a 1-unit stake at bestPriceNet: bestPriceNet − 1, −1, or 0 for a push; null without a price
              * @example 1.1
              */
             profit: number | null;

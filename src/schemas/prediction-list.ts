@@ -14,7 +14,7 @@ export const SettlementSchema = z
   .object({
     settledAt: IsoInstant,
     won: z.boolean().nullable().openapi({ description: 'Null for a push (a total exactly on an integer line)' }),
-    profit: nullableNumber('Profit of a 1-unit stake at bestPrice: bestPrice − 1, −1, or 0 for a push; null without a price', 1.1),
+    profit: nullableNumber('Profit of a 1-unit stake at bestPriceNet: bestPriceNet − 1, −1, or 0 for a push; null without a price', 1.1),
     closingPrice: nullableNumber(
       'The best price across real bookmakers of their last quotes at or before kick-off; null when none was recorded',
       2.0,
@@ -39,10 +39,11 @@ export const PredictionListItemSchema = z
     probability: z.number().openapi({ example: 0.52 }),
     fairOdds: z.number().openapi({ description: '1 / probability', example: 1.92 }),
     marketProbability: nullableNumber('Margin-free market probability when predicted', 0.48),
-    bestPrice: nullableNumber('The best price among real bookmakers when predicted', 2.1),
+    bestPrice: nullableNumber('The best price a bettor was paid when predicted, as quoted (bookmakers and exchanges, never an aggregate)', 2.1),
     bestBookmaker: z.string().nullable().openapi({ example: 'pinnacle' }),
-    expectedValue: nullableNumber('probability × bestPrice − 1', 0.092),
-    kellyFraction: nullableNumber('The full Kelly fraction at bestPrice (0 when EV ≤ 0)', 0.083),
+    bestPriceNet: nullableNumber("bestPrice after an exchange's commission (bestPrice itself at a bookmaker): what EV, Kelly and the settled profit use", 2.1),
+    expectedValue: nullableNumber('probability × bestPriceNet − 1', 0.092),
+    kellyFraction: nullableNumber('The full Kelly fraction at bestPriceNet (0 when EV ≤ 0)', 0.083),
     kellyStake: nullableNumber('kellyFraction × the configured Kelly multiplier', 0.021),
     settlement: SettlementSchema.nullable().openapi({ description: 'Null until the match has a result' }),
   })

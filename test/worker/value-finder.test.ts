@@ -143,6 +143,9 @@ describe('GET /predictions (value finder)', () => {
     const first = page.data[0]!;
     expect(first).toMatchObject({ modelRunId: runId, settlement: null, bestBookmaker: 'pinnacle' });
     expect(first.fairOdds).toBeCloseTo(1 / first.probability, 12);
+    // A bookmaker's price is what it pays: the net price is the quoted one, and EV is computed at it.
+    expect(first.bestPriceNet).toBe(first.bestPrice);
+    expect(first.expectedValue).toBeCloseTo(first.probability * first.bestPriceNet! - 1, 12);
     expect(first.homeTeam.name).toEqual(expect.any(String));
   });
 

@@ -81,6 +81,7 @@ type ListedRow = {
   market_probability: number | null;
   best_price: string | null;
   best_bookmaker: string | null;
+  best_price_net: string | null;
   expected_value: number | null;
   kelly_fraction: number | null;
   kelly_stake: number | null;
@@ -209,7 +210,7 @@ export class PredictionStore {
              c.id as competition_id, c.key as competition_key, c.name as competition_name,
              h.id as home_team_id, h.name as home_team_name, a.id as away_team_id, a.name as away_team_name,
              r.model_run_id, r.predicted_at, r.market, r.point::text as point, r.outcome, r.probability, r.market_probability,
-             r.best_price::text as best_price, r.best_bookmaker, r.expected_value, r.kelly_fraction, r.kelly_stake,
+             r.best_price::text as best_price, r.best_bookmaker, coalesce(r.best_price_net, r.best_price)::text as best_price_net, r.expected_value, r.kelly_fraction, r.kelly_stake,
              r.settled_at, r.won, r.profit, r.closing_price::text as closing_price, r.clv
       from of_record r
       join matches m on m.id = r.match_id
@@ -252,6 +253,7 @@ function toListItem(r: ListedRow): PredictionListItem {
     marketProbability: r.market_probability,
     bestPrice: numberOrNull(r.best_price),
     bestBookmaker: r.best_bookmaker,
+    bestPriceNet: numberOrNull(r.best_price_net),
     expectedValue: r.expected_value,
     kellyFraction: r.kelly_fraction,
     kellyStake: r.kelly_stake,

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { SCHEDULES, type ScheduleName } from '../cron/schedules';
+import { exitWithUsageOnHelp } from './lib/cli';
 import { DataDirInUseError } from './lib/data-dir-lock';
 import { generateDevSecrets, toEnvFile, type DevSecrets } from './lib/dev-secrets';
 import { EmbeddedPostgresError } from './lib/embedded-postgres';
@@ -36,6 +37,11 @@ import { signalAndWait } from './lib/processes';
 import { r2Uploader } from './lib/r2-upload';
 import { startWsProxy, type WsProxy } from './lib/ws-proxy';
 
+exitWithUsageOnHelp(
+  'usage: npm start -- [--replay-speed N] [--replay-from ISO-INSTANT] [--live-odds] [--skip-history]\n' +
+    '  the API on http://localhost:$PORT (default 8787) with an embedded PostgreSQL (or DATABASE_URL), the odds stand-in\n' +
+    '  replaying 2023/24 live, and the Worker\'s Cron Triggers; see README.md and docs/runbooks/local-development.md',
+);
 const PORT = process.env.PORT ?? '8787';
 // A closed terminal or a process manager that stopped reading must not turn a log line into a crash halfway
 // through stopping.

@@ -23,10 +23,9 @@ import { nodeRuntime, resolveBundle } from './lib/models/load-runtime';
 import { pythonProblem } from './lib/models/python';
 import { DEFAULT_ROLLING_SEASONS, rollingEvaluation, type RollingEvaluation } from './lib/models/rolling';
 
-const USAGE = `usage:
-  npm run evaluate -- [--data <dirs or files>...] --from YYYY-MM-DD --to YYYY-MM-DD [--model <run id | bundle dir>] [--margin shin|multiplicative|power] [--threshold 0.05] [--json]
-  npm run evaluate -- --rolling [--seasons ${DEFAULT_ROLLING_SEASONS.join(',')}] [--data <dirs or files>...] [--smoke] [--json]
-  npm run evaluate -- --live [--model <run id>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]`;
+const USAGE = `usage: npm run evaluate -- [--data <dirs or files>...] --from YYYY-MM-DD --to YYYY-MM-DD [--model <run id | bundle dir>] [--margin shin|multiplicative|power] [--threshold 0.05] [--json]
+       npm run evaluate -- --rolling [--seasons ${DEFAULT_ROLLING_SEASONS.join(',')}] [--data <dirs or files>...] [--smoke] [--json]
+       npm run evaluate -- --live [--model <run id>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]`;
 
 type Mode = 'window' | 'rolling' | 'live';
 

@@ -23,7 +23,7 @@ import { BUNDLES_DIR, readBundle, registerBundle } from '../scripts/lib/models/b
 import { localWranglerState } from '../scripts/lib/local-database';
 import { r2Uploader } from '../scripts/lib/r2-upload';
 import { predictionCacheKey } from '../src/services/predictions/cache';
-import { ACTIVE_RUN_KV_KEY } from '../src/services/predictions/model-service';
+import { ACTIVE_RUN_KV_KEY } from '../src/services/predictions/cache';
 import { load, loadEach, LOAD_SETTINGS, type LoadResult } from './lib/load';
 import { printTable, summarize } from './lib/report';
 import { startServer, type BenchServer } from './lib/server';

@@ -3,6 +3,9 @@
 // match delete that match's key under every active run.
 import type { MatchPrediction } from './types';
 
+/** Serving's copy of the active model run (model-service.ts); activation deletes it. */
+export const ACTIVE_RUN_KV_KEY = 'model:active:v1';
+
 /** Seconds a cached prediction lives. New odds delete it sooner; this bounds staleness of anything missed. */
 export const PREDICTION_CACHE_TTL_SECONDS = 300;
 

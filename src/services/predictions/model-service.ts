@@ -5,6 +5,7 @@
 import { BUNDLE_FILES, BundleError, parseManifest, sha256Hex } from '../inference/bundle';
 import { workerdOrt } from '../inference/ort-workerd';
 import { createModelRuntime, type ModelRuntime } from '../inference/runtime';
+import { ACTIVE_RUN_KV_KEY } from './cache';
 
 /** What the hot path needs of a model run. */
 export interface ActiveRun {
@@ -22,7 +23,7 @@ export class ModelUnavailableError extends Error {
   override name = 'ModelUnavailableError';
 }
 
-export const ACTIVE_RUN_KV_KEY = 'model:active:v1';
+export { ACTIVE_RUN_KV_KEY };
 /** How long the isolate trusts its copy of the active run before asking KV again. */
 export const ACTIVE_RUN_ISOLATE_TTL_MS = 15_000;
 /** How long KV keeps the active run (KV's minimum TTL is 60 s). Activation takes effect within this. */

@@ -223,6 +223,9 @@ describe('OTLP trace of a prediction request', () => {
   it('a miss: server span → RateLimiter, KV, MatchOdds, R2 and inference, Postgres, and the deferred writes; a hit: KV only', async () => {
     const lookups = (metrics: ReceivedMetric[], result: string) => total(metrics, 'senzu.prediction.cache.lookups', (a) => a['cache.result'] === result);
     const inferences = (metrics: ReceivedMetric[]) => total(metrics, 'senzu.inference.duration', (a) => a['model.run'] === bundle.runId);
+    // The route's latency histogram is split by the same result, so the hit and the miss are monitored apart.
+    const latencies = (metrics: ReceivedMetric[], result: string) =>
+      total(metrics, 'http.server.request.duration', (a) => a['http.route'] === '/matches/{matchId}/predictions' && a['cache.result'] === result);
     const before = await receivedMetrics();
     const miss = await tracedRequest(`/matches/${matchId}/predictions`, { authorization: `Bearer ${pro.accessToken}` });
     expect(miss.res.status, miss.text).toBe(200);
@@ -269,6 +272,8 @@ describe('OTLP trace of a prediction request', () => {
     expect(lookups(after, 'MISS')).toBe(lookups(before, 'MISS') + 1);
     expect(lookups(after, 'HIT')).toBe(lookups(before, 'HIT') + 1);
     expect(inferences(after)).toBe(inferences(before) + 1);
+    expect(latencies(after, 'MISS')).toBe(latencies(before, 'MISS') + 1);
+    expect(latencies(after, 'HIT')).toBe(latencies(before, 'HIT') + 1);
   }, 120_000);
 
   it('the live odds upgrade: server span → the MatchOdds fetch that opens the socket', async () => {

@@ -9,6 +9,8 @@
 //   against wrangler.toml [env.<env>]. Every Terraform environment needs a wrangler environment and back.
 // - "module wiring": the cloudflare module's resources take their names from those variables, so a name
 //   hardcoded in a resource cannot slip past the comparison above.
+// - per environment too: the observability module's prediction_queue_max_retries against the PREDICTION_QUEUE
+//   consumer's max_retries (its dead-letter monitor depends on it).
 // Queues are compared one producer binding at a time (field "queues.<binding>"): the binding, its queue, the
 // dead-letter queue and the consumer settings of that queue, so a drift names the queue it is in.
 import { readdir, readFile } from 'node:fs/promises';
@@ -308,6 +310,21 @@ function checkWiring(moduleFiles: Hcl[]): Mismatch[] {
   return out;
 }
 
+const OBSERVABILITY_MODULE = 'modules/observability';
+
+/**
+ * Each environment uses the observability module once, and tells it the PREDICTION_QUEUE consumer's
+ * max_retries that wrangler.toml sets: the dead-letter monitor counts writes that failed on their last attempt.
+ */
+function compareObservability(env: string, files: Hcl[], wrangler: Comparable): Mismatch[] {
+  const modules = [...blocks(files, 'module').values()].filter((m) => String(m.source ?? '').replace(/\/+$/, '').endsWith(OBSERVABILITY_MODULE));
+  if (modules.length !== 1) return [{ scope: env, field: 'module "observability"', terraform: `${modules.length} uses of ${OBSERVABILITY_MODULE}`, wrangler: 'exactly one' }];
+  const terraform = modules[0]!.prediction_queue_max_retries;
+  const queue = (wrangler.queues as Record<string, QueueSettings> | undefined)?.PREDICTION_QUEUE;
+  const retries = queue?.consumer?.max_retries;
+  return terraform === retries ? [] : [{ scope: env, field: 'observability.prediction_queue_max_retries', terraform, wrangler: retries }];
+}
+
 export async function checkInfraConsistency(options: { terraformDir: string; wranglerToml: string }): Promise<ConsistencyReport> {
   const tree = await parseTerraformTree(options.terraformDir);
   const toml = parseToml(options.wranglerToml) as Toml;
@@ -346,7 +363,9 @@ export async function checkInfraConsistency(options: { terraformDir: string; wra
     const inputs = modules[0]!;
     const settings: CloudflareSettings = { ...defaults };
     for (const field of SETTINGS) if (field in inputs) settings[field] = resolve(inputs[field], variables);
-    mismatches.push(...compare(env, settings, wranglerSettings(toml, env), SETTINGS));
+    const wrangler = wranglerSettings(toml, env);
+    mismatches.push(...compare(env, settings, wrangler, SETTINGS));
+    mismatches.push(...compareObservability(env, files, wrangler));
   }
   for (const env of Object.keys((toml.env as Toml | undefined) ?? {})) {
     if (!envDirs.includes(env))

@@ -6,14 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseTerraformTree } from './infra-consistency';
+import { RESOURCE_TAGS } from './observability-match';
 
 export const OBSERVABILITY_MODULE = 'modules/observability';
 
 /** Values the module's scope locals stand for when a query is read (any environment's would do). */
 const EXAMPLE = { service: 'senzu-api', environment: 'production' };
 
-/** Datadog tags that come from the OTLP resource, not from a data point's attributes. */
-export const RESOURCE_TAGS: Record<string, string> = { service: 'service.name', env: 'deployment.environment.name' };
 
 export type Routing = 'page' | 'warn' | 'component';
 
@@ -71,11 +70,6 @@ function expand(text: string, locals: Hcl, defaults: Hcl): string {
     out = out.replace(/\$\{var\.(\w+)\}/g, (whole, name: string) => (typeof defaults[name] === 'number' ? String(defaults[name]) : whole));
   }
   return out.replace(/\$\{([^}]*)\}/g, '$1');
-}
-
-/** Datadog's tag value normalisation: lowercase; characters a tag cannot hold become underscores. */
-export function datadogTagValue(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9_\-:./]/g, '_');
 }
 
 const METRIC_QUERY = /\b(?:avg|sum|min|max|count|p\d{1,2}(?:\.\d+)?):([A-Za-z][\w.]*)\{([^}]*)\}(?:\s*by\s*\{([^}]*)\})?/g;
@@ -182,11 +176,14 @@ export async function readObservabilityContract(terraformDir: string): Promise<O
       else if (monitor.type !== 'composite') metrics.push(...metricUses(`monitor ${id}`, query));
     }
     for (const [id, bodies] of Object.entries((resources.datadog_dashboard_json as Hcl | undefined) ?? {})) {
-      const template = /templatefile\("\$\{path\.module\}\/([^"]+)"/.exec(String(one(bodies).dashboard ?? ''));
+      const call = String(one(bodies).dashboard ?? '');
+      const template = /templatefile\("\$\{path\.module\}\/([^"]+)"/.exec(call);
       if (!template) throw new Error(`datadog_dashboard_json.${id}: the dashboard must be a templatefile() of a file in the module`);
       const text = await readFile(join(terraformDir, OBSERVABILITY_MODULE, template[1]!), 'utf8');
-      // The template's variables as any environment fills them; the JSON must parse either way.
-      const filled = text.replace(/\$\{(\w+)\}/g, (_, name: string) => (name === 'service' ? EXAMPLE.service : name === 'environment' ? EXAMPLE.environment : `var.${name}`));
+      // The template's variables as templatefile() passes them (name = var.x), written out like a query's.
+      const passed = Object.fromEntries([...call.matchAll(/(\w+)\s*=\s*var\.(\w+)/g)].map((m) => [m[1]!, m[2]!]));
+      const filled = text.replace(/\$\{(\w+)\}/g, (whole, name: string) => (passed[name] ? expandText(`\${var.${passed[name]}}`) : whole));
+      if (filled.includes('${')) throw new Error(`datadog_dashboard_json.${id}: ${template[1]} uses a variable templatefile() does not pass`);
       dashboardUses(`dashboard ${id}`, JSON.parse(filled), metrics, logs);
     }
   }

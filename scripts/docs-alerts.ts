@@ -11,8 +11,9 @@ const RUNBOOK = join(ROOT, 'docs/runbooks/observability.md');
 
 exitWithUsageOnHelp('usage: npm run docs:alerts\n\nRewrites the alert table of docs/runbooks/observability.md from terraform/modules/observability.');
 
-const { monitors } = await readObservabilityContract(join(ROOT, 'terraform'));
+const contract = await readObservabilityContract(join(ROOT, 'terraform'));
+const { monitors } = contract;
 const runbook = await readFile(RUNBOOK, 'utf8');
-const updated = withAlertTable(runbook, monitors);
+const updated = withAlertTable(runbook, contract);
 if (updated !== runbook) await writeFile(RUNBOOK, updated);
 console.log(`${RUNBOOK}: ${monitors.length} monitors${updated === runbook ? ', unchanged' : ', table rewritten'}`);

@@ -198,8 +198,13 @@ export const ALERTS_END = '<!-- alerts:end -->';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** The alert table: one row per monitor, in the module's words. */
-export function renderAlertTable(monitors: Monitor[]): string {
+type Alerting = Pick<ObservabilityContract, 'monitors' | 'logs'>;
+
+/**
+ * The alert table: one row per monitor, in the module's words; then the log attributes the monitors and
+ * dashboards search or group by, which Datadog needs as facets (measures for a numeric range).
+ */
+export function renderAlertTable({ monitors, logs }: Alerting): string {
   // Notifying monitors first; the components (of a composite) after them.
   const rows = [...monitors.filter((m) => m.routing !== 'component'), ...monitors.filter((m) => m.routing === 'component')]
     .map((m) => {
@@ -212,21 +217,26 @@ export function renderAlertTable(monitors: Monitor[]): string {
       const monitor = m.runbookAnchor ? `[${cell(title)}](#${m.runbookAnchor})` : `${cell(title)} (\`${m.id}\`)`;
       return `| ${monitor} | ${m.routing} | ${m.type} | \`${cell(query)}\` | ${cell(thresholds)} |`;
     });
-  return [ALERTS_BEGIN, '| monitor | routing | type | query (production) | thresholds |', '|---|---|---|---|---|', ...rows, ALERTS_END].join('\n');
+  const fields = new Set(logs.flatMap((l) => [...l.conditions.map((c) => c.field), ...l.groupBy]));
+  const measures = new Set(logs.flatMap((l) => l.conditions.filter((c) => c.op === '>').map((c) => c.field)));
+  const list = (names: Iterable<string>) => [...names].sort().map((n) => `\`@${n}\``).join(', ');
+  const facets = `Log facets the monitors and dashboards use: ${list([...fields].filter((f) => !measures.has(f)))}; measures: ${list(measures)}.`;
+  return [ALERTS_BEGIN, '| monitor | routing | type | query (production) | thresholds |', '|---|---|---|---|---|', ...rows, '', facets, ALERTS_END].join('\n');
 }
 
 /** The runbook with its alert table replaced by a fresh rendering. */
-export function withAlertTable(runbook: string, monitors: Monitor[]): string {
+export function withAlertTable(runbook: string, alerting: Alerting): string {
   const start = runbook.indexOf(ALERTS_BEGIN);
   const end = runbook.indexOf(ALERTS_END);
   if (start === -1 || end < start) throw new Error('the runbook has no alert table markers');
-  return runbook.slice(0, start) + renderAlertTable(monitors) + runbook.slice(end + ALERTS_END.length);
+  return runbook.slice(0, start) + renderAlertTable(alerting) + runbook.slice(end + ALERTS_END.length);
 }
 
 // --- the runbook against the monitors --------------------------------------------------------------------
 
 /** What is wrong between the runbook and the monitors; empty when they agree. */
-export function runbookProblems(runbook: string, monitors: Monitor[]): string[] {
+export function runbookProblems(runbook: string, alerting: Alerting): string[] {
+  const { monitors } = alerting;
   const problems: string[] = [];
   const alerts = runbook.slice(runbook.indexOf('## Alerts'));
   if (!runbook.includes('## Alerts')) return ['the runbook has no "## Alerts" section'];
@@ -242,7 +252,7 @@ export function runbookProblems(runbook: string, monitors: Monitor[]): string[] 
   for (const anchor of anchors) if (!notifying.has(anchor)) problems.push(`the runbook section #${anchor} has no monitor`);
   let expected: string | undefined;
   try {
-    expected = withAlertTable(runbook, monitors);
+    expected = withAlertTable(runbook, alerting);
   } catch (error) {
     problems.push((error as Error).message);
   }

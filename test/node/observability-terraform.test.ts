@@ -12,15 +12,20 @@ import {
   thresholdProblems,
   withAlertTable,
   type Monitor,
+  type ObservabilityContract,
 } from '../../scripts/lib/observability-contract';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const RUNBOOK = join(ROOT, 'docs/runbooks/observability.md');
 
+let contract: ObservabilityContract;
 let monitors: Monitor[];
 let runbook: string;
+/** The contract with other monitors, as if the module said something else. */
+const withMonitors = (changed: Monitor[]) => ({ ...contract, monitors: changed });
 beforeAll(async () => {
-  ({ monitors } = await readObservabilityContract(join(ROOT, 'terraform')));
+  contract = await readObservabilityContract(join(ROOT, 'terraform'));
+  ({ monitors } = contract);
   runbook = await readFile(RUNBOOK, 'utf8');
 });
 
@@ -50,23 +55,24 @@ describe('the observability module', () => {
 
 describe('docs/runbooks/observability.md', () => {
   it('has a section for every monitor, a monitor for every section, and the generated alert table', () => {
-    expect(runbookProblems(runbook, monitors)).toEqual([]);
-    expect(runbook).toContain(renderAlertTable(monitors));
+    expect(runbookProblems(runbook, contract)).toEqual([]);
+    expect(runbook).toContain(renderAlertTable(contract));
+    expect(runbook).toMatch(/measures: `@attempts`, `@unresolved`\./);
   });
 
   it('reports a monitor without a section, and a section without a monitor', () => {
     const withoutSection = runbook.replace('<a id="model_behind_market"></a>', '');
-    expect(runbookProblems(withoutSection, monitors)).toEqual(['monitor model_behind_market has no section <a id="model_behind_market"></a> under "## Alerts"']);
+    expect(runbookProblems(withoutSection, contract)).toEqual(['monitor model_behind_market has no section <a id="model_behind_market"></a> under "## Alerts"']);
 
-    const fewerMonitors = monitors.filter((m) => m.id !== 'rate_limit_refusals');
+    const fewerMonitors = withMonitors(monitors.filter((m) => m.id !== 'rate_limit_refusals'));
     expect(runbookProblems(withAlertTable(runbook, fewerMonitors), fewerMonitors)).toEqual(['the runbook section #rate_limit_refusals has no monitor']);
   });
 
   it('reports a stale alert table and a monitor that links to another section', () => {
-    const raised = monitors.map((m) => (m.id === 'error_rate' ? { ...m, thresholds: { ...m.thresholds, warning: 0.75 } } : m));
+    const raised = withMonitors(monitors.map((m) => (m.id === 'error_rate' ? { ...m, thresholds: { ...m.thresholds, warning: 0.75 } } : m)));
     expect(runbookProblems(runbook, raised)).toEqual(['the alert table is stale: run npm run docs:alerts']);
 
-    const misLinked = monitors.map((m) => (m.id === 'ingestion_stalled' ? { ...m, runbookAnchor: 'ingestion_failed' } : m));
+    const misLinked = withMonitors(monitors.map((m) => (m.id === 'ingestion_stalled' ? { ...m, runbookAnchor: 'ingestion_failed' } : m)));
     expect(runbookProblems(withAlertTable(runbook, misLinked), misLinked)).toEqual([
       'monitor ingestion_stalled links to #ingestion_failed, not to its own section #ingestion_stalled',
     ]);

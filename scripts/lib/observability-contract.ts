@@ -48,6 +48,8 @@ export interface LogUse {
 }
 
 export interface ObservabilityContract {
+  /** The module's default service tag: what the Worker reports as service.name unless OTEL_SERVICE_NAME says otherwise. */
+  service: unknown;
   monitors: Monitor[];
   metrics: MetricUse[];
   logs: LogUse[];
@@ -188,7 +190,7 @@ export async function readObservabilityContract(terraformDir: string): Promise<O
     }
   }
   monitors.sort((a, b) => a.id.localeCompare(b.id));
-  return { monitors, metrics, logs };
+  return { service: defaults.service, monitors, metrics, logs };
 }
 
 // --- the runbook's alert table ---------------------------------------------------------------------------

@@ -164,6 +164,16 @@ describe('the consistency check on a deliberately broken copy', () => {
     expect(mismatches).toEqual([{ scope: 'staging', field: 'observability.prediction_queue_max_retries', terraform: 5, wrangler: 10 }]);
   });
 
+  it('reports monitors scoped to another environment than the Worker reports', async () => {
+    const dir = await brokenCopy('environments/staging/main.tf', 'environment = "staging"', 'environment = "stage"');
+    let { mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() });
+    expect(mismatches).toEqual([{ scope: 'staging', field: 'observability.environment', terraform: 'stage', wrangler: 'staging' }]);
+    const toml = (await wranglerToml()).replace('ENVIRONMENT = "production"', 'ENVIRONMENT = "production"\nOTEL_SERVICE_NAME = "senzu"');
+    expect(toml).toContain('OTEL_SERVICE_NAME = "senzu"');
+    ({ mismatches } = await checkInfraConsistency({ terraformDir: TERRAFORM, wranglerToml: toml }));
+    expect(mismatches).toEqual([{ scope: 'production', field: 'observability.service', terraform: 'senzu-api', wrangler: 'senzu' }]);
+  });
+
   it('reports an environment without the observability module', async () => {
     const dir = await brokenCopy('environments/production/main.tf', 'source = "../../modules/observability"', 'source = "../../modules/observability-old"');
     const { mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() });

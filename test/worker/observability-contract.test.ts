@@ -10,6 +10,7 @@ import { createExecutionContext, createMessageBatch, createScheduledController, 
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { SCHEDULES } from '../../cron/schedules';
+import { configFrom } from '../../src/env';
 import worker from '../../src/index';
 import { forgetActiveRun, forgetRuntime } from '../../src/services/predictions/model-service';
 import { PredictionStore } from '../../src/services/predictions/store';
@@ -89,8 +90,11 @@ describe('what the monitors and dashboards query is what the code emits', () => 
 
   it('reads the queries of terraform/modules/observability', () => {
     expect('error' in contract ? contract.error : null).toBeNull();
-    const { metrics, logs } = contract as ObservabilityContract;
+    const { metrics, logs, service } = contract as ObservabilityContract;
     expect(new Set(metrics.map((m) => m.metric)).size).toBeGreaterThanOrEqual(6);
+    // The monitors' service tag, where wrangler.toml sets no OTEL_SERVICE_NAME, is the code's default
+    // (the consistency test compares each environment's).
+    expect(configFrom({ ...env, OTEL_SERVICE_NAME: undefined }).OTEL_SERVICE_NAME).toBe(service);
     expect(logs.length).toBeGreaterThanOrEqual(10);
   });
 

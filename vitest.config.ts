@@ -5,10 +5,12 @@ import { defineConfig } from 'vitest/config';
 // active model run; the settlement test must be the only one whose daily cron settles its round.
 const REGISTRY_TESTS = ['test/worker/models.test.ts'];
 const SETTLEMENT_TESTS = ['test/worker/settlement.test.ts'];
+// The observability contract test runs the daily settlement and the ingestion crons on a database of its own.
+const OBSERVABILITY_TESTS = ['test/worker/observability-contract.test.ts'];
 
 function workerProject(
   name: string,
-  database: 'databaseUrl' | 'registryDatabaseUrl' | 'settlementDatabaseUrl',
+  database: 'databaseUrl' | 'registryDatabaseUrl' | 'settlementDatabaseUrl' | 'observabilityDatabaseUrl',
   files: { include: string[]; exclude?: string[] },
 ) {
   return {
@@ -42,9 +44,10 @@ export default defineConfig({
     // Request logs of passing tests are noise; a failing test still shows everything it printed.
     silent: 'passed-only',
     projects: [
-      workerProject('workers', 'databaseUrl', { include: ['test/worker/**/*.test.ts'], exclude: [...REGISTRY_TESTS, ...SETTLEMENT_TESTS] }),
+      workerProject('workers', 'databaseUrl', { include: ['test/worker/**/*.test.ts'], exclude: [...REGISTRY_TESTS, ...SETTLEMENT_TESTS, ...OBSERVABILITY_TESTS] }),
       workerProject('workers-registry', 'registryDatabaseUrl', { include: REGISTRY_TESTS }),
       workerProject('workers-settlement', 'settlementDatabaseUrl', { include: SETTLEMENT_TESTS }),
+      workerProject('workers-observability', 'observabilityDatabaseUrl', { include: OBSERVABILITY_TESTS }),
       {
         test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
       },

@@ -14,6 +14,8 @@ import { activateDefault, defaultBundleDir, readBundle, registerBundle } from '.
 import { createFreshDatabase } from '../scripts/lib/fresh-database';
 import { migrate } from '../scripts/lib/migrate';
 import { startOddsApiStandin } from '../scripts/lib/odds-api-standin';
+import { loadSeason } from '../scripts/lib/odds-api-standin/season';
+import { readObservabilityContract, type ObservabilityContract } from '../scripts/lib/observability-contract';
 import { startOtlpReceiver } from '../scripts/lib/otlp-receiver';
 import { startWsProxy } from '../scripts/lib/ws-proxy';
 
@@ -29,6 +31,17 @@ declare module 'vitest' {
      * other files would otherwise settle its round first, and it must see its own run settle it.
      */
     settlementDatabaseUrl: string;
+    /**
+     * A fourth, with 2023/24 Premier League and the default bundle active, for
+     * test/worker/observability-contract.test.ts: it runs the daily settlement and the ingestion crons, which
+     * would race other files' runs on a shared database.
+     */
+    observabilityDatabaseUrl: string;
+    /** What terraform/modules/observability queries (scripts/lib/observability-contract.ts), or why it could not be read. */
+    observabilityContract: ObservabilityContract | { error: string };
+    /** A Ligue 1 stand-in of the contract test's own (its team names have no alias in that database). */
+    observabilityStandinUrl: string;
+    observabilityStandinKey: string;
     wsProxy: string;
     /** JWT_PRIVATE_KEYS of the test Worker: the signing key first, then an older key that still verifies. */
     jwtPrivateKeys: string;
@@ -74,13 +87,18 @@ export default async function setup(project: TestProject) {
     await migrate(fresh.url);
     return fresh.url;
   };
-  const [, registryDatabaseUrl, settlementDatabaseUrl] = await Promise.all([
+  const [, registryDatabaseUrl, settlementDatabaseUrl, observabilityDatabaseUrl] = await Promise.all([
     migrate(databaseUrl).then(() => importSeasons(databaseUrl, FIXTURE_SEASON_FILES)),
     // The model registry's own database: its tests switch the one active run back and forth, which would pull the
     // model out from under the prediction tests running beside them on the main database.
     separateDatabase('senzu_test_registry'),
     // Settlement's own: the round it settles must be settled by its run, not by another file's daily cron.
     separateDatabase('senzu_test_settlement').then(async (url) => (await importSeasons(url, SETTLEMENT_SEASON_FILES), url)),
+    separateDatabase('senzu_test_observability').then(async (url) => {
+      await importSeasons(url, SETTLEMENT_SEASON_FILES);
+      await registerDefaultBundle(url);
+      return url;
+    }),
   ]);
   const proxy = await startWsProxy();
   teardown.push(proxy.close);
@@ -95,7 +113,26 @@ export default async function setup(project: TestProject) {
   const ingestionStandin = await startOddsApiStandin({ season: '2324', divisions: ['F1'], apiKey: 'test-ingestion-key', now: () => new Date(ODDS_API_STANDIN_CLOCK) });
   teardown.push(ingestionStandin.close);
 
+  // Ligue 1 with one club under a name nobody aliased, as when a provider renames a club: its fixtures stay
+  // unresolved.
+  const ligue1 = loadSeason({ dataDir: REPO_DATA_DIR, season: '2324', divisions: ['F1'] });
+  const renamed = ligue1[0]!.homeTeam;
+  const observabilityStandin = await startOddsApiStandin({
+    events: ligue1.map((e) => ({ ...e, homeTeam: e.homeTeam === renamed ? 'FC Nowhere' : e.homeTeam, awayTeam: e.awayTeam === renamed ? 'FC Nowhere' : e.awayTeam })),
+    apiKey: 'test-observability-key',
+    now: () => new Date(ODDS_API_STANDIN_CLOCK),
+  });
+  teardown.push(observabilityStandin.close);
+  // Read here, in Node (it parses HCL); a module that does not parse fails the contract test, not the run.
+  const observabilityContract = await readObservabilityContract(join(new URL('..', import.meta.url).pathname, 'terraform')).catch(
+    (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+  );
+
   project.provide('databaseUrl', databaseUrl);
+  project.provide('observabilityDatabaseUrl', observabilityDatabaseUrl);
+  project.provide('observabilityContract', observabilityContract);
+  project.provide('observabilityStandinUrl', observabilityStandin.url);
+  project.provide('observabilityStandinKey', observabilityStandin.apiKey);
   project.provide('registryDatabaseUrl', registryDatabaseUrl);
   project.provide('settlementDatabaseUrl', settlementDatabaseUrl);
   project.provide('wsProxy', proxy.address);

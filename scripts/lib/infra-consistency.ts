@@ -9,6 +9,9 @@
 //   against wrangler.toml [env.<env>]. Every Terraform environment needs a wrangler environment and back.
 // - "module wiring": the cloudflare module's resources take their names from those variables, so a name
 //   hardcoded in a resource cannot slip past the comparison above.
+// - per environment too: the observability module's environment, service and prediction_queue_max_retries
+//   against the Worker's ENVIRONMENT, OTEL_SERVICE_NAME and PREDICTION_QUEUE consumer max_retries (the tags its
+//   monitors filter on, and the attempt its dead-letter monitor counts from).
 // Queues are compared one producer binding at a time (field "queues.<binding>"): the binding, its queue, the
 // dead-letter queue and the consumer settings of that queue, so a drift names the queue it is in.
 import { readdir, readFile } from 'node:fs/promises';
@@ -308,6 +311,32 @@ function checkWiring(moduleFiles: Hcl[]): Mismatch[] {
   return out;
 }
 
+const OBSERVABILITY_MODULE = 'modules/observability';
+
+/**
+ * Each environment uses the observability module once, and tells it what the Worker of that environment
+ * reports: the env and service tags its monitors filter on (ENVIRONMENT and OTEL_SERVICE_NAME of wrangler.toml
+ * [env.<env>.vars]; without OTEL_SERVICE_NAME the module's default, which the contract test pins to the
+ * code's), and the PREDICTION_QUEUE consumer's max_retries (the dead-letter monitor counts attempts beyond it).
+ */
+function compareObservability(env: string, files: Hcl[], wrangler: Comparable, vars: Toml, moduleDefaults: Map<string, Hcl>): Mismatch[] {
+  const modules = [...blocks(files, 'module').values()].filter((m) => String(m.source ?? '').replace(/\/+$/, '').endsWith(OBSERVABILITY_MODULE));
+  if (modules.length !== 1) return [{ scope: env, field: 'module "observability"', terraform: `${modules.length} uses of ${OBSERVABILITY_MODULE}`, wrangler: 'exactly one' }];
+  const inputs = modules[0]!;
+  const locals: Hcl = Object.assign({}, ...files.flatMap((f) => ((f.locals as Hcl[] | undefined) ?? []).map((l) => (Array.isArray(l) ? l[0] : l) as Hcl)));
+  const value = (input: unknown) => {
+    const local = typeof input === 'string' ? /^\$\{local\.(\w+)\}$/.exec(input) : null;
+    return local ? locals[local[1]!] : input;
+  };
+  const queue = (wrangler.queues as Record<string, QueueSettings> | undefined)?.PREDICTION_QUEUE;
+  const pairs: Array<[string, unknown, unknown]> = [
+    ['environment', value(inputs.environment), vars.ENVIRONMENT],
+    ['service', value(inputs.service ?? moduleDefaults.get('service')?.default), vars.OTEL_SERVICE_NAME ?? moduleDefaults.get('service')?.default],
+    ['prediction_queue_max_retries', inputs.prediction_queue_max_retries, queue?.consumer?.max_retries],
+  ];
+  return pairs.filter(([, t, w]) => t !== w).map(([field, terraform, wrangler]) => ({ scope: env, field: `observability.${field}`, terraform, wrangler }));
+}
+
 export async function checkInfraConsistency(options: { terraformDir: string; wranglerToml: string }): Promise<ConsistencyReport> {
   const tree = await parseTerraformTree(options.terraformDir);
   const toml = parseToml(options.wranglerToml) as Toml;
@@ -346,7 +375,10 @@ export async function checkInfraConsistency(options: { terraformDir: string; wra
     const inputs = modules[0]!;
     const settings: CloudflareSettings = { ...defaults };
     for (const field of SETTINGS) if (field in inputs) settings[field] = resolve(inputs[field], variables);
-    mismatches.push(...compare(env, settings, wranglerSettings(toml, env), SETTINGS));
+    const wrangler = wranglerSettings(toml, env);
+    mismatches.push(...compare(env, settings, wrangler, SETTINGS));
+    const vars = ((((toml.env as Toml | undefined)?.[env] as Toml | undefined)?.vars as Toml | undefined) ?? {}) as Toml;
+    mismatches.push(...compareObservability(env, files, wrangler, vars, blocks(filesIn(tree, OBSERVABILITY_MODULE), 'variable')));
   }
   for (const env of Object.keys((toml.env as Toml | undefined) ?? {})) {
     if (!envDirs.includes(env))

@@ -65,7 +65,13 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   if (!otlp) return;
 
   metrics.add(METRIC.requests, { 'http.route': route ?? 'unmatched', 'http.request.method': fields.method, 'http.response.status_class': `${Math.floor(status / 100)}xx` });
-  metrics.record(METRIC.requestDuration, { 'http.route': route ?? 'unmatched', 'http.request.method': fields.method, 'http.response.status_code': status }, durationMs / 1000);
+  // The prediction route's latency is two populations (a KV read, or a model run), monitored apart.
+  const cacheResult = fields.cache ? { 'cache.result': fields.cache } : {};
+  metrics.record(
+    METRIC.requestDuration,
+    { 'http.route': route ?? 'unmatched', 'http.request.method': fields.method, 'http.response.status_code': status, ...cacheResult },
+    durationMs / 1000,
+  );
   if (fields.cache) metrics.add(METRIC.cacheLookups, { 'cache.result': fields.cache });
   if (!trace) {
     afterResponse(c, flushMetrics(otlp, configFrom(c.env).OTEL_METRIC_EXPORT_INTERVAL, exportFailed(logger)));

@@ -15,7 +15,9 @@ describe('terraform/ and wrangler.toml', () => {
     const report = await checkInfraConsistency({ terraformDir: TERRAFORM, wranglerToml: await wranglerToml() });
     expect(report.mismatches.map(formatMismatch)).toEqual([]);
     expect(report.files).toEqual((await tfFiles(TERRAFORM)).map((f) => f.slice(TERRAFORM.length + 1)));
-    expect(report.files).toEqual(expect.arrayContaining(['modules/cloudflare/main.tf', 'modules/neon/main.tf', 'modules/aws/main.tf']));
+    expect(report.files).toEqual(
+      expect.arrayContaining(['modules/cloudflare/main.tf', 'modules/neon/main.tf', 'modules/aws/main.tf', 'modules/observability/main.tf']),
+    );
     expect(report.scopes).toEqual(['module defaults', 'module wiring', 'production', 'staging']);
   });
 });
@@ -154,6 +156,28 @@ describe('the consistency check on a deliberately broken copy', () => {
       .concat('\n[env.preview]\nname = "senzu-api-preview"\n');
     const { mismatches } = await checkInfraConsistency({ terraformDir: TERRAFORM, wranglerToml: toml });
     expect(mismatches.map((m) => `${m.scope}/${m.field}`)).toEqual(['production/kv_binding', 'preview/environment']);
+  });
+
+  it('reports a dead-letter monitor that counts attempts against another max_retries than the consumer\'s', async () => {
+    const dir = await brokenCopy('environments/staging/main.tf', 'prediction_queue_max_retries = 10', 'prediction_queue_max_retries = 5');
+    const { mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() });
+    expect(mismatches).toEqual([{ scope: 'staging', field: 'observability.prediction_queue_max_retries', terraform: 5, wrangler: 10 }]);
+  });
+
+  it('reports monitors scoped to another environment than the Worker reports', async () => {
+    const dir = await brokenCopy('environments/staging/main.tf', 'environment = "staging"', 'environment = "stage"');
+    let { mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() });
+    expect(mismatches).toEqual([{ scope: 'staging', field: 'observability.environment', terraform: 'stage', wrangler: 'staging' }]);
+    const toml = (await wranglerToml()).replace('ENVIRONMENT = "production"', 'ENVIRONMENT = "production"\nOTEL_SERVICE_NAME = "senzu"');
+    expect(toml).toContain('OTEL_SERVICE_NAME = "senzu"');
+    ({ mismatches } = await checkInfraConsistency({ terraformDir: TERRAFORM, wranglerToml: toml }));
+    expect(mismatches).toEqual([{ scope: 'production', field: 'observability.service', terraform: 'senzu-api', wrangler: 'senzu' }]);
+  });
+
+  it('reports an environment without the observability module', async () => {
+    const dir = await brokenCopy('environments/production/main.tf', 'source = "../../modules/observability"', 'source = "../../modules/observability-old"');
+    const { mismatches } = await checkInfraConsistency({ terraformDir: dir, wranglerToml: await wranglerToml() });
+    expect(mismatches.map((m) => `${m.scope}/${m.field}`)).toEqual(['production/module "observability"']);
   });
 
   it('fails on a .tf file that is not valid HCL', async () => {

@@ -1,7 +1,7 @@
 // The GitHub workflows are valid YAML and contain the steps docs/deploy.md and the README rely on. Steps are
 // found by what they run (`run:` text or `uses:` action), not by their names, so renaming a step is free
 // but dropping `npm test` is not.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -93,6 +93,14 @@ describe('.github/workflows/terraform.yml', () => {
     expect(stepIndex(validate, /terraform init -backend=false/)).toBeGreaterThanOrEqual(0);
     expect(stepIndex(validate, /terraform init -backend=false/)).toBeLessThan(stepIndex(validate, /terraform validate/));
     expect(validate.strategy?.matrix?.environment).toEqual(['staging', 'production']);
+    // validate reaches a module through the environments only: every environment is validated, and each one uses
+    // every module (observability included), so each environment's validate covers all of them.
+    const terraform = new URL('../../terraform/', import.meta.url).pathname;
+    expect((await readdir(join(terraform, 'environments'))).sort()).toEqual(['production', 'staging']);
+    for (const env of ['staging', 'production']) {
+      const main = await readFile(join(terraform, 'environments', env, 'main.tf'), 'utf8');
+      for (const module of await readdir(join(terraform, 'modules'))) expect(main, `${env} uses modules/${module}`).toContain(`source = "../../modules/${module}"`);
+    }
     expect(validate.defaults?.run?.['working-directory']).toBe('terraform/environments/${{ matrix.environment }}');
   });
 });

@@ -4,7 +4,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { matchOddsName, type OddsRowInput } from '../../durable-objects/match-odds';
+import { matchOddsName } from '../../durable-objects/match-odds';
 import { SCHEDULES } from '../../cron/schedules';
 import { configFrom } from '../../src/env';
 import worker from '../../src/index';
@@ -15,6 +15,7 @@ import { promote, registerUser, type TestUser } from './support/auth';
 import { livePath, ticketFor } from './support/live';
 import { randomIp } from './support/http';
 import { withDb } from './support/models';
+import { insertPricedMatch, uploadDefaultBundle } from './support/predictable-match';
 
 const RECEIVER = inject('otlpReceiver');
 const telemetryEnv = { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: RECEIVER, OTEL_METRIC_EXPORT_INTERVAL: '0' };
@@ -189,40 +190,22 @@ describe('OTLP traces of the request path', () => {
 
 describe('OTLP trace of a prediction request', () => {
   const bundle = inject('defaultBundle');
-  const HOUR = 3_600_000;
   let pro: TestUser;
   let matchId: number;
 
   beforeAll(async () => {
-    for (const name of Object.keys(bundle.files)) {
-      if (name !== 'parity.json') await env.MODELS.put(`models/${bundle.id}/${name}`, Uint8Array.from(atob(bundle.files[name]!), (c) => c.charCodeAt(0)));
-    }
+    await uploadDefaultBundle();
     pro = await promote(await registerUser('trace-pro'), { tier: 'pro' });
-    const now = Date.now();
     // 50 h ahead: predictions.test.ts inserts the same pair of teams 48 h ahead, and (home, away, kick-off) is unique.
-    const startAt = new Date(Math.ceil((now + 50 * HOUR) / 60_000) * 60_000);
-    const capturedAt = new Date(Math.floor((now - HOUR) / 1000) * 1000).toISOString();
-    matchId = await withDb(async (db) => {
-      const rows = await db.execute<{ id: string }>(sql`
-        with pair as (select sport_id, competition_id, home_team_id, away_team_id from matches where season = '2023-24' order by start_at desc, id limit 1)
-        insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, start_time_known, status, provider, external_match_id)
-        select sport_id, competition_id, null, home_team_id, away_team_id, ${startAt.toISOString()}::timestamptz, true, 'scheduled', 'tracing-test', ${`trace-${now}`}
-        from pair returning id`);
-      return Number(rows.rows[0]!.id);
-    });
-    const price = (bookmaker: string, market: 'h2h' | 'totals', outcome: string, value: number): OddsRowInput => ({
-      bookmaker, market, outcome, point: market === 'totals' ? 2.5 : null, price: value, capturedAt,
-    });
-    const rows = ['pinnacle', 'market_avg', 'market_max', 'bet365'].flatMap((b, i) => [
-      price(b, 'h2h', 'home', 2.1 + i * 0.05), price(b, 'h2h', 'draw', 3.5 + i * 0.05), price(b, 'h2h', 'away', 3.6 + i * 0.05),
-      price(b, 'totals', 'over', 1.9 + i * 0.02), price(b, 'totals', 'under', 1.95 + i * 0.02),
-    ]);
-    await env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId))).applyOdds(rows, { matchId, startAt: startAt.toISOString() });
+    matchId = await insertPricedMatch({ hoursAhead: 50, provider: 'tracing-test' });
   }, 60_000);
 
   it('a miss: server span → RateLimiter, KV, MatchOdds, R2 and inference, Postgres, and the deferred writes; a hit: KV only', async () => {
     const lookups = (metrics: ReceivedMetric[], result: string) => total(metrics, 'senzu.prediction.cache.lookups', (a) => a['cache.result'] === result);
     const inferences = (metrics: ReceivedMetric[]) => total(metrics, 'senzu.inference.duration', (a) => a['model.run'] === bundle.runId);
+    // The route's latency histogram is split by the same result, so the hit and the miss are monitored apart.
+    const latencies = (metrics: ReceivedMetric[], result: string) =>
+      total(metrics, 'http.server.request.duration', (a) => a['http.route'] === '/matches/{matchId}/predictions' && a['cache.result'] === result);
     const before = await receivedMetrics();
     const miss = await tracedRequest(`/matches/${matchId}/predictions`, { authorization: `Bearer ${pro.accessToken}` });
     expect(miss.res.status, miss.text).toBe(200);
@@ -269,6 +252,8 @@ describe('OTLP trace of a prediction request', () => {
     expect(lookups(after, 'MISS')).toBe(lookups(before, 'MISS') + 1);
     expect(lookups(after, 'HIT')).toBe(lookups(before, 'HIT') + 1);
     expect(inferences(after)).toBe(inferences(before) + 1);
+    expect(latencies(after, 'MISS')).toBe(latencies(before, 'MISS') + 1);
+    expect(latencies(after, 'HIT')).toBe(latencies(before, 'HIT') + 1);
   }, 120_000);
 
   it('the live odds upgrade: server span → the MatchOdds fetch that opens the socket', async () => {

@@ -80,3 +80,19 @@ module "aws" {
   iam_user_name = "senzu-production-lake-mirror"
   tags          = local.tags
 }
+
+# Pages go to PagerDuty; warnings to the warning channel (docs/runbooks/observability.md, "Alerts").
+module "observability" {
+  source = "../../modules/observability"
+
+  environment     = local.environment
+  service         = "senzu-api"
+  runbook_url     = var.runbook_url
+  warning_channel = var.warning_channel
+
+  pagerduty_escalation_policy_id = var.pagerduty_escalation_policy_id
+
+  provider_monthly_credits = var.odds_api_monthly_credits
+  # max_retries of the senzu-prediction-writes consumer in wrangler.toml (checked by the consistency test).
+  prediction_queue_max_retries = 10
+}

@@ -36,3 +36,24 @@ variable "lake_bucket_name" {
   type        = string
   default     = "senzu-lake-production"
 }
+
+variable "runbook_url" {
+  description = "URL of docs/runbooks/observability.md as the on-call reads it; monitors link to its sections."
+  type        = string
+}
+
+variable "warning_channel" {
+  description = "Datadog notification handle for warnings (e.g. @slack-senzu-production)."
+  type        = string
+}
+
+variable "odds_api_monthly_credits" {
+  description = "ODDS_API_MONTHLY_CREDITS of the production Worker: the credits-left thresholds are shares of it."
+  type        = number
+  default     = 20000
+}
+
+variable "pagerduty_escalation_policy_id" {
+  description = "PagerDuty escalation policy that the production pages go to."
+  type        = string
+}

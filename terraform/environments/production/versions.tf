@@ -14,6 +14,14 @@ terraform {
       source  = "hashicorp/aws"
       version = "~> 5.0"
     }
+    datadog = {
+      source  = "DataDog/datadog"
+      version = "~> 3.40"
+    }
+    pagerduty = {
+      source  = "PagerDuty/pagerduty"
+      version = "~> 3.15"
+    }
   }
 
   # State lives in S3 with a DynamoDB lock table (terraform/README.md, "State"). The values come from
@@ -36,4 +44,12 @@ provider "aws" {
   default_tags {
     tags = local.tags
   }
+}
+
+provider "datadog" {
+  # DD_API_KEY, DD_APP_KEY and DD_HOST (the Datadog site's API host, e.g. https://api.datadoghq.eu/) from the environment.
+}
+
+provider "pagerduty" {
+  # PAGERDUTY_TOKEN from the environment.
 }

@@ -80,3 +80,18 @@ module "aws" {
   iam_user_name = "senzu-staging-lake-mirror"
   tags          = local.tags
 }
+
+# Nothing in staging wakes anyone: with no escalation policy, what pages in production goes to the warning
+# channel here.
+module "observability" {
+  source = "../../modules/observability"
+
+  environment     = local.environment
+  service         = "senzu-api"
+  runbook_url     = var.runbook_url
+  warning_channel = var.warning_channel
+
+  provider_monthly_credits = var.odds_api_monthly_credits
+  # max_retries of the senzu-prediction-writes consumer in wrangler.toml (checked by the consistency test).
+  prediction_queue_max_retries = 10
+}

@@ -61,3 +61,13 @@ output "lake_secret_access_key" {
   value       = module.aws.secret_access_key
   sensitive   = true
 }
+
+output "datadog_dashboards" {
+  description = "Datadog dashboards of this environment (paths on the Datadog site)."
+  value       = module.observability.dashboard_urls
+}
+
+output "datadog_monitors" {
+  description = "Datadog monitor ids by name."
+  value       = module.observability.monitor_ids
+}

@@ -36,3 +36,19 @@ variable "lake_bucket_name" {
   type        = string
   default     = "senzu-lake-staging"
 }
+
+variable "runbook_url" {
+  description = "URL of docs/runbooks/observability.md as the on-call reads it; monitors link to its sections."
+  type        = string
+}
+
+variable "warning_channel" {
+  description = "Datadog notification handle for warnings (e.g. @slack-senzu-staging)."
+  type        = string
+}
+
+variable "odds_api_monthly_credits" {
+  description = "ODDS_API_MONTHLY_CREDITS of the staging Worker: the credits-left thresholds are shares of it."
+  type        = number
+  default     = 20000
+}

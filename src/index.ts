@@ -28,8 +28,8 @@ export default {
   /**
    * Two queues, told apart by name:
    * - feature recomputation: the ingestion jobs send one message per match whose odds, result or fixture
-   *   changed. One batch is one read of the history; the states go to KV and matches with new odds get a
-   *   fresh cached prediction. A failed batch is retried (max_retries, then the dead-letter queue);
+   *   changed. One batch advances the feature store over results that became known, copies the concerned
+   *   matches' states to KV, and gives matches with new odds a fresh cached prediction. A failed batch is retried (max_retries, then the dead-letter queue);
    *   malformed messages are acknowledged with a log line, since retrying cannot fix them.
    * - prediction writes: cache misses' predictions, persisted a batch per connection (write-queue.ts).
    */
@@ -64,7 +64,7 @@ export default {
     if (valid.length === 0) return;
     const services = createServices(configFrom(env), env, logger);
     try {
-      await warmFeaturesAndPredictions(valid, { kv: env.PREDICTIONS, predictions: services.predictions, logger });
+      await warmFeaturesAndPredictions(valid, { kv: env.PREDICTIONS, predictions: services.predictions, featureStore: services.featureStore, logger });
       for (const message of batch.messages) message.ack();
     } catch (error) {
       logger.error('feature recompute failed', { error: (error as Error).message, messages: valid.length });

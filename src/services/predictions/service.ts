@@ -3,32 +3,25 @@
 // Warm path (nothing waits for Postgres): active run (isolate / KV) → KV cache → on a miss, the match's
 // precomputed feature state (KV) and live odds (MatchOdds DO) → ONNX → EV and Kelly; the result is put in
 // KV and, in waitUntil, handed to the prediction write queue, whose consumer persists misses in batches.
-// Cold path: when the feature state is missing or stale, it is computed from Postgres once (the history is
-// shared by concurrent misses in the isolate) and written to KV off the response path. The caller gets a
-// correct prediction a little later rather than an error or one made from stale form.
+// Cold path: when the feature state is missing or stale in KV, the match's two team states, pair and league
+// are read from the feature store (one statement of primary-key lookups, never the history) and written to
+// KV off the response path.
 // Started matches never get a new prediction: the last one stored before kick-off is returned.
 import type { Database } from '../../db/client';
 import type { LiveLine, MatchOdds } from '../../../durable-objects/match-odds';
 import type { Logger } from '../../lib/logging';
 import { problem, ProblemError } from '../../lib/problem';
 import { span } from '../../lib/tracing';
-import { FEATURE_VERSION, type TimelineMatch } from '../features';
+import { FEATURE_VERSION } from '../features';
 import type { ModelRegistryService } from '../models';
 import { readCachedPrediction, writeCachedPrediction } from './cache';
 import { anchorProbabilities } from '../anchor';
 import { buildMatchPrediction, firstRow, liveInputs, type PredictionSettings } from './compute';
 import { activeRun, ModelUnavailableError, runtimeFor, type ActiveRun } from './model-service';
 import type { PredictionStore } from './store';
-import {
-  computeMatchFeatureStates,
-  isFresh,
-  loadTimeline,
-  matchExists,
-  readMatchFeatureState,
-  upcomingMatchIds,
-  writeMatchFeatureState,
-  type MatchFeatureState,
-} from './team-state-kv';
+import { isFresh, readMatchFeatureState, writeMatchFeatureState, type MatchFeatureState } from './team-state-kv';
+import { drizzleQuery } from '../ingestion/drizzle-sql';
+import { FeatureStateRepository, FeatureStoreNotBuiltError } from '../feature-store';
 import type { MatchPrediction } from './types';
 
 export type CacheStatus = 'HIT' | 'MISS';
@@ -56,23 +49,21 @@ export interface PredictionDeps {
   now?: () => number;
 }
 
-/** A cold miss re-reads the whole history; concurrent cold misses in one isolate share one read for this long. */
-const TIMELINE_REUSE_MS = 30_000;
-let timelineMemo: { at: number; timeline: Promise<TimelineMatch[]> } | undefined;
 /** Per-isolate counters behind the `hitRate` log field. */
 const cacheCounters = { hits: 0, misses: 0 };
 
 export function resetPredictionMemos(): void {
-  timelineMemo = undefined;
   cacheCounters.hits = 0;
   cacheCounters.misses = 0;
 }
 
 export class PredictionService {
   private readonly now: () => number;
+  readonly featureStates: FeatureStateRepository;
 
   constructor(private readonly deps: PredictionDeps) {
     this.now = deps.now ?? Date.now;
+    this.featureStates = new FeatureStateRepository(() => drizzleQuery(deps.db()));
   }
 
   /** The active run, or null when none is active. */
@@ -137,7 +128,7 @@ export class PredictionService {
 
   /** Scheduled matches kicking off within `horizonMs` of `now`. */
   upcomingMatchIds(now: number, horizonMs: number): Promise<number[]> {
-    return upcomingMatchIds(this.deps.db(), new Date(now), horizonMs);
+    return this.featureStates.upcomingMatchIds(now, horizonMs);
   }
 
   persist(prediction: MatchPrediction): Promise<void> {
@@ -165,35 +156,19 @@ export class PredictionService {
     return (await this.deps.matchOdds(matchId).state()).lines;
   }
 
-  /**
-   * The history, read once per TIMELINE_REUSE_MS per isolate however many cold misses need it; `readSince`
-   * forces a read made no earlier than that instant (a match created after the shared read).
-   */
-  timeline(now: number, readSince = -Infinity): Promise<TimelineMatch[]> {
-    if (!timelineMemo || now - timelineMemo.at >= TIMELINE_REUSE_MS || timelineMemo.at < readSince) {
-      const memo = { at: now, timeline: loadTimeline(this.deps.db()) };
-      memo.timeline.catch(() => {
-        if (timelineMemo === memo) timelineMemo = undefined;
-      });
-      timelineMemo = memo;
-    }
-    return timelineMemo.timeline;
-  }
-
+  /** The match's states from the feature store (not the history): the cold path of a miss. */
   private async coldState(matchId: number, now: number): Promise<{ state: MatchFeatureState } | { startedAt: Date }> {
-    let timeline = await this.timeline(now);
-    let match = timeline.find((m) => m.matchId === matchId);
-    // A match created since the shared read (a new fixture) is not in it: without this it was a 404 for up to
-    // TIMELINE_REUSE_MS. The primary-key lookup keeps unknown ids from costing a history read each.
-    if (!match && (await matchExists(this.deps.db(), matchId))) {
-      timeline = await this.timeline(now, now);
-      match = timeline.find((m) => m.matchId === matchId);
+    let stored;
+    try {
+      stored = await this.featureStates.forMatch(matchId, now);
+    } catch (error) {
+      if (error instanceof FeatureStoreNotBuiltError) throw problem.unavailable(error.message);
+      throw error;
     }
-    if (!match) throw problem.notFound('match', matchId);
-    if (match.status !== 'scheduled' || now >= match.startAt) return { startedAt: new Date(match.startAt) };
-    const [state] = computeMatchFeatureStates(timeline, [matchId], now);
-    this.deps.logger.info('feature state computed on request', { matchId, reason: 'missing or stale in KV' });
-    return { state: state! };
+    if (!stored) throw problem.notFound('match', matchId);
+    if (stored.kind === 'started') return { startedAt: new Date(stored.startAt) };
+    this.deps.logger.info('feature state read from the store', { matchId, reason: 'missing or stale in KV' });
+    return { state: stored.state };
   }
 
   private async stored(matchId: number, kickoff: Date): Promise<PredictionResult> {

@@ -84,3 +84,17 @@ END $$;
 CREATE TRIGGER matches_feature_result_changed
   BEFORE UPDATE OR DELETE ON matches
   FOR EACH ROW EXECUTE FUNCTION matches_feature_result_changed();
+
+-- The vectors predictions were served from, with their feature version: one row per persisted prediction,
+-- written with it in one transaction by the prediction writer. The daily partition upkeep deletes rows past
+-- SERVED_VECTOR_RETENTION (6 months); the training data lake keeps the history (npm run features:export --lake).
+CREATE TABLE served_feature_vectors (
+  match_id        bigint NOT NULL REFERENCES matches (id) ON DELETE CASCADE,
+  model_run_id    uuid NOT NULL REFERENCES model_runs (id),
+  predicted_at    timestamptz NOT NULL,
+  feature_version text NOT NULL,
+  -- float4 like feature_vectors.values; NaN is a missing feature.
+  values          real[] NOT NULL,
+  PRIMARY KEY (match_id, model_run_id, predicted_at)
+);
+CREATE INDEX served_feature_vectors_predicted_at_idx ON served_feature_vectors (predicted_at);

@@ -6,7 +6,6 @@ import { withJobMetrics } from './lib/metrics';
 import { otlpSettingsFrom } from './lib/tracing';
 import { createServices } from './services';
 import { isFeatureRecomputeMessage, warmFeaturesAndPredictions } from './services/predictions/warmup';
-import { persistPredictionBatch } from './services/predictions/write-queue';
 
 export { RateLimiter } from '../durable-objects/rate-limiter';
 export { MatchOdds } from '../durable-objects/match-odds';
@@ -40,7 +39,7 @@ export default {
     if (batch.queue === QUEUES.predictionWrites || batch.queue === `${QUEUES.predictionWrites}-dlq`) {
       const services = createServices(configFrom(env), env, logger);
       try {
-        await persistPredictionBatch(batch.messages, { store: services.predictionStore, logger });
+        await services.predictions.writer.persistBatch(batch.messages);
       } finally {
         ctx.waitUntil(services.close());
       }
@@ -64,7 +63,7 @@ export default {
     if (valid.length === 0) return;
     const services = createServices(configFrom(env), env, logger);
     try {
-      await warmFeaturesAndPredictions(valid, { kv: env.PREDICTIONS, predictions: services.predictions, featureStore: services.featureStore, logger });
+      await warmFeaturesAndPredictions(valid, { predictions: services.predictions, featureStore: services.featureStore, logger });
       for (const message of batch.messages) message.ack();
     } catch (error) {
       logger.error('feature recompute failed', { error: (error as Error).message, messages: valid.length });

@@ -277,6 +277,21 @@ export const featureLeagueStates = pgTable(
   (t) => [primaryKey({ columns: [t.featureVersion, t.competitionId] })],
 );
 
+/** The vectors predictions were served from (migration 0011), one per persisted prediction, kept 6 months. */
+export const servedFeatureVectors = pgTable(
+  'served_feature_vectors',
+  {
+    matchId: bigint('match_id', { mode: 'number' })
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    modelRunId: uuid('model_run_id').notNull(),
+    predictedAt: timestamp('predicted_at', { withTimezone: true, mode: 'date' }).notNull(),
+    featureVersion: text('feature_version').notNull(),
+    values: real('values').array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.matchId, t.modelRunId, t.predictedAt] })],
+);
+
 export const featureVectors = pgTable(
   'feature_vectors',
   {

@@ -25,6 +25,7 @@ describe('drizzle schema and SQL migrations agree', () => {
         'odds_snapshots',
         'predictions',
         'refresh_tokens',
+        'served_feature_vectors',
         'sports',
         'team_aliases',
         'teams',

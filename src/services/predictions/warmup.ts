@@ -5,9 +5,7 @@
 // all upcoming matches.
 import type { FeatureRecomputeMessage } from '../../env';
 import type { Logger } from '../../lib/logging';
-import { writeCachedPrediction } from './cache';
 import type { PredictionService } from './service';
-import { writeMatchFeatureState, type MatchFeatureState } from './team-state-kv';
 import { advanceFeatureStore } from '../feature-store';
 import type { SqlTransactor } from '../ingestion/sql';
 import { ModelUnavailableError } from './model-service';
@@ -30,20 +28,17 @@ export function isFeatureRecomputeMessage(body: unknown): body is FeatureRecompu
 
 export async function warmFeaturesAndPredictions(
   messages: readonly FeatureRecomputeMessage[],
-  deps: { kv: KVNamespace; predictions: PredictionService; featureStore: SqlTransactor; logger: Logger; now?: number },
+  deps: { predictions: PredictionService; featureStore: SqlTransactor; logger: Logger; now?: number },
 ): Promise<WarmupSummary> {
   const now = deps.now ?? Date.now();
   const ids = new Set(messages.map((m) => m.matchId));
   if (messages.some((m) => m.reason !== 'odds')) {
-    for (const id of await deps.predictions.upcomingMatchIds(now, UPCOMING_HORIZON_MS)) ids.add(id);
+    for (const id of await deps.predictions.featureStates.upcomingMatchIds(now, UPCOMING_HORIZON_MS)) ids.add(id);
   }
   // Applies what the ingestion job's own advance could not (a result that became known since, a failed
   // advance); when nothing is pending this is one indexed read.
   const advanced = await advanceFeatureStore(deps.featureStore, now);
-  const stored = await deps.predictions.featureStates.forMatches([...ids], now);
-  const states: MatchFeatureState[] = [];
-  for (const s of stored.values()) if (s.kind === 'upcoming') states.push(s.state);
-  await Promise.all(states.map((s) => writeMatchFeatureState(deps.kv, s)));
+  const states = await deps.predictions.featureStates.refresh([...ids], now);
 
   const oddsChanged = new Set(messages.filter((m) => m.reason === 'odds').map((m) => m.matchId));
   const toWarm = states.filter((s) => oddsChanged.has(s.matchId));
@@ -55,8 +50,8 @@ export async function warmFeaturesAndPredictions(
   if (run) {
     for (const state of toWarm) {
       try {
-        const prediction = await deps.predictions.compute(run, state, now);
-        await Promise.all([writeCachedPrediction(deps.kv, prediction), deps.predictions.persist(prediction)]);
+        const { prediction, features } = await deps.predictions.compute(run, state, now);
+        await deps.predictions.writer.warm(prediction, features);
         predictionsWarmed++;
       } catch (error) {
         // A broken bundle fails every match alike: stop and let the queue retry the batch later.

@@ -4,7 +4,7 @@ import { configFrom, type Config, type Env } from '../src/env';
 import { createDatabase } from '../src/db/client';
 import { createLogger, type Logger } from '../src/lib/logging';
 import { JobRunner, type JobResult } from '../src/services/jobs';
-import { ensurePartitionsAhead } from '../src/services/partitions';
+import { deleteExpiredServedVectors, ensurePartitionsAhead } from '../src/services/partitions';
 import type { Database } from '../src/db/client';
 import { artifactSync } from './artifact-sync';
 import { featureStoreJob } from './feature-store';
@@ -29,7 +29,10 @@ const ingestion =
 const featureStore: Job = (runner, now, _config, context) => featureStoreJob(runner, now, context);
 
 const partitionUpkeep: Job = (runner, now) =>
-  runner.run('partition-upkeep', 'internal', async (tx) => ({ partitions: await ensurePartitionsAhead(tx, now) }));
+  runner.run('partition-upkeep', 'internal', async (tx) => ({
+    partitions: await ensurePartitionsAhead(tx, now),
+    servedVectorsDeleted: await deleteExpiredServedVectors(tx),
+  }));
 
 // The hourly feature store advance applies results that became known since the results jobs stored them.
 // Results come before settlement (it settles on the scores they bring); partitions and the artifact mirror last.

@@ -62,7 +62,17 @@ function invalidateCachedPredictions(modelRunId: string, matchIds: number[]) {
   try {
     const file = join(dir, 'keys.json');
     writeFileSync(file, JSON.stringify(matchIds.map((id) => predictionCacheKey(modelRunId, id))));
-    wranglerLocal(['kv', 'bulk', 'delete', '--binding', 'PREDICTIONS', '--force', file]);
+    // The running wrangler dev holds the same local KV store; under load the delete can fail with a 500
+    // (the store busy). It is idempotent, so it is retried.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        wranglerLocal(['kv', 'bulk', 'delete', '--binding', 'PREDICTIONS', '--force', file]);
+        break;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        console.log(`  kv bulk delete failed (${(error as Error).message.split('\n')[0]}); retrying`);
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

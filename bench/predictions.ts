@@ -9,6 +9,9 @@
 //             prediction (KV reads, MatchOdds RPC, 72 features, both ONNX models, EV/Kelly, deferred writes:
 //             the cache put and the send to the prediction write queue). After the rounds the bench waits for
 //             the queue's consumer to persist every measured miss's prediction, and fails if it does not.
+//   cold:     a different, never requested match on every request: no feature state in KV (it is read from the
+//             feature store in Postgres), no cached prediction, and a MatchOdds object that was never woken
+//             (the request creates it). Each cold fixture is used once in the whole run.
 // A miss needs a match whose feature state is in KV and whose cached prediction is not. The bench primes
 // BENCH_MISS_MATCHES fixtures once through the route itself (the cold path stores both), then before every
 // miss round deletes their cached predictions from the local KV with `wrangler kv bulk delete --local`: the
@@ -30,7 +33,9 @@ import { startServer, type BenchServer } from './lib/server';
 
 const { connections: CONNECTIONS, roundMs: ROUND_MS, rounds: ROUNDS } = LOAD_SETTINGS;
 const MISS_MATCHES = Number(process.env.BENCH_MISS_MATCHES ?? 600);
-/** A cold miss replays the whole history (~1 s at 4 connections here): priming is the slow part of the run. */
+/** Fixtures for the cold rounds of one bundle; a round that runs out ends early and says so. */
+const COLD_MATCHES = Number(process.env.BENCH_COLD_MATCHES ?? 2000);
+/** wrangler dev may restart under the bench (see below): a priming request is retried this many times. */
 const PRIME_RETRIES = 3;
 /** How long the misses' predictions may take to reach Postgres through the write queue after the last round. */
 const PERSIST_WAIT_MS = 60_000;
@@ -57,7 +62,17 @@ function invalidateCachedPredictions(modelRunId: string, matchIds: number[]) {
   try {
     const file = join(dir, 'keys.json');
     writeFileSync(file, JSON.stringify(matchIds.map((id) => predictionCacheKey(modelRunId, id))));
-    wranglerLocal(['kv', 'bulk', 'delete', '--binding', 'PREDICTIONS', '--force', file]);
+    // The running wrangler dev holds the same local KV store; under load the delete can fail with a 500
+    // (the store busy). It is idempotent, so it is retried.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        wranglerLocal(['kv', 'bulk', 'delete', '--binding', 'PREDICTIONS', '--force', file]);
+        break;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        console.log(`  kv bulk delete failed (${(error as Error).message.split('\n')[0]}); retrying`);
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -84,7 +99,7 @@ async function activate(pool: pg.Pool, runId: string) {
  * stores their feature states), then interleaved rounds of the no-op route, a hit and misses, then a check that
  * every measured miss's prediction reached Postgres through the write queue.
  */
-async function measure(base: string, headers: Record<string, string>, hitUrl: string, baselineUrl: string, missIds: number[], pool: pg.Pool) {
+async function measure(base: string, headers: Record<string, string>, hitUrl: string, baselineUrl: string, missIds: number[], pool: pg.Pool, coldIds: number[]) {
   const first = await fetch(hitUrl, { headers });
   if (first.status !== 200) throw new Error(`prediction: ${first.status} ${await first.text()}`);
   const modelRunId = first.headers.get('x-model-run')!;
@@ -126,6 +141,8 @@ async function measure(base: string, headers: Record<string, string>, hitUrl: st
   const baseline: LoadResult[] = [];
   const hit: LoadResult[] = [];
   const miss: LoadResult[] = [];
+  const cold: LoadResult[] = [];
+  const coldPending = coldIds.map((id) => new URL(`${base}/matches/${id}/predictions`));
   for (let round = 0; round < ROUNDS; round++) {
     baseline.push(await load('baseline', baselineUrl, { connections: CONNECTIONS, durationMs: ROUND_MS, headers }));
     hit.push(await load('hit', hitUrl, { connections: CONNECTIONS, durationMs: ROUND_MS, headers, accept: (st, h) => st === 200 && h['x-cache'] === 'HIT' }));
@@ -134,18 +151,24 @@ async function measure(base: string, headers: Record<string, string>, hitUrl: st
     const result = await loadEach('miss', () => pending.pop(), { connections: CONNECTIONS, durationMs: ROUND_MS, headers, accept: isMiss });
     if (pending.length === 0) console.log(`  round ${round + 1}: every primed fixture missed once in ${(result.durationMs / 1000).toFixed(1)} s; raise BENCH_MISS_MATCHES for a full round`);
     miss.push(result);
+    const coldResult = await loadEach('cold', () => coldPending.pop(), { connections: CONNECTIONS, durationMs: ROUND_MS, headers, accept: isMiss });
+    if (coldPending.length === 0) console.log(`  round ${round + 1}: the cold fixtures ran out after ${(coldResult.durationMs / 1000).toFixed(1)} s; raise BENCH_COLD_MATCHES`);
+    cold.push(coldResult);
   }
   const b = summarize(baseline);
   const h = summarize(hit);
   const m = summarize(miss);
+  const c = summarize(cold);
   printTable(
     [
       ['GET /me/session (baseline)', b],
       ['predictions, cache hit', h],
       ['predictions, cache miss', m],
+      ['predictions, cold miss', c],
     ],
     b,
   );
+  console.log(`cold misses measured: ${cold.map((r) => r.requests).join(' + ')}`);
   console.log(`misses measured: ${miss.map((r) => r.requests).join(' + ')} (every one answered X-Cache: MISS unless counted under errors)`);
   // The misses' writes left the request for the prediction write queue; a faster miss that lost them would
   // prove nothing. Wait for the consumer to persist one prediction per measured miss. A market-anchored bundle
@@ -170,7 +193,7 @@ async function measure(base: string, headers: Record<string, string>, hitUrl: st
   );
   if (persisted < measuredMisses) throw new Error(`only ${persisted} of ${measuredMisses} misses' predictions reached Postgres within ${PERSIST_WAIT_MS / 1000} s`);
   if (!stores && persisted !== 0) throw new Error(`${persisted} predictions without a priced market were stored`);
-  return { b, h, m };
+  return { b, h, m, c };
 }
 
 async function main() {
@@ -191,46 +214,53 @@ async function main() {
     const { accessToken } = (await login.json()) as { accessToken: string };
     const headers = { authorization: `Bearer ${accessToken}` };
 
-    // Upcoming fixtures between real teams, ten days ahead, so nothing kicks off during the run.
-    const { rows } = await pool.query<{ id: string }>(
-      `insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, status, provider, external_match_id)
-       select m.sport_id, m.competition_id, null, m.home_team_id, m.away_team_id, now() + interval '10 days' + g * interval '1 minute',
-              'scheduled', 'bench', $1 || '-' || g
-       from generate_series(1, $2::int) g
-       cross join lateral (select * from matches where status = 'finished' order by start_at desc, id limit 1) m
-       returning id`,
-      [tag, MISS_MATCHES + 1],
-    );
-    const ids = rows.map((r) => Number(r.id));
+    const ids = await insertFixtures(pool, tag, MISS_MATCHES + 1);
     const hitUrl = `${base}/matches/${ids[0]}/predictions`;
     const baselineUrl = `${base}/me/session`;
     const missIds = ids.slice(1);
     const defaultRun = await activeRun(pool);
-    const measured: Array<{ bundle: string; b: Stats; h: Stats; m: Stats }> = [];
-    measured.push({ bundle: defaultRun.name, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool)) });
+    const measured: Array<{ bundle: string; b: Stats; h: Stats; m: Stats; c: Stats }> = [];
+    measured.push({ bundle: defaultRun.name, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool, await insertFixtures(pool, `${tag}-cold1`, COLD_MATCHES))) });
 
     // The previous bundle, made active the way an admin's activation is (the run row, then serving's KV copy).
     const previous = await readBundle(PREVIOUS_BUNDLE);
     const registered = await registerBundle(pool, previous, r2Uploader('local', { persistTo }));
     await activate(pool, registered.id);
     try {
-      measured.push({ bundle: previous.manifest.id, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool)) });
+      measured.push({ bundle: previous.manifest.id, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool, await insertFixtures(pool, `${tag}-cold2`, COLD_MATCHES))) });
     } finally {
       await activate(pool, defaultRun.id);
     }
 
     const verdict = (ratio: number, target: number) => (ratio <= target ? 'met' : 'MISSED');
-    console.log('\nratios to the no-op route measured beside each bundle, p50 (p95):');
-    for (const { bundle, b, h, m } of measured) {
+    // Issue #18's targets: a hit ≤ 1.2× at 4 connections and ≤ 1.5× at saturation (32), a warm miss ≤ 2×, a cold one ≤ 5×.
+    const hitTarget = CONNECTIONS >= 32 ? 1.5 : 1.2;
+    console.log(`\nratios to the no-op route measured beside each bundle at ${CONNECTIONS} connections, p50 (p95):`);
+    for (const { bundle, b, h, m, c } of measured) {
       console.log(
-        `  ${bundle.padEnd(24)} hit ×${(h.p50 / b.p50).toFixed(2)} (×${(h.p95 / b.p95).toFixed(2)}; target ≤ 1.5: ${verdict(h.p50 / b.p50, 1.5)}), ` +
-          `miss ×${(m.p50 / b.p50).toFixed(2)} (×${(m.p95 / b.p95).toFixed(2)}; target ≤ 5: ${verdict(m.p50 / b.p50, 5)})`,
+        `  ${bundle.padEnd(24)} hit ×${(h.p50 / b.p50).toFixed(2)} (×${(h.p95 / b.p95).toFixed(2)}; target ≤ ${hitTarget}: ${verdict(h.p50 / b.p50, hitTarget)}), ` +
+          `miss ×${(m.p50 / b.p50).toFixed(2)} (×${(m.p95 / b.p95).toFixed(2)}; target ≤ 2: ${verdict(m.p50 / b.p50, 2)}), ` +
+          `cold miss ×${(c.p50 / b.p50).toFixed(2)} (×${(c.p95 / b.p95).toFixed(2)}; target ≤ 5: ${verdict(c.p50 / b.p50, 5)})`,
       );
     }
   } finally {
     await pool.query(`delete from matches where provider = 'bench' and external_match_id like $1`, [`${tag}-%`]).catch(() => undefined);
     await pool.end();
   }
+}
+
+/** Upcoming fixtures between real teams, ten days ahead (nothing kicks off during the run), never requested. */
+async function insertFixtures(pool: pg.Pool, tag: string, count: number): Promise<number[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, status, provider, external_match_id)
+     select m.sport_id, m.competition_id, null, m.home_team_id, m.away_team_id, now() + interval '10 days' + g * interval '1 second',
+            'scheduled', 'bench', $1 || '-' || g
+     from generate_series(1, $2::int) g
+     cross join lateral (select * from matches where status = 'finished' order by start_at desc, id limit 1) m
+     returning id`,
+    [tag, count],
+  );
+  return rows.map((r) => Number(r.id));
 }
 
 main()

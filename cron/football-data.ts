@@ -10,7 +10,7 @@ import { FOOTBALL_DATA_PROVIDER, FootballDataProvider } from '../src/providers/f
 import { ProviderError } from '../src/providers/types';
 import { drizzleTransactor } from '../src/services/ingestion/drizzle-sql';
 import { syncFootballData } from '../src/services/ingestion/football-data-sync';
-import { fanOutChanged, type IngestionFanOut } from '../src/services/ingestion/pipeline';
+import { advanceAfterResults, fanOutChanged, type IngestionFanOut } from '../src/services/ingestion/pipeline';
 import { createLogger, type Logger } from '../src/lib/logging';
 import type { JobResult, JobRunner } from '../src/services/jobs';
 import { workerFanOut, type IngestionEnv } from './ingestion';
@@ -55,8 +55,10 @@ export function footballDataJob(options: FootballDataJobOptions = {}) {
           throw databaseFailure(error);
         });
 
-      const fanOut = options.fanOut ?? (context.env ? workerFanOut(context.env, context.db) : undefined);
       const changed = counts.changedMatchIds.map(Number);
+      const featureStore =
+        changed.length > 0 ? await advanceAfterResults(drizzleTransactor(context.db()), now.getTime(), context.logger ?? createLogger({}, () => undefined)) : null;
+      const fanOut = options.fanOut ?? (context.env ? workerFanOut(context.env, context.db) : undefined);
       const fanOutFailures = fanOut ? await fanOutChanged({ fanOut, logger: context.logger ?? createLogger({}, () => undefined) }, changed, 'result') : 0;
       const { changedMatchIds: _changed, ...written } = counts;
       return {
@@ -65,6 +67,7 @@ export function footballDataJob(options: FootballDataJobOptions = {}) {
           fetchMs,
           ...written,
           recomputed: fanOut ? changed.length : 0,
+          resultsApplied: featureStore?.applied ?? 0,
           fanOutFailures,
           rejected: snapshot.files.flatMap((f) => f.rejected).slice(0, 20),
         },

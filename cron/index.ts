@@ -4,9 +4,10 @@ import { configFrom, type Config, type Env } from '../src/env';
 import { createDatabase } from '../src/db/client';
 import { createLogger, type Logger } from '../src/lib/logging';
 import { JobRunner, type JobResult } from '../src/services/jobs';
-import { ensurePartitionsAhead } from '../src/services/partitions';
+import { deleteExpiredServedVectors, ensurePartitionsAhead } from '../src/services/partitions';
 import type { Database } from '../src/db/client';
 import { artifactSync } from './artifact-sync';
+import { featureStoreJob } from './feature-store';
 import { footballDataJob } from './football-data';
 import { runIngestion, type IngestionKind } from './ingestion';
 import { scheduleNameFor, type ScheduleName } from './schedules';
@@ -25,13 +26,19 @@ const ingestion =
   (runner, now, config, { env, db, logger }) =>
     runIngestion(kind, { runner, now, config, env, db, logger });
 
-const partitionUpkeep: Job = (runner, now) =>
-  runner.run('partition-upkeep', 'internal', async (tx) => ({ partitions: await ensurePartitionsAhead(tx, now) }));
+const featureStore: Job = (runner, now, _config, context) => featureStoreJob(runner, now, context);
 
+const partitionUpkeep: Job = (runner, now) =>
+  runner.run('partition-upkeep', 'internal', async (tx) => ({
+    partitions: await ensurePartitionsAhead(tx, now),
+    servedVectorsDeleted: await deleteExpiredServedVectors(tx),
+  }));
+
+// The hourly feature store advance applies results that became known since the results jobs stored them.
 // Results come before settlement (it settles on the scores they bring); partitions and the artifact mirror last.
 const JOBS: Record<ScheduleName, Job[]> = {
   odds: [ingestion('odds')],
-  fixtures: [ingestion('fixtures')],
+  fixtures: [ingestion('fixtures'), featureStore],
   daily: [ingestion('results'), footballDataJob(), settlement, partitionUpkeep, artifactSync],
 };
 

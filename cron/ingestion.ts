@@ -10,7 +10,7 @@ import type { OddsProvider } from '../src/providers/types';
 import { oddsCallCost, pollTiers } from '../src/services/ingestion/budget';
 import { ingestFixtures, ingestOdds, ingestResults, type IngestionDeps, type IngestionFanOut } from '../src/services/ingestion/pipeline';
 import type { JobContext, JobOutcome, JobResult, JobRunner } from '../src/services/jobs';
-import { invalidateMatchPredictions } from '../src/services/predictions/cache';
+import { PredictionCache } from '../src/services/predictions/cache';
 import { matchOddsStub } from '../durable-objects/match-odds';
 
 export const INGESTION_KINDS = ['odds', 'fixtures', 'results'] as const;
@@ -35,7 +35,8 @@ export function workerFanOut(env: IngestionEnv, db: () => Database): IngestionFa
       );
       const runIds = runs.rows.map((r) => r.id);
       if (runIds.length === 0) return;
-      await Promise.all(matchIds.map((matchId) => invalidateMatchPredictions(env.PREDICTIONS, runIds, matchId)));
+      const cache = new PredictionCache(env.PREDICTIONS);
+      await Promise.all(matchIds.map((matchId) => cache.invalidateMatch(runIds, matchId)));
     },
     async enqueueFeatureRecompute(messages: FeatureRecomputeMessage[]) {
       for (let i = 0; i < messages.length; i += QUEUE_BATCH) {

@@ -6,7 +6,6 @@ import { withJobMetrics } from './lib/metrics';
 import { otlpSettingsFrom } from './lib/tracing';
 import { createServices } from './services';
 import { isFeatureRecomputeMessage, warmFeaturesAndPredictions } from './services/predictions/warmup';
-import { persistPredictionBatch } from './services/predictions/write-queue';
 
 export { RateLimiter } from '../durable-objects/rate-limiter';
 export { MatchOdds } from '../durable-objects/match-odds';
@@ -28,8 +27,8 @@ export default {
   /**
    * Two queues, told apart by name:
    * - feature recomputation: the ingestion jobs send one message per match whose odds, result or fixture
-   *   changed. One batch is one read of the history; the states go to KV and matches with new odds get a
-   *   fresh cached prediction. A failed batch is retried (max_retries, then the dead-letter queue);
+   *   changed. One batch advances the feature store over results that became known, copies the concerned
+   *   matches' states to KV, and gives matches with new odds a fresh cached prediction. A failed batch is retried (max_retries, then the dead-letter queue);
    *   malformed messages are acknowledged with a log line, since retrying cannot fix them.
    * - prediction writes: cache misses' predictions, persisted a batch per connection (write-queue.ts).
    */
@@ -40,7 +39,7 @@ export default {
     if (batch.queue === QUEUES.predictionWrites || batch.queue === `${QUEUES.predictionWrites}-dlq`) {
       const services = createServices(configFrom(env), env, logger);
       try {
-        await persistPredictionBatch(batch.messages, { store: services.predictionStore, logger });
+        await services.predictions.writer.persistBatch(batch.messages);
       } finally {
         ctx.waitUntil(services.close());
       }
@@ -64,7 +63,7 @@ export default {
     if (valid.length === 0) return;
     const services = createServices(configFrom(env), env, logger);
     try {
-      await warmFeaturesAndPredictions(valid, { kv: env.PREDICTIONS, predictions: services.predictions, logger });
+      await warmFeaturesAndPredictions(valid, { predictions: services.predictions, featureStore: services.featureStore, logger });
       for (const message of batch.messages) message.ack();
     } catch (error) {
       logger.error('feature recompute failed', { error: (error as Error).message, messages: valid.length });

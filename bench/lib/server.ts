@@ -17,7 +17,8 @@ export async function waitFor(check: () => Promise<boolean>, what: string, timeo
 }
 
 export async function startServer(): Promise<BenchServer> {
-  const base = process.env.BENCH_URL ?? 'http://127.0.0.1:8787';
+  // PORT is also what `npm start` listens on, so benches of two checkouts on one machine do not collide.
+  const base = process.env.BENCH_URL ?? `http://127.0.0.1:${process.env.PORT ?? 8787}`;
   let child: ChildProcess | undefined;
   if (!process.env.BENCH_URL) {
     console.log('starting npm start (RATE_LIMIT_SCALE=1000, so the limiter runs but does not refuse) ...');

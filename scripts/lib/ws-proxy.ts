@@ -14,6 +14,61 @@ export interface WsProxy {
   close(): Promise<void>;
 }
 
+/**
+ * Connections whose application_name starts with this have their statements recorded, and
+ * `GET /statements?application_name=<name>` on the proxy's address lists them: test/worker/bounded-reads.test.ts
+ * sees every statement a request path sends, whichever code sent it.
+ */
+export const RECORD_PREFIX = 'record-statements-';
+const MAX_RECORDED = 10_000;
+
+/**
+ * Reads the frontend side of the Postgres protocol as it streams past: the startup message's parameters, then
+ * the text of each simple Query ('Q') and extended-protocol Parse ('P'). Messages may span frames.
+ */
+class StatementRecorder {
+  private buffer = Buffer.alloc(0);
+  private started = false;
+  applicationName: string | undefined;
+
+  constructor(private readonly record: (applicationName: string, text: string) => void) {}
+
+  push(frame: Buffer): void {
+    // Every other connection costs one comparison per frame once its startup message has been read.
+    if (this.started && !this.applicationName?.startsWith(RECORD_PREFIX)) return;
+    this.buffer = Buffer.concat([this.buffer, frame]);
+    for (;;) {
+      if (!this.started) {
+        if (this.buffer.length < 8) return;
+        const length = this.buffer.readInt32BE(0);
+        if (this.buffer.length < length) return;
+        const code = this.buffer.readInt32BE(4);
+        // SSLRequest / GSSENCRequest come before the startup message proper.
+        if (code !== 80877103 && code !== 80877104) {
+          const fields = this.buffer.subarray(8, length).toString('utf8').split('\0');
+          for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'application_name') this.applicationName = fields[i + 1];
+          this.started = true;
+        }
+        this.buffer = this.buffer.subarray(length);
+        continue;
+      }
+      const name = this.applicationName;
+      if (!name?.startsWith(RECORD_PREFIX)) {
+        this.buffer = Buffer.alloc(0);
+        return;
+      }
+      if (this.buffer.length < 5) return;
+      const length = this.buffer.readInt32BE(1);
+      if (this.buffer.length < 1 + length) return;
+      const type = String.fromCharCode(this.buffer[0]!);
+      const body = this.buffer.subarray(5, 1 + length);
+      this.buffer = this.buffer.subarray(1 + length);
+      if (type === 'Q') this.record(name, body.toString('utf8').replace(/\0$/, ''));
+      else if (type === 'P') this.record(name, body.toString('utf8').split('\0')[1] ?? '');
+    }
+  }
+}
+
 /** Postgres frontend Terminate message: 'X' followed by int32 length 4. */
 function isTerminate(frame: Buffer): boolean {
   return frame.length === 5 && frame[0] === 0x58 && frame.readInt32BE(1) === 4;
@@ -31,7 +86,19 @@ function parseTarget(url: string | undefined): { host: string; port: number } | 
 }
 
 export async function startWsProxy(port = 0): Promise<WsProxy> {
-  const server: Server = createServer((_req, res) => {
+  const recorded = new Map<string, string[]>();
+  const record = (applicationName: string, text: string) => {
+    const list = recorded.get(applicationName) ?? [];
+    if (list.length < MAX_RECORDED) list.push(text);
+    recorded.set(applicationName, list);
+  };
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    if (req.method === 'GET' && url.pathname === '/statements') {
+      const name = url.searchParams.get('application_name') ?? '';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(recorded.get(name) ?? []));
+      return;
+    }
     res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket upgrade required\n');
   });
   const wss = new WebSocketServer({ server });
@@ -48,6 +115,7 @@ export async function startWsProxy(port = 0): Promise<WsProxy> {
     const pending: Buffer[] = [];
     let connected = false;
     let terminated = false;
+    const recorder = new StatementRecorder(record);
     tcp.on('connect', () => {
       connected = true;
       for (const frame of pending.splice(0)) tcp.write(frame);
@@ -63,6 +131,7 @@ export async function startWsProxy(port = 0): Promise<WsProxy> {
     tcp.on('error', () => ws.terminate());
     ws.on('message', (data: Buffer) => {
       const frame = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+      recorder.push(frame);
       if (connected) tcp.write(frame);
       else pending.push(frame);
       // Closing on Terminate rather than waiting for the server: a server that keeps the connection open after it

@@ -10,6 +10,7 @@ import {
   doublePrecision,
   index,
   integer,
+  json,
   jsonb,
   numeric,
   pgTable,
@@ -180,6 +181,8 @@ export const matches = pgTable(
     /** The capture-time range of this match's odds_snapshots, widened by every writer (migration 0005). */
     oddsCapturedFrom: timestamp('odds_captured_from', { withTimezone: true, mode: 'date' }),
     oddsCapturedTo: timestamp('odds_captured_to', { withTimezone: true, mode: 'date' }),
+    /** When the feature store learnt this result; NULL while it has not (migration 0011). */
+    featuresAppliedAt: timestamp('features_applied_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,
   },
   (t) => [
@@ -217,6 +220,76 @@ export const oddsSnapshots = pgTable(
       .nullsNotDistinct(),
     index('odds_snapshots_match_provider_market_idx').on(t.matchId, t.provider, t.market, t.capturedAt),
   ],
+);
+
+// The feature store (migration 0011, src/services/feature-store): the states behind the features, kept
+// current as results become known. `state` is `json`, not jsonb, so it reads back byte for byte as written.
+export const featureStoreProgress = pgTable('feature_store_progress', {
+  featureVersion: text('feature_version').primaryKey(),
+  appliedKnownAt: timestamp('applied_known_at', { withTimezone: true, mode: 'date' }),
+  appliedStartAt: timestamp('applied_start_at', { withTimezone: true, mode: 'date' }),
+  appliedMatchId: bigint('applied_match_id', { mode: 'number' }),
+  appliedResults: integer('applied_results').notNull().default(0),
+  nextKnownAt: timestamp('next_known_at', { withTimezone: true, mode: 'date' }),
+  rebuildRequired: boolean('rebuild_required').notNull().default(false),
+  advancedAt: timestamp('advanced_at', { withTimezone: true, mode: 'date' }),
+});
+
+export const featureTeamStates = pgTable(
+  'feature_team_states',
+  {
+    featureVersion: text('feature_version').notNull(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    state: json('state').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.featureVersion, t.teamId] })],
+);
+
+export const featurePairStates = pgTable(
+  'feature_pair_states',
+  {
+    featureVersion: text('feature_version').notNull(),
+    teamLow: integer('team_low')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    teamHigh: integer('team_high')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    state: json('state').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.featureVersion, t.teamLow, t.teamHigh] })],
+);
+
+export const featureLeagueStates = pgTable(
+  'feature_league_states',
+  {
+    featureVersion: text('feature_version').notNull(),
+    competitionId: integer('competition_id')
+      .notNull()
+      .references(() => competitions.id, { onDelete: 'cascade' }),
+    state: json('state').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.featureVersion, t.competitionId] })],
+);
+
+/** The vectors predictions were served from (migration 0011), one per persisted prediction, kept 6 months. */
+export const servedFeatureVectors = pgTable(
+  'served_feature_vectors',
+  {
+    matchId: bigint('match_id', { mode: 'number' })
+      .notNull()
+      .references(() => matches.id, { onDelete: 'cascade' }),
+    modelRunId: uuid('model_run_id').notNull(),
+    predictedAt: timestamp('predicted_at', { withTimezone: true, mode: 'date' }).notNull(),
+    featureVersion: text('feature_version').notNull(),
+    values: real('values').array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.matchId, t.modelRunId, t.predictedAt] })],
 );
 
 export const featureVectors = pgTable(

@@ -13,6 +13,8 @@ import { ModelRegistryService } from './models';
 import { OddsService } from './odds';
 import { PredictionService } from './predictions/service';
 import { PredictionStore } from './predictions/store';
+import { drizzleTransactor } from './ingestion/drizzle-sql';
+import type { SqlTransactor } from './ingestion/sql';
 import { SportsService } from './sports';
 import { SystemService } from './system';
 
@@ -24,6 +26,8 @@ export interface Services {
   accounts: AccountService;
   apiKeys: ApiKeyService;
   models: ModelRegistryService;
+  /** The feature store's writer (advanceFeatureStore): the queue consumer advances it before it warms. */
+  featureStore: SqlTransactor;
   /** Persisted predictions: writes from the hot path, the value finder and settled predictions. */
   predictionStore: PredictionStore;
   /** Inference for one match: KV cache, precomputed features, live odds, ONNX, EV and Kelly. */
@@ -96,6 +100,7 @@ export function createServices(
       logger,
     }),
     ingestion: new IngestionAdminService(db, config, env, logger),
+    featureStore: { transaction: (work) => drizzleTransactor(db()).transaction(work) },
     signingKeys,
     rateLimiter: (subject) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(subject)),
     matchOdds,

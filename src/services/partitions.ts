@@ -33,3 +33,15 @@ export function isMissingPartition(error: unknown): boolean {
   }
   return false;
 }
+
+/** How long the vectors predictions were served from stay in Postgres (the seed's "feature vectors: 6 months"). */
+export const SERVED_VECTOR_RETENTION = '6 months';
+
+/**
+ * Deletes served feature vectors past SERVED_VECTOR_RETENTION. Measured against the database's clock, not the
+ * job's: a job run with another scheduled time (a test, a replay) must not delete what was served today.
+ */
+export async function deleteExpiredServedVectors(tx: Pick<Transaction, 'execute'>): Promise<number> {
+  const result = await tx.execute(sql`delete from served_feature_vectors where predicted_at < now() - ${SERVED_VECTOR_RETENTION}::interval`);
+  return (result as { rowCount?: number | null }).rowCount ?? 0;
+}

@@ -6,7 +6,7 @@ import type { LiveLine } from '../../durable-objects/match-odds';
 import { marketAnchors, priceAfterCommission } from '../../src/services/anchor';
 import { createHeadToHeadState, createLeagueState, createTeamState, noPreMatchOdds } from '../../src/services/features';
 import { buildMatchPrediction, featureQuotes, liveInputs, type PredictionSettings } from '../../src/services/predictions/compute';
-import type { MatchFeatureState } from '../../src/services/predictions/team-state-kv';
+import type { MatchFeatureState } from '../../src/services/feature-store';
 
 const KICKOFF = Date.UTC(2026, 0, 2, 15);
 const NOW = Date.UTC(2026, 0, 2, 12);

@@ -14,9 +14,8 @@ import worker from '../../src/index';
 import { BUNDLE_FILES, parseManifest } from '../../src/services/inference/bundle';
 import { workerdOrt } from '../../src/services/inference/ort-workerd';
 import { createModelRuntime } from '../../src/services/inference/runtime';
-import { invalidateMatchPredictions, predictionCacheKey } from '../../src/services/predictions/cache';
+import { featureStateKey, invalidateMatchPredictions, predictionCacheKey } from '../../src/services/predictions/cache';
 import { PredictionStore } from '../../src/services/predictions/store';
-import { featureStateKey } from '../../src/services/predictions/team-state-kv';
 import type { MatchPrediction, PredictionAnchor } from '../../src/services/predictions/types';
 import { anchorProbabilities, marketAnchors } from '../../src/services/anchor';
 import { removeMargin } from '../../src/services/margin';
@@ -356,6 +355,15 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
       (await db.execute<{ n: number }>(sql`select count(*)::int as n from predictions where match_id = ${upcoming.id} and predicted_at = ${miss.body.predictedAt}::timestamptz`)).rows[0]!.n,
     );
     expect(rows).toBe(5);
+    // Beside it, the vector it was served from, with its feature version.
+    const vectors = await withDb(async (db) =>
+      (
+        await db.execute<{ feature_version: string; n: number }>(
+          sql`select feature_version, array_length(values, 1) as n from served_feature_vectors where match_id = ${upcoming.id} and predicted_at = ${miss.body.predictedAt}::timestamptz and model_run_id = ${runId}::uuid`,
+        )
+      ).rows,
+    );
+    expect(vectors).toEqual([{ feature_version: 'v1', n: 72 }]);
   }, 60_000);
 
   it('writes a batch once, acknowledges what it wrote or cannot parse, and retries only the prediction Postgres refuses', async () => {

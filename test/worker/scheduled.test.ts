@@ -21,6 +21,24 @@ async function query<T>(text: ReturnType<typeof sql>): Promise<T[]> {
 }
 
 describe('the daily cron', () => {
+  it('deletes served feature vectors older than six months, by the database clock, and keeps newer ones', async () => {
+    const vector = `{${Array.from({ length: 72 }, (_, i) => i).join(',')}}`;
+    const [match] = await query<{ id: string; run: string }>(sql`select m.id, (select id from model_runs order by id limit 1) as run from matches m order by m.id limit 1`);
+    const insert = (age: string) =>
+      query(sql`insert into served_feature_vectors (match_id, model_run_id, predicted_at, feature_version, values)
+                values (${match!.id}, ${match!.run}::uuid, now() - ${age}::interval, 'v1', ${vector}::real[]) returning 1`);
+    await insert('7 months');
+    await insert('5 months');
+    // The scheduled time is years ahead; the retention is measured from the database's now, not from it.
+    const results = await runScheduled(createScheduledController({ scheduledTime: Date.UTC(2031, 10, 15, 3, 30), cron: SCHEDULES.daily }), env, silent);
+    const upkeep = results.find((r) => r.kind === 'partition-upkeep')!;
+    expect(upkeep.status).toBe('succeeded');
+    const left = await query<{ months: number }>(
+      sql`select round(extract(epoch from now() - predicted_at) / (30 * 86400))::int as months from served_feature_vectors where match_id = ${match!.id} and feature_version = 'v1' and model_run_id = ${match!.run}::uuid`,
+    );
+    expect(left.map((r) => r.months)).toEqual([5]);
+  }, 120_000);
+
   it('creates the partitions ahead and records the job', async () => {
     // A scheduled time years ahead, so the months it must create do not exist yet.
     const scheduledTime = Date.UTC(2031, 10, 15, 3, 30);

@@ -8,7 +8,8 @@ import type pg from 'pg';
 import type { RowProblem } from '../../../src/providers/football-data/parse';
 import { FOOTBALL_DATA_PROVIDER, snapshotFromCsv } from '../../../src/providers/football-data/provider';
 import { syncFootballData, type FootballDataRows, type WriteCounts } from '../../../src/services/ingestion/football-data-sync';
-import { pgQuery } from '../ingestion/pg-sql';
+import { pgQuery, pgTransactor } from '../ingestion/pg-sql';
+import { advanceFeatureStore, type AdvanceSummary } from '../../../src/services/feature-store';
 
 export type { WriteCounts };
 
@@ -34,6 +35,8 @@ export interface ImportSummary {
   rejected: RowProblem[];
   invalidPrices: RowProblem[];
   failedFiles: number;
+  /** The feature store's advance after the import; null when the caller asked for none. */
+  featureStore: AdvanceSummary | null;
   durationMs: number;
 }
 
@@ -60,7 +63,11 @@ export async function expandPaths(args: string[]): Promise<string[]> {
 export async function importFootballData(
   pool: pg.Pool,
   paths: string[],
-  options: { onFile?: (summary: FileSummary) => void } = {},
+  options: {
+    onFile?: (summary: FileSummary) => void;
+    /** The instant (ms) the feature store is advanced to after the files; null leaves it alone. Default: now. */
+    featureStoreAt?: number | null;
+  } = {},
 ): Promise<ImportSummary> {
   const started = performance.now();
   const summary: ImportSummary = {
@@ -71,6 +78,7 @@ export async function importFootballData(
     rejected: [],
     invalidPrices: [],
     failedFiles: 0,
+    featureStore: null,
     durationMs: 0,
   };
   for (const path of paths) {
@@ -87,6 +95,9 @@ export async function importFootballData(
     if (fileSummary.status === 'failed') summary.failedFiles++;
     options.onFile?.(fileSummary);
   }
+  // The serving path reads the feature store, never the history: what was imported must be in it.
+  const at = options.featureStoreAt === undefined ? Date.now() : options.featureStoreAt;
+  summary.featureStore = at === null ? null : await advanceFeatureStore(pgTransactor(pool), at);
   summary.durationMs = performance.now() - started;
   return summary;
 }

@@ -7,7 +7,8 @@
 import { drizzleTransactor } from './drizzle-sql';
 import { resolveFixtures, type ResolveFixturesResult } from './match-resolver';
 import { writeOddsInTransaction, phaseAt, type ResolvedOddsRow } from './odds-writer';
-import type { SqlQuery } from './sql';
+import type { SqlQuery, SqlTransactor } from './sql';
+import { advanceFeatureStore, type AdvanceSummary } from '../feature-store';
 import { checkBudget, decidePoll, monthStart, type PollTier } from './budget';
 import type { Database } from '../../db/client';
 import type { Logger } from '../../lib/logging';
@@ -281,6 +282,7 @@ export async function ingestResults(job: JobContext, deps: IngestionDeps): Promi
       : { rows: [] };
     return { resolved, settled: rows.map((r) => Number(r.id)) };
   });
+  const featureStore = written.settled.length > 0 ? await advanceAfterResults(transactor(deps), deps.now.getTime(), deps.logger) : null;
   const fanOutFailures = await fanOutChanged(deps, written.settled, 'result');
   return {
     stats: {
@@ -290,11 +292,25 @@ export async function ingestResults(job: JobContext, deps: IngestionDeps): Promi
       completed: completed.length,
       unresolved: written.resolved.unresolved,
       updated: written.settled.length,
+      resultsApplied: featureStore?.applied ?? 0,
     },
   };
 }
 
 // --- shared --------------------------------------------------------------------------------------------
+
+/**
+ * Teaches the feature store the results just committed. Like the fan-out it must not fail the job (the results
+ * are stored either way): the feature queue's consumer and the hourly job advance it again.
+ */
+export async function advanceAfterResults(db: SqlTransactor, now: number, logger: Logger): Promise<AdvanceSummary | null> {
+  try {
+    return await advanceFeatureStore(db, now);
+  } catch (error) {
+    logger.warn('feature store advance failed', { errorCode: 'feature-store-advance-failed', error: (error as Error).message });
+    return null;
+  }
+}
 
 /**
  * Runs after the commit, so it must not fail the job: the rows are stored either way. A failure is logged and

@@ -17,7 +17,7 @@ import { buildFeatures, selectPreMatchOdds, type MatchContext, type OddsQuote, t
 import { MARKET_OUTPUTS } from '../inference/bundle';
 import type { MarketProbabilities } from '../inference/runtime';
 import type { MarginMethod } from '../margin';
-import type { MatchFeatureState } from './team-state-kv';
+import type { MatchFeatureState } from '../feature-store';
 import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedMarket, PredictedOutcome, PredictionAnchor } from './types';
 
 const TOTALS_LINE = 2.5;

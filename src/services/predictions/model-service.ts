@@ -1,11 +1,11 @@
-// The active model run and its ONNX session, per isolate. Nothing here may wait for Postgres on a warm
-// request: the active run is remembered in the isolate and in KV, and the runtime (one session serving both
-// markets, loaded from R2 and checked by sha256) is built once per isolate and model run. A broken bundle is
-// remembered as broken for a while, so a burst of requests does not re-download and re-verify it on every call.
+// The model-runtime provider: the ONNX session of a model run, per isolate. Nothing here waits for Postgres:
+// the runtime (one session serving both markets, loaded from R2 and checked by sha256) is built once per
+// isolate and model run. A broken bundle is remembered as broken for a while, so a burst of requests does not
+// re-download and re-verify it on every call. Which run is active is PredictionCache's (cache.ts).
 import { BUNDLE_FILES, BundleError, parseManifest, sha256Hex } from '../inference/bundle';
 import { workerdOrt } from '../inference/ort-workerd';
 import { createModelRuntime, type ModelRuntime } from '../inference/runtime';
-import { ACTIVE_RUN_KV_KEY } from './cache';
+import { ACTIVE_RUN_KV_KEY, forgetActiveRun, PredictionCache } from './cache';
 
 /** What the hot path needs of a model run. */
 export interface ActiveRun {
@@ -23,46 +23,15 @@ export class ModelUnavailableError extends Error {
   override name = 'ModelUnavailableError';
 }
 
-export { ACTIVE_RUN_KV_KEY };
-/** How long the isolate trusts its copy of the active run before asking KV again. */
-export const ACTIVE_RUN_ISOLATE_TTL_MS = 15_000;
-/** How long KV keeps the active run (KV's minimum TTL is 60 s). Activation takes effect within this. */
-export const ACTIVE_RUN_KV_TTL_SECONDS = 60;
+export { ACTIVE_RUN_KV_KEY, forgetActiveRun };
 /** A bundle that failed to load is not retried for this long (per isolate). */
 export const BROKEN_BUNDLE_RETRY_MS = 30_000;
 
-let activeMemo: { run: ActiveRun | null; until: number } | undefined;
 const runtimes = new Map<string, { runtime: Promise<ModelRuntime>; failedAt?: number }>();
 
-/** Forgets the isolate's copies: for tests, and after an activation made by this isolate. */
-export function forgetActiveRun(): void {
-  activeMemo = undefined;
-}
-
 /** Deletes the KV copy of the active run, so the next read goes to Postgres (call it after an activation). */
-export async function invalidateActiveRun(kv: KVNamespace): Promise<void> {
-  activeMemo = undefined;
-  await kv.delete(ACTIVE_RUN_KV_KEY);
-}
-
-/**
- * The active run: from the isolate (15 s), else KV (60 s), else Postgres via `fromDatabase`, which is then
- * written back to KV. Null when no run is active.
- */
-export async function activeRun(
-  kv: KVNamespace,
-  fromDatabase: () => Promise<ActiveRun | null>,
-  defer: (work: Promise<unknown>) => void,
-  now = Date.now(),
-): Promise<ActiveRun | null> {
-  if (activeMemo && activeMemo.until > now) return activeMemo.run;
-  let run = await kv.get<ActiveRun>(ACTIVE_RUN_KV_KEY, 'json');
-  if (!run) {
-    run = await fromDatabase();
-    if (run) defer(kv.put(ACTIVE_RUN_KV_KEY, JSON.stringify(run), { expirationTtl: ACTIVE_RUN_KV_TTL_SECONDS }));
-  }
-  activeMemo = { run, until: now + ACTIVE_RUN_ISOLATE_TTL_MS };
-  return run;
+export function invalidateActiveRun(kv: KVNamespace): Promise<void> {
+  return new PredictionCache(kv).invalidateActiveRun();
 }
 
 async function loadRuntime(bucket: R2Bucket, run: ActiveRun): Promise<ModelRuntime> {
@@ -110,6 +79,15 @@ export async function runtimeFor(bucket: R2Bucket, run: ActiveRun, now = Date.no
     return await entry.runtime;
   } catch (error) {
     throw new ModelUnavailableError(`model run ${run.id} (${run.name}) cannot be loaded: ${(error as Error).message}`);
+  }
+}
+
+/** The runtime of the active run, for the prediction path: runtimeFor over the Worker's bucket. */
+export class ModelRuntimeProvider {
+  constructor(private readonly bucket: R2Bucket) {}
+
+  forRun(run: ActiveRun, now: number): Promise<ModelRuntime> {
+    return runtimeFor(this.bucket, run, now);
   }
 }
 

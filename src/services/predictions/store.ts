@@ -4,7 +4,7 @@
 import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
-import { predictions } from '../../db/schema';
+import { predictions, servedFeatureVectors } from '../../db/schema';
 import type { PredictionListItem } from '../../schemas/prediction-list';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from '../pagination';
 import { ensureMonthPartitions, isMissingPartition } from '../partitions';
@@ -98,6 +98,9 @@ type PredictionRow = typeof predictions.$inferSelect;
 const MARKET_ORDER: PredictedMarket[] = ['h2h', 'totals'];
 const OUTCOME_ORDER: PredictedOutcome[] = ['home', 'draw', 'away', 'over', 'under'];
 
+/** A prediction as the writer hands it over: with the vector it was served from (NaN as null), when known. */
+export type ServedPrediction = MatchPrediction & { features?: readonly (number | null)[] };
+
 export class PredictionStore {
   constructor(private readonly db: () => Database) {}
 
@@ -105,22 +108,39 @@ export class PredictionStore {
    * Writes one row per outcome. Idempotent: a retry of the same prediction (same match, run and
    * predictedAt) hits predictions_natural_key and inserts nothing, so a redelivered message cannot double rows.
    */
-  persist(prediction: MatchPrediction): Promise<void> {
+  persist(prediction: ServedPrediction): Promise<void> {
     return this.persistMany([prediction]);
   }
 
   /**
-   * Writes many predictions in one statement over one connection: the prediction write queue's consumer
-   * persists a whole batch of cache misses this way. A queue batch is at most 100 predictions (Cloudflare's
-   * limit), 500 rows of 23 parameters, far below Postgres's 65,535 per statement. One statement is all or
-   * nothing, so a caller that falls back to one prediction at a time never finds half a batch written.
+   * Writes many predictions over one connection: the prediction write queue's consumer persists a whole batch of
+   * cache misses this way. A queue batch is at most 100 predictions (Cloudflare's limit), 500 rows of 23
+   * parameters, far below Postgres's 65,535 per statement. The predictions are one statement, and with the
+   * vectors they were served from one transaction: all or nothing, so a caller that falls back to one prediction
+   * at a time never finds half a batch written. A prediction without a stored market stores no vector either.
    */
-  async persistMany(batch: readonly MatchPrediction[]): Promise<void> {
+  async persistMany(batch: readonly ServedPrediction[]): Promise<void> {
     const rows = batch.flatMap(toRows);
     if (rows.length === 0) return;
+    const stored = new Set(rows.map((r) => `${r.matchId}|${r.modelRunId}|${new Date(r.predictedAt!).toISOString()}`));
+    const vectors = batch
+      .filter((p) => p.features && stored.has(`${p.matchId}|${p.modelRunId}|${new Date(p.predictedAt).toISOString()}`))
+      .map((p) => ({
+        matchId: p.matchId,
+        modelRunId: p.modelRunId,
+        predictedAt: new Date(p.predictedAt),
+        featureVersion: p.featureVersion,
+        values: p.features!.map((v) => (v === null ? NaN : v)),
+      }));
     const instants = batch.map((p) => Date.parse(p.predictedAt));
     const db = this.db();
-    const insert = () => db.insert(predictions).values(rows).onConflictDoNothing();
+    const insert = () =>
+      vectors.length === 0
+        ? db.insert(predictions).values(rows).onConflictDoNothing()
+        : db.transaction(async (tx) => {
+            await tx.insert(predictions).values(rows).onConflictDoNothing();
+            await tx.insert(servedFeatureVectors).values(vectors).onConflictDoNothing();
+          });
     try {
       await insert();
     } catch (error) {

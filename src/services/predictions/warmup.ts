@@ -1,12 +1,13 @@
-// The feature queue consumer's work: one read of the history per batch, the feature state of every match
-// the batch concerns written to KV, and for matches whose odds changed a fresh prediction put in the cache
-// (and persisted), so the next reader hits. A new result or fixture changes the states of every upcoming
-// match (Elo, form and league rates move), so those reasons refresh all upcoming matches.
+// The feature queue consumer's work: the feature store advanced over any result that has become known, the
+// feature state of every match the batch concerns copied from the store to KV, and for matches whose odds
+// changed a fresh prediction put in the cache (and persisted), so the next reader hits. A new result or
+// fixture changes the states of upcoming matches (Elo, form and league rates move), so those reasons refresh
+// all upcoming matches.
 import type { FeatureRecomputeMessage } from '../../env';
 import type { Logger } from '../../lib/logging';
-import { writeCachedPrediction } from './cache';
 import type { PredictionService } from './service';
-import { computeMatchFeatureStates, writeMatchFeatureState } from './team-state-kv';
+import { advanceFeatureStore } from '../feature-store';
+import type { SqlTransactor } from '../ingestion/sql';
 import { ModelUnavailableError } from './model-service';
 
 /** How far ahead a new result refreshes upcoming matches' feature states. */
@@ -16,6 +17,7 @@ export interface WarmupSummary {
   statesWritten: number;
   predictionsWarmed: number;
   skipped: number;
+  resultsApplied: number;
 }
 
 export function isFeatureRecomputeMessage(body: unknown): body is FeatureRecomputeMessage {
@@ -26,17 +28,17 @@ export function isFeatureRecomputeMessage(body: unknown): body is FeatureRecompu
 
 export async function warmFeaturesAndPredictions(
   messages: readonly FeatureRecomputeMessage[],
-  deps: { kv: KVNamespace; predictions: PredictionService; logger: Logger; now?: number },
+  deps: { predictions: PredictionService; featureStore: SqlTransactor; logger: Logger; now?: number },
 ): Promise<WarmupSummary> {
   const now = deps.now ?? Date.now();
   const ids = new Set(messages.map((m) => m.matchId));
   if (messages.some((m) => m.reason !== 'odds')) {
-    for (const id of await deps.predictions.upcomingMatchIds(now, UPCOMING_HORIZON_MS)) ids.add(id);
+    for (const id of await deps.predictions.featureStates.upcomingMatchIds(now, UPCOMING_HORIZON_MS)) ids.add(id);
   }
-  // A fresh read, never the isolate's recent one: a result committed a moment ago is what this batch is about.
-  const timeline = await deps.predictions.timeline(now, now);
-  const states = computeMatchFeatureStates(timeline, [...ids], now);
-  await Promise.all(states.map((s) => writeMatchFeatureState(deps.kv, s)));
+  // Applies what the ingestion job's own advance could not (a result that became known since, a failed
+  // advance); when nothing is pending this is one indexed read.
+  const advanced = await advanceFeatureStore(deps.featureStore, now);
+  const states = await deps.predictions.featureStates.refresh([...ids], now);
 
   const oddsChanged = new Set(messages.filter((m) => m.reason === 'odds').map((m) => m.matchId));
   const toWarm = states.filter((s) => oddsChanged.has(s.matchId));
@@ -48,8 +50,8 @@ export async function warmFeaturesAndPredictions(
   if (run) {
     for (const state of toWarm) {
       try {
-        const prediction = await deps.predictions.compute(run, state, now);
-        await Promise.all([writeCachedPrediction(deps.kv, prediction), deps.predictions.persist(prediction)]);
+        const { prediction, features } = await deps.predictions.compute(run, state, now);
+        await deps.predictions.writer.warm(prediction, features);
         predictionsWarmed++;
       } catch (error) {
         // A broken bundle fails every match alike: stop and let the queue retry the batch later.
@@ -58,7 +60,7 @@ export async function warmFeaturesAndPredictions(
       }
     }
   }
-  const summary = { statesWritten: states.length, predictionsWarmed, skipped: ids.size - states.length };
+  const summary = { statesWritten: states.length, predictionsWarmed, skipped: ids.size - states.length, resultsApplied: advanced.applied };
   deps.logger.info('feature states recomputed', { ...summary, messages: messages.length });
   return summary;
 }

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import type { Logger } from '../../lib/logging';
 import { parseInstant } from '../../schemas/common';
 import { MarketPredictionSchema, MatchPredictionSchema, OutcomePredictionSchema } from '../../schemas/predictions';
-import type { PredictionStore } from './store';
+import { FEATURE_COUNT } from '../features';
+import type { PredictionStore, ServedPrediction } from './store';
 import type { MatchPrediction } from './types';
 
 const Instant = z.string().refine((s) => parseInstant(s) !== undefined, 'must be an ISO 8601 instant');
@@ -20,6 +21,8 @@ export const PredictionWriteMessageSchema = MatchPredictionSchema.omit({ source:
   predictedAt: Instant,
   kickoff: Instant,
   markets: z.array(MarketPredictionSchema.extend({ outcomes: z.array(OutcomePredictionSchema.required()).min(1) })).min(1),
+  /** The vector the prediction was made from (null: a missing feature); stored in served_feature_vectors. */
+  features: z.array(z.number().nullable()).length(FEATURE_COUNT).optional(),
 }) satisfies z.ZodType<MatchPrediction>;
 
 export interface PredictionWriteSummary {
@@ -38,7 +41,7 @@ export async function persistPredictionBatch(
   messages: readonly Message<unknown>[],
   deps: { store: Pick<PredictionStore, 'persistMany'>; logger: Logger },
 ): Promise<PredictionWriteSummary> {
-  const valid: { message: Message<unknown>; prediction: MatchPrediction }[] = [];
+  const valid: { message: Message<unknown>; prediction: ServedPrediction }[] = [];
   let malformed = 0;
   for (const message of messages) {
     const parsed = PredictionWriteMessageSchema.safeParse(message.body);

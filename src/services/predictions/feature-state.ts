@@ -1,0 +1,41 @@
+// FeatureStateSource: a match's feature state for the prediction path. The per-match KV entry first (what the
+// feature queue's consumer keeps current after each advance of the store); when it is missing or stale, the
+// feature store in Postgres, one statement of primary-key lookups, written back to KV off the response path.
+// A request never reads more than the match's two teams, its pair and its league.
+import type { Logger } from '../../lib/logging';
+import { isFresh, type FeatureStateRepository, type MatchFeatureState, type StoredMatch } from '../feature-store';
+import type { PredictionCache } from './cache';
+
+export class FeatureStateSource {
+  constructor(
+    private readonly cache: PredictionCache,
+    private readonly store: FeatureStateRepository,
+    private readonly defer: (work: Promise<unknown>) => void,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The match's state at `now`, or null for an unknown match. */
+  async forMatch(matchId: number, now: number): Promise<StoredMatch | null> {
+    const entry = await this.cache.featureState(matchId);
+    if (entry && now >= entry.match.startAt) return { kind: 'started', startAt: entry.match.startAt };
+    if (entry && isFresh(entry, now)) return { kind: 'upcoming', state: entry };
+    const stored = await this.store.forMatch(matchId, now);
+    if (stored?.kind === 'upcoming') {
+      this.logger.info('feature state read from the store', { matchId, reason: entry ? 'stale in KV' : 'missing in KV' });
+      this.defer(this.cache.putFeatureState(stored.state));
+    }
+    return stored;
+  }
+
+  /** The states of upcoming matches among `matchIds`, from the store, written to KV (the warm-up). */
+  async refresh(matchIds: readonly number[], now: number): Promise<MatchFeatureState[]> {
+    const states: MatchFeatureState[] = [];
+    for (const stored of (await this.store.forMatches(matchIds, now)).values()) if (stored.kind === 'upcoming') states.push(stored.state);
+    await Promise.all(states.map((s) => this.cache.putFeatureState(s)));
+    return states;
+  }
+
+  upcomingMatchIds(now: number, horizonMs: number): Promise<number[]> {
+    return this.store.upcomingMatchIds(now, horizonMs);
+  }
+}

@@ -1,0 +1,58 @@
+// PredictionWriter: every write of a prediction goes through here, so each one is made the same way.
+// - A miss: the KV put and the send to the prediction write queue, both off the response path (defer). Should
+//   the queue refuse, the prediction is written to Postgres directly: one connection's cost instead of a
+//   prediction that a started match could no longer be served from.
+// - The warm-up (the feature queue's consumer): the KV put and the Postgres write, awaited, so a failure fails
+//   the batch and the queue retries it.
+// - The write queue's consumer: a batch per connection (write-queue.ts).
+// Each persisted prediction carries the feature vector it was made from, stored with its feature_version.
+import type { Logger } from '../../lib/logging';
+import type { PredictionCache } from './cache';
+import type { PredictionStore, ServedPrediction } from './store';
+import type { MatchPrediction } from './types';
+import { persistPredictionBatch, type PredictionWriteSummary } from './write-queue';
+
+export interface PredictionWriterDeps {
+  cache: PredictionCache;
+  store: Pick<PredictionStore, 'persistMany'>;
+  /** PREDICTION_QUEUE. */
+  queue: Pick<Queue<unknown>, 'send'>;
+  defer: (work: Promise<unknown>) => void;
+  logger: Logger;
+}
+
+/** The vector as JSON carries it: a missing feature (NaN) is null. */
+const servedVector = (features: Float64Array): (number | null)[] => Array.from(features, (v) => (Number.isNaN(v) ? null : v));
+
+export class PredictionWriter {
+  constructor(private readonly deps: PredictionWriterDeps) {}
+
+  /** A cache miss's prediction: cached and queued for Postgres, neither on the response path. */
+  afterMiss(prediction: MatchPrediction, features: Float64Array): void {
+    this.deps.defer(this.deps.cache.putPrediction(prediction));
+    this.deps.defer(this.queue({ ...prediction, features: servedVector(features) }));
+  }
+
+  /** The warm-up's prediction: cached and persisted before the batch is acknowledged. */
+  async warm(prediction: MatchPrediction, features: Float64Array): Promise<void> {
+    await Promise.all([this.deps.cache.putPrediction(prediction), this.deps.store.persistMany([{ ...prediction, features: servedVector(features) }])]);
+  }
+
+  /** The write queue's consumer. */
+  persistBatch(messages: readonly Message<unknown>[]): Promise<PredictionWriteSummary> {
+    return persistPredictionBatch(messages, { store: this.deps.store, logger: this.deps.logger });
+  }
+
+  private async queue(prediction: ServedPrediction): Promise<void> {
+    try {
+      await this.deps.queue.send(prediction, { contentType: 'json' });
+    } catch (error) {
+      this.deps.logger.warn('prediction queue refused a write; persisting directly', {
+        errorCode: 'prediction-queue-unavailable',
+        matchId: prediction.matchId,
+        error: (error as Error).message,
+      });
+      await this.deps.store.persistMany([prediction]);
+    }
+  }
+}

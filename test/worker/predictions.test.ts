@@ -18,8 +18,7 @@ import { invalidateMatchPredictions, predictionCacheKey } from '../../src/servic
 import { PredictionStore } from '../../src/services/predictions/store';
 import { featureStateKey } from '../../src/services/predictions/team-state-kv';
 import type { MatchPrediction, PredictionAnchor } from '../../src/services/predictions/types';
-import { anchorProbabilities, marketAnchors } from '../../src/services/anchor';
-import { removeMargin } from '../../src/services/margin';
+import { anchorProbabilities, marketAnchors, removeMargin } from '../../src/domain/odds';
 import type { FeatureRow } from '../../scripts/lib/features/matrix';
 import { api, PROBLEM } from './support/http';
 import { promote, registerUser, type TestUser } from './support/auth';

@@ -8,15 +8,15 @@
 // correct prediction a little later rather than an error or one made from stale form.
 // Started matches never get a new prediction: the last one stored before kick-off is returned.
 import type { Database } from '../../db/client';
-import type { LiveLine, MatchOdds } from '../../../durable-objects/match-odds';
+import type { MatchOdds } from '../../../durable-objects/match-odds';
 import type { Logger } from '../../lib/logging';
 import { problem, ProblemError } from '../../lib/problem';
 import { span } from '../../lib/tracing';
 import { FEATURE_VERSION, type TimelineMatch } from '../features';
 import type { ModelRegistryService } from '../models';
 import { readCachedPrediction, writeCachedPrediction } from './cache';
-import { anchorProbabilities } from '../anchor';
-import { buildMatchPrediction, firstRow, liveInputs, type PredictionSettings } from './compute';
+import { anchorProbabilities } from '../../domain/odds';
+import { buildMatchPrediction, firstRow, liveInputs, type LiveOdds, type PredictionSettings } from './compute';
 import { activeRun, ModelUnavailableError, runtimeFor, type ActiveRun } from './model-service';
 import type { PredictionStore } from './store';
 import {
@@ -116,8 +116,8 @@ export class PredictionService {
     if (run.featureVersion !== FEATURE_VERSION) {
       throw new ModelUnavailableError(`model run ${run.id} needs features ${run.featureVersion}; this Worker builds ${FEATURE_VERSION}`);
     }
-    const [runtime, lines] = await Promise.all([runtimeFor(this.deps.models, run, now), this.liveLines(state.matchId)]);
-    const inputs = liveInputs(state, lines, now, runtime.marginMethods);
+    const [runtime, live] = await Promise.all([runtimeFor(this.deps.models, run, now), this.liveOdds(state.matchId)]);
+    const inputs = liveInputs(state, live, now, runtime.marginMethods);
     const probabilities = firstRow(
       await span('inference', () => runtime.predict([{ features: inputs.features, anchors: anchorProbabilities(inputs.anchors) }]), { 'model.run': run.id }),
     );
@@ -130,7 +130,7 @@ export class PredictionService {
       probabilities,
       anchors: inputs.anchors,
       anchorInfo: inputs.anchorInfo,
-      lines,
+      lines: live.lines,
       settings: this.deps.settings,
     });
   }
@@ -161,8 +161,10 @@ export class PredictionService {
     }
   }
 
-  async liveLines(matchId: number): Promise<LiveLine[]> {
-    return (await this.deps.matchOdds(matchId).state()).lines;
+  /** The match's lines and their summary, made once by its MatchOdds object. */
+  async liveOdds(matchId: number): Promise<LiveOdds> {
+    const { lines, aggregates } = await this.deps.matchOdds(matchId).state();
+    return { lines, aggregates };
   }
 
   /**

@@ -2,6 +2,7 @@
 // request: the active run is remembered in the isolate and in KV, and the runtime (one session serving both
 // markets, loaded from R2 and checked by sha256) is built once per isolate and model run. A broken bundle is
 // remembered as broken for a while, so a burst of requests does not re-download and re-verify it on every call.
+import { span } from '../../lib/tracing';
 import { BUNDLE_FILES, BundleError, parseManifest, sha256Hex } from '../inference/bundle';
 import { workerdOrt } from '../inference/ort-workerd';
 import { createModelRuntime, type ModelRuntime } from '../inference/runtime';
@@ -99,7 +100,12 @@ export async function runtimeFor(bucket: R2Bucket, run: ActiveRun, now = Date.no
   let entry = runtimes.get(run.id);
   if (entry?.failedAt !== undefined && now - entry.failedAt >= BROKEN_BUNDLE_RETRY_MS) entry = undefined;
   if (!entry) {
-    const created: { runtime: Promise<ModelRuntime>; failedAt?: number } = { runtime: loadRuntime(bucket, run) };
+    // Its own span: on a local workerd everything shares one thread, so the ORT backend's first initialisation
+    // (hundreds of ms of CPU, once per isolate) otherwise shows up as the duration of whatever call runs beside it,
+    // the MatchOdds read (docs/benchmarks.md, "Where a cold MatchOdds read's time went").
+    const created: { runtime: Promise<ModelRuntime>; failedAt?: number } = {
+      runtime: span('model.load', () => loadRuntime(bucket, run), { 'model.run': run.id }),
+    };
     created.runtime.catch(() => {
       created.failedAt = Date.now();
     });

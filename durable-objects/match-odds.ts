@@ -1,5 +1,4 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../src/env';
 import { MARKET_OUTCOMES, summariseLines, type LiveLine, type LiveMarket, type OddsRowInput, type Summary } from '../src/domain/odds';
 
 export type { AggregateLine, BestLine, ConsensusMarket, LiveLine, LiveMarket, Movement, MovementSnapshot, OddsRowInput, Summary } from '../src/domain/odds';
@@ -133,10 +132,14 @@ function validateMeta(meta: unknown): MatchMeta & { startMs: number } {
   return { matchId, startAt: iso(startMs), startMs };
 }
 
-export class MatchOdds extends DurableObject<Env> {
+// The object reads none of the Worker's bindings, so it takes the ambient Env: importing src/env.ts would make
+// env.ts (which names this class) and the object import each other.
+type ObjectEnv = Cloudflare.Env;
+
+export class MatchOdds extends DurableObject<ObjectEnv> {
   private readonly sql: SqlStorage;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: ObjectEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.createTables();

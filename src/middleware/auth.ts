@@ -7,18 +7,7 @@ import type { Role, Tier } from '../db/schema';
 import { ProblemError } from '../lib/problem';
 import { AccessTokenError, verifyAccessToken } from '../services/auth/access-tokens';
 import { looksLikeApiKey } from '../services/auth/api-keys';
-import type { AppEnv } from '../types';
-
-export interface Principal {
-  userId: string;
-  tier: Tier;
-  role: Role;
-  via: 'access-token' | 'api-key';
-  /** Access tokens: issued-at in ms, so a token minted before its user was deleted can be refused. */
-  issuedAt?: number;
-  expiresAt?: number;
-  keyId?: string;
-}
+import type { AppEnv, Principal } from '../types';
 
 export const unauthorized = (detail: string, error: 'invalid_token' | 'invalid_request' | null = 'invalid_token') =>
   new ProblemError({

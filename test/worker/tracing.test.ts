@@ -5,7 +5,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { matchOddsName, type OddsRowInput } from '../../durable-objects/match-odds';
-import { SCHEDULES } from '../../cron/schedules';
+import { SCHEDULES } from '../../src/jobs/schedules';
 import { configFrom } from '../../src/env';
 import worker from '../../src/index';
 import { flushMetrics, metrics, recordJobOutcome } from '../../src/lib/metrics';

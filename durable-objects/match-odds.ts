@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import type { Refusal } from '../src/lib/errors';
 import { MARKET_OUTCOMES, summariseLines, type LiveLine, type LiveMarket, type OddsRowInput, type Summary } from '../src/domain/odds';
 
 export type { AggregateLine, BestLine, ConsensusMarket, LiveLine, LiveMarket, Movement, MovementSnapshot, OddsRowInput, Summary } from '../src/domain/odds';
@@ -293,15 +294,15 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
    * here, synchronously, so two connections racing with one ticket cannot both get in.
    */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return refusal(400, 'Expected a WebSocket upgrade');
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return refusal('invalid', 'Expected a WebSocket upgrade');
     const ticketId = request.headers.get(TICKET_ID_HEADER);
     const expiresMs = Number(request.headers.get(TICKET_EXPIRES_HEADER));
-    if (!ticketId || !Number.isSafeInteger(expiresMs)) return refusal(401, 'The ticket is missing');
+    if (!ticketId || !Number.isSafeInteger(expiresMs)) return refusal('unauthorized', 'The ticket is missing');
     const now = Date.now();
-    if (expiresMs <= now) return refusal(401, 'The ticket has expired');
+    if (expiresMs <= now) return refusal('unauthorized', 'The ticket has expired');
     this.sql.exec('DELETE FROM mo_tickets WHERE expires_ms <= ?', now);
     if (this.sql.exec('SELECT 1 FROM mo_tickets WHERE id = ?', ticketId).toArray().length > 0) {
-      return refusal(401, 'The ticket has already been used');
+      return refusal('unauthorized', 'The ticket has already been used');
     }
     this.sql.exec('INSERT INTO mo_tickets (id, expires_ms) VALUES (?, ?)', ticketId, expiresMs);
 
@@ -418,6 +419,10 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
   }
 }
 
-function refusal(status: 400 | 401, reason: string): Response {
-  return new Response(JSON.stringify({ reason }), { status, headers: { 'content-type': 'application/json' } });
+const REFUSAL_STATUS = { invalid: 400, unauthorized: 401 } as const;
+
+/** A refusal in the app's error codes (src/lib/errors.ts), which the Worker's route turns into the same problem. */
+function refusal(code: keyof typeof REFUSAL_STATUS, detail: string): Response {
+  const body: Refusal = { code, detail };
+  return new Response(JSON.stringify(body), { status: REFUSAL_STATUS[code], headers: { 'content-type': 'application/json' } });
 }

@@ -10,7 +10,7 @@
 import type { Database } from '../../db/client';
 import type { MatchOdds } from '../../../durable-objects/match-odds';
 import type { Logger } from '../../lib/logging';
-import { problem, ProblemError } from '../../lib/problem';
+import { NotFoundError, UnavailableError } from '../../lib/errors';
 import { span } from '../../lib/tracing';
 import { FEATURE_VERSION, type TimelineMatch } from '../features';
 import type { ModelRegistryService } from '../models';
@@ -83,7 +83,7 @@ export class PredictionService {
   /** The active run, or a 503 problem when none is active. */
   async requireActiveRun(): Promise<ActiveRun> {
     const run = await this.activeRun();
-    if (!run) throw problem.unavailable('No model is active; an admin activates one with POST /models/{modelId}/activate');
+    if (!run) throw new UnavailableError('No model is active; an admin activates one with POST /models/{modelId}/activate');
     return run;
   }
 
@@ -191,7 +191,7 @@ export class PredictionService {
       timeline = await this.timeline(now, now);
       match = timeline.find((m) => m.matchId === matchId);
     }
-    if (!match) throw problem.notFound('match', matchId);
+    if (!match) throw NotFoundError.of('match', matchId);
     if (match.status !== 'scheduled' || now >= match.startAt) return { startedAt: new Date(match.startAt) };
     const [state] = computeMatchFeatureStates(timeline, [matchId], now);
     this.deps.logger.info('feature state computed on request', { matchId, reason: 'missing or stale in KV' });
@@ -201,12 +201,7 @@ export class PredictionService {
   private async stored(matchId: number, kickoff: Date): Promise<PredictionResult> {
     const prediction = await this.deps.store.latestBefore(matchId, kickoff);
     if (!prediction) {
-      throw new ProblemError({
-        slug: 'not-found',
-        title: 'Not found',
-        status: 404,
-        detail: `Match ${matchId} has started and no prediction was made for it before kick-off`,
-      });
+      throw new NotFoundError(`Match ${matchId} has started and no prediction was made for it before kick-off`);
     }
     return { prediction, cache: 'MISS', source: 'stored' };
   }

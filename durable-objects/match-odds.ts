@@ -1,7 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../src/env';
-import { bestPriceByOutcome } from '../src/services/ev';
-import { removeMargin } from '../src/services/margin';
+import type { Refusal } from '../src/lib/errors';
+import { MARKET_OUTCOMES, summariseLines, type LiveLine, type LiveMarket, type OddsRowInput, type Summary } from '../src/domain/odds';
+
+export type { AggregateLine, BestLine, ConsensusMarket, LiveLine, LiveMarket, Movement, MovementSnapshot, OddsRowInput, Summary } from '../src/domain/odds';
+export { MARKET_OUTCOMES } from '../src/domain/odds';
 
 /**
  * One instance per match, named `match:<id>` (`matchOddsName`): the live odds state of the match and the
@@ -10,7 +12,8 @@ import { removeMargin } from '../src/services/margin';
  * - `applyOdds(rows, meta)` merges provider prices: the latest price per line (bookmaker, market, outcome,
  *   point), the opening price per line, and returns the lines whose price changed. Every change is pushed to
  *   the connected sockets.
- * - `state()` is the whole picture: lines, best price, margin-free consensus and movement since opening.
+ * - `state()` is the whole picture: lines and their summary (src/domain/odds/live.ts: best price, margin-free
+ *   consensus, movement since opening, the market list's aggregates), made once per read.
  * - `fetch()` accepts a WebSocket upgrade forwarded by the Worker's live route, after consuming the caller's
  *   single-use ticket (the Worker has already checked its signature, expiry and match).
  * - The alarm evicts everything (and closes the sockets) `EVICT_AFTER_MS` after kick-off.
@@ -20,81 +23,10 @@ import { removeMargin } from '../src/services/margin';
  * See "Live odds state and stream" in docs/decisions.md.
  */
 
-export type LiveMarket = 'h2h' | 'totals' | 'spreads';
-
-export interface OddsRowInput {
-  bookmaker: string;
-  market: LiveMarket;
-  outcome: string;
-  /** The line for totals and spreads (spreads: the line of that side); null for h2h. */
-  point: number | null;
-  /** Decimal odds, finite and > 1. */
-  price: number;
-  /** ISO-8601 instant. */
-  capturedAt: string;
-}
-
 export interface MatchMeta {
   matchId: number;
   /** Kick-off, ISO-8601. */
   startAt: string;
-}
-
-export interface LiveLine {
-  bookmaker: string;
-  market: LiveMarket;
-  outcome: string;
-  point: number | null;
-  price: number;
-  capturedAt: string;
-  /** The price of the earliest capture seen for this line. */
-  openingPrice: number;
-  openingAt: string;
-}
-
-export interface BestLine {
-  market: LiveMarket;
-  point: number | null;
-  outcome: string;
-  price: number;
-  bookmaker: string;
-}
-
-export interface ConsensusMarket {
-  market: LiveMarket;
-  /** The line; for spreads the home side's line (the away side of the same line carries the opposite sign). */
-  point: number | null;
-  method: 'multiplicative';
-  /** Bookmakers quoting at least one outcome of this line. */
-  bookmakers: number;
-  /** Booksum of the median prices minus 1. */
-  overround: number;
-  outcomes: Array<{ outcome: string; medianPrice: number; probability: number }>;
-}
-
-export interface MovementSnapshot {
-  /** Median of the bookmakers' prices. */
-  consensusPrice: number;
-  bestPrice: number;
-  /** Margin-free probability of the consensus; null when the line's book is incomplete. */
-  probability: number | null;
-}
-
-export interface Movement {
-  market: LiveMarket;
-  /** As in ConsensusMarket: spreads use the home side's line. */
-  point: number | null;
-  outcome: string;
-  opening: MovementSnapshot;
-  current: MovementSnapshot;
-  /** current − opening, field by field (probability null when either side is null). */
-  change: MovementSnapshot;
-}
-
-export interface Summary {
-  best: BestLine[];
-  consensus: ConsensusMarket[];
-  movement: Movement[];
 }
 
 export interface LiveState extends Summary {
@@ -112,8 +44,9 @@ export interface ApplyResult {
   ignored: number;
 }
 
-export type StateMessage = { type: 'state' } & LiveState;
-export type UpdateMessage = { type: 'update'; matchId: number | null; updatedAt: string | null; changed: LiveLine[] } & Summary;
+// The stream carries what its OpenAPI description lists; the market list's aggregates are for the Worker.
+export type StateMessage = { type: 'state' } & Omit<LiveState, 'aggregates'>;
+export type UpdateMessage = { type: 'update'; matchId: number | null; updatedAt: string | null; changed: LiveLine[] } & Omit<Summary, 'aggregates'>;
 export type EndMessage = { type: 'end'; reason: string };
 
 /** The state is evicted this long after kick-off: a football match with stoppages and extra time is over. */
@@ -130,13 +63,6 @@ export const matchOddsName = (matchId: number) => `match:${matchId}`;
 /** The MatchOdds object of one match in a namespace (a traced one keeps its calls traced). */
 export const matchOddsStub = (namespace: DurableObjectNamespace<MatchOdds>, matchId: number) =>
   namespace.get(namespace.idFromName(matchOddsName(matchId)));
-
-/** The outcomes that make a complete book, per market; other outcome names are refused. */
-export const MARKET_OUTCOMES: Record<LiveMarket, readonly string[]> = {
-  h2h: ['home', 'draw', 'away'],
-  totals: ['over', 'under'],
-  spreads: ['home', 'away'],
-};
 
 const MAX_ROWS = 10_000;
 const MAX_NAME_LENGTH = 64;
@@ -207,86 +133,14 @@ function validateMeta(meta: unknown): MatchMeta & { startMs: number } {
   return { matchId, startAt: iso(startMs), startMs };
 }
 
-/** The median of a non-empty list; for an even count, the mean of the middle two. */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+// The object reads none of the Worker's bindings, so it takes the ambient Env: importing src/env.ts would make
+// env.ts (which names this class) and the object import each other.
+type ObjectEnv = Cloudflare.Env;
 
-/** The line a quote belongs to for consensus and movement: spreads pair home −x with away +x. */
-const bookPoint = (market: LiveMarket, outcome: string, point: number | null): number | null =>
-  market === 'spreads' && outcome === 'away' && point !== null ? (point === 0 ? 0 : -point) : point;
-
-interface Quote {
-  bookmaker: string;
-  market: LiveMarket;
-  outcome: string;
-  point: number | null;
-  price: number;
-}
-
-interface BookSummary {
-  market: LiveMarket;
-  point: number | null;
-  bookmakers: number;
-  /** Per outcome (in MARKET_OUTCOMES order, only the quoted ones): median and best price. */
-  outcomes: Map<string, { median: number; best: number; bestBookmaker: string }>;
-  /** Complete books only. */
-  margin?: { overround: number; probabilities: Map<string, number> };
-}
-
-const groupKey = (market: string, point: number | null) => `${market}|${point === null ? '' : point}`;
-
-/** Summarises quotes per (market, line): median and best price per outcome, and the margin-free consensus. */
-function summarise(quotes: readonly Quote[]): Map<string, BookSummary> {
-  const groups = new Map<string, { market: LiveMarket; point: number | null; quotes: Quote[] }>();
-  for (const q of quotes) {
-    const point = bookPoint(q.market, q.outcome, q.point);
-    const key = groupKey(q.market, point);
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { market: q.market, point, quotes: [] }));
-    group.quotes.push(q);
-  }
-  const summaries = new Map<string, BookSummary>();
-  for (const [key, group] of groups) {
-    const best = bestPriceByOutcome(group.quotes);
-    const outcomes = new Map<string, { median: number; best: number; bestBookmaker: string }>();
-    for (const outcome of MARKET_OUTCOMES[group.market]) {
-      const prices = group.quotes.filter((q) => q.outcome === outcome).map((q) => q.price);
-      const top = best[outcome];
-      if (prices.length > 0 && top) outcomes.set(outcome, { median: median(prices), best: top.price, bestBookmaker: top.bookmaker });
-    }
-    const summary: BookSummary = {
-      market: group.market,
-      point: group.point,
-      bookmakers: new Set(group.quotes.map((q) => q.bookmaker)).size,
-      outcomes,
-    };
-    const expected = MARKET_OUTCOMES[group.market];
-    if (expected.every((o) => outcomes.has(o))) {
-      const removal = removeMargin(
-        expected.map((o) => outcomes.get(o)!.median),
-        'multiplicative',
-      );
-      summary.margin = {
-        overround: removal.overround,
-        probabilities: new Map(expected.map((o, i) => [o, removal.probabilities[i]!])),
-      };
-    }
-    summaries.set(key, summary);
-  }
-  return summaries;
-}
-
-const MARKET_ORDER: Record<LiveMarket, number> = { h2h: 0, totals: 1, spreads: 2 };
-const byLine = (a: { market: LiveMarket; point: number | null }, b: { market: LiveMarket; point: number | null }) =>
-  MARKET_ORDER[a.market] - MARKET_ORDER[b.market] || (a.point ?? -Infinity) - (b.point ?? -Infinity);
-
-export class MatchOdds extends DurableObject<Env> {
+export class MatchOdds extends DurableObject<ObjectEnv> {
   private readonly sql: SqlStorage;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: ObjectEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.createTables();
@@ -425,67 +279,13 @@ export class MatchOdds extends DurableObject<Env> {
   state(): LiveState {
     const meta = this.meta();
     const lines = this.lines();
-    const current = summarise(lines);
-    const opening = summarise(lines.map((l) => ({ ...l, price: l.openingPrice })));
-
-    const best: BestLine[] = [];
-    const byExactLine = new Map<string, LiveLine[]>();
-    for (const line of lines) {
-      const key = groupKey(line.market, line.point);
-      const group = byExactLine.get(key);
-      if (group) group.push(line);
-      else byExactLine.set(key, [line]);
-    }
-    for (const group of byExactLine.values()) {
-      const { market, point } = group[0]!;
-      for (const [outcome, top] of Object.entries(bestPriceByOutcome(group))) {
-        if (top) best.push({ market, point, outcome, price: top.price, bookmaker: top.bookmaker });
-      }
-    }
-    best.sort((a, b) => byLine(a, b) || MARKET_OUTCOMES[a.market].indexOf(a.outcome) - MARKET_OUTCOMES[b.market].indexOf(b.outcome));
-
-    const consensus: ConsensusMarket[] = [];
-    const movement: Movement[] = [];
-    for (const [key, now] of [...current].sort(([, a], [, b]) => byLine(a, b))) {
-      if (now.margin) {
-        consensus.push({
-          market: now.market,
-          point: now.point,
-          method: 'multiplicative',
-          bookmakers: now.bookmakers,
-          overround: now.margin.overround,
-          outcomes: [...now.outcomes].map(([outcome, o]) => ({ outcome, medianPrice: o.median, probability: now.margin!.probabilities.get(outcome)! })),
-        });
-      }
-      const then = opening.get(key)!;
-      for (const [outcome, o] of now.outcomes) {
-        const open = then.outcomes.get(outcome)!;
-        const currentSnap: MovementSnapshot = { consensusPrice: o.median, bestPrice: o.best, probability: now.margin?.probabilities.get(outcome) ?? null };
-        const openingSnap: MovementSnapshot = { consensusPrice: open.median, bestPrice: open.best, probability: then.margin?.probabilities.get(outcome) ?? null };
-        movement.push({
-          market: now.market,
-          point: now.point,
-          outcome,
-          opening: openingSnap,
-          current: currentSnap,
-          change: {
-            consensusPrice: currentSnap.consensusPrice - openingSnap.consensusPrice,
-            bestPrice: currentSnap.bestPrice - openingSnap.bestPrice,
-            probability: currentSnap.probability !== null && openingSnap.probability !== null ? currentSnap.probability - openingSnap.probability : null,
-          },
-        });
-      }
-    }
-
     const newest = lines.reduce<string | null>((max, l) => (max === null || l.capturedAt > max ? l.capturedAt : max), null);
     return {
       matchId: meta?.match_id ?? null,
       startAt: meta?.start_ms === null || meta?.start_ms === undefined ? null : iso(meta.start_ms),
       updatedAt: newest,
       lines,
-      best,
-      consensus,
-      movement,
+      ...summariseLines(lines),
     };
   }
 
@@ -494,22 +294,22 @@ export class MatchOdds extends DurableObject<Env> {
    * here, synchronously, so two connections racing with one ticket cannot both get in.
    */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return refusal(400, 'Expected a WebSocket upgrade');
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return refusal('invalid', 'Expected a WebSocket upgrade');
     const ticketId = request.headers.get(TICKET_ID_HEADER);
     const expiresMs = Number(request.headers.get(TICKET_EXPIRES_HEADER));
-    if (!ticketId || !Number.isSafeInteger(expiresMs)) return refusal(401, 'The ticket is missing');
+    if (!ticketId || !Number.isSafeInteger(expiresMs)) return refusal('unauthorized', 'The ticket is missing');
     const now = Date.now();
-    if (expiresMs <= now) return refusal(401, 'The ticket has expired');
+    if (expiresMs <= now) return refusal('unauthorized', 'The ticket has expired');
     this.sql.exec('DELETE FROM mo_tickets WHERE expires_ms <= ?', now);
     if (this.sql.exec('SELECT 1 FROM mo_tickets WHERE id = ?', ticketId).toArray().length > 0) {
-      return refusal(401, 'The ticket has already been used');
+      return refusal('unauthorized', 'The ticket has already been used');
     }
     this.sql.exec('INSERT INTO mo_tickets (id, expires_ms) VALUES (?, ?)', ticketId, expiresMs);
 
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, [`user:${request.headers.get(TICKET_USER_HEADER) ?? 'unknown'}`]);
     server.serializeAttachment({ userId: request.headers.get(TICKET_USER_HEADER), connectedAt: now });
-    const message: StateMessage = { type: 'state', ...this.state() };
+    const message = this.stateMessage();
     server.send(JSON.stringify(message));
     // A ticket row must not outlive its match's state; without odds yet there is no eviction alarm.
     if ((await this.ctx.storage.getAlarm()) === null) await this.scheduleEviction();
@@ -525,7 +325,7 @@ export class MatchOdds extends DurableObject<Env> {
       type = undefined;
     }
     if (type === 'state') {
-      const reply: StateMessage = { type: 'state', ...this.state() };
+      const reply = this.stateMessage();
       ws.send(JSON.stringify(reply));
     } else {
       ws.send(JSON.stringify({ type: 'error', detail: 'Send {"type":"state"} for the full state, or "ping"' }));
@@ -565,6 +365,11 @@ export class MatchOdds extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     // deleteAll drops the tables with the rows; the object may be called again (odds for a rescheduled match).
     this.createTables();
+  }
+
+  private stateMessage(): StateMessage {
+    const { aggregates: _, ...state } = this.state();
+    return { type: 'state', ...state };
   }
 
   private meta() {
@@ -614,6 +419,10 @@ export class MatchOdds extends DurableObject<Env> {
   }
 }
 
-function refusal(status: 400 | 401, reason: string): Response {
-  return new Response(JSON.stringify({ reason }), { status, headers: { 'content-type': 'application/json' } });
+const REFUSAL_STATUS = { invalid: 400, unauthorized: 401 } as const;
+
+/** A refusal in the app's error codes (src/lib/errors.ts), which the Worker's route turns into the same problem. */
+function refusal(code: keyof typeof REFUSAL_STATUS, detail: string): Response {
+  const body: Refusal = { code, detail };
+  return new Response(JSON.stringify(body), { status: REFUSAL_STATUS[code], headers: { 'content-type': 'application/json' } });
 }

@@ -1,5 +1,4 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from '../src/env';
 
 /**
  * One instance per rate-limit subject. The caller picks the object name: `user:<uuid>` for authenticated
@@ -129,12 +128,16 @@ function validate(req: unknown): ValidRequest {
   return { now, limit, windowMs, cost, quota: { matchId, dailyLimit } };
 }
 
-export class RateLimiter extends DurableObject<Env> {
+// The object reads none of the Worker's bindings, so it takes the ambient Env: importing src/env.ts would make
+// env.ts (which names this class) and the object import each other.
+type ObjectEnv = Cloudflare.Env;
+
+export class RateLimiter extends DurableObject<ObjectEnv> {
   private readonly sql: SqlStorage;
   /** Whether this instance knows an alarm is pending; unknown (false) after a restart, so the first write sets one. */
   private alarmPending = false;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: ObjectEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     // One row per distinct timestamp: a burst within one millisecond is one row, so the log holds at most

@@ -14,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { SCHEDULES, type ScheduleName } from '../cron/schedules';
+import { SCHEDULES, type ScheduleName } from '../src/jobs/schedules';
 import { exitWithUsageOnHelp } from './lib/cli';
 import { DataDirInUseError } from './lib/data-dir-lock';
 import { generateDevSecrets, toEnvFile, type DevSecrets } from './lib/dev-secrets';

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { MARGIN_METHODS, type MarginMethod } from '../src/services/margin';
+import { MARGIN_METHODS, type MarginMethod } from '../src/domain/odds';
 import { exitWithUsageOnHelp } from './lib/cli';
 import { evaluateWindow, summarizeReport } from './lib/evaluate';
 import { expandPaths, importFootballData } from './lib/football-data/import';

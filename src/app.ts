@@ -10,7 +10,8 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { configFrom } from './env';
 import { createLogger, errorFields } from './lib/logging';
-import { problem, ProblemError, type InvalidParam } from './lib/problem';
+import { DomainError } from './lib/errors';
+import { problem, problemOf, ProblemError, type InvalidParam } from './lib/problem';
 import { authenticate } from './middleware/auth';
 import { rateLimit } from './middleware/rate-limit';
 import { requestLog, servicesMiddleware } from './middleware/request-context';
@@ -187,6 +188,11 @@ export function createApp(): App {
     const id = c.get('requestId') ?? crypto.randomUUID();
     const instance = c.req.path;
     if (error instanceof ProblemError) return error.toResponse(instance, id);
+    if (error instanceof DomainError) {
+      const { log } = error.options;
+      if (log) (c.get('logger') ?? createLogger({ requestId: id })).error(log.msg, { ...log.fields, path: instance });
+      return problemOf(error).toResponse(instance, id);
+    }
     if (error instanceof HTTPException && error.status < 500) {
       return problem.fromStatus(error.status, error.message || 'Bad request').toResponse(instance, id);
     }

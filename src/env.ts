@@ -1,10 +1,15 @@
 // Typed bindings and secrets. `configFrom(env)` validates the string settings once per isolate (the env
 // object is stable for an isolate's lifetime), so a misconfigured deploy fails with one clear message.
 import { z } from 'zod';
-import { ANONYMOUS_REQUESTS_PER_MINUTE } from './services/auth/tiers';
 import type { MatchOdds } from '../durable-objects/match-odds';
 import type { RateLimiter } from '../durable-objects/rate-limiter';
 import type { MatchPrediction } from './services/predictions/types';
+
+/**
+ * Anonymous callers, and every /auth/* request, are limited per IP (ANONYMOUS_RATE_LIMIT's default). Declared
+ * here, not in services/auth/tiers.ts (which re-exports it), so that env.ts imports nothing of the app at run time.
+ */
+export const ANONYMOUS_REQUESTS_PER_MINUTE = 100;
 
 /** The queues the Worker consumes, by name (the same in every environment: wrangler.toml, terraform/). */
 export const QUEUES = { featureRecompute: 'senzu-feature-recompute', predictionWrites: 'senzu-prediction-writes' } as const;

@@ -1,8 +1,20 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Config, Env } from './env';
 import type { Logger } from './lib/logging';
-import type { Principal } from './middleware/auth';
+import type { Role, Tier } from './db/schema';
 import type { Services } from './services';
+
+/** The authenticated caller (middleware/auth.ts sets it). */
+export interface Principal {
+  userId: string;
+  tier: Tier;
+  role: Role;
+  via: 'access-token' | 'api-key';
+  /** Access tokens: issued-at in ms, so a token minted before its user was deleted can be refused. */
+  issuedAt?: number;
+  expiresAt?: number;
+  keyId?: string;
+}
 
 export interface AppEnv {
   Bindings: Env;

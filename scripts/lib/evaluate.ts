@@ -3,7 +3,7 @@
 // as the Worker, and the one TypeScript evaluation beside the market baselines on the same matches.
 import type pg from 'pg';
 import { MARKET_OUTPUTS } from '../../src/services/inference/bundle';
-import { anchorProbabilities, marketAnchors } from '../../src/services/anchor';
+import { anchorProbabilities, marketAnchors } from '../../src/domain/odds';
 import type { ModelInput, ModelRuntime } from '../../src/services/inference/runtime';
 import { buildReport, type EvaluationOptions, type EvaluationReport, type EvaluationRow, type MarketPrices } from '../../src/services/evaluation';
 import { buildFeatureMatrix, type FeatureMatrixOptions, type FeatureRow } from './features';

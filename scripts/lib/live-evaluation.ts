@@ -10,9 +10,8 @@
 // time alone would credit Pinnacle with prices that reached us only after the prediction was made. The market average at that moment is the fixed list
 // of bookmakers' mean price, as the live features take it.
 import type pg from 'pg';
-import { isMarketBookmaker } from '../../src/services/anchor';
+import { marketAggregates, median, type MarginMethod } from '../../src/domain/odds';
 import { buildReport, type EvaluationReport, type EvaluationRow, type RollingGate } from '../../src/services/evaluation';
-import type { MarginMethod } from '../../src/services/margin';
 
 export interface LiveEvaluationOptions {
   /** A model run id or name; default the active run. */
@@ -71,12 +70,6 @@ const OUTCOMES = { '1x2': ['home', 'draw', 'away'], ou25: ['over', 'under'] } as
 type Market = keyof typeof OUTCOMES;
 const marketOf = (m: 'h2h' | 'totals'): Market => (m === 'h2h' ? '1x2' : 'ou25');
 
-function median(values: number[]): number | null {
-  if (!values.length) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEvaluationOptions = {}): Promise<LiveEvaluation> {
   const runs = await db.query<{ id: string; name: string }>(
@@ -160,10 +153,8 @@ export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEval
       const prices = outcomes.map((o) => latest.get(`${bookmaker}|${o}`)?.price);
       return prices.every((p): p is number => p !== undefined) ? prices : null;
     };
-    const average = outcomes.map((o) => {
-      const prices = [...latest.values()].filter((q) => q.outcome === o && isMarketBookmaker(q.bookmaker)).map((q) => q.price);
-      return prices.length ? prices.reduce((a, b) => a + b, 0) / prices.length : undefined;
-    });
+    const aggregates = marketAggregates([...latest.values()].map((q) => ({ ...q, capturedAt: q.captured_at.getTime() })));
+    const average = outcomes.map((o) => aggregates[o]?.average);
     const goals = first.home_score + first.away_score;
     const label = market === '1x2' ? (first.home_score > first.away_score ? 0 : first.home_score === first.away_score ? 1 : 2) : goals > 2.5 ? 0 : 1;
     const best = outcomes.map((o) => byOutcome.get(o)!.best_price);
@@ -205,7 +196,7 @@ export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEval
     consensus: anchors[m].consensus,
     notRecorded: anchors[m].notRecorded,
     behindRecord: anchors[m].behindRecord,
-    medianHoursToKickoff: median(anchors[m].hours),
+    medianHoursToKickoff: anchors[m].hours.length ? median(anchors[m].hours) : null,
   });
   return {
     model: run,

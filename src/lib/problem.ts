@@ -1,6 +1,7 @@
 // RFC 9457 problem details. Every error the API returns goes through ProblemError, so clients see one
 // shape for a bad query, an unknown id or a bug.
 import { z } from '@hono/zod-openapi';
+import type { Challenge, DomainError, ErrorCode } from './errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'https://docs.senzu.ai/problems/';
@@ -120,6 +121,35 @@ export const problem = {
       detail,
     }),
 };
+
+const DOMAIN_PROBLEMS: Record<ErrorCode, { slug: string; title: string; status: number }> = {
+  invalid: { slug: 'bad-request', title: 'Bad request', status: 400 },
+  unauthorized: { slug: 'unauthorized', title: 'Unauthorized', status: 401 },
+  forbidden: { slug: 'forbidden', title: 'Forbidden', status: 403 },
+  'not-found': { slug: 'not-found', title: 'Not found', status: 404 },
+  conflict: { slug: 'conflict', title: 'Conflict', status: 409 },
+  unavailable: { slug: 'unavailable', title: 'Service unavailable', status: 503 },
+};
+
+const CHALLENGES: Record<Challenge, string | null> = {
+  invalid_token: 'Bearer error="invalid_token"',
+  invalid_request: 'Bearer error="invalid_request"',
+  bearer: 'Bearer',
+  none: null,
+};
+
+/** The one mapping from a domain error (lib/errors.ts) to its problem: app.onError uses it for every route. */
+export function problemOf(error: DomainError): ProblemError {
+  const base = DOMAIN_PROBLEMS[error.code];
+  const { title, slug, retryAfterSeconds, challenge } = error.options;
+  const headers: Record<string, string> = {};
+  if (error.code === 'unauthorized') {
+    const header = CHALLENGES[challenge ?? 'invalid_token'];
+    if (header) headers['www-authenticate'] = header;
+  }
+  if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
+  return new ProblemError({ slug: slug ?? base.slug, title: title ?? base.title, status: base.status, detail: error.detail, headers });
+}
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is not valid; `invalidParams` lists the fields',

@@ -4,32 +4,11 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Role, Tier } from '../db/schema';
-import { ProblemError } from '../lib/problem';
+import { ForbiddenError, UnauthorizedError } from '../lib/errors';
 import { AccessTokenError, verifyAccessToken } from '../services/auth/access-tokens';
 import { looksLikeApiKey } from '../services/auth/api-keys';
-import type { AppEnv } from '../types';
+import type { AppEnv, Principal } from '../types';
 
-export interface Principal {
-  userId: string;
-  tier: Tier;
-  role: Role;
-  via: 'access-token' | 'api-key';
-  /** Access tokens: issued-at in ms, so a token minted before its user was deleted can be refused. */
-  issuedAt?: number;
-  expiresAt?: number;
-  keyId?: string;
-}
-
-export const unauthorized = (detail: string, error: 'invalid_token' | 'invalid_request' | null = 'invalid_token') =>
-  new ProblemError({
-    slug: 'unauthorized',
-    title: 'Unauthorized',
-    status: 401,
-    detail,
-    headers: { 'www-authenticate': error ? `Bearer error="${error}"` : 'Bearer' },
-  });
-
-export const forbidden = (detail: string) => new ProblemError({ slug: 'forbidden', title: 'Forbidden', status: 403, detail });
 
 function credentials(c: Context<AppEnv>): { kind: 'bearer' | 'api-key'; value: string } | null | 'malformed' {
   const apiKey = c.req.header('x-api-key');
@@ -44,11 +23,11 @@ function credentials(c: Context<AppEnv>): { kind: 'bearer' | 'api-key'; value: s
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const presented = credentials(c);
   c.set('principal', null);
-  if (presented === 'malformed') throw unauthorized('The Authorization header must be "Bearer <token>"', 'invalid_request');
+  if (presented === 'malformed') throw new UnauthorizedError('The Authorization header must be "Bearer <token>"', 'invalid_request');
   if (presented?.kind === 'api-key') {
     const services = c.get('services');
     const identity = await services.apiKeys.authenticate(presented.value);
-    if (!identity) throw unauthorized('The API key is not valid or has been revoked');
+    if (!identity) throw new UnauthorizedError('The API key is not valid or has been revoked');
     c.set('principal', { userId: identity.userId, tier: identity.tier, role: identity.role, via: 'api-key', keyId: identity.keyId });
     // The lookup already read last_used_at: only a stale one costs a write, not every request of a busy key.
     if (services.apiKeys.needsTouch(identity)) services.defer(services.apiKeys.touch(identity.keyId));
@@ -65,7 +44,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
         expiresAt: claims.exp * 1000,
       });
     } catch (error) {
-      if (error instanceof AccessTokenError) throw unauthorized(error.message);
+      if (error instanceof AccessTokenError) throw new UnauthorizedError(error.message);
       throw error;
     }
   }
@@ -73,15 +52,15 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  if (!c.get('principal')) throw unauthorized('This route needs an access token or an API key', null);
+  if (!c.get('principal')) throw new UnauthorizedError('This route needs an access token or an API key', 'bearer');
   await next();
 });
 
 export const requireRole = (role: Role) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const principal = c.get('principal');
-    if (!principal) throw unauthorized('This route needs an access token or an API key', null);
-    if (principal.role !== role) throw forbidden(`This route needs the ${role} role`);
+    if (!principal) throw new UnauthorizedError('This route needs an access token or an API key', 'bearer');
+    if (principal.role !== role) throw new ForbiddenError(`This route needs the ${role} role`);
     await next();
   });
 
@@ -91,14 +70,14 @@ const TIER_RANK: Record<Tier, number> = { free: 0, premium: 1, pro: 2 };
 export const requireTier = (minimum: Tier) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const principal = c.get('principal');
-    if (!principal) throw unauthorized('This route needs an access token or an API key', null);
-    if (TIER_RANK[principal.tier] < TIER_RANK[minimum]) throw forbidden(`This route is part of the ${minimum} tier`);
+    if (!principal) throw new UnauthorizedError('This route needs an access token or an API key', 'bearer');
+    if (TIER_RANK[principal.tier] < TIER_RANK[minimum]) throw new ForbiddenError(`This route is part of the ${minimum} tier`);
     await next();
   });
 
 /** The authenticated caller; only for handlers behind requireUser. */
 export function principalOf(c: Context<AppEnv>): Principal {
   const principal = c.get('principal');
-  if (!principal) throw unauthorized('This route needs an access token or an API key', null);
+  if (!principal) throw new UnauthorizedError('This route needs an access token or an API key', 'bearer');
   return principal;
 }

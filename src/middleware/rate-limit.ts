@@ -9,7 +9,7 @@ import type { Config } from '../env';
 import { ProblemError } from '../lib/problem';
 import { policyFor } from '../services/auth/tiers';
 import type { AppEnv } from '../types';
-import { unauthorized } from './auth';
+import { UnauthorizedError } from '../lib/errors';
 
 /** Liveness and readiness probes must never be refused. */
 const EXEMPT_ROUTES = new Set(['/health', '/ready']);
@@ -59,7 +59,7 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     ...(quotaMatchId !== undefined && dailyLimit !== null ? { quota: { matchId: quotaMatchId, dailyLimit } } : {}),
     ...(principal?.issuedAt !== undefined && !byIp ? { tokenIssuedAt: principal.issuedAt } : {}),
   });
-  if (result.revoked) throw unauthorized('The account this token belongs to no longer exists');
+  if (result.revoked) throw new UnauthorizedError('The account this token belongs to no longer exists');
   const headers = {
     'ratelimit-limit': String(result.rate.limit),
     'ratelimit-remaining': String(result.rate.remaining),

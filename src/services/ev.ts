@@ -1,9 +1,8 @@
 /**
- * Expected value, Kelly stakes, fair odds and the best price on the market.
+ * Expected value, Kelly stakes and fair odds (the best price on the market is src/domain/odds/prices.ts).
  *
  * Shared by the Worker's hot path and the offline evaluation, so the value a user is shown and the value
- * the backtest bets on are the same arithmetic. Pure TypeScript: no Node or Worker APIs, no allocation
- * except the result of `bestPriceByOutcome`.
+ * the backtest bets on are the same arithmetic. Pure TypeScript: no Node or Worker APIs, no allocation.
  *
  * Prices are decimal odds (the total return of a 1-unit winning stake, stake included), so a price must be
  * finite and greater than 1. Probabilities are in [0, 1]. Anything else is a bug upstream (odds are
@@ -53,42 +52,4 @@ export function fractionalKelly(p: number, price: number, fraction: number): num
 export function fairOdds(p: number): number {
   assertProbability(p);
   return 1 / p;
-}
-
-export interface BookmakerQuote<O extends string = string> {
-  bookmaker: string;
-  outcome: O;
-  /** Decimal odds. */
-  price: number;
-}
-
-export interface BestPrice {
-  price: number;
-  bookmaker: string;
-}
-
-/**
- * The highest price for each outcome, with the bookmaker offering it.
- *
- * Deterministic whatever the order of `quotes`: on equal prices the bookmaker whose name sorts first by
- * UTF-16 code units wins (plain `<`, not `localeCompare`, so every runtime agrees). Quotes whose price is
- * not finite decimal odds above 1 cannot be a best price and are skipped; an outcome with no usable quote is
- * absent from the result.
- *
- * Which quotes count is the caller's choice: pass only real bookmakers, not aggregates such as
- * `market_max`/`market_avg`.
- */
-export function bestPriceByOutcome<O extends string>(quotes: Iterable<BookmakerQuote<O>>): Partial<Record<O, BestPrice>> {
-  const best: Partial<Record<O, BestPrice>> = {};
-  for (const quote of quotes) {
-    const { price, bookmaker, outcome } = quote;
-    if (!(price > 1 && price < Infinity)) continue;
-    const current = best[outcome];
-    if (current === undefined) best[outcome] = { price, bookmaker };
-    else if (price > current.price || (price === current.price && bookmaker < current.bookmaker)) {
-      current.price = price;
-      current.bookmaker = bookmaker;
-    }
-  }
-  return best;
 }

@@ -7,6 +7,7 @@
 // MAC and no new secret has to be provisioned. Statelessly verified here (signature, expiry, match); made
 // single-use by the match's MatchOdds object, which remembers used ids until they expire.
 import { base64url, fromBase64url, randomToken, utf8 } from '../lib/encoding';
+import { UnauthorizedError } from '../lib/errors';
 
 export const LIVE_TICKET_TTL_SECONDS = 30;
 const PREFIX = 'lt1';
@@ -25,13 +26,14 @@ export interface LiveTicketClaims {
 
 export type LiveTicketFailure = 'malformed' | 'signature' | 'expired' | 'other-match';
 
-export class LiveTicketError extends Error {
+/** A refused ticket: a 401 without a Bearer challenge (the ticket, not a token, is the credential here). */
+export class LiveTicketError extends UnauthorizedError {
   override name = 'LiveTicketError';
   constructor(
     readonly reason: LiveTicketFailure,
     message: string,
   ) {
-    super(message);
+    super(message, 'none');
   }
 }
 

@@ -5,6 +5,7 @@ import type { Database } from '../db/client';
 import { competitions, matches, teams, type MatchStats, type SideStats } from '../db/schema';
 import type { Match } from '../schemas/matches';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from './pagination';
+import { NotFoundError } from '../lib/errors';
 
 export type SortOrder = 'asc' | 'desc';
 export type MatchStatus = Match['status'];
@@ -91,9 +92,10 @@ const idEquals = (column: AnyPgColumn, id: number) => sql`${column} = ${id}::big
 export class MatchesService {
   constructor(private readonly db: () => Database) {}
 
-  async byId(id: number): Promise<Match | null> {
+  async byId(id: number): Promise<Match> {
     const [row] = await selectMatches(this.db()).where(idEquals(matches.id, id)).limit(1);
-    return row ? toMatch(row) : null;
+    if (!row) throw NotFoundError.of('match', id);
+    return toMatch(row);
   }
 
   /** One page of matches, keyset-paginated on (start_at, id). */

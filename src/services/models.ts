@@ -4,8 +4,9 @@
 import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { backtestResults, modelEvaluations, modelRuns } from '../db/schema';
-import { ProblemError, problem } from '../lib/problem';
+import { problem } from '../lib/problem';
 import { gateDecision, type RollingGate } from './evaluation/gate';
+import { ConflictError, NotFoundError } from '../lib/errors';
 
 /** The evaluation split whose `gate` the activation gate reads (stored by registration from the bundle). */
 export const ROLLING_SPLIT = 'rolling';
@@ -43,6 +44,13 @@ export class ModelRegistryService {
     return run;
   }
 
+  /** The run, or a NotFoundError. */
+  async get(id: string) {
+    const run = await this.byId(id);
+    if (!run) throw NotFoundError.of('model', id);
+    return run;
+  }
+
   async active() {
     const [run] = await this.db().select({ ...summaryColumns, metadata: modelRuns.metadata }).from(modelRuns).where(eq(modelRuns.status, 'active'));
     return run;
@@ -63,17 +71,14 @@ export class ModelRegistryService {
    * recorded on the run.
    */
   async activate(id: string, actorId: string, options: { force?: boolean; reason?: string }) {
-    const run = await this.byId(id);
-    if (!run) throw problem.notFound('model', id);
+    const run = await this.get(id);
     if (run.status === 'active') return run;
     const decision = gateDecision(await this.gate(id));
     const passes = decision.passes;
     if (!passes && !options.force) {
-      throw new ProblemError({
+      throw new ConflictError(`The activation gate refuses this model: ${decision.reasons.join('; ')}. Send force=true with a reason to override`, {
         slug: 'activation-refused',
         title: 'Activation refused',
-        status: 409,
-        detail: `The activation gate refuses this model: ${decision.reasons.join('; ')}. Send force=true with a reason to override`,
       });
     }
     if (!passes && !options.reason?.trim()) {

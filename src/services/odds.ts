@@ -4,6 +4,7 @@ import type { Database } from '../db/client';
 import { MARKETS, ODDS_PHASES } from '../db/schema';
 import type { OddsSnapshot } from '../schemas/odds';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from './pagination';
+import { NotFoundError } from '../lib/errors';
 
 export type Market = (typeof MARKETS)[number];
 export type OddsPhase = (typeof ODDS_PHASES)[number];
@@ -85,13 +86,13 @@ export class OddsService {
    * (text in byte order, so every Postgres agrees), which groups each line's price history together.
    * Null when the match does not exist.
    */
-  async forMatch(matchId: number, query: OddsQuery, access: OddsAccess): Promise<Page<OddsSnapshot> | null> {
+  async forMatch(matchId: number, query: OddsQuery, access: OddsAccess): Promise<Page<OddsSnapshot>> {
     // The match's capture range first: as constants in the odds query it lets Postgres prune the monthly
     // partitions at plan time (~2 ms planning instead of ~30 ms over ten seasons; migration 0005).
     const range = await this.db().execute<{ first: string | null; last: string | null }>(
       sql`select odds_captured_from::text as first, odds_captured_to::text as last from matches where id = ${matchId}::bigint`,
     );
-    if (range.rows.length === 0) return null;
+    if (range.rows.length === 0) throw NotFoundError.of('match', matchId);
     const { first: firstCapture, last: lastCapture } = range.rows[0]!;
     if (firstCapture === null || lastCapture === null) return { data: [], nextCursor: null };
     const captured = (alias: string) =>
@@ -138,7 +139,7 @@ export class OddsService {
       ) o on true
       where m.id = ${matchId}::bigint
       order by o.position`);
-    if (result.rows.length === 0) return null;
+    if (result.rows.length === 0) throw NotFoundError.of('match', matchId);
 
     const rows = result.rows.filter((r) => r.bookmaker !== null);
     const page = rows.slice(0, query.limit);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Database } from '../db/client';
 import { sports } from '../db/schema';
 import { cursorCodec, type DecodedCursor, type Page } from './pagination';
+import { NotFoundError } from '../lib/errors';
 
 export interface Sport {
   id: number;
@@ -37,7 +38,7 @@ export class SportsService {
   }
 
   /** The teams of a sport, one page; null when the sport does not exist. */
-  async teams(sportId: number, query: TeamListQuery): Promise<Page<Team> | null> {
+  async teams(sportId: number, query: TeamListQuery): Promise<Page<Team>> {
     const after = query.cursor?.position;
     // One round trip: the sport row tells "unknown sport" apart from "a sport with no teams (yet)".
     const result = await this.db().execute<{ team_id: number | null; name: string | null }>(sql`
@@ -52,7 +53,7 @@ export class SportsService {
       ) t on true
       where s.id = ${sportId}::bigint
       order by t.name collate "C", t.id`);
-    if (result.rows.length === 0) return null;
+    if (result.rows.length === 0) throw NotFoundError.of('sport', sportId);
     const rows = result.rows.filter((r) => r.team_id !== null).map((r) => ({ id: Number(r.team_id), name: r.name! }));
     const data = rows.slice(0, query.limit);
     const last = data[data.length - 1];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bestPriceByOutcome, expectedValue, fairOdds, fractionalKelly, kelly, type BookmakerQuote } from '../../src/services/ev';
+import { bestPriceByOutcome, type BookmakerQuote } from '../../src/domain/odds';
+import { expectedValue, fairOdds, fractionalKelly, kelly } from '../../src/services/ev';
 
 describe('expected value', () => {
   it('is p × price − 1', () => {
@@ -88,9 +89,9 @@ describe('best price by outcome', () => {
 
   it('takes the highest price, ties to the bookmaker name that sorts first, skipping unusable prices', () => {
     expect(bestPriceByOutcome(quotes)).toEqual({
-      home: { price: 2.15, bookmaker: 'betfair' }, // tie at 2.15: "betfair" < "unibet"
-      draw: { price: 3.4, bookmaker: 'williamhill' },
-      away: { price: 3.6, bookmaker: 'unibet' }, // NaN and 1.0 cannot be a best price
+      home: { price: 2.15, net: 2.15, bookmaker: 'betfair' }, // tie at 2.15: "betfair" < "unibet"
+      draw: { price: 3.4, net: 3.4, bookmaker: 'williamhill' },
+      away: { price: 3.6, net: 3.6, bookmaker: 'unibet' }, // NaN and 1.0 cannot be a best price
     });
   });
 
@@ -106,7 +107,7 @@ describe('best price by outcome', () => {
       { bookmaker: 'a', outcome: 'over', price: 1.9 },
       { bookmaker: 'b', outcome: 'under', price: 0.5 },
     ]);
-    expect(best).toEqual({ over: { price: 1.9, bookmaker: 'a' } });
+    expect(best).toEqual({ over: { price: 1.9, net: 1.9, bookmaker: 'a' } });
     expect('under' in best).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { importFootballData } from '../../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
 import { evaluateLive } from '../../scripts/lib/live-evaluation';
-import { removeMargin } from '../../src/services/margin';
+import { removeMargin } from '../../src/domain/odds';
 import { isolatedDatabase } from './support/isolated-database';
 
 const run = promisify(execFile);

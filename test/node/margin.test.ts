@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MARGIN_METHODS, removeMargin, removeMarginPower, removeMarginShin, type MarginMethod } from '../../src/services/margin';
+import { MARGIN_METHODS, removeMargin, removeMarginPower, removeMarginShin, type MarginMethod } from '../../src/domain/odds';
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 

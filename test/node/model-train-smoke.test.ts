@@ -16,7 +16,7 @@ import { ort } from '../../scripts/lib/ort-node';
 import { ANCHOR_COLUMNS } from '../../scripts/lib/features/csv';
 import { gateDecision } from '../../src/services/evaluation/gate';
 import { FEATURE_NAMES, FEATURE_VERSION } from '../../src/services/features';
-import { MARGIN_METHODS } from '../../src/services/margin';
+import { MARGIN_METHODS } from '../../src/domain/odds';
 import { parseManifest } from '../../src/services/inference/bundle';
 import { createModelRuntime } from '../../src/services/inference/runtime';
 import { isolatedDatabase } from './support/isolated-database';

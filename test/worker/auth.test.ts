@@ -142,7 +142,7 @@ describe('refresh-token rotation', () => {
       // ...a millisecond later it is a replay of a stolen token.
       clock = new Date(start + REFRESH_REUSE_GRACE_MS + 1);
       await expect(services.accounts.refresh(user.refreshToken)).rejects.toMatchObject({
-        status: 401,
+        code: 'unauthorized',
         detail: 'The refresh token was already used; every session of its family has been revoked',
       });
     } finally {

@@ -9,9 +9,9 @@
 import { createScheduledController, env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { runScheduled } from '../../cron';
-import { runIngestion } from '../../cron/ingestion';
-import { SCHEDULES, type ScheduleName } from '../../cron/schedules';
+import { runScheduled } from '../../src/jobs/scheduled';
+import { runIngestion } from '../../src/jobs/ingestion';
+import { SCHEDULES, type ScheduleName } from '../../src/jobs/schedules';
 import { configFrom, type Env } from '../../src/env';
 import { createLogger } from '../../src/lib/logging';
 import { TheOddsApiClient } from '../../src/providers/the-odds-api/client';

@@ -3,7 +3,8 @@
 // can be worked out by hand (shown beside each assertion).
 import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { EVICT_AFTER_MS, median, type LiveState, type MatchOdds, type OddsRowInput } from '../../durable-objects/match-odds';
+import { median } from '../../src/domain/odds';
+import { EVICT_AFTER_MS, type LiveState, type MatchOdds, type OddsRowInput } from '../../durable-objects/match-odds';
 
 const T1 = '2031-03-01T10:00:00.000Z';
 const T2 = '2031-03-01T11:00:00.000Z';
@@ -53,6 +54,21 @@ describe('median', () => {
 });
 
 describe('MatchOdds.applyOdds and state', () => {
+  it('hands out the market list\'s average and maximum beside the lines, leaving out exchanges and books off the list', async () => {
+    const stub = object();
+    await stub.applyOdds(
+      [...h2h('pinnacle', 2.0, 3.5, 4.0), ...h2h('bet365', 2.2, 3.3, 3.6, T2), ...h2h('betfair_ex_uk', 2.5, 3.9, 4.4), ...h2h('alpha', 2.6, 3.0, 3.0)],
+      { matchId: 43, startAt: START_AT },
+    );
+    const state = await stub.state();
+    // pinnacle and bet365 only: the exchange and "alpha" are not in MARKET_BOOKMAKERS.
+    expect(state.aggregates).toEqual([
+      { market: 'h2h', point: null, outcome: 'home', average: (2.0 + 2.2) / 2, max: 2.2, bookmakers: 2, capturedAt: T2 },
+      { market: 'h2h', point: null, outcome: 'draw', average: (3.5 + 3.3) / 2, max: 3.5, bookmakers: 2, capturedAt: T2 },
+      { market: 'h2h', point: null, outcome: 'away', average: (4.0 + 3.6) / 2, max: 4.0, bookmakers: 2, capturedAt: T2 },
+    ]);
+  });
+
   it('stores every new line as a change, with the best price, the consensus and no movement yet', async () => {
     const stub = object();
     const result = await stub.applyOdds(OPENING, { matchId: 42, startAt: START_AT });
@@ -239,7 +255,7 @@ describe('MatchOdds eviction', () => {
 
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const state = await stub.state();
-    expect(state).toEqual({ matchId: null, startAt: null, updatedAt: null, lines: [], best: [], consensus: [], movement: [] });
+    expect(state).toEqual({ matchId: null, startAt: null, updatedAt: null, lines: [], best: [], consensus: [], movement: [], aggregates: [] });
     expect(await runInDurableObject(stub, (_instance, s) => s.storage.getAlarm())).toBeNull();
 
     // The object still works afterwards (odds for a rescheduled match start a fresh state).

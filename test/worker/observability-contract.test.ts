@@ -9,7 +9,7 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, waitOnExecutionContext } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { SCHEDULES } from '../../cron/schedules';
+import { SCHEDULES } from '../../src/jobs/schedules';
 import { configFrom } from '../../src/env';
 import worker from '../../src/index';
 import { forgetActiveRun, forgetRuntime } from '../../src/services/predictions/model-service';

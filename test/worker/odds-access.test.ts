@@ -9,6 +9,7 @@ import { api } from './support/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type DatabaseHandle } from '../../src/db/client';
 import { configFrom } from '../../src/env';
+import { NotFoundError } from '../../src/lib/errors';
 import { createLogger } from '../../src/lib/logging';
 import type { OddsSnapshot } from '../../src/schemas/odds';
 import { drizzleTransactor } from '../../src/services/ingestion/drizzle-sql';
@@ -131,7 +132,7 @@ describe('OddsService access window', () => {
     ]);
   });
 
-  it('an unknown match is still null', async () => {
-    expect(await service.forMatch(2_000_000_000, { latest: false, limit: 10 }, { historySince: new Date() })).toBeNull();
+  it('an unknown match is still not found', async () => {
+    await expect(service.forMatch(2_000_000_000, { latest: false, limit: 10 }, { historySince: new Date() })).rejects.toBeInstanceOf(NotFoundError);
   });
 });

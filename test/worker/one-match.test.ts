@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { FOOTBALL_DATA_JOB_KIND, footballDataJob } from '../../cron/football-data';
+import { FOOTBALL_DATA_JOB_KIND, footballDataJob } from '../../src/jobs/football-data';
 import { createDatabase, type DatabaseHandle } from '../../src/db/client';
 import { configFrom } from '../../src/env';
 import { createLogger } from '../../src/lib/logging';

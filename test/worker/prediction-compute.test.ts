@@ -3,7 +3,7 @@
 // best price a bettor is paid (an exchange's net of commission, never an aggregate), and fair odds.
 import { describe, expect, it } from 'vitest';
 import type { LiveLine } from '../../durable-objects/match-odds';
-import { marketAnchors, priceAfterCommission } from '../../src/services/anchor';
+import { marketAnchors, priceAfterCommission, summariseLines } from '../../src/domain/odds';
 import { createHeadToHeadState, createLeagueState, createTeamState, noPreMatchOdds } from '../../src/services/features';
 import { buildMatchPrediction, featureQuotes, liveInputs, type PredictionSettings } from '../../src/services/predictions/compute';
 import type { MatchFeatureState } from '../../src/services/feature-store';
@@ -41,6 +41,9 @@ const others: LiveLine[] = [
   line('bet365', 'totals', 'over', 2.0), line('bet365', 'totals', 'under', 1.8),
 ];
 
+/** The lines with the summary MatchOdds hands out beside them. */
+const live = (lines: LiveLine[]) => ({ lines, aggregates: summariseLines(lines).aggregates });
+
 const settings: PredictionSettings = { kellyMultiplier: 0.25, exchangeCommission: 0.05 };
 const methods = { h2h: 'multiplicative', ou25: 'multiplicative' } as const;
 
@@ -64,7 +67,7 @@ const multiplicative = (prices: number[]) => {
 };
 
 function predict(lines: LiveLine[], probabilities: { h2h: number[] | null; ou25: number[] | null }) {
-  const inputs = liveInputs(state, lines, NOW, methods);
+  const inputs = liveInputs(state, live(lines), NOW, methods);
   return {
     inputs,
     prediction: buildMatchPrediction({
@@ -169,7 +172,7 @@ describe('EV and Kelly at the price a bettor is paid', () => {
 
 describe('featureQuotes', () => {
   it('derives the market average and maximum from the fixed list of bookmakers only', () => {
-    const quotes = featureQuotes([...pinnacle, ...others.filter((l) => l.bookmaker !== 'market_max')]);
+    const quotes = featureQuotes(live([...pinnacle, ...others.filter((l) => l.bookmaker !== 'market_max')]));
     const price = (bookmaker: string, outcome: string) => quotes.find((q) => q.bookmaker === bookmaker && q.outcome === outcome && q.market === 'h2h')?.price;
     // pinnacle, bet365 and williamhill; not the exchange, not the unlisted book.
     expect(price('market_avg', 'home')).toBeCloseTo((2.1 + 2.2 + 2.0) / 3, 12);
@@ -178,7 +181,7 @@ describe('featureQuotes', () => {
   });
 
   it('keeps an aggregate the provider sent instead of deriving one', () => {
-    const quotes = featureQuotes([...pinnacle, ...others]);
+    const quotes = featureQuotes(live([...pinnacle, ...others]));
     expect(quotes.filter((q) => q.bookmaker === 'market_max' && q.market === 'h2h' && q.outcome === 'away').map((q) => q.price)).toEqual([9.9]);
   });
 });

@@ -1,8 +1,8 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { runScheduled } from '../../cron';
-import { SCHEDULES } from '../../cron/schedules';
+import { runScheduled } from '../../src/jobs/scheduled';
+import { SCHEDULES } from '../../src/jobs/schedules';
 import { createDatabase } from '../../src/db/client';
 import { configFrom } from '../../src/env';
 import { createLogger } from '../../src/lib/logging';

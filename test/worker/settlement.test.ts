@@ -7,8 +7,8 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import csvText from '../../data/football-data/E0_2324.csv?raw';
-import { runScheduled } from '../../cron';
-import { SCHEDULES } from '../../cron/schedules';
+import { runScheduled } from '../../src/jobs/scheduled';
+import { SCHEDULES } from '../../src/jobs/schedules';
 import worker from '../../src/index';
 import { createLogger } from '../../src/lib/logging';
 import { BEHIND_MARKET_CODE, type LivePerformance } from '../../src/services/predictions/live-performance';

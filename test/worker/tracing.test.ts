@@ -5,7 +5,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { matchOddsName } from '../../durable-objects/match-odds';
-import { SCHEDULES } from '../../cron/schedules';
+import { SCHEDULES } from '../../src/jobs/schedules';
 import { configFrom } from '../../src/env';
 import worker from '../../src/index';
 import { flushMetrics, metrics, recordJobOutcome } from '../../src/lib/metrics';
@@ -226,6 +226,14 @@ describe('OTLP trace of a prediction request', () => {
     // The bundle comes from R2 the first time this isolate runs the model.
     const r2 = miss.spans.filter((s) => s.name === 'r2.get');
     for (const read of r2) expect(read.attributes).toMatchObject({ 'cloudflare.binding.name': 'MODELS', 'cloudflare.r2.operation': 'get' });
+    // Loading the model (R2 reads, ORT's first initialisation, the sessions) is a span of its own, so its time is
+    // not read as the MatchOdds call's that runs beside it.
+    const load = miss.spans.find((s) => s.name === 'model.load');
+    expect(r2.length, 'this miss is the isolate\'s first run of the model').toBeGreaterThan(0);
+    expect(load, `a model.load span; tree: ${JSON.stringify(treeOf(miss.spans, root))}`).toBeDefined();
+    expect(load!.parentSpanId).toBe(root.spanId);
+    expect(load!.attributes['model.run']).toBe(bundle.runId);
+    for (const read of r2) expect(read.parentSpanId).toBe(load!.spanId);
     // Persisting the prediction starts after the response, still inside the trace: a send to the write queue,
     // whose consumer inserts it. The request itself inserts nothing.
     const send = miss.spans.find((s) => s.name === 'queue.send' && s.attributes['cloudflare.binding.name'] === 'PREDICTION_QUEUE');

@@ -12,9 +12,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ANCHOR_OUTCOMES, marketAnchor, type AnchorMarket } from '../../../src/services/anchor';
+import { ANCHOR_OUTCOMES, MARGIN_METHODS, marketAnchor, type AnchorMarket } from '../../../src/domain/odds';
 import { FEATURE_NAMES } from '../../../src/services/features';
-import { MARGIN_METHODS } from '../../../src/services/margin';
 import type { FeatureRow } from './matrix';
 
 export const CSV_LEADING_COLUMNS = ['match_id', 'start_at', 'season', 'competition', 'home_team', 'away_team', 'label_1x2', 'label_ou25'] as const;

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type pg from 'pg';
 import { buildReport, gateDecision, rollingGate, type EvaluationOptions, type EvaluationReport, type EvaluationRow, type GateDecision, type RollingGate } from '../../../src/services/evaluation';
-import type { MarginMethod } from '../../../src/services/margin';
+import type { MarginMethod } from '../../../src/domain/odds';
 import { evaluateRows } from '../evaluate';
 import { buildFeatureMatrix, writeFeatureCsv, type FeatureRow } from '../features';
 import { readBundle } from './bundle-files';

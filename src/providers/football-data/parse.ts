@@ -6,6 +6,10 @@
 // `MaxH`, `AvgH`, `AHh`, and closing prices (`PSCH`, `B365CH`, `MaxCH`...) sit beside the pre-match ones.
 import type { MatchStats } from '../../db/schema';
 import { parseCsv } from './csv';
+import { preMatchCaptureTime, seasonOf } from '../../domain/calendar';
+
+// The parser's own; they live in domain/calendar.ts because the feature timeline needs them too.
+export { preMatchCaptureTime, seasonOf };
 
 export const FOOTBALL_DATA_PROVIDER = 'football-data';
 
@@ -187,26 +191,6 @@ export function ukTimeToUtc(year: number, month: number, day: number, hour: numb
 function lastSundayUtc(year: number, monthIndex: number): number {
   const last = new Date(Date.UTC(year, monthIndex + 1, 0));
   return Date.UTC(year, monthIndex, last.getUTCDate() - last.getUTCDay());
-}
-
-/**
- * When the pre-match prices were captured. The site collects them "on Friday afternoons for weekend games
- * and on Tuesday afternoons for midweek games" and publishes no hour, so the capture is recorded as 12:00 UTC
- * on the last Tuesday or Friday strictly before the match day. The phase column, not this time, is what
- * tells pre-match from closing.
- */
-export function preMatchCaptureTime(year: number, month: number, day: number): Date {
-  const d = new Date(Date.UTC(year, month - 1, day, 12));
-  do d.setUTCDate(d.getUTCDate() - 1);
-  while (d.getUTCDay() !== 2 && d.getUTCDay() !== 5);
-  return d;
-}
-
-/** Season label of a file: from the earliest match date; European seasons start in July or later. */
-export function seasonOf(earliest: Date): string {
-  const y = earliest.getUTCFullYear();
-  const start = earliest.getUTCMonth() >= 6 ? y : y - 1;
-  return `${start}-${String((start + 1) % 100).padStart(2, '0')}`;
 }
 
 function intCell(row: Record<string, string>, column: string): number | null {

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { INGESTION_KINDS } from '../../../cron/ingestion';
+import { INGESTION_KINDS } from '../../jobs/ingestion';
 import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
 import { requireRole } from '../../middleware/auth';

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ROLES, TIERS } from '../../db/schema';
 import { json } from '../../lib/openapi';
-import { problem, problemResponses } from '../../lib/problem';
+import { problemResponses } from '../../lib/problem';
 import { requireRole } from '../../middleware/auth';
 import { ProfileSchema, SECURITY, toProfileJson } from '../../schemas/auth';
 import type { App } from '../../types';
@@ -37,6 +37,5 @@ export const registerUpdateUser = (app: App) =>
   app.openapi(route, async (c) => {
     const { userId } = c.req.valid('param');
     const updated = await c.get('services').accounts.updateUser(userId, c.req.valid('json'));
-    if (!updated) throw problem.notFound('user', userId);
     return c.json(toProfileJson(updated), 200);
   });

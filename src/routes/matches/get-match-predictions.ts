@@ -1,11 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
-import { ProblemError, problemResponses } from '../../lib/problem';
+import { problemResponses } from '../../lib/problem';
 import { principalOf, requireUser } from '../../middleware/auth';
 import { SECURITY } from '../../schemas/auth';
 import { MatchIdParams } from '../../schemas/matches';
 import { MatchPredictionSchema } from '../../schemas/predictions';
-import { BROKEN_BUNDLE_RETRY_MS, ModelUnavailableError } from '../../services/predictions/model-service';
 import { shapePrediction } from '../../services/predictions/shape';
 import type { App } from '../../types';
 
@@ -34,20 +33,7 @@ export const registerGetMatchPredictions = (app: App) =>
   app.openapi(route, async (c) => {
     const { matchId } = c.req.valid('param');
     const principal = principalOf(c);
-    let result;
-    try {
-      result = await c.get('services').predictions.forMatch(matchId);
-    } catch (error) {
-      if (!(error instanceof ModelUnavailableError)) throw error;
-      c.get('logger').error('model unavailable', { matchId, error: error.message });
-      throw new ProblemError({
-        slug: 'unavailable',
-        title: 'Service unavailable',
-        status: 503,
-        detail: 'The prediction model cannot be loaded right now; the operators have been alerted',
-        headers: { 'retry-after': String(BROKEN_BUNDLE_RETRY_MS / 1000) },
-      });
-    }
+    const result = await c.get('services').predictions.forMatch(matchId);
     c.header('x-cache', result.cache);
     c.header('x-model-run', result.prediction.modelRunId);
     c.header('cache-control', 'private, no-store');

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
-import { problem, problemResponses } from '../../lib/problem';
+import { problemResponses } from '../../lib/problem';
 import { MatchIdParams, MatchSchema } from '../../schemas/matches';
 import type { App } from '../../types';
 import { PUBLIC } from '../../schemas/auth';
@@ -20,6 +20,5 @@ export const registerGetMatch = (app: App) =>
   app.openapi(route, async (c) => {
     const { matchId } = c.req.valid('param');
     const match = await c.get('services').matches.byId(matchId);
-    if (!match) throw problem.notFound('match', matchId);
     return c.json(match, 200);
   });

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
-import { problem, problemResponses } from '../../lib/problem';
+import { problemResponses } from '../../lib/problem';
 import { booleanParam, cursorBelongsToQuery, cursorParamDoc, instantParam, limitParam, pageOf, rangeIsOrdered } from '../../schemas/common';
 import { MatchIdParams } from '../../schemas/matches';
 import { MarketSchema, OddsPhaseSchema, OddsSnapshotSchema } from '../../schemas/odds';
@@ -48,6 +48,5 @@ export const registerListMatchOdds = (app: App) =>
   app.openapi(route, async (c) => {
     const { matchId } = c.req.valid('param');
     const page = await c.get('services').odds.forMatch(matchId, c.req.valid('query'), oddsAccessFor(c));
-    if (!page) throw problem.notFound('match', matchId);
     return c.json(page, 200);
   });

@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { problem, ProblemError, problemResponses } from '../../lib/problem';
+import { problem, problemResponses } from '../../lib/problem';
 import { MatchIdParams } from '../../schemas/matches';
-import { LiveTicketError, verifyLiveTicket } from '../../services/live-tickets';
+import { verifyLiveTicket } from '../../services/live-tickets';
+import { errorOfRefusal } from '../../lib/errors';
 import { TICKET_EXPIRES_HEADER, TICKET_ID_HEADER, TICKET_USER_HEADER } from '../../../durable-objects/match-odds';
 import type { App } from '../../types';
 import { PUBLIC } from '../../schemas/auth';
 
-const ticketRefused = (detail: string) => new ProblemError({ slug: 'unauthorized', title: 'Unauthorized', status: 401, detail });
 
 const LiveQuery = z.object({
   ticket: z
@@ -51,14 +51,8 @@ export const registerStreamLiveOdds = (app: App) =>
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
       throw problem.badRequest('This route is a WebSocket: send Upgrade: websocket');
     }
-    if (!(await c.get('services').matches.byId(matchId))) throw problem.notFound('match', matchId);
-    let claims;
-    try {
-      claims = await verifyLiveTicket(c.get('config').PASSWORD_PEPPER, ticket, matchId);
-    } catch (error) {
-      if (error instanceof LiveTicketError) throw ticketRefused(error.message);
-      throw error;
-    }
+    await c.get('services').matches.byId(matchId);
+    const claims = await verifyLiveTicket(c.get('config').PASSWORD_PEPPER, ticket, matchId);
     const res = await c.get('services').matchOdds(matchId).fetch('https://match-odds.internal/live', {
       headers: {
         upgrade: 'websocket',
@@ -71,7 +65,6 @@ export const registerStreamLiveOdds = (app: App) =>
       // A fresh response: the stub's has immutable headers, and the middleware still adds its own.
       return new Response(null, { status: 101, webSocket: res.webSocket });
     }
-    const { reason } = await res.json<{ reason?: string }>().catch(() => ({ reason: undefined }));
-    if (res.status === 401) throw ticketRefused(reason ?? 'The ticket is not valid');
-    throw new Error(`MatchOdds refused the upgrade with ${res.status}: ${reason ?? 'no reason'}`);
+    const body = await res.json<unknown>().catch(() => null);
+    throw errorOfRefusal(body) ?? new Error(`MatchOdds answered the upgrade with ${res.status}: ${JSON.stringify(body)}`);
   });

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
-import { problem, problemResponses } from '../../lib/problem';
+import { problemResponses } from '../../lib/problem';
 import { principalOf, requireTier } from '../../middleware/auth';
 import { SECURITY } from '../../schemas/auth';
 import { MatchIdParams } from '../../schemas/matches';
@@ -33,7 +33,7 @@ export const registerCreateLiveOddsTicket = (app: App) =>
   app.openapi(route, async (c) => {
     const { matchId } = c.req.valid('param');
     const principal = principalOf(c);
-    if (!(await c.get('services').matches.byId(matchId))) throw problem.notFound('match', matchId);
+    await c.get('services').matches.byId(matchId);
     const { ticket } = await issueLiveTicket(c.get('config').PASSWORD_PEPPER, { userId: principal.userId, matchId });
     c.header('cache-control', 'no-store');
     return c.json({ ticket, expiresIn: LIVE_TICKET_TTL_SECONDS } as const, 200);

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { problem, problemResponses } from '../../lib/problem';
+import { problemResponses } from '../../lib/problem';
 import { principalOf, requireUser } from '../../middleware/auth';
 import { SECURITY } from '../../schemas/auth';
 import type { App } from '../../types';
@@ -20,6 +20,6 @@ export const registerDeleteApiKey = (app: App) =>
   app.openapi(route, async (c) => {
     const { keyId } = c.req.valid('param');
     // Someone else's key and no key at all are the same answer: its existence is not yours to learn.
-    if (!(await c.get('services').apiKeys.revoke(principalOf(c).userId, keyId))) throw problem.notFound('API key', keyId);
+    await c.get('services').apiKeys.revoke(principalOf(c).userId, keyId);
     return c.body(null, 204);
   });

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { problemResponses } from '../../lib/problem';
-import { principalOf, requireUser, unauthorized } from '../../middleware/auth';
+import { principalOf, requireUser } from '../../middleware/auth';
 import { SECURITY } from '../../schemas/auth';
 import type { App } from '../../types';
 
@@ -22,6 +22,6 @@ export const registerDeleteMe = (app: App) =>
     // Access tokens are stateless; the user's RateLimiter, which every authenticated request consults,
     // refuses the ones issued before this moment. Marked first, so no token outlives the account.
     await services.rateLimiter(`user:${userId}`).revokeTokens(Date.now());
-    if (!(await services.accounts.deleteAccount(userId))) throw unauthorized('The account this token belongs to no longer exists');
+    await services.accounts.deleteAccount(userId);
     return c.body(null, 204);
   });

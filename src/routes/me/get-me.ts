@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
-import { principalOf, requireUser, unauthorized } from '../../middleware/auth';
+import { principalOf, requireUser } from '../../middleware/auth';
 import { requestsPerMinute } from '../../middleware/rate-limit';
 import { ProfileSchema, SECURITY, toProfileJson, UsageSchema } from '../../schemas/auth';
 import { policyFor } from '../../services/auth/tiers';
@@ -23,7 +23,6 @@ export const registerGetMe = (app: App) =>
     const { userId, tier } = principalOf(c);
     const services = c.get('services');
     const [profile, usage] = await Promise.all([services.accounts.profile(userId), services.rateLimiter(`user:${userId}`).usage(Date.now())]);
-    if (!profile) throw unauthorized('The account this token belongs to no longer exists');
     const policy = policyFor(profile.tier);
     return c.json(
       {

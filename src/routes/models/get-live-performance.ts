@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
-import { problem, problemResponses } from '../../lib/problem';
+import { problemResponses } from '../../lib/problem';
 import { requireTier } from '../../middleware/auth';
 import { SECURITY } from '../../schemas/auth';
 import { limitParam } from '../../schemas/common';
@@ -38,7 +38,7 @@ export const registerGetLivePerformance = (app: App) =>
   app.openapi(route, async (c) => {
     const { modelId } = c.req.valid('param');
     const services = c.get('services');
-    if (!(await services.models.byId(modelId))) throw problem.notFound('model', modelId);
+    await services.models.get(modelId);
     const report = await services.predictionStore.livePerformance(modelId, c.req.valid('query').window);
     return c.json(report, 200);
   });

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
-import { problem, problemResponses } from '../../lib/problem';
+import { problemResponses } from '../../lib/problem';
 import { requireTier } from '../../middleware/auth';
 import { SECURITY } from '../../schemas/auth';
 import { BacktestSchema, ModelIdParams } from '../../schemas/models';
@@ -33,7 +33,7 @@ export const registerGetModelBacktest = (app: App) =>
   app.openapi(route, async (c) => {
     const { modelId } = c.req.valid('param');
     const models = c.get('services').models;
-    if (!(await models.byId(modelId))) throw problem.notFound('model', modelId);
+    await models.get(modelId);
     const [evaluations, backtests] = await Promise.all([models.evaluations(modelId), models.backtests(modelId)]);
     const latest = evaluations[evaluations.length - 1];
     return c.json(

@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
-import { problem, problemResponses } from '../../lib/problem';
+import { problemResponses } from '../../lib/problem';
 import { ModelIdParams, ModelSchema, toModelSummaryJson } from '../../schemas/models';
 import type { App } from '../../types';
 import { PUBLIC } from '../../schemas/auth';
@@ -19,7 +19,6 @@ const route = createRoute({
 export const registerGetModel = (app: App) =>
   app.openapi(route, async (c) => {
     const { modelId } = c.req.valid('param');
-    const run = await c.get('services').models.byId(modelId);
-    if (!run) throw problem.notFound('model', modelId);
+    const run = await c.get('services').models.get(modelId);
     return c.json({ ...toModelSummaryJson(run), metadata: run.metadata }, 200);
   });

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
-import { problem, problemResponses } from '../../lib/problem';
+import { problemResponses } from '../../lib/problem';
 import { cursorBelongsToQuery, cursorParamDoc, limitParam, pageOf } from '../../schemas/common';
 import { SportIdParams, TeamSchema } from '../../schemas/sports';
 import { teamCursor, teamFilters } from '../../services/sports';
@@ -30,6 +30,5 @@ export const registerListSportTeams = (app: App) =>
   app.openapi(route, async (c) => {
     const { sportId } = c.req.valid('param');
     const page = await c.get('services').sports.teams(sportId, c.req.valid('query'));
-    if (!page) throw problem.notFound('sport', sportId);
     return c.json(page, 200);
   });

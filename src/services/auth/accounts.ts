@@ -5,10 +5,11 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { refreshTokens, users, type Role, type Tier } from '../../db/schema';
 import { randomToken, sha256Hex } from '../../lib/encoding';
-import { problem, ProblemError } from '../../lib/problem';
+import { problem } from '../../lib/problem';
 import { signAccessToken, type TokenSettings } from './access-tokens';
 import { dummyPasswordHash, hashPassword, passwordPolicyViolations, verifyPassword } from './passwords';
 import type { SigningKeys } from './signing-keys';
+import { ConflictError, NotFoundError, UnauthorizedError } from '../../lib/errors';
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
 /**
@@ -39,7 +40,8 @@ export interface Profile {
   createdAt: Date;
 }
 
-const unauthorized = (detail: string) => new ProblemError({ slug: 'unauthorized', title: 'Unauthorized', status: 401, detail, headers: { 'www-authenticate': 'Bearer' } });
+const unauthorized = (detail: string) => new UnauthorizedError(detail, 'bearer');
+const ACCOUNT_GONE = 'The account this token belongs to no longer exists';
 
 export class AccountService {
   constructor(
@@ -62,7 +64,7 @@ export class AccountService {
       .onConflictDoNothing()
       .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt });
     if (!row) {
-      throw new ProblemError({ slug: 'conflict', title: 'Email already registered', status: 409, detail: 'An account with this email already exists' });
+      throw new ConflictError('An account with this email already exists', { title: 'Email already registered' });
     }
     return { profile: row, tokens: await this.issueTokens(row, crypto.randomUUID(), null) };
   }
@@ -128,26 +130,30 @@ export class AccountService {
     await this.revokeFamily(row.familyId);
   }
 
-  async profile(userId: string): Promise<Profile | undefined> {
+  /** The caller's own profile; an UnauthorizedError when the account is gone (the token outlived it). */
+  async profile(userId: string): Promise<Profile> {
     const [row] = await this.db()
       .select({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt })
       .from(users)
       .where(eq(users.id, userId));
+    if (!row) throw new UnauthorizedError(ACCOUNT_GONE);
     return row;
   }
 
   /** Deletes the account; refresh tokens and API keys go with it (ON DELETE CASCADE). */
-  async deleteAccount(userId: string): Promise<boolean> {
+  async deleteAccount(userId: string): Promise<void> {
     const deleted = await this.db().delete(users).where(eq(users.id, userId)).returning({ id: users.id });
-    return deleted.length > 0;
+    // The token outlived its account (deleted by a concurrent request): the credentials no longer hold.
+    if (deleted.length === 0) throw new UnauthorizedError(ACCOUNT_GONE);
   }
 
-  async updateUser(userId: string, changes: { tier?: Tier; role?: Role }): Promise<Profile | undefined> {
+  async updateUser(userId: string, changes: { tier?: Tier; role?: Role }): Promise<Profile> {
     const [row] = await this.db()
       .update(users)
       .set({ ...changes, updatedAt: this.now() })
       .where(eq(users.id, userId))
       .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt });
+    if (!row) throw NotFoundError.of('user', userId);
     return row;
   }
 

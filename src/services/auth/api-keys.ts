@@ -5,6 +5,7 @@ import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { apiKeys, users, type Role, type Tier } from '../../db/schema';
 import { randomToken, sha256Hex } from '../../lib/encoding';
+import { NotFoundError } from '../../lib/errors';
 
 const KEY_PATTERN = /^sk_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$/;
 /** last_used_at is a coarse signal; writing it at most once a minute keeps a busy key from a write per request. */
@@ -52,14 +53,14 @@ export class ApiKeyService {
       .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id));
   }
 
-  /** False when the key does not exist, is already revoked, or belongs to someone else (all look alike: 404). */
-  async revoke(userId: string, keyId: string): Promise<boolean> {
+  /** A NotFoundError when the key does not exist, is already revoked, or belongs to someone else (all look alike). */
+  async revoke(userId: string, keyId: string): Promise<void> {
     const revoked = await this.db()
       .update(apiKeys)
       .set({ revokedAt: this.now() })
       .where(and(eq(apiKeys.id, keyId), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
       .returning({ id: apiKeys.id });
-    return revoked.length > 0;
+    if (revoked.length === 0) throw NotFoundError.of('API key', keyId);
   }
 
   async authenticate(key: string): Promise<ApiKeyIdentity | undefined> {

@@ -19,8 +19,7 @@ export const TIER_POLICIES: Record<Tier, TierPolicy> = {
   pro: { requestsPerMinute: 1200, dailyPredictionQuota: null, oddsHistoryDays: null, valueFinder: true, liveStream: true, evaluations: true },
 };
 
-/** Anonymous callers, and every /auth/* request, are limited per IP. */
-export const ANONYMOUS_REQUESTS_PER_MINUTE = 100;
+export { ANONYMOUS_REQUESTS_PER_MINUTE } from '../../env';
 
 /** What a caller may see; anonymous callers see what the free tier sees. */
 export function policyFor(tier: Tier | null): TierPolicy {

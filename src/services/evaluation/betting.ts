@@ -17,7 +17,7 @@
  */
 
 import { expectedValue } from '../ev';
-import { removeMargin, type MarginMethod } from '../margin';
+import { removeMargin, type MarginMethod } from '../../domain/odds';
 
 export interface BetCandidate {
   matchId: string | number;

@@ -8,7 +8,7 @@
  * included, does not depend on the order they were given in.
  */
 
-import { MARGIN_METHODS, removeMargin, type MarginMethod } from '../margin';
+import { MARGIN_METHODS, removeMargin, type MarginMethod } from '../../domain/odds';
 import { bootstrapMeanInterval, DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_BOOTSTRAP_SEED, DEFAULT_CONFIDENCE, type BootstrapInterval } from './bootstrap';
 import { DEFAULT_BINS, evaluateProbabilities, logLossOfRow, validateProbabilityRows, type ProbabilityMetrics, type ReliabilityTable } from './metrics';
 

@@ -13,7 +13,7 @@
  * No NaN, Infinity or undefined anywhere: an undefined figure (ROI without bets, an empty market) is null.
  */
 
-import type { MarginMethod } from '../margin';
+import type { MarginMethod } from '../../domain/odds';
 import { DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_BOOTSTRAP_SEED, DEFAULT_CONFIDENCE } from './bootstrap';
 import { simulateFlatBetting, type BetCandidate, type BettingResult } from './betting';
 import {

@@ -2,7 +2,7 @@
 // history in that order so that every vector sees exactly the results known at its prediction time.
 // The training export and the Worker's state precomputation both go through here.
 import type { MatchStats } from '../../db/schema';
-import { preMatchCaptureTime, seasonOf } from '../../providers/football-data/parse';
+import { preMatchCaptureTime, seasonOf } from '../../domain/calendar';
 import { buildFeatures, type MatchContext } from './build';
 import { selectPreMatchOdds, type OddsQuote } from './odds';
 import {

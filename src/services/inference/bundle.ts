@@ -9,7 +9,7 @@
 // - format 1 (no `format` field): probabilities straight from the trees, then the bundle's calibration. Still
 //   loaded so that a registered older run keeps serving and the benchmarks can run it beside a new one.
 import { z } from 'zod';
-import { MARGIN_METHODS } from '../margin';
+import { MARGIN_METHODS } from '../../domain/odds';
 
 export const MARKET_OUTPUTS = {
   h2h: ['home', 'draw', 'away'],

@@ -13,9 +13,8 @@
 // they are served as one graph (onnx-merge.ts): onnxruntime-web's fixed cost per session.run is about as large
 // as a market's trees, and a row needs both markets (issue #7, bench:inference).
 import type * as Ort from 'onnxruntime-common';
-import type { AnchorMarket } from '../anchor';
+import type { AnchorMarket, MarginMethod } from '../../domain/odds';
 import { FEATURE_COUNT, FEATURE_INDEX, FEATURE_VERSION, type FeatureName } from '../features/names';
-import type { MarginMethod } from '../margin';
 import { BUNDLE_FILES, BundleError, calibrate, isAnchored, MARKET_OUTPUTS, verifyArtifact, type BundleManifest, type BundleMarket } from './bundle';
 import { describeValue, mergeModels, ONNX_FLOAT, readOnnxModel, type MergedModel, type MergePart, type OnnxModel } from './onnx-merge';
 

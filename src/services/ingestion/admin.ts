@@ -7,7 +7,7 @@ import type { Config } from '../../env';
 import type { Database } from '../../db/client';
 import { ingestionJobs } from '../../db/schema';
 import type { Logger } from '../../lib/logging';
-import { runIngestion, type IngestionEnv, type IngestionKind } from '../../../cron/ingestion';
+import { runIngestion, type IngestionEnv, type IngestionKind } from '../../jobs/ingestion';
 import { JobRunner, type JobResult } from '../jobs';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from '../pagination';
 

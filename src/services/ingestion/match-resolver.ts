@@ -3,7 +3,7 @@
 // carry a date-only or UK-time kick-off, so the same real match from both providers must meet here), or a new
 // one under the provider's event id. A name without an alias is recorded in unresolved_team_names and its
 // fixture skipped: nothing is invented, so nothing is invented twice.
-import { seasonOf } from '../../providers/football-data/parse';
+import { seasonOf } from '../../domain/calendar';
 import { THE_ODDS_API_PROVIDER } from '../../providers/the-odds-api/client';
 import type { ProviderFixture } from '../../providers/types';
 import type { SqlQuery } from './sql';

@@ -3,20 +3,31 @@
 //
 // Live odds are the MatchOdds lines. They are read the way training read football-data's prices:
 // - the feature builder's three sources are Pinnacle, the market average and the market's best price; a live
-//   provider has no aggregates, so each is derived from the fixed list of bookmakers (anchor.ts,
-//   MARKET_BOOKMAKERS: sportsbooks only, exchanges left out) as the mean and maximum of their latest prices;
+//   provider has no aggregates, so each is the mean and maximum of the fixed list of bookmakers' latest prices
+//   (domain/odds: MARKET_BOOKMAKERS, marketAggregates), which the MatchOdds summary carries;
 //   historical replays carry football-data's aggregates as bookmakers (`market_avg`, `market_max`) and those
 //   are used as they are;
 // - each market's anchor is Pinnacle's margin-free price, else the consensus (that average), else none.
 // Best prices, EV and Kelly come from the books a bettor can actually bet at: every bookmaker and exchange
 // quoting the line, an exchange's price net of its commission, never an aggregate.
-import type { LiveLine } from '../../../durable-objects/match-odds';
-import { ANCHOR_OUTCOMES, isAggregate, isMarketBookmaker, marketAnchors, priceAfterCommission, type AnchorMarket, type MarketAnchors } from '../anchor';
+import type { LiveState } from '../../../durable-objects/match-odds';
+import {
+  ANCHOR_OUTCOMES,
+  bestPriceByOutcome,
+  isAggregate,
+  isMarketBookmaker,
+  marketAnchors,
+  priceAfterCommission,
+  type AnchorMarket,
+  type BestPrice,
+  type LiveLine,
+  type MarginMethod,
+  type MarketAnchors,
+} from '../../domain/odds';
 import { expectedValue, fairOdds, fractionalKelly, kelly } from '../ev';
 import { buildFeatures, selectPreMatchOdds, type MatchContext, type OddsQuote, type PreMatchOdds } from '../features';
 import { MARKET_OUTPUTS } from '../inference/bundle';
 import type { MarketProbabilities } from '../inference/runtime';
-import type { MarginMethod } from '../margin';
 import type { MatchFeatureState } from '../feature-store';
 import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedMarket, PredictedOutcome, PredictionAnchor } from './types';
 
@@ -26,33 +37,31 @@ const HOUR_MS = 3_600_000;
 const lineOf = (l: Pick<LiveLine, 'market' | 'point'>): AnchorMarket | null =>
   l.market === 'h2h' ? 'h2h' : l.market === 'totals' && l.point === TOTALS_LINE ? 'ou25' : null;
 
-/** The quotes the feature builder sees: every line as a pre-match price, plus derived aggregates where absent. */
-export function featureQuotes(lines: readonly LiveLine[]): OddsQuote[] {
+/** What the prediction takes of the match's MatchOdds state: its lines and the summary made beside them. */
+export type LiveOdds = Pick<LiveState, 'lines' | 'aggregates'>;
+
+/**
+ * The quotes the feature builder sees: every line as a pre-match price, plus the market list's average and
+ * best (the summary's aggregates) as `market_avg`/`market_max` where the lines carry no such aggregate.
+ */
+export function featureQuotes(live: LiveOdds): OddsQuote[] {
   const quotes: OddsQuote[] = [];
-  const listed = new Map<string, LiveLine[]>();
   const aggregatesPresent = new Set<string>();
-  for (const l of lines) {
+  for (const l of live.lines) {
     const line = lineOf(l);
     if (line === null) continue;
-    const capturedAt = Date.parse(l.capturedAt);
-    quotes.push({ bookmaker: l.bookmaker, market: l.market, outcome: l.outcome, point: l.point, price: l.price, phase: 'pre_match', capturedAt });
+    quotes.push({ bookmaker: l.bookmaker, market: l.market, outcome: l.outcome, point: l.point, price: l.price, phase: 'pre_match', capturedAt: Date.parse(l.capturedAt) });
     if (isAggregate(l.bookmaker)) aggregatesPresent.add(`${l.bookmaker}|${line}`);
-    else if (isMarketBookmaker(l.bookmaker)) {
-      const key = `${line}|${l.outcome}`;
-      const list = listed.get(key) ?? [];
-      list.push(l);
-      listed.set(key, list);
-    }
   }
-  for (const [key, list] of listed) {
-    const [line, outcome] = key.split('|') as [AnchorMarket, string];
-    const capturedAt = Math.max(...list.map((l) => Date.parse(l.capturedAt)));
-    const { market, point } = list[0]!;
-    const derived: Array<[string, number]> = [
-      ['market_avg', list.reduce((s, l) => s + l.price, 0) / list.length],
-      ['market_max', Math.max(...list.map((l) => l.price))],
-    ];
-    for (const [bookmaker, price] of derived) {
+  for (const a of live.aggregates) {
+    const line = lineOf(a);
+    if (line === null) continue;
+    const { market, outcome, point } = a;
+    const capturedAt = Date.parse(a.capturedAt);
+    for (const [bookmaker, price] of [
+      ['market_avg', a.average],
+      ['market_max', a.max],
+    ] as const) {
       if (!aggregatesPresent.has(`${bookmaker}|${line}`)) quotes.push({ bookmaker, market, outcome, point, price, phase: 'pre_match', capturedAt });
     }
   }
@@ -72,12 +81,13 @@ export interface LiveInputs {
 /** The model's inputs at `predictionTime` (ms) from the match's precomputed state and its live lines. */
 export function liveInputs(
   state: MatchFeatureState,
-  lines: readonly LiveLine[],
+  live: LiveOdds,
   predictionTime: number,
   marginMethods: Record<AnchorMarket, MarginMethod>,
 ): LiveInputs {
   const ctx: MatchContext = { ...state.match, predictionTime, league: state.league };
-  const odds = selectPreMatchOdds(featureQuotes(lines), predictionTime, state.match.startAt);
+  const { lines } = live;
+  const odds = selectPreMatchOdds(featureQuotes(live), predictionTime, state.match.startAt);
   const anchors = marketAnchors(odds, marginMethods);
   const anchorInfo = {} as Record<AnchorMarket, PredictionAnchor>;
   for (const market of Object.keys(ANCHOR_OUTCOMES) as AnchorMarket[]) {
@@ -110,22 +120,13 @@ export interface PredictionSettings {
   exchangeCommission: number;
 }
 
-interface BestPrice {
-  price: number;
-  net: number;
-  bookmaker: string;
-}
-
-/** Per outcome, the book paying the most after commission; ties go to the name that sorts first, so it is stable. */
-function bestPrices(lines: readonly LiveLine[], market: AnchorMarket, commission: number): Map<string, BestPrice> {
-  const best = new Map<string, BestPrice>();
-  for (const l of lines) {
-    if (lineOf(l) !== market || isAggregate(l.bookmaker) || !(l.price > 1 && l.price < Infinity)) continue;
-    const net = priceAfterCommission(l.bookmaker, l.price, commission);
-    const held = best.get(l.outcome);
-    if (!held || net > held.net || (net === held.net && l.bookmaker < held.bookmaker)) best.set(l.outcome, { price: l.price, net, bookmaker: l.bookmaker });
-  }
-  return best;
+/**
+ * Per outcome, the book paying the most after commission (prices.ts, bestPriceByOutcome): every bookmaker and
+ * exchange quoting the line, never an aggregate.
+ */
+function bestPrices(lines: readonly LiveLine[], market: AnchorMarket, commission: number): Partial<Record<string, BestPrice>> {
+  const bettable = lines.filter((l) => lineOf(l) === market && !isAggregate(l.bookmaker));
+  return bestPriceByOutcome(bettable, (bookmaker, price) => priceAfterCommission(bookmaker, price, commission));
 }
 
 function outcomePrediction(
@@ -184,7 +185,7 @@ export function buildMatchPrediction(input: {
           o,
           probs ? probs[modelOutcomes.indexOf(o)]! : null,
           anchors[anchor].probabilities?.[anchorOutcomes.indexOf(o)] ?? null,
-          best.get(o),
+          best[o],
           settings,
         ),
       ),

@@ -2,6 +2,8 @@
 // the runtime (one session serving both markets, loaded from R2 and checked by sha256) is built once per
 // isolate and model run. A broken bundle is remembered as broken for a while, so a burst of requests does not
 // re-download and re-verify it on every call. Which run is active is PredictionCache's (cache.ts).
+import { UnavailableError } from '../../lib/errors';
+import { span } from '../../lib/tracing';
 import { BUNDLE_FILES, BundleError, parseManifest, sha256Hex } from '../inference/bundle';
 import { workerdOrt } from '../inference/ort-workerd';
 import { createModelRuntime, type ModelRuntime } from '../inference/runtime';
@@ -18,9 +20,19 @@ export interface ActiveRun {
   artifactSha256: string;
 }
 
-/** The model cannot serve: no active run, or its bundle is missing or corrupt. Routes answer 503. */
-export class ModelUnavailableError extends Error {
+/**
+ * The model cannot serve: its bundle is missing or corrupt, or it needs other features. A 503 with Retry-After
+ * (the bundle is retried after BROKEN_BUNDLE_RETRY_MS); the reason goes to the log, not to the caller.
+ */
+export class ModelUnavailableError extends UnavailableError {
   override name = 'ModelUnavailableError';
+  constructor(readonly reason: string) {
+    super('The prediction model cannot be loaded right now; the operators have been alerted', {
+      retryAfterSeconds: BROKEN_BUNDLE_RETRY_MS / 1000,
+      log: { msg: 'model unavailable', fields: { error: reason } },
+    });
+    this.message = reason;
+  }
 }
 
 export { ACTIVE_RUN_KV_KEY, forgetActiveRun };
@@ -68,7 +80,12 @@ export async function runtimeFor(bucket: R2Bucket, run: ActiveRun, now = Date.no
   let entry = runtimes.get(run.id);
   if (entry?.failedAt !== undefined && now - entry.failedAt >= BROKEN_BUNDLE_RETRY_MS) entry = undefined;
   if (!entry) {
-    const created: { runtime: Promise<ModelRuntime>; failedAt?: number } = { runtime: loadRuntime(bucket, run) };
+    // Its own span: on a local workerd everything shares one thread, so the ORT backend's first initialisation
+    // (hundreds of ms of CPU, once per isolate) otherwise shows up as the duration of whatever call runs beside it,
+    // the MatchOdds read (docs/benchmarks.md, "Where a cold MatchOdds read's time went").
+    const created: { runtime: Promise<ModelRuntime>; failedAt?: number } = {
+      runtime: span('model.load', () => loadRuntime(bucket, run), { 'model.run': run.id }),
+    };
     created.runtime.catch(() => {
       created.failedAt = Date.now();
     });

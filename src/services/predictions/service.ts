@@ -9,17 +9,17 @@
 //   6. the writes (PredictionWriter: KV put and the write queue, off the response path).
 // Started matches never get a new prediction: the last one stored before kick-off is returned.
 import type { Database } from '../../db/client';
-import type { LiveLine, MatchOdds } from '../../../durable-objects/match-odds';
+import type { MatchOdds } from '../../../durable-objects/match-odds';
 import type { Logger } from '../../lib/logging';
-import { problem, ProblemError } from '../../lib/problem';
+import { NotFoundError, UnavailableError } from '../../lib/errors';
 import { span } from '../../lib/tracing';
-import { anchorProbabilities } from '../anchor';
+import { anchorProbabilities } from '../../domain/odds';
 import { FeatureStateRepository, FeatureStoreNotBuiltError, type MatchFeatureState, type StoredMatch } from '../feature-store';
 import { FEATURE_VERSION } from '../features';
 import { drizzleQuery } from '../ingestion/drizzle-sql';
 import type { ModelRegistryService } from '../models';
 import { PredictionCache } from './cache';
-import { buildMatchPrediction, firstRow, liveInputs, type PredictionSettings } from './compute';
+import { buildMatchPrediction, firstRow, liveInputs, type LiveOdds, type PredictionSettings } from './compute';
 import { FeatureStateSource } from './feature-state';
 import { ModelRuntimeProvider, ModelUnavailableError, type ActiveRun } from './model-service';
 import type { PredictionStore } from './store';
@@ -82,7 +82,7 @@ export class PredictionService {
   /** The active run, or a 503 problem when none is active. */
   async requireActiveRun(): Promise<ActiveRun> {
     const run = await this.activeRun();
-    if (!run) throw problem.unavailable('No model is active; an admin activates one with POST /models/{modelId}/activate');
+    if (!run) throw new UnavailableError('No model is active; an admin activates one with POST /models/{modelId}/activate');
     return run;
   }
 
@@ -105,8 +105,8 @@ export class PredictionService {
     if (run.featureVersion !== FEATURE_VERSION) {
       throw new ModelUnavailableError(`model run ${run.id} needs features ${run.featureVersion}; this Worker builds ${FEATURE_VERSION}`);
     }
-    const [runtime, lines] = await Promise.all([this.runtimes.forRun(run, now), this.liveLines(state.matchId)]);
-    const inputs = liveInputs(state, lines, now, runtime.marginMethods);
+    const [runtime, live] = await Promise.all([this.runtimes.forRun(run, now), this.liveOdds(state.matchId)]);
+    const inputs = liveInputs(state, live, now, runtime.marginMethods);
     const probabilities = firstRow(
       await span('inference', () => runtime.predict([{ features: inputs.features, anchors: anchorProbabilities(inputs.anchors) }]), { 'model.run': run.id }),
     );
@@ -119,14 +119,16 @@ export class PredictionService {
       probabilities,
       anchors: inputs.anchors,
       anchorInfo: inputs.anchorInfo,
-      lines,
+      lines: live.lines,
       settings: this.deps.settings,
     });
     return { prediction, features: inputs.features };
   }
 
-  async liveLines(matchId: number): Promise<LiveLine[]> {
-    return (await this.deps.matchOdds(matchId).state()).lines;
+  /** The match's lines and their summary, made once by its MatchOdds object. */
+  async liveOdds(matchId: number): Promise<LiveOdds> {
+    const { lines, aggregates } = await this.deps.matchOdds(matchId).state();
+    return { lines, aggregates };
   }
 
   private async featureState(matchId: number, now: number): Promise<StoredMatch> {
@@ -134,22 +136,17 @@ export class PredictionService {
     try {
       stored = await this.featureStates.forMatch(matchId, now);
     } catch (error) {
-      if (error instanceof FeatureStoreNotBuiltError) throw problem.unavailable(error.message);
+      if (error instanceof FeatureStoreNotBuiltError) throw new UnavailableError(error.message);
       throw error;
     }
-    if (!stored) throw problem.notFound('match', matchId);
+    if (!stored) throw NotFoundError.of('match', matchId);
     return stored;
   }
 
   private async stored(matchId: number, kickoff: Date): Promise<PredictionResult> {
     const prediction = await this.deps.store.latestBefore(matchId, kickoff);
     if (!prediction) {
-      throw new ProblemError({
-        slug: 'not-found',
-        title: 'Not found',
-        status: 404,
-        detail: `Match ${matchId} has started and no prediction was made for it before kick-off`,
-      });
+      throw new NotFoundError(`Match ${matchId} has started and no prediction was made for it before kick-off`);
     }
     return { prediction, cache: 'MISS', source: 'stored' };
   }

@@ -6,8 +6,8 @@
 // - Profit: per unit staked at best_price, so price − 1, −1 or 0, where the price is what the bettor is paid:
 //   best_price_net, after an exchange's commission (rows from before it was recorded have best_price only). A
 //   Kelly-staked result is kelly_stake × profit, so storing the unit profit keeps both.
-// - Closing price: the best across real bookmakers (not the market_max/market_avg aggregates) of each
-//   bookmaker's last price at or before kick-off, for the same market, outcome and line. "At or before" and
+// - Closing price: the best (domain/odds, bestPriceByOutcome) across real bookmakers (not the market_max/market_avg
+//   aggregates) of each bookmaker's last price at or before kick-off, for the same market, outcome and line. "At or before" and
 //   "not live": football-data stamps its closing prices at kick-off exactly, while a live poll at or after
 //   kick-off is phase 'live'. The best, not the recommended bookmaker's own price, because best_price was
 //   itself the best across bookmakers: CLV then compares like with like (the best price we pointed at vs
@@ -16,11 +16,11 @@
 //
 // Every prediction row of a finished match is settled (there may be several per match, one per
 // predicted_at); which of them count for live performance is decided there. Postponed or cancelled matches
-// stay unsettled. One statement, so a job that fails settles nothing.
+// stay unsettled. The job's transaction holds both statements (the closing quotes, then the update), so a job
+// that fails settles nothing.
 import { sql } from 'drizzle-orm';
+import { AGGREGATE_BOOKMAKERS, bestPriceByOutcome } from '../../domain/odds';
 import type { Transaction } from '../jobs';
-
-export const AGGREGATE_BOOKMAKERS = ['market_max', 'market_avg'] as const;
 
 export interface SettlementStats {
   /** Prediction rows settled by this run. */
@@ -32,33 +32,73 @@ export interface SettlementStats {
   withoutClosingPrice: number;
 }
 
+const DUE = sql`
+  select p.id, p.predicted_at, p.match_id, p.market, p.outcome, p.point, m.start_at, m.home_score, m.away_score
+  from predictions p
+  join matches m on m.id = p.match_id
+  where p.settled_at is null
+    and m.status = 'finished' and m.home_score is not null and m.away_score is not null
+    and ((p.market = 'h2h' and p.outcome in ('home', 'draw', 'away'))
+      or (p.market = 'totals' and p.outcome in ('over', 'under') and p.point is not null))`;
+
+type ClosingQuote = {
+  match_id: string;
+  market: string;
+  outcome: string;
+  /** numeric as text, so the line is matched exactly in the update. */
+  point: string | null;
+  /** null: a due line nobody quoted before kick-off. */
+  bookmaker: string | null;
+  price: string | null;
+};
+
+type ClosingLine = {
+  match_id: string;
+  market: string;
+  outcome: string;
+  point: string | null;
+  price: string | null;
+};
+
+/** Per due line, the best of each bookmaker's last pre-kick-off price (null without any). */
+async function closingLines(tx: Pick<Transaction, 'execute'>): Promise<ClosingLine[]> {
+  const { rows } = await tx.execute<ClosingQuote>(sql`
+    with due as (${DUE}),
+    lines as (select distinct match_id, market, outcome, point, start_at from due)
+    select l.match_id::text as match_id, l.market, l.outcome, l.point::text as point, latest.bookmaker, latest.price::text as price
+    from lines l
+    left join lateral (
+      select distinct on (s.bookmaker) s.bookmaker, s.price
+      from odds_snapshots s
+      where s.match_id = l.match_id and s.market = l.market and s.outcome = l.outcome
+        and s.point is not distinct from l.point
+        and s.captured_at <= l.start_at and s.phase <> 'live'
+        and s.bookmaker <> all(${`{${AGGREGATE_BOOKMAKERS.join(',')}}`}::text[])
+      order by s.bookmaker, s.captured_at desc
+    ) latest on true`);
+  const byLine = new Map<string, { line: ClosingLine; quotes: Array<{ bookmaker: string; outcome: string; price: number; text: string }> }>();
+  for (const r of rows) {
+    const key = `${r.match_id}|${r.market}|${r.outcome}|${r.point ?? ''}`;
+    let entry = byLine.get(key);
+    if (!entry) byLine.set(key, (entry = { line: { match_id: r.match_id, market: r.market, outcome: r.outcome, point: r.point, price: null }, quotes: [] }));
+    if (r.bookmaker !== null && r.price !== null) entry.quotes.push({ bookmaker: r.bookmaker, outcome: r.outcome, price: Number(r.price), text: r.price });
+  }
+  return [...byLine.values()].map(({ line, quotes }) => {
+    const best = bestPriceByOutcome(quotes)[line.outcome];
+    // The stored text of the winning quote, not the float: the column is numeric.
+    const price = best ? quotes.find((q) => q.bookmaker === best.bookmaker)!.text : null;
+    return { ...line, price };
+  });
+}
+
 export async function settlePredictions(tx: Pick<Transaction, 'execute'>, now: Date): Promise<SettlementStats> {
+  const closing = await closingLines(tx);
+  if (closing.length === 0) return { settled: 0, matches: 0, modelRunIds: [], withoutClosingPrice: 0 };
   const { rows } = await tx.execute<{ match_id: number; model_run_id: string; closing_price: string | null }>(sql`
-    with due as (
-      select p.id, p.predicted_at, p.match_id, p.market, p.outcome, p.point, m.start_at, m.home_score, m.away_score
-      from predictions p
-      join matches m on m.id = p.match_id
-      where p.settled_at is null
-        and m.status = 'finished' and m.home_score is not null and m.away_score is not null
-        and ((p.market = 'h2h' and p.outcome in ('home', 'draw', 'away'))
-          or (p.market = 'totals' and p.outcome in ('over', 'under') and p.point is not null))
-    ),
-    lines as (
-      select distinct match_id, market, outcome, point, start_at from due
-    ),
+    with due as (${DUE}),
     closing as (
-      select l.match_id, l.market, l.outcome, l.point, max(latest.price) as price
-      from lines l
-      cross join lateral (
-        select distinct on (s.bookmaker) s.price
-        from odds_snapshots s
-        where s.match_id = l.match_id and s.market = l.market and s.outcome = l.outcome
-          and s.point is not distinct from l.point
-          and s.captured_at <= l.start_at and s.phase <> 'live'
-          and s.bookmaker not in ('market_max', 'market_avg')
-        order by s.bookmaker, s.captured_at desc
-      ) latest
-      group by l.match_id, l.market, l.outcome, l.point
+      select * from jsonb_to_recordset(${JSON.stringify(closing)}::jsonb)
+        as c(match_id bigint, market text, outcome text, point numeric, price numeric)
     ),
     graded as (
       select d.id, d.predicted_at, c.price as closing_price,
@@ -71,7 +111,9 @@ export async function settlePredictions(tx: Pick<Transaction, 'execute'>, now: D
           else d.home_score + d.away_score < d.point
         end as won
       from due d
-      left join closing c
+      -- Only the lines whose closing price was looked up above: a row that became due in between waits for the
+      -- next run rather than being settled without its closing price.
+      join closing c
         on c.match_id = d.match_id and c.market = d.market and c.outcome = d.outcome and c.point is not distinct from d.point
     )
     update predictions p

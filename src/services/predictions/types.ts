@@ -1,8 +1,7 @@
 // The shape of one match's prediction: what inference produces, what the KV cache holds (the full, unshaped
 // prediction; tiers are applied after the read), and what is persisted to the partitioned `predictions`
 // table (one row per outcome). Serving, persistence, settlement and the value finder all speak this type.
-import type { AnchorSource } from '../anchor';
-import type { MarginMethod } from '../margin';
+import type { AnchorSource, MarginMethod } from '../../domain/odds';
 
 export type PredictedMarket = 'h2h' | 'totals';
 export type PredictedOutcome = 'home' | 'draw' | 'away' | 'over' | 'under';

@@ -4,15 +4,15 @@
 // rolls the whole run back. One ingestion_jobs row per run; unconfigured, it records itself as skipped.
 // Matches whose result or statistics changed get their cached predictions dropped and features recomputed,
 // as the live results job does.
-import type { Database } from '../src/db/client';
-import type { Config } from '../src/env';
-import { FOOTBALL_DATA_PROVIDER, FootballDataProvider } from '../src/providers/football-data/provider';
-import { ProviderError } from '../src/providers/types';
-import { drizzleTransactor } from '../src/services/ingestion/drizzle-sql';
-import { syncFootballData } from '../src/services/ingestion/football-data-sync';
-import { advanceAfterResults, fanOutChanged, type IngestionFanOut } from '../src/services/ingestion/pipeline';
-import { createLogger, type Logger } from '../src/lib/logging';
-import type { JobResult, JobRunner } from '../src/services/jobs';
+import type { Database } from '../db/client';
+import type { Config } from '../env';
+import { FOOTBALL_DATA_PROVIDER, FootballDataProvider } from '../providers/football-data/provider';
+import { ProviderError } from '../providers/types';
+import { drizzleTransactor } from '../services/ingestion/drizzle-sql';
+import { syncFootballData } from '../services/ingestion/football-data-sync';
+import { advanceAfterResults, fanOutChanged, type IngestionFanOut } from '../services/ingestion/pipeline';
+import { createLogger, type Logger } from '../lib/logging';
+import type { JobResult, JobRunner } from '../services/jobs';
 import { workerFanOut, type IngestionEnv } from './ingestion';
 
 export const FOOTBALL_DATA_JOB_KIND = 'football-data-sync';

@@ -11,7 +11,7 @@
 // - Without either, there is no anchor (`none`): no probability, no EV and no Kelly is served, rather than
 //   a number with nothing under it.
 import { removeMargin, type MarginMethod } from './margin';
-import type { PreMatchOdds } from './features';
+import type { PreMatchOdds } from '../../services/features';
 
 /** The sharp bookmaker whose margin-free price is the prior. */
 export const SHARP_BOOKMAKER = 'pinnacle';

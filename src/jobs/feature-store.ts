@@ -1,11 +1,11 @@
 // The hourly advance of the feature store. A result stored before it is "known" (resultKnownAt: 3 hours
 // after kick-off) is applied by no ingestion job, since none runs when it becomes known; this job applies it,
 // and has the feature queue refresh the upcoming matches' KV entries when anything was applied.
-import { advanceFeatureStore } from '../src/services/feature-store';
-import { drizzleTransactor } from '../src/services/ingestion/drizzle-sql';
-import type { JobResult, JobRunner } from '../src/services/jobs';
-import type { Database } from '../src/db/client';
-import type { Env } from '../src/env';
+import { advanceFeatureStore } from '../services/feature-store';
+import { drizzleTransactor } from '../services/ingestion/drizzle-sql';
+import type { JobResult, JobRunner } from '../services/jobs';
+import type { Database } from '../db/client';
+import type { Env } from '../env';
 import { workerFanOut } from './ingestion';
 
 export const FEATURE_STORE_JOB_KIND = 'feature-store';

@@ -2,16 +2,16 @@
 // the Worker's bindings: the MatchOdds DO, the PREDICTIONS KV namespace and the feature queue. The same
 // functions run when an admin starts a run (POST /admin/ingestion/run).
 import { sql } from 'drizzle-orm';
-import type { Config, Env, FeatureRecomputeMessage } from '../src/env';
-import type { Database } from '../src/db/client';
-import type { Logger } from '../src/lib/logging';
-import { TheOddsApiClient, THE_ODDS_API_PROVIDER } from '../src/providers/the-odds-api/client';
-import type { OddsProvider } from '../src/providers/types';
-import { oddsCallCost, pollTiers } from '../src/services/ingestion/budget';
-import { ingestFixtures, ingestOdds, ingestResults, type IngestionDeps, type IngestionFanOut } from '../src/services/ingestion/pipeline';
-import type { JobContext, JobOutcome, JobResult, JobRunner } from '../src/services/jobs';
-import { PredictionCache } from '../src/services/predictions/cache';
-import { matchOddsStub } from '../durable-objects/match-odds';
+import type { Config, Env, FeatureRecomputeMessage } from '../env';
+import type { Database } from '../db/client';
+import type { Logger } from '../lib/logging';
+import { TheOddsApiClient, THE_ODDS_API_PROVIDER } from '../providers/the-odds-api/client';
+import type { OddsProvider } from '../providers/types';
+import { oddsCallCost, pollTiers } from '../services/ingestion/budget';
+import { ingestFixtures, ingestOdds, ingestResults, type IngestionDeps, type IngestionFanOut } from '../services/ingestion/pipeline';
+import type { JobContext, JobOutcome, JobResult, JobRunner } from '../services/jobs';
+import { PredictionCache } from '../services/predictions/cache';
+import { matchOddsStub } from '../../durable-objects/match-odds';
 
 export const INGESTION_KINDS = ['odds', 'fixtures', 'results'] as const;
 export type IngestionKind = (typeof INGESTION_KINDS)[number];

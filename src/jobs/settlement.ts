@@ -3,10 +3,10 @@
 // transaction (a failed run settles nothing and is recorded as failed). Then each model run that had
 // predictions settled is checked against the market: a rolling log loss worse than the market's is logged
 // as a warning with a stable code, and listed in the job's stats.
-import { createLogger, type Logger } from '../src/lib/logging';
-import type { JobResult, JobRunner } from '../src/services/jobs';
-import { livePerformance, warnIfBehindMarket } from '../src/services/predictions/live-performance';
-import { settlePredictions } from '../src/services/predictions/settlement';
+import { createLogger, type Logger } from '../lib/logging';
+import type { JobResult, JobRunner } from '../services/jobs';
+import { livePerformance, warnIfBehindMarket } from '../services/predictions/live-performance';
+import { settlePredictions } from '../services/predictions/settlement';
 
 export const SETTLEMENT_JOB_KIND = 'settlement';
 

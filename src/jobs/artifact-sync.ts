@@ -1,8 +1,8 @@
 // The daily R2 ↔ S3 mirror. It moves no database rows, so it runs through JobRunner.track (recorded in
 // ingestion_jobs, no transaction held open across the network). Unconfigured: recorded as skipped.
-import type { Config } from '../src/env';
-import { artifactStores, missingSettings, mirrorArtifacts, summarizeMirror } from '../src/services/artifacts';
-import type { JobResult, JobRunner } from '../src/services/jobs';
+import type { Config } from '../env';
+import { artifactStores, missingSettings, mirrorArtifacts, summarizeMirror } from '../services/artifacts';
+import type { JobResult, JobRunner } from '../services/jobs';
 
 export function artifactSync(runner: JobRunner, _now: Date, config: Config): Promise<JobResult> {
   return runner.track('artifact-sync', 'internal', async () => {

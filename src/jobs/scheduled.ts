@@ -1,11 +1,14 @@
-// Dispatches a Cron Trigger to its jobs. Each job runs through JobRunner and so is recorded in
-// ingestion_jobs; one failing job does not stop the others of the same trigger.
-import { configFrom, type Config, type Env } from '../src/env';
-import { createDatabase } from '../src/db/client';
-import { createLogger, type Logger } from '../src/lib/logging';
-import { JobRunner, type JobResult } from '../src/services/jobs';
-import { deleteExpiredServedVectors, ensurePartitionsAhead } from '../src/services/partitions';
-import type { Database } from '../src/db/client';
+// The job registry: which jobs each Cron Trigger runs (schedules.ts names the triggers, wrangler.toml declares
+// them). Each job runs through JobRunner and so is recorded in ingestion_jobs; one failing job does not stop
+// the others of the same trigger.
+import { configFrom, type Config, type Env } from '../env';
+import { createDatabase } from '../db/client';
+import { createLogger, type Logger } from '../lib/logging';
+import { withJobMetrics } from '../lib/metrics';
+import { otlpSettingsFrom } from '../lib/tracing';
+import { JobRunner, type JobResult } from '../services/jobs';
+import { deleteExpiredServedVectors, ensurePartitionsAhead } from '../services/partitions';
+import type { Database } from '../db/client';
 import { artifactSync } from './artifact-sync';
 import { featureStoreJob } from './feature-store';
 import { footballDataJob } from './football-data';
@@ -67,4 +70,14 @@ export async function runScheduled(controller: ScheduledController, env: Env, lo
   } finally {
     await handle.end();
   }
+}
+
+/** The Worker's `scheduled` handler: the trigger's jobs, then their metrics exported, all after the event returns. */
+export function handleScheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): void {
+  const logger = createLogger();
+  ctx.waitUntil(
+    withJobMetrics(otlpSettingsFrom(configFrom(env)), () => runScheduled(controller, env, logger), (error) =>
+      logger.warn('telemetry export failed', { errorCode: 'telemetry-export-failed', error }),
+    ),
+  );
 }

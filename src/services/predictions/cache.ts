@@ -8,8 +8,7 @@
 //   own copy for ACTIVE_RUN_ISOLATE_TTL_MS on top.
 import { FEATURE_VERSION } from '../features';
 import type { MatchFeatureState } from '../feature-store';
-import type { ActiveRun } from './model-service';
-import type { MatchPrediction } from './types';
+import type { ActiveRun, MatchPrediction } from './types';
 
 export const ACTIVE_RUN_KV_KEY = 'model:active:v1';
 /** How long the isolate trusts its copy of the active run before asking KV again. */

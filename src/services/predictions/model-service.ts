@@ -8,17 +8,9 @@ import { BUNDLE_FILES, BundleError, parseManifest, sha256Hex } from '../inferenc
 import { workerdOrt } from '../inference/ort-workerd';
 import { createModelRuntime, type ModelRuntime } from '../inference/runtime';
 import { ACTIVE_RUN_KV_KEY, forgetActiveRun, PredictionCache } from './cache';
+import type { ActiveRun } from './types';
 
-/** What the hot path needs of a model run. */
-export interface ActiveRun {
-  id: string;
-  name: string;
-  featureVersion: string;
-  /** R2 prefix of the bundle, e.g. models/<bundle id>/. */
-  artifactKey: string;
-  /** sha256 of bundle.json, which itself lists the sha256 of every artifact. */
-  artifactSha256: string;
-}
+export type { ActiveRun };
 
 /**
  * The model cannot serve: its bundle is missing or corrupt, or it needs other features. A 503 with Retry-After

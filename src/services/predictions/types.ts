@@ -61,3 +61,14 @@ export interface MatchPrediction {
   exchangeCommission: number;
   markets: MarketPrediction[];
 }
+
+/** What the hot path needs of a model run. */
+export interface ActiveRun {
+  id: string;
+  name: string;
+  featureVersion: string;
+  /** R2 prefix of the bundle, e.g. models/<bundle id>/. */
+  artifactKey: string;
+  /** sha256 of bundle.json, which itself lists the sha256 of every artifact. */
+  artifactSha256: string;
+}

@@ -3,6 +3,7 @@
 import { FEATURE_VERSION, createHeadToHeadState, createTeamState, seasonLabel, type HeadToHeadState, type LeagueState, type TeamState } from '../features';
 import type { SqlQuery } from '../ingestion/sql';
 import { TIMELINE_COLUMNS, timelineMatchFromRow } from './advance';
+import { UnavailableError } from '../../lib/errors';
 
 /** A match's feature state as the prediction path uses it (and as the per-match KV entry holds it). */
 export interface MatchFeatureState {
@@ -36,7 +37,8 @@ export type StoredMatch =
   /** Kicked off, finished or otherwise no longer open: only its stored pre-kick-off prediction may be served. */
   | { kind: 'started'; startAt: number };
 
-export class FeatureStoreNotBuiltError extends Error {}
+/** The store of this Worker's feature version was never set up (its migration or first advance): a 503. */
+export class FeatureStoreNotBuiltError extends UnavailableError {}
 
 const parsed = <T>(value: unknown): T | null => (value === null || value === undefined ? null : typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 

@@ -14,7 +14,7 @@ import type { Logger } from '../../lib/logging';
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import { span } from '../../lib/tracing';
 import { anchorProbabilities } from '../../domain/odds';
-import { FeatureStateRepository, FeatureStoreNotBuiltError, type MatchFeatureState, type StoredMatch } from '../feature-store';
+import { FeatureStateRepository, type MatchFeatureState, type StoredMatch } from '../feature-store';
 import { FEATURE_VERSION } from '../features';
 import { drizzleQuery } from '../ingestion/drizzle-sql';
 import type { ModelRegistryService } from '../models';
@@ -132,13 +132,7 @@ export class PredictionService {
   }
 
   private async featureState(matchId: number, now: number): Promise<StoredMatch> {
-    let stored: StoredMatch | null;
-    try {
-      stored = await this.featureStates.forMatch(matchId, now);
-    } catch (error) {
-      if (error instanceof FeatureStoreNotBuiltError) throw new UnavailableError(error.message);
-      throw error;
-    }
+    const stored = await this.featureStates.forMatch(matchId, now);
     if (!stored) throw NotFoundError.of('match', matchId);
     return stored;
   }

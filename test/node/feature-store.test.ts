@@ -9,6 +9,8 @@ import { importFootballData } from '../../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
 import { FEATURE_VERSION, featureStateAt, headToHeadKey, resultKnownAt, type TimelineMatch } from '../../src/services/features';
 import { advanceFeatureStore, FeatureStateRepository, TIMELINE_COLUMNS, timelineMatchFromRow } from '../../src/services/feature-store';
+import { DomainError } from '../../src/lib/errors';
+import { problemOf } from '../../src/lib/problem';
 import { isolatedDatabase } from './support/isolated-database';
 
 const db = isolatedDatabase();
@@ -139,4 +141,34 @@ describe('the feature store', () => {
     // A finished match is only ever served its stored prediction.
     expect(await new FeatureStateRepository(() => pgQuery(db.pool)).forMatch(template.matchId, end)).toEqual({ kind: 'started', startAt: template.startAt });
   }, 120_000);
+  it('refuses to serve from a store of this feature version that was never set up: a 503, not empty states', async () => {
+    const now = lastKnown + 10 * DAY;
+    const template = all.reduce((a, b) => (a.startAt >= b.startAt ? a : b));
+    const client = await db.pool.connect();
+    const read = (id: number) => new FeatureStateRepository(() => pgQuery(client)).forMatch(id, now);
+    try {
+      // Inside a transaction that is rolled back, so the other tests keep the store.
+      await client.query('begin');
+      const { rows } = await client.query<{ id: string }>(
+        `insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, status, provider, external_match_id)
+         select sport_id, competition_id, null, away_team_id, home_team_id, $2, 'scheduled', 'feature-store-test', 'never-built' from matches where id = $1
+         returning id`,
+        [template.matchId, new Date(now + 4 * DAY)],
+      );
+      const id = Number(rows[0]!.id);
+      expect((await read(id))?.kind).toBe('upcoming');
+      await client.query('delete from feature_store_progress where feature_version = $1', [FEATURE_VERSION]);
+      const refused = await read(id).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(DomainError);
+      const answer = problemOf(refused as DomainError);
+      expect(answer.status).toBe(503);
+      expect(answer.detail).toContain(`feature store of ${FEATURE_VERSION}`);
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+  }, 60_000);
 });

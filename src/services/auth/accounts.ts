@@ -19,6 +19,25 @@ export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
  */
 export const REFRESH_REUSE_GRACE_MS = 5_000;
 
+/**
+ * The first key of the two-key advisory lock that serialises every change to one refresh-token family
+ * (the second is the family id's hash). A collision only makes two families wait for each other.
+ */
+const FAMILY_LOCK_NAMESPACE = 0x5e20;
+
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * Takes the family's lock for the rest of the transaction. A revocation is an UPDATE of the family's unrevoked
+ * rows; without this lock, a refresh that already held its token's row lock inserts its child after the
+ * UPDATE's snapshot and the family lives on. Under the lock the two run one after the other: the refresh
+ * either mints before the revocation (whose UPDATE, a later statement, then sees the child) or sees the
+ * revocation and refuses.
+ */
+async function lockFamily(tx: Tx, familyId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${FAMILY_LOCK_NAMESPACE}, hashtext(${familyId}))`);
+}
+
 export interface AuthSettings extends TokenSettings {
   pepper: string;
 }
@@ -90,7 +109,11 @@ export class AccountService {
     const now = this.now();
     // Failures are returned, not thrown, from the transaction: a replay's family revocation must commit.
     const outcome = await this.db().transaction(async (tx): Promise<{ tokens: TokenPair } | { failure: string }> => {
-      // Row lock: two concurrent refreshes with one token are serialised, so exactly one rotates it.
+      const [located] = await tx.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash));
+      if (!located) return { failure: 'The refresh token is not valid' };
+      // The family first, then the row (always in this order, so no deadlock): the row lock serialises two
+      // refreshes of one token, so exactly one rotates it; the family lock serialises them with revocations.
+      await lockFamily(tx, located.familyId);
       const [row] = await tx
         .select({ token: refreshTokens, user: users })
         .from(refreshTokens)
@@ -120,12 +143,18 @@ export class AccountService {
 
   /** Revokes the refresh token's whole family (every session descended from one login). Idempotent. */
   async logout(presented: string): Promise<void> {
-    const [row] = await this.db()
-      .select({ familyId: refreshTokens.familyId })
-      .from(refreshTokens)
-      .where(eq(refreshTokens.tokenHash, await sha256Hex(presented)));
-    if (!row) throw unauthorized('The refresh token is not valid');
-    await this.revokeFamily(row.familyId);
+    const tokenHash = await sha256Hex(presented);
+    const found = await this.db().transaction(async (tx) => {
+      const [row] = await tx.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash));
+      if (!row) return false;
+      await lockFamily(tx, row.familyId);
+      await tx
+        .update(refreshTokens)
+        .set({ revokedAt: this.now() })
+        .where(and(eq(refreshTokens.familyId, row.familyId), isNull(refreshTokens.revokedAt)));
+      return true;
+    });
+    if (!found) throw unauthorized('The refresh token is not valid');
   }
 
   async profile(userId: string): Promise<Profile | undefined> {
@@ -149,13 +178,6 @@ export class AccountService {
       .where(eq(users.id, userId))
       .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt });
     return row;
-  }
-
-  private async revokeFamily(familyId: string) {
-    await this.db()
-      .update(refreshTokens)
-      .set({ revokedAt: this.now() })
-      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
   }
 
   private async issueTokens(

@@ -27,6 +27,8 @@ export interface ConsumeRequest {
    * revokeTokens() instant is refused (`revoked`), which is how a deleted account's stateless tokens die.
    */
   tokenIssuedAt?: number;
+  /** For access-token callers: the token's epoch. One below the subject's raiseTokenEpoch() floor is refused (`revoked`). */
+  tokenEpoch?: number;
 }
 
 export interface RateDecision {
@@ -147,6 +149,7 @@ export class RateLimiter extends DurableObject<Env> {
     // latest injected time and the wall time at which it was seen.
     // Kept apart from the counters, which the alarm wipes when idle: a revocation must outlive idleness.
     this.sql.exec('CREATE TABLE IF NOT EXISTS rl_revocation (id INTEGER PRIMARY KEY CHECK (id = 0), tokens_before INTEGER NOT NULL)');
+    this.sql.exec('CREATE TABLE IF NOT EXISTS rl_token_epoch (id INTEGER PRIMARY KEY CHECK (id = 0), min_epoch INTEGER NOT NULL)');
     this.sql.exec(
       'CREATE TABLE IF NOT EXISTS rl_meta (id INTEGER PRIMARY KEY CHECK (id = 0), latest_now INTEGER NOT NULL, latest_wall INTEGER NOT NULL, max_window_ms INTEGER NOT NULL)',
     );
@@ -158,14 +161,21 @@ export class RateLimiter extends DurableObject<Env> {
    */
   async consume(req: ConsumeRequest): Promise<ConsumeResult> {
     const { now, limit, windowMs, cost, quota } = validate(req);
-    const { tokenIssuedAt } = req;
+    const { tokenIssuedAt, tokenEpoch } = req;
+    let revoked = false;
     if (tokenIssuedAt !== undefined) {
       checkNow(tokenIssuedAt);
       const revocation = this.sql.exec<{ tokens_before: number }>('SELECT tokens_before FROM rl_revocation').toArray()[0];
-      if (revocation && tokenIssuedAt <= revocation.tokens_before) {
-        return { allowed: false, revoked: true, rate: { allowed: false, limit, remaining: 0, resetSeconds: 0 } };
-      }
+      revoked = revocation !== undefined && tokenIssuedAt <= revocation.tokens_before;
     }
+    if (tokenEpoch !== undefined && !revoked) {
+      if (typeof tokenEpoch !== 'number' || !Number.isSafeInteger(tokenEpoch) || tokenEpoch < 0) {
+        throw new TypeError(`RateLimiter: tokenEpoch must be an integer >= 0, got ${String(tokenEpoch)}`);
+      }
+      const floor = this.sql.exec<{ min_epoch: number }>('SELECT min_epoch FROM rl_token_epoch').toArray()[0];
+      revoked = floor !== undefined && tokenEpoch < floor.min_epoch;
+    }
+    if (revoked) return { allowed: false, revoked: true, rate: { allowed: false, limit, remaining: 0, resetSeconds: 0 } };
 
     // Every hit after now - windowMs counts, including ones stamped later than `now` (a caller whose clock
     // lags slightly): any hit closer than windowMs to this one can share a window with it.
@@ -231,6 +241,22 @@ export class RateLimiter extends DurableObject<Env> {
     this.sql.exec(
       'INSERT INTO rl_revocation (id, tokens_before) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET tokens_before = max(tokens_before, excluded.tokens_before)',
       before,
+    );
+  }
+
+  /**
+   * Refuses, from now on, every access token of this subject whose epoch is below `epoch`. Called after a
+   * change of role or tier bumped the user's token_epoch in Postgres: new tokens carry the new epoch, old ones
+   * die at once instead of claiming the old role or tier for up to 15 minutes. Never lowers the floor, so
+   * calls arriving out of order are harmless.
+   */
+  raiseTokenEpoch(epoch: number): void {
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) {
+      throw new TypeError(`RateLimiter: epoch must be an integer >= 0, got ${String(epoch)}`);
+    }
+    this.sql.exec(
+      'INSERT INTO rl_token_epoch (id, min_epoch) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET min_epoch = max(min_epoch, excluded.min_epoch)',
+      epoch,
     );
   }
 

@@ -45,6 +45,7 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     tier: text('tier', { enum: TIERS }).notNull().default('free'),
     role: text('role', { enum: ROLES }).notNull().default('user'),
+    tokenEpoch: integer('token_epoch').notNull().default(0),
     ...timestamps,
   },
   (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],

@@ -17,6 +17,8 @@ export interface Principal {
   /** Access tokens: issued-at in ms, so a token minted before its user was deleted can be refused. */
   issuedAt?: number;
   expiresAt?: number;
+  /** Access tokens: the user's token epoch when it was signed; the RateLimiter refuses superseded ones. */
+  tokenEpoch?: number;
   keyId?: string;
 }
 
@@ -63,6 +65,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
         via: 'access-token',
         issuedAt: claims.iat * 1000,
         expiresAt: claims.exp * 1000,
+        tokenEpoch: claims.epoch,
       });
     } catch (error) {
       if (error instanceof AccessTokenError) throw unauthorized(error.message);

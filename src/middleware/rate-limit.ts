@@ -58,8 +58,11 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     cost,
     ...(quotaMatchId !== undefined && dailyLimit !== null ? { quota: { matchId: quotaMatchId, dailyLimit } } : {}),
     ...(principal?.issuedAt !== undefined && !byIp ? { tokenIssuedAt: principal.issuedAt } : {}),
+    ...(principal?.tokenEpoch !== undefined && !byIp ? { tokenEpoch: principal.tokenEpoch } : {}),
   });
-  if (result.revoked) throw unauthorized('The account this token belongs to no longer exists');
+  if (result.revoked) {
+    throw unauthorized('The access token was issued before its account was changed (role or tier) or deleted; refresh it or sign in again');
+  }
   const headers = {
     'ratelimit-limit': String(result.rate.limit),
     'ratelimit-remaining': String(result.rate.remaining),

@@ -2,7 +2,8 @@
 // The per-route checks live in the shared security suite (security/); these are the scenarios.
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { api, login, registerUser } from './support/auth';
+import { api, login, promote, registerUser } from './support/auth';
+import { PROBLEM } from './support/http';
 import { withDb } from './support/models';
 
 /** Backends of this database waiting for a lock (the test's own holder excluded: it is not waiting). */
@@ -52,5 +53,41 @@ describe('gap 1: a family revocation cannot miss a token minted at the same mome
       (await db.execute<{ n: number }>(sql`select count(*)::int as n from refresh_tokens where user_id = ${user.id} and family_id = (select family_id from refresh_tokens where token_hash = ${tokenHash}) and revoked_at is null`)).rows[0]!.n,
     );
     expect(alive, 'unrevoked tokens left in the logged-out family').toBe(0);
+  });
+});
+
+describe('gap 2: demoting an admin or lowering a tier revokes the access tokens already issued', () => {
+  it('a demoted admin cannot PATCH itself back to admin with the token it held', async () => {
+    const [demoted, other] = await Promise.all([registerUser('demoted-admin'), registerUser('other-admin')]);
+    const demotedAdmin = await promote(demoted, { role: 'admin' });
+    const otherAdmin = await promote(other, { role: 'admin' });
+    const demote = await api(`/admin/users/${demoted.id}`, { method: 'PATCH', token: otherAdmin.accessToken, json: { role: 'user' } });
+    expect(demote.status).toBe(200);
+    const comeback = await api(`/admin/users/${demoted.id}`, { method: 'PATCH', token: demotedAdmin.accessToken, json: { role: 'admin' } });
+    expect(comeback.status).toBe(401);
+    expect(comeback.headers.get('content-type')).toBe(PROBLEM);
+    const stored = await withDb(async (db) => (await db.execute<{ role: string }>(sql`select role from users where id = ${demoted.id}`)).rows[0]!.role);
+    expect(stored).toBe('user');
+    // Signing in again (even within the same second) gives a token that carries the new role and works.
+    const fresh = await login(demoted);
+    const me = await api('/me/session', { token: fresh.accessToken });
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ role: 'user' });
+  });
+
+  it('a downgraded premium user loses the premium routes at once, and refreshing gives the new tier', async () => {
+    const [user, admin] = await Promise.all([registerUser('downgraded'), registerUser('downgrading-admin')]);
+    const premium = await promote(user, { tier: 'premium' });
+    const byAdmin = await promote(admin, { role: 'admin' });
+    expect((await api('/predictions', { token: premium.accessToken })).status).toBe(200);
+    expect((await api(`/admin/users/${user.id}`, { method: 'PATCH', token: byAdmin.accessToken, json: { tier: 'free' } })).status).toBe(200);
+    const after = await api('/predictions', { token: premium.accessToken });
+    expect(after.status).toBe(401);
+    expect((await after.json<{ detail: string }>()).detail).toMatch(/sign in again|refresh/i);
+    const refreshed = await api('/auth/refresh', { method: 'POST', json: { refreshToken: premium.refreshToken } });
+    expect(refreshed.status).toBe(200);
+    const { accessToken } = await refreshed.json<{ accessToken: string }>();
+    expect(await (await api('/me/session', { token: accessToken })).json()).toMatchObject({ tier: 'free' });
+    expect((await api('/predictions', { token: accessToken })).status).toBe(403);
   });
 });

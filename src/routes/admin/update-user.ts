@@ -12,7 +12,8 @@ const route = createRoute({
   tags: ['admin'],
   operationId: 'updateUser',
   summary: "Set a user's tier and/or role (admins only)",
-  description: 'API keys use the new tier at once; access tokens carry the tier they were issued with until they expire (at most 15 minutes).',
+  description:
+    'The change applies at once: API keys use the new tier and role, and every access token the user holds is refused (401) from now on; the user refreshes or signs in again to get one with the new claims.',
   security: SECURITY,
   middleware: [requireRole('admin')] as const,
   request: {
@@ -36,7 +37,11 @@ const route = createRoute({
 export const registerUpdateUser = (app: App) =>
   app.openapi(route, async (c) => {
     const { userId } = c.req.valid('param');
-    const updated = await c.get('services').accounts.updateUser(userId, c.req.valid('json'));
+    const services = c.get('services');
+    const updated = await services.accounts.updateUser(userId, c.req.valid('json'));
     if (!updated) throw problem.notFound('user', userId);
+    // After the commit, so the floor never runs ahead of the epoch new tokens are signed with. Should this call
+    // fail, the 5xx tells the admin to retry; the retry bumps the epoch again and raises the floor past it.
+    await services.rateLimiter(`user:${userId}`).raiseTokenEpoch(updated.tokenEpoch);
     return c.json(toProfileJson(updated), 200);
   });

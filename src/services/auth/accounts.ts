@@ -79,7 +79,7 @@ export class AccountService {
       .insert(users)
       .values({ email, passwordHash })
       .onConflictDoNothing()
-      .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt });
+      .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt, tokenEpoch: users.tokenEpoch });
     if (!row) {
       throw new ProblemError({ slug: 'conflict', title: 'Email already registered', status: 409, detail: 'An account with this email already exists' });
     }
@@ -171,17 +171,21 @@ export class AccountService {
     return deleted.length > 0;
   }
 
-  async updateUser(userId: string, changes: { tier?: Tier; role?: Role }): Promise<Profile | undefined> {
+  /**
+   * Sets tier and/or role and bumps the user's token epoch, so tokens signed before the change can be refused
+   * (the caller raises the RateLimiter's floor to the returned epoch).
+   */
+  async updateUser(userId: string, changes: { tier?: Tier; role?: Role }): Promise<(Profile & { tokenEpoch: number }) | undefined> {
     const [row] = await this.db()
       .update(users)
-      .set({ ...changes, updatedAt: this.now() })
+      .set({ ...changes, tokenEpoch: sql`${users.tokenEpoch} + 1`, updatedAt: this.now() })
       .where(eq(users.id, userId))
-      .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt });
+      .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt, tokenEpoch: users.tokenEpoch });
     return row;
   }
 
   private async issueTokens(
-    user: { id: string; tier: Tier; role: Role },
+    user: { id: string; tier: Tier; role: Role; tokenEpoch: number },
     familyId: string,
     parentId: string | null,
     tx: Pick<Database, 'insert'> = this.db(),

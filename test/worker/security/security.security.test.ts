@@ -2,7 +2,7 @@
 import { SELF } from 'cloudflare:test';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it, inject } from 'vitest';
-import { api, createApiKey, mintToken, registerUser, type TestUser } from '../support/auth';
+import { api, createApiKey, mintToken, promote, registerUser, type TestUser } from '../support/auth';
 import type { Problem } from '../support/http';
 import { insertModelRun } from '../support/models';
 import { PROTECTED_ROUTES, type ProtectedRoute, type SuiteContext } from './protected-routes';
@@ -14,6 +14,7 @@ let victim: TestUser;
 let victimKeyId: string;
 let victimKey: string;
 let deletedUserToken: string;
+let supersededToken: string;
 let revokedApiKey: string;
 let modelId: string;
 
@@ -26,6 +27,13 @@ beforeAll(async () => {
   deletedUserToken = doomed.accessToken;
   const del = await api('/me', { method: 'DELETE', token: doomed.accessToken });
   expect(del.status).toBe(204);
+
+  // Issue 20, gap 2: a token signed before an admin changed its account's tier (a downgrade from pro).
+  const [changed, admin] = await Promise.all([registerUser('changed'), registerUser('suite-admin')]);
+  const changedPro = await promote(changed, { tier: 'pro' });
+  supersededToken = changedPro.accessToken;
+  const byAdmin = await promote(admin, { role: 'admin' });
+  expect((await api(`/admin/users/${changed.id}`, { method: 'PATCH', token: byAdmin.accessToken, json: { tier: 'free' } })).status).toBe(200);
 
   const revoked = await createApiKey(caller, 'to revoke');
   revokedApiKey = revoked.key;
@@ -121,6 +129,7 @@ const ATTACKS: Array<[string, () => Promise<Record<string, string>>]> = [
   ],
   ['a refresh token used as an access token', async () => ({ authorization: `Bearer ${caller.refreshToken}` })],
   ["a deleted user's token", async () => ({ authorization: `Bearer ${deletedUserToken}` })],
+  ['a token signed before an admin changed its tier (issue 20, gap 2)', async () => ({ authorization: `Bearer ${supersededToken}` })],
   ['a revoked API key', async () => ({ 'x-api-key': revokedApiKey })],
   ['an API key that was never issued', async () => ({ 'x-api-key': `sk_00000000_${'A'.repeat(43)}` })],
 ];

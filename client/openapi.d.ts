@@ -323,7 +323,7 @@ export interface paths {
         head?: never;
         /**
          * Set a user's tier and/or role (admins only)
-         * @description API keys use the new tier at once; access tokens carry the tier they were issued with until they expire (at most 15 minutes).
+         * @description The change applies at once: API keys use the new tier and role, and every access token the user holds is refused (401) from now on; the user refreshes or signs in again to get one with the new claims.
          */
         patch: operations["updateUser"];
         trace?: never;

@@ -174,7 +174,7 @@ export interface paths {
         put?: never;
         /**
          * Create an API key; the key itself is shown only in this response
-         * @description Send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`. It authenticates as you, with your tier and limits.
+         * @description Send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`. It authenticates as you, with your tier and limits, within its scopes (default `read` and `predictions`; `account` must be asked for) and until its optional expiry. Admin routes never accept a key.
          */
         post: operations["createApiKey"];
         delete?: never;
@@ -693,9 +693,35 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             lastUsedAt: string | null;
+            /**
+             * @description What the key may do: `read` (data and your profile), `predictions` (predictions and the value finder), `account` (manage API keys, delete the account). Admin routes never accept a key.
+             * @example [
+             *       "read",
+             *       "predictions"
+             *     ]
+             */
+            scopes: ("read" | "predictions" | "account")[];
+            /**
+             * Format: date-time
+             * @description After this instant the key is refused; null: it never expires
+             */
+            expiresAt: string | null;
         };
         NewApiKey: {
             name: string;
+            /**
+             * @description Default: ["read", "predictions"]
+             * @example [
+             *       "read",
+             *       "predictions"
+             *     ]
+             */
+            scopes?: ("read" | "predictions" | "account")[];
+            /**
+             * Format: date-time
+             * @description When the key stops working; default: never
+             */
+            expiresAt?: string;
         };
         ApiKeyList: {
             data: components["schemas"]["ApiKey"][];
@@ -1962,6 +1988,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

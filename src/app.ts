@@ -11,6 +11,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { configFrom } from './env';
 import { createLogger, errorFields } from './lib/logging';
 import { problem, ProblemError, type InvalidParam } from './lib/problem';
+import { requireKeyScope } from './middleware/api-key-scopes';
 import { authenticate } from './middleware/auth';
 import { rateLimit } from './middleware/rate-limit';
 import { requestLog, servicesMiddleware } from './middleware/request-context';
@@ -105,6 +106,7 @@ export function createApp(): App {
   app.use(servicesMiddleware);
   app.use(authenticate);
   app.use(rateLimit);
+  app.use(requireKeyScope);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',

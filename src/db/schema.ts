@@ -30,6 +30,9 @@ const timestamps = {
 
 export const TIERS = ['free', 'premium', 'pro'] as const;
 export const ROLES = ['user', 'admin'] as const;
+/** What an API key may do (docs/security.md). Admin routes refuse keys whatever their scopes. */
+export const API_KEY_SCOPES = ['read', 'predictions', 'account'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 export const MATCH_STATUSES = ['scheduled', 'live', 'finished', 'postponed', 'cancelled'] as const;
 export const MARKETS = ['h2h', 'totals', 'spreads'] as const;
 export const ODDS_PHASES = ['opening', 'pre_match', 'closing', 'live'] as const;
@@ -82,6 +85,8 @@ export const apiKeys = pgTable(
     createdAt: timestamps.createdAt,
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    scopes: text('scopes', { enum: API_KEY_SCOPES }).array().notNull().default(['read', 'predictions']),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [index('api_keys_user_idx').on(t.userId)],
 );

@@ -3,7 +3,7 @@
 // a public route). `requireUser` and `requireRole` guard the routes that need them.
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { Role, Tier } from '../db/schema';
+import type { ApiKeyScope, Role, Tier } from '../db/schema';
 import { ProblemError } from '../lib/problem';
 import { AccessTokenError, verifyAccessToken } from '../services/auth/access-tokens';
 import { looksLikeApiKey } from '../services/auth/api-keys';
@@ -20,6 +20,8 @@ export interface Principal {
   /** Access tokens: the user's token epoch when it was signed; the RateLimiter refuses superseded ones. */
   tokenEpoch?: number;
   keyId?: string;
+  /** API keys: what the key may do (access tokens may do everything their role and tier allow). */
+  scopes?: ApiKeyScope[];
 }
 
 export const unauthorized = (detail: string, error: 'invalid_token' | 'invalid_request' | null = 'invalid_token') =>
@@ -50,8 +52,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   if (presented?.kind === 'api-key') {
     const services = c.get('services');
     const identity = await services.apiKeys.authenticate(presented.value);
-    if (!identity) throw unauthorized('The API key is not valid or has been revoked');
-    c.set('principal', { userId: identity.userId, tier: identity.tier, role: identity.role, via: 'api-key', keyId: identity.keyId });
+    if (!identity) throw unauthorized('The API key is not valid, has been revoked or has expired');
+    c.set('principal', { userId: identity.userId, tier: identity.tier, role: identity.role, via: 'api-key', keyId: identity.keyId, scopes: identity.scopes });
     // The lookup already read last_used_at: only a stale one costs a write, not every request of a busy key.
     if (services.apiKeys.needsTouch(identity)) services.defer(services.apiKeys.touch(identity.keyId));
   } else if (presented?.kind === 'bearer') {
@@ -85,6 +87,9 @@ export const requireRole = (role: Role) =>
     const principal = c.get('principal');
     if (!principal) throw unauthorized('This route needs an access token or an API key', null);
     if (principal.role !== role) throw forbidden(`This route needs the ${role} role`);
+    // A key lives in scripts, CI variables and config files, so it leaks more easily than a 15-minute token:
+    // what only an admin may do needs the admin signed in.
+    if (principal.via === 'api-key') throw forbidden(`This route needs an access token of an ${role}; API keys are refused`);
     await next();
   });
 

@@ -91,3 +91,64 @@ describe('gap 2: demoting an admin or lowering a tier revokes the access tokens 
     expect((await api('/predictions', { token: accessToken })).status).toBe(403);
   });
 });
+
+describe('gap 7: API keys have scopes and an optional expiry, and never reach admin routes', () => {
+  const create = (token: string, body: Record<string, unknown>) => api('/me/api-keys', { method: 'POST', token, json: body });
+
+  it('a leaked key with the default scopes can neither mint keys nor delete the account', async () => {
+    const user = await registerUser('leaked-key');
+    const res = await create(user.accessToken, { name: 'bot' });
+    expect(res.status).toBe(201);
+    const created = await res.json<{ key: string; scopes: string[]; expiresAt: string | null }>();
+    expect(created.scopes).toEqual(['read', 'predictions']);
+    expect(created.expiresAt).toBeNull();
+    const headers = { 'x-api-key': created.key };
+    expect((await api('/matches/1', { headers })).status).not.toBe(403);
+    const mint = await api('/me/api-keys', { method: 'POST', headers, json: { name: 'attacker' } });
+    expect(mint.status).toBe(403);
+    expect((await mint.json<{ detail: string }>()).detail).toMatch(/account/);
+    expect((await api('/me', { method: 'DELETE', headers })).status).toBe(403);
+    expect((await api('/me', { token: user.accessToken })).status).toBe(200);
+    const keys = await (await api('/me/api-keys', { token: user.accessToken })).json<{ data: unknown[] }>();
+    expect(keys.data).toHaveLength(1);
+  });
+
+  it("an admin's key, even with every scope, is refused on admin routes", async () => {
+    const admin = await promote(await registerUser('admin-key'), { role: 'admin' });
+    const key = (await (await create(admin.accessToken, { name: 'all', scopes: ['read', 'predictions', 'account'] })).json<{ key: string }>()).key;
+    const res = await api(`/admin/users/${admin.id}`, { method: 'PATCH', headers: { 'x-api-key': key }, json: { tier: 'pro' } });
+    expect(res.status).toBe(403);
+    expect((await res.json<{ detail: string }>()).detail).toMatch(/API key/);
+    expect((await api('/admin/ingestion/jobs', { headers: { 'x-api-key': key } })).status).toBe(403);
+    // The same admin with an access token still reaches them.
+    expect((await api('/admin/ingestion/jobs', { token: admin.accessToken })).status).toBe(200);
+  });
+
+  it('a read-only key cannot read predictions; a key with the account scope manages keys', async () => {
+    const user = await registerUser('scoped-key');
+    const readOnly = (await (await create(user.accessToken, { name: 'read', scopes: ['read'] })).json<{ key: string }>()).key;
+    expect((await api('/matches/1/predictions', { headers: { 'x-api-key': readOnly } })).status).toBe(403);
+    expect((await api('/me', { headers: { 'x-api-key': readOnly } })).status).toBe(200);
+    const manager = (await (await create(user.accessToken, { name: 'manager', scopes: ['account'] })).json<{ key: string }>()).key;
+    expect((await api('/me/api-keys', { method: 'POST', headers: { 'x-api-key': manager }, json: { name: 'child' } })).status).toBe(201);
+  });
+
+  it('an expired key stops working; an expiry in the past or an unknown scope is a 400', async () => {
+    const user = await registerUser('expiring-key');
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const res = await create(user.accessToken, { name: 'temp', expiresAt });
+    expect(res.status).toBe(201);
+    const created = await res.json<{ id: string; key: string; expiresAt: string }>();
+    expect(created.expiresAt).toBe(expiresAt);
+    expect((await api('/me/session', { headers: { 'x-api-key': created.key } })).status).toBe(200);
+    await withDb((db) => db.execute(sql`update api_keys set expires_at = now() - interval '1 second' where id = ${created.id}`));
+    const expired = await api('/me/session', { headers: { 'x-api-key': created.key } });
+    expect(expired.status).toBe(401);
+    expect(expired.headers.get('content-type')).toBe(PROBLEM);
+    for (const body of [{ name: 'x', expiresAt: new Date(Date.now() - 1000).toISOString() }, { name: 'x', scopes: ['admin'] }, { name: 'x', scopes: [] }]) {
+      const bad = await create(user.accessToken, body);
+      expect(bad.status, JSON.stringify(body)).toBe(400);
+      expect(bad.headers.get('content-type')).toBe(PROBLEM);
+    }
+  });
+});

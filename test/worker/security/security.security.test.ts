@@ -17,6 +17,9 @@ let deletedUserToken: string;
 let supersededToken: string;
 let revokedApiKey: string;
 let modelId: string;
+/** A pro admin's keys: one with every scope, and per scope one with every other scope. */
+let keyOwnerKeys: Record<'all' | 'read' | 'predictions' | 'account', string>;
+const SCOPES = ['read', 'predictions', 'account'] as const;
 
 beforeAll(async () => {
   modelId = (await insertModelRun({ name: 'security-suite' })).id;
@@ -34,6 +37,15 @@ beforeAll(async () => {
   supersededToken = changedPro.accessToken;
   const byAdmin = await promote(admin, { role: 'admin' });
   expect((await api(`/admin/users/${changed.id}`, { method: 'PATCH', token: byAdmin.accessToken, json: { tier: 'free' } })).status).toBe(200);
+
+  const keyOwner = await promote(await registerUser('key-owner'), { tier: 'pro', role: 'admin' });
+  const keyWith = async (scopes: readonly string[]) => {
+    const res = await api('/me/api-keys', { method: 'POST', token: keyOwner.accessToken, json: { name: scopes.join('+'), scopes } });
+    expect(res.status).toBe(201);
+    return (await res.json<{ key: string }>()).key;
+  };
+  const [all, ...withoutEach] = await Promise.all([keyWith(SCOPES), ...SCOPES.map((s) => keyWith(SCOPES.filter((o) => o !== s)))]);
+  keyOwnerKeys = { all: all!, read: withoutEach[0]!, predictions: withoutEach[1]!, account: withoutEach[2]! };
 
   const revoked = await createApiKey(caller, 'to revoke');
   revokedApiKey = revoked.key;
@@ -142,15 +154,27 @@ describe.each(PROTECTED_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const)
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
 
-  /** The caller's refused call, with what it would have changed read before and after. */
-  async function refused(status: number, ctx = context()) {
+  /** The caller's refused call (or one with these headers), with what it would have changed read before and after. */
+  async function refused(status: number, ctx = context(), headers: Record<string, string> = { authorization: `Bearer ${caller.accessToken}` }) {
     const before = await route.state?.(ctx);
-    const body = await expectProblem(await call(route, { authorization: `Bearer ${caller.accessToken}` }, ctx), status);
+    const body = await expectProblem(await call(route, headers, ctx), status);
     if (route.state) expect(await route.state(ctx), 'the refused call changed nothing').toEqual(before);
     return body;
   }
 
+  const scope = route.scope ?? 'read';
+  it(`refuses an API key without the ${scope} scope with a 403 problem, and changes nothing (issue 20, gap 7)`, async () => {
+    const body = await refused(403, context(), { 'x-api-key': keyOwnerKeys[scope] });
+    expect(body.type).toMatch(/forbidden$/);
+    expect(body.detail).toContain(`${scope} scope`);
+  });
+
   if (route.role === 'admin') {
+    it("refuses an admin's API key with every scope with a 403 problem, and changes nothing (issue 20, gap 7)", async () => {
+      const body = await refused(403, context(), { 'x-api-key': keyOwnerKeys.all });
+      expect(body.detail).toMatch(/API keys are refused/);
+    });
+
     it('refuses a signed-in user without the admin role with a 403 problem, and changes nothing', async () => {
       const body = await refused(403);
       expect(body.type).toMatch(/forbidden$/);

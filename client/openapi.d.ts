@@ -26,7 +26,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the Worker can reach Postgres */
+        /**
+         * Readiness: the Worker can reach Postgres
+         * @description Rate-limited per address like any anonymous request; one check counts as 5 requests (it opens a database connection).
+         */
         get: operations["getReady"];
         put?: never;
         post?: never;
@@ -594,7 +597,6 @@ export interface components {
             status: "ready";
             database: {
                 latencyMs: number;
-                serverVersion?: string;
             };
         };
         Registration: {
@@ -1340,6 +1342,15 @@ export interface operations {
             };
             /** @description The method is not allowed on this path */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -245,6 +245,19 @@ export class RateLimiter extends DurableObject<Env> {
   }
 
   /**
+   * Gives back `cost` of a hit admitted by consume() at `at` (the same `now`). Used to reserve capacity before
+   * work whose outcome decides whether it should count: a credential check reserves a failure before it touches
+   * the database and releases it when the credential was good, so concurrent attempts can never exceed the
+   * limit, yet good credentials cost nothing.
+   */
+  release(at: number, cost = 1): void {
+    checkNow(at);
+    if (!Number.isSafeInteger(cost) || cost < 1) throw new TypeError(`RateLimiter: cost must be an integer >= 1, got ${String(cost)}`);
+    this.sql.exec('UPDATE rl_hits SET cost = cost - ? WHERE at = ?', cost, at);
+    this.sql.exec('DELETE FROM rl_hits WHERE at = ? AND cost <= 0', at);
+  }
+
+  /**
    * Refuses, from now on, every access token of this subject whose epoch is below `epoch`. Called after a
    * change of role or tier bumped the user's token_epoch in Postgres: new tokens carry the new epoch, old ones
    * die at once instead of claiming the old role or tier for up to 15 minutes. Never lowers the floor, so

@@ -8,6 +8,7 @@ import { ProblemError } from '../lib/problem';
 import { AccessTokenError, verifyAccessToken } from '../services/auth/access-tokens';
 import { looksLikeApiKey } from '../services/auth/api-keys';
 import type { AppEnv } from '../types';
+import { chargeCredentialFailure } from './credential-failures';
 
 export interface Principal {
   userId: string;
@@ -48,11 +49,16 @@ function credentials(c: Context<AppEnv>): { kind: 'bearer' | 'api-key'; value: s
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const presented = credentials(c);
   c.set('principal', null);
-  if (presented === 'malformed') throw unauthorized('The Authorization header must be "Bearer <token>"', 'invalid_request');
+  if (presented === 'malformed') {
+    await chargeCredentialFailure(c);
+    throw unauthorized('The Authorization header must be "Bearer <token>"', 'invalid_request');
+  }
   if (presented?.kind === 'api-key') {
     const services = c.get('services');
+    const reservation = await chargeCredentialFailure(c);
     const identity = await services.apiKeys.authenticate(presented.value);
     if (!identity) throw unauthorized('The API key is not valid, has been revoked or has expired');
+    reservation.release();
     c.set('principal', { userId: identity.userId, tier: identity.tier, role: identity.role, via: 'api-key', keyId: identity.keyId, scopes: identity.scopes });
     // The lookup already read last_used_at: only a stale one costs a write, not every request of a busy key.
     if (services.apiKeys.needsTouch(identity)) services.defer(services.apiKeys.touch(identity.keyId));
@@ -70,7 +76,10 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
         tokenEpoch: claims.epoch,
       });
     } catch (error) {
-      if (error instanceof AccessTokenError) throw unauthorized(error.message);
+      if (error instanceof AccessTokenError) {
+        await chargeCredentialFailure(c);
+        throw unauthorized(error.message);
+      }
       throw error;
     }
   }

@@ -4,18 +4,23 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
-import type { Tier } from '../db/schema';
-import type { Config } from '../env';
 import { ProblemError } from '../lib/problem';
-import { policyFor } from '../services/auth/tiers';
+import { policyFor, requestsPerMinute } from '../services/auth/tiers';
 import type { AppEnv } from '../types';
 import { unauthorized } from './auth';
+import { clientIp } from './client-address';
 
-/** Liveness and readiness probes must never be refused. */
-const EXEMPT_ROUTES = new Set(['/health', '/ready']);
+/**
+ * The liveness probe must never be refused; it touches nothing. /ready is limited like any anonymous route:
+ * it opens a database connection, so unlimited it was a way to exhaust them.
+ */
+const EXEMPT_ROUTES = new Set(['/health']);
 
-/** Routes that count as several requests (route pattern → cost). */
-export const ROUTE_COSTS: Record<string, number> = {};
+/**
+ * Routes that count as several requests (route pattern → cost). A readiness check is a database connection:
+ * at 5, an address gets a dozen a minute, plenty for a probe every 10 s.
+ */
+export const ROUTE_COSTS: Record<string, number> = { '/ready': 5 };
 
 /**
  * Routes that count against the free tier's daily quota of distinct matches (route pattern → the match id
@@ -29,18 +34,8 @@ export const QUOTA_ROUTES: Record<string, (path: string) => string | undefined> 
   },
 };
 
-/**
- * Requests per minute for a user of `tier`, or per IP when `tier` is null: the tier table's (or
- * ANONYMOUS_RATE_LIMIT) times RATE_LIMIT_SCALE. The one computation of the limit: the limiter enforces it,
- * RateLimit-Limit and GET /me report it.
- */
-export function requestsPerMinute(config: Pick<Config, 'ANONYMOUS_RATE_LIMIT' | 'RATE_LIMIT_SCALE'>, tier: Tier | null): number {
-  return Math.max(1, Math.round((tier === null ? config.ANONYMOUS_RATE_LIMIT : policyFor(tier).requestsPerMinute) * config.RATE_LIMIT_SCALE));
-}
-
-export function clientIp(c: Context<AppEnv>): string {
-  return c.req.header('cf-connecting-ip') ?? c.req.header('x-real-ip') ?? '127.0.0.1';
-}
+// Re-exported: tests and GET /me import them from here.
+export { clientIp, requestsPerMinute };
 
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const route = routePath(c, -1);

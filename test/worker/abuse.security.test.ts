@@ -152,3 +152,57 @@ describe('gap 7: API keys have scopes and an optional expiry, and never reach ad
     }
   });
 });
+
+/** Statuses of `n` requests fired at once, counted by status. */
+async function burst(n: number, request: (i: number) => Promise<Response>): Promise<Record<number, number>> {
+  const statuses = await Promise.all(Array.from({ length: n }, async (_, i) => (await request(i)).status));
+  const counts: Record<number, number> = {};
+  for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
+  return counts;
+}
+
+/** The per-IP limit as the Worker computes it (anonymous callers and failed credentials). */
+const anonymousLimit = async () => Number((await api('/sports', { ip: '192.0.2.250' })).headers.get('ratelimit-limit'));
+
+describe('gap 3: failed credentials are rate-limited per address before any database work', () => {
+  it('200 concurrent well-formed fake API keys from one address: exactly the limit are checked, the rest get 429', async () => {
+    const limit = await anonymousLimit();
+    const ip = '198.51.100.31';
+    const fake = (i: number) => `sk_${i.toString(16).padStart(8, '0')}_${'A'.repeat(43)}`;
+    const counts = await burst(200, (i) => api('/sports', { ip, headers: { 'x-api-key': fake(i) } }));
+    expect(counts).toEqual({ 401: limit, 429: 200 - limit });
+    const refused = await api('/sports', { ip, headers: { 'x-api-key': fake(999) } });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('content-type')).toBe(PROBLEM);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('200 concurrent forged access tokens from one address: exactly the limit get 401, the rest 429', async () => {
+    const limit = await anonymousLimit();
+    const counts = await burst(200, () => api('/sports', { ip: '198.51.100.32', token: 'not.a.jwt' }));
+    expect(counts).toEqual({ 401: limit, 429: 200 - limit });
+  }, 60_000);
+
+  it('a valid API key is not charged as a failure: more requests than the failure limit all pass', async () => {
+    const limit = await anonymousLimit();
+    const user = await promote(await registerUser('valid-key-ip'), { tier: 'pro' });
+    const key = (await (await api('/me/api-keys', { method: 'POST', token: user.accessToken, json: { name: 'busy' } })).json<{ key: string }>()).key;
+    for (let i = 0; i < limit + 5; i++) {
+      const res = await api('/me/session', { ip: '198.51.100.33', headers: { 'x-api-key': key } });
+      expect(res.status, `request ${i + 1}`).toBe(200);
+    }
+  }, 60_000);
+
+  it('/ready is rate-limited per address and no longer shows the Postgres version', async () => {
+    const first = await api('/ready', { ip: '198.51.100.34' });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit-limit')).toBeTruthy();
+    const body = await first.json<{ database: Record<string, unknown> }>();
+    expect(body.database).not.toHaveProperty('serverVersion');
+    const limit = Number(first.headers.get('ratelimit-limit'));
+    const cost = limit - Number(first.headers.get('ratelimit-remaining'));
+    const counts = await burst(200, () => api('/ready', { ip: '198.51.100.34' }));
+    expect(counts[200] ?? 0, 'readiness checks admitted').toBe(Math.floor(limit / cost) - 1);
+    expect(counts[429]).toBe(200 - (counts[200] ?? 0));
+  }, 60_000);
+});

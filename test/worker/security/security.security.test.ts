@@ -15,6 +15,9 @@ let victimKeyId: string;
 let victimKey: string;
 let deletedUserToken: string;
 let supersededToken: string;
+/** An address that has used up its failed-credential budget (issue 20, gap 3). */
+const EXHAUSTED_IP = '203.0.113.77';
+const NEVER_ISSUED_KEY = `sk_00000000_${'A'.repeat(43)}`;
 let revokedApiKey: string;
 let modelId: string;
 /** A pro admin's keys: one with every scope, and per scope one with every other scope. */
@@ -47,10 +50,14 @@ beforeAll(async () => {
   const [all, ...withoutEach] = await Promise.all([keyWith(SCOPES), ...SCOPES.map((s) => keyWith(SCOPES.filter((o) => o !== s)))]);
   keyOwnerKeys = { all: all!, read: withoutEach[0]!, predictions: withoutEach[1]!, account: withoutEach[2]! };
 
+  const limit = Number((await api('/sports', { ip: '203.0.113.78' })).headers.get('ratelimit-limit'));
+  const spent = await Promise.all(Array.from({ length: limit }, () => api('/sports', { ip: EXHAUSTED_IP, headers: { 'x-api-key': NEVER_ISSUED_KEY } })));
+  expect(spent.map((r) => r.status)).toEqual(Array(limit).fill(401));
+
   const revoked = await createApiKey(caller, 'to revoke');
   revokedApiKey = revoked.key;
   expect((await api(`/me/api-keys/${revoked.id}`, { method: 'DELETE', token: caller.accessToken })).status).toBe(204);
-});
+}, 60_000);
 
 const context = (): SuiteContext => ({ caller, victim, victimKeyId, victimKey, modelId });
 
@@ -161,6 +168,18 @@ describe.each(PROTECTED_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const)
     if (route.state) expect(await route.state(ctx), 'the refused call changed nothing').toEqual(before);
     return body;
   }
+
+  it('refuses a fake API key from an address out of failed-credential budget with a 429 problem (issue 20, gap 3)', async () => {
+    const res = await api(route.url(context()), {
+      method: route.method,
+      ip: EXHAUSTED_IP,
+      headers: { 'x-api-key': NEVER_ISSUED_KEY },
+      ...(route.body !== undefined ? { json: route.body } : {}),
+    });
+    const body = await expectProblem(res, 429);
+    expect(body.detail).toMatch(/failed credentials/);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
 
   const scope = route.scope ?? 'read';
   it(`refuses an API key without the ${scope} scope with a 403 problem, and changes nothing (issue 20, gap 7)`, async () => {

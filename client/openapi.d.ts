@@ -68,7 +68,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange email and password for an access token and a refresh token */
+        /**
+         * Exchange email and password for an access token and a refresh token
+         * @description After 10 failed attempts for one email within 15 minutes, every attempt for it (the right password included) is refused with 429 until the oldest failure is 15 minutes old.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;

@@ -206,3 +206,37 @@ describe('gap 3: failed credentials are rate-limited per address before any data
     expect(counts[429]).toBe(200 - (counts[200] ?? 0));
   }, 60_000);
 });
+
+describe('gap 4: login brute force is limited per account, and IPv6 addresses per /64', () => {
+  it('200 concurrent wrong passwords for one account from 200 addresses: at most the account budget are checked', async () => {
+    const user = await registerUser('brute-forced');
+    const counts = await burst(200, (i) =>
+      api('/auth/login', { method: 'POST', ip: `10.77.${Math.floor(i / 250)}.${i % 250}`, json: { email: user.email, password: `guess number ${i}` } }),
+    );
+    expect(counts[401], 'passwords checked').toBe(10);
+    expect(counts[429]).toBe(190);
+    // The backoff holds for the right password too (the attacker cannot tell a hit from the refusal)...
+    const locked = await api('/auth/login', { method: 'POST', json: { email: user.email, password: user.password } });
+    expect(locked.status).toBe(429);
+    expect(locked.headers.get('content-type')).toBe(PROBLEM);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    // ...and is per account: another account is untouched.
+    const other = await registerUser('not-brute-forced');
+    expect((await api('/auth/login', { method: 'POST', json: { email: other.email, password: other.password } })).status).toBe(200);
+  }, 60_000);
+
+  it('successful logins do not count against the account', async () => {
+    const user = await registerUser('often-signs-in');
+    for (let i = 0; i < 12; i++) {
+      expect((await api('/auth/login', { method: 'POST', json: { email: user.email, password: user.password } })).status, `login ${i + 1}`).toBe(200);
+    }
+  }, 60_000);
+
+  it('addresses in one IPv6 /64 share a bucket; another /64 has its own', async () => {
+    const remaining = async (ip: string) => Number((await api('/sports', { ip })).headers.get('ratelimit-remaining'));
+    const first = await remaining('2001:db8:20:4::1');
+    expect(await remaining('2001:db8:20:4:ffff:ffff:ffff:fffe')).toBe(first - 1);
+    expect(await remaining('2001:0db8:0020:0004:0:0:0:abcd')).toBe(first - 2);
+    expect(await remaining('2001:db8:20:5::1')).toBe(first);
+  });
+});

@@ -149,6 +149,8 @@ export class RateLimiter extends DurableObject<Env> {
     // latest injected time and the wall time at which it was seen.
     // Kept apart from the counters, which the alarm wipes when idle: a revocation must outlive idleness.
     this.sql.exec('CREATE TABLE IF NOT EXISTS rl_revocation (id INTEGER PRIMARY KEY CHECK (id = 0), tokens_before INTEGER NOT NULL)');
+    // Matches this user got live-stream tickets for: where their sockets may be, to close them on a downgrade.
+    this.sql.exec('CREATE TABLE IF NOT EXISTS rl_live_matches (match_id INTEGER PRIMARY KEY, ticket_at INTEGER NOT NULL) WITHOUT ROWID');
     this.sql.exec('CREATE TABLE IF NOT EXISTS rl_token_epoch (id INTEGER PRIMARY KEY CHECK (id = 0), min_epoch INTEGER NOT NULL)');
     this.sql.exec(
       'CREATE TABLE IF NOT EXISTS rl_meta (id INTEGER PRIMARY KEY CHECK (id = 0), latest_now INTEGER NOT NULL, latest_wall INTEGER NOT NULL, max_window_ms INTEGER NOT NULL)',
@@ -242,6 +244,25 @@ export class RateLimiter extends DurableObject<Env> {
       'INSERT INTO rl_revocation (id, tokens_before) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET tokens_before = max(tokens_before, excluded.tokens_before)',
       before,
     );
+  }
+
+  /** Records that this user got a live-stream ticket for `matchId` at `at` (ms); see liveMatches(). */
+  rememberLiveMatch(matchId: number, at: number): void {
+    checkNow(at);
+    if (!Number.isSafeInteger(matchId) || matchId < 1) throw new TypeError(`RateLimiter: matchId must be a positive integer, got ${String(matchId)}`);
+    // A socket lives at most until its match's state is evicted (a day idle, or 3 hours after kick-off), so
+    // a week-old ticket can have no socket left: forget it, which keeps the table small.
+    this.sql.exec('DELETE FROM rl_live_matches WHERE ticket_at < ?', at - 7 * DAY_MS);
+    this.sql.exec(
+      'INSERT INTO rl_live_matches (match_id, ticket_at) VALUES (?, ?) ON CONFLICT (match_id) DO UPDATE SET ticket_at = max(ticket_at, excluded.ticket_at)',
+      matchId,
+      at,
+    );
+  }
+
+  /** The matches this user may hold live sockets on (tickets of the last week). */
+  liveMatches(): number[] {
+    return this.sql.exec<{ match_id: number }>('SELECT match_id FROM rl_live_matches').toArray().map((r) => r.match_id);
   }
 
   /**

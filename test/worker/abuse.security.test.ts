@@ -1,9 +1,12 @@
 // Abuse resistance (issue 20): each numbered gap of the review, reproduced by the attack that used it.
 // The per-route checks live in the shared security suite (security/); these are the scenarios.
+import { SELF } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { LIVE_SOCKETS_PER_USER, LIVE_STATE_REQUESTS_PER_WINDOW } from '../../durable-objects/match-odds';
 import { api, login, promote, registerUser } from './support/auth';
-import { PROBLEM } from './support/http';
+import { BASE_URL, getJson, PROBLEM, randomIp, type Page } from './support/http';
+import { connectLive, livePath, ticketFor } from './support/live';
 import { withDb } from './support/models';
 
 /** Backends of this database waiting for a lock (the test's own holder excluded: it is not waiting). */
@@ -239,4 +242,68 @@ describe('gap 4: login brute force is limited per account, and IPv6 addresses pe
     expect(await remaining('2001:0db8:0020:0004:0:0:0:abcd')).toBe(first - 2);
     expect(await remaining('2001:db8:20:5::1')).toBe(first);
   });
+});
+
+describe('gap 6: live odds sockets have limits', () => {
+  let matchIds: number[] = [];
+  let next = 0;
+  const freshMatch = async () => {
+    if (matchIds.length === 0) matchIds = (await getJson<Page<{ id: number }>>('/matches?from=2019-01-01&to=2019-02-28&limit=10')).data.map((m) => m.id);
+    return matchIds[next++]!;
+  };
+  const premiumUser = async (tag: string) => promote(await registerUser(tag), { tier: 'premium' });
+
+  it('caps the sockets one user holds on a match: of 10 concurrent upgrades, exactly the cap get in', async () => {
+    const user = await premiumUser('socket-hoarder');
+    const matchId = await freshMatch();
+    const tickets = await Promise.all(Array.from({ length: 10 }, () => ticketFor(user, matchId)));
+    const results = await Promise.all(
+      tickets.map((t) => SELF.fetch(`${BASE_URL}${livePath(matchId, t)}`, { headers: { upgrade: 'websocket', 'cf-connecting-ip': randomIp() } })),
+    );
+    const opened = results.filter((r) => r.status === 101);
+    expect(opened.length).toBe(LIVE_SOCKETS_PER_USER);
+    for (const refused of results.filter((r) => r.status !== 101)) {
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('content-type')).toBe(PROBLEM);
+    }
+    for (const r of opened) r.webSocket!.accept(), r.webSocket!.close(1000);
+  });
+
+  it('throttles {"type":"state"}: a flood gets at most the budget recomputed, then the socket is closed (1008)', async () => {
+    const user = await premiumUser('state-flooder');
+    const matchId = await freshMatch();
+    const client = await connectLive(matchId, await ticketFor(user, matchId));
+    expect((await client.next()).type).toBe('state');
+    for (let i = 0; i < 50; i++) {
+      try {
+        client.ws.send(JSON.stringify({ type: 'state' }));
+      } catch {
+        break;
+      }
+    }
+    const closed = await client.closed;
+    expect(closed.code).toBe(1008);
+    const states: string[] = [];
+    for (;;) {
+      const m = await client.next(200).catch(() => null);
+      if (!m) break;
+      states.push(m.type);
+    }
+    expect(states.filter((t) => t === 'state').length).toBeLessThanOrEqual(LIVE_STATE_REQUESTS_PER_WINDOW);
+  });
+
+  it('closes the sockets of a user downgraded below premium, and of a deleted account', async () => {
+    const [downgraded, deleted, admin] = await Promise.all([premiumUser('socket-downgraded'), premiumUser('socket-deleted'), registerUser('socket-admin')]);
+    const byAdmin = await promote(admin, { role: 'admin' });
+    const matchId = await freshMatch();
+    const a = await connectLive(matchId, await ticketFor(downgraded, matchId));
+    const b = await connectLive(matchId, await ticketFor(deleted, matchId));
+    const bystander = await connectLive(matchId, await ticketFor(await premiumUser('socket-bystander'), matchId));
+    expect((await api(`/admin/users/${downgraded.id}`, { method: 'PATCH', token: byAdmin.accessToken, json: { tier: 'free' } })).status).toBe(200);
+    const timeout = (ms: number) => new Promise<'open'>((r) => setTimeout(() => r('open'), ms));
+    expect(await Promise.race([a.closed.then((e) => e.code), timeout(3000)])).toBe(1008);
+    expect((await api('/me', { method: 'DELETE', token: deleted.accessToken })).status).toBe(204);
+    expect(await Promise.race([b.closed.then((e) => e.code), timeout(3000)])).toBe(1008);
+    expect(await Promise.race([bystander.closed.then(() => 'closed'), timeout(300)])).toBe('open');
+  }, 30_000);
 });

@@ -4,6 +4,8 @@ import { json } from '../../lib/openapi';
 import { problem, problemResponses } from '../../lib/problem';
 import { requireRole } from '../../middleware/auth';
 import { ProfileSchema, SECURITY, toProfileJson } from '../../schemas/auth';
+import { disconnectLiveSockets } from '../../services/auth/live-sockets';
+import { policyFor } from '../../services/auth/tiers';
 import type { App } from '../../types';
 
 const route = createRoute({
@@ -43,5 +45,6 @@ export const registerUpdateUser = (app: App) =>
     // After the commit, so the floor never runs ahead of the epoch new tokens are signed with. Should this call
     // fail, the 5xx tells the admin to retry; the retry bumps the epoch again and raises the floor past it.
     await services.rateLimiter(`user:${userId}`).raiseTokenEpoch(updated.tokenEpoch);
+    if (!policyFor(updated.tier).liveStream) await disconnectLiveSockets(services, userId, `The ${updated.tier} tier does not include the live stream`);
     return c.json(toProfileJson(updated), 200);
   });

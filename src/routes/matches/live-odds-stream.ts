@@ -73,5 +73,6 @@ export const registerStreamLiveOdds = (app: App) =>
     }
     const { reason } = await res.json<{ reason?: string }>().catch(() => ({ reason: undefined }));
     if (res.status === 401) throw ticketRefused(reason ?? 'The ticket is not valid');
+    if (res.status === 429) throw new ProblemError({ slug: 'rate-limited', title: 'Too many requests', status: 429, detail: reason ?? 'Too many live connections' });
     throw new Error(`MatchOdds refused the upgrade with ${res.status}: ${reason ?? 'no reason'}`);
   });

@@ -50,9 +50,29 @@ export interface paths {
         put?: never;
         /**
          * Create an account (free tier) and sign in
-         * @description Password policy: 12 to 128 characters, at least 4 different characters, not a common password, and not containing the local part of the email. A violation is a 400 problem naming `password` with every reason.
+         * @description The account works at once, but the free tier's daily predictions need a verified email: a token is mailed to the address, to be sent to POST /auth/verify-email. A registration counts as 10 requests of the address's per-minute limit. Password policy: 12 to 128 characters, at least 4 different characters, not a common password, and not containing the local part of the email. A violation is a 400 problem naming `password` with every reason.
          */
         post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify your email address with the token mailed at registration
+         * @description Unlocks the free tier's daily prediction quota. A token works once and for 7 days.
+         */
+        post: operations["verifyEmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -637,6 +657,10 @@ export interface components {
             email: string;
             /** @example correct horse battery staple */
             password: string;
+        };
+        EmailVerification: {
+            /** @example ev_Zk3... */
+            token: string;
         };
         RefreshRequest: {
             /** @example rt_4p0x... */
@@ -1423,6 +1447,64 @@ export interface operations {
             };
             /** @description The request conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (a bug; reported with the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailVerification"];
+            };
+        };
+        responses: {
+            /** @description Verified */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid; `invalidParams` lists the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The method is not allowed on this path */
+            405: {
                 headers: {
                     [name: string]: unknown;
                 };

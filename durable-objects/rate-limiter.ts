@@ -151,6 +151,8 @@ export class RateLimiter extends DurableObject<Env> {
     this.sql.exec('CREATE TABLE IF NOT EXISTS rl_revocation (id INTEGER PRIMARY KEY CHECK (id = 0), tokens_before INTEGER NOT NULL)');
     // Matches this user got live-stream tickets for: where their sockets may be, to close them on a downgrade.
     this.sql.exec('CREATE TABLE IF NOT EXISTS rl_live_matches (match_id INTEGER PRIMARY KEY, ticket_at INTEGER NOT NULL) WITHOUT ROWID');
+    // Present while the user's email is unverified: the daily prediction quota is then 0.
+    this.sql.exec('CREATE TABLE IF NOT EXISTS rl_email_unverified (id INTEGER PRIMARY KEY CHECK (id = 0))');
     this.sql.exec('CREATE TABLE IF NOT EXISTS rl_token_epoch (id INTEGER PRIMARY KEY CHECK (id = 0), min_epoch INTEGER NOT NULL)');
     this.sql.exec(
       'CREATE TABLE IF NOT EXISTS rl_meta (id INTEGER PRIMARY KEY CHECK (id = 0), latest_now INTEGER NOT NULL, latest_wall INTEGER NOT NULL, max_window_ms INTEGER NOT NULL)',
@@ -190,6 +192,7 @@ export class RateLimiter extends DurableObject<Env> {
     const rateAllows = window.used + cost <= limit;
 
     let quotaState: { day: number; repeat: boolean; used: number; allows: boolean } | undefined;
+    if (quota && this.sql.exec('SELECT 1 FROM rl_email_unverified').toArray().length > 0) quota.dailyLimit = 0;
     if (quota) {
       const day = utcDay(now);
       const repeat = this.sql.exec('SELECT 1 FROM rl_quota WHERE day = ? AND match_id = ?', day, quota.matchId).toArray().length > 0;
@@ -244,6 +247,15 @@ export class RateLimiter extends DurableObject<Env> {
       'INSERT INTO rl_revocation (id, tokens_before) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET tokens_before = max(tokens_before, excluded.tokens_before)',
       before,
     );
+  }
+
+  /**
+   * Whether this user's email is verified. Registration marks it false before the account exists; verification
+   * marks it true. Subjects never marked (accounts older than verification) count as verified.
+   */
+  setEmailVerified(verified: boolean): void {
+    if (verified) this.sql.exec('DELETE FROM rl_email_unverified');
+    else this.sql.exec('INSERT INTO rl_email_unverified (id) VALUES (0) ON CONFLICT (id) DO NOTHING');
   }
 
   /** Records that this user got a live-stream ticket for `matchId` at `at` (ms); see liveMatches(). */

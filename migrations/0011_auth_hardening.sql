@@ -12,3 +12,26 @@ ALTER TABLE api_keys ADD COLUMN scopes text[] NOT NULL DEFAULT '{read,prediction
   CHECK (cardinality(scopes) > 0 AND scopes <@ '{read,predictions,account}'::text[]);
 ALTER TABLE api_keys ALTER COLUMN scopes SET DEFAULT '{read,predictions}';
 ALTER TABLE api_keys ADD COLUMN expires_at timestamptz;
+
+-- Email verification: the free tier's prediction quota applies once the address is proven, so farming it
+-- takes a mailbox per account. Accounts that exist today count as verified (they keep what they have).
+ALTER TABLE users ADD COLUMN email_verified_at timestamptz;
+UPDATE users SET email_verified_at = created_at;
+CREATE TABLE email_verification_tokens (
+  token_hash text PRIMARY KEY,
+  user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX email_verification_tokens_user_idx ON email_verification_tokens (user_id);
+-- Mail is written here in the registration's transaction and delivered by a sender that reads it
+-- (locally `npm run email:outbox`), so a registration never half-happens because a mail provider was down.
+CREATE TABLE email_outbox (
+  id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  user_id    uuid REFERENCES users (id) ON DELETE CASCADE,
+  recipient  text NOT NULL,
+  subject    text NOT NULL,
+  body       text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  sent_at    timestamptz
+);
+CREATE INDEX email_outbox_unsent_idx ON email_outbox (created_at) WHERE sent_at IS NULL;

@@ -19,6 +19,7 @@ import { registerLogin } from './routes/auth/login';
 import { registerLogout } from './routes/auth/logout';
 import { registerRefresh } from './routes/auth/refresh';
 import { registerRegister } from './routes/auth/register';
+import { registerVerifyEmail } from './routes/auth/verify-email';
 import { registerGetSession } from './routes/me/get-session';
 import { registerUpdateUser } from './routes/admin/update-user';
 import { registerListIngestionJobs } from './routes/admin/list-ingestion-jobs';
@@ -125,6 +126,7 @@ export function createApp(): App {
   registerGetReady(app);
 
   registerRegister(app);
+  registerVerifyEmail(app);
   registerLogin(app);
   registerRefresh(app);
   registerLogout(app);

@@ -20,7 +20,11 @@ const EXEMPT_ROUTES = new Set(['/health']);
  * Routes that count as several requests (route pattern → cost). A readiness check is a database connection:
  * at 5, an address gets a dozen a minute, plenty for a probe every 10 s.
  */
-export const ROUTE_COSTS: Record<string, number> = { '/ready': 5 };
+export const ROUTE_COSTS: Record<string, number> = {
+  '/ready': 5,
+  // An account is worth more to a quota farmer than a request: registering costs a tenth of an address's minute.
+  '/auth/register': 10,
+};
 
 /**
  * Routes that count against the free tier's daily quota of distinct matches (route pattern → the match id
@@ -69,7 +73,9 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
         slug: 'quota-exceeded',
         title: 'Daily quota exceeded',
         status: 429,
-        detail: `The ${principal?.tier ?? 'free'} tier includes predictions for ${result.quota.limit} distinct matches per UTC day; matches already read today stay free`,
+        detail: result.quota.limit === 0 && dailyLimit
+          ? `Verify your email (POST /auth/verify-email with the token we sent) to get the ${principal?.tier ?? 'free'} tier's ${dailyLimit} predictions a day`
+          : `The ${principal?.tier ?? 'free'} tier includes predictions for ${result.quota.limit} distinct matches per UTC day; matches already read today stay free`,
         headers: { ...headers, 'retry-after': String(Math.max(1, result.quota.resetSeconds)) },
       });
     }

@@ -31,7 +31,7 @@ describe('--help and -h', () => {
     expect(CLIS.map((c) => c.name).sort()).toEqual(
       [
         'start', 'db:migrate', 'import:football-data', 'features:export', 'artifacts:sync', 'archive', 'model:train',
-        'evaluate', 'model:register', 'standin:odds-api', 'client:generate', 'ingestion:budget',
+        'evaluate', 'model:register', 'standin:odds-api', 'client:generate', 'ingestion:budget', 'email:outbox',
       ].sort(),
     );
   });

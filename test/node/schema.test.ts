@@ -11,6 +11,8 @@ describe('drizzle schema and SQL migrations agree', () => {
     expect(tables.map((t) => getTableConfig(t).name).sort()).toEqual(
       [
         'api_keys',
+        'email_outbox',
+        'email_verification_tokens',
         'backtest_results',
         'competitions',
         'feature_vectors',

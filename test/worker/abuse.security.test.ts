@@ -4,7 +4,7 @@ import { SELF } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { LIVE_SOCKETS_PER_USER, LIVE_STATE_REQUESTS_PER_WINDOW } from '../../durable-objects/match-odds';
-import { api, login, promote, registerUser } from './support/auth';
+import { api, login, PASSWORD, promote, registerUser, uniqueEmail, verificationToken } from './support/auth';
 import { BASE_URL, getJson, PROBLEM, randomIp, type Page } from './support/http';
 import { connectLive, livePath, ticketFor } from './support/live';
 import { withDb } from './support/models';
@@ -306,4 +306,31 @@ describe('gap 6: live odds sockets have limits', () => {
     expect(await Promise.race([b.closed.then((e) => e.code), timeout(3000)])).toBe(1008);
     expect(await Promise.race([bystander.closed.then(() => 'closed'), timeout(300)])).toBe('open');
   }, 30_000);
+});
+
+describe('gap 5: the free quota cannot be farmed with throwaway accounts', () => {
+  it('a new account gets no free predictions until its email is verified', async () => {
+    const email = uniqueEmail('farm');
+    const res = await api('/auth/register', { method: 'POST', json: { email, password: PASSWORD } });
+    expect(res.status).toBe(201);
+    const { user, tokens } = await res.json<{ user: { id: string }; tokens: { accessToken: string } }>();
+    const before = await api('/matches/1/predictions', { token: tokens.accessToken });
+    expect(before.status).toBe(429);
+    const problem = await before.json<{ type: string; detail: string }>();
+    expect(problem.type).toMatch(/quota-exceeded$/);
+    expect(problem.detail).toMatch(/Verify your email/);
+    const token = await verificationToken(user.id);
+    expect((await api('/auth/verify-email', { method: 'POST', json: { token } })).status).toBe(204);
+    expect((await api('/matches/1/predictions', { token: tokens.accessToken })).status).not.toBe(429);
+    // A token works once.
+    const again = await api('/auth/verify-email', { method: 'POST', json: { token } });
+    expect(again.status).toBe(400);
+    expect(again.headers.get('content-type')).toBe(PROBLEM);
+  });
+
+  it('200 concurrent registrations from one address: exactly a tenth of its limit get through', async () => {
+    const limit = await anonymousLimit();
+    const counts = await burst(200, () => api('/auth/register', { method: 'POST', ip: '198.51.100.55', json: { email: uniqueEmail('farm-burst'), password: PASSWORD } }));
+    expect(counts).toEqual({ 201: Math.floor(limit / 10), 429: 200 - Math.floor(limit / 10) });
+  }, 60_000);
 });

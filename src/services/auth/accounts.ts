@@ -1,9 +1,9 @@
 // Accounts and sessions: registration, login, refresh-token rotation, logout, profile, deletion and the
 // admin's tier/role changes. Refresh tokens are opaque random values stored as SHA-256 hashes, valid for
 // 30 days, and rotated on every use; replaying a rotated one revokes its whole family.
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { refreshTokens, users, type Role, type Tier } from '../../db/schema';
+import { emailOutbox, emailVerificationTokens, refreshTokens, users, type Role, type Tier } from '../../db/schema';
 import { randomToken, sha256Hex } from '../../lib/encoding';
 import { problem, ProblemError } from '../../lib/problem';
 import { signAccessToken, type TokenSettings } from './access-tokens';
@@ -11,6 +11,7 @@ import { dummyPasswordHash, hashPassword, passwordPolicyViolations, verifyPasswo
 import type { SigningKeys } from './signing-keys';
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+export const EMAIL_VERIFICATION_TTL_MS = 7 * 24 * 3600 * 1000;
 /**
  * A browser with two tabs, or an app retrying after a timeout, can present the same refresh token twice
  * within moments. Within this grace a second use of a just-rotated token is treated as such a race: it gets
@@ -68,22 +69,55 @@ export class AccountService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async register(emailInput: string, password: string): Promise<{ profile: Profile; tokens: TokenPair }> {
+  /**
+   * Creates the account (with the id the caller chose, so its RateLimiter can be told it is unverified before
+   * the account exists) and queues the verification mail in the same transaction.
+   */
+  async register(emailInput: string, password: string, userId: string = crypto.randomUUID()): Promise<{ profile: Profile; tokens: TokenPair }> {
     const email = emailInput.trim();
     const violations = passwordPolicyViolations(password, email);
     if (violations.length) {
       throw problem.validation(violations.map((reason) => ({ name: 'password', in: 'body' as const, reason: `Password ${reason}` })));
     }
     const passwordHash = await hashPassword(password, this.settings.pepper);
-    const [row] = await this.db()
-      .insert(users)
-      .values({ email, passwordHash })
-      .onConflictDoNothing()
-      .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt, tokenEpoch: users.tokenEpoch });
+    const verification = `ev_${randomToken(32)}`;
+    const verificationHash = await sha256Hex(verification);
+    const now = this.now();
+    const row = await this.db().transaction(async (tx) => {
+      const [created] = await tx
+        .insert(users)
+        .values({ id: userId, email, passwordHash })
+        .onConflictDoNothing()
+        .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt, tokenEpoch: users.tokenEpoch });
+      if (!created) return undefined;
+      await tx.insert(emailVerificationTokens).values({ tokenHash: verificationHash, userId: created.id, expiresAt: new Date(now.getTime() + EMAIL_VERIFICATION_TTL_MS) });
+      await tx.insert(emailOutbox).values({
+        userId: created.id,
+        recipient: created.email,
+        subject: 'Verify your Senzu AI email address',
+        body: `Your verification token: ${verification}\nSend it as POST /auth/verify-email {"token": "${verification}"} within 7 days to unlock the free tier's daily predictions.`,
+      });
+      return created;
+    });
     if (!row) {
       throw new ProblemError({ slug: 'conflict', title: 'Email already registered', status: 409, detail: 'An account with this email already exists' });
     }
     return { profile: row, tokens: await this.issueTokens(row, crypto.randomUUID(), null) };
+  }
+
+  /** Marks the token's account verified and spends the token; undefined when it is unknown, used or expired. */
+  async verifyEmail(token: string): Promise<string | undefined> {
+    const tokenHash = await sha256Hex(token);
+    const now = this.now();
+    return this.db().transaction(async (tx) => {
+      const [spent] = await tx
+        .delete(emailVerificationTokens)
+        .where(and(eq(emailVerificationTokens.tokenHash, tokenHash), gt(emailVerificationTokens.expiresAt, now)))
+        .returning({ userId: emailVerificationTokens.userId });
+      if (!spent) return undefined;
+      await tx.update(users).set({ emailVerifiedAt: now, updatedAt: now }).where(and(eq(users.id, spent.userId), isNull(users.emailVerifiedAt)));
+      return spent.userId;
+    });
   }
 
   async login(emailInput: string, password: string): Promise<TokenPair> {

@@ -775,6 +775,7 @@ export interface components {
             /** Format: date-time */
             retiredAt: string | null;
             activationForced: boolean;
+            /** @description The admin's note when a run was activated despite the gate; admins only (null for everyone else) */
             activationReason: string | null;
         };
         Model: components["schemas"]["ModelSummary"] & {

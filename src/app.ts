@@ -13,6 +13,7 @@ import { createLogger, errorFields } from './lib/logging';
 import { problem, ProblemError, type InvalidParam } from './lib/problem';
 import { requireKeyScope } from './middleware/api-key-scopes';
 import { authenticate } from './middleware/auth';
+import { noStoreForAccounts, requestBodyLimit } from './middleware/hardening';
 import { rateLimit } from './middleware/rate-limit';
 import { requestLog, servicesMiddleware } from './middleware/request-context';
 import { registerLogin } from './routes/auth/login';
@@ -104,6 +105,8 @@ export function createApp(): App {
         problem.methodNotAllowed(c.req.method, c.req.path, allowed).toResponse(c.req.path, c.get('requestId')),
     }),
   );
+  app.use(noStoreForAccounts);
+  app.use(requestBodyLimit);
   app.use(servicesMiddleware);
   app.use(authenticate);
   app.use(rateLimit);

@@ -7,7 +7,7 @@ import { LIVE_SOCKETS_PER_USER, LIVE_STATE_REQUESTS_PER_WINDOW } from '../../dur
 import { api, login, PASSWORD, promote, registerUser, uniqueEmail, verificationToken } from './support/auth';
 import { BASE_URL, getJson, PROBLEM, randomIp, type Page } from './support/http';
 import { connectLive, livePath, ticketFor } from './support/live';
-import { withDb } from './support/models';
+import { insertModelRun, withDb } from './support/models';
 
 /** Backends of this database waiting for a lock (the test's own holder excluded: it is not waiting). */
 const waitingForLocks = () =>
@@ -333,4 +333,44 @@ describe('gap 5: the free quota cannot be farmed with throwaway accounts', () =>
     const counts = await burst(200, () => api('/auth/register', { method: 'POST', ip: '198.51.100.55', json: { email: uniqueEmail('farm-burst'), password: PASSWORD } }));
     expect(counts).toEqual({ 201: Math.floor(limit / 10), 429: 200 - Math.floor(limit / 10) });
   }, 60_000);
+});
+
+describe('gap 8: the smaller gaps', () => {
+  it('anonymous callers get no more than a free account (60 a minute)', async () => {
+    const res = await api('/sports', { ip: '198.51.100.81' });
+    expect(Number(res.headers.get('ratelimit-limit'))).toBeLessThanOrEqual(60);
+  });
+
+  it('auth and account responses carry Cache-Control: no-store, errors included', async () => {
+    const user = await registerUser('no-store');
+    const responses = [
+      await api('/auth/login', { method: 'POST', json: { email: user.email, password: user.password } }),
+      await api('/auth/refresh', { method: 'POST', json: { refreshToken: 'rt_nope' } }),
+      await api('/me', { token: user.accessToken }),
+      await api('/me/api-keys', { method: 'POST', token: user.accessToken, json: { name: 'cached?' } }),
+    ];
+    for (const res of responses) expect(res.headers.get('cache-control'), res.url).toBe('no-store');
+  });
+
+  it('a body over 64 KiB is refused with a 413 problem before it is parsed', async () => {
+    const user = await registerUser('big-body');
+    const res = await api('/me/api-keys', { method: 'POST', token: user.accessToken, json: { name: 'x'.repeat(70 * 1024) } });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
+    const huge = await api('/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"email":"a@b.c","password":"${'p'.repeat(1024 * 1024)}"}` });
+    expect(huge.status).toBe(413);
+  });
+
+  it("GET /models/{id} shows the activation reason to admins only", async () => {
+    const { id } = await insertModelRun({ name: `reason-${Date.now()}` });
+    await withDb((db) => db.execute(sql`update model_runs set activation_reason = 'internal: vendor outage, ticket OPS-1234' where id = ${id}`));
+    const anonymous = await (await api(`/models/${id}`)).json<{ activationReason: string | null }>();
+    expect(anonymous.activationReason).toBeNull();
+    const user = await registerUser('reason-reader');
+    expect((await (await api(`/models/${id}`, { token: user.accessToken })).json<{ activationReason: string | null }>()).activationReason).toBeNull();
+    const admin = await promote(await registerUser('reason-admin'), { role: 'admin' });
+    expect((await (await api(`/models/${id}`, { token: admin.accessToken })).json<{ activationReason: string | null }>()).activationReason).toBe('internal: vendor outage, ticket OPS-1234');
+    const listed = await (await api('/models?limit=100')).json<{ data: Array<{ id: string; activationReason: string | null }> }>();
+    for (const m of listed.data) expect(m.activationReason).toBeNull();
+  });
 });

@@ -57,6 +57,7 @@ describe('OpenAPI document', () => {
         'POST /auth/logout',
         'POST /auth/refresh',
         'POST /auth/register',
+        'POST /auth/verify-email',
         'GET /health',
         'GET /matches',
         'GET /matches/{matchId}',

@@ -20,8 +20,11 @@ export const TIER_POLICIES: Record<Tier, TierPolicy> = {
   pro: { requestsPerMinute: 1200, dailyPredictionQuota: null, oddsHistoryDays: null, valueFinder: true, liveStream: true, evaluations: true },
 };
 
-/** Anonymous callers, and every /auth/* request, are limited per IP. */
-export const ANONYMOUS_REQUESTS_PER_MINUTE = 100;
+/**
+ * Anonymous callers, and every /auth/* request, are limited per IP. No more than a free account gets: else
+ * dropping the credentials would be an upgrade.
+ */
+export const ANONYMOUS_REQUESTS_PER_MINUTE = 60;
 
 /**
  * Requests per minute for a user of `tier`, or per IP when `tier` is null: the tier table's (or

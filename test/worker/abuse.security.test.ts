@@ -2,6 +2,7 @@
 // The per-route checks live in the shared security suite (security/); these are the scenarios.
 import { SELF } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
+import { createLogger, errorFields } from '../../src/lib/logging';
 import { describe, expect, it } from 'vitest';
 import { LIVE_SOCKETS_PER_USER, LIVE_STATE_REQUESTS_PER_WINDOW } from '../../durable-objects/match-odds';
 import { api, login, PASSWORD, promote, registerUser, uniqueEmail, verificationToken } from './support/auth';
@@ -372,5 +373,23 @@ describe('gap 8: the smaller gaps', () => {
     expect((await (await api(`/models/${id}`, { token: admin.accessToken })).json<{ activationReason: string | null }>()).activationReason).toBe('internal: vendor outage, ticket OPS-1234');
     const listed = await (await api('/models?limit=100')).json<{ data: Array<{ id: string; activationReason: string | null }> }>();
     for (const m of listed.data) expect(m.activationReason).toBeNull();
+  });
+});
+
+describe('gap 8: an unhandled database error does not log its parameters', () => {
+  it("keeps the query in the log line and drops the bound values (user ids, token hashes)", async () => {
+    const secret = 'f3a9c0d1e2b4a5968778695a4b3c2d1e0f9e8d7c6b5a49382716051423324150';
+    let failure: unknown;
+    try {
+      await withDb((db) => db.execute(sql`select * from refresh_tokens where token_hash = ${secret} and no_such_column = 1`));
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message, 'the driver error names the value: the case this guards').toContain(secret);
+    const lines: string[] = [];
+    createLogger({}, (line) => lines.push(line)).error('unhandled error', errorFields(failure));
+    expect(lines[0]).toContain('refresh_tokens');
+    expect(lines[0]).not.toContain(secret);
   });
 });

@@ -35,3 +35,12 @@ CREATE TABLE email_outbox (
   sent_at    timestamptz
 );
 CREATE INDEX email_outbox_unsent_idx ON email_outbox (created_at) WHERE sent_at IS NULL;
+
+-- An absolute lifetime for refresh sessions: rotation renews a token for 30 days, but never past 90 days after
+-- the login that started its family. Existing families started at their oldest token.
+ALTER TABLE refresh_tokens ADD COLUMN session_started_at timestamptz;
+UPDATE refresh_tokens t SET session_started_at = f.started
+  FROM (SELECT family_id, min(issued_at) AS started FROM refresh_tokens GROUP BY family_id) f
+  WHERE t.family_id = f.family_id;
+ALTER TABLE refresh_tokens ALTER COLUMN session_started_at SET NOT NULL;
+ALTER TABLE refresh_tokens ALTER COLUMN session_started_at SET DEFAULT now();

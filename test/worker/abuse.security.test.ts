@@ -1,8 +1,10 @@
 // Abuse resistance (issue 20): each numbered gap of the review, reproduced by the attack that used it.
 // The per-route checks live in the shared security suite (security/); these are the scenarios.
-import { SELF } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
+import { configFrom } from '../../src/env';
 import { createLogger, errorFields } from '../../src/lib/logging';
+import { createServices } from '../../src/services';
 import { describe, expect, it } from 'vitest';
 import { LIVE_SOCKETS_PER_USER, LIVE_STATE_REQUESTS_PER_WINDOW } from '../../durable-objects/match-odds';
 import { api, login, PASSWORD, promote, registerUser, uniqueEmail, verificationToken } from './support/auth';
@@ -391,5 +393,35 @@ describe('gap 8: an unhandled database error does not log its parameters', () =>
     createLogger({}, (line) => lines.push(line)).error('unhandled error', errorFields(failure));
     expect(lines[0]).toContain('refresh_tokens');
     expect(lines[0]).not.toContain(secret);
+  });
+});
+
+describe('gap 8: refresh sessions end 90 days after their login, and expired rows are deleted', () => {
+  it('rotating every 29 days keeps a session alive only until day 90', async () => {
+    const user = await registerUser('endless-session');
+    const start = Date.now();
+    let clock = new Date(start);
+    const services = createServices(configFrom(env), env, createLogger({}, () => undefined), { now: () => clock });
+    const day = 86_400_000;
+    try {
+      let tokens = await services.accounts.login(user.email, user.password);
+      for (const at of [29, 58, 87]) {
+        clock = new Date(start + at * day);
+        tokens = await services.accounts.refresh(tokens.refreshToken);
+      }
+      // Rotated on day 87, the token lives 3 more days, not 30.
+      expect(tokens.refreshExpiresIn).toBe(3 * 86_400);
+      clock = new Date(start + 90 * day + 1);
+      await expect(services.accounts.refresh(tokens.refreshToken)).rejects.toMatchObject({ status: 401, detail: 'The refresh token has expired' });
+      // A login long after sweeps the user's tokens that expired more than a day before.
+      clock = new Date(start + 200 * day);
+      await services.accounts.login(user.email, user.password);
+    } finally {
+      await services.close();
+    }
+    const expired = await withDb(async (db) =>
+      (await db.execute<{ n: number }>(sql`select count(*)::int as n from refresh_tokens where user_id = ${user.id} and expires_at < ${new Date(start + 199 * day).toISOString()}`)).rows[0]!.n,
+    );
+    expect(expired).toBe(0);
   });
 });

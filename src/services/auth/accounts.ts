@@ -1,7 +1,7 @@
 // Accounts and sessions: registration, login, refresh-token rotation, logout, profile, deletion and the
 // admin's tier/role changes. Refresh tokens are opaque random values stored as SHA-256 hashes, valid for
 // 30 days, and rotated on every use; replaying a rotated one revokes its whole family.
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { emailOutbox, emailVerificationTokens, refreshTokens, users, type Role, type Tier } from '../../db/schema';
 import { randomToken, sha256Hex } from '../../lib/encoding';
@@ -11,6 +11,10 @@ import { dummyPasswordHash, hashPassword, passwordPolicyViolations, verifyPasswo
 import type { SigningKeys } from './signing-keys';
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+/** However often it is rotated, a refresh session ends this long after the login that started it. */
+export const REFRESH_SESSION_MAX_MS = 90 * 24 * 3600 * 1000;
+/** Expired refresh tokens are kept this long (a replay of one is still told it expired), then deleted. */
+const EXPIRED_REFRESH_TOKEN_RETENTION_MS = 24 * 3600 * 1000;
 export const EMAIL_VERIFICATION_TTL_MS = 7 * 24 * 3600 * 1000;
 /**
  * A browser with two tabs, or an app retrying after a timeout, can present the same refresh token twice
@@ -135,7 +139,12 @@ export class AccountService {
         .set({ passwordHash: await hashPassword(password, this.settings.pepper), updatedAt: this.now() })
         .where(eq(users.id, user.id));
     }
-    return this.issueTokens(user, crypto.randomUUID(), null);
+    const tokens = await this.issueTokens(user, crypto.randomUUID(), null);
+    // Each login sweeps its user's long-expired refresh tokens, so the table holds live sessions, not history.
+    await this.db()
+      .delete(refreshTokens)
+      .where(and(eq(refreshTokens.userId, user.id), lt(refreshTokens.expiresAt, new Date(this.now().getTime() - EXPIRED_REFRESH_TOKEN_RETENTION_MS))));
+    return tokens;
   }
 
   async refresh(presented: string): Promise<TokenPair> {
@@ -169,7 +178,7 @@ export class AccountService {
       } else {
         await tx.update(refreshTokens).set({ rotatedAt: now }).where(eq(refreshTokens.id, token.id));
       }
-      return { tokens: await this.issueTokens(user, token.familyId, token.id, tx) };
+      return { tokens: await this.issueTokens(user, token.familyId, token.id, tx, token.sessionStartedAt) };
     });
     if ('failure' in outcome) throw unauthorized(outcome.failure);
     return outcome.tokens;
@@ -223,16 +232,19 @@ export class AccountService {
     familyId: string,
     parentId: string | null,
     tx: Pick<Database, 'insert'> = this.db(),
+    sessionStartedAt: Date = this.now(),
   ): Promise<TokenPair> {
     const now = this.now();
     const refreshToken = `rt_${randomToken(32)}`;
+    const expiresAt = new Date(Math.min(now.getTime() + REFRESH_TOKEN_TTL_MS, sessionStartedAt.getTime() + REFRESH_SESSION_MAX_MS));
     await tx.insert(refreshTokens).values({
       userId: user.id,
       familyId,
       parentId,
       tokenHash: await sha256Hex(refreshToken),
       issuedAt: now,
-      expiresAt: new Date(now.getTime() + REFRESH_TOKEN_TTL_MS),
+      expiresAt,
+      sessionStartedAt,
     });
     const access = await signAccessToken(await this.keys(), this.settings, user, Math.floor(now.getTime() / 1000));
     return {
@@ -240,7 +252,7 @@ export class AccountService {
       tokenType: 'Bearer',
       expiresIn: access.expiresIn,
       refreshToken,
-      refreshExpiresIn: REFRESH_TOKEN_TTL_MS / 1000,
+      refreshExpiresIn: Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000)),
     };
   }
 }

@@ -44,3 +44,15 @@ UPDATE refresh_tokens t SET session_started_at = f.started
   WHERE t.family_id = f.family_id;
 ALTER TABLE refresh_tokens ALTER COLUMN session_started_at SET NOT NULL;
 ALTER TABLE refresh_tokens ALTER COLUMN session_started_at SET DEFAULT now();
+
+-- Who did what as an admin: tier and role changes and manual ingestion runs (model activations record their
+-- admin on model_runs already). An admin's deletion keeps the trail, with the actor set to null.
+CREATE TABLE admin_actions (
+  id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  actor_id   uuid REFERENCES users (id) ON DELETE SET NULL,
+  action     text NOT NULL,
+  target     text NOT NULL,
+  details    jsonb NOT NULL DEFAULT '{}'::jsonb,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX admin_actions_target_idx ON admin_actions (target, created_at);

@@ -96,6 +96,19 @@ export const emailOutbox = pgTable('email_outbox', {
   sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
 });
 
+export const adminActions = pgTable(
+  'admin_actions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+    action: text('action').notNull(),
+    target: text('target').notNull(),
+    details: jsonb('details').notNull().default({}),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [index('admin_actions_target_idx').on(t.target, t.createdAt)],
+);
+
 export const apiKeys = pgTable(
   'api_keys',
   {

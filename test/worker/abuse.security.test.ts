@@ -425,3 +425,23 @@ describe('gap 8: refresh sessions end 90 days after their login, and expired row
     expect(expired).toBe(0);
   });
 });
+
+describe('gap 8: admin actions record who did them', () => {
+  it('a tier change and a manual ingestion run each leave a record naming the admin', async () => {
+    const [target, admin] = await Promise.all([registerUser('audited'), registerUser('auditing-admin')]);
+    const byAdmin = await promote(admin, { role: 'admin' });
+    expect((await api(`/admin/users/${target.id}`, { method: 'PATCH', token: byAdmin.accessToken, json: { tier: 'pro' } })).status).toBe(200);
+    const run = await api('/admin/ingestion/run', { method: 'POST', token: byAdmin.accessToken, json: { kind: 'results' } });
+    expect(run.status).toBe(201);
+    const job = await run.json<{ id: string }>();
+    const actions = await withDb(async (db) =>
+      (await db.execute<{ actor_id: string; action: string; target: string; details: unknown }>(
+        sql`select actor_id, action, target, details from admin_actions where target in (${`user:${target.id}`}, ${`ingestion_job:${job.id}`}) order by created_at`,
+      )).rows,
+    );
+    expect(actions).toEqual([
+      { actor_id: admin.id, action: 'user.update', target: `user:${target.id}`, details: { tier: 'pro' } },
+      { actor_id: admin.id, action: 'ingestion.run', target: `ingestion_job:${job.id}`, details: { kind: 'results' } },
+    ]);
+  }, 60_000);
+});

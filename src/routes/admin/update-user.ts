@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ROLES, TIERS } from '../../db/schema';
 import { json } from '../../lib/openapi';
 import { problem, problemResponses } from '../../lib/problem';
-import { requireRole } from '../../middleware/auth';
+import { principalOf, requireRole } from '../../middleware/auth';
 import { ProfileSchema, SECURITY, toProfileJson } from '../../schemas/auth';
 import { disconnectLiveSockets } from '../../services/auth/live-sockets';
 import { policyFor } from '../../services/auth/tiers';
@@ -40,7 +40,7 @@ export const registerUpdateUser = (app: App) =>
   app.openapi(route, async (c) => {
     const { userId } = c.req.valid('param');
     const services = c.get('services');
-    const updated = await services.accounts.updateUser(userId, c.req.valid('json'));
+    const updated = await services.accounts.updateUser(userId, c.req.valid('json'), principalOf(c).userId);
     if (!updated) throw problem.notFound('user', userId);
     // After the commit, so the floor never runs ahead of the epoch new tokens are signed with. Should this call
     // fail, the 5xx tells the admin to retry; the retry bumps the epoch again and raises the floor past it.

@@ -3,7 +3,7 @@
 // 30 days, and rotated on every use; replaying a rotated one revokes its whole family.
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { emailOutbox, emailVerificationTokens, refreshTokens, users, type Role, type Tier } from '../../db/schema';
+import { adminActions, emailOutbox, emailVerificationTokens, refreshTokens, users, type Role, type Tier } from '../../db/schema';
 import { randomToken, sha256Hex } from '../../lib/encoding';
 import { problem, ProblemError } from '../../lib/problem';
 import { signAccessToken, type TokenSettings } from './access-tokens';
@@ -218,13 +218,26 @@ export class AccountService {
    * Sets tier and/or role and bumps the user's token epoch, so tokens signed before the change can be refused
    * (the caller raises the RateLimiter's floor to the returned epoch).
    */
-  async updateUser(userId: string, changes: { tier?: Tier; role?: Role }): Promise<(Profile & { tokenEpoch: number }) | undefined> {
-    const [row] = await this.db()
-      .update(users)
-      .set({ ...changes, tokenEpoch: sql`${users.tokenEpoch} + 1`, updatedAt: this.now() })
-      .where(eq(users.id, userId))
-      .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt, tokenEpoch: users.tokenEpoch });
-    return row;
+  async updateUser(
+    userId: string,
+    changes: { tier?: Tier; role?: Role },
+    actorId: string,
+  ): Promise<(Profile & { tokenEpoch: number }) | undefined> {
+    return this.db().transaction(async (tx) => {
+      const [row] = await tx
+        .update(users)
+        .set({ ...changes, tokenEpoch: sql`${users.tokenEpoch} + 1`, updatedAt: this.now() })
+        .where(eq(users.id, userId))
+        .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt, tokenEpoch: users.tokenEpoch });
+      // In the change's transaction: a change without its record cannot happen.
+      if (row) await this.recordAdminAction(actorId, 'user.update', `user:${userId}`, changes, tx);
+      return row;
+    });
+  }
+
+  /** Records an admin's action (who, what, on what); see the admin_actions table. */
+  async recordAdminAction(actorId: string, action: string, target: string, details: Record<string, unknown>, tx: Pick<Database, 'insert'> = this.db()): Promise<void> {
+    await tx.insert(adminActions).values({ actorId, action, target, details, createdAt: this.now() });
   }
 
   private async issueTokens(

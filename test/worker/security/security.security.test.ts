@@ -159,6 +159,8 @@ describe.each(PROTECTED_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const)
     const body = await expectProblem(res, 401);
     expect(body.type).toMatch(/unauthorized$/);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // Issue 20, gap 8: account responses are never cached, refusals included.
+    if (route.path === '/me' || route.path.startsWith('/me/')) expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
   /** The caller's refused call (or one with these headers), with what it would have changed read before and after. */

@@ -26,7 +26,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the Worker can reach Postgres */
+        /**
+         * Readiness: the Worker can reach Postgres
+         * @description Rate-limited per address like any anonymous request; one check counts as 5 requests (it opens a database connection).
+         */
         get: operations["getReady"];
         put?: never;
         post?: never;
@@ -47,9 +50,29 @@ export interface paths {
         put?: never;
         /**
          * Create an account (free tier) and sign in
-         * @description Password policy: 12 to 128 characters, at least 4 different characters, not a common password, and not containing the local part of the email. A violation is a 400 problem naming `password` with every reason.
+         * @description The account works at once, but the free tier's daily predictions need a verified email: a token is mailed to the address, to be sent to POST /auth/verify-email. A registration counts as 10 requests of the address's per-minute limit. Password policy: 12 to 128 characters, at least 4 different characters, not a common password, and not containing the local part of the email. A violation is a 400 problem naming `password` with every reason.
          */
         post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify your email address with the token mailed at registration
+         * @description Unlocks the free tier's daily prediction quota. A token works once and for 7 days.
+         */
+        post: operations["verifyEmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -65,7 +88,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange email and password for an access token and a refresh token */
+        /**
+         * Exchange email and password for an access token and a refresh token
+         * @description After 10 failed attempts for one email within 15 minutes, every attempt for it (the right password included) is refused with 429 until the oldest failure is 15 minutes old.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -174,7 +200,7 @@ export interface paths {
         put?: never;
         /**
          * Create an API key; the key itself is shown only in this response
-         * @description Send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`. It authenticates as you, with your tier and limits.
+         * @description Send it as `X-API-Key: <key>` or `Authorization: Bearer <key>`. It authenticates as you, with your tier and limits, within its scopes (default `read` and `predictions`; `account` must be asked for) and until its optional expiry. Admin routes never accept a key.
          */
         post: operations["createApiKey"];
         delete?: never;
@@ -323,7 +349,7 @@ export interface paths {
         head?: never;
         /**
          * Set a user's tier and/or role (admins only)
-         * @description API keys use the new tier at once; access tokens carry the tier they were issued with until they expire (at most 15 minutes).
+         * @description The change applies at once: API keys use the new tier and role, and every access token the user holds is refused (401) from now on; the user refreshes or signs in again to get one with the new claims.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -594,7 +620,6 @@ export interface components {
             status: "ready";
             database: {
                 latencyMs: number;
-                serverVersion?: string;
             };
         };
         Registration: {
@@ -632,6 +657,10 @@ export interface components {
             email: string;
             /** @example correct horse battery staple */
             password: string;
+        };
+        EmailVerification: {
+            /** @example ev_Zk3... */
+            token: string;
         };
         RefreshRequest: {
             /** @example rt_4p0x... */
@@ -693,9 +722,35 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             lastUsedAt: string | null;
+            /**
+             * @description What the key may do: `read` (data and your profile), `predictions` (predictions and the value finder), `account` (manage API keys, delete the account). Admin routes never accept a key.
+             * @example [
+             *       "read",
+             *       "predictions"
+             *     ]
+             */
+            scopes: ("read" | "predictions" | "account")[];
+            /**
+             * Format: date-time
+             * @description After this instant the key is refused; null: it never expires
+             */
+            expiresAt: string | null;
         };
         NewApiKey: {
             name: string;
+            /**
+             * @description Default: ["read", "predictions"]
+             * @example [
+             *       "read",
+             *       "predictions"
+             *     ]
+             */
+            scopes?: ("read" | "predictions" | "account")[];
+            /**
+             * Format: date-time
+             * @description When the key stops working; default: never
+             */
+            expiresAt?: string;
         };
         ApiKeyList: {
             data: components["schemas"]["ApiKey"][];
@@ -720,6 +775,7 @@ export interface components {
             /** Format: date-time */
             retiredAt: string | null;
             activationForced: boolean;
+            /** @description The admin's note when a run was activated despite the gate; admins only (null for everyone else) */
             activationReason: string | null;
         };
         Model: components["schemas"]["ModelSummary"] & {
@@ -1321,6 +1377,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Rate limit or quota exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Unexpected server error (a bug; reported with the request id) */
             500: {
                 headers: {
@@ -1383,6 +1448,64 @@ export interface operations {
             };
             /** @description The request conflicts with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (a bug; reported with the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailVerification"];
+            };
+        };
+        responses: {
+            /** @description Verified */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid; `invalidParams` lists the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The method is not allowed on this path */
+            405: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1962,6 +2085,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -54,6 +54,25 @@ export const EVICT_AFTER_MS = 3 * 60 * 60 * 1000;
 /** Without a kick-off time, the state is evicted after this long without a change. */
 export const IDLE_EVICT_MS = 24 * 60 * 60 * 1000;
 /** Headers the Worker's live route sets on the upgrade request it forwards here. */
+/**
+ * Live sockets one user may hold on one match. Tickets are cheap to get (one request each), so without a cap
+ * a premium user could hold hundreds of sockets, each a share of this single-threaded object's fan-out.
+ */
+export const LIVE_SOCKETS_PER_USER = 3;
+/**
+ * {"type":"state"} requests a socket may send per window. Each recomputes the whole state in this one-threaded
+ * object; past the budget a request gets an error instead, and past twice the budget the socket is closed (1008).
+ */
+export const LIVE_STATE_REQUESTS_PER_WINDOW = 5;
+export const LIVE_STATE_WINDOW_MS = 10_000;
+
+interface SocketAttachment {
+  userId: string | null;
+  connectedAt: number;
+  /** When this socket's recent messages arrived (ms), within the last LIVE_STATE_WINDOW_MS. */
+  recent?: number[];
+}
+
 export const TICKET_ID_HEADER = 'x-live-ticket-id';
 export const TICKET_EXPIRES_HEADER = 'x-live-ticket-expires';
 export const TICKET_USER_HEADER = 'x-live-user';
@@ -300,6 +319,11 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     if (!ticketId || !Number.isSafeInteger(expiresMs)) return refusal('unauthorized', 'The ticket is missing');
     const now = Date.now();
     if (expiresMs <= now) return refusal('unauthorized', 'The ticket has expired');
+    const userId = request.headers.get(TICKET_USER_HEADER) ?? 'unknown';
+    // Before the ticket is consumed, so a refused upgrade leaves it usable once a socket closes.
+    if (this.ctx.getWebSockets(`user:${userId}`).length >= LIVE_SOCKETS_PER_USER) {
+      return refusal('rate-limited', `At most ${LIVE_SOCKETS_PER_USER} live connections per user and match; close one first`);
+    }
     this.sql.exec('DELETE FROM mo_tickets WHERE expires_ms <= ?', now);
     if (this.sql.exec('SELECT 1 FROM mo_tickets WHERE id = ?', ticketId).toArray().length > 0) {
       return refusal('unauthorized', 'The ticket has already been used');
@@ -307,8 +331,8 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     this.sql.exec('INSERT INTO mo_tickets (id, expires_ms) VALUES (?, ?)', ticketId, expiresMs);
 
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server, [`user:${request.headers.get(TICKET_USER_HEADER) ?? 'unknown'}`]);
-    server.serializeAttachment({ userId: request.headers.get(TICKET_USER_HEADER), connectedAt: now });
+    this.ctx.acceptWebSocket(server, [`user:${userId}`]);
+    server.serializeAttachment({ userId: request.headers.get(TICKET_USER_HEADER), connectedAt: now } satisfies SocketAttachment);
     const message = this.stateMessage();
     server.send(JSON.stringify(message));
     // A ticket row must not outlive its match's state; without odds yet there is no eviction alarm.
@@ -318,6 +342,19 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
 
   /** Clients may ask for the full state again with {"type":"state"}; "ping" is answered by the runtime. */
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    const attachment = (ws.deserializeAttachment() ?? { userId: null, connectedAt: 0 }) as SocketAttachment;
+    const now = Date.now();
+    const recent = (attachment.recent ?? []).filter((at) => at > now - LIVE_STATE_WINDOW_MS);
+    recent.push(now);
+    if (recent.length > 2 * LIVE_STATE_REQUESTS_PER_WINDOW) {
+      ws.close(1008, 'too many messages');
+      return;
+    }
+    ws.serializeAttachment({ ...attachment, recent } satisfies SocketAttachment);
+    if (recent.length > LIVE_STATE_REQUESTS_PER_WINDOW) {
+      ws.send(JSON.stringify({ type: 'error', detail: `At most ${LIVE_STATE_REQUESTS_PER_WINDOW} messages per ${LIVE_STATE_WINDOW_MS / 1000} s; updates keep coming without asking` }));
+      return;
+    }
     let type: unknown;
     try {
       type = typeof message === 'string' ? (JSON.parse(message) as { type?: unknown })?.type : undefined;
@@ -347,6 +384,23 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     } catch {
       // Already closed.
     }
+  }
+
+  /**
+   * Closes every socket of one user (1008): their tier no longer includes the stream, or the account is gone.
+   * Returns how many were closed.
+   */
+  disconnectUser(userId: string, reason: string): number {
+    const sockets = this.ctx.getWebSockets(`user:${userId}`);
+    for (const ws of sockets) {
+      try {
+        ws.send(JSON.stringify({ type: 'end', reason } satisfies EndMessage));
+        ws.close(1008, reason.slice(0, 120));
+      } catch {
+        // Already closing.
+      }
+    }
+    return sockets.length;
   }
 
   /** The match is over: tell the listeners, close their sockets and forget everything. */
@@ -419,7 +473,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
   }
 }
 
-const REFUSAL_STATUS = { invalid: 400, unauthorized: 401 } as const;
+const REFUSAL_STATUS = { invalid: 400, unauthorized: 401, 'rate-limited': 429 } as const;
 
 /** A refusal in the app's error codes (src/lib/errors.ts), which the Worker's route turns into the same problem. */
 function refusal(code: keyof typeof REFUSAL_STATUS, detail: string): Response {

@@ -26,6 +26,8 @@ export interface ConsumeRequest {
    * revokeTokens() instant is refused (`revoked`), which is how a deleted account's stateless tokens die.
    */
   tokenIssuedAt?: number;
+  /** For access-token callers: the token's epoch. One below the subject's raiseTokenEpoch() floor is refused (`revoked`). */
+  tokenEpoch?: number;
 }
 
 export interface RateDecision {
@@ -150,6 +152,11 @@ export class RateLimiter extends DurableObject<ObjectEnv> {
     // latest injected time and the wall time at which it was seen.
     // Kept apart from the counters, which the alarm wipes when idle: a revocation must outlive idleness.
     this.sql.exec('CREATE TABLE IF NOT EXISTS rl_revocation (id INTEGER PRIMARY KEY CHECK (id = 0), tokens_before INTEGER NOT NULL)');
+    // Matches this user got live-stream tickets for: where their sockets may be, to close them on a downgrade.
+    this.sql.exec('CREATE TABLE IF NOT EXISTS rl_live_matches (match_id INTEGER PRIMARY KEY, ticket_at INTEGER NOT NULL) WITHOUT ROWID');
+    // Present while the user's email is unverified: the daily prediction quota is then 0.
+    this.sql.exec('CREATE TABLE IF NOT EXISTS rl_email_unverified (id INTEGER PRIMARY KEY CHECK (id = 0))');
+    this.sql.exec('CREATE TABLE IF NOT EXISTS rl_token_epoch (id INTEGER PRIMARY KEY CHECK (id = 0), min_epoch INTEGER NOT NULL)');
     this.sql.exec(
       'CREATE TABLE IF NOT EXISTS rl_meta (id INTEGER PRIMARY KEY CHECK (id = 0), latest_now INTEGER NOT NULL, latest_wall INTEGER NOT NULL, max_window_ms INTEGER NOT NULL)',
     );
@@ -161,14 +168,21 @@ export class RateLimiter extends DurableObject<ObjectEnv> {
    */
   async consume(req: ConsumeRequest): Promise<ConsumeResult> {
     const { now, limit, windowMs, cost, quota } = validate(req);
-    const { tokenIssuedAt } = req;
+    const { tokenIssuedAt, tokenEpoch } = req;
+    let revoked = false;
     if (tokenIssuedAt !== undefined) {
       checkNow(tokenIssuedAt);
       const revocation = this.sql.exec<{ tokens_before: number }>('SELECT tokens_before FROM rl_revocation').toArray()[0];
-      if (revocation && tokenIssuedAt <= revocation.tokens_before) {
-        return { allowed: false, revoked: true, rate: { allowed: false, limit, remaining: 0, resetSeconds: 0 } };
-      }
+      revoked = revocation !== undefined && tokenIssuedAt <= revocation.tokens_before;
     }
+    if (tokenEpoch !== undefined && !revoked) {
+      if (typeof tokenEpoch !== 'number' || !Number.isSafeInteger(tokenEpoch) || tokenEpoch < 0) {
+        throw new TypeError(`RateLimiter: tokenEpoch must be an integer >= 0, got ${String(tokenEpoch)}`);
+      }
+      const floor = this.sql.exec<{ min_epoch: number }>('SELECT min_epoch FROM rl_token_epoch').toArray()[0];
+      revoked = floor !== undefined && tokenEpoch < floor.min_epoch;
+    }
+    if (revoked) return { allowed: false, revoked: true, rate: { allowed: false, limit, remaining: 0, resetSeconds: 0 } };
 
     // Every hit after now - windowMs counts, including ones stamped later than `now` (a caller whose clock
     // lags slightly): any hit closer than windowMs to this one can share a window with it.
@@ -181,6 +195,7 @@ export class RateLimiter extends DurableObject<ObjectEnv> {
     const rateAllows = window.used + cost <= limit;
 
     let quotaState: { day: number; repeat: boolean; used: number; allows: boolean } | undefined;
+    if (quota && this.sql.exec('SELECT 1 FROM rl_email_unverified').toArray().length > 0) quota.dailyLimit = 0;
     if (quota) {
       const day = utcDay(now);
       const repeat = this.sql.exec('SELECT 1 FROM rl_quota WHERE day = ? AND match_id = ?', day, quota.matchId).toArray().length > 0;
@@ -234,6 +249,63 @@ export class RateLimiter extends DurableObject<ObjectEnv> {
     this.sql.exec(
       'INSERT INTO rl_revocation (id, tokens_before) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET tokens_before = max(tokens_before, excluded.tokens_before)',
       before,
+    );
+  }
+
+  /**
+   * Whether this user's email is verified. Registration marks it false before the account exists; verification
+   * marks it true. Subjects never marked (accounts older than verification) count as verified.
+   */
+  setEmailVerified(verified: boolean): void {
+    if (verified) this.sql.exec('DELETE FROM rl_email_unverified');
+    else this.sql.exec('INSERT INTO rl_email_unverified (id) VALUES (0) ON CONFLICT (id) DO NOTHING');
+  }
+
+  /** Records that this user got a live-stream ticket for `matchId` at `at` (ms); see liveMatches(). */
+  rememberLiveMatch(matchId: number, at: number): void {
+    checkNow(at);
+    if (!Number.isSafeInteger(matchId) || matchId < 1) throw new TypeError(`RateLimiter: matchId must be a positive integer, got ${String(matchId)}`);
+    // A socket lives at most until its match's state is evicted (a day idle, or 3 hours after kick-off), so
+    // a week-old ticket can have no socket left: forget it, which keeps the table small.
+    this.sql.exec('DELETE FROM rl_live_matches WHERE ticket_at < ?', at - 7 * DAY_MS);
+    this.sql.exec(
+      'INSERT INTO rl_live_matches (match_id, ticket_at) VALUES (?, ?) ON CONFLICT (match_id) DO UPDATE SET ticket_at = max(ticket_at, excluded.ticket_at)',
+      matchId,
+      at,
+    );
+  }
+
+  /** The matches this user may hold live sockets on (tickets of the last week). */
+  liveMatches(): number[] {
+    return this.sql.exec<{ match_id: number }>('SELECT match_id FROM rl_live_matches').toArray().map((r) => r.match_id);
+  }
+
+  /**
+   * Gives back `cost` of a hit admitted by consume() at `at` (the same `now`). Used to reserve capacity before
+   * work whose outcome decides whether it should count: a credential check reserves a failure before it touches
+   * the database and releases it when the credential was good, so concurrent attempts can never exceed the
+   * limit, yet good credentials cost nothing.
+   */
+  release(at: number, cost = 1): void {
+    checkNow(at);
+    if (!Number.isSafeInteger(cost) || cost < 1) throw new TypeError(`RateLimiter: cost must be an integer >= 1, got ${String(cost)}`);
+    this.sql.exec('UPDATE rl_hits SET cost = cost - ? WHERE at = ?', cost, at);
+    this.sql.exec('DELETE FROM rl_hits WHERE at = ? AND cost <= 0', at);
+  }
+
+  /**
+   * Refuses, from now on, every access token of this subject whose epoch is below `epoch`. Called after a
+   * change of role or tier bumped the user's token_epoch in Postgres: new tokens carry the new epoch, old ones
+   * die at once instead of claiming the old role or tier for up to 15 minutes. Never lowers the floor, so
+   * calls arriving out of order are harmless.
+   */
+  raiseTokenEpoch(epoch: number): void {
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) {
+      throw new TypeError(`RateLimiter: epoch must be an integer >= 0, got ${String(epoch)}`);
+    }
+    this.sql.exec(
+      'INSERT INTO rl_token_epoch (id, min_epoch) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET min_epoch = max(min_epoch, excluded.min_epoch)',
+      epoch,
     );
   }
 

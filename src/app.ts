@@ -12,13 +12,16 @@ import { configFrom } from './env';
 import { createLogger, errorFields } from './lib/logging';
 import { DomainError } from './lib/errors';
 import { problem, problemOf, ProblemError, type InvalidParam } from './lib/problem';
+import { requireKeyScope } from './middleware/api-key-scopes';
 import { authenticate } from './middleware/auth';
+import { noStoreForAccounts, requestBodyLimit } from './middleware/hardening';
 import { rateLimit } from './middleware/rate-limit';
 import { requestLog, servicesMiddleware } from './middleware/request-context';
 import { registerLogin } from './routes/auth/login';
 import { registerLogout } from './routes/auth/logout';
 import { registerRefresh } from './routes/auth/refresh';
 import { registerRegister } from './routes/auth/register';
+import { registerVerifyEmail } from './routes/auth/verify-email';
 import { registerGetSession } from './routes/me/get-session';
 import { registerUpdateUser } from './routes/admin/update-user';
 import { registerListIngestionJobs } from './routes/admin/list-ingestion-jobs';
@@ -103,9 +106,12 @@ export function createApp(): App {
         problem.methodNotAllowed(c.req.method, c.req.path, allowed).toResponse(c.req.path, c.get('requestId')),
     }),
   );
+  app.use(noStoreForAccounts);
+  app.use(requestBodyLimit);
   app.use(servicesMiddleware);
   app.use(authenticate);
   app.use(rateLimit);
+  app.use(requireKeyScope);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -124,6 +130,7 @@ export function createApp(): App {
   registerGetReady(app);
 
   registerRegister(app);
+  registerVerifyEmail(app);
   registerLogin(app);
   registerRefresh(app);
   registerLogout(app);

@@ -6,10 +6,11 @@ import type { RateLimiter } from '../durable-objects/rate-limiter';
 import type { MatchPrediction } from './services/predictions/types';
 
 /**
- * Anonymous callers, and every /auth/* request, are limited per IP (ANONYMOUS_RATE_LIMIT's default). Declared
- * here, not in services/auth/tiers.ts (which re-exports it), so that env.ts imports nothing of the app at run time.
+ * Anonymous callers, and every /auth/* request, are limited per IP (ANONYMOUS_RATE_LIMIT's default). No more
+ * than a free account gets: else dropping the credentials would be an upgrade. Declared here, not in
+ * services/auth/tiers.ts (which re-exports it), so that env.ts imports nothing of the app at run time.
  */
-export const ANONYMOUS_REQUESTS_PER_MINUTE = 100;
+export const ANONYMOUS_REQUESTS_PER_MINUTE = 60;
 
 /** The queues the Worker consumes, by name (the same in every environment: wrangler.toml, terraform/). */
 export const QUEUES = { featureRecompute: 'senzu-feature-recompute', predictionWrites: 'senzu-prediction-writes' } as const;

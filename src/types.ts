@@ -1,7 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { Config, Env } from './env';
 import type { Logger } from './lib/logging';
-import type { Role, Tier } from './db/schema';
+import type { ApiKeyScope, Role, Tier } from './db/schema';
 import type { Services } from './services';
 
 /** The authenticated caller (middleware/auth.ts sets it). */
@@ -13,7 +13,11 @@ export interface Principal {
   /** Access tokens: issued-at in ms, so a token minted before its user was deleted can be refused. */
   issuedAt?: number;
   expiresAt?: number;
+  /** Access tokens: the user's token epoch when it was signed; the RateLimiter refuses superseded ones. */
+  tokenEpoch?: number;
   keyId?: string;
+  /** API keys: what the key may do (access tokens may do everything their role and tier allow). */
+  scopes?: ApiKeyScope[];
 }
 
 export interface AppEnv {

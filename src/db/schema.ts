@@ -31,6 +31,9 @@ const timestamps = {
 
 export const TIERS = ['free', 'premium', 'pro'] as const;
 export const ROLES = ['user', 'admin'] as const;
+/** What an API key may do (docs/security.md). Admin routes refuse keys whatever their scopes. */
+export const API_KEY_SCOPES = ['read', 'predictions', 'account'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 export const MATCH_STATUSES = ['scheduled', 'live', 'finished', 'postponed', 'cancelled'] as const;
 export const MARKETS = ['h2h', 'totals', 'spreads'] as const;
 export const ODDS_PHASES = ['opening', 'pre_match', 'closing', 'live'] as const;
@@ -46,6 +49,8 @@ export const users = pgTable(
     passwordHash: text('password_hash').notNull(),
     tier: text('tier', { enum: TIERS }).notNull().default('free'),
     role: text('role', { enum: ROLES }).notNull().default('user'),
+    tokenEpoch: integer('token_epoch').notNull().default(0),
+    emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true, mode: 'date' }),
     ...timestamps,
   },
   (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
@@ -65,8 +70,44 @@ export const refreshTokens = pgTable(
     rotatedAt: timestamp('rotated_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
     parentId: uuid('parent_id'),
+    sessionStartedAt: timestamp('session_started_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [index('refresh_tokens_family_idx').on(t.familyId), index('refresh_tokens_user_idx').on(t.userId)],
+);
+
+export const emailVerificationTokens = pgTable(
+  'email_verification_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('email_verification_tokens_user_idx').on(t.userId)],
+);
+
+export const emailOutbox = pgTable('email_outbox', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  recipient: text('recipient').notNull(),
+  subject: text('subject').notNull(),
+  body: text('body').notNull(),
+  createdAt: timestamps.createdAt,
+  sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
+});
+
+export const adminActions = pgTable(
+  'admin_actions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+    action: text('action').notNull(),
+    target: text('target').notNull(),
+    details: jsonb('details').notNull().default({}),
+    createdAt: timestamps.createdAt,
+  },
+  (t) => [index('admin_actions_target_idx').on(t.target, t.createdAt)],
 );
 
 export const apiKeys = pgTable(
@@ -82,6 +123,8 @@ export const apiKeys = pgTable(
     createdAt: timestamps.createdAt,
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    scopes: text('scopes', { enum: API_KEY_SCOPES }).array().notNull().default(['read', 'predictions']),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [index('api_keys_user_idx').on(t.userId)],
 );

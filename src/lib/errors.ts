@@ -1,7 +1,7 @@
 // Domain errors: what went wrong, in the words of the service (or Durable Object) that found it. They know
 // nothing of HTTP; app.onError turns each into its problem+json in one place (problem.ts, problemOf), so a route
 // neither catches nor checks for them, and one kind of failure always has one answer.
-export const ERROR_CODES = ['invalid', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'unavailable'] as const;
+export const ERROR_CODES = ['invalid', 'unauthorized', 'forbidden', 'not-found', 'conflict', 'rate-limited', 'unavailable'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** How a 401 asks for credentials (RFC 6750): the error it names, a bare `Bearer`, or no challenge at all. */
@@ -56,6 +56,23 @@ export class ForbiddenError extends DomainError {
 export class ConflictError extends DomainError {
   constructor(detail: string, options: Pick<DomainErrorOptions, 'title' | 'slug'> = {}) {
     super('conflict', detail, options);
+  }
+}
+
+/**
+ * Too much of one thing: failed credentials from an address, sign-ins to one account, live sockets of one user.
+ * The request limiter answers its own 429s, which carry the RateLimit headers.
+ */
+export class RateLimitedError extends DomainError {
+  constructor(detail: string, options: Pick<DomainErrorOptions, 'retryAfterSeconds'> = {}) {
+    super('rate-limited', detail, options);
+  }
+}
+
+/** The request is well-formed but names something that is not valid (an unknown or spent token). */
+export class InvalidError extends DomainError {
+  constructor(detail: string, options: Pick<DomainErrorOptions, 'title' | 'slug'> = {}) {
+    super('invalid', detail, options);
   }
 }
 

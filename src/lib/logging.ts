@@ -12,8 +12,16 @@ export interface Logger {
 }
 
 export function errorFields(error: unknown): LogFields {
-  if (error instanceof Error) return { error: error.message, errorName: error.name, stack: error.stack };
+  if (error instanceof Error) return { error: redactQueryParams(error.message), errorName: error.name, stack: error.stack && redactQueryParams(error.stack) };
   return { error: String(error) };
+}
+
+/**
+ * drizzle's query errors end their message with `params: <every bound value>`: user ids, emails, token and
+ * key hashes. The query text says what failed; the values are personal data and credentials, kept out of logs.
+ */
+export function redactQueryParams(text: string): string {
+  return text.replace(/\nparams: [\s\S]*?(?=\n\s+at |$)/g, '\nparams: [redacted]');
 }
 
 export function createLogger(base: LogFields = {}, sink: (line: string) => void = console.log): Logger {

@@ -128,6 +128,7 @@ const DOMAIN_PROBLEMS: Record<ErrorCode, { slug: string; title: string; status: 
   forbidden: { slug: 'forbidden', title: 'Forbidden', status: 403 },
   'not-found': { slug: 'not-found', title: 'Not found', status: 404 },
   conflict: { slug: 'conflict', title: 'Conflict', status: 409 },
+  'rate-limited': { slug: 'rate-limited', title: 'Too many requests', status: 429 },
   unavailable: { slug: 'unavailable', title: 'Service unavailable', status: 503 },
 };
 

@@ -8,6 +8,7 @@ import { ForbiddenError, UnauthorizedError } from '../lib/errors';
 import { AccessTokenError, verifyAccessToken } from '../services/auth/access-tokens';
 import { looksLikeApiKey } from '../services/auth/api-keys';
 import type { AppEnv, Principal } from '../types';
+import { chargeCredentialFailure } from './credential-failures';
 
 
 function credentials(c: Context<AppEnv>): { kind: 'bearer' | 'api-key'; value: string } | null | 'malformed' {
@@ -23,12 +24,17 @@ function credentials(c: Context<AppEnv>): { kind: 'bearer' | 'api-key'; value: s
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const presented = credentials(c);
   c.set('principal', null);
-  if (presented === 'malformed') throw new UnauthorizedError('The Authorization header must be "Bearer <token>"', 'invalid_request');
+  if (presented === 'malformed') {
+    await chargeCredentialFailure(c);
+    throw new UnauthorizedError('The Authorization header must be "Bearer <token>"', 'invalid_request');
+  }
   if (presented?.kind === 'api-key') {
     const services = c.get('services');
+    const reservation = await chargeCredentialFailure(c);
     const identity = await services.apiKeys.authenticate(presented.value);
-    if (!identity) throw new UnauthorizedError('The API key is not valid or has been revoked');
-    c.set('principal', { userId: identity.userId, tier: identity.tier, role: identity.role, via: 'api-key', keyId: identity.keyId });
+    if (!identity) throw new UnauthorizedError('The API key is not valid, has been revoked or has expired');
+    reservation.release();
+    c.set('principal', { userId: identity.userId, tier: identity.tier, role: identity.role, via: 'api-key', keyId: identity.keyId, scopes: identity.scopes });
     // The lookup already read last_used_at: only a stale one costs a write, not every request of a busy key.
     if (services.apiKeys.needsTouch(identity)) services.defer(services.apiKeys.touch(identity.keyId));
   } else if (presented?.kind === 'bearer') {
@@ -42,9 +48,13 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
         via: 'access-token',
         issuedAt: claims.iat * 1000,
         expiresAt: claims.exp * 1000,
+        tokenEpoch: claims.epoch,
       });
     } catch (error) {
-      if (error instanceof AccessTokenError) throw new UnauthorizedError(error.message);
+      if (error instanceof AccessTokenError) {
+        await chargeCredentialFailure(c);
+        throw new UnauthorizedError(error.message);
+      }
       throw error;
     }
   }
@@ -61,6 +71,9 @@ export const requireRole = (role: Role) =>
     const principal = c.get('principal');
     if (!principal) throw new UnauthorizedError('This route needs an access token or an API key', 'bearer');
     if (principal.role !== role) throw new ForbiddenError(`This route needs the ${role} role`);
+    // A key lives in scripts, CI variables and config files, so it leaks more easily than a 15-minute token:
+    // what only an admin may do needs the admin signed in.
+    if (principal.via === 'api-key') throw new ForbiddenError(`This route needs an access token of an ${role}; API keys are refused`);
     await next();
   });
 

@@ -4,18 +4,27 @@
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
-import type { Tier } from '../db/schema';
-import type { Config } from '../env';
 import { ProblemError } from '../lib/problem';
-import { policyFor } from '../services/auth/tiers';
+import { policyFor, requestsPerMinute } from '../services/auth/tiers';
 import type { AppEnv } from '../types';
 import { UnauthorizedError } from '../lib/errors';
+import { clientIp } from './client-address';
 
-/** Liveness and readiness probes must never be refused. */
-const EXEMPT_ROUTES = new Set(['/health', '/ready']);
+/**
+ * The liveness probe must never be refused; it touches nothing. /ready is limited like any anonymous route:
+ * it opens a database connection, so unlimited it was a way to exhaust them.
+ */
+const EXEMPT_ROUTES = new Set(['/health']);
 
-/** Routes that count as several requests (route pattern → cost). */
-export const ROUTE_COSTS: Record<string, number> = {};
+/**
+ * Routes that count as several requests (route pattern → cost). A readiness check is a database connection:
+ * at 5, an address gets a dozen a minute, plenty for a probe every 10 s.
+ */
+export const ROUTE_COSTS: Record<string, number> = {
+  '/ready': 5,
+  // An account is worth more to a quota farmer than a request: registering costs a tenth of an address's minute.
+  '/auth/register': 10,
+};
 
 /**
  * Routes that count against the free tier's daily quota of distinct matches (route pattern → the match id
@@ -29,18 +38,8 @@ export const QUOTA_ROUTES: Record<string, (path: string) => string | undefined> 
   },
 };
 
-/**
- * Requests per minute for a user of `tier`, or per IP when `tier` is null: the tier table's (or
- * ANONYMOUS_RATE_LIMIT) times RATE_LIMIT_SCALE. The one computation of the limit: the limiter enforces it,
- * RateLimit-Limit and GET /me report it.
- */
-export function requestsPerMinute(config: Pick<Config, 'ANONYMOUS_RATE_LIMIT' | 'RATE_LIMIT_SCALE'>, tier: Tier | null): number {
-  return Math.max(1, Math.round((tier === null ? config.ANONYMOUS_RATE_LIMIT : policyFor(tier).requestsPerMinute) * config.RATE_LIMIT_SCALE));
-}
-
-export function clientIp(c: Context<AppEnv>): string {
-  return c.req.header('cf-connecting-ip') ?? c.req.header('x-real-ip') ?? '127.0.0.1';
-}
+// Re-exported: tests and GET /me import them from here.
+export { clientIp, requestsPerMinute };
 
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const route = routePath(c, -1);
@@ -58,8 +57,11 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     cost,
     ...(quotaMatchId !== undefined && dailyLimit !== null ? { quota: { matchId: quotaMatchId, dailyLimit } } : {}),
     ...(principal?.issuedAt !== undefined && !byIp ? { tokenIssuedAt: principal.issuedAt } : {}),
+    ...(principal?.tokenEpoch !== undefined && !byIp ? { tokenEpoch: principal.tokenEpoch } : {}),
   });
-  if (result.revoked) throw new UnauthorizedError('The account this token belongs to no longer exists');
+  if (result.revoked) {
+    throw new UnauthorizedError('The access token was issued before its account was changed (role or tier) or deleted; refresh it or sign in again');
+  }
   const headers = {
     'ratelimit-limit': String(result.rate.limit),
     'ratelimit-remaining': String(result.rate.remaining),
@@ -71,7 +73,9 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
         slug: 'quota-exceeded',
         title: 'Daily quota exceeded',
         status: 429,
-        detail: `The ${principal?.tier ?? 'free'} tier includes predictions for ${result.quota.limit} distinct matches per UTC day; matches already read today stay free`,
+        detail: result.quota.limit === 0 && dailyLimit
+          ? `Verify your email (POST /auth/verify-email with the token we sent) to get the ${principal?.tier ?? 'free'} tier's ${dailyLimit} predictions a day`
+          : `The ${principal?.tier ?? 'free'} tier includes predictions for ${result.quota.limit} distinct matches per UTC day; matches already read today stay free`,
         headers: { ...headers, 'retry-after': String(Math.max(1, result.quota.resetSeconds)) },
       });
     }

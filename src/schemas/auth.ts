@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ROLES, TIERS } from '../db/schema';
+import { API_KEY_SCOPES, ROLES, TIERS, type ApiKeyScope } from '../db/schema';
 
 export const Credentials = z
   .object({
@@ -56,15 +56,31 @@ export const ApiKeySchema = z
     prefix: z.string().openapi({ example: 'sk_1a2b3c4d' }),
     createdAt: z.string().datetime(),
     lastUsedAt: z.string().datetime().nullable(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)).openapi({
+      description:
+        'What the key may do: `read` (data and your profile), `predictions` (predictions and the value finder), `account` (manage API keys, delete the account). Admin routes never accept a key.',
+      example: ['read', 'predictions'],
+    }),
+    expiresAt: z.string().datetime().nullable().openapi({ description: 'After this instant the key is refused; null: it never expires' }),
   })
   .openapi('ApiKey');
 
-export const toApiKeyJson = (k: { id: string; name: string; prefix: string; createdAt: Date; lastUsedAt: Date | null }) => ({
+export const toApiKeyJson = (k: {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  scopes: ApiKeyScope[];
+  expiresAt: Date | null;
+}) => ({
   id: k.id,
   name: k.name,
   prefix: k.prefix,
   createdAt: k.createdAt.toISOString(),
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+  scopes: k.scopes,
+  expiresAt: k.expiresAt?.toISOString() ?? null,
 });
 
 export const SECURITY: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKeyAuth: [] }];

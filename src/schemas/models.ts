@@ -18,7 +18,7 @@ export const ModelSummarySchema = z
     activatedAt: z.string().datetime().nullable(),
     retiredAt: z.string().datetime().nullable(),
     activationForced: z.boolean(),
-    activationReason: z.string().nullable(),
+    activationReason: z.string().nullable().openapi({ description: "The admin's note when a run was activated despite the gate; admins only (null for everyone else)" }),
   })
   .openapi('ModelSummary');
 
@@ -27,6 +27,14 @@ export const ModelSchema = ModelSummarySchema.extend({
 }).openapi('Model');
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/**
+ * The activation reason is an admin's free-text note (it can name incidents, tickets or people), so only
+ * admins see it; everyone else sees null, as for a run activated without one.
+ */
+export function withReasonFor<T extends { activationReason: string | null }>(json: T, viewerRole: string | undefined): T {
+  return viewerRole === 'admin' ? json : { ...json, activationReason: null };
+}
 
 export function toModelSummaryJson(m: {
   id: string;

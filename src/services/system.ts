@@ -4,7 +4,6 @@ import type { Database } from '../db/client';
 export interface DatabaseStatus {
   ok: boolean;
   latencyMs: number;
-  serverVersion?: string;
   error?: string;
 }
 
@@ -15,8 +14,9 @@ export class SystemService {
   async databaseStatus(): Promise<DatabaseStatus> {
     const started = performance.now();
     try {
-      const result = await this.db().execute<{ version: string }>(sql`select current_setting('server_version') as version`);
-      return { ok: true, latencyMs: performance.now() - started, serverVersion: result.rows[0]?.version };
+      // Not the server version: a public endpoint has no business telling an attacker which Postgres to target.
+      await this.db().execute(sql`select 1`);
+      return { ok: true, latencyMs: performance.now() - started };
     } catch (error) {
       return { ok: false, latencyMs: performance.now() - started, error: (error as Error).message };
     }

@@ -31,7 +31,7 @@ describe('--help and -h', () => {
     expect(CLIS.map((c) => c.name).sort()).toEqual(
       [
         'start', 'db:migrate', 'import:football-data', 'features:export', 'artifacts:sync', 'archive', 'model:train',
-        'evaluate', 'model:register', 'standin:odds-api', 'client:generate', 'ingestion:budget', 'docs:alerts',
+        'evaluate', 'model:register', 'standin:odds-api', 'client:generate', 'ingestion:budget', 'docs:alerts', 'email:outbox',
       ].sort(),
     );
   });

@@ -10,7 +10,10 @@ describe('drizzle schema and SQL migrations agree', () => {
   it('declares every table of the design', () => {
     expect(tables.map((t) => getTableConfig(t).name).sort()).toEqual(
       [
+        'admin_actions',
         'api_keys',
+        'email_outbox',
+        'email_verification_tokens',
         'backtest_results',
         'competitions',
         'feature_league_states',

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { INGESTION_KINDS } from '../../jobs/ingestion';
 import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
-import { requireRole } from '../../middleware/auth';
+import { principalOf, requireRole } from '../../middleware/auth';
 import { SECURITY } from '../../schemas/auth';
 import { IngestionJobSchema, toIngestionJobJson } from '../../schemas/ingestion';
 import type { App } from '../../types';
@@ -34,8 +34,11 @@ const route = createRoute({
 
 export const registerRunIngestion = (app: App) =>
   app.openapi(route, async (c) => {
-    const { ingestion } = c.get('services');
-    const result = await ingestion.run(c.req.valid('json').kind);
+    const { ingestion, accounts } = c.get('services');
+    const { kind } = c.req.valid('json');
+    const result = await ingestion.run(kind);
+    // After the run, which commits in its own transaction: the record names the job it started.
+    await accounts.recordAdminAction(principalOf(c).userId, 'ingestion.run', `ingestion_job:${result.id}`, { kind });
     const row = await ingestion.byId(result.id);
     if (!row) throw new Error(`ingestion job ${result.id} was recorded but cannot be read back`);
     return c.json(toIngestionJobJson(row), 201);

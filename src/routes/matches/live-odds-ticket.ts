@@ -34,6 +34,8 @@ export const registerCreateLiveOddsTicket = (app: App) =>
     const { matchId } = c.req.valid('param');
     const principal = principalOf(c);
     await c.get('services').matches.byId(matchId);
+    // Remembered before the ticket exists, so a downgrade can always find the sockets it opens.
+    await c.get('services').rateLimiter(`user:${principal.userId}`).rememberLiveMatch(matchId, Date.now());
     const { ticket } = await issueLiveTicket(c.get('config').PASSWORD_PEPPER, { userId: principal.userId, matchId });
     c.header('cache-control', 'no-store');
     return c.json({ ticket, expiresIn: LIVE_TICKET_TTL_SECONDS } as const, 200);

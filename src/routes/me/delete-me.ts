@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { problemResponses } from '../../lib/problem';
 import { principalOf, requireUser } from '../../middleware/auth';
 import { SECURITY } from '../../schemas/auth';
+import { disconnectLiveSockets } from '../../services/auth/live-sockets';
 import type { App } from '../../types';
 
 const route = createRoute({
@@ -23,5 +24,6 @@ export const registerDeleteMe = (app: App) =>
     // refuses the ones issued before this moment. Marked first, so no token outlives the account.
     await services.rateLimiter(`user:${userId}`).revokeTokens(Date.now());
     await services.accounts.deleteAccount(userId);
+    await disconnectLiveSockets(services, userId, 'The account has been deleted');
     return c.body(null, 204);
   });

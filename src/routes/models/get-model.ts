@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
-import { ModelIdParams, ModelSchema, toModelSummaryJson } from '../../schemas/models';
+import { ModelIdParams, ModelSchema, toModelSummaryJson, withReasonFor } from '../../schemas/models';
 import type { App } from '../../types';
 import { PUBLIC } from '../../schemas/auth';
 
@@ -20,5 +20,5 @@ export const registerGetModel = (app: App) =>
   app.openapi(route, async (c) => {
     const { modelId } = c.req.valid('param');
     const run = await c.get('services').models.get(modelId);
-    return c.json({ ...toModelSummaryJson(run), metadata: run.metadata }, 200);
+    return c.json({ ...withReasonFor(toModelSummaryJson(run), c.get('principal')?.role), metadata: run.metadata }, 200);
   });

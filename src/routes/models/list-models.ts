@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
-import { ModelSummarySchema, toModelSummaryJson } from '../../schemas/models';
+import { ModelSummarySchema, toModelSummaryJson, withReasonFor } from '../../schemas/models';
 import type { App } from '../../types';
 import { PUBLIC } from '../../schemas/auth';
 
@@ -16,4 +16,4 @@ const route = createRoute({
 });
 
 export const registerListModels = (app: App) =>
-  app.openapi(route, async (c) => c.json({ data: (await c.get('services').models.list()).map(toModelSummaryJson) }, 200));
+  app.openapi(route, async (c) => c.json({ data: (await c.get('services').models.list()).map((run) => withReasonFor(toModelSummaryJson(run), c.get('principal')?.role)) }, 200));

@@ -7,7 +7,7 @@ import { PUBLIC } from '../../schemas/auth';
 const ReadySchema = z
   .object({
     status: z.literal('ready'),
-    database: z.object({ latencyMs: z.number(), serverVersion: z.string().optional() }),
+    database: z.object({ latencyMs: z.number() }),
   })
   .openapi('Ready');
 
@@ -18,7 +18,8 @@ const route = createRoute({
   operationId: 'getReady',
   security: PUBLIC,
   summary: 'Readiness: the Worker can reach Postgres',
-  responses: { 200: json(ReadySchema, 'Ready to serve'), ...problemResponses(503) },
+  description: 'Rate-limited per address like any anonymous request; one check counts as 5 requests (it opens a database connection).',
+  responses: { 200: json(ReadySchema, 'Ready to serve'), ...problemResponses(429, 503) },
 });
 
 export const registerGetReady = (app: App) =>
@@ -28,5 +29,5 @@ export const registerGetReady = (app: App) =>
       c.get('logger').error('readiness check failed', { error: database.error });
       throw problem.unavailable('The database is not reachable');
     }
-    return c.json({ status: 'ready' as const, database: { latencyMs: Math.round(database.latencyMs * 100) / 100, serverVersion: database.serverVersion } }, 200);
+    return c.json({ status: 'ready' as const, database: { latencyMs: Math.round(database.latencyMs * 100) / 100 } }, 200);
   });

@@ -17,6 +17,8 @@ export interface AccessClaims {
   iat: number;
   exp: number;
   jti: string;
+  /** The user's token epoch when the token was signed (0 for tokens signed before epochs existed). */
+  epoch: number;
 }
 
 export interface TokenSettings {
@@ -27,10 +29,10 @@ export interface TokenSettings {
 export async function signAccessToken(
   keys: SigningKeys,
   settings: TokenSettings,
-  user: { id: string; tier: Tier; role: Role },
+  user: { id: string; tier: Tier; role: Role; tokenEpoch: number },
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<{ token: string; expiresIn: number }> {
-  const token = await new SignJWT({ tier: user.tier, role: user.role })
+  const token = await new SignJWT({ tier: user.tier, role: user.role, epoch: user.tokenEpoch })
     .setProtectedHeader({ alg: ALG, kid: keys.signing.kid, typ: TOKEN_TYPE })
     .setIssuer(settings.issuer)
     .setAudience(settings.audience)
@@ -79,7 +81,9 @@ export async function verifyAccessToken(keys: SigningKeys, settings: TokenSettin
     if (typeof tier !== 'string' || !TIERS.has(tier) || typeof role !== 'string' || !ROLES.has(role)) {
       throw new AccessTokenError('invalid', 'The access token has no valid tier or role');
     }
-    return { sub: payload.sub!, tier: tier as Tier, role: role as Role, iat: payload.iat!, exp: payload.exp!, jti: payload.jti! };
+    const epoch = payload.epoch ?? 0;
+    if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) throw new AccessTokenError('invalid', 'The access token has no valid epoch');
+    return { sub: payload.sub!, tier: tier as Tier, role: role as Role, iat: payload.iat!, exp: payload.exp!, jti: payload.jti!, epoch };
   } catch (error) {
     if (error instanceof AccessTokenError) throw error;
     if (error instanceof errors.JWTExpired) throw new AccessTokenError('expired', 'The access token has expired');

@@ -1,17 +1,22 @@
 // Accounts and sessions: registration, login, refresh-token rotation, logout, profile, deletion and the
 // admin's tier/role changes. Refresh tokens are opaque random values stored as SHA-256 hashes, valid for
 // 30 days, and rotated on every use; replaying a rotated one revokes its whole family.
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { refreshTokens, users, type Role, type Tier } from '../../db/schema';
+import { adminActions, emailOutbox, emailVerificationTokens, refreshTokens, users, type Role, type Tier } from '../../db/schema';
 import { randomToken, sha256Hex } from '../../lib/encoding';
 import { problem } from '../../lib/problem';
 import { signAccessToken, type TokenSettings } from './access-tokens';
 import { dummyPasswordHash, hashPassword, passwordPolicyViolations, verifyPassword } from './passwords';
 import type { SigningKeys } from './signing-keys';
-import { ConflictError, NotFoundError, UnauthorizedError } from '../../lib/errors';
+import { ConflictError, InvalidError, NotFoundError, UnauthorizedError } from '../../lib/errors';
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
+/** However often it is rotated, a refresh session ends this long after the login that started it. */
+export const REFRESH_SESSION_MAX_MS = 90 * 24 * 3600 * 1000;
+/** Expired refresh tokens are kept this long (a replay of one is still told it expired), then deleted. */
+const EXPIRED_REFRESH_TOKEN_RETENTION_MS = 24 * 3600 * 1000;
+export const EMAIL_VERIFICATION_TTL_MS = 7 * 24 * 3600 * 1000;
 /**
  * A browser with two tabs, or an app retrying after a timeout, can present the same refresh token twice
  * within moments. Within this grace a second use of a just-rotated token is treated as such a race: it gets
@@ -19,6 +24,25 @@ export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
  * the whole family is revoked.
  */
 export const REFRESH_REUSE_GRACE_MS = 5_000;
+
+/**
+ * The first key of the two-key advisory lock that serialises every change to one refresh-token family
+ * (the second is the family id's hash). A collision only makes two families wait for each other.
+ */
+const FAMILY_LOCK_NAMESPACE = 0x5e20;
+
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * Takes the family's lock for the rest of the transaction. A revocation is an UPDATE of the family's unrevoked
+ * rows; without this lock, a refresh that already held its token's row lock inserts its child after the
+ * UPDATE's snapshot and the family lives on. Under the lock the two run one after the other: the refresh
+ * either mints before the revocation (whose UPDATE, a later statement, then sees the child) or sees the
+ * revocation and refuses.
+ */
+async function lockFamily(tx: Tx, familyId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${FAMILY_LOCK_NAMESPACE}, hashtext(${familyId}))`);
+}
 
 export interface AuthSettings extends TokenSettings {
   pepper: string;
@@ -51,22 +75,58 @@ export class AccountService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async register(emailInput: string, password: string): Promise<{ profile: Profile; tokens: TokenPair }> {
+  /**
+   * Creates the account (with the id the caller chose, so its RateLimiter can be told it is unverified before
+   * the account exists) and queues the verification mail in the same transaction.
+   */
+  async register(emailInput: string, password: string, userId: string = crypto.randomUUID()): Promise<{ profile: Profile; tokens: TokenPair }> {
     const email = emailInput.trim();
     const violations = passwordPolicyViolations(password, email);
     if (violations.length) {
       throw problem.validation(violations.map((reason) => ({ name: 'password', in: 'body' as const, reason: `Password ${reason}` })));
     }
     const passwordHash = await hashPassword(password, this.settings.pepper);
-    const [row] = await this.db()
-      .insert(users)
-      .values({ email, passwordHash })
-      .onConflictDoNothing()
-      .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt });
+    const verification = `ev_${randomToken(32)}`;
+    const verificationHash = await sha256Hex(verification);
+    const now = this.now();
+    const row = await this.db().transaction(async (tx) => {
+      const [created] = await tx
+        .insert(users)
+        .values({ id: userId, email, passwordHash })
+        .onConflictDoNothing()
+        .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt, tokenEpoch: users.tokenEpoch });
+      if (!created) return undefined;
+      await tx.insert(emailVerificationTokens).values({ tokenHash: verificationHash, userId: created.id, expiresAt: new Date(now.getTime() + EMAIL_VERIFICATION_TTL_MS) });
+      await tx.insert(emailOutbox).values({
+        userId: created.id,
+        recipient: created.email,
+        subject: 'Verify your Senzu AI email address',
+        body: `Your verification token: ${verification}\nSend it as POST /auth/verify-email {"token": "${verification}"} within 7 days to unlock the free tier's daily predictions.`,
+      });
+      return created;
+    });
     if (!row) {
       throw new ConflictError('An account with this email already exists', { title: 'Email already registered' });
     }
     return { profile: row, tokens: await this.issueTokens(row, crypto.randomUUID(), null) };
+  }
+
+  /** Marks the token's account verified and spends the token; undefined when it is unknown, used or expired. */
+  /** Spends a verification token and marks its user's email verified; returns the user id. */
+  async verifyEmail(token: string): Promise<string> {
+    const tokenHash = await sha256Hex(token);
+    const now = this.now();
+    const userId = await this.db().transaction(async (tx) => {
+      const [spent] = await tx
+        .delete(emailVerificationTokens)
+        .where(and(eq(emailVerificationTokens.tokenHash, tokenHash), gt(emailVerificationTokens.expiresAt, now)))
+        .returning({ userId: emailVerificationTokens.userId });
+      if (!spent) return undefined;
+      await tx.update(users).set({ emailVerifiedAt: now, updatedAt: now }).where(and(eq(users.id, spent.userId), isNull(users.emailVerifiedAt)));
+      return spent.userId;
+    });
+    if (!userId) throw new InvalidError('The verification token is unknown, already used or expired', { slug: 'invalid-token', title: 'Invalid verification token' });
+    return userId;
   }
 
   async login(emailInput: string, password: string): Promise<TokenPair> {
@@ -84,7 +144,12 @@ export class AccountService {
         .set({ passwordHash: await hashPassword(password, this.settings.pepper), updatedAt: this.now() })
         .where(eq(users.id, user.id));
     }
-    return this.issueTokens(user, crypto.randomUUID(), null);
+    const tokens = await this.issueTokens(user, crypto.randomUUID(), null);
+    // Each login sweeps its user's long-expired refresh tokens, so the table holds live sessions, not history.
+    await this.db()
+      .delete(refreshTokens)
+      .where(and(eq(refreshTokens.userId, user.id), lt(refreshTokens.expiresAt, new Date(this.now().getTime() - EXPIRED_REFRESH_TOKEN_RETENTION_MS))));
+    return tokens;
   }
 
   async refresh(presented: string): Promise<TokenPair> {
@@ -92,7 +157,11 @@ export class AccountService {
     const now = this.now();
     // Failures are returned, not thrown, from the transaction: a replay's family revocation must commit.
     const outcome = await this.db().transaction(async (tx): Promise<{ tokens: TokenPair } | { failure: string }> => {
-      // Row lock: two concurrent refreshes with one token are serialised, so exactly one rotates it.
+      const [located] = await tx.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash));
+      if (!located) return { failure: 'The refresh token is not valid' };
+      // The family first, then the row (always in this order, so no deadlock): the row lock serialises two
+      // refreshes of one token, so exactly one rotates it; the family lock serialises them with revocations.
+      await lockFamily(tx, located.familyId);
       const [row] = await tx
         .select({ token: refreshTokens, user: users })
         .from(refreshTokens)
@@ -114,7 +183,7 @@ export class AccountService {
       } else {
         await tx.update(refreshTokens).set({ rotatedAt: now }).where(eq(refreshTokens.id, token.id));
       }
-      return { tokens: await this.issueTokens(user, token.familyId, token.id, tx) };
+      return { tokens: await this.issueTokens(user, token.familyId, token.id, tx, token.sessionStartedAt) };
     });
     if ('failure' in outcome) throw unauthorized(outcome.failure);
     return outcome.tokens;
@@ -122,12 +191,18 @@ export class AccountService {
 
   /** Revokes the refresh token's whole family (every session descended from one login). Idempotent. */
   async logout(presented: string): Promise<void> {
-    const [row] = await this.db()
-      .select({ familyId: refreshTokens.familyId })
-      .from(refreshTokens)
-      .where(eq(refreshTokens.tokenHash, await sha256Hex(presented)));
-    if (!row) throw unauthorized('The refresh token is not valid');
-    await this.revokeFamily(row.familyId);
+    const tokenHash = await sha256Hex(presented);
+    const found = await this.db().transaction(async (tx) => {
+      const [row] = await tx.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash));
+      if (!row) return false;
+      await lockFamily(tx, row.familyId);
+      await tx
+        .update(refreshTokens)
+        .set({ revokedAt: this.now() })
+        .where(and(eq(refreshTokens.familyId, row.familyId), isNull(refreshTokens.revokedAt)));
+      return true;
+    });
+    if (!found) throw unauthorized('The refresh token is not valid');
   }
 
   /** The caller's own profile; an UnauthorizedError when the account is gone (the token outlived it). */
@@ -147,38 +222,52 @@ export class AccountService {
     if (deleted.length === 0) throw new UnauthorizedError(ACCOUNT_GONE);
   }
 
-  async updateUser(userId: string, changes: { tier?: Tier; role?: Role }): Promise<Profile> {
-    const [row] = await this.db()
-      .update(users)
-      .set({ ...changes, updatedAt: this.now() })
-      .where(eq(users.id, userId))
-      .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt });
-    if (!row) throw NotFoundError.of('user', userId);
-    return row;
+  /**
+   * Sets tier and/or role and bumps the user's token epoch, so tokens signed before the change can be refused
+   * (the caller raises the RateLimiter's floor to the returned epoch).
+   */
+  async updateUser(
+    userId: string,
+    changes: { tier?: Tier; role?: Role },
+    actorId: string,
+  ): Promise<Profile & { tokenEpoch: number }> {
+    const updated = await this.db().transaction(async (tx) => {
+      const [row] = await tx
+        .update(users)
+        .set({ ...changes, tokenEpoch: sql`${users.tokenEpoch} + 1`, updatedAt: this.now() })
+        .where(eq(users.id, userId))
+        .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt, tokenEpoch: users.tokenEpoch });
+      // In the change's transaction: a change without its record cannot happen.
+      if (row) await this.recordAdminAction(actorId, 'user.update', `user:${userId}`, changes, tx);
+      return row;
+    });
+    if (!updated) throw NotFoundError.of('user', userId);
+    return updated;
   }
 
-  private async revokeFamily(familyId: string) {
-    await this.db()
-      .update(refreshTokens)
-      .set({ revokedAt: this.now() })
-      .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+  /** Records an admin's action (who, what, on what); see the admin_actions table. */
+  async recordAdminAction(actorId: string, action: string, target: string, details: Record<string, unknown>, tx: Pick<Database, 'insert'> = this.db()): Promise<void> {
+    await tx.insert(adminActions).values({ actorId, action, target, details, createdAt: this.now() });
   }
 
   private async issueTokens(
-    user: { id: string; tier: Tier; role: Role },
+    user: { id: string; tier: Tier; role: Role; tokenEpoch: number },
     familyId: string,
     parentId: string | null,
     tx: Pick<Database, 'insert'> = this.db(),
+    sessionStartedAt: Date = this.now(),
   ): Promise<TokenPair> {
     const now = this.now();
     const refreshToken = `rt_${randomToken(32)}`;
+    const expiresAt = new Date(Math.min(now.getTime() + REFRESH_TOKEN_TTL_MS, sessionStartedAt.getTime() + REFRESH_SESSION_MAX_MS));
     await tx.insert(refreshTokens).values({
       userId: user.id,
       familyId,
       parentId,
       tokenHash: await sha256Hex(refreshToken),
       issuedAt: now,
-      expiresAt: new Date(now.getTime() + REFRESH_TOKEN_TTL_MS),
+      expiresAt,
+      sessionStartedAt,
     });
     const access = await signAccessToken(await this.keys(), this.settings, user, Math.floor(now.getTime() / 1000));
     return {
@@ -186,7 +275,7 @@ export class AccountService {
       tokenType: 'Bearer',
       expiresIn: access.expiresIn,
       refreshToken,
-      refreshExpiresIn: REFRESH_TOKEN_TTL_MS / 1000,
+      refreshExpiresIn: Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000)),
     };
   }
 }

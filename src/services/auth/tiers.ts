@@ -1,6 +1,7 @@
 // The tier table of docs/architecture.md in one place: rate limits, the free prediction quota, and what
 // each tier may see. Routes shape their responses through shapeForTier() rather than testing tiers inline.
 import type { Tier } from '../../db/schema';
+import type { Config } from '../../env';
 
 export interface TierPolicy {
   requestsPerMinute: number;
@@ -20,6 +21,15 @@ export const TIER_POLICIES: Record<Tier, TierPolicy> = {
 };
 
 export { ANONYMOUS_REQUESTS_PER_MINUTE } from '../../env';
+
+/**
+ * Requests per minute for a user of `tier`, or per IP when `tier` is null: the tier table's (or
+ * ANONYMOUS_RATE_LIMIT) times RATE_LIMIT_SCALE. The one computation of the limit: the limiter enforces it,
+ * RateLimit-Limit and GET /me report it.
+ */
+export function requestsPerMinute(config: Pick<Config, 'ANONYMOUS_RATE_LIMIT' | 'RATE_LIMIT_SCALE'>, tier: Tier | null): number {
+  return Math.max(1, Math.round((tier === null ? config.ANONYMOUS_RATE_LIMIT : policyFor(tier).requestsPerMinute) * config.RATE_LIMIT_SCALE));
+}
 
 /** What a caller may see; anonymous callers see what the free tier sees. */
 export function policyFor(tier: Tier | null): TierPolicy {

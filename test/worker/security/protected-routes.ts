@@ -24,6 +24,8 @@ export interface ProtectedRoute {
   body?: unknown;
   /** The role the route needs beyond being signed in. */
   role?: 'admin';
+  /** The API key scope the route needs beyond `read` (issue 20, gap 7): a key without it must get 403. */
+  scope?: 'account' | 'predictions';
   /** The tier the route needs: a free caller must get 403. */
   tier?: 'premium' | 'pro';
   /** The route addresses a resource owned by a user: another user's id must answer 404. */
@@ -59,16 +61,16 @@ const manualResultsRuns = () =>
 export const PROTECTED_ROUTES: ProtectedRoute[] = [
   { method: 'GET', path: '/me/session', url: () => '/me/session' },
   { method: 'GET', path: '/me', url: () => '/me' },
-  { method: 'DELETE', path: '/me', url: () => '/me' },
-  { method: 'GET', path: '/me/api-keys', url: () => '/me/api-keys' },
-  { method: 'POST', path: '/me/api-keys', url: () => '/me/api-keys', body: { name: 'suite' } },
-  { method: 'DELETE', path: '/me/api-keys/{keyId}', url: ({ victimKeyId }) => `/me/api-keys/${victimKeyId}`, ownedResource: true, state: victimKeyWorks },
+  { method: 'DELETE', path: '/me', url: () => '/me', scope: 'account' },
+  { method: 'GET', path: '/me/api-keys', url: () => '/me/api-keys', scope: 'account' },
+  { method: 'POST', path: '/me/api-keys', url: () => '/me/api-keys', body: { name: 'suite' }, scope: 'account' },
+  { method: 'DELETE', path: '/me/api-keys/{keyId}', url: ({ victimKeyId }) => `/me/api-keys/${victimKeyId}`, ownedResource: true, state: victimKeyWorks, scope: 'account' },
   { method: 'PATCH', path: '/admin/users/{userId}', url: ({ victim }) => `/admin/users/${victim.id}`, body: { tier: 'pro' }, role: 'admin', state: victimAccount },
   { method: 'GET', path: '/models/{modelId}/evaluations', url: ({ modelId }) => `/models/${modelId}/evaluations`, tier: 'pro' },
   { method: 'GET', path: '/models/{modelId}/backtest', url: ({ modelId }) => `/models/${modelId}/backtest`, tier: 'pro' },
-  { method: 'GET', path: '/matches/{matchId}/predictions', url: () => '/matches/1/predictions' },
+  { method: 'GET', path: '/matches/{matchId}/predictions', url: () => '/matches/1/predictions', scope: 'predictions' },
   { method: 'POST', path: '/matches/{matchId}/odds/live/ticket', url: () => '/matches/1/odds/live/ticket', tier: 'premium' },
-  { method: 'GET', path: '/predictions', url: () => '/predictions', tier: 'premium' },
+  { method: 'GET', path: '/predictions', url: () => '/predictions', tier: 'premium', scope: 'predictions' },
   { method: 'GET', path: '/models/{modelId}/live-performance', url: ({ modelId }) => `/models/${modelId}/live-performance`, tier: 'premium' },
   { method: 'GET', path: '/admin/ingestion/jobs', url: () => '/admin/ingestion/jobs', role: 'admin' },
   { method: 'POST', path: '/admin/ingestion/run', url: () => '/admin/ingestion/run', body: { kind: 'results' }, role: 'admin', state: manualResultsRuns },

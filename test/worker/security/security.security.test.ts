@@ -2,7 +2,7 @@
 import { SELF } from 'cloudflare:test';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it, inject } from 'vitest';
-import { api, createApiKey, mintToken, registerUser, type TestUser } from '../support/auth';
+import { api, createApiKey, mintToken, promote, registerUser, type TestUser } from '../support/auth';
 import type { Problem } from '../support/http';
 import { insertModelRun } from '../support/models';
 import { PROTECTED_ROUTES, type ProtectedRoute, type SuiteContext } from './protected-routes';
@@ -14,8 +14,15 @@ let victim: TestUser;
 let victimKeyId: string;
 let victimKey: string;
 let deletedUserToken: string;
+let supersededToken: string;
+/** An address that has used up its failed-credential budget (issue 20, gap 3). */
+const EXHAUSTED_IP = '203.0.113.77';
+const NEVER_ISSUED_KEY = `sk_00000000_${'A'.repeat(43)}`;
 let revokedApiKey: string;
 let modelId: string;
+/** A pro admin's keys: one with every scope, and per scope one with every other scope. */
+let keyOwnerKeys: Record<'all' | 'read' | 'predictions' | 'account', string>;
+const SCOPES = ['read', 'predictions', 'account'] as const;
 
 beforeAll(async () => {
   modelId = (await insertModelRun({ name: 'security-suite' })).id;
@@ -27,10 +34,30 @@ beforeAll(async () => {
   const del = await api('/me', { method: 'DELETE', token: doomed.accessToken });
   expect(del.status).toBe(204);
 
+  // Issue 20, gap 2: a token signed before an admin changed its account's tier (a downgrade from pro).
+  const [changed, admin] = await Promise.all([registerUser('changed'), registerUser('suite-admin')]);
+  const changedPro = await promote(changed, { tier: 'pro' });
+  supersededToken = changedPro.accessToken;
+  const byAdmin = await promote(admin, { role: 'admin' });
+  expect((await api(`/admin/users/${changed.id}`, { method: 'PATCH', token: byAdmin.accessToken, json: { tier: 'free' } })).status).toBe(200);
+
+  const keyOwner = await promote(await registerUser('key-owner'), { tier: 'pro', role: 'admin' });
+  const keyWith = async (scopes: readonly string[]) => {
+    const res = await api('/me/api-keys', { method: 'POST', token: keyOwner.accessToken, json: { name: scopes.join('+'), scopes } });
+    expect(res.status).toBe(201);
+    return (await res.json<{ key: string }>()).key;
+  };
+  const [all, ...withoutEach] = await Promise.all([keyWith(SCOPES), ...SCOPES.map((s) => keyWith(SCOPES.filter((o) => o !== s)))]);
+  keyOwnerKeys = { all: all!, read: withoutEach[0]!, predictions: withoutEach[1]!, account: withoutEach[2]! };
+
+  const limit = Number((await api('/sports', { ip: '203.0.113.78' })).headers.get('ratelimit-limit'));
+  const spent = await Promise.all(Array.from({ length: limit }, () => api('/sports', { ip: EXHAUSTED_IP, headers: { 'x-api-key': NEVER_ISSUED_KEY } })));
+  expect(spent.map((r) => r.status)).toEqual(Array(limit).fill(401));
+
   const revoked = await createApiKey(caller, 'to revoke');
   revokedApiKey = revoked.key;
   expect((await api(`/me/api-keys/${revoked.id}`, { method: 'DELETE', token: caller.accessToken })).status).toBe(204);
-});
+}, 60_000);
 
 const context = (): SuiteContext => ({ caller, victim, victimKeyId, victimKey, modelId });
 
@@ -121,6 +148,7 @@ const ATTACKS: Array<[string, () => Promise<Record<string, string>>]> = [
   ],
   ['a refresh token used as an access token', async () => ({ authorization: `Bearer ${caller.refreshToken}` })],
   ["a deleted user's token", async () => ({ authorization: `Bearer ${deletedUserToken}` })],
+  ['a token signed before an admin changed its tier (issue 20, gap 2)', async () => ({ authorization: `Bearer ${supersededToken}` })],
   ['a revoked API key', async () => ({ 'x-api-key': revokedApiKey })],
   ['an API key that was never issued', async () => ({ 'x-api-key': `sk_00000000_${'A'.repeat(43)}` })],
 ];
@@ -131,17 +159,43 @@ describe.each(PROTECTED_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const)
     const body = await expectProblem(res, 401);
     expect(body.type).toMatch(/unauthorized$/);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // Issue 20, gap 8: account responses are never cached, refusals included.
+    if (route.path === '/me' || route.path.startsWith('/me/')) expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
-  /** The caller's refused call, with what it would have changed read before and after. */
-  async function refused(status: number, ctx = context()) {
+  /** The caller's refused call (or one with these headers), with what it would have changed read before and after. */
+  async function refused(status: number, ctx = context(), headers: Record<string, string> = { authorization: `Bearer ${caller.accessToken}` }) {
     const before = await route.state?.(ctx);
-    const body = await expectProblem(await call(route, { authorization: `Bearer ${caller.accessToken}` }, ctx), status);
+    const body = await expectProblem(await call(route, headers, ctx), status);
     if (route.state) expect(await route.state(ctx), 'the refused call changed nothing').toEqual(before);
     return body;
   }
 
+  it('refuses a fake API key from an address out of failed-credential budget with a 429 problem (issue 20, gap 3)', async () => {
+    const res = await api(route.url(context()), {
+      method: route.method,
+      ip: EXHAUSTED_IP,
+      headers: { 'x-api-key': NEVER_ISSUED_KEY },
+      ...(route.body !== undefined ? { json: route.body } : {}),
+    });
+    const body = await expectProblem(res, 429);
+    expect(body.detail).toMatch(/failed credentials/);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  const scope = route.scope ?? 'read';
+  it(`refuses an API key without the ${scope} scope with a 403 problem, and changes nothing (issue 20, gap 7)`, async () => {
+    const body = await refused(403, context(), { 'x-api-key': keyOwnerKeys[scope] });
+    expect(body.type).toMatch(/forbidden$/);
+    expect(body.detail).toContain(`${scope} scope`);
+  });
+
   if (route.role === 'admin') {
+    it("refuses an admin's API key with every scope with a 403 problem, and changes nothing (issue 20, gap 7)", async () => {
+      const body = await refused(403, context(), { 'x-api-key': keyOwnerKeys.all });
+      expect(body.detail).toMatch(/API keys are refused/);
+    });
+
     it('refuses a signed-in user without the admin role with a 403 problem, and changes nothing', async () => {
       const body = await refused(403);
       expect(body.type).toMatch(/forbidden$/);

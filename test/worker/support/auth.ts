@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { importPKCS8, SignJWT } from 'jose';
 import { inject } from 'vitest';
 import { createDatabase } from '../../../src/db/client';
-import { users } from '../../../src/db/schema';
+import { emailOutbox, users } from '../../../src/db/schema';
 import { configFrom } from '../../../src/env';
 import { createLogger } from '../../../src/lib/logging';
 import { api } from './http';
@@ -30,7 +30,28 @@ export async function registerUser(tag = 'user'): Promise<TestUser> {
   const res = await api('/auth/register', { method: 'POST', json: { email, password: PASSWORD } });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
   const body = await res.json<{ user: { id: string }; tokens: { accessToken: string; refreshToken: string } }>();
+  await verifyEmail(body.user.id);
   return { id: body.user.id, email, password: PASSWORD, accessToken: body.tokens.accessToken, refreshToken: body.tokens.refreshToken };
+}
+
+/** The verification token of the user's mail in the outbox (what `npm run email:outbox` delivers locally). */
+export async function verificationToken(userId: string): Promise<string> {
+  const config = configFrom(env);
+  const handle = createDatabase(config.DATABASE_URL, config.WS_PROXY, createLogger({}, () => undefined));
+  try {
+    const [mail] = await handle.db.select({ body: emailOutbox.body }).from(emailOutbox).where(eq(emailOutbox.userId, userId));
+    const token = /\bev_[A-Za-z0-9_-]+/.exec(mail?.body ?? '')?.[0];
+    if (!token) throw new Error(`no verification mail for ${userId}`);
+    return token;
+  } finally {
+    await handle.end();
+  }
+}
+
+/** Verifies the user's email the way a user would: the token from the mail, sent to POST /auth/verify-email. */
+export async function verifyEmail(userId: string): Promise<void> {
+  const res = await api('/auth/verify-email', { method: 'POST', json: { token: await verificationToken(userId) } });
+  if (res.status !== 204) throw new Error(`verify-email failed: ${res.status} ${await res.text()}`);
 }
 
 export async function login(user: { email: string; password: string }): Promise<{ accessToken: string; refreshToken: string }> {

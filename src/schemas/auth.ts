@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { API_KEY_SCOPES, ROLES, TIERS, type ApiKeyScope } from '../db/schema';
+import { API_KEY_SCOPES, ROLES, TIERS } from '../db/schema';
+import type { ApiKeySummary } from '../services/auth/api-keys';
 
 export const Credentials = z
   .object({
@@ -65,15 +66,7 @@ export const ApiKeySchema = z
   })
   .openapi('ApiKey');
 
-export const toApiKeyJson = (k: {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  scopes: ApiKeyScope[];
-  expiresAt: Date | null;
-}) => ({
+export const toApiKeyJson = (k: ApiKeySummary) => ({
   id: k.id,
   name: k.name,
   prefix: k.prefix,

@@ -5,19 +5,8 @@ import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { LIVE_SOCKETS_PER_USER, LIVE_STATE_REQUESTS_PER_WINDOW } from '../../durable-objects/match-odds';
 import { api, promote, registerUser } from './support/auth';
-import { BASE_URL, getJson, PROBLEM, randomIp, type Page } from './support/http';
+import { anonymousLimit, BASE_URL, burst, getJson, PROBLEM, randomIp, type Page } from './support/http';
 import { connectLive, livePath, ticketFor } from './support/live';
-
-/** Statuses of `n` requests fired at once, counted by status. */
-async function burst(n: number, request: (i: number) => Promise<Response>): Promise<Record<number, number>> {
-  const statuses = await Promise.all(Array.from({ length: n }, async (_, i) => (await request(i)).status));
-  const counts: Record<number, number> = {};
-  for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
-  return counts;
-}
-
-/** The per-IP limit as the Worker computes it (anonymous callers and failed credentials). */
-const anonymousLimit = async () => Number((await api('/sports', { ip: '192.0.2.250' })).headers.get('ratelimit-limit'));
 
 describe('gap 3: failed credentials are rate-limited per address before any database work', () => {
   it('200 concurrent well-formed fake API keys from one address: exactly the limit are checked, the rest get 429', async () => {

@@ -8,7 +8,7 @@ import { createLogger, errorFields } from '../../src/lib/logging';
 import { createServices } from '../../src/services';
 import { describe, expect, it } from 'vitest';
 import { api, login, PASSWORD, promote, registerUser, uniqueEmail, verificationToken } from './support/auth';
-import { PROBLEM } from './support/http';
+import { anonymousLimit, burst, PROBLEM } from './support/http';
 import { insertModelRun, withDb } from './support/models';
 
 /** Backends of this database waiting for a lock (the test's own holder excluded: it is not waiting). */
@@ -157,17 +157,6 @@ describe('gap 7: API keys have scopes and an optional expiry, and never reach ad
     }
   });
 });
-
-/** Statuses of `n` requests fired at once, counted by status. */
-async function burst(n: number, request: (i: number) => Promise<Response>): Promise<Record<number, number>> {
-  const statuses = await Promise.all(Array.from({ length: n }, async (_, i) => (await request(i)).status));
-  const counts: Record<number, number> = {};
-  for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
-  return counts;
-}
-
-/** The per-IP limit as the Worker computes it (anonymous callers and failed credentials). */
-const anonymousLimit = async () => Number((await api('/sports', { ip: '192.0.2.250' })).headers.get('ratelimit-limit'));
 
 describe('gap 5: the free quota cannot be farmed with throwaway accounts', () => {
   it('a new account gets no free predictions until its email is verified', async () => {

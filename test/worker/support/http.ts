@@ -106,3 +106,14 @@ export const encodeCursor = (payload: unknown) =>
 
 /** Byte order, as the API promises (the names compared here are ASCII, so code-unit order is byte order). */
 export const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Statuses of `n` requests fired at once, counted by status. */
+export async function burst(n: number, request: (i: number) => Promise<Response>): Promise<Record<number, number>> {
+  const statuses = await Promise.all(Array.from({ length: n }, async (_, i) => (await request(i)).status));
+  const counts: Record<number, number> = {};
+  for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
+  return counts;
+}
+
+/** The per-IP limit as the Worker computes it (anonymous callers and failed credentials). */
+export const anonymousLimit = async () => Number((await api('/sports', { ip: '192.0.2.250' })).headers.get('ratelimit-limit'));

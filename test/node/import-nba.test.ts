@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMatches } from '../../scripts/lib/features/matrix';
 import { importNbaArchive, NBA_DATA_DIR, type NbaImportSummary } from '../../scripts/lib/nba/import';
 import { parseCsv } from '../../src/providers/football-data/csv';
 import { isolatedDatabase } from './support/isolated-database';
@@ -126,6 +127,10 @@ describe('NBA archive importer on two real seasons', () => {
     expect(seattle.away).toBe('Oklahoma City Thunder');
     const nets = await count(`select count(distinct t.id) as n from teams t join team_aliases a on a.team_id = t.id where a.alias in ('bkn', 'New Jersey Nets', 'Brooklyn Nets')`);
     expect(nets).toBe(1);
+  });
+
+  it("stays out of football's training export (its 72 features are football's)", async () => {
+    expect(await loadMatches(db.pool)).toEqual([]);
   });
 
   it('adds nothing on a second run', async () => {

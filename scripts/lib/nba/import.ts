@@ -222,9 +222,14 @@ async function writeGames(tx: Tx, file: string, games: NbaGame[], rejected: RowP
   );
   const keyOf = (r: Pick<Row, 'matchId' | 'market' | 'outcome' | 'point' | 'capturedAt'>) =>
     `${r.matchId}|${r.market}|${r.outcome}|${r.point ?? ''}|${r.capturedAt.getTime()}`;
-  const times = known.map((g) => g.startAt.getTime());
-  const first = new Date(Math.min(...times));
-  const last = new Date(Math.max(...times));
+  let firstMs = Infinity;
+  let lastMs = -Infinity;
+  for (const g of known) {
+    firstMs = Math.min(firstMs, g.startAt.getTime());
+    lastMs = Math.max(lastMs, g.startAt.getTime());
+  }
+  const first = new Date(firstMs);
+  const last = new Date(lastMs);
   const matchIds = [...new Set(matchIdOf.values())];
   const storedRows: Row[] = [];
   for (let start = 0; start < matchIds.length; start += BATCH) {

@@ -125,7 +125,8 @@ export function parseNbaArchiveCsv(text: string, file: string): ParsedNbaFile {
     columns.forEach((c, i) => (row[c] = record.fields[i] ?? ''));
     const line = record.line;
     try {
-      if (record.fields.length !== columns.length) {
+      // A truncated row, or one with values past the header (empty trailing fields from a spreadsheet are fine).
+      if (record.fields.length < columns.length || record.fields.slice(columns.length).some((f) => f.trim() !== '')) {
         throw new RowError(`has ${record.fields.length} fields but the header has ${columns.length}`);
       }
       const seasonRaw = row.season!.trim();

@@ -160,8 +160,10 @@ export const teams = pgTable(
       .references(() => sports.id),
     name: text('name').notNull(),
     ...timestamps,
+    /** The stable key of a team declared in a sport's data file (data/sports/*.json, migration 0013); NULL otherwise. */
+    key: text('key'),
   },
-  (t) => [unique('teams_sport_name_key').on(t.sportId, t.name)],
+  (t) => [unique('teams_sport_name_key').on(t.sportId, t.name), unique('teams_sport_key_key').on(t.sportId, t.key)],
 );
 
 export const teamAliases = pgTable(

@@ -30,7 +30,7 @@ describe('--help and -h', () => {
   it('covers every CLI of package.json', () => {
     expect(CLIS.map((c) => c.name).sort()).toEqual(
       [
-        'start', 'db:migrate', 'import:football-data', 'features:export', 'artifacts:sync', 'archive', 'model:train',
+        'start', 'db:migrate', 'import:football-data', 'import:nba', 'features:export', 'artifacts:sync', 'archive', 'model:train',
         'evaluate', 'model:register', 'standin:odds-api', 'client:generate', 'ingestion:budget', 'docs:alerts', 'email:outbox',
       ].sort(),
     );

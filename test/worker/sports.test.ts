@@ -1,5 +1,6 @@
 // GET /sports and GET /sports/{sportId}/teams over the football-data.co.uk files the global setup imports
-// (at least E0 2018/19 and 2023/24). Ids are looked up through the API, never assumed.
+// (at least E0 2018/19 and 2023/24), and basketball, which db:migrate loads from data/sports/basketball.json.
+// Ids are looked up through the API, never assumed.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { byteOrder, getJson, walk, type Page } from './support/http';
 
@@ -38,6 +39,16 @@ describe('GET /sports', () => {
     expect(Number.isInteger(soccer.id)).toBe(true);
     for (const sport of data) expect(Object.keys(sport).sort()).toEqual(['id', 'key', 'name']);
     expect(data.map((s) => s.id)).toEqual([...data.map((s) => s.id)].sort((a, b) => a - b));
+  });
+
+  it('lists basketball, a sport declared as data, with its 30 NBA teams under their current names', async () => {
+    const { data } = await getJson<{ data: Sport[] }>('/sports');
+    const basketball = data.find((s) => s.key === 'basketball');
+    expect(basketball).toEqual({ id: expect.any(Number), key: 'basketball', name: 'Basketball' });
+    const teams = await getJson<Page<Team>>(`/sports/${basketball!.id}/teams?limit=500`);
+    expect(teams.data).toHaveLength(30);
+    expect(teams.data.map((t) => t.name)).toEqual(expect.arrayContaining(['Boston Celtics', 'Oklahoma City Thunder', 'Brooklyn Nets', 'Los Angeles Clippers']));
+    expect(teams.data.map((t) => t.name)).not.toContain('Seattle SuperSonics');
   });
 });
 

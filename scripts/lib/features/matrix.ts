@@ -90,7 +90,11 @@ export async function loadFeatureInputs(db: Queryable): Promise<FeatureInputs> {
   return { matches, quotes };
 }
 
-/** Every match with its teams, competition, result and statistics, by kick-off. */
+/**
+ * Every football match with its teams, competition, result and statistics, by kick-off. Football only: these are
+ * the 72 football features, and a database may also hold another sport's history (the NBA archive,
+ * docs/sports.md), whose games must not become football training rows.
+ */
 export async function loadMatches(db: Queryable): Promise<LoadedMatch[]> {
   const matchRows = await db.query<{
     id: string;
@@ -112,6 +116,7 @@ export async function loadMatches(db: Queryable): Promise<LoadedMatch[]> {
             a.name as away_team, (extract(epoch from m.start_at) * 1000)::float8 as start_ms, m.start_time_known, m.status,
             m.home_score, m.away_score, m.stats
      from matches m
+     join sports s on s.id = m.sport_id and s.key = 'soccer'
      join competitions c on c.id = m.competition_id
      join teams h on h.id = m.home_team_id
      join teams a on a.id = m.away_team_id

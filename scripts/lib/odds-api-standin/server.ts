@@ -17,6 +17,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { decimalToAmerican } from '../../../src/domain/odds/american';
 import { createPrng } from '../../../src/lib/prng';
 import type { OddsMarket, OddsOutcome } from '../../../src/providers/types';
 import { DEFAULT_DIVISIONS, loadSeason, quoteMarket, sportInfo, type ReplayEvent } from './season';
@@ -216,7 +217,7 @@ export async function startOddsApiStandin(options: OddsApiStandinOptions = {}): 
             outcomes: shuffled(
               outcomes.map((o) => ({
                 name: outcomeName(e, o.outcome),
-                price: american ? toAmerican(o.price) : o.price,
+                price: american ? decimalToAmerican(o.price) : o.price,
                 ...(o.point === null ? {} : { point: o.point }),
               })),
             ),
@@ -429,9 +430,5 @@ function corrupt(body: unknown, mode: FaultMode): unknown {
   if (mode === 'bad_price') market.outcomes![0]!.price = 0.42;
   if (mode === 'unknown_outcome') market.outcomes![0]!.name = 'Nobody FC';
   return copy;
-}
-
-function toAmerican(decimal: number): number {
-  return decimal >= 2 ? Math.round((decimal - 1) * 100) : Math.round(-100 / (decimal - 1));
 }
 

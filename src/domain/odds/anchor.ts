@@ -55,8 +55,11 @@ export const MARKET_BOOKMAKERS: readonly string[] = [
 /** Betting exchanges (The Odds API keys, and football-data's `BFE`): a winning bet pays commission. */
 export const EXCHANGE_BOOKMAKERS: readonly string[] = ['betfair_ex_uk', 'betfair_ex_eu', 'betfair_ex_au', 'matchbook', 'smarkets', 'betfair_exchange'];
 
-/** Aggregates of the history (football-data's market average and maximum): not books one can bet at. */
-export const AGGREGATE_BOOKMAKERS: readonly string[] = ['market_avg', 'market_max'];
+/**
+ * Aggregates of the history, not books one can bet at: football-data's market average and maximum, and the NBA
+ * archive's consensus closing line (`consensus`, data/nba/README.md).
+ */
+export const AGGREGATE_BOOKMAKERS: readonly string[] = ['market_avg', 'market_max', 'consensus'];
 
 const marketBookmakers = new Set(MARKET_BOOKMAKERS);
 const exchanges = new Set(EXCHANGE_BOOKMAKERS);

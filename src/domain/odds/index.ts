@@ -4,3 +4,5 @@ export * from './margin';
 export * from './anchor';
 export * from './prices';
 export * from './live';
+export * from './american';
+export * from './grading';

@@ -1,0 +1,126 @@
+// Sports are data: data/sports/*.json is validated, db:migrate loads it, and loading it again changes nothing.
+// The seeding cases use a sport of their own (a random key), so the run's shared database keeps its NBA intact.
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { describe, expect, inject, it } from 'vitest';
+import { migrate } from '../../scripts/lib/migrate';
+import { readSportDefinitions, SPORTS_DIR } from '../../scripts/lib/sports';
+import { parseSportDefinition, type SportDefinition } from '../../src/domain/sports/definition';
+import { seedSport } from '../../src/services/sport-definitions';
+import { testPool } from './support/db';
+
+const pool = testPool();
+const db = drizzle({ client: pool });
+
+const NBA_CODES = 'atl bkn bos cha chi cle dal den det gs hou ind lac lal mem mia mil min no ny okc orl phi phx por sa sac tor utah wsh'.split(' ');
+
+async function teamsOf(sportKey: string) {
+  const { rows } = await pool.query<{ id: number; key: string | null; name: string; aliases: string[] }>(
+    `select t.id, t.key, t.name, array_agg(a.provider || ':' || a.alias order by a.provider, a.alias) as aliases
+     from teams t join sports s on s.id = t.sport_id left join team_aliases a on a.team_id = t.id
+     where s.key = $1 group by t.id order by t.key`,
+    [sportKey],
+  );
+  return rows;
+}
+
+describe('data/sports', () => {
+  it("declares basketball: the NBA, its 30 franchises by the archive's codes, and The Odds API's names", async () => {
+    const defs = await readSportDefinitions();
+    const basketball = defs.find((d) => d.key === 'basketball')!;
+    expect(basketball.competitions).toEqual([{ key: 'basketball_nba', name: 'NBA', country: 'USA' }]);
+    expect(basketball.teams.map((t) => t.key).sort()).toEqual(NBA_CODES);
+    expect(basketball.teams.map((t) => t.aliases['sbr-nba']).flat().sort()).toEqual(NBA_CODES);
+    for (const t of basketball.teams) expect(t.aliases['the-odds-api']).toContain(t.name);
+  });
+
+  it('is loaded by db:migrate: a relocated or renamed franchise is one team with its former names', async () => {
+    const teams = await teamsOf('basketball');
+    expect(teams).toHaveLength(30);
+    expect(teams.find((t) => t.key === 'okc')).toMatchObject({
+      name: 'Oklahoma City Thunder',
+      aliases: ['former-name:Seattle SuperSonics', 'sbr-nba:okc', 'the-odds-api:Oklahoma City Thunder'],
+    });
+    expect(teams.find((t) => t.key === 'lac')!.aliases).toEqual(['sbr-nba:lac', 'the-odds-api:LA Clippers', 'the-odds-api:Los Angeles Clippers']);
+    for (const [key, former] of [['bkn', 'New Jersey Nets'], ['no', 'New Orleans Hornets'], ['cha', 'Charlotte Bobcats']]) {
+      expect(teams.find((t) => t.key === key)!.aliases).toContain(`former-name:${former}`);
+    }
+  });
+
+  it('changes nothing when db:migrate runs again', async () => {
+    const before = await teamsOf('basketball');
+    const result = await migrate(inject('databaseUrl'));
+    expect(result.sports).toEqual([
+      { sport: 'basketball', sportCreated: false, competitionsCreated: 0, competitionsUpdated: 0, teamsCreated: 0, teamsUpdated: 0, aliasesCreated: 0, aliasesMoved: 0 },
+    ]);
+    expect(await teamsOf('basketball')).toEqual(before);
+  });
+
+  it('refuses a broken data file before applying anything, naming the file and the problem', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'senzu-sports-'));
+    try {
+      await cp(SPORTS_DIR, dir, { recursive: true });
+      const broken = { format: 'senzu-sport/1', key: 'curling', name: 'Curling', competitions: [{ key: 'curling_x', name: 'X' }],
+        teams: [{ key: 'a', name: 'A', aliases: { 'the-odds-api': ['Same'] } }, { key: 'b', name: 'B', aliases: { 'the-odds-api': ['Same'] } }] };
+      await writeFile(join(dir, 'curling.json'), JSON.stringify(broken));
+      await expect(migrate(inject('databaseUrl'), undefined, { sportsDir: dir })).rejects.toThrow(/curling\.json: not a sport definition .*the-odds-api:Same" is declared twice/);
+      await writeFile(join(dir, 'curling.json'), '{ nope');
+      await expect(readSportDefinitions(dir)).rejects.toThrow(/curling\.json: not valid JSON/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('seedSport', () => {
+  const definition = (key: string, overrides: Partial<Record<'x' | 'y', string>> = {}): SportDefinition =>
+    parseSportDefinition(
+      {
+        format: 'senzu-sport/1',
+        key,
+        name: 'Test ball',
+        competitions: [{ key: `${key}_league`, name: 'League' }],
+        teams: [
+          { key: 'x', name: overrides.x ?? 'Xville Foxes', aliases: { 'test-archive': [`${key}-x`], 'the-odds-api': [`${key} ${overrides.x ?? 'Xville Foxes'}`] } },
+          { key: 'y', name: overrides.y ?? 'Yton Yaks', aliases: { 'test-archive': [`${key}-y`] } },
+        ],
+      },
+      'test',
+    );
+
+  it('creates, then renames in place (same team id), and is idempotent', async () => {
+    const key = `testball_${crypto.randomUUID().slice(0, 8)}`;
+    const first = await seedSport(db, definition(key));
+    expect(first).toMatchObject({ sportCreated: true, competitionsCreated: 1, teamsCreated: 2, aliasesCreated: 3 });
+    const [x] = (await teamsOf(key)).filter((t) => t.key === 'x');
+
+    // The franchise moves: a new name and a new Odds API spelling; the old spelling stays an alias of the same team.
+    const moved = await seedSport(db, definition(key, { x: 'Xburg Foxes' }));
+    expect(moved).toMatchObject({ sportCreated: false, teamsCreated: 0, teamsUpdated: 1, aliasesCreated: 1, aliasesMoved: 0 });
+    const after = (await teamsOf(key)).find((t) => t.key === 'x')!;
+    expect(after.id).toBe(x!.id);
+    expect(after.name).toBe('Xburg Foxes');
+    expect(after.aliases).toEqual([`test-archive:${key}-x`, `the-odds-api:${key} Xburg Foxes`, `the-odds-api:${key} Xville Foxes`]);
+
+    expect(await seedSport(db, definition(key, { x: 'Xburg Foxes' }))).toEqual({
+      sport: key, sportCreated: false, competitionsCreated: 0, competitionsUpdated: 0, teamsCreated: 0, teamsUpdated: 0, aliasesCreated: 0, aliasesMoved: 0,
+    });
+  });
+
+  it('adopts a team an importer created before the file declared it, through its alias', async () => {
+    const key = `testball_${crypto.randomUUID().slice(0, 8)}`;
+    const { rows } = await pool.query<{ id: number }>(
+      `with s as (insert into sports (key, name) values ($1, 'Test ball') returning id),
+            t as (insert into teams (sport_id, name) select id, 'X (as the archive spelt it)' from s returning id)
+       insert into team_aliases (team_id, provider, alias) select id, 'test-archive', $2 from t returning team_id as id`,
+      [key, `${key}-x`],
+    );
+    const result = await seedSport(db, definition(key));
+    expect(result).toMatchObject({ sportCreated: false, teamsCreated: 1, teamsUpdated: 1 });
+    const x = (await teamsOf(key)).find((t) => t.key === 'x')!;
+    expect(x.id).toBe(rows[0]!.id);
+    expect(x.name).toBe('Xville Foxes');
+  });
+});

@@ -8,7 +8,8 @@ import type pg from 'pg';
 import type { RowProblem } from '../../../src/providers/football-data/parse';
 import { FOOTBALL_DATA_PROVIDER, snapshotFromCsv } from '../../../src/providers/football-data/provider';
 import { syncFootballData, type FootballDataRows, type WriteCounts } from '../../../src/services/ingestion/football-data-sync';
-import { pgQuery, pgTransactor } from '../ingestion/pg-sql';
+import { databaseFailure } from '../../../src/db/pg';
+import { nodeDatabase } from '../db';
 import { advanceFeatureStore, type AdvanceSummary } from '../../../src/services/feature-store';
 
 export type { WriteCounts };
@@ -97,7 +98,7 @@ export async function importFootballData(
   }
   // The serving path reads the feature store, never the history: what was imported must be in it.
   const at = options.featureStoreAt === undefined ? Date.now() : options.featureStoreAt;
-  summary.featureStore = at === null ? null : await advanceFeatureStore(pgTransactor(pool), at);
+  summary.featureStore = at === null ? null : await advanceFeatureStore(nodeDatabase(pool), at);
   summary.durationMs = performance.now() - started;
   return summary;
 }
@@ -119,25 +120,19 @@ async function importSnapshot(pool: pg.Pool, parsed: { file: string; rejected: R
     [FOOTBALL_DATA_PROVIDER, { file: parsed.file }],
   );
   result.jobId = job.rows[0]!.id;
-  const client = await pool.connect();
   try {
-    await client.query('begin');
-    const counts = await syncFootballData(pgQuery(client), rows);
-    await client.query('commit');
+    const counts = await nodeDatabase(pool).transaction((tx) => syncFootballData(tx, rows));
     result.teamsCreated = counts.teamsCreated;
     result.matches = { inserted: counts.matches.inserted, updated: counts.matches.updated, unchanged: counts.matches.unchanged };
     result.resolvedToOtherProvider = counts.matches.resolvedToOtherProvider;
     result.odds = counts.odds;
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
     result.status = 'failed';
-    result.error = (error as Error).message;
+    result.error = (databaseFailure(error) as Error).message;
     result.teamsCreated = 0;
     result.matches = emptyCounts();
     result.resolvedToOtherProvider = 0;
     result.odds = emptyCounts();
-  } finally {
-    client.release();
   }
   await pool.query(`update ingestion_jobs set status = $2, finished_at = now(), stats = $3, error = $4 where id = $1`, [
     result.jobId,

@@ -14,7 +14,7 @@ import { writeOddsInTransaction, type ResolvedOddsRow } from './odds-writer';
 import { and, between, count, eq, ne, sql } from 'drizzle-orm';
 import { anyOf, bare, pgArray, type PgDb } from '../../db/pg';
 import { competitions, matches, oddsSnapshots, sports, teamAliases, teams } from '../../db/schema';
-import { ensureSoccer } from './team-aliases';
+import { ensureSoccer, soccerSportId } from './team-aliases';
 
 export interface WriteCounts {
   inserted: number;
@@ -54,15 +54,14 @@ export async function syncFootballData(db: PgDb, rows: FootballDataRows): Promis
   await ensureSoccer(db);
   const divisions = [...new Set(fixtures.map((f) => f.division))].map(competitionForDivision);
   // A competition the live resolver created first is named by its key; the CSV's division table names it.
-  // INSERT ... SELECT over unnest of the divisions, cross joined to the sport: no builder form selects from unnest.
-  await db.execute(sql`
-    insert into ${competitions} (${bare(competitions.sportId)}, ${bare(competitions.key)}, ${bare(competitions.name)}, ${bare(competitions.country)})
-    select ${sports.id}, c.key, c.name, c.country
-    from unnest(${pgArray(divisions.map((d) => d.key), 'text')}, ${pgArray(divisions.map((d) => d.name), 'text')}, ${pgArray(divisions.map((d) => d.country), 'text')})
-         as c(key, name, country)
-    cross join ${sports} where ${sports.key} = 'soccer'
-    on conflict (${bare(competitions.key)}) do update set ${bare(competitions.name)} = excluded.name, ${bare(competitions.country)} = excluded.country
-    where ${competitions.name} = ${competitions.key}`);
+  await db
+    .insert(competitions)
+    .values(divisions.map((d) => ({ sportId: soccerSportId(db), key: d.key, name: d.name, country: d.country })))
+    .onConflictDoUpdate({
+      target: competitions.key,
+      set: { name: sql`excluded.name`, country: sql`excluded.country` },
+      setWhere: eq(competitions.name, competitions.key),
+    });
 
   counts.teamsCreated = await ensureTeams(db, [...new Set(fixtures.flatMap((f) => [f.homeTeam, f.awayTeam]))]);
 
@@ -138,12 +137,12 @@ async function ensureTeams(db: PgDb, names: string[]): Promise<number> {
   // Sorted, as the alias seed's are, so two writers meet the unique index in one order rather than deadlocking.
   const missing = names.filter((n) => !have.has(n)).sort();
   if (missing.length === 0) return 0;
-  // INSERT ... SELECT over unnest of the names joined to the sport and the new teams: no builder form selects
-  // from unnest.
-  const created = await db.execute(sql`
-    insert into ${teams} (${bare(teams.sportId)}, ${bare(teams.name)})
-    select ${sports.id}, n from unnest(${pgArray(missing, 'text')}) as n cross join ${sports} where ${sports.key} = 'soccer'
-    on conflict (${bare(teams.sportId)}, ${bare(teams.name)}) do nothing`);
+  const created = await db
+    .insert(teams)
+    .values(missing.map((name) => ({ sportId: soccerSportId(db), name })))
+    .onConflictDoNothing({ target: [teams.sportId, teams.name] });
+  // Each name's alias points at the team of that name: INSERT ... SELECT over unnest of the names joined to
+  // the teams, which the builder's insert ... select cannot select from.
   await db.execute(sql`
     insert into ${teamAliases} (${bare(teamAliases.teamId)}, ${bare(teamAliases.provider)}, ${bare(teamAliases.alias)})
     select ${teams.id}, ${FOOTBALL_DATA_PROVIDER}, n from unnest(${pgArray(missing, 'text')}) as n

@@ -8,8 +8,8 @@ import { THE_ODDS_API_PROVIDER } from '../../providers/the-odds-api/client';
 import type { ProviderFixture } from '../../providers/types';
 import { and, eq, sql } from 'drizzle-orm';
 import { anyOf, bare, pgArray, type PgDb } from '../../db/pg';
-import { competitions, matches, sports, teamAliases, unresolvedTeamNames } from '../../db/schema';
-import { ensureSoccer, seedOddsApiAliases } from './team-aliases';
+import { competitions, matches, teamAliases, unresolvedTeamNames } from '../../db/schema';
+import { ensureSoccer, seedOddsApiAliases, soccerSportId } from './team-aliases';
 
 export const MATCH_WINDOW_HOURS = 36;
 
@@ -145,13 +145,14 @@ async function findNearbyMatches(
 async function createMatches(db: PgDb, provider: string, fixtures: readonly ProviderFixture[], teamIds: Map<string, number>): Promise<number> {
   await ensureSoccer(db);
   // The Odds API's sport keys are the canonical competition keys; one the history never had gets a row
-  // named by its key until someone names it. Both inserts select from unnest of the lists joined to the sport
-  // or the competitions (the builder's insert ... select cannot select from a set-returning function).
+  // named by its key until someone names it.
   const keys = [...new Set(fixtures.map((f) => f.competitionKey))];
-  await db.execute(sql`
-    insert into ${competitions} (${bare(competitions.sportId)}, ${bare(competitions.key)}, ${bare(competitions.name)})
-    select ${sports.id}, k, k from unnest(${pgArray(keys, 'text')}) as k cross join ${sports} where ${sports.key} = 'soccer'
-    on conflict (${bare(competitions.key)}) do nothing`);
+  await db
+    .insert(competitions)
+    .values(keys.map((key) => ({ sportId: soccerSportId(db), key, name: key })))
+    .onConflictDoNothing({ target: competitions.key });
+  // The fixtures' rows joined to their competitions: INSERT ... SELECT over unnest of the lists, which the
+  // builder's insert ... select cannot select from.
   const m = matches;
   const inserted = await db.execute(sql`
     insert into ${m} (${bare(m.sportId)}, ${bare(m.competitionId)}, ${bare(m.season)}, ${bare(m.homeTeamId)}, ${bare(m.awayTeamId)}, ${bare(m.startAt)},

@@ -104,16 +104,16 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   const { provider, settings, now } = deps;
   // Everything the fixtures job knows about, so a skip can say how far away the next kick-off is.
   const horizon = settings.fixturesHorizonDays * 1440;
-  const upcoming = await deps
-    .db()
+  const db = deps.db();
+  const upcoming = await db
     .select({ competition: competitions.key, startAt: matches.startAt })
-      .from(matches)
-      .innerJoin(competitions, eq(competitions.id, matches.competitionId))
-      .where(
-        and(
-          anyOf(competitions.key, settings.sports),
-          eq(matches.status, 'scheduled'),
-          gte(matches.startAt, now),
+    .from(matches)
+    .innerJoin(competitions, eq(competitions.id, matches.competitionId))
+    .where(
+      and(
+        anyOf(competitions.key, settings.sports),
+        eq(matches.status, 'scheduled'),
+        gte(matches.startAt, now),
         lte(matches.startAt, new Date(now.getTime() + horizon * 60_000)),
       ),
     );
@@ -128,7 +128,6 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   if (plans.length === 0) return { status: 'skipped', reason: notDue.join('; ') };
 
   const cost = plans.length * settings.oddsCallCost;
-  const db = deps.db();
   const lastRemaining = db
     .select({ remaining: ingestionJobs.creditsRemaining })
     .from(ingestionJobs)
@@ -136,7 +135,7 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
     .orderBy(desc(ingestionJobs.startedAt))
     .limit(1);
   const [spent] = await db
-    .select({ spent: sql<number>`coalesce(sum(${ingestionJobs.creditsUsed}), 0)::int`.mapWith(Number), remaining: sql<number | null>`${lastRemaining}` })
+    .select({ spent: sql<number>`coalesce(sum(${ingestionJobs.creditsUsed}), 0)::int`.mapWith(Number), remaining: sql<number | null>`${lastRemaining}`.mapWith(Number) })
     .from(ingestionJobs)
     .where(and(eq(ingestionJobs.provider, provider.name), gte(ingestionJobs.startedAt, monthStart(now))));
   const budget = checkBudget({
@@ -144,7 +143,7 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
     spentThisMonth: spent?.spent ?? 0,
     cost,
     now,
-    providerRemaining: spent?.remaining === null || spent?.remaining === undefined ? null : Number(spent.remaining),
+    providerRemaining: spent?.remaining ?? null,
   });
   if (!budget.allowed) return { status: 'skipped', reason: budget.reason, stats: { budgetAllowance: budget.allowance, cost } };
 

@@ -5,7 +5,7 @@
 import { FOOTBALL_DATA_PROVIDER } from '../../providers/football-data/parse';
 import { THE_ODDS_API_PROVIDER } from '../../providers/the-odds-api/client';
 import { ODDS_API_TEAM_NAMES } from '../../providers/team-names';
-import { sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import { bare, pgArray, type PgDb } from '../../db/pg';
 import { sports, teamAliases, teams } from '../../db/schema';
 
@@ -52,3 +52,6 @@ export async function seedOddsApiAliases(
 export async function ensureSoccer(db: PgDb): Promise<void> {
   await db.insert(sports).values({ key: 'soccer', name: 'Soccer' }).onConflictDoNothing({ target: sports.key });
 }
+
+/** The soccer sport's id as a scalar subquery, for inserted rows' sport_id (after ensureSoccer). */
+export const soccerSportId = (db: PgDb): SQL => sql`${db.select({ id: sports.id }).from(sports).where(eq(sports.key, 'soccer'))}`;

@@ -8,7 +8,9 @@ import type pg from 'pg';
 import type { RowProblem } from '../../../src/providers/football-data/parse';
 import { FOOTBALL_DATA_PROVIDER, snapshotFromCsv } from '../../../src/providers/football-data/provider';
 import { syncFootballData, type FootballDataRows, type WriteCounts } from '../../../src/services/ingestion/football-data-sync';
+import { eq, sql } from 'drizzle-orm';
 import { databaseFailure } from '../../../src/db/pg';
+import { ingestionJobs } from '../../../src/db/schema';
 import { nodeDatabase } from '../db';
 import { advanceFeatureStore, type AdvanceSummary } from '../../../src/services/feature-store';
 
@@ -115,13 +117,14 @@ async function importSnapshot(pool: pg.Pool, parsed: { file: string; rejected: R
     rejected: parsed.rejected,
     invalidPrices: parsed.invalidPrices,
   };
-  const job = await pool.query<{ id: string }>(
-    `insert into ingestion_jobs (kind, provider, stats) values ('import', $1, $2) returning id`,
-    [FOOTBALL_DATA_PROVIDER, { file: parsed.file }],
-  );
-  result.jobId = job.rows[0]!.id;
+  const db = nodeDatabase(pool);
+  const [job] = await db
+    .insert(ingestionJobs)
+    .values({ kind: 'import', provider: FOOTBALL_DATA_PROVIDER, stats: { file: parsed.file } })
+    .returning({ id: ingestionJobs.id });
+  result.jobId = job!.id;
   try {
-    const counts = await nodeDatabase(pool).transaction((tx) => syncFootballData(tx, rows));
+    const counts = await db.transaction((tx) => syncFootballData(tx, rows));
     result.teamsCreated = counts.teamsCreated;
     result.matches = { inserted: counts.matches.inserted, updated: counts.matches.updated, unchanged: counts.matches.unchanged };
     result.resolvedToOtherProvider = counts.matches.resolvedToOtherProvider;
@@ -134,19 +137,22 @@ async function importSnapshot(pool: pg.Pool, parsed: { file: string; rejected: R
     result.resolvedToOtherProvider = 0;
     result.odds = emptyCounts();
   }
-  await pool.query(`update ingestion_jobs set status = $2, finished_at = now(), stats = $3, error = $4 where id = $1`, [
-    result.jobId,
-    result.status,
-    {
-      file: parsed.file,
-      teamsCreated: result.teamsCreated,
-      matches: result.matches,
-      resolvedToOtherProvider: result.resolvedToOtherProvider,
-      odds: result.odds,
-      rejected: result.rejected.length,
-      invalidPrices: result.invalidPrices.length,
-    },
-    result.error ?? null,
-  ]);
+  await db
+    .update(ingestionJobs)
+    .set({
+      status: result.status,
+      finishedAt: sql`now()`,
+      stats: {
+        file: parsed.file,
+        teamsCreated: result.teamsCreated,
+        matches: result.matches,
+        resolvedToOtherProvider: result.resolvedToOtherProvider,
+        odds: result.odds,
+        rejected: result.rejected.length,
+        invalidPrices: result.invalidPrices.length,
+      },
+      error: result.error ?? null,
+    })
+    .where(eq(ingestionJobs.id, result.jobId));
   return result;
 }

@@ -1,7 +1,7 @@
 // npm run bench:ingest [-- --rows N] [--chunk N] [--batch N]
 //
-// How fast the production odds write path (writeOdds, src/services/ingestion/odds-writer.ts, through the Node
-// adapter) stores odds, against `COPY ... FROM STDIN` of the same rows into an identical table as the baseline
+// How fast the production odds write path (writeOdds, src/services/ingestion/odds-writer.ts, through drizzle over
+// node-postgres, as the CLIs run it) stores odds, against `COPY ... FROM STDIN` of the same rows into an identical table as the baseline
 // measured in the same run. Target: writeOdds within 3× of COPY.
 //
 // The rows are generated in The Odds API's format: the stand-in's replay of 2023/24 (five leagues, real
@@ -18,7 +18,7 @@ import pg from 'pg';
 import { REPO_DATA_DIR } from '../scripts/lib/football-data/seed';
 import { startTemporaryPostgres } from '../scripts/lib/embedded-postgres';
 import { createFreshDatabase } from '../scripts/lib/fresh-database';
-import { pgQuery, pgTransactor } from '../scripts/lib/ingestion/pg-sql';
+import { nodeDatabase } from '../scripts/lib/db';
 import { migrate } from '../scripts/lib/migrate';
 import { loadSeason, quoteMarket, type ReplayEvent } from '../scripts/lib/odds-api-standin';
 import { THE_ODDS_API_PROVIDER } from '../src/providers/the-odds-api/client';
@@ -109,7 +109,7 @@ async function main() {
     // production resolver, as a first odds run on a fresh deployment would.
     const events = loadSeason({ dataDir: REPO_DATA_DIR, season: '2324' });
     const fixtures = events.map((e) => ({ eventId: e.id, competitionKey: e.sportKey, commenceTime: e.commenceTime, homeTeam: e.homeTeam, awayTeam: e.awayTeam }));
-    const resolved = await pgTransactor(pool).transaction((q) => resolveFixtures(q, fixtures));
+    const resolved = await nodeDatabase(pool).transaction((tx) => resolveFixtures(tx, fixtures));
     if (resolved.unresolved > 0) throw new Error(`${resolved.unresolved} fixtures did not resolve`);
 
     // Polls from each event's opening capture to kick-off, as many as it takes to reach ROWS.
@@ -162,7 +162,7 @@ async function main() {
     }
     await pool.query('checkpoint').catch(() => undefined);
 
-    const writer = pgTransactor(pool);
+    const writer = nodeDatabase(pool);
     let inserted = 0;
     const t1 = performance.now();
     for (let start = 0; start < rows.length; start += CHUNK) {

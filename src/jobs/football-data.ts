@@ -5,10 +5,10 @@
 // Matches whose result or statistics changed get their cached predictions dropped and features recomputed,
 // as the live results job does.
 import type { Database } from '../db/client';
+import { databaseFailure } from '../db/pg';
 import type { Config } from '../env';
 import { FOOTBALL_DATA_PROVIDER, FootballDataProvider } from '../providers/football-data/provider';
 import { ProviderError } from '../providers/types';
-import { drizzleTransactor } from '../services/ingestion/drizzle-sql';
 import { syncFootballData } from '../services/ingestion/football-data-sync';
 import { advanceAfterResults, fanOutChanged, type IngestionFanOut } from '../services/ingestion/pipeline';
 import { createLogger, type Logger } from '../lib/logging';
@@ -49,15 +49,16 @@ export function footballDataJob(options: FootballDataJobOptions = {}) {
       });
       job.recordCalls(snapshot.calls);
       const fetchMs = Date.now() - started;
-      const counts = await drizzleTransactor(context.db())
-        .transaction((query) => syncFootballData(query, snapshot))
+      const counts = await context
+        .db()
+        .transaction((tx) => syncFootballData(tx, snapshot))
         .catch((error: unknown) => {
           throw databaseFailure(error);
         });
 
       const changed = counts.changedMatchIds.map(Number);
       const featureStore =
-        changed.length > 0 ? await advanceAfterResults(drizzleTransactor(context.db()), now.getTime(), context.logger ?? createLogger({}, () => undefined)) : null;
+        changed.length > 0 ? await advanceAfterResults(context.db(), now.getTime(), context.logger ?? createLogger({}, () => undefined)) : null;
       const fanOut = options.fanOut ?? (context.env ? workerFanOut(context.env, context.db) : undefined);
       const fanOutFailures = fanOut ? await fanOutChanged({ fanOut, logger: context.logger ?? createLogger({}, () => undefined) }, changed, 'result') : 0;
       const { changedMatchIds: _changed, ...written } = counts;
@@ -76,15 +77,3 @@ export function footballDataJob(options: FootballDataJobOptions = {}) {
 }
 
 export const footballDataSync = footballDataJob();
-
-/**
- * drizzle wraps a driver error as "Failed query: <statement> params: <every parameter>", which for a season's
- * odds is megabytes; the job records the database's own reason and the statement's first line instead.
- */
-function databaseFailure(error: unknown): unknown {
-  const cause = (error as { cause?: unknown }).cause;
-  const message = (error as Error).message ?? '';
-  if (!(cause instanceof Error) || !message.startsWith('Failed query:')) return error;
-  const statement = message.slice('Failed query:'.length).trim().split('\n')[0]!.slice(0, 120);
-  return new Error(`${cause.message} (in: ${statement})`, { cause });
-}

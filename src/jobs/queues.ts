@@ -35,7 +35,7 @@ const recomputeFeatures: Consumer = async (batch, env, ctx, logger) => {
   if (valid.length === 0) return;
   const services = createServices(configFrom(env), env, logger);
   try {
-    await warmFeaturesAndPredictions(valid, { predictions: services.predictions, featureStore: services.featureStore, logger });
+    await warmFeaturesAndPredictions(valid, { predictions: services.predictions, featureStore: services.featureStore(), logger });
     for (const message of batch.messages) message.ack();
   } catch (error) {
     logger.error('feature recompute failed', { error: (error as Error).message, messages: valid.length });

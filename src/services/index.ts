@@ -3,6 +3,7 @@
 import type { Config, Env } from '../env';
 import { matchOddsStub, type MatchOdds } from '../../durable-objects/match-odds';
 import { createDatabase, type Database, type DatabaseHandle } from '../db/client';
+import type { PgDb } from '../db/pg';
 import type { Logger } from '../lib/logging';
 import { AccountService } from './auth/accounts';
 import { ApiKeyService } from './auth/api-keys';
@@ -13,8 +14,6 @@ import { ModelRegistryService } from './models';
 import { OddsService } from './odds';
 import { PredictionService } from './predictions/service';
 import { PredictionStore } from './predictions/store';
-import { drizzleTransactor } from './ingestion/drizzle-sql';
-import type { SqlTransactor } from './ingestion/sql';
 import { SportsService } from './sports';
 import { SystemService } from './system';
 
@@ -26,8 +25,8 @@ export interface Services {
   accounts: AccountService;
   apiKeys: ApiKeyService;
   models: ModelRegistryService;
-  /** The feature store's writer (advanceFeatureStore): the queue consumer advances it before it warms. */
-  featureStore: SqlTransactor;
+  /** The database the feature store is advanced on (advanceFeatureStore): the queue consumer advances it before it warms. */
+  featureStore(): PgDb;
   /** Persisted predictions: writes from the hot path, the value finder and settled predictions. */
   predictionStore: PredictionStore;
   /** Inference for one match: KV cache, precomputed features, live odds, ONNX, EV and Kelly. */
@@ -100,7 +99,7 @@ export function createServices(
       logger,
     }),
     ingestion: new IngestionAdminService(db, config, env, logger),
-    featureStore: { transaction: (work) => drizzleTransactor(db()).transaction(work) },
+    featureStore: db,
     signingKeys,
     rateLimiter: (subject) => env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(subject)),
     matchOdds,

@@ -4,11 +4,11 @@
 // corrected score; serving's read returns the same states for an upcoming match.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pgQuery, pgTransactor } from '../../scripts/lib/ingestion/pg-sql';
+import { nodeDatabase } from '../../scripts/lib/db';
 import { importFootballData } from '../../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
 import { FEATURE_VERSION, featureStateAt, headToHeadKey, resultKnownAt, type TimelineMatch } from '../../src/services/features';
-import { advanceFeatureStore, FeatureStateRepository, TIMELINE_COLUMNS, timelineMatchFromRow } from '../../src/services/feature-store';
+import { advanceFeatureStore, FeatureStateRepository, timelineMatches } from '../../src/services/feature-store';
 import { DomainError } from '../../src/lib/errors';
 import { problemOf } from '../../src/lib/problem';
 import { isolatedDatabase } from './support/isolated-database';
@@ -16,10 +16,7 @@ import { isolatedDatabase } from './support/isolated-database';
 const db = isolatedDatabase();
 const DAY = 86_400_000;
 
-async function timeline(): Promise<TimelineMatch[]> {
-  const { rows } = await db.pool.query(`select ${TIMELINE_COLUMNS('m')} from matches m`);
-  return rows.map(timelineMatchFromRow);
-}
+const timeline = (): Promise<TimelineMatch[]> => timelineMatches(nodeDatabase(db.pool));
 
 /** Every stored state as its exact JSON text, keyed like the replay's. */
 async function storedStates(): Promise<Record<string, string>> {
@@ -44,7 +41,7 @@ function replayedStates(matches: readonly TimelineMatch[], asOf: number): Record
   return out;
 }
 
-const advance = (at: number) => advanceFeatureStore(pgTransactor(db.pool), at);
+const advance = (at: number) => advanceFeatureStore(nodeDatabase(db.pool), at);
 
 let all: TimelineMatch[];
 let firstKickoff: number;
@@ -129,7 +126,7 @@ describe('the feature store', () => {
       [template.matchId, startAt],
     );
     const id = Number(rows[0]!.id);
-    const stored = await new FeatureStateRepository(() => pgQuery(db.pool)).forMatch(id, end);
+    const stored = await new FeatureStateRepository(() => nodeDatabase(db.pool)).forMatch(id, end);
     expect(stored?.kind).toBe('upcoming');
     if (stored?.kind !== 'upcoming') return;
     const replay = featureStateAt(all, end);
@@ -139,13 +136,13 @@ describe('the feature store', () => {
     expect(JSON.stringify(stored.state.league)).toBe(JSON.stringify(replay.leagues.get(template.competitionId)));
     expect(stored.state.staleAfter).toBe(startAt.getTime());
     // A finished match is only ever served its stored prediction.
-    expect(await new FeatureStateRepository(() => pgQuery(db.pool)).forMatch(template.matchId, end)).toEqual({ kind: 'started', startAt: template.startAt });
+    expect(await new FeatureStateRepository(() => nodeDatabase(db.pool)).forMatch(template.matchId, end)).toEqual({ kind: 'started', startAt: template.startAt });
   }, 120_000);
   it('refuses to serve from a store of this feature version that was never set up: a 503, not empty states', async () => {
     const now = lastKnown + 10 * DAY;
     const template = all.reduce((a, b) => (a.startAt >= b.startAt ? a : b));
     const client = await db.pool.connect();
-    const read = (id: number) => new FeatureStateRepository(() => pgQuery(client)).forMatch(id, now);
+    const read = (id: number) => new FeatureStateRepository(() => nodeDatabase(client)).forMatch(id, now);
     try {
       // Inside a transaction that is rolled back, so the other tests keep the store.
       await client.query('begin');

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFootballDataCsvServer, type FootballDataCsvServer } from '../../scripts/lib/football-data/csv-server';
 import { importFootballData } from '../../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
-import { pgQuery } from '../../scripts/lib/ingestion/pg-sql';
+import { nodeDatabase } from '../../scripts/lib/db';
 import { loadSeason } from '../../scripts/lib/odds-api-standin';
 import { decodeCsv, FootballDataProvider } from '../../src/providers/football-data/provider';
 import { ProviderError, type ProviderFixture } from '../../src/providers/types';
@@ -145,7 +145,7 @@ describe('the importer after the live provider', () => {
       homeTeam: 'Manchester United',
       awayTeam: 'Leicester City',
     };
-    const created = await resolveFixtures(pgQuery(db.pool), [live]);
+    const created = await resolveFixtures(nodeDatabase(db.pool), [live]);
     expect(created.resolutions[0]!.status).toBe('created');
     const matchId = created.matchIds.get(live.eventId)!;
 
@@ -186,7 +186,7 @@ describe('the importer after the live provider', () => {
     await importFootballData(db.pool, [`${REPO_DATA_DIR}/D1_2324.csv`]);
     const events = loadSeason({ dataDir: REPO_DATA_DIR, season: '2324', divisions: ['D1'] }).slice(0, 30);
     const fixtures: ProviderFixture[] = events.map((e) => ({ eventId: e.id, competitionKey: e.sportKey, commenceTime: e.commenceTime, homeTeam: e.homeTeam, awayTeam: e.awayTeam }));
-    const resolved = await resolveFixtures(pgQuery(db.pool), fixtures);
+    const resolved = await resolveFixtures(nodeDatabase(db.pool), fixtures);
     expect(resolved.created).toBe(0);
     const csvIds = await db.pool.query<{ id: string; external_match_id: string }>(
       `select id::text as id, external_match_id from matches where provider = 'football-data' and external_match_id = any($1::text[])`,

@@ -1,13 +1,12 @@
 // The ingestion write path (writeOdds) and team identity (alias seed, match resolver) against a real database
 // of the file's own, with 2023/24's Premier League imported from the repo's CSV.
 import { join } from 'node:path';
-import { drizzle } from 'drizzle-orm/node-postgres';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { importFootballData } from '../../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
-import { pgQuery, pgTransactor } from '../../scripts/lib/ingestion/pg-sql';
+import { nodeDatabase } from '../../scripts/lib/db';
+import { databaseFailure } from '../../src/db/pg';
 import { loadSeason } from '../../scripts/lib/odds-api-standin';
-import { drizzleTransactor } from '../../src/services/ingestion/drizzle-sql';
 import { resolveFixture, resolveFixtures } from '../../src/services/ingestion/match-resolver';
 import { writeOdds, type ResolvedOddsRow } from '../../src/services/ingestion/odds-writer';
 import { seedOddsApiAliases } from '../../src/services/ingestion/team-aliases';
@@ -60,7 +59,7 @@ describe('team aliases', () => {
 
   it('seeds both spellings onto one team per club, whether or not the club was imported, idempotently', async () => {
     const teamsBefore = await count(`select count(*) as n from teams`);
-    const first = await seedOddsApiAliases(pgQuery(db.pool));
+    const first = await seedOddsApiAliases(nodeDatabase(db.pool));
     const total = Object.keys(ODDS_API_TEAM_NAMES).length;
     // E0 2023/24's 20 clubs came from the import; every other club of the map is created by the seed.
     expect(first.teamsCreated).toBe(total - 20);
@@ -72,7 +71,7 @@ describe('team aliases', () => {
       [PROVIDER],
     );
     expect(Object.fromEntries(pairs.rows.map((r) => [r.fd, r.oa]))).toEqual(ODDS_API_TEAM_NAMES);
-    expect(await seedOddsApiAliases(pgQuery(db.pool))).toEqual({ teamsCreated: 0, footballDataAliasesCreated: 0, oddsApiAliasesCreated: 0 });
+    expect(await seedOddsApiAliases(nodeDatabase(db.pool))).toEqual({ teamsCreated: 0, footballDataAliasesCreated: 0, oddsApiAliasesCreated: 0 });
   });
 });
 
@@ -81,10 +80,10 @@ describe('match resolver', () => {
     const { fixture, csvMatchId } = manUtdSpurs;
     expect([fixture.homeTeam, fixture.awayTeam]).toEqual(['Manchester United', 'Tottenham Hotspur']);
     const matchesBefore = await count(`select count(*) as n from matches`);
-    const resolved = await resolveFixture(pgQuery(db.pool), fixture);
+    const resolved = await resolveFixture(nodeDatabase(db.pool), fixture);
     expect(resolved).toEqual({ eventId: fixture.eventId, status: 'matched', matchId: csvMatchId });
     // A date-only football-data kick-off is hours away from the provider's commence time: still the same match.
-    const shifted = await resolveFixture(pgQuery(db.pool), { ...fixture, eventId: 'f'.repeat(32), commenceTime: new Date(fixture.commenceTime.getTime() + 30 * 3_600_000) });
+    const shifted = await resolveFixture(nodeDatabase(db.pool), { ...fixture, eventId: 'f'.repeat(32), commenceTime: new Date(fixture.commenceTime.getTime() + 30 * 3_600_000) });
     expect(shifted.matchId).toBe(csvMatchId);
     expect(await count(`select count(*) as n from matches`)).toBe(matchesBefore);
     expect(
@@ -104,9 +103,9 @@ describe('match resolver', () => {
       homeTeam: 'Arsenal',
       awayTeam: 'Wolverhampton Wanderers',
     };
-    const first = await resolveFixture(pgQuery(db.pool), fixture);
+    const first = await resolveFixture(nodeDatabase(db.pool), fixture);
     expect(first.status).toBe('created');
-    const again = await resolveFixtures(pgQuery(db.pool), [fixture, { ...fixture, eventId: 'b'.repeat(32) }]);
+    const again = await resolveFixtures(nodeDatabase(db.pool), [fixture, { ...fixture, eventId: 'b'.repeat(32) }]);
     expect(again.resolutions.map((r) => [r.status, r.matchId])).toEqual([
       ['existing', first.matchId],
       ['matched', first.matchId],
@@ -119,9 +118,9 @@ describe('match resolver', () => {
     const teams = await count(`select count(*) as n from teams`);
     const matches = await count(`select count(*) as n from matches`);
     const fixture: ProviderFixture = { ...manUtdSpurs.fixture, eventId: 'c'.repeat(32), homeTeam: 'Atlético Nowhere' };
-    const first = await resolveFixture(pgQuery(db.pool), fixture);
+    const first = await resolveFixture(nodeDatabase(db.pool), fixture);
     expect(first).toEqual({ eventId: fixture.eventId, status: 'unresolved', matchId: null, unresolvedNames: ['Atlético Nowhere'] });
-    await resolveFixtures(pgQuery(db.pool), [{ ...fixture, eventId: 'd'.repeat(32) }]);
+    await resolveFixtures(nodeDatabase(db.pool), [{ ...fixture, eventId: 'd'.repeat(32) }]);
     const recorded = await db.pool.query(`select provider, name, competition, occurrences, first_seen <= last_seen as ordered from unresolved_team_names`);
     expect(recorded.rows).toEqual([{ provider: PROVIDER, name: 'Atlético Nowhere', competition: 'soccer_epl', occurrences: 2, ordered: true }]);
     expect(await count(`select count(*) as n from teams`)).toBe(teams);
@@ -131,7 +130,7 @@ describe('match resolver', () => {
 });
 
 describe('writeOdds', () => {
-  const writer = () => pgTransactor(db.pool);
+  const writer = () => nodeDatabase(db.pool);
 
   it('creates the capture months on demand, widens the range, and writes the same payload only once', async () => {
     const matchId = manUtdSpurs.csvMatchId;
@@ -177,7 +176,9 @@ describe('writeOdds', () => {
     const broken = rows.map((r, i) => (i === rows.length - 1 ? { ...r, price: 1 } : r));
     const rangeBefore = (await db.pool.query(`select odds_captured_to from matches where id = $1`, [matchId])).rows[0].odds_captured_to;
 
-    await expect(writeOdds(writer(), PROVIDER, broken, { batchRows: 4 })).rejects.toThrow(/check constraint/i);
+    // drizzle reports the database's error as the cause of its own "Failed query" error.
+    const failure = await writeOdds(writer(), PROVIDER, broken, { batchRows: 4 }).then(() => null, (error: unknown) => error);
+    expect((databaseFailure(failure) as Error).message).toMatch(/check constraint/i);
     expect(await count(`select count(*) as n from odds_snapshots where match_id = $1 and captured_at >= '2036-01-01'`, [matchId])).toBe(0);
     expect(await partitionExists('odds_snapshots_y2036m01')).toBe(false);
     expect((await db.pool.query(`select odds_captured_to from matches where id = $1`, [matchId])).rows[0].odds_captured_to).toEqual(rangeBefore);
@@ -188,12 +189,20 @@ describe('writeOdds', () => {
     expect((await db.pool.query(`select odds_captured_to from matches where id = $1`, [matchId])).rows[0].odds_captured_to).toEqual(captures[1]);
   });
 
-  it('writes through the Worker adapter (drizzle) with the same results', async () => {
+  it("writes inside a caller's transaction and leaves nothing when that one rolls back; the prices read back as given", async () => {
     const matchId = manUtdSpurs.csvMatchId;
     const rows = oddsFor(matchId, [new Date('2036-05-05T05:05:05Z')], ['pinnacle']);
-    const viaDrizzle = drizzleTransactor(drizzle({ client: db.pool }));
-    expect(await writeOdds(viaDrizzle, PROVIDER, rows)).toMatchObject({ inserted: rows.length, duplicates: 0, partitions: ['odds_snapshots_y2036m05'] });
-    expect(await writeOdds(viaDrizzle, PROVIDER, rows)).toMatchObject({ inserted: 0, duplicates: rows.length });
+    const stop = new Error('the caller fails after the write');
+    await expect(
+      writer().transaction(async (tx) => {
+        expect(await writeOdds(tx, PROVIDER, rows)).toMatchObject({ inserted: rows.length, duplicates: 0 });
+        throw stop;
+      }),
+    ).rejects.toBe(stop);
+    expect(await count(`select count(*) as n from odds_snapshots where match_id = $1 and captured_at = $2`, [matchId, rows[0]!.capturedAt])).toBe(0);
+    expect(await partitionExists('odds_snapshots_y2036m05')).toBe(false);
+    expect(await writeOdds(writer(), PROVIDER, rows)).toMatchObject({ inserted: rows.length, duplicates: 0, partitions: ['odds_snapshots_y2036m05'] });
+    expect(await writeOdds(writer(), PROVIDER, rows)).toMatchObject({ inserted: 0, duplicates: rows.length });
     const stored = await db.pool.query(
       `select outcome, point::float8 as point, price::float8 as price from odds_snapshots where match_id = $1 and captured_at = $2 order by market, outcome`,
       [matchId, rows[0]!.capturedAt],

@@ -12,7 +12,6 @@ import { configFrom } from '../../src/env';
 import { NotFoundError } from '../../src/lib/errors';
 import { createLogger } from '../../src/lib/logging';
 import type { OddsSnapshot } from '../../src/schemas/odds';
-import { drizzleTransactor } from '../../src/services/ingestion/drizzle-sql';
 import { writeOdds } from '../../src/services/ingestion/odds-writer';
 import { FULL_ODDS_HISTORY, OddsService } from '../../src/services/odds';
 
@@ -105,7 +104,7 @@ describe('OddsService access window', () => {
     const recent = match!.id;
     // Through the ingestion write path, which also creates the months' partitions and widens the match's range.
     const written = await writeOdds(
-      drizzleTransactor(handle.db),
+      handle.db,
       'the-odds-api',
       (Object.keys(captures) as Array<keyof typeof captures>).map((when) => ({
         matchId: recent, bookmaker: 'pinnacle', market: 'h2h', outcome: 'home', point: null, price: prices[when], capturedAt: new Date(captures[when]), phase: 'pre_match',

@@ -11,7 +11,6 @@ import { configFrom } from '../../src/env';
 import { createLogger } from '../../src/lib/logging';
 import { TheOddsApiClient } from '../../src/providers/the-odds-api';
 import type { ProviderFixture } from '../../src/providers/types';
-import { drizzleQuery, drizzleTransactor } from '../../src/services/ingestion/drizzle-sql';
 import { resolveFixtures } from '../../src/services/ingestion/match-resolver';
 import { phaseAt, writeOddsInTransaction } from '../../src/services/ingestion/odds-writer';
 import { JobRunner } from '../../src/services/jobs';
@@ -41,12 +40,12 @@ const client = () =>
 async function ingestLive(competitionKey: string) {
   const { fixtures, odds } = await client().fetchOdds({ competitionKey });
   const commence = new Map(fixtures.map((f) => [f.eventId, f.commenceTime]));
-  return drizzleTransactor(handle.db).transaction(async (query) => {
-    const resolved = await resolveFixtures(query, fixtures);
+  return handle.db.transaction(async (tx) => {
+    const resolved = await resolveFixtures(tx, fixtures);
     const resolvedOdds = odds
       .filter((o) => resolved.matchIds.has(o.eventId))
       .map(({ eventId, lastUpdate: _lastUpdate, ...o }) => ({ ...o, matchId: resolved.matchIds.get(eventId)!, phase: phaseAt(o.capturedAt, commence.get(eventId)!) }));
-    const written = await writeOddsInTransaction(query, 'the-odds-api', resolvedOdds);
+    const written = await writeOddsInTransaction(tx, 'the-odds-api', resolvedOdds);
     return { fixtures, resolved, written };
   });
 }

@@ -8,7 +8,10 @@ import type pg from 'pg';
 import type { RowProblem } from '../../../src/providers/football-data/parse';
 import { FOOTBALL_DATA_PROVIDER, snapshotFromCsv } from '../../../src/providers/football-data/provider';
 import { syncFootballData, type FootballDataRows, type WriteCounts } from '../../../src/services/ingestion/football-data-sync';
-import { pgQuery, pgTransactor } from '../ingestion/pg-sql';
+import { eq, sql } from 'drizzle-orm';
+import { databaseFailure } from '../../../src/db/pg';
+import { ingestionJobs } from '../../../src/db/schema';
+import { nodeDatabase } from '../db';
 import { advanceFeatureStore, type AdvanceSummary } from '../../../src/services/feature-store';
 
 export type { WriteCounts };
@@ -97,7 +100,7 @@ export async function importFootballData(
   }
   // The serving path reads the feature store, never the history: what was imported must be in it.
   const at = options.featureStoreAt === undefined ? Date.now() : options.featureStoreAt;
-  summary.featureStore = at === null ? null : await advanceFeatureStore(pgTransactor(pool), at);
+  summary.featureStore = at === null ? null : await advanceFeatureStore(nodeDatabase(pool), at);
   summary.durationMs = performance.now() - started;
   return summary;
 }
@@ -114,44 +117,42 @@ async function importSnapshot(pool: pg.Pool, parsed: { file: string; rejected: R
     rejected: parsed.rejected,
     invalidPrices: parsed.invalidPrices,
   };
-  const job = await pool.query<{ id: string }>(
-    `insert into ingestion_jobs (kind, provider, stats) values ('import', $1, $2) returning id`,
-    [FOOTBALL_DATA_PROVIDER, { file: parsed.file }],
-  );
-  result.jobId = job.rows[0]!.id;
-  const client = await pool.connect();
+  const db = nodeDatabase(pool);
+  const [job] = await db
+    .insert(ingestionJobs)
+    .values({ kind: 'import', provider: FOOTBALL_DATA_PROVIDER, stats: { file: parsed.file } })
+    .returning({ id: ingestionJobs.id });
+  result.jobId = job!.id;
   try {
-    await client.query('begin');
-    const counts = await syncFootballData(pgQuery(client), rows);
-    await client.query('commit');
+    const counts = await db.transaction((tx) => syncFootballData(tx, rows));
     result.teamsCreated = counts.teamsCreated;
     result.matches = { inserted: counts.matches.inserted, updated: counts.matches.updated, unchanged: counts.matches.unchanged };
     result.resolvedToOtherProvider = counts.matches.resolvedToOtherProvider;
     result.odds = counts.odds;
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
     result.status = 'failed';
-    result.error = (error as Error).message;
+    result.error = (databaseFailure(error) as Error).message;
     result.teamsCreated = 0;
     result.matches = emptyCounts();
     result.resolvedToOtherProvider = 0;
     result.odds = emptyCounts();
-  } finally {
-    client.release();
   }
-  await pool.query(`update ingestion_jobs set status = $2, finished_at = now(), stats = $3, error = $4 where id = $1`, [
-    result.jobId,
-    result.status,
-    {
-      file: parsed.file,
-      teamsCreated: result.teamsCreated,
-      matches: result.matches,
-      resolvedToOtherProvider: result.resolvedToOtherProvider,
-      odds: result.odds,
-      rejected: result.rejected.length,
-      invalidPrices: result.invalidPrices.length,
-    },
-    result.error ?? null,
-  ]);
+  await db
+    .update(ingestionJobs)
+    .set({
+      status: result.status,
+      finishedAt: sql`now()`,
+      stats: {
+        file: parsed.file,
+        teamsCreated: result.teamsCreated,
+        matches: result.matches,
+        resolvedToOtherProvider: result.resolvedToOtherProvider,
+        odds: result.odds,
+        rejected: result.rejected.length,
+        invalidPrices: result.invalidPrices.length,
+      },
+      error: result.error ?? null,
+    })
+    .where(eq(ingestionJobs.id, result.jobId));
   return result;
 }

@@ -1,7 +1,7 @@
 // Keeps the feature store current: applies the results that have become known since the last advance, each
 // touching two team states, one pair and one league, in the order results become known, exactly as the full
 // replay (timeline.ts) would. Runs in the ingestion jobs after they commit results, in the feature queue's
-// consumer and hourly; never on a request. One implementation for the Worker and Node (SqlTransactor).
+// consumer and hourly; never on a request. One implementation for the Worker and Node (a drizzle PgDb).
 import {
   FEATURE_VERSION,
   FeatureStateStore,
@@ -13,7 +13,9 @@ import {
   type TeamState,
   type TimelineMatch,
 } from '../features';
-import type { SqlQuery, SqlResult, SqlTransactor } from '../ingestion/sql';
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { anyOf, pgArray, type PgDb } from '../../db/pg';
+import { featureLeagueStates, featurePairStates, featureStoreProgress, featureTeamStates, matches } from '../../db/schema';
 
 export interface AdvanceSummary {
   /** Results applied by this advance. */
@@ -31,109 +33,143 @@ type OrderKey = readonly [knownAt: number, startAt: number, matchId: number];
 const orderKey = (m: TimelineMatch): OrderKey => [resultKnownAt(m), m.startAt, m.matchId];
 const compareKeys = (a: OrderKey, b: OrderKey) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 
-const ms = (value: unknown): number => (value instanceof Date ? value.getTime() : Date.parse(String(value)));
-/** A `json` column comes back parsed from pg and the Neon driver alike; text is parsed here just in case. */
-const parsed = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
+/** The columns of matches the timeline needs, for a typed select. */
+export const timelineColumns = {
+  id: matches.id,
+  competitionId: matches.competitionId,
+  season: matches.season,
+  homeTeamId: matches.homeTeamId,
+  awayTeamId: matches.awayTeamId,
+  startAt: matches.startAt,
+  startTimeKnown: matches.startTimeKnown,
+  status: matches.status,
+  homeScore: matches.homeScore,
+  awayScore: matches.awayScore,
+  stats: matches.stats,
+};
 
-/** The columns the timeline needs, as `$alias.` columns of matches. */
-export const TIMELINE_COLUMNS = (alias: string) =>
-  ['id::text as id', 'competition_id', 'season', 'home_team_id', 'away_team_id', 'start_at', 'start_time_known', 'status', 'home_score', 'away_score', 'stats']
-    .map((c) => `${alias}.${c}`)
-    .join(', ');
+export interface TimelineRow {
+  id: number;
+  competitionId: number;
+  season: string | null;
+  homeTeamId: number;
+  awayTeamId: number;
+  startAt: Date;
+  startTimeKnown: boolean;
+  status: string;
+  homeScore: number | null;
+  awayScore: number | null;
+  stats: TimelineMatch['stats'];
+}
 
-export function timelineMatchFromRow(r: Record<string, unknown>): TimelineMatch {
+export function timelineMatchOf(r: TimelineRow): TimelineMatch {
   return {
-    matchId: Number(r.id),
-    competitionId: Number(r.competition_id),
-    season: (r.season as string | null) ?? null,
-    homeTeamId: Number(r.home_team_id),
-    awayTeamId: Number(r.away_team_id),
-    startAt: ms(r.start_at),
-    startTimeKnown: Boolean(r.start_time_known),
-    status: String(r.status),
-    homeScore: r.home_score === null ? null : Number(r.home_score),
-    awayScore: r.away_score === null ? null : Number(r.away_score),
-    stats: parsed<TimelineMatch['stats']>(r.stats ?? null),
+    matchId: r.id,
+    competitionId: r.competitionId,
+    season: r.season,
+    homeTeamId: r.homeTeamId,
+    awayTeamId: r.awayTeamId,
+    startAt: r.startAt.getTime(),
+    startTimeKnown: r.startTimeKnown,
+    status: r.status,
+    homeScore: r.homeScore,
+    awayScore: r.awayScore,
+    stats: r.stats ?? null,
   };
 }
 
-async function lockProgress(query: SqlQuery): Promise<Record<string, unknown>> {
-  await query(`insert into feature_store_progress (feature_version, rebuild_required) values ($1, true) on conflict do nothing`, [FEATURE_VERSION]);
-  const { rows } = await query(`select * from feature_store_progress where feature_version = $1 for update`, [FEATURE_VERSION]);
-  return rows[0]!;
+/** Every match of the timeline, as the full replay (featureStateAt) takes them. */
+export async function timelineMatches(db: PgDb): Promise<TimelineMatch[]> {
+  return (await db.select(timelineColumns).from(matches)).map(timelineMatchOf);
+}
+
+async function lockProgress(db: PgDb) {
+  await db.insert(featureStoreProgress).values({ featureVersion: FEATURE_VERSION, rebuildRequired: true }).onConflictDoNothing();
+  const [progress] = await db.select().from(featureStoreProgress).where(eq(featureStoreProgress.featureVersion, FEATURE_VERSION)).for('update');
+  return progress!;
 }
 
 /** Empties the store: every result becomes pending again, and the next step applies them all from scratch. */
-async function reset(query: SqlQuery): Promise<void> {
-  for (const table of ['feature_team_states', 'feature_pair_states', 'feature_league_states']) {
-    await query(`delete from ${table} where feature_version = $1`, [FEATURE_VERSION]);
+async function reset(db: PgDb): Promise<void> {
+  for (const table of [featureTeamStates, featurePairStates, featureLeagueStates]) {
+    await db.delete(table).where(eq(table.featureVersion, FEATURE_VERSION));
   }
-  await query(`update matches set features_applied_at = null where features_applied_at is not null`, []);
-  await query(
-    `update feature_store_progress set applied_known_at = null, applied_start_at = null, applied_match_id = null, applied_results = 0,
-       rebuild_required = false where feature_version = $1`,
-    [FEATURE_VERSION],
-  );
+  await db.update(matches).set({ featuresAppliedAt: null }).where(isNotNull(matches.featuresAppliedAt));
+  await db
+    .update(featureStoreProgress)
+    .set({ appliedKnownAt: null, appliedStartAt: null, appliedMatchId: null, appliedResults: 0, rebuildRequired: false })
+    .where(eq(featureStoreProgress.featureVersion, FEATURE_VERSION));
 }
 
 /** Finished results the store has not learnt yet: the partial index matches_features_pending_idx holds exactly these. */
-async function pendingResults(query: SqlQuery): Promise<TimelineMatch[]> {
-  const { rows } = await query(
-    `select ${TIMELINE_COLUMNS('m')} from matches m
-     where m.status = 'finished' and m.features_applied_at is null and m.home_score is not null and m.away_score is not null`,
-    [],
-  );
-  return rows.map(timelineMatchFromRow).filter(hasResult);
+async function pendingResults(db: PgDb): Promise<TimelineMatch[]> {
+  const rows = await db
+    .select(timelineColumns)
+    .from(matches)
+    .where(and(eq(matches.status, 'finished'), isNull(matches.featuresAppliedAt), isNotNull(matches.homeScore), isNotNull(matches.awayScore)));
+  return rows.map(timelineMatchOf).filter(hasResult);
 }
 
 /** The stored states the results touch, loaded into a FeatureStateStore. */
-async function loadTouched(query: SqlQuery, results: readonly TimelineMatch[]): Promise<FeatureStateStore> {
+async function loadTouched(db: PgDb, results: readonly TimelineMatch[]): Promise<FeatureStateStore> {
   const teamIds = [...new Set(results.flatMap((m) => [m.homeTeamId, m.awayTeamId]))];
   const pairs = [...new Set(results.map((m) => headToHeadKey(m.homeTeamId, m.awayTeamId)))].map((k) => k.split('-').map(Number) as [number, number]);
   const competitionIds = [...new Set(results.map((m) => m.competitionId))];
+  const p = featurePairStates;
   const [teams, pairRows, leagues] = await Promise.all([
-    query(`select state from feature_team_states where feature_version = $1 and team_id = any($2::int[])`, [FEATURE_VERSION, teamIds]),
-    query(
-      `select s.state from feature_pair_states s join unnest($2::int[], $3::int[]) as p(low, high) on s.team_low = p.low and s.team_high = p.high
-       where s.feature_version = $1`,
-      [FEATURE_VERSION, pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-    ),
-    query(`select state from feature_league_states where feature_version = $1 and competition_id = any($2::int[])`, [FEATURE_VERSION, competitionIds]),
+    db
+      .select({ state: featureTeamStates.state })
+      .from(featureTeamStates)
+      .where(and(eq(featureTeamStates.featureVersion, FEATURE_VERSION), anyOf(featureTeamStates.teamId, teamIds))),
+    // Keyed by (low, high) pairs: a join to unnest of the two lists, which the builder cannot select from.
+    db.execute<{ state: unknown }>(sql`
+      select ${p.state} from ${p} join unnest(${pgArray(pairs.map((k) => k[0]), 'int')}, ${pgArray(pairs.map((k) => k[1]), 'int')}) as k(low, high)
+        on ${p.teamLow} = k.low and ${p.teamHigh} = k.high
+      where ${p.featureVersion} = ${FEATURE_VERSION}`),
+    db
+      .select({ state: featureLeagueStates.state })
+      .from(featureLeagueStates)
+      .where(and(eq(featureLeagueStates.featureVersion, FEATURE_VERSION), anyOf(featureLeagueStates.competitionId, competitionIds))),
   ]);
-  const states = (result: SqlResult) => result.rows.map((r) => parsed<never>(r.state));
-  return FeatureStateStore.fromJSON({ teams: states(teams) as TeamState[], pairs: states(pairRows) as HeadToHeadState[], leagues: states(leagues) as LeagueState[] });
+  return FeatureStateStore.fromJSON({
+    teams: teams.map((r) => r.state as TeamState),
+    pairs: pairRows.rows.map((r) => parsed<HeadToHeadState>(r.state)),
+    leagues: leagues.map((r) => r.state as LeagueState),
+  });
 }
+
+/** A `json` value read by `execute` (no column to decode it) is parsed by pg and the Neon driver alike; text is parsed just in case. */
+const parsed = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 
 const STATE_BATCH = 1000;
 
-async function writeStates(query: SqlQuery, store: FeatureStateStore, results: readonly TimelineMatch[]): Promise<void> {
+/** The states as they are written: `json` text of the object, read back byte for byte. */
+async function writeStates(db: PgDb, store: FeatureStateStore, results: readonly TimelineMatch[]): Promise<void> {
   const teamIds = [...new Set(results.flatMap((m) => [m.homeTeamId, m.awayTeamId]))];
   const pairKeys = [...new Set(results.map((m) => headToHeadKey(m.homeTeamId, m.awayTeamId)))];
   const competitionIds = [...new Set(results.map((m) => m.competitionId))];
+  const replaceState = { state: sql`excluded.state`, updatedAt: sql`now()` };
   for (let i = 0; i < teamIds.length; i += STATE_BATCH) {
     const ids = teamIds.slice(i, i + STATE_BATCH);
-    await query(
-      `insert into feature_team_states (feature_version, team_id, state)
-       select $1, t.id, t.state::json from unnest($2::int[], $3::text[]) as t(id, state)
-       on conflict (feature_version, team_id) do update set state = excluded.state, updated_at = now()`,
-      [FEATURE_VERSION, ids, ids.map((id) => JSON.stringify(store.teams.get(id)))],
-    );
+    await db
+      .insert(featureTeamStates)
+      .values(ids.map((teamId) => ({ featureVersion: FEATURE_VERSION, teamId, state: store.teams.get(teamId) })))
+      .onConflictDoUpdate({ target: [featureTeamStates.featureVersion, featureTeamStates.teamId], set: replaceState });
   }
   for (let i = 0; i < pairKeys.length; i += STATE_BATCH) {
     const states = pairKeys.slice(i, i + STATE_BATCH).map((k) => store.pairs.get(k)!);
-    await query(
-      `insert into feature_pair_states (feature_version, team_low, team_high, state)
-       select $1, p.low, p.high, p.state::json from unnest($2::int[], $3::int[], $4::text[]) as p(low, high, state)
-       on conflict (feature_version, team_low, team_high) do update set state = excluded.state, updated_at = now()`,
-      [FEATURE_VERSION, states.map((s) => s.teamIds[0]), states.map((s) => s.teamIds[1]), states.map((s) => JSON.stringify(s))],
-    );
+    await db
+      .insert(featurePairStates)
+      .values(states.map((state) => ({ featureVersion: FEATURE_VERSION, teamLow: state.teamIds[0], teamHigh: state.teamIds[1], state })))
+      .onConflictDoUpdate({ target: [featurePairStates.featureVersion, featurePairStates.teamLow, featurePairStates.teamHigh], set: replaceState });
   }
-  await query(
-    `insert into feature_league_states (feature_version, competition_id, state)
-     select $1, l.id, l.state::json from unnest($2::int[], $3::text[]) as l(id, state)
-     on conflict (feature_version, competition_id) do update set state = excluded.state, updated_at = now()`,
-    [FEATURE_VERSION, competitionIds, competitionIds.map((id) => JSON.stringify(store.leagues.get(id)))],
-  );
+  for (let i = 0; i < competitionIds.length; i += STATE_BATCH) {
+    const ids = competitionIds.slice(i, i + STATE_BATCH);
+    await db
+      .insert(featureLeagueStates)
+      .values(ids.map((competitionId) => ({ featureVersion: FEATURE_VERSION, competitionId, state: store.leagues.get(competitionId) })))
+      .onConflictDoUpdate({ target: [featureLeagueStates.featureVersion, featureLeagueStates.competitionId], set: replaceState });
+  }
 }
 
 /**
@@ -142,52 +178,46 @@ async function writeStates(query: SqlQuery, store: FeatureStateStore, results: r
  * an applied result, empties the store first: Elo carries every result into all later ones, so only a replay
  * from the start is exact, and this is the one place that replays (a job, not a request).
  */
-export async function advanceFeatureStore(db: SqlTransactor, now: number): Promise<AdvanceSummary> {
-  return db.transaction(async (query) => {
-    const progress = await lockProgress(query);
+export async function advanceFeatureStore(db: PgDb, now: number): Promise<AdvanceSummary> {
+  return db.transaction(async (tx) => {
+    const progress = await lockProgress(tx);
     let rebuilt = false;
-    if (progress.rebuild_required) {
-      await reset(query);
+    if (progress.rebuildRequired) {
+      await reset(tx);
       rebuilt = true;
     }
-    let pending = await pendingResults(query);
+    let pending = await pendingResults(tx);
     let known = pending.filter((m) => resultKnownAt(m) <= now).sort((a, b) => compareKeys(orderKey(a), orderKey(b)));
     const watermark: OrderKey | null =
-      !rebuilt && progress.applied_known_at != null
-        ? [ms(progress.applied_known_at), ms(progress.applied_start_at), Number(progress.applied_match_id)]
+      !rebuilt && progress.appliedKnownAt != null
+        ? [progress.appliedKnownAt.getTime(), progress.appliedStartAt!.getTime(), Number(progress.appliedMatchId)]
         : null;
     if (watermark && known.length > 0 && compareKeys(orderKey(known[0]!), watermark) < 0) {
-      await reset(query);
+      await reset(tx);
       rebuilt = true;
-      pending = await pendingResults(query);
+      pending = await pendingResults(tx);
       known = pending.filter((m) => resultKnownAt(m) <= now).sort((a, b) => compareKeys(orderKey(a), orderKey(b)));
     }
     const later = pending.filter((m) => resultKnownAt(m) > now).map(resultKnownAt);
     const nextKnownAt = later.length > 0 ? Math.min(...later) : null;
 
     if (known.length > 0) {
-      const store = await loadTouched(query, known);
+      const store = await loadTouched(tx, known);
       for (const m of known) store.apply(m);
-      await writeStates(query, store, known);
-      await query(`update matches set features_applied_at = $2::timestamptz where id = any($1::bigint[])`, [known.map((m) => m.matchId), new Date(now).toISOString()]);
+      await writeStates(tx, store, known);
+      await tx.update(matches).set({ featuresAppliedAt: new Date(now) }).where(anyOf(matches.id, known.map((m) => m.matchId)));
     }
     const last = known[known.length - 1];
-    await query(
-      `update feature_store_progress set
-         applied_known_at = coalesce($2::timestamptz, applied_known_at), applied_start_at = coalesce($3::timestamptz, applied_start_at),
-         applied_match_id = coalesce($4::bigint, applied_match_id), applied_results = applied_results + $5::int,
-         next_known_at = $6::timestamptz, advanced_at = $7::timestamptz
-       where feature_version = $1`,
-      [
-        FEATURE_VERSION,
-        last ? new Date(resultKnownAt(last)).toISOString() : null,
-        last ? new Date(last.startAt).toISOString() : null,
-        last ? last.matchId : null,
-        known.length,
-        nextKnownAt === null ? null : new Date(nextKnownAt).toISOString(),
-        new Date(now).toISOString(),
-      ],
-    );
+    await tx
+      .update(featureStoreProgress)
+      .set({
+        // The watermark moves only when something was applied.
+        ...(last ? { appliedKnownAt: new Date(resultKnownAt(last)), appliedStartAt: new Date(last.startAt), appliedMatchId: last.matchId } : {}),
+        appliedResults: sql`${featureStoreProgress.appliedResults} + ${known.length}`,
+        nextKnownAt: nextKnownAt === null ? null : new Date(nextKnownAt),
+        advancedAt: new Date(now),
+      })
+      .where(eq(featureStoreProgress.featureVersion, FEATURE_VERSION));
     return { applied: known.length, rebuilt, matchIds: known.map((m) => m.matchId), nextKnownAt };
   });
 }

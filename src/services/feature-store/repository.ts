@@ -1,8 +1,11 @@
 // The feature store as serving reads it: for a match, its own row, the two teams' states, the pair's and the
 // league's, in one statement of primary-key lookups. Its cost does not grow with the history.
 import { FEATURE_VERSION, createHeadToHeadState, createTeamState, seasonLabel, type HeadToHeadState, type LeagueState, type TeamState } from '../features';
-import type { SqlQuery } from '../ingestion/sql';
-import { TIMELINE_COLUMNS, timelineMatchFromRow } from './advance';
+import { and, eq, gt, lte, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import { anyOf, type PgDb } from '../../db/pg';
+import { featureLeagueStates, featurePairStates, featureStoreProgress, featureTeamStates, matches } from '../../db/schema';
+import { timelineColumns, timelineMatchOf } from './advance';
 import { UnavailableError } from '../../lib/errors';
 
 /** A match's feature state as the prediction path uses it (and as the per-match KV entry holds it). */
@@ -40,36 +43,49 @@ export type StoredMatch =
 /** The store of this Worker's feature version was never set up (its migration or first advance): a 503. */
 export class FeatureStoreNotBuiltError extends UnavailableError {}
 
-const parsed = <T>(value: unknown): T | null => (value === null || value === undefined ? null : typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
+const homeStates = alias(featureTeamStates, 'h');
+const awayStates = alias(featureTeamStates, 'a');
 
 export class FeatureStateRepository {
-  constructor(private readonly query: () => SqlQuery) {}
+  constructor(private readonly db: () => PgDb) {}
 
   /** The matches' stored states as of the store's last advance; an unknown id has no entry. */
   async forMatches(matchIds: readonly number[], now: number): Promise<Map<number, StoredMatch>> {
     const out = new Map<number, StoredMatch>();
     if (matchIds.length === 0) return out;
-    const { rows } = await this.query()(
-      `select ${TIMELINE_COLUMNS('m')}, g.feature_version as store_version, g.next_known_at,
-              h.state as home_state, a.state as away_state, p.state as pair_state, l.state as league_state
-       from matches m
-       left join feature_store_progress g on g.feature_version = $2
-       left join feature_team_states h on h.feature_version = $2 and h.team_id = m.home_team_id
-       left join feature_team_states a on a.feature_version = $2 and a.team_id = m.away_team_id
-       left join feature_pair_states p on p.feature_version = $2
-         and p.team_low = least(m.home_team_id, m.away_team_id) and p.team_high = greatest(m.home_team_id, m.away_team_id)
-       left join feature_league_states l on l.feature_version = $2 and l.competition_id = m.competition_id
-       where m.id = any($1::bigint[])`,
-      [[...new Set(matchIds)], FEATURE_VERSION],
-    );
+    const [h, a, p, l, g] = [homeStates, awayStates, featurePairStates, featureLeagueStates, featureStoreProgress];
+    const rows = await this.db()
+      .select({
+        ...timelineColumns,
+        storeVersion: g.featureVersion,
+        nextKnownAt: g.nextKnownAt,
+        homeState: h.state,
+        awayState: a.state,
+        pairState: p.state,
+        leagueState: l.state,
+      })
+      .from(matches)
+      .leftJoin(g, eq(g.featureVersion, FEATURE_VERSION))
+      .leftJoin(h, and(eq(h.featureVersion, FEATURE_VERSION), eq(h.teamId, matches.homeTeamId)))
+      .leftJoin(a, and(eq(a.featureVersion, FEATURE_VERSION), eq(a.teamId, matches.awayTeamId)))
+      .leftJoin(
+        p,
+        and(
+          eq(p.featureVersion, FEATURE_VERSION),
+          eq(p.teamLow, sql`least(${matches.homeTeamId}, ${matches.awayTeamId})`),
+          eq(p.teamHigh, sql`greatest(${matches.homeTeamId}, ${matches.awayTeamId})`),
+        ),
+      )
+      .leftJoin(l, and(eq(l.featureVersion, FEATURE_VERSION), eq(l.competitionId, matches.competitionId)))
+      .where(anyOf(matches.id, [...new Set(matchIds)]));
     for (const r of rows) {
-      const m = timelineMatchFromRow(r);
+      const m = timelineMatchOf(r);
       if (m.status !== 'scheduled' || now >= m.startAt) {
         out.set(m.matchId, { kind: 'started', startAt: m.startAt });
         continue;
       }
-      if (r.store_version === null) throw new FeatureStoreNotBuiltError(`the feature store of ${FEATURE_VERSION} has not been built yet`);
-      const nextKnownAt = r.next_known_at === null ? Infinity : new Date(r.next_known_at as string).getTime();
+      if (r.storeVersion === null) throw new FeatureStoreNotBuiltError(`the feature store of ${FEATURE_VERSION} has not been built yet`);
+      const nextKnownAt = r.nextKnownAt === null ? Infinity : r.nextKnownAt.getTime();
       out.set(m.matchId, {
         kind: 'upcoming',
         state: {
@@ -86,10 +102,10 @@ export class FeatureStateRepository {
             startTimeKnown: m.startTimeKnown,
             status: m.status,
           },
-          home: parsed<TeamState>(r.home_state) ?? createTeamState(m.homeTeamId),
-          away: parsed<TeamState>(r.away_state) ?? createTeamState(m.awayTeamId),
-          pair: parsed<HeadToHeadState>(r.pair_state) ?? createHeadToHeadState(m.homeTeamId, m.awayTeamId),
-          league: parsed<LeagueState>(r.league_state),
+          home: (r.homeState as TeamState | null) ?? createTeamState(m.homeTeamId),
+          away: (r.awayState as TeamState | null) ?? createTeamState(m.awayTeamId),
+          pair: (r.pairState as HeadToHeadState | null) ?? createHeadToHeadState(m.homeTeamId, m.awayTeamId),
+          league: (r.leagueState as LeagueState | null) ?? null,
         },
       });
     }
@@ -102,10 +118,10 @@ export class FeatureStateRepository {
 
   /** Ids of scheduled matches kicking off in (now, now + horizon]: what a new result makes stale. */
   async upcomingMatchIds(now: number, horizonMs: number): Promise<number[]> {
-    const { rows } = await this.query()(
-      `select id::text as id from matches where status = 'scheduled' and start_at > $1::timestamptz and start_at <= $2::timestamptz`,
-      [new Date(now).toISOString(), new Date(now + horizonMs).toISOString()],
-    );
-    return rows.map((r) => Number(r.id));
+    const rows = await this.db()
+      .select({ id: matches.id })
+      .from(matches)
+      .where(and(eq(matches.status, 'scheduled'), gt(matches.startAt, new Date(now)), lte(matches.startAt, new Date(now + horizonMs))));
+    return rows.map((r) => r.id);
   }
 }

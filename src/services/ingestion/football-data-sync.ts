@@ -11,7 +11,10 @@ import {
 } from '../../providers/football-data/provider';
 import { resolveFixtures } from './match-resolver';
 import { writeOddsInTransaction, type ResolvedOddsRow } from './odds-writer';
-import type { SqlQuery } from './sql';
+import { and, between, count, eq, ne, sql } from 'drizzle-orm';
+import { anyOf, bare, pgArray, type PgDb } from '../../db/pg';
+import { competitions, matches, oddsSnapshots, sports, teamAliases, teams } from '../../db/schema';
+import { ensureSoccer, soccerSportId } from './team-aliases';
 
 export interface WriteCounts {
   inserted: number;
@@ -38,7 +41,7 @@ export interface FootballDataRows {
 
 const emptyCounts = (): WriteCounts => ({ inserted: 0, updated: 0, unchanged: 0 });
 
-export async function syncFootballData(query: SqlQuery, rows: FootballDataRows): Promise<FootballDataSyncCounts> {
+export async function syncFootballData(db: PgDb, rows: FootballDataRows): Promise<FootballDataSyncCounts> {
   const counts: FootballDataSyncCounts = {
     teamsCreated: 0,
     matches: { ...emptyCounts(), resolvedToOtherProvider: 0 },
@@ -48,21 +51,21 @@ export async function syncFootballData(query: SqlQuery, rows: FootballDataRows):
   const fixtures = rows.fixtures;
   if (fixtures.length === 0) return counts;
 
-  await query(`insert into sports (key, name) values ('soccer', 'Soccer') on conflict (key) do nothing`, []);
+  await ensureSoccer(db);
   const divisions = [...new Set(fixtures.map((f) => f.division))].map(competitionForDivision);
   // A competition the live resolver created first is named by its key; the CSV's division table names it.
-  await query(
-    `insert into competitions (sport_id, key, name, country)
-     select s.id, c.key, c.name, c.country from unnest($1::text[], $2::text[], $3::text[]) as c(key, name, country)
-     cross join sports s where s.key = 'soccer'
-     on conflict (key) do update set name = excluded.name, country = excluded.country
-     where competitions.name = competitions.key`,
-    [divisions.map((d) => d.key), divisions.map((d) => d.name), divisions.map((d) => d.country)],
-  );
+  await db
+    .insert(competitions)
+    .values(divisions.map((d) => ({ sportId: soccerSportId(db), key: d.key, name: d.name, country: d.country })))
+    .onConflictDoUpdate({
+      target: competitions.key,
+      set: { name: sql`excluded.name`, country: sql`excluded.country` },
+      setWhere: eq(competitions.name, competitions.key),
+    });
 
-  counts.teamsCreated = await ensureTeams(query, [...new Set(fixtures.flatMap((f) => [f.homeTeam, f.awayTeam]))]);
+  counts.teamsCreated = await ensureTeams(db, [...new Set(fixtures.flatMap((f) => [f.homeTeam, f.awayTeam]))]);
 
-  const resolved = await resolveFixtures(query, fixtures, { provider: FOOTBALL_DATA_PROVIDER });
+  const resolved = await resolveFixtures(db, fixtures, { provider: FOOTBALL_DATA_PROVIDER });
   const created = new Set<string>();
   for (const r of resolved.resolutions) if (r.status === 'created') created.add(r.matchId);
 
@@ -73,58 +76,50 @@ export async function syncFootballData(query: SqlQuery, rows: FootballDataRows):
   const ordered = fixtures.filter((f) => resolved.matchIds.has(f.eventId));
   const ids = ordered.map((f) => resolved.matchIds.get(f.eventId)!);
   const result = (f: FootballDataFixture) => resultByEvent.get(f.eventId);
-  const updated = await query(
-    `update matches m set
-       competition_id = c.id, season = r.season,
-       start_at = case when r.fresh or r.start_time_known or not m.start_time_known then r.start_at else m.start_at end,
-       start_time_known = case when r.fresh then r.start_time_known else m.start_time_known or r.start_time_known end,
-       status = r.status, home_score = r.home_score, away_score = r.away_score, home_ht_score = r.home_ht_score,
-       away_ht_score = r.away_ht_score, stats = r.stats, referee = r.referee, updated_at = now()
-     from unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::bool[], $6::text[], $7::int[], $8::int[],
-                 $9::int[], $10::int[], $11::jsonb[], $12::text[], $13::bool[])
-          as r(id, competition, season, start_at, start_time_known, status, home_score, away_score, home_ht_score,
-               away_ht_score, stats, referee, fresh)
-     join competitions c on c.key = r.competition
-     where m.id = r.id
-       and (m.competition_id, m.season, case when r.fresh then r.start_time_known else m.start_time_known or r.start_time_known end,
-            m.status, m.home_score, m.away_score, m.home_ht_score, m.away_ht_score, m.stats, m.referee,
-            case when r.fresh or r.start_time_known or not m.start_time_known then r.start_at else m.start_at end)
-           is distinct from
-           (c.id, r.season, m.start_time_known, r.status, r.home_score, r.away_score, r.home_ht_score, r.away_ht_score,
-            r.stats, r.referee, m.start_at)
-     returning m.id::text as id, m.provider`,
-    [
-      ids,
-      ordered.map((f) => f.competitionKey),
-      ordered.map((f) => f.season),
-      ordered.map((f) => f.commenceTime.toISOString()),
-      ordered.map((f) => f.startTimeKnown),
-      ordered.map((f) => (result(f)?.completed ? 'finished' : 'scheduled')),
-      ordered.map((f) => result(f)?.homeScore ?? null),
-      ordered.map((f) => result(f)?.awayScore ?? null),
-      ordered.map((f) => result(f)?.homeHalfTimeScore ?? null),
-      ordered.map((f) => result(f)?.awayHalfTimeScore ?? null),
-      ordered.map((f) => {
-        const stats = result(f)?.stats;
-        return stats ? JSON.stringify(stats) : null;
-      }),
-      ordered.map((f) => result(f)?.referee ?? null),
-      ids.map((id) => created.has(id)),
-    ],
-  );
-  const rewritten = new Set(updated.rows.map((r) => String(r.id)));
+  const m = matches;
+  const stats = ordered.map((f) => {
+    const stats = result(f)?.stats;
+    return stats ? JSON.stringify(stats) : null;
+  });
+  // The bulk path of the sync (a season is 380 matches): each match gets its own row's values, compared first, in
+  // one UPDATE ... FROM unnest, kept hand-written; the builder's update sets one value on every row it touches.
+  const startAt = sql`case when r.fresh or r.start_time_known or not ${m.startTimeKnown} then r.start_at else ${m.startAt} end`;
+  const startTimeKnown = sql`case when r.fresh then r.start_time_known else ${m.startTimeKnown} or r.start_time_known end`;
+  const updated = await db.execute<{ id: string }>(sql`
+    update ${m} set
+      ${bare(m.competitionId)} = ${competitions.id}, ${bare(m.season)} = r.season, ${bare(m.startAt)} = ${startAt}, ${bare(m.startTimeKnown)} = ${startTimeKnown},
+      ${bare(m.status)} = r.status, ${bare(m.homeScore)} = r.home_score, ${bare(m.awayScore)} = r.away_score,
+      ${bare(m.homeHalfTimeScore)} = r.home_ht_score, ${bare(m.awayHalfTimeScore)} = r.away_ht_score, ${bare(m.stats)} = r.stats,
+      ${bare(m.referee)} = r.referee, ${bare(m.updatedAt)} = now()
+    from unnest(${pgArray(ids, 'bigint')}, ${pgArray(ordered.map((f) => f.competitionKey), 'text')}, ${pgArray(ordered.map((f) => f.season), 'text')},
+                ${pgArray(ordered.map((f) => f.commenceTime.toISOString()), 'timestamptz')}, ${pgArray(ordered.map((f) => f.startTimeKnown), 'bool')},
+                ${pgArray(ordered.map((f) => (result(f)?.completed ? 'finished' : 'scheduled')), 'text')},
+                ${pgArray(ordered.map((f) => result(f)?.homeScore ?? null), 'int')}, ${pgArray(ordered.map((f) => result(f)?.awayScore ?? null), 'int')},
+                ${pgArray(ordered.map((f) => result(f)?.homeHalfTimeScore ?? null), 'int')}, ${pgArray(ordered.map((f) => result(f)?.awayHalfTimeScore ?? null), 'int')},
+                ${pgArray(stats, 'jsonb')}, ${pgArray(ordered.map((f) => result(f)?.referee ?? null), 'text')}, ${pgArray(ids.map((id) => created.has(id)), 'bool')})
+         as r(id, competition, season, start_at, start_time_known, status, home_score, away_score, home_ht_score,
+              away_ht_score, stats, referee, fresh)
+    join ${competitions} on ${competitions.key} = r.competition
+    where ${m.id} = r.id
+      and (${m.competitionId}, ${m.season}, ${startTimeKnown}, ${m.status}, ${m.homeScore}, ${m.awayScore}, ${m.homeHalfTimeScore},
+           ${m.awayHalfTimeScore}, ${m.stats}, ${m.referee}, ${startAt})
+          is distinct from
+          (${competitions.id}, r.season, ${m.startTimeKnown}, r.status, r.home_score, r.away_score, r.home_ht_score, r.away_ht_score,
+           r.stats, r.referee, ${m.startAt})
+    returning ${m.id}::text as id`);
+  const rewritten = new Set(updated.rows.map((r) => r.id));
   const distinctIds = new Set(ids);
   counts.matches.inserted = created.size;
   counts.matches.updated = [...rewritten].filter((id) => !created.has(id)).length;
   counts.matches.unchanged = distinctIds.size - counts.matches.inserted - counts.matches.updated;
   counts.changedMatchIds = [...new Set([...created, ...rewritten])];
-  const providers = await query(`select count(*)::int as n from matches where id = any($1::bigint[]) and provider <> $2`, [
-    [...distinctIds],
-    FOOTBALL_DATA_PROVIDER,
-  ]);
-  counts.matches.resolvedToOtherProvider = Number(providers.rows[0]!.n);
+  const [providers] = await db
+    .select({ n: count() })
+    .from(matches)
+    .where(and(anyOf(matches.id, [...distinctIds]), ne(matches.provider, FOOTBALL_DATA_PROVIDER)));
+  counts.matches.resolvedToOtherProvider = providers?.n ?? 0;
 
-  counts.odds = await syncOdds(query, rows.odds, resolved.matchIds);
+  counts.odds = await syncOdds(db, rows.odds, resolved.matchIds);
   return counts;
 }
 
@@ -133,23 +128,26 @@ export async function syncFootballData(query: SqlQuery, rows: FootballDataRows):
  * seen before becomes a team of its own with an alias (an unseen league imports without preparation); merging
  * two spellings of one club is an alias update, not an import change.
  */
-async function ensureTeams(query: SqlQuery, names: string[]): Promise<number> {
-  const known = await query(`select alias from team_aliases where provider = $1 and alias = any($2::text[])`, [FOOTBALL_DATA_PROVIDER, names]);
-  const have = new Set(known.rows.map((r) => String(r.alias)));
+async function ensureTeams(db: PgDb, names: string[]): Promise<number> {
+  const known = await db
+    .select({ alias: teamAliases.alias })
+    .from(teamAliases)
+    .where(and(eq(teamAliases.provider, FOOTBALL_DATA_PROVIDER), anyOf(teamAliases.alias, names)));
+  const have = new Set(known.map((r) => r.alias));
   // Sorted, as the alias seed's are, so two writers meet the unique index in one order rather than deadlocking.
   const missing = names.filter((n) => !have.has(n)).sort();
   if (missing.length === 0) return 0;
-  const created = await query(
-    `insert into teams (sport_id, name) select s.id, n from unnest($1::text[]) as n cross join sports s where s.key = 'soccer'
-     on conflict (sport_id, name) do nothing`,
-    [missing],
-  );
-  await query(
-    `insert into team_aliases (team_id, provider, alias)
-     select t.id, $2, n from unnest($1::text[]) as n join sports s on s.key = 'soccer' join teams t on t.sport_id = s.id and t.name = n
-     on conflict (provider, alias) do nothing`,
-    [missing, FOOTBALL_DATA_PROVIDER],
-  );
+  const created = await db
+    .insert(teams)
+    .values(missing.map((name) => ({ sportId: soccerSportId(db), name })))
+    .onConflictDoNothing({ target: [teams.sportId, teams.name] });
+  // Each name's alias points at the team of that name: INSERT ... SELECT over unnest of the names joined to
+  // the teams, which the builder's insert ... select cannot select from.
+  await db.execute(sql`
+    insert into ${teamAliases} (${bare(teamAliases.teamId)}, ${bare(teamAliases.provider)}, ${bare(teamAliases.alias)})
+    select ${teams.id}, ${FOOTBALL_DATA_PROVIDER}, n from unnest(${pgArray(missing, 'text')}) as n
+    join ${sports} on ${sports.key} = 'soccer' join ${teams} on ${teams.sportId} = ${sports.id} and ${teams.name} = n
+    on conflict (${bare(teamAliases.provider)}, ${bare(teamAliases.alias)}) do nothing`);
   return created.rowCount ?? 0;
 }
 
@@ -158,7 +156,7 @@ async function ensureTeams(query: SqlQuery, names: string[]): Promise<number> {
  * updated in place. Comparing with what is stored first costs one indexed read per call instead of a
  * conflict per row, and counts inserted, corrected and unchanged prices exactly.
  */
-async function syncOdds(query: SqlQuery, odds: readonly FootballDataOddsRow[], matchIds: Map<string, string>): Promise<WriteCounts> {
+async function syncOdds(db: PgDb, odds: readonly FootballDataOddsRow[], matchIds: Map<string, string>): Promise<WriteCounts> {
   const counts = emptyCounts();
   const rows: ResolvedOddsRow[] = [];
   for (const o of odds) {
@@ -175,14 +173,24 @@ async function syncOdds(query: SqlQuery, odds: readonly FootballDataOddsRow[], m
     if (t < first) first = t;
     if (t > last) last = t;
   }
-  const stored = await query(
-    `select concat_ws('|', match_id, bookmaker, market, outcome, coalesce(point::float8::text, ''),
-                      (extract(epoch from captured_at) * 1000)::bigint) as key, price::float8 as price, phase
-     from odds_snapshots
-     where provider = $1 and match_id = any($2::bigint[]) and captured_at between $3 and $4`,
-    [FOOTBALL_DATA_PROVIDER, [...new Set(rows.map((r) => String(r.matchId)))], new Date(first).toISOString(), new Date(last).toISOString()],
-  );
-  const existing = new Map(stored.rows.map((r) => [String(r.key), { price: Number(r.price), phase: String(r.phase) }]));
+  const o = oddsSnapshots;
+  const stored = await db
+    .select({
+      // The natural key as one string, built by the server so that point and instant print as the JS side does.
+      key: sql<string>`concat_ws('|', ${o.matchId}, ${o.bookmaker}, ${o.market}, ${o.outcome}, coalesce(${o.point}::float8::text, ''),
+                                 (extract(epoch from ${o.capturedAt}) * 1000)::bigint)`,
+      price: sql<number>`${o.price}::float8`.mapWith(Number),
+      phase: o.phase,
+    })
+    .from(o)
+    .where(
+      and(
+        eq(o.provider, FOOTBALL_DATA_PROVIDER),
+        anyOf(o.matchId, [...new Set(rows.map((r) => String(r.matchId)))]),
+        between(o.capturedAt, new Date(first), new Date(last)),
+      ),
+    );
+  const existing = new Map(stored.map((r) => [r.key, { price: r.price, phase: r.phase }]));
   const toInsert: ResolvedOddsRow[] = [];
   const toUpdate: ResolvedOddsRow[] = [];
   for (const r of rows) {
@@ -192,27 +200,20 @@ async function syncOdds(query: SqlQuery, odds: readonly FootballDataOddsRow[], m
     else if (before.price !== Math.round(r.price * 1000) / 1000 || before.phase !== r.phase) toUpdate.push(r);
   }
 
-  if (toInsert.length > 0) counts.inserted = (await writeOddsInTransaction(query, FOOTBALL_DATA_PROVIDER, toInsert)).inserted;
+  if (toInsert.length > 0) counts.inserted = (await writeOddsInTransaction(db, FOOTBALL_DATA_PROVIDER, toInsert)).inserted;
   for (let start = 0; start < toUpdate.length; start += 5000) {
     const batch = toUpdate.slice(start, start + 5000);
-    const result = await query(
-      `update odds_snapshots s set price = o.price, phase = o.phase, ingested_at = now()
-       from unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::text[], $9::timestamptz[])
-            as o(match_id, bookmaker, market, outcome, point, price, phase, captured_at)
-       where s.match_id = o.match_id and s.provider = $1 and s.bookmaker = o.bookmaker and s.market = o.market
-         and s.outcome = o.outcome and s.point is not distinct from o.point and s.captured_at = o.captured_at`,
-      [
-        FOOTBALL_DATA_PROVIDER,
-        batch.map((o) => String(o.matchId)),
-        batch.map((o) => o.bookmaker),
-        batch.map((o) => o.market),
-        batch.map((o) => o.outcome),
-        batch.map((o) => o.point),
-        batch.map((o) => o.price),
-        batch.map((o) => o.phase),
-        batch.map((o) => o.capturedAt.toISOString()),
-      ],
-    );
+    // A corrected price per row: UPDATE ... FROM unnest of the corrections (one value per row, which the builder's
+    // update cannot give), matched on the natural key with point compared NULL-safely as the unique key does.
+    const result = await db.execute(sql`
+      update ${o} set ${bare(o.price)} = r.price, ${bare(o.phase)} = r.phase, ${bare(o.ingestedAt)} = now()
+      from unnest(${pgArray(batch.map((b) => String(b.matchId)), 'bigint')}, ${pgArray(batch.map((b) => b.bookmaker), 'text')},
+                  ${pgArray(batch.map((b) => b.market), 'text')}, ${pgArray(batch.map((b) => b.outcome), 'text')}, ${pgArray(batch.map((b) => b.point), 'numeric')},
+                  ${pgArray(batch.map((b) => b.price), 'numeric')}, ${pgArray(batch.map((b) => b.phase), 'text')},
+                  ${pgArray(batch.map((b) => b.capturedAt.toISOString()), 'timestamptz')})
+           as r(match_id, bookmaker, market, outcome, point, price, phase, captured_at)
+      where ${o.matchId} = r.match_id and ${o.provider} = ${FOOTBALL_DATA_PROVIDER} and ${o.bookmaker} = r.bookmaker and ${o.market} = r.market
+        and ${o.outcome} = r.outcome and ${o.point} is not distinct from r.point and ${o.capturedAt} = r.captured_at`);
     counts.updated += result.rowCount ?? 0;
   }
   counts.unchanged = rows.length - counts.inserted - counts.updated;

@@ -6,8 +6,10 @@
 import { seasonOf } from '../../domain/calendar';
 import { THE_ODDS_API_PROVIDER } from '../../providers/the-odds-api/client';
 import type { ProviderFixture } from '../../providers/types';
-import type { SqlQuery } from './sql';
-import { seedOddsApiAliases } from './team-aliases';
+import { and, eq, sql } from 'drizzle-orm';
+import { anyOf, bare, pgArray, type PgDb } from '../../db/pg';
+import { competitions, matches, teamAliases, unresolvedTeamNames } from '../../db/schema';
+import { ensureSoccer, seedOddsApiAliases, soccerSportId } from './team-aliases';
 
 export const MATCH_WINDOW_HOURS = 36;
 
@@ -28,12 +30,12 @@ export interface ResolveOptions {
   windowHours?: number;
 }
 
-export async function resolveFixture(query: SqlQuery, fixture: ProviderFixture, options: ResolveOptions = {}): Promise<FixtureResolution> {
-  return (await resolveFixtures(query, [fixture], options)).resolutions[0]!;
+export async function resolveFixture(db: PgDb, fixture: ProviderFixture, options: ResolveOptions = {}): Promise<FixtureResolution> {
+  return (await resolveFixtures(db, [fixture], options)).resolutions[0]!;
 }
 
 /** Call inside the job's transaction: a fixture created here and the odds written for it commit together. */
-export async function resolveFixtures(query: SqlQuery, fixtures: readonly ProviderFixture[], options: ResolveOptions = {}): Promise<ResolveFixturesResult> {
+export async function resolveFixtures(db: PgDb, fixtures: readonly ProviderFixture[], options: ResolveOptions = {}): Promise<ResolveFixturesResult> {
   const provider = options.provider ?? THE_ODDS_API_PROVIDER;
   const windowHours = options.windowHours ?? MATCH_WINDOW_HOURS;
   const byEvent = new Map<string, FixtureResolution>();
@@ -41,41 +43,33 @@ export async function resolveFixtures(query: SqlQuery, fixtures: readonly Provid
   if (unique.length === 0) return { matchIds: new Map(), resolutions: [], created: 0, unresolved: 0 };
 
   // Seen before under this event id: nothing else to decide.
-  const known = await query(`select id::text as id, external_match_id from matches where provider = $1 and external_match_id = any($2::text[])`, [
-    provider,
-    unique.map((f) => f.eventId),
-  ]);
-  for (const r of known.rows) byEvent.set(String(r.external_match_id), { eventId: String(r.external_match_id), status: 'existing', matchId: String(r.id) });
+  for (const r of await matchesByEvent(db, provider, unique)) byEvent.set(r.eventId, { eventId: r.eventId, status: 'existing', matchId: String(r.id) });
   let pending = unique.filter((f) => !byEvent.has(f.eventId));
 
-  const teamIds = await teamsByAlias(query, provider, pending);
+  const teamIds = await teamsByAlias(db, provider, pending);
   const missing = (f: ProviderFixture) => [f.homeTeam, f.awayTeam].filter((n) => !teamIds.has(n));
   if (provider === THE_ODDS_API_PROVIDER && pending.some((f) => missing(f).length > 0)) {
     // The aliases may simply not be seeded yet on this database (e.g. no history imported): seed, look again.
-    await seedOddsApiAliases(query);
-    for (const [name, id] of await teamsByAlias(query, provider, pending)) teamIds.set(name, id);
+    await seedOddsApiAliases(db);
+    for (const [name, id] of await teamsByAlias(db, provider, pending)) teamIds.set(name, id);
   }
   const unresolvedFixtures = pending.filter((f) => missing(f).length > 0);
-  await recordUnresolved(query, provider, unresolvedFixtures, teamIds);
+  await recordUnresolved(db, provider, unresolvedFixtures, teamIds);
   for (const f of unresolvedFixtures) byEvent.set(f.eventId, { eventId: f.eventId, status: 'unresolved', matchId: null, unresolvedNames: missing(f) });
   pending = pending.filter((f) => missing(f).length === 0);
 
-  for (const [eventId, matchId] of await findNearbyMatches(query, pending, teamIds, windowHours)) {
+  for (const [eventId, matchId] of await findNearbyMatches(db, pending, teamIds, windowHours)) {
     byEvent.set(eventId, { eventId, status: 'matched', matchId });
   }
   pending = pending.filter((f) => !byEvent.has(f.eventId));
 
   let created = 0;
   if (pending.length > 0) {
-    created = await createMatches(query, provider, pending, teamIds);
-    const ids = await query(`select id::text as id, external_match_id from matches where provider = $1 and external_match_id = any($2::text[])`, [
-      provider,
-      pending.map((f) => f.eventId),
-    ]);
-    for (const r of ids.rows) byEvent.set(String(r.external_match_id), { eventId: String(r.external_match_id), status: 'created', matchId: String(r.id) });
+    created = await createMatches(db, provider, pending, teamIds);
+    for (const r of await matchesByEvent(db, provider, pending)) byEvent.set(r.eventId, { eventId: r.eventId, status: 'created', matchId: String(r.id) });
     // A fixture whose insert lost a race on (home, away, start_at) belongs to the match that won it.
     const raced = pending.filter((f) => !byEvent.has(f.eventId));
-    for (const [eventId, matchId] of await findNearbyMatches(query, raced, teamIds, windowHours)) byEvent.set(eventId, { eventId, status: 'matched', matchId });
+    for (const [eventId, matchId] of await findNearbyMatches(db, raced, teamIds, windowHours)) byEvent.set(eventId, { eventId, status: 'matched', matchId });
   }
 
   const resolutions = fixtures.map((f) => byEvent.get(f.eventId) ?? unresolvable(f));
@@ -88,14 +82,25 @@ function unresolvable(f: ProviderFixture): FixtureResolution {
   throw new Error(`fixture ${f.eventId} (${f.homeTeam} v ${f.awayTeam}) could neither be matched nor created`);
 }
 
-async function teamsByAlias(query: SqlQuery, provider: string, fixtures: readonly ProviderFixture[]): Promise<Map<string, number>> {
-  const names = [...new Set(fixtures.flatMap((f) => [f.homeTeam, f.awayTeam]))];
-  if (names.length === 0) return new Map();
-  const { rows } = await query(`select alias, team_id from team_aliases where provider = $1 and alias = any($2::text[])`, [provider, names]);
-  return new Map(rows.map((r) => [String(r.alias), Number(r.team_id)]));
+/** The provider's events already stored as matches of its own. */
+function matchesByEvent(db: PgDb, provider: string, fixtures: readonly ProviderFixture[]) {
+  return db
+    .select({ id: matches.id, eventId: matches.externalMatchId })
+    .from(matches)
+    .where(and(eq(matches.provider, provider), anyOf(matches.externalMatchId, fixtures.map((f) => f.eventId))));
 }
 
-async function recordUnresolved(query: SqlQuery, provider: string, fixtures: readonly ProviderFixture[], teamIds: Map<string, number>): Promise<void> {
+async function teamsByAlias(db: PgDb, provider: string, fixtures: readonly ProviderFixture[]): Promise<Map<string, number>> {
+  const names = [...new Set(fixtures.flatMap((f) => [f.homeTeam, f.awayTeam]))];
+  if (names.length === 0) return new Map();
+  const rows = await db
+    .select({ alias: teamAliases.alias, teamId: teamAliases.teamId })
+    .from(teamAliases)
+    .where(and(eq(teamAliases.provider, provider), anyOf(teamAliases.alias, names)));
+  return new Map(rows.map((r) => [r.alias, r.teamId]));
+}
+
+async function recordUnresolved(db: PgDb, provider: string, fixtures: readonly ProviderFixture[], teamIds: Map<string, number>): Promise<void> {
   const sightings = new Map<string, { competition: string; count: number }>();
   for (const f of fixtures) {
     for (const name of [f.homeTeam, f.awayTeam]) {
@@ -106,68 +111,58 @@ async function recordUnresolved(query: SqlQuery, provider: string, fixtures: rea
     }
   }
   if (sightings.size === 0) return;
-  const names = [...sightings.keys()];
-  await query(
-    `insert into unresolved_team_names (provider, name, competition, occurrences)
-     select $1, u.name, u.competition, u.occurrences from unnest($2::text[], $3::text[], $4::int[]) as u(name, competition, occurrences)
-     on conflict (provider, name) do update set
-       last_seen = now(), competition = excluded.competition,
-       occurrences = unresolved_team_names.occurrences + excluded.occurrences`,
-    [provider, names, names.map((n) => sightings.get(n)!.competition), names.map((n) => sightings.get(n)!.count)],
-  );
+  const u = unresolvedTeamNames;
+  await db
+    .insert(u)
+    .values([...sightings].map(([name, seen]) => ({ provider, name, competition: seen.competition, occurrences: seen.count })))
+    .onConflictDoUpdate({
+      target: [u.provider, u.name],
+      set: { lastSeen: sql`now()`, competition: sql`excluded.competition`, occurrences: sql`${u.occurrences} + excluded.occurrences` },
+    });
 }
 
 /** The nearest match of the same two teams (home and away as given) within ±windowHours. */
 async function findNearbyMatches(
-  query: SqlQuery,
+  db: PgDb,
   fixtures: readonly ProviderFixture[],
   teamIds: Map<string, number>,
   windowHours: number,
 ): Promise<Map<string, string>> {
   if (fixtures.length === 0) return new Map();
-  const { rows } = await query(
-    `select distinct on (f.event_id) f.event_id, m.id::text as id
-     from unnest($1::text[], $2::int[], $3::int[], $4::timestamptz[]) as f(event_id, home, away, at)
-     join matches m on m.home_team_id = f.home and m.away_team_id = f.away
-                   and m.start_at between f.at - make_interval(hours => $5) and f.at + make_interval(hours => $5)
-     order by f.event_id, abs(extract(epoch from m.start_at - f.at)), m.id`,
-    [
-      fixtures.map((f) => f.eventId),
-      fixtures.map((f) => teamIds.get(f.homeTeam)!),
-      fixtures.map((f) => teamIds.get(f.awayTeam)!),
-      fixtures.map((f) => f.commenceTime.toISOString()),
-      windowHours,
-    ],
-  );
-  return new Map(rows.map((r) => [String(r.event_id), String(r.id)]));
+  // The fixtures are a list of values joined to matches, nearest kick-off first per fixture: DISTINCT ON over
+  // unnest, which the builder has no form for.
+  const { rows } = await db.execute<{ event_id: string; id: string }>(sql`
+    select distinct on (f.event_id) f.event_id, ${matches.id}::text as id
+    from unnest(${pgArray(fixtures.map((f) => f.eventId), 'text')}, ${pgArray(fixtures.map((f) => teamIds.get(f.homeTeam)!), 'int')},
+                ${pgArray(fixtures.map((f) => teamIds.get(f.awayTeam)!), 'int')}, ${pgArray(fixtures.map((f) => f.commenceTime.toISOString()), 'timestamptz')})
+         as f(event_id, home, away, at)
+    join ${matches} on ${matches.homeTeamId} = f.home and ${matches.awayTeamId} = f.away
+                   and ${matches.startAt} between f.at - make_interval(hours => ${windowHours}) and f.at + make_interval(hours => ${windowHours})
+    order by f.event_id, abs(extract(epoch from ${matches.startAt} - f.at)), ${matches.id}`);
+  return new Map(rows.map((r) => [r.event_id, r.id]));
 }
 
-async function createMatches(query: SqlQuery, provider: string, fixtures: readonly ProviderFixture[], teamIds: Map<string, number>): Promise<number> {
-  await query(`insert into sports (key, name) values ('soccer', 'Soccer') on conflict (key) do nothing`, []);
+async function createMatches(db: PgDb, provider: string, fixtures: readonly ProviderFixture[], teamIds: Map<string, number>): Promise<number> {
+  await ensureSoccer(db);
   // The Odds API's sport keys are the canonical competition keys; one the history never had gets a row
   // named by its key until someone names it.
   const keys = [...new Set(fixtures.map((f) => f.competitionKey))];
-  await query(
-    `insert into competitions (sport_id, key, name)
-     select s.id, k, k from unnest($1::text[]) as k cross join sports s where s.key = 'soccer'
-     on conflict (key) do nothing`,
-    [keys],
-  );
-  const inserted = await query(
-    `insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, start_time_known, status, provider, external_match_id)
-     select c.sport_id, c.id, f.season, f.home, f.away, f.at, true, 'scheduled', $1, f.event_id
-     from unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::timestamptz[]) as f(event_id, competition, season, home, away, at)
-     join competitions c on c.key = f.competition
-     on conflict do nothing`,
-    [
-      provider,
-      fixtures.map((f) => f.eventId),
-      fixtures.map((f) => f.competitionKey),
-      fixtures.map((f) => seasonOf(f.commenceTime)),
-      fixtures.map((f) => teamIds.get(f.homeTeam)!),
-      fixtures.map((f) => teamIds.get(f.awayTeam)!),
-      fixtures.map((f) => f.commenceTime.toISOString()),
-    ],
-  );
+  await db
+    .insert(competitions)
+    .values(keys.map((key) => ({ sportId: soccerSportId(db), key, name: key })))
+    .onConflictDoNothing({ target: competitions.key });
+  // The fixtures' rows joined to their competitions: INSERT ... SELECT over unnest of the lists, which the
+  // builder's insert ... select cannot select from.
+  const m = matches;
+  const inserted = await db.execute(sql`
+    insert into ${m} (${bare(m.sportId)}, ${bare(m.competitionId)}, ${bare(m.season)}, ${bare(m.homeTeamId)}, ${bare(m.awayTeamId)}, ${bare(m.startAt)},
+                      ${bare(m.startTimeKnown)}, ${bare(m.status)}, ${bare(m.provider)}, ${bare(m.externalMatchId)})
+    select ${competitions.sportId}, ${competitions.id}, f.season, f.home, f.away, f.at, true, 'scheduled', ${provider}, f.event_id
+    from unnest(${pgArray(fixtures.map((f) => f.eventId), 'text')}, ${pgArray(fixtures.map((f) => f.competitionKey), 'text')},
+                ${pgArray(fixtures.map((f) => seasonOf(f.commenceTime)), 'text')}, ${pgArray(fixtures.map((f) => teamIds.get(f.homeTeam)!), 'int')},
+                ${pgArray(fixtures.map((f) => teamIds.get(f.awayTeam)!), 'int')}, ${pgArray(fixtures.map((f) => f.commenceTime.toISOString()), 'timestamptz')})
+         as f(event_id, competition, season, home, away, at)
+    join ${competitions} on ${competitions.key} = f.competition
+    on conflict do nothing`);
   return inserted.rowCount ?? 0;
 }

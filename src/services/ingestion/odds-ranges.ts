@@ -1,6 +1,8 @@
 // Every writer of odds_snapshots keeps matches.odds_captured_from/to (migration 0005) covering what it stored:
 // odds reads bound their partition scan by this range, so a row outside it would be invisible to them.
-import type { SqlQuery } from './sql';
+import { sql } from 'drizzle-orm';
+import { bare, pgArray, type PgDb } from '../../db/pg';
+import { matches } from '../../db/schema';
 
 export type CaptureRanges = Map<string, { from: number; to: number }>;
 
@@ -15,17 +17,19 @@ export function addCapture(ranges: CaptureRanges, matchId: string, capturedAtMs:
 }
 
 /** Widens (never narrows) each match's capture range to include `ranges`; untouched rows are not rewritten. */
-export async function widenOddsRanges(query: SqlQuery, ranges: CaptureRanges): Promise<void> {
+export async function widenOddsRanges(db: PgDb, ranges: CaptureRanges): Promise<void> {
   if (ranges.size === 0) return;
   const ids = [...ranges.keys()];
-  await query(
-    `update matches m
-     set odds_captured_from = least(m.odds_captured_from, r.first_capture),
-         odds_captured_to = greatest(m.odds_captured_to, r.last_capture)
-     from unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) as r(id, first_capture, last_capture)
-     where m.id = r.id
-       and (m.odds_captured_from is null or m.odds_captured_to is null
-            or r.first_capture < m.odds_captured_from or r.last_capture > m.odds_captured_to)`,
-    [ids, ids.map((id) => new Date(ranges.get(id)!.from).toISOString()), ids.map((id) => new Date(ranges.get(id)!.to).toISOString())],
-  );
+  const from = ids.map((id) => new Date(ranges.get(id)!.from).toISOString());
+  const to = ids.map((id) => new Date(ranges.get(id)!.to).toISOString());
+  // Each match widens to its own range: an UPDATE ... FROM unnest of the ranges, which the builder's update
+  // (one value for every row it touches) cannot say.
+  await db.execute(sql`
+    update ${matches}
+    set ${bare(matches.oddsCapturedFrom)} = least(${matches.oddsCapturedFrom}, r.first_capture),
+        ${bare(matches.oddsCapturedTo)} = greatest(${matches.oddsCapturedTo}, r.last_capture)
+    from unnest(${pgArray(ids, 'bigint')}, ${pgArray(from, 'timestamptz')}, ${pgArray(to, 'timestamptz')}) as r(id, first_capture, last_capture)
+    where ${matches.id} = r.id
+      and (${matches.oddsCapturedFrom} is null or ${matches.oddsCapturedTo} is null
+           or r.first_capture < ${matches.oddsCapturedFrom} or r.last_capture > ${matches.oddsCapturedTo})`);
 }

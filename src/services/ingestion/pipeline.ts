@@ -4,10 +4,11 @@
 // and the next run, fetching the same state again, completes it; and only after the commit fans out to the
 // edge: the match's MatchOdds DO gets the new prices, the match's cached predictions are deleted, and one
 // message per changed match goes on the feature queue.
-import { drizzleTransactor } from './drizzle-sql';
+import { and, desc, eq, gte, isNotNull, lte, sql } from 'drizzle-orm';
+import { anyOf, bare, pgArray, type PgDb } from '../../db/pg';
+import { competitions, ingestionJobs, matches } from '../../db/schema';
 import { resolveFixtures, type ResolveFixturesResult } from './match-resolver';
 import { writeOddsInTransaction, phaseAt, type ResolvedOddsRow } from './odds-writer';
-import type { SqlQuery, SqlTransactor } from './sql';
 import { advanceFeatureStore, type AdvanceSummary } from '../feature-store';
 import { checkBudget, decidePoll, monthStart, type PollTier } from './budget';
 import type { Database } from '../../db/client';
@@ -48,14 +49,6 @@ export interface IngestionDeps {
 
 const DAY_MS = 86_400_000;
 
-function transactor(deps: IngestionDeps) {
-  return drizzleTransactor(deps.db());
-}
-
-async function readQuery(deps: IngestionDeps, text: string, params: unknown[]) {
-  return transactor(deps).transaction((query) => query(text, params));
-}
-
 // --- fixtures ------------------------------------------------------------------------------------------
 
 export async function ingestFixtures(job: JobContext, deps: IngestionDeps): Promise<JobOutcome> {
@@ -70,9 +63,9 @@ export async function ingestFixtures(job: JobContext, deps: IngestionDeps): Prom
     job.recordCalls(result.calls);
     fixtures.push(...result.fixtures);
   }
-  const written = await transactor(deps).transaction(async (query) => {
-    const resolved = await resolveFixtures(query, fixtures, { provider: provider.name });
-    const rescheduled = await applyKickoffChanges(query, provider.name, fixtures, resolved);
+  const written = await deps.db().transaction(async (tx) => {
+    const resolved = await resolveFixtures(tx, fixtures, { provider: provider.name });
+    const rescheduled = await applyKickoffChanges(tx, provider.name, fixtures, resolved);
     return { resolved, rescheduled };
   });
   const changed = [...new Set(written.resolved.resolutions.filter((r) => r.status === 'created').map((r) => Number(r.matchId)))].concat(written.rescheduled);
@@ -92,16 +85,16 @@ export async function ingestFixtures(job: JobContext, deps: IngestionDeps): Prom
 }
 
 /** A provider's own event moved (postponed, re-timed): the match follows, while it has not been played. */
-async function applyKickoffChanges(query: SqlQuery, provider: string, fixtures: readonly ProviderFixture[], resolved: ResolveFixturesResult): Promise<number[]> {
+async function applyKickoffChanges(db: PgDb, provider: string, fixtures: readonly ProviderFixture[], resolved: ResolveFixturesResult): Promise<number[]> {
   const existing = fixtures.filter((f) => resolved.resolutions.some((r) => r.eventId === f.eventId && r.status === 'existing'));
   if (existing.length === 0) return [];
-  const { rows } = await query(
-    `update matches m set start_at = f.at, updated_at = now()
-     from unnest($2::text[], $3::timestamptz[]) as f(event_id, at)
-     where m.provider = $1 and m.external_match_id = f.event_id and m.start_at <> f.at and m.status = 'scheduled'
-     returning m.id::text as id`,
-    [provider, existing.map((f) => f.eventId), existing.map((f) => f.commenceTime.toISOString())],
-  );
+  // Each event moves to its own kick-off: UPDATE ... FROM unnest of the events, which the builder's update (one
+  // value for every row it touches) cannot say.
+  const { rows } = await db.execute<{ id: string }>(sql`
+    update ${matches} set ${bare(matches.startAt)} = f.at, ${bare(matches.updatedAt)} = now()
+    from unnest(${pgArray(existing.map((f) => f.eventId), 'text')}, ${pgArray(existing.map((f) => f.commenceTime.toISOString()), 'timestamptz')}) as f(event_id, at)
+    where ${matches.provider} = ${provider} and ${matches.externalMatchId} = f.event_id and ${matches.startAt} <> f.at and ${matches.status} = 'scheduled'
+    returning ${matches.id}::text as id`);
   return rows.map((r) => Number(r.id));
 }
 
@@ -111,16 +104,23 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   const { provider, settings, now } = deps;
   // Everything the fixtures job knows about, so a skip can say how far away the next kick-off is.
   const horizon = settings.fixturesHorizonDays * 1440;
-  const upcoming = await readQuery(
-    deps,
-    `select c.key as competition, m.start_at from matches m join competitions c on c.id = m.competition_id
-     where c.key = any($1::text[]) and m.status = 'scheduled' and m.start_at >= $2 and m.start_at <= $3`,
-    [settings.sports, now.toISOString(), new Date(now.getTime() + horizon * 60_000).toISOString()],
-  );
+  const db = deps.db();
+  const upcoming = await db
+    .select({ competition: competitions.key, startAt: matches.startAt })
+    .from(matches)
+    .innerJoin(competitions, eq(competitions.id, matches.competitionId))
+    .where(
+      and(
+        anyOf(competitions.key, settings.sports),
+        eq(matches.status, 'scheduled'),
+        gte(matches.startAt, now),
+        lte(matches.startAt, new Date(now.getTime() + horizon * 60_000)),
+      ),
+    );
   const plans: Array<{ competitionKey: string; windowMinutes: number }> = [];
   const notDue: string[] = [];
   for (const competitionKey of settings.sports) {
-    const kickoffs = upcoming.rows.filter((r) => r.competition === competitionKey).map((r) => new Date(String(r.start_at)));
+    const kickoffs = upcoming.filter((r) => r.competition === competitionKey).map((r) => r.startAt);
     const decision = decidePoll(now, kickoffs, settings.pollTiers);
     if (decision.due) plans.push({ competitionKey, windowMinutes: decision.windowMinutes });
     else notDue.push(`${competitionKey}: ${decision.reason}`);
@@ -128,19 +128,22 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   if (plans.length === 0) return { status: 'skipped', reason: notDue.join('; ') };
 
   const cost = plans.length * settings.oddsCallCost;
-  const spent = await readQuery(
-    deps,
-    `select coalesce(sum(credits_used), 0)::int as spent,
-            (select credits_remaining from ingestion_jobs where provider = $1 and credits_remaining is not null order by started_at desc limit 1) as remaining
-     from ingestion_jobs where provider = $1 and started_at >= $2`,
-    [provider.name, monthStart(now).toISOString()],
-  );
+  const lastRemaining = db
+    .select({ remaining: ingestionJobs.creditsRemaining })
+    .from(ingestionJobs)
+    .where(and(eq(ingestionJobs.provider, provider.name), isNotNull(ingestionJobs.creditsRemaining)))
+    .orderBy(desc(ingestionJobs.startedAt))
+    .limit(1);
+  const [spent] = await db
+    .select({ spent: sql<number>`coalesce(sum(${ingestionJobs.creditsUsed}), 0)::int`.mapWith(Number), remaining: sql<number | null>`${lastRemaining}`.mapWith(Number) })
+    .from(ingestionJobs)
+    .where(and(eq(ingestionJobs.provider, provider.name), gte(ingestionJobs.startedAt, monthStart(now))));
   const budget = checkBudget({
     monthlyCredits: settings.monthlyCredits,
-    spentThisMonth: Number(spent.rows[0]?.spent ?? 0),
+    spentThisMonth: spent?.spent ?? 0,
     cost,
     now,
-    providerRemaining: spent.rows[0]?.remaining === null || spent.rows[0]?.remaining === undefined ? null : Number(spent.rows[0].remaining),
+    providerRemaining: spent?.remaining ?? null,
   });
   if (!budget.allowed) return { status: 'skipped', reason: budget.reason, stats: { budgetAllowance: budget.allowance, cost } };
 
@@ -158,8 +161,8 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   }
 
   const fixtureByEvent = new Map(fixtures.map((f) => [f.eventId, f]));
-  const written = await transactor(deps).transaction(async (query) => {
-    const resolved = await resolveFixtures(query, fixtures, { provider: provider.name });
+  const written = await deps.db().transaction(async (tx) => {
+    const resolved = await resolveFixtures(tx, fixtures, { provider: provider.name });
     const rows: ResolvedOddsRow[] = [];
     for (const row of odds) {
       const matchId = resolved.matchIds.get(row.eventId);
@@ -167,7 +170,7 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
       if (!matchId || !fixture) continue;
       rows.push(toResolvedRow(row, matchId, fixture));
     }
-    const counts = await writeOddsInTransaction(query, provider.name, rows);
+    const counts = await writeOddsInTransaction(tx, provider.name, rows);
     return { resolved, rows, counts };
   });
 
@@ -254,9 +257,9 @@ export async function ingestResults(job: JobContext, deps: IngestionDeps): Promi
     results.push(...result.results);
   }
   const completed = results.filter((r) => r.completed && r.homeScore !== null && r.awayScore !== null);
-  const written = await transactor(deps).transaction(async (query) => {
+  const written = await deps.db().transaction(async (tx) => {
     const resolved = await resolveFixtures(
-      query,
+      tx,
       completed.map((r) => ({ eventId: r.eventId, competitionKey: r.competitionKey, commenceTime: r.commenceTime, homeTeam: r.homeTeam, awayTeam: r.awayTeam })),
       { provider: provider.name },
     );
@@ -271,18 +274,20 @@ export async function ingestResults(job: JobContext, deps: IngestionDeps): Promi
       away.push(r.awayScore!);
     }
     // Only a change counts: a result already stored (from an earlier run or the CSV import) is not news.
+    // Each match gets its own score: UPDATE ... FROM unnest of the results (the builder's update sets one value on
+    // every row it touches).
     const { rows } = ids.length
-      ? await query(
-          `update matches m set home_score = r.home, away_score = r.away, status = 'finished', updated_at = now()
-           from unnest($1::bigint[], $2::int[], $3::int[]) as r(id, home, away)
-           where m.id = r.id and (m.status <> 'finished' or m.home_score is distinct from r.home or m.away_score is distinct from r.away)
-           returning m.id::text as id`,
-          [ids, home, away],
-        )
+      ? await tx.execute<{ id: string }>(sql`
+          update ${matches} set ${bare(matches.homeScore)} = r.home, ${bare(matches.awayScore)} = r.away, ${bare(matches.status)} = 'finished',
+                 ${bare(matches.updatedAt)} = now()
+          from unnest(${pgArray(ids, 'bigint')}, ${pgArray(home, 'int')}, ${pgArray(away, 'int')}) as r(id, home, away)
+          where ${matches.id} = r.id
+            and (${matches.status} <> 'finished' or ${matches.homeScore} is distinct from r.home or ${matches.awayScore} is distinct from r.away)
+          returning ${matches.id}::text as id`)
       : { rows: [] };
     return { resolved, settled: rows.map((r) => Number(r.id)) };
   });
-  const featureStore = written.settled.length > 0 ? await advanceAfterResults(transactor(deps), deps.now.getTime(), deps.logger) : null;
+  const featureStore = written.settled.length > 0 ? await advanceAfterResults(deps.db(), deps.now.getTime(), deps.logger) : null;
   const fanOutFailures = await fanOutChanged(deps, written.settled, 'result');
   return {
     stats: {
@@ -303,7 +308,7 @@ export async function ingestResults(job: JobContext, deps: IngestionDeps): Promi
  * Teaches the feature store the results just committed. Like the fan-out it must not fail the job (the results
  * are stored either way): the feature queue's consumer and the hourly job advance it again.
  */
-export async function advanceAfterResults(db: SqlTransactor, now: number, logger: Logger): Promise<AdvanceSummary | null> {
+export async function advanceAfterResults(db: PgDb, now: number, logger: Logger): Promise<AdvanceSummary | null> {
   try {
     return await advanceFeatureStore(db, now);
   } catch (error) {

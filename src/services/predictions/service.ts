@@ -16,7 +16,6 @@ import { span } from '../../lib/tracing';
 import { anchorProbabilities } from '../../domain/odds';
 import { FeatureStateRepository, type MatchFeatureState, type StoredMatch } from '../feature-store';
 import { FEATURE_VERSION } from '../features';
-import { drizzleQuery } from '../ingestion/drizzle-sql';
 import type { ModelRegistryService } from '../models';
 import { PredictionCache } from './cache';
 import { buildMatchPrediction, firstRow, liveInputs, type LiveOdds, type PredictionSettings } from './compute';
@@ -69,7 +68,7 @@ export class PredictionService {
   constructor(private readonly deps: PredictionDeps) {
     this.now = deps.now ?? Date.now;
     this.cache = new PredictionCache(deps.kv);
-    this.featureStates = new FeatureStateSource(this.cache, new FeatureStateRepository(() => drizzleQuery(deps.db())), deps.defer, deps.logger);
+    this.featureStates = new FeatureStateSource(this.cache, new FeatureStateRepository(deps.db), deps.defer, deps.logger);
     this.runtimes = new ModelRuntimeProvider(deps.models);
     this.writer = new PredictionWriter({ cache: this.cache, store: deps.store, queue: deps.writes, defer: deps.defer, logger: deps.logger });
   }

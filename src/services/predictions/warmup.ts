@@ -7,7 +7,7 @@ import type { FeatureRecomputeMessage } from '../../env';
 import type { Logger } from '../../lib/logging';
 import type { PredictionService } from './service';
 import { advanceFeatureStore } from '../feature-store';
-import type { SqlTransactor } from '../ingestion/sql';
+import type { PgDb } from '../../db/pg';
 import { ModelUnavailableError } from './model-service';
 
 /** How far ahead a new result refreshes upcoming matches' feature states. */
@@ -28,7 +28,7 @@ export function isFeatureRecomputeMessage(body: unknown): body is FeatureRecompu
 
 export async function warmFeaturesAndPredictions(
   messages: readonly FeatureRecomputeMessage[],
-  deps: { predictions: PredictionService; featureStore: SqlTransactor; logger: Logger; now?: number },
+  deps: { predictions: PredictionService; featureStore: PgDb; logger: Logger; now?: number },
 ): Promise<WarmupSummary> {
   const now = deps.now ?? Date.now();
   const ids = new Set(messages.map((m) => m.matchId));

@@ -200,8 +200,8 @@ describe('gap 8: registration does not tell whether an email has an account', ()
 
   // No latency test here: on a shared 2-core machine one PBKDF2 (about 25 ms) is of the order of the noise in the
   // rest of a registration, so no bound both passed reliably on this code and failed when the taken path skipped
-  // the KDF (measured; docs/security.md). Equal work is by construction: both paths hash the password, take the
-  // address's lock and run one transaction of four statements, and neither issues tokens.
+  // the KDF (measured; docs/decisions.md). Equal work is by construction: both paths hash the password and run one
+  // transaction (the address's lock and three statements, a fourth for a day's notice), and neither issues tokens.
   it('a taken email and a new email get the same status, headers and body', async () => {
     const owner = await registerUser('enum-owner');
     const fresh = uniqueEmail('enum-new');

@@ -26,8 +26,15 @@ async function main() {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ email, password }),
   });
-  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-  const { tokens } = (await reg.json()) as { tokens: { accessToken: string } };
+  if (reg.status !== 202) throw new Error(`register: ${reg.status} ${await reg.text()}`);
+  // Registration issues no tokens (it answers alike for taken emails): sign in for them.
+  const signIn = await fetch(`${base}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  if (signIn.status !== 200) throw new Error(`login: ${signIn.status} ${await signIn.text()}`);
+  const tokens = (await signIn.json()) as { accessToken: string };
   const keyRes = await fetch(`${base}/me/api-keys`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.accessToken}` },

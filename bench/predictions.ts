@@ -208,7 +208,7 @@ async function main() {
     const email = `${tag}@example.com`;
     const password = 'a long enough passphrase 42';
     const reg = await fetch(`${base}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-    if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
+    if (reg.status !== 202) throw new Error(`register: ${reg.status} ${await reg.text()}`);
     await pool.query(`update users set tier = 'pro' where email = $1`, [email]);
     const login = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
     const { accessToken } = (await login.json()) as { accessToken: string };

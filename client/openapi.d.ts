@@ -49,8 +49,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create an account (free tier) and sign in
-         * @description The account works at once, but the free tier's daily predictions need a verified email: a token is mailed to the address, to be sent to POST /auth/verify-email. A registration counts as 10 requests of the address's per-minute limit. Password policy: 12 to 128 characters, at least 4 different characters, not a common password, and not containing the local part of the email. A violation is a 400 problem naming `password` with every reason.
+         * Create an account (free tier); sign in with POST /auth/login
+         * @description Answers 202 with the same body whether or not the address already has an account, so the answer does not tell which emails are registered. A new address gets a free account and a mail with a verification token, to be sent to POST /auth/verify-email. An address that already has an account gets a mail telling its owner that someone tried to register with it (at most one such mail a day), and the account is left as it is. No tokens are issued: sign in with POST /auth/login, which works before the email is verified; the free tier's daily predictions need a verified email. A registration counts as 10 requests of the address's per-minute limit. Password policy: 12 to 128 characters, at least 4 different characters, not a common password, and not containing the local part of the email. A violation is a 400 problem naming `password` with every reason.
          */
         post: operations["register"];
         delete?: never;
@@ -622,32 +622,17 @@ export interface components {
                 latencyMs: number;
             };
         };
-        Registration: {
-            user: components["schemas"]["Profile"];
-            tokens: components["schemas"]["TokenPair"];
-        };
-        Profile: {
-            /** Format: uuid */
-            id: string;
+        RegistrationAccepted: {
+            /**
+             * @description A mail is on its way to the address
+             * @enum {string}
+             */
+            status: "verification_sent";
+            /**
+             * @description The address as registered (trimmed)
+             * @example ada@example.com
+             */
             email: string;
-            /** @enum {string} */
-            tier: "free" | "premium" | "pro";
-            /** @enum {string} */
-            role: "user" | "admin";
-            /** Format: date-time */
-            createdAt: string;
-        };
-        TokenPair: {
-            /** @description RS256 JWT (typ at+jwt), 15 minutes */
-            accessToken: string;
-            /** @enum {string} */
-            tokenType: "Bearer";
-            /** @example 900 */
-            expiresIn: number;
-            /** @description Opaque; rotated on every use; 30 days */
-            refreshToken: string;
-            /** @example 2592000 */
-            refreshExpiresIn: number;
         };
         Credentials: {
             /**
@@ -661,6 +646,18 @@ export interface components {
         EmailVerification: {
             /** @example ev_Zk3... */
             token: string;
+        };
+        TokenPair: {
+            /** @description RS256 JWT (typ at+jwt), 15 minutes */
+            accessToken: string;
+            /** @enum {string} */
+            tokenType: "Bearer";
+            /** @example 900 */
+            expiresIn: number;
+            /** @description Opaque; rotated on every use; 30 days */
+            refreshToken: string;
+            /** @example 2592000 */
+            refreshExpiresIn: number;
         };
         RefreshRequest: {
             /** @example rt_4p0x... */
@@ -707,6 +704,17 @@ export interface components {
             predictionsToday: number;
             /** @description null: unlimited */
             dailyPredictionQuota: number | null;
+        };
+        Profile: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            /** @enum {string} */
+            tier: "free" | "premium" | "pro";
+            /** @enum {string} */
+            role: "user" | "admin";
+            /** Format: date-time */
+            createdAt: string;
         };
         CreatedApiKey: components["schemas"]["ApiKey"] & {
             /** @example sk_1a2b3c4d_... */
@@ -1419,13 +1427,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Account created */
-            201: {
+            /** @description Registration accepted: a mail is on its way to the address */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Registration"];
+                    "application/json": components["schemas"]["RegistrationAccepted"];
                 };
             };
             /** @description The request is not valid; `invalidParams` lists the fields */
@@ -1439,15 +1447,6 @@ export interface operations {
             };
             /** @description The method is not allowed on this path */
             405: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The request conflicts with the current state */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

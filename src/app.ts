@@ -117,7 +117,7 @@ export function createApp(): App {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'An access token from /auth/login, /auth/register or /auth/refresh (RS256, 15 minutes).',
+    description: 'An access token from /auth/login or /auth/refresh (RS256, 15 minutes); /auth/register issues none.',
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKeyAuth', {
     type: 'apiKey',

@@ -87,15 +87,20 @@ export const emailVerificationTokens = pgTable(
   (t) => [index('email_verification_tokens_user_idx').on(t.userId)],
 );
 
-export const emailOutbox = pgTable('email_outbox', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
-  recipient: text('recipient').notNull(),
-  subject: text('subject').notNull(),
-  body: text('body').notNull(),
-  createdAt: timestamps.createdAt,
-  sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
-});
+export const emailOutbox = pgTable(
+  'email_outbox',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    recipient: text('recipient').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    createdAt: timestamps.createdAt,
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
+  },
+  // A registration at a taken address looks up its owner's recent notices (see migrations/0013).
+  (t) => [index('email_outbox_user_idx').on(t.userId, t.createdAt)],
+);
 
 export const adminActions = pgTable(
   'admin_actions',

@@ -23,6 +23,7 @@ const EXEMPT_ROUTES = new Set(['/health']);
 export const ROUTE_COSTS: Record<string, number> = {
   '/ready': 5,
   // An account is worth more to a quota farmer than a request: registering costs a tenth of an address's minute.
+  // A taken address costs the same, since its answer is the same; it also caps how fast one address can probe.
   '/auth/register': 10,
 };
 

@@ -154,7 +154,7 @@ describe('npm start stopped by signals', () => {
     current = startNpm();
     await untilServing(current);
     const registered = await json('/auth/register', ACCOUNT);
-    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    expect(registered.status, JSON.stringify(registered.body)).toBe(202);
 
     // One owner at a time: the second start refuses, names the first, and leaves it serving.
     const second = startNpm();

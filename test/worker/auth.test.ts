@@ -15,19 +15,22 @@ import { withDb } from './support/models';
 const PROBLEM = 'application/problem+json';
 
 describe('POST /auth/register', () => {
-  it('creates a free account and signs it in with an RS256 at+jwt access token', async () => {
+  it('creates a free account without signing it in; POST /auth/login then issues an RS256 at+jwt access token', async () => {
     const email = uniqueEmail('reg');
     const res = await api('/auth/register', { method: 'POST', json: { email, password: PASSWORD } });
-    expect(res.status).toBe(201);
-    const body = await res.json<{ user: { id: string; email: string; tier: string; role: string }; tokens: { accessToken: string; expiresIn: number; refreshToken: string; tokenType: string } }>();
-    expect(body.user).toMatchObject({ email, tier: 'free', role: 'user' });
-    expect(body.tokens).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
-    expect(body.tokens.refreshToken).toMatch(/^rt_/);
-    const header = decodeProtectedHeader(body.tokens.accessToken);
+    expect(res.status).toBe(202);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual({ status: 'verification_sent', email });
+    const tokens = await login({ email, password: PASSWORD });
+    expect(tokens).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
+    expect(tokens.refreshToken).toMatch(/^rt_/);
+    const header = decodeProtectedHeader(tokens.accessToken);
     expect(header).toMatchObject({ alg: 'RS256', typ: 'at+jwt', kid: 'test-2' });
-    const claims = decodeJwt(body.tokens.accessToken);
-    expect(claims).toMatchObject({ iss: env.JWT_ISSUER, aud: env.JWT_AUDIENCE, sub: body.user.id, tier: 'free', role: 'user' });
+    const claims = decodeJwt(tokens.accessToken);
+    expect(claims).toMatchObject({ iss: env.JWT_ISSUER, aud: env.JWT_AUDIENCE, tier: 'free', role: 'user' });
     expect(claims.exp! - claims.iat!).toBe(900);
+    const me = await api('/me', { token: tokens.accessToken });
+    expect(await me.json()).toMatchObject({ id: claims.sub, email, tier: 'free', role: 'user' });
   });
 
   it('enforces the password policy with a problem that names the field and every reason', async () => {
@@ -52,11 +55,14 @@ describe('POST /auth/register', () => {
     expect(malformed.headers.get('content-type')).toBe(PROBLEM);
   });
 
-  it('refuses a second account for the same email, whatever its case', async () => {
+  it('makes no second account for the same email, whatever its case, and answers as for a new one', async () => {
     const user = await registerUser('dup');
-    const res = await api('/auth/register', { method: 'POST', json: { email: user.email.toUpperCase(), password: PASSWORD } });
-    expect(res.status).toBe(409);
-    expect(res.headers.get('content-type')).toBe(PROBLEM);
+    const res = await api('/auth/register', { method: 'POST', json: { email: user.email.toUpperCase(), password: 'another long passphrase 7' } });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ status: 'verification_sent', email: user.email.toUpperCase() });
+    const accounts = await withDb(async (db) => (await db.execute<{ n: number }>(sql`select count(*)::int as n from users where lower(email) = ${user.email}`)).rows[0]!.n);
+    expect(accounts).toBe(1);
+    expect((await api('/auth/login', { method: 'POST', json: { email: user.email, password: 'another long passphrase 7' } })).status).toBe(401);
   });
 });
 
@@ -248,9 +254,10 @@ describe('GET /me and DELETE /me', () => {
     expect((await api('/auth/login', { method: 'POST', json: { email: user.email, password: PASSWORD } })).status).toBe(401);
     // The email is free again, and a new account under it is not haunted by the old revocation.
     const again = await api('/auth/register', { method: 'POST', json: { email: user.email, password: PASSWORD } });
-    expect(again.status).toBe(201);
-    const fresh = await again.json<{ tokens: { accessToken: string } }>();
-    expect((await api('/me', { token: fresh.tokens.accessToken })).status).toBe(200);
+    expect(again.status).toBe(202);
+    const fresh = await login(user);
+    expect(decodeJwt(fresh.accessToken).sub).not.toBe(user.id);
+    expect((await api('/me', { token: fresh.accessToken })).status).toBe(200);
   });
 });
 

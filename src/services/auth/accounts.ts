@@ -9,7 +9,7 @@ import { problem } from '../../lib/problem';
 import { signAccessToken, type TokenSettings } from './access-tokens';
 import { dummyPasswordHash, hashPassword, passwordPolicyViolations, verifyPassword } from './passwords';
 import type { SigningKeys } from './signing-keys';
-import { ConflictError, InvalidError, NotFoundError, UnauthorizedError } from '../../lib/errors';
+import { InvalidError, NotFoundError, UnauthorizedError } from '../../lib/errors';
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
 /** However often it is rotated, a refresh session ends this long after the login that started it. */
@@ -44,6 +44,22 @@ async function lockFamily(tx: Tx, familyId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(${FAMILY_LOCK_NAMESPACE}, hashtext(${familyId}))`);
 }
 
+/** The first key of the advisory lock that serialises registrations of one address (case-insensitively). */
+const ADDRESS_LOCK_NAMESPACE = 0x5e21;
+
+/**
+ * Takes the address's lock for the rest of the transaction, on both registration paths. Two attempts at a taken
+ * address then check the outbox one after the other, so a burst of them cannot queue more than one notice.
+ */
+async function lockAddress(tx: Tx, email: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${ADDRESS_LOCK_NAMESPACE}, hashtext(lower(${email})))`);
+}
+
+export const VERIFICATION_SUBJECT = 'Verify your Senzu AI email address';
+export const REGISTRATION_NOTICE_SUBJECT = 'Someone tried to register with your Senzu AI email address';
+/** A taken address's owner is told of registration attempts at most this often, so nobody can flood their mailbox. */
+export const REGISTRATION_NOTICE_INTERVAL_MS = 24 * 3600 * 1000;
+
 export interface AuthSettings extends TokenSettings {
   pepper: string;
 }
@@ -76,39 +92,69 @@ export class AccountService {
   ) {}
 
   /**
-   * Creates the account (with the id the caller chose, so its RateLimiter can be told it is unverified before
-   * the account exists) and queues the verification mail in the same transaction.
+   * Registers an address without telling the caller whether it was already taken (issue 20, gap 8: account
+   * enumeration). A new address gets its account (with the id the caller chose, so its RateLimiter can be told
+   * it is unverified before the account exists) and the verification mail; a taken one gets a notice to its
+   * owner, at most one per REGISTRATION_NOTICE_INTERVAL_MS, and its account is left as it is. Both paths hash
+   * the password, run one transaction of a few statements and issue no tokens, so neither the answer nor its
+   * time tells them apart. Returns the address as it was normalised, the same on both paths.
    */
-  async register(emailInput: string, password: string, userId: string = crypto.randomUUID()): Promise<{ profile: Profile; tokens: TokenPair }> {
+  async register(emailInput: string, password: string, userId: string = crypto.randomUUID()): Promise<{ email: string }> {
     const email = emailInput.trim();
     const violations = passwordPolicyViolations(password, email);
     if (violations.length) {
       throw problem.validation(violations.map((reason) => ({ name: 'password', in: 'body' as const, reason: `Password ${reason}` })));
     }
+    // Hashed on both paths: a taken address that skipped the KDF would answer a whole PBKDF2 sooner.
     const passwordHash = await hashPassword(password, this.settings.pepper);
     const verification = `ev_${randomToken(32)}`;
     const verificationHash = await sha256Hex(verification);
     const now = this.now();
-    const row = await this.db().transaction(async (tx) => {
+    await this.db().transaction(async (tx) => {
+      await lockAddress(tx, email);
       const [created] = await tx
         .insert(users)
         .values({ id: userId, email, passwordHash })
         .onConflictDoNothing()
-        .returning({ id: users.id, email: users.email, tier: users.tier, role: users.role, createdAt: users.createdAt, tokenEpoch: users.tokenEpoch });
-      if (!created) return undefined;
-      await tx.insert(emailVerificationTokens).values({ tokenHash: verificationHash, userId: created.id, expiresAt: new Date(now.getTime() + EMAIL_VERIFICATION_TTL_MS) });
+        .returning({ id: users.id, email: users.email });
+      if (created) {
+        await tx.insert(emailVerificationTokens).values({ tokenHash: verificationHash, userId: created.id, expiresAt: new Date(now.getTime() + EMAIL_VERIFICATION_TTL_MS) });
+        await tx.insert(emailOutbox).values({
+          userId: created.id,
+          recipient: created.email,
+          subject: VERIFICATION_SUBJECT,
+          body: `Your verification token: ${verification}\nSend it as POST /auth/verify-email {"token": "${verification}"} within 7 days to unlock the free tier's daily predictions.`,
+        });
+        return;
+      }
+      // The owner's own spelling of the address is the recipient; the caller's never reaches the mail.
+      const [owner] = await tx.select({ id: users.id, email: users.email }).from(users).where(eq(sql`lower(${users.email})`, email.toLowerCase()));
+      // Gone between the insert and this read (deleted by its owner): nobody to tell.
+      if (!owner) return;
+      const [recent] = await tx
+        .select({ id: emailOutbox.id })
+        .from(emailOutbox)
+        .where(
+          and(
+            eq(emailOutbox.userId, owner.id),
+            eq(emailOutbox.subject, REGISTRATION_NOTICE_SUBJECT),
+            gt(emailOutbox.createdAt, new Date(now.getTime() - REGISTRATION_NOTICE_INTERVAL_MS)),
+          ),
+        )
+        .limit(1);
+      if (recent) return;
       await tx.insert(emailOutbox).values({
-        userId: created.id,
-        recipient: created.email,
-        subject: 'Verify your Senzu AI email address',
-        body: `Your verification token: ${verification}\nSend it as POST /auth/verify-email {"token": "${verification}"} within 7 days to unlock the free tier's daily predictions.`,
+        userId: owner.id,
+        recipient: owner.email,
+        subject: REGISTRATION_NOTICE_SUBJECT,
+        createdAt: now,
+        body:
+          'Someone tried to create a Senzu AI account with this email address, which already has one. Nothing about your account was changed.\n' +
+          'If it was you, sign in instead: POST /auth/login with this email and your password.\n' +
+          'If it was not you, you can ignore this mail. We send at most one such notice a day.',
       });
-      return created;
     });
-    if (!row) {
-      throw new ConflictError('An account with this email already exists', { title: 'Email already registered' });
-    }
-    return { profile: row, tokens: await this.issueTokens(row, crypto.randomUUID(), null) };
+    return { email };
   }
 
   /** Marks the token's account verified and spends the token; undefined when it is unknown, used or expired. */

@@ -1,13 +1,14 @@
 // Test helpers for authenticated calls: real accounts through the real endpoints, and tokens minted with
 // the test Worker's own signing key for the cases the endpoints never produce (expired, wrong issuer...).
 import { env } from 'cloudflare:test';
-import { eq } from 'drizzle-orm';
-import { importPKCS8, SignJWT } from 'jose';
+import { asc, eq } from 'drizzle-orm';
+import { decodeJwt, importPKCS8, SignJWT } from 'jose';
 import { inject } from 'vitest';
 import { createDatabase } from '../../../src/db/client';
 import { emailOutbox, users } from '../../../src/db/schema';
 import { configFrom } from '../../../src/env';
 import { createLogger } from '../../../src/lib/logging';
+import { VERIFICATION_SUBJECT } from '../../../src/services/auth/accounts';
 import { api } from './http';
 
 // api() lives in ./http with the other request helpers; re-exported for the tests that import it from here.
@@ -25,27 +26,41 @@ let counter = 0;
 export const uniqueEmail = (tag = 'user') => `${tag}-${Date.now().toString(36)}-${++counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 export const PASSWORD = 'a long enough passphrase 42';
 
+/**
+ * Registers a verified free account the way a client does: POST /auth/register (202, no tokens), the token from
+ * the verification mail to POST /auth/verify-email, then POST /auth/login.
+ */
 export async function registerUser(tag = 'user'): Promise<TestUser> {
   const email = uniqueEmail(tag);
   const res = await api('/auth/register', { method: 'POST', json: { email, password: PASSWORD } });
-  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
-  const body = await res.json<{ user: { id: string }; tokens: { accessToken: string; refreshToken: string } }>();
-  await verifyEmail(body.user.id);
-  return { id: body.user.id, email, password: PASSWORD, accessToken: body.tokens.accessToken, refreshToken: body.tokens.refreshToken };
+  if (res.status !== 202) throw new Error(`register failed: ${res.status} ${await res.text()}`);
+  const tokens = await login({ email, password: PASSWORD });
+  const id = decodeJwt(tokens.accessToken).sub!;
+  await verifyEmail(id);
+  return { id, email, password: PASSWORD, accessToken: tokens.accessToken, refreshToken: tokens.refreshToken };
 }
 
-/** The verification token of the user's mail in the outbox (what `npm run email:outbox` delivers locally). */
-export async function verificationToken(userId: string): Promise<string> {
+/** The mail queued in the outbox for the user (what `npm run email:outbox` delivers locally), oldest first. */
+export async function outboxOf(userId: string): Promise<Array<{ recipient: string; subject: string; body: string; createdAt: Date }>> {
   const config = configFrom(env);
   const handle = createDatabase(config.DATABASE_URL, config.WS_PROXY, createLogger({}, () => undefined));
   try {
-    const [mail] = await handle.db.select({ body: emailOutbox.body }).from(emailOutbox).where(eq(emailOutbox.userId, userId));
-    const token = /\bev_[A-Za-z0-9_-]+/.exec(mail?.body ?? '')?.[0];
-    if (!token) throw new Error(`no verification mail for ${userId}`);
-    return token;
+    return await handle.db
+      .select({ recipient: emailOutbox.recipient, subject: emailOutbox.subject, body: emailOutbox.body, createdAt: emailOutbox.createdAt })
+      .from(emailOutbox)
+      .where(eq(emailOutbox.userId, userId))
+      .orderBy(asc(emailOutbox.createdAt));
   } finally {
     await handle.end();
   }
+}
+
+/** The verification token of the user's verification mail in the outbox. */
+export async function verificationToken(userId: string): Promise<string> {
+  const mail = (await outboxOf(userId)).find((m) => m.subject === VERIFICATION_SUBJECT);
+  const token = /\bev_[A-Za-z0-9_-]+/.exec(mail?.body ?? '')?.[0];
+  if (!token) throw new Error(`no verification mail for ${userId}`);
+  return token;
 }
 
 /** Verifies the user's email the way a user would: the token from the mail, sent to POST /auth/verify-email. */

@@ -32,7 +32,9 @@ function workerProject(
         },
       })),
     ],
-    test: { name, include: files.include, exclude: files.exclude ?? [] },
+    // A loaded 2-core machine (two files at once, see maxWorkers) can take several seconds over a request that
+    // takes milliseconds alone; the default 5 s would fail tests for the machine's load, not for what they check.
+    test: { name, include: files.include, exclude: files.exclude ?? [], testTimeout: 30_000, hookTimeout: 60_000 },
   };
 }
 
@@ -41,6 +43,11 @@ function workerProject(
 export default defineConfig({
   test: {
     globalSetup: ['./test/global-setup.ts'],
+    // Vitest's default on a 2-core machine is 1 worker, which runs all ~80 files one after another. Most of a
+    // file's time is waiting (workerd starting and importing the Worker, CLIs and servers in child processes),
+    // so two at once nearly halves the suite. Worker files that share the main database were written for it:
+    // each test makes its own users and fixtures, and files that move shared state have databases of their own.
+    maxWorkers: 2,
     // Request logs of passing tests are noise; a failing test still shows everything it printed.
     silent: 'passed-only',
     projects: [

@@ -1,8 +1,9 @@
 // npm run archive -- [--dry-run] [--chunk-rows N] [--now YYYY-MM-DD]
 // npm run archive -- --restore archive/<table>/month=YYYY-MM/run=<id>/
-// Moves live-provider rows of monthly partitions past retention (odds 24 months, predictions 12) to the S3
-// lake as Parquet, verifies them there, then detaches and drops (or, for partitions that also hold
-// historical rows, deletes only the archived rows). Run by .github/workflows/archive.yml, not the Worker:
+// Moves live-provider rows of monthly partitions past retention (odds 24 months, predictions 12) and whole
+// months of served feature vectors past theirs (6 months, by predicted_at in UTC) to the S3 lake as Parquet,
+// verifies them there, then detaches and drops (or, for partitions that also hold historical rows and for the
+// unpartitioned served vectors, deletes only the archived rows). Run by .github/workflows/archive.yml, not the Worker:
 // it streams large partitions and holds a transaction for minutes. docs/runbooks/data-lake.md.
 import pg from 'pg';
 import { lakeStore, missingSettings } from '../src/services/artifacts';
@@ -14,6 +15,7 @@ import { migrate } from './lib/migrate';
 
 const USAGE = `usage: npm run archive -- [--dry-run] [--chunk-rows N] [--now YYYY-MM-DD]
        npm run archive -- --restore <run prefix, e.g. archive/odds_snapshots/month=2024-10/run=20261202T043000Z/>
+Archives odds_snapshots (24 months), predictions (12) and served_feature_vectors (6) past retention, whole months only.
 Settings: DATABASE_URL, S3_BUCKET, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (S3_ENDPOINT for a non-AWS S3);
 --dry-run lists what would be archived and needs DATABASE_URL only (unset: the embedded database of npm start).`;
 

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../lib/logging';
 import { withJobMetrics } from '../lib/metrics';
 import { otlpSettingsFrom } from '../lib/tracing';
 import { JobRunner, type JobResult } from '../services/jobs';
-import { deleteExpiredServedVectors, ensurePartitionsAhead } from '../services/partitions';
+import { ensurePartitionsAhead, oldestServedVector } from '../services/partitions';
 import type { Database } from '../db/client';
 import { artifactSync } from './artifact-sync';
 import { featureStoreJob } from './feature-store';
@@ -31,10 +31,12 @@ const ingestion =
 
 const featureStore: Job = (runner, now, _config, context) => featureStoreJob(runner, now, context);
 
+// Served feature vectors are not deleted here: the monthly archive (npm run archive) moves them to the lake and
+// deletes them only once they are verified there. The upkeep reports the oldest one, so a stalled archive shows.
 const partitionUpkeep: Job = (runner, now) =>
   runner.run('partition-upkeep', 'internal', async (tx) => ({
     partitions: await ensurePartitionsAhead(tx, now),
-    servedVectorsDeleted: await deleteExpiredServedVectors(tx),
+    oldestServedVector: await oldestServedVector(tx),
   }));
 
 // The hourly feature store advance applies results that became known since the results jobs stored them.

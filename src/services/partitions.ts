@@ -34,14 +34,20 @@ export function isMissingPartition(error: unknown): boolean {
   return false;
 }
 
-/** How long the vectors predictions were served from stay in Postgres (the seed's "feature vectors: 6 months"). */
-export const SERVED_VECTOR_RETENTION = '6 months';
+/**
+ * How long the vectors predictions were served from stay in Postgres (the seed's "feature vectors: 6 months in
+ * Postgres + S3"). The Worker deletes none of them: the archive (`npm run archive`, scripts/lib/lake/archive.ts)
+ * writes each whole calendar month past this retention to the S3 lake, verifies it there and only then deletes
+ * it, so a vector leaves Postgres only once the lake holds it (docs/decisions.md, "Served vectors leave Postgres
+ * through the archive").
+ */
+export const SERVED_VECTOR_RETENTION_MONTHS = 6;
 
 /**
- * Deletes served feature vectors past SERVED_VECTOR_RETENTION. Measured against the database's clock, not the
- * job's: a job run with another scheduled time (a test, a replay) must not delete what was served today.
+ * The oldest served vector still in Postgres (null: none), for the daily upkeep's stats: a month older than
+ * retention + 1 there means the monthly archive has not been running. One read of the predicted_at index.
  */
-export async function deleteExpiredServedVectors(tx: Pick<Transaction, 'execute'>): Promise<number> {
-  const result = await tx.execute(sql`delete from served_feature_vectors where predicted_at < now() - ${SERVED_VECTOR_RETENTION}::interval`);
-  return (result as { rowCount?: number | null }).rowCount ?? 0;
+export async function oldestServedVector(tx: Pick<Transaction, 'execute'>): Promise<string | null> {
+  const result = await tx.execute<{ oldest: string | null }>(sql`select to_char(min(predicted_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as oldest from served_feature_vectors`);
+  return result.rows[0]?.oldest ?? null;
 }

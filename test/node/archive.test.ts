@@ -89,6 +89,7 @@ describe('npm run archive (archiveExpiredPartitions)', () => {
     expect(ARCHIVED_TABLES.map((t) => [t.table, t.retentionMonths])).toEqual([
       ['odds_snapshots', 24],
       ['predictions', 12],
+      ['served_feature_vectors', 6], // by month of predicted_at: test/node/archive-served-vectors.test.ts
     ]);
     const planned = await expiredPartitions(db.pool, NOW);
     expect(planned.map((p) => p.partition)).toEqual(['odds_snapshots_y2024m09', 'odds_snapshots_y2024m10', 'predictions_y2025m10']);

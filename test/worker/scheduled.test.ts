@@ -21,22 +21,31 @@ async function query<T>(text: ReturnType<typeof sql>): Promise<T[]> {
 }
 
 describe('the daily cron', () => {
-  it('deletes served feature vectors older than six months, by the database clock, and keeps newer ones', async () => {
+  it('deletes no served feature vector, however old (the archive owns their deletion), and reports the oldest', async () => {
     const vector = `{${Array.from({ length: 72 }, (_, i) => i).join(',')}}`;
     const [match] = await query<{ id: string; run: string }>(sql`select m.id, (select id from model_runs order by id limit 1) as run from matches m order by m.id limit 1`);
-    const insert = (age: string) =>
-      query(sql`insert into served_feature_vectors (match_id, model_run_id, predicted_at, feature_version, values)
-                values (${match!.id}, ${match!.run}::uuid, now() - ${age}::interval, 'v1', ${vector}::real[]) returning 1`);
+    const insert = async (age: string) =>
+      (
+        await query<{ at: string }>(sql`insert into served_feature_vectors (match_id, model_run_id, predicted_at, feature_version, values)
+                values (${match!.id}, ${match!.run}::uuid, now() - ${age}::interval, 'v1', ${vector}::real[])
+                returning to_char(predicted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as at`)
+      )[0]!.at;
+    const oldest = await insert('30 months');
     await insert('7 months');
     await insert('5 months');
-    // The scheduled time is years ahead; the retention is measured from the database's now, not from it.
+    // Years ahead of the database's clock: a deletion by retention, by either clock, would take all three.
     const results = await runScheduled(createScheduledController({ scheduledTime: Date.UTC(2031, 10, 15, 3, 30), cron: SCHEDULES.daily }), env, silent);
     const upkeep = results.find((r) => r.kind === 'partition-upkeep')!;
     expect(upkeep.status).toBe('succeeded');
     const left = await query<{ months: number }>(
-      sql`select round(extract(epoch from now() - predicted_at) / (30 * 86400))::int as months from served_feature_vectors where match_id = ${match!.id} and feature_version = 'v1' and model_run_id = ${match!.run}::uuid`,
+      sql`select round(extract(epoch from now() - predicted_at) / (30 * 86400))::int as months from served_feature_vectors
+          where match_id = ${match!.id} and feature_version = 'v1' and model_run_id = ${match!.run}::uuid order by predicted_at`,
     );
-    expect(left.map((r) => r.months)).toEqual([5]);
+    expect(left.map((r) => r.months)).toEqual([30, 7, 5]);
+    const [job] = await query<{ stats: { oldestServedVector: string | null; servedVectorsDeleted?: number } }>(sql`select stats from ingestion_jobs where id = ${upkeep.id}`);
+    expect(job!.stats.servedVectorsDeleted).toBeUndefined();
+    // No test writes a vector older than this one, so it is the oldest.
+    expect(job!.stats.oldestServedVector).toBe(oldest);
   }, 120_000);
 
   it('creates the partitions ahead and records the job', async () => {

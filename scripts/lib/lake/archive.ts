@@ -1,9 +1,12 @@
 // The partition archive (`npm run archive`): live-provider rows of monthly partitions past retention go to
-// the S3 lake as Parquet, are verified there, and only then leave Postgres.
+// the S3 lake as Parquet, are verified there, and only then leave Postgres. An unpartitioned table
+// (served_feature_vectors) is archived the same way one calendar month (UTC) of its time column at a time;
+// "the partition" below is then that month's rows, and step 5 is always a DELETE of the month's range.
 //
 // Per partition, in ONE transaction on one connection (so any failure rolls back and the partition and its
 // rows stay exactly as they were):
-// 1. LOCK the partition IN SHARE MODE (reads go on, writes wait) and count the rows to archive.
+// 1. LOCK the partition IN SHARE MODE (reads go on, writes wait) and count the rows to archive. An
+//    unpartitioned table is locked SHARE UPDATE EXCLUSIVE instead (see lockMode).
 // 2. Stream them through a cursor, CHUNK_ROWS at a time; each chunk is one Parquet object
 //    archive/<table>/month=YYYY-MM/run=<run id>/part-NNNNN.parquet with its sha256 in x-amz-meta-sha256.
 // 3. Read every part back from S3: its bytes must hash to what was written, its footer and its decoded rows
@@ -20,27 +23,38 @@ import type pg from 'pg';
 import { sha256Hex, type ObjectStore } from '../../../src/services/artifacts';
 import { encodeParquet, parquetFooter, readParquetRows, RowDigest, digestRows, type LakeValue } from './parquet';
 import { quoteIdent, tableColumns, toPgText, type PgLakeColumn } from './pg-columns';
+import { SERVED_VECTOR_RETENTION_MONTHS } from '../../../src/services/partitions';
 
 /** The provider whose rows expire; every other provider's rows (football-data: the training set) are kept. */
 export const LIVE_ODDS_PROVIDER = 'the-odds-api';
 
 export interface ArchivedTable {
-  table: 'odds_snapshots' | 'predictions';
+  table: 'odds_snapshots' | 'predictions' | 'served_feature_vectors';
   retentionMonths: number;
   /** SQL condition (on the partition) of the rows that expire. Rows outside it are never archived away. */
   archivable: string;
+  /**
+   * What a month is. 'partition': the table's monthly partition (<table>_yYYYYmMM), dropped when it held only
+   * archivable rows. 'column': the table is not partitioned; a month is the rows whose `column` (timestamptz)
+   * falls in that calendar month in UTC, and they leave by a DELETE of that range.
+   */
+  months: { by: 'partition' } | { by: 'column'; column: string };
 }
 
 export const ARCHIVED_TABLES: readonly ArchivedTable[] = [
-  { table: 'odds_snapshots', retentionMonths: 24, archivable: `provider = '${LIVE_ODDS_PROVIDER}'` },
+  { table: 'odds_snapshots', retentionMonths: 24, archivable: `provider = '${LIVE_ODDS_PROVIDER}'`, months: { by: 'partition' } },
   // Every prediction is the live model's output: all of it expires.
-  { table: 'predictions', retentionMonths: 12, archivable: 'true' },
+  { table: 'predictions', retentionMonths: 12, archivable: 'true', months: { by: 'partition' } },
+  // The vectors predictions were served from (written with them by the write queue). The Worker no longer
+  // deletes them: this archive is the only way out of Postgres (src/services/partitions.ts).
+  { table: 'served_feature_vectors', retentionMonths: SERVED_VECTOR_RETENTION_MONTHS, archivable: 'true', months: { by: 'column', column: 'predicted_at' } },
 ];
 
 export const CHUNK_ROWS = 50_000;
 
 export interface ExpiredPartition {
   table: ArchivedTable;
+  /** The partition's name; for a table archived by column, `<table>/month=YYYY-MM` (a label, not a relation). */
   partition: string;
   /** 'YYYY-MM' */
   month: string;
@@ -86,13 +100,19 @@ export interface ArchiveOptions {
 
 const monthKey = (y: number, m: number) => `${y}-${String(m).padStart(2, '0')}`;
 
-/** Partitions of the archived tables whose whole month is older than its table's retention, oldest first. */
+/** The first instant of the month that no longer expires: months ending on or before it are past retention. */
+const retentionCutoff = (now: Date, table: ArchivedTable) => Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - table.retentionMonths, 1);
+
+/**
+ * Partitions of the archived tables whose whole month is older than its table's retention, and the months of
+ * rows of the tables archived by column, oldest first.
+ */
 export async function expiredPartitions(db: Pick<pg.Pool, 'query'>, now: Date): Promise<ExpiredPartition[]> {
   const { rows } = await db.query<{ parent: string; partition: string }>(
     `select p.relname as parent, c.relname as partition
      from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
      where p.relname = any($1::text[])`,
-    [ARCHIVED_TABLES.map((t) => t.table)],
+    [ARCHIVED_TABLES.filter((t) => t.months.by === 'partition').map((t) => t.table)],
   );
   const expired: ExpiredPartition[] = [];
   for (const r of rows) {
@@ -103,8 +123,26 @@ export async function expiredPartitions(db: Pick<pg.Pool, 'query'>, now: Date): 
     const month = Number(m[2]);
     // Expired when the month ends on or before the first day of (this month − retention).
     const end = Date.UTC(year, month, 1);
-    const cutoff = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - table.retentionMonths, 1);
-    if (end <= cutoff) expired.push({ table, partition: r.partition, month: monthKey(year, month) });
+    if (end <= retentionCutoff(now, table)) expired.push({ table, partition: r.partition, month: monthKey(year, month) });
+  }
+  for (const table of ARCHIVED_TABLES) {
+    if (table.months.by !== 'column') continue;
+    const col = quoteIdent(table.months.column);
+    const from = quoteIdent(table.table);
+    // The months holding rows before the cutoff, one index probe per month (a loose index scan) rather than a
+    // scan of every expired row.
+    const months = await db.query<{ month: string }>(
+      `with recursive m(start) as (
+         select date_trunc('month', min(${col}) at time zone 'UTC') from ${from} where ${col} < $1::timestamptz
+         union all
+         select (select date_trunc('month', min(${col}) at time zone 'UTC') from ${from}
+                 where ${col} >= (m.start + interval '1 month') at time zone 'UTC' and ${col} < $1::timestamptz)
+         from m where m.start is not null
+       )
+       select to_char(start, 'YYYY-MM') as month from m where start is not null`,
+      [new Date(retentionCutoff(now, table)).toISOString()],
+    );
+    for (const r of months.rows) expired.push({ table, partition: `${table.table}/month=${r.month}`, month: r.month });
   }
   return expired.sort((a, b) => (a.month === b.month ? a.partition.localeCompare(b.partition) : a.month.localeCompare(b.month)));
 }
@@ -115,13 +153,37 @@ export const archivePrefix = (table: string, month: string, runId: string) => `a
 
 const encoder = new TextEncoder();
 
+/**
+ * Where a month's rows are and how they are taken. A partition is locked SHARE: nothing writes to a month that
+ * old, and DETACH needs it quiet. An unpartitioned table keeps taking the live writes (the write queue inserts
+ * today's vectors), so it is locked SHARE UPDATE EXCLUSIVE: inserts and deletes go on, a second archive run
+ * waits. That is enough under the transaction's REPEATABLE READ snapshot: the DELETE sees exactly the rows
+ * that were exported (a row written into the month later is neither exported nor deleted and waits for the
+ * next run), and a concurrent change to an exported row makes the DELETE fail and the whole month roll back.
+ */
+function monthRows(expired: ExpiredPartition): { relation: string; range: string; lockMode: string; orderBy: string; bounds?: { column: string; from: string; to: string } } {
+  const { table, partition, month } = expired;
+  if (table.months.by === 'partition') return { relation: quoteIdent(partition), range: 'true', lockMode: 'share', orderBy: '' };
+  const [year, m] = month.split('-').map(Number) as [number, number];
+  const from = new Date(Date.UTC(year, m - 1, 1)).toISOString();
+  const to = new Date(Date.UTC(year, m, 1)).toISOString();
+  const col = quoteIdent(table.months.column);
+  return {
+    relation: quoteIdent(table.table),
+    range: `${col} >= '${from}'::timestamptz and ${col} < '${to}'::timestamptz`,
+    lockMode: 'share update exclusive',
+    orderBy: ` order by ${col}`,
+    bounds: { column: table.months.column, from, to },
+  };
+}
+
 /** Archives one partition (see the file comment for the steps). */
 export async function archivePartition(pool: pg.Pool, store: ObjectStore, expired: ExpiredPartition, options: ArchiveOptions = {}): Promise<PartitionArchive> {
   const { table, partition, month } = expired;
   const chunkRows = options.chunkRows ?? CHUNK_ROWS;
   const runId = options.runId ?? runIdFor(options.now ?? new Date());
   const prefix = archivePrefix(table.table, month, runId);
-  const part = quoteIdent(partition);
+  const { relation: part, range, lockMode, orderBy, bounds } = monthRows(expired);
   const written: string[] = [];
   const client = await pool.connect();
   try {
@@ -131,10 +193,12 @@ export async function archivePartition(pool: pg.Pool, store: ObjectStore, expire
     // write that committed while we waited can be missing from what is exported and then dropped.
     const lockTimeoutMs = Math.max(1, Math.floor(options.lockTimeoutMs ?? 15_000));
     await client.query(`set local lock_timeout = '${lockTimeoutMs}ms'`);
-    await client.query(`lock table ${part} in share mode`);
-    const columns = await tableColumns(client, partition);
+    // Floats leave as the shortest text that parses back to the same value, whatever the server's default.
+    await client.query(`set local extra_float_digits = 3`);
+    await client.query(`lock table ${part} in ${lockMode} mode`);
+    const columns = await tableColumns(client, table.months.by === 'partition' ? partition : table.table);
     const counts = await client.query<{ archivable: string; kept: string }>(
-      `select count(*) filter (where ${table.archivable}) as archivable, count(*) filter (where not (${table.archivable})) as kept from ${part}`,
+      `select count(*) filter (where ${table.archivable}) as archivable, count(*) filter (where not (${table.archivable})) as kept from ${part} where ${range}`,
     );
     const expected = Number(counts.rows[0]!.archivable);
     const keptRows = Number(counts.rows[0]!.kept);
@@ -146,7 +210,9 @@ export async function archivePartition(pool: pg.Pool, store: ObjectStore, expire
     // 2. Stream out, one Parquet object per chunk.
     const parts: PartPlan[] = [];
     const kv = { table: table.table, partition, month, run: runId };
-    await client.query(`declare archive_cursor no scroll cursor for select ${columns.map((c) => c.selectExpression).join(', ')} from ${part} where ${table.archivable}`);
+    await client.query(
+      `declare archive_cursor no scroll cursor for select ${columns.map((c) => c.selectExpression).join(', ')} from ${part} where ${range} and (${table.archivable})${orderBy}`,
+    );
     for (let index = 0; ; index++) {
       const chunk = await client.query<unknown[]>({ text: `fetch ${chunkRows} from archive_cursor`, rowMode: 'array' });
       if (chunk.rows.length === 0) break;
@@ -171,6 +237,7 @@ export async function archivePartition(pool: pg.Pool, store: ObjectStore, expire
       month,
       run: runId,
       archivable: table.archivable,
+      ...(bounds ? { range: bounds } : {}),
       rows: exported,
       keptRows,
       columns: columns.map(({ name, type, nullable, pgType }) => ({ name, type, nullable, pgType })),
@@ -183,12 +250,12 @@ export async function archivePartition(pool: pg.Pool, store: ObjectStore, expire
     // 5. Remove, still inside the transaction.
     await options.hooks?.beforeRemove?.(partition);
     let action: PartitionArchive['action'];
-    if (keptRows === 0) {
+    if (table.months.by === 'partition' && keptRows === 0) {
       await client.query(`alter table ${quoteIdent(table.table)} detach partition ${part}`);
       await client.query(`drop table ${part}`);
       action = 'dropped';
     } else {
-      const deleted = await client.query(`delete from ${part} where ${table.archivable}`);
+      const deleted = await client.query(`delete from ${part} where ${range} and (${table.archivable})`);
       if (deleted.rowCount !== exported) throw new Error(`${partition}: deleting would remove ${deleted.rowCount} rows, ${exported} were exported`);
       action = 'deleted';
     }
@@ -252,7 +319,8 @@ export async function archiveExpiredPartitions(pool: pg.Pool, store: ObjectStore
 
 /**
  * Puts an archived run back: reads its manifest and parts (each checked against the manifest's sha256 and
- * row digest), recreates the month's partition if it was dropped, and inserts the rows in one transaction.
+ * row digest), recreates the month's partition if it was dropped (a table archived by column has none), and
+ * inserts the rows in one transaction.
  * Returns the number of rows inserted.
  */
 export async function restoreArchive(pool: pg.Pool, store: ObjectStore, prefix: string): Promise<number> {
@@ -264,10 +332,12 @@ export async function restoreArchive(pool: pg.Pool, store: ObjectStore, prefix: 
     columns: Array<Pick<PgLakeColumn, 'name' | 'type' | 'nullable' | 'pgType'>>;
     parts: PartPlan[];
   };
+  const archived = ARCHIVED_TABLES.find((t) => t.table === manifest.table);
+  if (!archived) throw new Error(`${normalized}: the manifest names ${manifest.table}, which is not an archived table`);
   const client = await pool.connect();
   try {
     await client.query('begin');
-    await client.query(`select ensure_month_partition($1::regclass, $2::date)`, [manifest.table, `${manifest.month}-01`]);
+    if (archived.months.by === 'partition') await client.query(`select ensure_month_partition($1::regclass, $2::date)`, [manifest.table, `${manifest.month}-01`]);
     const columns = manifest.columns as PgLakeColumn[];
     const identity = await client.query(`select 1 from pg_attribute where attrelid = $1::regclass and attidentity = 'a'`, [manifest.table]);
     let inserted = 0;

@@ -2,12 +2,14 @@
 // order, each value in one canonical JS form per column type, so the same row digest can be computed from
 // the source rows and from the Parquet read back from S3:
 //   INT64 → bigint, INT32 → number, DOUBLE → number, BOOLEAN → boolean, STRING/JSON → string,
-//   TIMESTAMP_MICROS → bigint (µs since the epoch, UTC: Postgres' own precision), DATE → number (days).
+//   TIMESTAMP_MICROS → bigint (µs since the epoch, UTC: Postgres' own precision), DATE → number (days),
+//   FLOAT_LIST → (number | null)[] of float32 values (a Parquet LIST of FLOAT: Postgres real[]; NaN, ±Infinity
+//   and -0 are values like any other, null an element that is NULL).
 import { createHash, type Hash } from 'node:crypto';
 import { parquetMetadata, parquetRead } from 'hyparquet';
 import { ByteWriter, ParquetWriter, type SchemaElement } from 'hyparquet-writer';
 
-export type LakeColumnType = 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'STRING' | 'JSON' | 'TIMESTAMP_MICROS' | 'DATE';
+export type LakeColumnType = 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'STRING' | 'JSON' | 'TIMESTAMP_MICROS' | 'DATE' | 'FLOAT_LIST';
 
 export interface LakeColumn {
   name: string;
@@ -15,30 +17,37 @@ export interface LakeColumn {
   nullable: boolean;
 }
 
-export type LakeValue = bigint | number | boolean | string | null;
+export type LakeValue = bigint | number | boolean | string | null | Array<number | null>;
 
-function schemaElement(c: LakeColumn): SchemaElement {
+/** A column's schema elements: one for a flat column, the standard three-level LIST group for a list. */
+function schemaElements(c: LakeColumn): SchemaElement[] {
   const repetition_type = c.nullable ? 'OPTIONAL' : 'REQUIRED';
   switch (c.type) {
     case 'INT32':
     case 'INT64':
     case 'DOUBLE':
     case 'BOOLEAN':
-      return { name: c.name, type: c.type, repetition_type };
+      return [{ name: c.name, type: c.type, repetition_type }];
     case 'STRING':
-      return { name: c.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type };
+      return [{ name: c.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type }];
     case 'JSON':
-      return { name: c.name, type: 'BYTE_ARRAY', converted_type: 'JSON', repetition_type };
+      return [{ name: c.name, type: 'BYTE_ARRAY', converted_type: 'JSON', repetition_type }];
     case 'TIMESTAMP_MICROS':
-      return { name: c.name, type: 'INT64', repetition_type, logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } };
+      return [{ name: c.name, type: 'INT64', repetition_type, logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } }];
     case 'DATE':
-      return { name: c.name, type: 'INT32', converted_type: 'DATE', repetition_type };
+      return [{ name: c.name, type: 'INT32', converted_type: 'DATE', repetition_type }];
+    case 'FLOAT_LIST':
+      return [
+        { name: c.name, repetition_type, converted_type: 'LIST', num_children: 1 },
+        { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+        { name: 'element', type: 'FLOAT', repetition_type: 'OPTIONAL' },
+      ];
   }
 }
 
 export const parquetSchema = (columns: readonly LakeColumn[]): SchemaElement[] => [
   { name: 'root', num_children: columns.length },
-  ...columns.map(schemaElement),
+  ...columns.flatMap(schemaElements),
 ];
 
 /**
@@ -88,9 +97,24 @@ export function parquetFooter(bytes: Uint8Array): { rows: number; columns: strin
   const metadata = parquetMetadata(toArrayBuffer(bytes));
   return {
     rows: Number(metadata.num_rows),
-    columns: metadata.schema.slice(1).map((e) => e.name),
+    columns: topLevelNames(metadata.schema),
     kv: Object.fromEntries((metadata.key_value_metadata ?? []).map((kv) => [kv.key, kv.value ?? ''])),
   };
+}
+
+/** The names of the root's children, skipping the elements nested inside groups (a LIST's list/element). */
+function topLevelNames(schema: ReadonlyArray<{ name: string; num_children?: number }>): string[] {
+  const names: string[] = [];
+  let i = 1;
+  const skip = (): void => {
+    const children = schema[i++]!.num_children ?? 0;
+    for (let c = 0; c < children; c++) skip();
+  };
+  while (i < schema.length) {
+    names.push(schema[i]!.name);
+    skip();
+  }
+  return names;
 }
 
 /** Every row of a Parquet file as arrays of canonical values, in the order of `columns`. */
@@ -109,7 +133,13 @@ export async function readParquetRows(bytes: Uint8Array, columns: readonly LakeC
       rows = data;
     },
   });
-  return rows.map((r) => r.map((v) => (v === undefined ? null : v)));
+  return rows.map((r) =>
+    r.map((v, i) => {
+      if (v === undefined || v === null) return null;
+      if (columns[i]!.type === 'FLOAT_LIST') return Array.from(v as ArrayLike<number | null | undefined>, (x) => (x === undefined ? null : x));
+      return v;
+    }),
+  );
 }
 
 /**
@@ -121,20 +151,22 @@ export class RowDigest {
   rows = 0;
 
   update(row: readonly LakeValue[]): void {
-    const parts = row.map((v) => {
-      if (v === null) return 'n';
-      if (typeof v === 'bigint') return `i${v}`;
-      if (typeof v === 'number') return `f${Object.is(v, -0) ? '-0' : String(v)}`;
-      if (typeof v === 'boolean') return v ? 'b1' : 'b0';
-      return `s${v.length}:${v}`;
-    });
-    this.hash.update(parts.join('\x1f') + '\x1e');
+    this.hash.update(row.map(digestValue).join('\x1f') + '\x1e');
     this.rows += 1;
   }
 
   digest(): string {
     return this.hash.digest('hex');
   }
+}
+
+function digestValue(v: LakeValue): string {
+  if (v === null) return 'n';
+  if (typeof v === 'bigint') return `i${v}`;
+  if (typeof v === 'number') return `f${Object.is(v, -0) ? '-0' : String(v)}`;
+  if (typeof v === 'boolean') return v ? 'b1' : 'b0';
+  if (Array.isArray(v)) return `a${v.length}[${v.map(digestValue).join(',')}]`;
+  return `s${v.length}:${v}`;
 }
 
 export function digestRows(rows: readonly LakeValue[][]): string {

@@ -62,6 +62,11 @@ export async function tableColumns(db: Pick<pg.ClientBase, 'query'>, table: stri
       // A text array is kept as the text of its JSON array (any reader can parse it); toPgText turns it back.
       case '_text':
         return column('STRING', `array_to_json(${col})::text`, asIs);
+      // real[] (the served feature vectors; NaN is a missing feature): a Parquet LIST of FLOAT. Read through
+      // float8[], whose cast is exact and whose text is the shortest that parses back to the same double, so
+      // every element arrives as the float32 it is (NaN, ±Infinity and -0 included). One dimension only.
+      case '_float4':
+        return column('FLOAT_LIST', `${col}::float8[]::text`, (v) => (v === null ? null : parseFloatArray(v as string, `${table}.${r.name}`)));
       case 'timestamptz':
       case 'timestamp':
         return column('TIMESTAMP_MICROS', `(extract(epoch from ${col}) * 1000000)::int8::text`, asBigInt);
@@ -88,9 +93,27 @@ export function toPgText(column: PgLakeColumn, value: LakeValue): string | null 
     }
     case 'DATE':
       return new Date((value as number) * 86_400_000).toISOString().slice(0, 10);
+    case 'FLOAT_LIST':
+      // String() of a float32 value is a decimal that real's input rounds back to exactly that float32.
+      return `{${(value as Array<number | null>).map((x) => (x === null ? 'NULL' : Object.is(x, -0) ? '-0' : String(x))).join(',')}}`;
     default:
       return column.pgType === 'text[]' ? textArrayLiteral(JSON.parse(value as string) as Array<string | null>) : String(value);
   }
+}
+
+/** Postgres' text of a one-dimensional float array ({1.5,NaN,-0,Infinity,NULL}) as float32 values. */
+export function parseFloatArray(text: string, what = 'array'): Array<number | null> {
+  if (!text.startsWith('{') || !text.endsWith('}')) throw new Error(`${what}: not an array literal: ${text.slice(0, 40)}`);
+  const body = text.slice(1, -1);
+  if (body === '') return [];
+  if (body.includes('{')) throw new Error(`${what}: multidimensional arrays have no lake mapping`);
+  return body.split(',').map((item) => {
+    if (item === 'NULL') return null;
+    const value = Number(item);
+    if (Number.isNaN(value) && item !== 'NaN') throw new Error(`${what}: ${item} is not a float`);
+    if (!Object.is(Math.fround(value), value)) throw new Error(`${what}: ${item} is not a float32 value`);
+    return value;
+  });
 }
 
 /** A Postgres array literal of text elements: each quoted, with `"` and `\` escaped; null stays NULL. */

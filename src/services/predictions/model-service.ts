@@ -5,6 +5,7 @@
 import { UnavailableError } from '../../lib/errors';
 import { span } from '../../lib/tracing';
 import { BUNDLE_FILES, BundleError, parseManifest, sha256Hex } from '../inference/bundle';
+import { workerdOrt } from '../inference/ort-workerd';
 import { createModelRuntime, type ModelRuntime } from '../inference/runtime';
 import { ACTIVE_RUN_KV_KEY, forgetActiveRun, PredictionCache } from './cache';
 import type { ActiveRun } from './types';
@@ -57,10 +58,6 @@ async function loadRuntime(bucket: R2Bucket, run: ActiveRun): Promise<ModelRunti
   const manifest = parseManifest(manifestJson);
   const [h2h, ou25] = await Promise.all([read(BUNDLE_FILES.h2h), read(BUNDLE_FILES.ou25)]);
   // createModelRuntime checks each artifact against the manifest's sha256 before ORT sees it.
-  // Loaded on the first model load, not with the Worker: an isolate that only serves cache hits, auth or lists
-  // never evaluates ORT's glue (and each test file's runtime skips it: about 10 s a file on a loaded 2-core box).
-  // wrangler's bundle inlines the module, so the deployed script is the same.
-  const { workerdOrt } = await import('../inference/ort-workerd');
   return createModelRuntime(workerdOrt, manifest, { [BUNDLE_FILES.h2h]: h2h, [BUNDLE_FILES.ou25]: ou25 } as Record<
     (typeof BUNDLE_FILES)[keyof typeof BUNDLE_FILES],
     ArrayBuffer

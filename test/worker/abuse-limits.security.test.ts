@@ -8,6 +8,13 @@ import { api, promote, registerUser } from './support/auth';
 import { anonymousLimit, BASE_URL, burst, getJson, PROBLEM, randomIp, type Page } from './support/http';
 import { connectLive, livePath, ticketFor } from './support/live';
 
+/**
+ * A burst of 200 requests opens as many database connections through the loopback proxy; on a loaded 2-core
+ * machine running another test file beside this one that has taken over a minute. The limits are counted, not
+ * timed, so the room changes nothing these tests assert.
+ */
+const BURST_TIMEOUT_MS = 180_000;
+
 describe('gap 3: failed credentials are rate-limited per address before any database work', () => {
   it('200 concurrent well-formed fake API keys from one address: exactly the limit are checked, the rest get 429', async () => {
     const limit = await anonymousLimit();
@@ -19,13 +26,13 @@ describe('gap 3: failed credentials are rate-limited per address before any data
     expect(refused.status).toBe(429);
     expect(refused.headers.get('content-type')).toBe(PROBLEM);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-  }, 60_000);
+  }, BURST_TIMEOUT_MS);
 
   it('200 concurrent forged access tokens from one address: exactly the limit get 401, the rest 429', async () => {
     const limit = await anonymousLimit();
     const counts = await burst(200, () => api('/sports', { ip: '198.51.100.32', token: 'not.a.jwt' }));
     expect(counts).toEqual({ 401: limit, 429: 200 - limit });
-  }, 60_000);
+  }, BURST_TIMEOUT_MS);
 
   it('a valid API key is not charged as a failure: more requests than the failure limit all pass', async () => {
     const limit = await anonymousLimit();
@@ -35,7 +42,7 @@ describe('gap 3: failed credentials are rate-limited per address before any data
       const res = await api('/me/session', { ip: '198.51.100.33', headers: { 'x-api-key': key } });
       expect(res.status, `request ${i + 1}`).toBe(200);
     }
-  }, 60_000);
+  }, BURST_TIMEOUT_MS);
 
   it('/ready is rate-limited per address and no longer shows the Postgres version', async () => {
     const first = await api('/ready', { ip: '198.51.100.34' });
@@ -48,7 +55,7 @@ describe('gap 3: failed credentials are rate-limited per address before any data
     const counts = await burst(200, () => api('/ready', { ip: '198.51.100.34' }));
     expect(counts[200] ?? 0, 'readiness checks admitted').toBe(Math.floor(limit / cost) - 1);
     expect(counts[429]).toBe(200 - (counts[200] ?? 0));
-  }, 60_000);
+  }, BURST_TIMEOUT_MS);
 });
 
 describe('gap 4: login brute force is limited per account, and IPv6 addresses per /64', () => {
@@ -69,14 +76,14 @@ describe('gap 4: login brute force is limited per account, and IPv6 addresses pe
     // ...and is per account: another account is untouched.
     const other = await registerUser('not-brute-forced');
     expect((await api('/auth/login', { method: 'POST', json: { email: other.email, password: other.password } })).status).toBe(200);
-  }, 60_000);
+  }, BURST_TIMEOUT_MS);
 
   it('successful logins do not count against the account', async () => {
     const user = await registerUser('often-signs-in');
     for (let i = 0; i < 12; i++) {
       expect((await api('/auth/login', { method: 'POST', json: { email: user.email, password: user.password } })).status, `login ${i + 1}`).toBe(200);
     }
-  }, 60_000);
+  }, BURST_TIMEOUT_MS);
 
   it('addresses in one IPv6 /64 share a bucket; another /64 has its own', { timeout: 30_000 }, async () => {
     const remaining = async (ip: string) => Number((await api('/sports', { ip })).headers.get('ratelimit-remaining'));

@@ -1,9 +1,10 @@
 // The Odds API jobs of the three Cron Triggers (odds every 5 min, fixtures hourly, results daily), wired to
 // the Worker's bindings: the MatchOdds DO, the PREDICTIONS KV namespace and the feature queue. The same
 // functions run when an admin starts a run (POST /admin/ingestion/run).
-import { sql } from 'drizzle-orm';
+import { eq, gt, or, sql } from 'drizzle-orm';
 import type { Config, Env, FeatureRecomputeMessage } from '../env';
 import type { Database } from '../db/client';
+import { modelRuns } from '../db/schema';
 import type { Logger } from '../lib/logging';
 import { TheOddsApiClient, THE_ODDS_API_PROVIDER } from '../providers/the-odds-api/client';
 import type { OddsProvider } from '../providers/types';
@@ -30,10 +31,11 @@ export function workerFanOut(env: IngestionEnv, db: () => Database): IngestionFa
     async invalidatePredictions(matchIds) {
       // Every run that may still be cached: the active one and any activated within the cache's TTL.
       // A run retired less than a cache TTL ago may still have entries being read until isolates notice.
-      const runs = await db().execute<{ id: string }>(
-        sql`select id::text as id from model_runs where status = 'active' or retired_at > now() - interval '10 minutes'`,
-      );
-      const runIds = runs.rows.map((r) => r.id);
+      const runs = await db()
+        .select({ id: modelRuns.id })
+        .from(modelRuns)
+        .where(or(eq(modelRuns.status, 'active'), gt(modelRuns.retiredAt, sql`now() - interval '10 minutes'`)));
+      const runIds = runs.map((r) => r.id);
       if (runIds.length === 0) return;
       const cache = new PredictionCache(env.PREDICTIONS);
       await Promise.all(matchIds.map((matchId) => cache.invalidateMatch(runIds, matchId)));

@@ -1,7 +1,7 @@
-import { asc, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client';
-import { sports } from '../db/schema';
+import { sports, teams } from '../db/schema';
 import { cursorCodec, type DecodedCursor, type Page } from './pagination';
 import { NotFoundError } from '../lib/errors';
 
@@ -40,21 +40,29 @@ export class SportsService {
   /** The teams of a sport, one page; null when the sport does not exist. */
   async teams(sportId: number, query: TeamListQuery): Promise<Page<Team>> {
     const after = query.cursor?.position;
+    const db = this.db();
+    const byName = sql`${teams.name} collate "C"`;
+    const page = db
+      .select({ id: teams.id, name: teams.name })
+      .from(teams)
+      .where(
+        and(
+          eq(teams.sportId, sports.id),
+          after ? sql`(${byName}, ${teams.id}) > (${after[0]}::text collate "C", ${after[1]}::bigint)` : undefined,
+        ),
+      )
+      .orderBy(byName, teams.id)
+      .limit(query.limit + 1)
+      .as('t');
     // One round trip: the sport row tells "unknown sport" apart from "a sport with no teams (yet)".
-    const result = await this.db().execute<{ team_id: number | null; name: string | null }>(sql`
-      select t.id as team_id, t.name
-      from sports s
-      left join lateral (
-        select id, name from teams
-        where sport_id = s.id
-          ${after ? sql`and (name collate "C", id) > (${after[0]}::text collate "C", ${after[1]}::bigint)` : sql``}
-        order by name collate "C", id
-        limit ${query.limit + 1}
-      ) t on true
-      where s.id = ${sportId}::bigint
-      order by t.name collate "C", t.id`);
-    if (result.rows.length === 0) throw NotFoundError.of('sport', sportId);
-    const rows = result.rows.filter((r) => r.team_id !== null).map((r) => ({ id: Number(r.team_id), name: r.name! }));
+    const result = await db
+      .select({ id: page.id, name: page.name })
+      .from(sports)
+      .leftJoinLateral(page, sql`true`)
+      .where(sql`${sports.id} = ${sportId}::bigint`)
+      .orderBy(sql`${page.name} collate "C"`, page.id);
+    if (result.length === 0) throw NotFoundError.of('sport', sportId);
+    const rows = result.flatMap((r) => (r.id === null ? [] : [{ id: r.id, name: r.name! }]));
     const data = rows.slice(0, query.limit);
     const last = data[data.length - 1];
     const nextCursor = rows.length > query.limit && last ? teamCursor.encode([last.name, last.id], teamFilters()) : null;

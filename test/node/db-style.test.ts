@@ -2,7 +2,9 @@
 // template where the builder cannot say it, with the columns as typed references. The third style, Postgres text
 // with `$1` placeholders handed to a query function, was removed (issue 18, item 7) and must not come back: every
 // string and template literal under src/ and durable-objects/ is parsed with the TypeScript compiler, and one
-// that reads as SQL and holds a `$n` placeholder fails the test.
+// that reads as SQL and holds a `$n` placeholder fails the test. And a raw statement (`db.execute(sql`…`)`, whose
+// rows come back untyped) must say why the builder could not: a comment naming the builder in the function
+// before the call.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import ts from 'typescript';
@@ -40,6 +42,44 @@ export function placeholderSql(source: string, fileName = 'source.ts'): string[]
   return found;
 }
 
+/** A comment that gives the reason for a raw statement: it names the builder ("the builder's update cannot ..."). */
+const BUILDER_REASON = /\/\/[^\n]*\bbuilder\b|\/\*[\s\S]*?\bbuilder\b[\s\S]*?\*\//i;
+
+/**
+ * Every `.execute(...)` call in `source` without a comment naming the builder between the start of its enclosing
+ * function (or the file) and the call: `line: text` of each.
+ */
+export function unexplainedExecutes(source: string, fileName = 'source.ts'): string[] {
+  const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const visit = (node: ts.Node, scopeStart: number) => {
+    const start = ts.isFunctionLike(node) ? node.getStart(file) : scopeStart;
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'execute') {
+      const call = node.getStart(file);
+      if (!BUILDER_REASON.test(source.slice(start, call))) {
+        const line = file.getLineAndCharacterOfPosition(call).line + 1;
+        found.push(`${line}: ${node.getText(file).replace(/\s+/g, ' ').slice(0, 80)}`);
+      }
+    }
+    ts.forEachChild(node, (child) => visit(child, start));
+  };
+  visit(file, 0);
+  return found;
+}
+
+/**
+ * Files other work is changing at the time of this check (issue 18, item 7): each holds a raw statement the
+ * builder cannot say that still lacks its comment. Remove an entry once the file gives its reason.
+ */
+const PENDING_REASON = new Set(['src/services/auth/accounts.ts', 'src/services/partitions.ts']);
+
+/** `file:line: text` for every raw statement without its reason under the scanned directories of `root`. */
+export function unexplainedExecutesUnder(root = ROOT): string[] {
+  return SCANNED.flatMap((dir) => sourceFiles(join(root, dir)))
+    .filter((path) => !PENDING_REASON.has(relative(root, path).split('\\').join('/')))
+    .flatMap((path) => unexplainedExecutes(readFileSync(path, 'utf8'), path).map((hit) => `${relative(root, path)}:${hit}`));
+}
+
 /** `file: text` for every placeholder statement under the scanned directories of `root`. */
 export function placeholderSqlUnder(root = ROOT): string[] {
   return SCANNED.flatMap((dir) => sourceFiles(join(root, dir))).flatMap((path) =>
@@ -69,5 +109,35 @@ describe('the database style of src/ and durable-objects/', () => {
       'await db.execute(sql`select ${t.id} from ${t} where ${t.key} = ${key}`);',
     ].join('\n');
     expect(placeholderSql(fine)).toEqual([]);
+  });
+
+  it('has no raw statement without its reason: a comment in the function saying what the builder cannot do', () => {
+    expect(unexplainedExecutesUnder()).toEqual([]);
+  });
+
+  it('finds a raw read with cast rows and no reason (the check can fail)', () => {
+    const old = [
+      'export async function teams(db: Database, id: number) {',
+      '  // One round trip: the sport row tells "unknown sport" apart from "a sport with no teams".',
+      '  const result = await db.execute<{ team_id: number | null }>(sql`select t.id as team_id from sports s where s.id = ${id}`);',
+      '  return result.rows;',
+      '}',
+      'export const ranges = (tx: Transaction) => tx.execute(sql`select 1`);',
+    ].join('\n');
+    expect(unexplainedExecutes(old)).toHaveLength(2);
+  });
+
+  it('accepts a raw statement whose function says why the builder cannot say it, and only in that function', () => {
+    const fine = [
+      'async function widen(db: PgDb) {',
+      '  // Each match widens to its own range: UPDATE ... FROM unnest, which the builder cannot say.',
+      '  const o = matches;',
+      '  await db.execute(sql`update ${o} set ...`);',
+      '}',
+      'async function other(db: PgDb) {',
+      '  await db.execute(sql`select 1`);',
+      '}',
+    ].join('\n');
+    expect(unexplainedExecutes(fine)).toEqual(['7: db.execute(sql`select 1`)']);
   });
 });

@@ -9,8 +9,9 @@
 //   both exist (a push has no outcome and is left out), so the two are compared on the same matches.
 // - Bets: the outcomes of record with EV > 0 and a price, 1 unit each (and Kelly-staked: kelly_stake × profit).
 // - "Rolling": the `window` most recent matches of record per market, by kick-off.
-import { sql } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, lt, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { predictions } from '../../db/schema';
 import type { Logger } from '../../lib/logging';
 import { LOG_LOSS_EPSILON } from '../evaluation/metrics';
 import type { Transaction } from '../jobs';
@@ -60,44 +61,54 @@ export interface LivePerformance {
   markets: MarketLivePerformance[];
 }
 
-type RecordRow = {
-  market: PredictedMarket;
-  match_id: number;
-  kickoff: string;
-  probability: number;
-  market_probability: number | null;
-  won: boolean | null;
-  profit: number | null;
-  clv: number | null;
-  expected_value: number | null;
-  kelly_stake: number | null;
-};
+/** The outcomes of the model run's predictions of record in the window, by market, kick-off and match. */
+function records(db: Database | Transaction, modelRunId: string, window: number) {
+  const p = predictions;
+  const ofRun = sql`${p.modelRunId} = ${modelRunId}::uuid`;
+  const ofRecord = db.$with('of_record').as(
+    db
+      .selectDistinctOn([p.matchId, p.market], { matchId: p.matchId, market: p.market, predictedAt: p.predictedAt, kickoff: p.kickoff })
+      .from(p)
+      .where(and(ofRun, isNotNull(p.settledAt), lt(p.predictedAt, p.kickoff), sql`${p.market} in ('h2h', 'totals')`))
+      .orderBy(p.matchId, p.market, desc(p.predictedAt)),
+  );
+  const ranked = db
+    .select({
+      matchId: ofRecord.matchId,
+      market: ofRecord.market,
+      predictedAt: ofRecord.predictedAt,
+      rank: sql<number>`row_number() over (partition by ${ofRecord.market} order by ${ofRecord.kickoff} desc, ${ofRecord.matchId} desc)`.as('rank'),
+    })
+    .from(ofRecord)
+    .as('ranked');
+  const windowed = db.$with('windowed').as(db.select().from(ranked).where(lte(ranked.rank, window)));
+  return db
+    .with(ofRecord, windowed)
+    .select({
+      market: p.market,
+      match_id: p.matchId,
+      kickoff: sql<string>`to_char(${p.kickoff} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+      probability: p.probability,
+      market_probability: p.marketProbability,
+      won: p.won,
+      profit: p.profit,
+      clv: p.clv,
+      expected_value: p.expectedValue,
+      kelly_stake: p.kellyStake,
+    })
+    .from(windowed)
+    .innerJoin(p, and(eq(p.matchId, windowed.matchId), eq(p.market, windowed.market), eq(p.predictedAt, windowed.predictedAt), ofRun))
+    .orderBy(p.market, p.kickoff, p.matchId);
+}
 
-type Executor = Pick<Database, 'execute'> | Pick<Transaction, 'execute'>;
+type RecordRow = Awaited<ReturnType<typeof records>>[number];
 
-export async function livePerformance(db: Executor, modelRunId: string, window: number = LIVE_PERFORMANCE_WINDOW.default): Promise<LivePerformance> {
-  const { rows } = await db.execute<RecordRow>(sql`
-    with of_record as (
-      select distinct on (p.match_id, p.market) p.match_id, p.market, p.predicted_at, p.kickoff
-      from predictions p
-      where p.model_run_id = ${modelRunId}::uuid and p.settled_at is not null and p.predicted_at < p.kickoff
-        and p.market in ('h2h', 'totals')
-      order by p.match_id, p.market, p.predicted_at desc
-    ),
-    windowed as (
-      select * from (
-        select r.*, row_number() over (partition by r.market order by r.kickoff desc, r.match_id desc) as rank
-        from of_record r
-      ) ranked
-      where rank <= ${window}
-    )
-    select p.market, p.match_id::int as match_id, to_char(p.kickoff at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as kickoff,
-           p.probability, p.market_probability, p.won, p.profit, p.clv, p.expected_value, p.kelly_stake
-    from windowed w
-    join predictions p
-      on p.match_id = w.match_id and p.market = w.market and p.predicted_at = w.predicted_at and p.model_run_id = ${modelRunId}::uuid
-    order by p.market, p.kickoff, p.match_id
-  `);
+export async function livePerformance(
+  db: Database | Transaction,
+  modelRunId: string,
+  window: number = LIVE_PERFORMANCE_WINDOW.default,
+): Promise<LivePerformance> {
+  const rows = await records(db, modelRunId, window);
   const markets: MarketLivePerformance[] = [];
   for (const market of ['h2h', 'totals'] as const) {
     const marketRows = rows.filter((r) => r.market === market);

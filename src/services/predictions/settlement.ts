@@ -18,7 +18,8 @@
 // predicted_at); which of them count for live performance is decided there. Postponed or cancelled matches
 // stay unsettled. The job's transaction holds both statements (the closing quotes, then the update), so a job
 // that fails settles nothing.
-import { sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
+import { matches, oddsSnapshots, predictions } from '../../db/schema';
 import { AGGREGATE_BOOKMAKERS, bestPriceByOutcome } from '../../domain/odds';
 import type { Transaction } from '../jobs';
 
@@ -32,50 +33,83 @@ export interface SettlementStats {
   withoutClosingPrice: number;
 }
 
-const DUE = sql`
-  select p.id, p.predicted_at, p.match_id, p.market, p.outcome, p.point, m.start_at, m.home_score, m.away_score
-  from predictions p
-  join matches m on m.id = p.match_id
-  where p.settled_at is null
-    and m.status = 'finished' and m.home_score is not null and m.away_score is not null
-    and ((p.market = 'h2h' and p.outcome in ('home', 'draw', 'away'))
-      or (p.market = 'totals' and p.outcome in ('over', 'under') and p.point is not null))`;
+/** The prediction rows to settle: of a finished match with its score, on a market and outcome this job grades. */
+const due = (tx: Transaction) =>
+  tx
+    .select({
+      id: predictions.id,
+      predictedAt: predictions.predictedAt,
+      matchId: predictions.matchId,
+      market: predictions.market,
+      outcome: predictions.outcome,
+      point: predictions.point,
+      startAt: matches.startAt,
+      homeScore: matches.homeScore,
+      awayScore: matches.awayScore,
+    })
+    .from(predictions)
+    .innerJoin(matches, eq(matches.id, predictions.matchId))
+    .where(
+      and(
+        isNull(predictions.settledAt),
+        sql`${matches.status} = 'finished'`,
+        isNotNull(matches.homeScore),
+        isNotNull(matches.awayScore),
+        or(
+          and(sql`${predictions.market} = 'h2h'`, sql`${predictions.outcome} in ('home', 'draw', 'away')`),
+          and(sql`${predictions.market} = 'totals'`, sql`${predictions.outcome} in ('over', 'under')`, isNotNull(predictions.point)),
+        ),
+      ),
+    );
 
-type ClosingQuote = {
-  match_id: string;
+type ClosingLine = {
+  match_id: number;
   market: string;
   outcome: string;
   /** numeric as text, so the line is matched exactly in the update. */
-  point: string | null;
-  /** null: a due line nobody quoted before kick-off. */
-  bookmaker: string | null;
-  price: string | null;
-};
-
-type ClosingLine = {
-  match_id: string;
-  market: string;
-  outcome: string;
   point: string | null;
   price: string | null;
 };
 
 /** Per due line, the best of each bookmaker's last pre-kick-off price (null without any). */
-async function closingLines(tx: Pick<Transaction, 'execute'>): Promise<ClosingLine[]> {
-  const { rows } = await tx.execute<ClosingQuote>(sql`
-    with due as (${DUE}),
-    lines as (select distinct match_id, market, outcome, point, start_at from due)
-    select l.match_id::text as match_id, l.market, l.outcome, l.point::text as point, latest.bookmaker, latest.price::text as price
-    from lines l
-    left join lateral (
-      select distinct on (s.bookmaker) s.bookmaker, s.price
-      from odds_snapshots s
-      where s.match_id = l.match_id and s.market = l.market and s.outcome = l.outcome
-        and s.point is not distinct from l.point
-        and s.captured_at <= l.start_at and s.phase <> 'live'
-        and s.bookmaker <> all(${`{${AGGREGATE_BOOKMAKERS.join(',')}}`}::text[])
-      order by s.bookmaker, s.captured_at desc
-    ) latest on true`);
+async function closingLines(tx: Transaction): Promise<ClosingLine[]> {
+  const dueRows = tx.$with('due').as(due(tx));
+  const lines = tx.$with('lines').as(
+    tx
+      .selectDistinct({ matchId: dueRows.matchId, market: dueRows.market, outcome: dueRows.outcome, point: dueRows.point, startAt: dueRows.startAt })
+      .from(dueRows),
+  );
+  const s = oddsSnapshots;
+  const latest = tx
+    .selectDistinctOn([s.bookmaker], { bookmaker: s.bookmaker, price: s.price })
+    .from(s)
+    .where(
+      and(
+        eq(s.matchId, lines.matchId),
+        eq(s.market, lines.market),
+        eq(s.outcome, lines.outcome),
+        sql`${s.point} is not distinct from ${lines.point}`,
+        sql`${s.capturedAt} <= ${lines.startAt}`,
+        ne(s.phase, 'live'),
+        sql`${s.bookmaker} <> all(${`{${AGGREGATE_BOOKMAKERS.join(',')}}`}::text[])`,
+      ),
+    )
+    .orderBy(s.bookmaker, desc(s.capturedAt))
+    .as('latest');
+  const rows = await tx
+    .with(dueRows, lines)
+    .select({
+      match_id: lines.matchId,
+      market: lines.market,
+      outcome: lines.outcome,
+      // numeric as text: the line is matched exactly in the update, and the winning price stored as quoted.
+      point: sql<string | null>`${lines.point}::text`,
+      // null: a due line nobody quoted before kick-off.
+      bookmaker: latest.bookmaker,
+      price: sql<string | null>`${latest.price}::text`,
+    })
+    .from(lines)
+    .leftJoinLateral(latest, sql`true`);
   const byLine = new Map<string, { line: ClosingLine; quotes: Array<{ bookmaker: string; outcome: string; price: number; text: string }> }>();
   for (const r of rows) {
     const key = `${r.match_id}|${r.market}|${r.outcome}|${r.point ?? ''}`;
@@ -91,11 +125,13 @@ async function closingLines(tx: Pick<Transaction, 'execute'>): Promise<ClosingLi
   });
 }
 
-export async function settlePredictions(tx: Pick<Transaction, 'execute'>, now: Date): Promise<SettlementStats> {
+export async function settlePredictions(tx: Transaction, now: Date): Promise<SettlementStats> {
   const closing = await closingLines(tx);
   if (closing.length === 0) return { settled: 0, matches: 0, modelRunIds: [], withoutClosingPrice: 0 };
+  // `sql`: an UPDATE … FROM graded rows joined to jsonb_to_recordset (the closing prices picked in JS), which the
+  // builder cannot say: it renders the columns of a `$with` over `sql` unqualified, ambiguous beside predictions'.
   const { rows } = await tx.execute<{ match_id: number; model_run_id: string; closing_price: string | null }>(sql`
-    with due as (${DUE}),
+    with due as (${due(tx)}),
     closing as (
       select * from jsonb_to_recordset(${JSON.stringify(closing)}::jsonb)
         as c(match_id bigint, market text, outcome text, point numeric, price numeric)

@@ -1,10 +1,11 @@
 // Persisted predictions: one `predictions` row per outcome of a MatchPrediction (migrations 0001 and 0009).
 // The hot path writes here in waitUntil and reads back the last pre-kick-off prediction once a match has
 // started; the value finder and the settled list read the same rows.
-import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
-import { predictions, servedFeatureVectors } from '../../db/schema';
+import { competitions, matches, modelRuns, predictions, servedFeatureVectors, teams } from '../../db/schema';
 import type { PredictionListItem } from '../../schemas/prediction-list';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from '../pagination';
 import { ensureMonthPartitions, isMissingPartition } from '../partitions';
@@ -59,38 +60,6 @@ export const predictionFiltersOf = (q: PredictionListFilters) => ({
 
 export const effectivePredictionSort = (q: Pick<PredictionListQuery, 'sort' | 'cursor'>): PredictionSort =>
   q.sort ?? q.cursor?.position[0] ?? 'ev';
-
-type ListedRow = {
-  id: number;
-  match_id: number;
-  kickoff: Date | string;
-  kickoff_key: string;
-  competition_id: number;
-  competition_key: string;
-  competition_name: string;
-  home_team_id: number;
-  home_team_name: string;
-  away_team_id: number;
-  away_team_name: string;
-  model_run_id: string;
-  predicted_at: Date | string;
-  market: PredictedMarket;
-  point: string | null;
-  outcome: PredictedOutcome;
-  probability: number;
-  market_probability: number | null;
-  best_price: string | null;
-  best_bookmaker: string | null;
-  best_price_net: string | null;
-  expected_value: number | null;
-  kelly_fraction: number | null;
-  kelly_stake: number | null;
-  settled_at: Date | string | null;
-  won: boolean | null;
-  profit: number | null;
-  closing_price: string | null;
-  clv: number | null;
-};
 
 type PredictionRow = typeof predictions.$inferSelect;
 
@@ -193,94 +162,105 @@ export class PredictionStore {
    */
   async list(query: PredictionListQuery): Promise<Page<PredictionListItem>> {
     const sort = effectivePredictionSort(query);
-    const inner: SQL[] = [sql`p.predicted_at < p.kickoff`, query.settled ? sql`p.settled_at is not null` : sql`p.settled_at is null and p.kickoff > now()`];
-    inner.push(
+    const db = this.db();
+    const p = predictions;
+    const inner: Array<SQL | undefined> = [
+      lt(p.predictedAt, p.kickoff),
+      query.settled ? isNotNull(p.settledAt) : and(isNull(p.settledAt), sql`${p.kickoff} > now()`),
       query.modelId === undefined
-        ? sql`p.model_run_id = (select id from model_runs where status = 'active')`
-        : sql`p.model_run_id = ${query.modelId}::uuid`,
-    );
-    if (query.market) inner.push(sql`p.market = ${query.market}`);
-    if (query.from) inner.push(sql`p.kickoff >= ${query.from.toISOString()}::timestamptz`);
-    if (query.to) inner.push(sql`p.kickoff < ${query.to.toISOString()}::timestamptz`);
+        ? // A literal, not a parameter: in a generic plan the partial index model_runs_one_active then says one row.
+          eq(p.modelRunId, db.select({ id: modelRuns.id }).from(modelRuns).where(sql`${modelRuns.status} = 'active'`))
+        : sql`${p.modelRunId} = ${query.modelId}::uuid`,
+    ];
+    if (query.market) inner.push(eq(p.market, query.market));
+    if (query.from) inner.push(sql`${p.kickoff} >= ${query.from.toISOString()}::timestamptz`);
+    if (query.to) inner.push(sql`${p.kickoff} < ${query.to.toISOString()}::timestamptz`);
     if (query.competitionId !== undefined) {
-      inner.push(sql`p.match_id in (select id from matches where competition_id = ${query.competitionId}::bigint)`);
+      inner.push(inArray(p.matchId, db.select({ id: matches.id }).from(matches).where(sql`${matches.competitionId} = ${query.competitionId}::bigint`)));
     }
+    const r = db.$with('of_record').as(
+      db
+        .selectDistinctOn([p.matchId, p.modelRunId, p.market, p.outcome, p.point])
+        .from(p)
+        .where(and(...inner))
+        .orderBy(p.matchId, p.modelRunId, p.market, p.outcome, p.point, desc(p.predictedAt)),
+    );
     // Filters on EV apply to the prediction of record, after it was chosen: an older, since-revised EV must
     // not make a match show up.
     const outer: SQL[] = [];
-    if (query.minEv !== undefined) outer.push(sql`r.expected_value >= ${query.minEv}::float8`);
-    if (sort === 'ev') outer.push(sql`r.expected_value is not null`);
+    if (query.minEv !== undefined) outer.push(sql`${r.expectedValue} >= ${query.minEv}::float8`);
+    if (sort === 'ev') outer.push(isNotNull(r.expectedValue));
     const after = query.cursor?.position;
     if (after) {
-      if (after[0] === 'ev') outer.push(sql`(r.expected_value, r.id) < (${after[1]}::float8, ${after[2]}::bigint)`);
-      else if (after[0] === 'kickoff') outer.push(sql`(r.kickoff, r.id) > (${after[1]}::timestamptz, ${after[2]}::bigint)`);
-      else outer.push(sql`(r.kickoff, r.id) < (${after[1]}::timestamptz, ${after[2]}::bigint)`);
+      if (after[0] === 'ev') outer.push(sql`(${r.expectedValue}, ${r.id}) < (${after[1]}::float8, ${after[2]}::bigint)`);
+      else if (after[0] === 'kickoff') outer.push(sql`(${r.kickoff}, ${r.id}) > (${after[1]}::timestamptz, ${after[2]}::bigint)`);
+      else outer.push(sql`(${r.kickoff}, ${r.id}) < (${after[1]}::timestamptz, ${after[2]}::bigint)`);
     }
     const orderBy =
-      sort === 'ev' ? sql`r.expected_value desc, r.id desc` : sort === 'kickoff' ? sql`r.kickoff asc, r.id asc` : sql`r.kickoff desc, r.id desc`;
-    const { rows } = await this.db().execute<ListedRow>(sql`
-      with of_record as (
-        select distinct on (p.match_id, p.model_run_id, p.market, p.outcome, p.point) p.*
-        from predictions p
-        where ${sql.join(inner, sql` and `)}
-        order by p.match_id, p.model_run_id, p.market, p.outcome, p.point, p.predicted_at desc
-      )
-      select r.id::float8 as id, r.match_id::float8 as match_id, r.kickoff,
-             to_char(r.kickoff at time zone 'UTC', ${MICROSECOND_INSTANT_FORMAT}) as kickoff_key,
-             c.id as competition_id, c.key as competition_key, c.name as competition_name,
-             h.id as home_team_id, h.name as home_team_name, a.id as away_team_id, a.name as away_team_name,
-             r.model_run_id, r.predicted_at, r.market, r.point::text as point, r.outcome, r.probability, r.market_probability,
-             r.best_price::text as best_price, r.best_bookmaker, coalesce(r.best_price_net, r.best_price)::text as best_price_net, r.expected_value, r.kelly_fraction, r.kelly_stake,
-             r.settled_at, r.won, r.profit, r.closing_price::text as closing_price, r.clv
-      from of_record r
-      join matches m on m.id = r.match_id
-      join competitions c on c.id = m.competition_id
-      join teams h on h.id = m.home_team_id
-      join teams a on a.id = m.away_team_id
-      ${outer.length ? sql`where ${sql.join(outer, sql` and `)}` : sql``}
-      order by ${orderBy}
-      limit ${query.limit + 1}
-    `);
+      sort === 'ev' ? [desc(r.expectedValue), desc(r.id)] : sort === 'kickoff' ? [asc(r.kickoff), asc(r.id)] : [desc(r.kickoff), desc(r.id)];
+    const home = alias(teams, 'h');
+    const away = alias(teams, 'a');
+    const rows = await db
+      .with(r)
+      .select({
+        row: r._.selectedFields,
+        kickoffKey: sql<string>`to_char(${r.kickoff} at time zone 'UTC', ${MICROSECOND_INSTANT_FORMAT})`,
+        competition: { id: competitions.id, key: competitions.key, name: competitions.name },
+        homeTeam: { id: home.id, name: home.name },
+        awayTeam: { id: away.id, name: away.name },
+      })
+      .from(r)
+      .innerJoin(matches, eq(matches.id, r.matchId))
+      .innerJoin(competitions, eq(competitions.id, matches.competitionId))
+      .innerJoin(home, eq(home.id, matches.homeTeamId))
+      .innerJoin(away, eq(away.id, matches.awayTeamId))
+      .where(and(...outer))
+      .orderBy(...orderBy)
+      .limit(query.limit + 1);
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     let nextCursor: string | null = null;
     if (rows.length > query.limit && last) {
-      const position: PredictionPosition = sort === 'ev' ? ['ev', last.expected_value!, last.id] : [sort, last.kickoff_key, last.id];
+      const position: PredictionPosition = sort === 'ev' ? ['ev', last.row.expectedValue!, last.row.id] : [sort, last.kickoffKey, last.row.id];
       nextCursor = predictionCursor.encode(position, predictionFiltersOf(query));
     }
     return { data: page.map(toListItem), nextCursor };
   }
 }
 
-const iso = (value: Date | string) => new Date(value).toISOString();
-const numberOrNull = (value: string | null) => (value === null ? null : Number(value));
+type ListedRow = {
+  row: PredictionRow;
+  competition: PredictionListItem['competition'];
+  homeTeam: PredictionListItem['homeTeam'];
+  awayTeam: PredictionListItem['awayTeam'];
+};
 
-function toListItem(r: ListedRow): PredictionListItem {
+function toListItem({ row: r, competition, homeTeam, awayTeam }: ListedRow): PredictionListItem {
   return {
     id: r.id,
-    matchId: r.match_id,
-    kickoff: iso(r.kickoff),
-    competition: { id: r.competition_id, key: r.competition_key, name: r.competition_name },
-    homeTeam: { id: r.home_team_id, name: r.home_team_name },
-    awayTeam: { id: r.away_team_id, name: r.away_team_name },
-    modelRunId: r.model_run_id,
-    predictedAt: iso(r.predicted_at),
-    market: r.market,
-    point: numberOrNull(r.point),
-    outcome: r.outcome,
+    matchId: r.matchId,
+    kickoff: r.kickoff.toISOString(),
+    competition,
+    homeTeam,
+    awayTeam,
+    modelRunId: r.modelRunId,
+    predictedAt: r.predictedAt.toISOString(),
+    market: r.market as PredictedMarket,
+    point: r.point,
+    outcome: r.outcome as PredictedOutcome,
     probability: r.probability,
     fairOdds: 1 / r.probability,
-    marketProbability: r.market_probability,
-    bestPrice: numberOrNull(r.best_price),
-    bestBookmaker: r.best_bookmaker,
-    bestPriceNet: numberOrNull(r.best_price_net),
-    expectedValue: r.expected_value,
-    kellyFraction: r.kelly_fraction,
-    kellyStake: r.kelly_stake,
+    marketProbability: r.marketProbability,
+    bestPrice: r.bestPrice,
+    bestBookmaker: r.bestBookmaker,
+    bestPriceNet: r.bestPriceNet ?? r.bestPrice,
+    expectedValue: r.expectedValue,
+    kellyFraction: r.kellyFraction,
+    kellyStake: r.kellyStake,
     settlement:
-      r.settled_at === null
+      r.settledAt === null
         ? null
-        : { settledAt: iso(r.settled_at), won: r.won, profit: r.profit, closingPrice: numberOrNull(r.closing_price), clv: r.clv },
+        : { settledAt: r.settledAt.toISOString(), won: r.won, profit: r.profit, closingPrice: r.closingPrice, clv: r.clv },
   };
 }
 

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { servedFeatureVectors } from '../db/schema';
 import type { Transaction } from './jobs';
 
 export const PARTITIONED_TABLES = ['odds_snapshots', 'predictions'] as const;
@@ -9,6 +10,7 @@ const isoDate = (d: Date) => d.toISOString().slice(0, 10);
 
 /** Creates the monthly partitions of `table` covering [from, to]; returns their names. Idempotent. */
 export async function ensureMonthPartitions(tx: Pick<Transaction, 'execute'>, table: PartitionedTable, from: Date, to: Date): Promise<string[]> {
+  // A `sql` template because the builder cannot select from a set-returning function.
   const result = await tx.execute<{ name: string }>(
     sql`select ensure_month_partitions(${table}::regclass, ${isoDate(monthStart(from))}::date, ${isoDate(monthStart(to))}::date) as name`,
   );
@@ -47,7 +49,9 @@ export const SERVED_VECTOR_RETENTION_MONTHS = 6;
  * The oldest served vector still in Postgres (null: none), for the daily upkeep's stats: a month older than
  * retention + 1 there means the monthly archive has not been running. One read of the predicted_at index.
  */
-export async function oldestServedVector(tx: Pick<Transaction, 'execute'>): Promise<string | null> {
-  const result = await tx.execute<{ oldest: string | null }>(sql`select to_char(min(predicted_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as oldest from served_feature_vectors`);
-  return result.rows[0]?.oldest ?? null;
+export async function oldestServedVector(tx: Pick<Transaction, 'select'>): Promise<string | null> {
+  const [row] = await tx
+    .select({ oldest: sql<string | null>`to_char(min(${servedFeatureVectors.predictedAt}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')` })
+    .from(servedFeatureVectors);
+  return row?.oldest ?? null;
 }

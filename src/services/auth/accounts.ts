@@ -41,6 +41,7 @@ type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
  * revocation and refuses.
  */
 async function lockFamily(tx: Tx, familyId: string): Promise<void> {
+  // A `sql` template because the builder cannot call a function without a table; no row is read.
   await tx.execute(sql`select pg_advisory_xact_lock(${FAMILY_LOCK_NAMESPACE}, hashtext(${familyId}))`);
 }
 
@@ -52,6 +53,7 @@ const ADDRESS_LOCK_NAMESPACE = 0x5e21;
  * address then check the outbox one after the other, so a burst of them cannot queue more than one notice.
  */
 async function lockAddress(tx: Tx, email: string): Promise<void> {
+  // A `sql` template because the builder cannot call a function without a table; no row is read.
   await tx.execute(sql`select pg_advisory_xact_lock(${ADDRESS_LOCK_NAMESPACE}, hashtext(lower(${email})))`);
 }
 

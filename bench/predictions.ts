@@ -17,6 +17,15 @@
 // miss round deletes their cached predictions from the local KV with `wrangler kv bulk delete --local`: the
 // same deletion the odds job makes when a match's prices move (invalidateMatchPredictions), so a "miss" is
 // the production miss, not a synthetic one. Every miss response is checked for `X-Cache: MISS`.
+// The isolate memos of PredictionCache (cache.ts) and what they do to each population:
+//   hit:  the first request reads KV and the isolate memoises it; later ones are served from the memo
+//         (PREDICTION_MEMO_TTL_MS, then KV again): what a hot match costs in production.
+//   miss: the memo holds only what was read from KV, never what a miss computed, and the miss fixtures are
+//         never read as hits, so the external deletion still makes real misses (the X-Cache: MISS check
+//         stands). Their feature states are memoised from the first miss round's KV read for
+//         FEATURE_STATE_MEMO_TTL_MS: the later rounds (about 12 s apart) take them from the isolate, as a
+//         production miss does shortly after another miss of the same match.
+//   cold: untouched (each fixture is used once; a state read from the store is not memoised).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

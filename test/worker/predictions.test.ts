@@ -227,6 +227,30 @@ describe('GET /matches/{id}/predictions', () => {
     expect(served.body.predictedAt).toBe(warmed!.predictedAt);
   }, 60_000);
 
+  it("memoises a KV hit in the isolate; new odds invalidated in the same isolate clear the memo at once", async () => {
+    await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
+    expect((await predict(upcoming.id, pro)).res.headers.get('x-cache')).toBe('MISS');
+    await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id)), { timeout: 15_000, interval: 100 }).not.toBeNull();
+    // This hit reads KV, and the isolate memoises what it read.
+    const hit = await predict(upcoming.id, pro);
+    expect(hit.res.headers.get('x-cache')).toBe('HIT');
+    // The memo, not KV, answers now: an entry gone from KV behind the cache's back (another isolate's
+    // invalidation, as this one sees it until PREDICTION_MEMO_TTL_MS passes) is still served. The documented staleness.
+    await env.PREDICTIONS.delete(predictionCacheKey(runId, upcoming.id));
+    const memoised = await predict(upcoming.id, pro);
+    expect(memoised.res.headers.get('x-cache')).toBe('HIT');
+    expect(memoised.body.predictedAt).toBe(hit.body.predictedAt);
+    // New odds, invalidated in this isolate the way the odds job does it: the next request is a miss at the new price.
+    const newer = new Date(upcoming.capturedAt.getTime() + 45 * 60_000);
+    await writeOdds(upcoming.id, upcoming.startAt, priceRows(newer, 2.6).filter((r) => r.bookmaker === 'bet365'));
+    await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
+    const after = await predict(upcoming.id, pro);
+    expect(after.res.headers.get('x-cache')).toBe('MISS');
+    expect(outcome(after.body, 'h2h', 'home')).toMatchObject({ bestPrice: 2.6, bestBookmaker: 'bet365' });
+    // The miss's deferred cache write lands before the next test invalidates.
+    await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id)), { timeout: 15_000, interval: 100 }).not.toBeNull();
+  }, 60_000);
+
   it('shapes by tier after the cache read: a pro miss followed by a free hit gets the free view', async () => {
     await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
     const proMiss = await predict(upcoming.id, pro);

@@ -6,6 +6,16 @@
 //   (src/services/feature-store). Its `staleAfter` decides whether it is used; the TTL is a safety net.
 // - `model:active:v1`: serving's copy of the active model run; activation deletes it. The isolate keeps its
 //   own copy for ACTIVE_RUN_ISOLATE_TTL_MS on top.
+// Isolate memos of predictions and feature states (what a KV read returned, parsed, kept for a few seconds):
+// - Only what was read from KV is memoised, never what this isolate computed or wrote: a put deletes the
+//   memo's entry instead, so the next read goes to KV.
+// - Staleness: another isolate's invalidation (the odds job deletes a match's cached prediction) reaches this
+//   isolate's memo within PREDICTION_MEMO_TTL_MS, on top of KV's own propagation (up to 60 s across
+//   locations); an invalidation made in this isolate (invalidateMatch) clears the memo at once. A feature
+//   state is rewritten only when the store advances (results) and carries its own `staleAfter`, which is
+//   checked on every use, memoised or not; its memo lives FEATURE_STATE_MEMO_TTL_MS.
+// - Bounded: MEMO_MAX_ENTRIES each, the oldest entry dropped first. Memoised objects are shared between
+//   requests and must not be mutated (shaping copies).
 import { FEATURE_VERSION } from '../features';
 import type { MatchFeatureState } from '../feature-store';
 import type { ActiveRun, MatchPrediction } from './types';
@@ -23,7 +33,45 @@ export const FEATURE_STATE_TTL_SECONDS = 14 * 86_400;
 export const predictionCacheKey = (modelRunId: string, matchId: number): string => `pred:v1:${modelRunId}:${matchId}`;
 export const featureStateKey = (matchId: number): string => `feat:${FEATURE_VERSION}:${matchId}`;
 
+/** How long the isolate serves a prediction it read from KV before reading KV again (see the header). */
+export const PREDICTION_MEMO_TTL_MS = 5_000;
+/** How long the isolate uses a feature state it read from KV before reading KV again (see the header). */
+export const FEATURE_STATE_MEMO_TTL_MS = 30_000;
+/** Entries per memo; a full memo drops its oldest entry. */
+export const MEMO_MAX_ENTRIES = 2_000;
+
+/** A bounded map of values that expire, in insertion order (the oldest entry goes first when it is full). */
+class IsolateMemo<T> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get(key: string, now: number): T | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until > now) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: T, now: number): void {
+    this.entries.delete(key);
+    if (this.entries.size >= MEMO_MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { value, until: now + this.ttlMs });
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
 // Isolate memos: they outlive a request (a PredictionCache is made per request) on purpose.
+const predictionMemo = new IsolateMemo<MatchPrediction>(PREDICTION_MEMO_TTL_MS);
+const featureStateMemo = new IsolateMemo<MatchFeatureState>(FEATURE_STATE_MEMO_TTL_MS);
 let activeMemo: { run: ActiveRun | null; until: number } | undefined;
 /** Per-isolate counters behind the `hitRate` log field. */
 const counters = { hits: 0, misses: 0 };
@@ -35,34 +83,61 @@ export function forgetActiveRun(): void {
 
 export function resetPredictionMemos(): void {
   activeMemo = undefined;
+  predictionMemo.clear();
+  featureStateMemo.clear();
   counters.hits = 0;
   counters.misses = 0;
 }
 
 export class PredictionCache {
-  constructor(private readonly kv: KVNamespace) {}
+  constructor(
+    private readonly kv: KVNamespace,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  prediction(modelRunId: string, matchId: number): Promise<MatchPrediction | null> {
-    return this.kv.get<MatchPrediction>(predictionCacheKey(modelRunId, matchId), 'json');
+  /** The cached prediction: the isolate's memo of an earlier KV read, else KV (then memoised). */
+  async prediction(modelRunId: string, matchId: number): Promise<MatchPrediction | null> {
+    const key = predictionCacheKey(modelRunId, matchId);
+    const memoised = predictionMemo.get(key, this.now());
+    if (memoised) return memoised;
+    const read = await this.kv.get<MatchPrediction>(key, 'json');
+    if (read) predictionMemo.set(key, read, this.now());
+    return read;
   }
 
   async putPrediction(prediction: MatchPrediction): Promise<void> {
-    await this.kv.put(predictionCacheKey(prediction.modelRunId, prediction.matchId), JSON.stringify(prediction), {
-      expirationTtl: PREDICTION_CACHE_TTL_SECONDS,
-    });
+    const key = predictionCacheKey(prediction.modelRunId, prediction.matchId);
+    // Before and after: a read racing the put may have memoised the entry it replaces.
+    predictionMemo.delete(key);
+    await this.kv.put(key, JSON.stringify(prediction), { expirationTtl: PREDICTION_CACHE_TTL_SECONDS });
+    predictionMemo.delete(key);
   }
 
   /** Deletes the match's cached prediction under each run; the odds job calls it after writing new odds. */
   async invalidateMatch(modelRunIds: readonly string[], matchId: number): Promise<void> {
-    await Promise.all(modelRunIds.map((runId) => this.kv.delete(predictionCacheKey(runId, matchId))));
+    const keys = modelRunIds.map((runId) => predictionCacheKey(runId, matchId));
+    // The memo goes at once (this isolate's next read is a miss), and again once KV has the deletion, in case
+    // a read racing it memoised the old entry.
+    for (const key of keys) predictionMemo.delete(key);
+    await Promise.all(keys.map((key) => this.kv.delete(key)));
+    for (const key of keys) predictionMemo.delete(key);
   }
 
-  featureState(matchId: number): Promise<MatchFeatureState | null> {
-    return this.kv.get<MatchFeatureState>(featureStateKey(matchId), 'json');
+  /** The match's feature state: the isolate's memo of an earlier KV read, else KV (then memoised). */
+  async featureState(matchId: number): Promise<MatchFeatureState | null> {
+    const key = featureStateKey(matchId);
+    const memoised = featureStateMemo.get(key, this.now());
+    if (memoised) return memoised;
+    const read = await this.kv.get<MatchFeatureState>(key, 'json');
+    if (read) featureStateMemo.set(key, read, this.now());
+    return read;
   }
 
   async putFeatureState(state: MatchFeatureState): Promise<void> {
-    await this.kv.put(featureStateKey(state.matchId), JSON.stringify(state), { expirationTtl: FEATURE_STATE_TTL_SECONDS });
+    const key = featureStateKey(state.matchId);
+    featureStateMemo.delete(key);
+    await this.kv.put(key, JSON.stringify(state), { expirationTtl: FEATURE_STATE_TTL_SECONDS });
+    featureStateMemo.delete(key);
   }
 
   /**

@@ -67,7 +67,7 @@ export class PredictionService {
 
   constructor(private readonly deps: PredictionDeps) {
     this.now = deps.now ?? Date.now;
-    this.cache = new PredictionCache(deps.kv);
+    this.cache = new PredictionCache(deps.kv, this.now);
     this.featureStates = new FeatureStateSource(this.cache, new FeatureStateRepository(deps.db), deps.defer, deps.logger);
     this.runtimes = new ModelRuntimeProvider(deps.models);
     this.writer = new PredictionWriter({ cache: this.cache, store: deps.store, queue: deps.writes, defer: deps.defer, logger: deps.logger });

@@ -9,7 +9,8 @@ import type { Logger } from '../lib/logging';
 import { TheOddsApiClient, THE_ODDS_API_PROVIDER } from '../providers/the-odds-api/client';
 import type { OddsProvider } from '../providers/types';
 import { oddsCallCost, pollTiers } from '../services/ingestion/budget';
-import { ingestFixtures, ingestOdds, ingestResults, type IngestionDeps, type IngestionFanOut } from '../services/ingestion/pipeline';
+import { ingestFixtures, ingestOdds, ingestResults, type IngestionDeps, type IngestionFanOut, type OddsRequest } from '../services/ingestion/pipeline';
+import { competitionLive, DEFAULT_LIVE_MARKETS } from '../domain/sports/catalog';
 import type { JobContext, JobOutcome, JobResult, JobRunner } from '../services/jobs';
 import { PredictionCache } from '../services/predictions/cache';
 import { matchOddsStub } from '../../durable-objects/match-odds';
@@ -17,8 +18,17 @@ import { matchOddsStub } from '../../durable-objects/match-odds';
 export const INGESTION_KINDS = ['odds', 'fixtures', 'results'] as const;
 export type IngestionKind = (typeof INGESTION_KINDS)[number];
 
-/** The markets the odds job asks for; the cost of a call is these × the configured regions. */
-const ODDS_MARKETS = ['h2h', 'spreads', 'totals'] as const;
+/**
+ * What the odds job asks for per competition: a sport whose data file has live settings (data/sports/*.json,
+ * `live["the-odds-api"]`) asks for its own markets in its own regions (the NBA: h2h, spreads and totals in `us`);
+ * football asks for every stored market in ODDS_API_REGIONS. A call costs markets × regions.
+ */
+export function oddsRequestFor(competitionKey: string, configuredRegions: string): OddsRequest {
+  const live = competitionLive(competitionKey).oddsApi;
+  const markets = live?.markets ?? DEFAULT_LIVE_MARKETS;
+  const regions = live ? live.regions : configuredRegions.split(',').map((r) => r.trim()).filter(Boolean);
+  return { markets, regions: regions.join(','), cost: oddsCallCost(markets.length, regions.length) };
+}
 const FIXTURES_HORIZON_DAYS = 14;
 /** Queue.sendBatch takes at most 100 messages. */
 const QUEUE_BATCH = 100;
@@ -54,7 +64,6 @@ export function oddsApiProvider(config: Config, now: Date): OddsProvider | null 
     apiKey: config.ODDS_API_KEY,
     baseUrl: config.ODDS_API_BASE_URL,
     regions: config.ODDS_API_REGIONS,
-    markets: [...ODDS_MARKETS],
     now: () => now,
   });
 }
@@ -81,7 +90,6 @@ export function runIngestion(kind: IngestionKind, run: IngestionRun): Promise<Jo
   if (!provider) {
     return run.runner.track(kind, THE_ODDS_API_PROVIDER, async () => ({ status: 'skipped', reason: 'not configured: ODDS_API_KEY is not set' }));
   }
-  const regions = run.config.ODDS_API_REGIONS.split(',').filter((r) => r.trim()).length;
   const deps: IngestionDeps = {
     db: run.db,
     provider,
@@ -89,7 +97,7 @@ export function runIngestion(kind: IngestionKind, run: IngestionRun): Promise<Jo
     settings: {
       sports: run.config.ODDS_API_SPORTS,
       monthlyCredits: run.config.ODDS_API_MONTHLY_CREDITS,
-      oddsCallCost: oddsCallCost(ODDS_MARKETS.length, regions),
+      oddsRequest: (competitionKey) => oddsRequestFor(competitionKey, run.config.ODDS_API_REGIONS),
       pollTiers: pollTiers(run.config.ODDS_POLL_WINDOW_HOURS),
       fixturesHorizonDays: FIXTURES_HORIZON_DAYS,
     },

@@ -13,7 +13,7 @@ import { advanceFeatureStore, type AdvanceSummary } from '../feature-store';
 import { checkBudget, decidePoll, monthStart, type PollTier } from './budget';
 import type { Database } from '../../db/client';
 import type { Logger } from '../../lib/logging';
-import type { OddsProvider, ProviderFixture, ProviderOddsRow, ProviderResult } from '../../providers/types';
+import type { OddsMarket, OddsProvider, ProviderFixture, ProviderOddsRow, ProviderResult } from '../../providers/types';
 import type { JobContext, JobOutcome } from '../jobs';
 import type { FeatureRecomputeMessage } from '../../env';
 import type { ApplyResult, MatchMeta, OddsRowInput } from '../../../durable-objects/match-odds';
@@ -28,11 +28,19 @@ export interface IngestionFanOut {
   enqueueFeatureRecompute(messages: FeatureRecomputeMessage[]): Promise<void>;
 }
 
+/** What one /odds call for a competition asks for, and its credits (markets × regions). */
+export interface OddsRequest {
+  markets: readonly OddsMarket[];
+  /** Comma-separated, as the API takes them. */
+  regions: string;
+  cost: number;
+}
+
 export interface IngestionSettings {
   sports: readonly string[];
   monthlyCredits: number;
-  /** Credits one /odds call costs (markets × regions). */
-  oddsCallCost: number;
+  /** Per competition key: its sport's markets and regions (the sport data file's, else the configuration's). */
+  oddsRequest(competitionKey: string): OddsRequest;
   pollTiers: readonly PollTier[];
   /** How far ahead the fixtures job looks (the /events endpoint is free). */
   fixturesHorizonDays: number;
@@ -127,7 +135,8 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   }
   if (plans.length === 0) return { status: 'skipped', reason: notDue.join('; ') };
 
-  const cost = plans.length * settings.oddsCallCost;
+  // Each sport's call costs its own markets × regions (NBA: 3 markets in `us`; football: the configured regions).
+  const cost = plans.reduce((sum, plan) => sum + settings.oddsRequest(plan.competitionKey).cost, 0);
   const lastRemaining = db
     .select({ remaining: ingestionJobs.creditsRemaining })
     .from(ingestionJobs)
@@ -150,8 +159,11 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   const fixtures: ProviderFixture[] = [];
   const odds: ProviderOddsRow[] = [];
   for (const plan of plans) {
+    const request = settings.oddsRequest(plan.competitionKey);
     const result = await provider.fetchOdds({
       competitionKey: plan.competitionKey,
+      markets: request.markets,
+      regions: request.regions,
       commenceTimeFrom: now,
       commenceTimeTo: new Date(now.getTime() + plan.windowMinutes * 60_000),
     });

@@ -8,9 +8,8 @@ import { modelRuns } from '../db/schema';
 import type { Logger } from '../lib/logging';
 import { TheOddsApiClient, THE_ODDS_API_PROVIDER } from '../providers/the-odds-api/client';
 import type { OddsProvider } from '../providers/types';
-import { oddsCallCost, pollTiers } from '../services/ingestion/budget';
-import { ingestFixtures, ingestOdds, ingestResults, type IngestionDeps, type IngestionFanOut, type OddsRequest } from '../services/ingestion/pipeline';
-import { competitionLive, DEFAULT_LIVE_MARKETS } from '../domain/sports/catalog';
+import { oddsRequestFor, pollTiers } from '../services/ingestion/budget';
+import { ingestFixtures, ingestOdds, ingestResults, type IngestionDeps, type IngestionFanOut } from '../services/ingestion/pipeline';
 import type { JobContext, JobOutcome, JobResult, JobRunner } from '../services/jobs';
 import { PredictionCache } from '../services/predictions/cache';
 import { matchOddsStub } from '../../durable-objects/match-odds';
@@ -18,17 +17,6 @@ import { matchOddsStub } from '../../durable-objects/match-odds';
 export const INGESTION_KINDS = ['odds', 'fixtures', 'results'] as const;
 export type IngestionKind = (typeof INGESTION_KINDS)[number];
 
-/**
- * What the odds job asks for per competition: a sport whose data file has live settings (data/sports/*.json,
- * `live["the-odds-api"]`) asks for its own markets in its own regions (the NBA: h2h, spreads and totals in `us`);
- * football asks for every stored market in ODDS_API_REGIONS. A call costs markets × regions.
- */
-export function oddsRequestFor(competitionKey: string, configuredRegions: string): OddsRequest {
-  const live = competitionLive(competitionKey).oddsApi;
-  const markets = live?.markets ?? DEFAULT_LIVE_MARKETS;
-  const regions = live ? live.regions : configuredRegions.split(',').map((r) => r.trim()).filter(Boolean);
-  return { markets, regions: regions.join(','), cost: oddsCallCost(markets.length, regions.length) };
-}
 const FIXTURES_HORIZON_DAYS = 14;
 /** Queue.sendBatch takes at most 100 messages. */
 const QUEUE_BATCH = 100;

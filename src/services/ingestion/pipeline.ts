@@ -10,10 +10,10 @@ import { competitions, ingestionJobs, matches } from '../../db/schema';
 import { resolveFixtures, type ResolveFixturesResult } from './match-resolver';
 import { writeOddsInTransaction, phaseAt, type ResolvedOddsRow } from './odds-writer';
 import { advanceFeatureStore, type AdvanceSummary } from '../feature-store';
-import { checkBudget, decidePoll, monthStart, type PollTier } from './budget';
+import { checkBudget, decidePoll, monthStart, type OddsRequest, type PollTier } from './budget';
 import type { Database } from '../../db/client';
 import type { Logger } from '../../lib/logging';
-import type { OddsMarket, OddsProvider, ProviderFixture, ProviderOddsRow, ProviderResult } from '../../providers/types';
+import type { OddsProvider, ProviderFixture, ProviderOddsRow, ProviderResult } from '../../providers/types';
 import type { JobContext, JobOutcome } from '../jobs';
 import type { FeatureRecomputeMessage } from '../../env';
 import type { ApplyResult, MatchMeta, OddsRowInput } from '../../../durable-objects/match-odds';
@@ -26,14 +26,6 @@ export interface IngestionFanOut {
   applyOdds(matchId: number, rows: OddsRowInput[], meta: MatchMeta): Promise<ApplyResult>;
   invalidatePredictions(matchIds: number[]): Promise<void>;
   enqueueFeatureRecompute(messages: FeatureRecomputeMessage[]): Promise<void>;
-}
-
-/** What one /odds call for a competition asks for, and its credits (markets × regions). */
-export interface OddsRequest {
-  markets: readonly OddsMarket[];
-  /** Comma-separated, as the API takes them. */
-  regions: string;
-  cost: number;
 }
 
 export interface IngestionSettings {

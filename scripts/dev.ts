@@ -24,7 +24,10 @@ import { databaseIdentity, localDataDir, localWranglerState, openLocalDatabase, 
 import { migrate } from './lib/migrate';
 import { activateDefault, defaultBundleDir, readBundle, registerBundle } from './lib/models/bundle-files';
 import {
+  alignedTimeline,
+  DEFAULT_NBA_SEASON,
   liveTimeline,
+  loadNbaSeason,
   loadSeason,
   onTimeline,
   sportInfo,
@@ -197,6 +200,8 @@ const envFiles = ['--env-file', DEV_ENV, ...(existsSync(USER_DEV_VARS) ? ['--env
 
 // The Odds API stand-in, in this process: 2023/24 shifted so that its next matches are upcoming in real time
 // (the Worker and its client use the real clock), prices moving towards kick-off, scores after the final whistle.
+// The NBA's 2021/22 season runs beside it on the same clock (its first tip-off a few hours after football's first
+// kick-off), with synthetic prices around the archive's real closing lines (scripts/lib/odds-api-standin/nba.ts).
 const oddsApiVars: string[] = [];
 if (realOddsApi) {
   log(flags['live-odds'] && !configuredOddsApiKey() ? '--live-odds: set ODDS_API_KEY in .dev.vars, or the odds jobs record themselves as skipped' : 'odds from the real The Odds API (ODDS_API_KEY is set)');
@@ -210,20 +215,24 @@ if (realOddsApi) {
     await stop(2);
   }
   const timeline = await replayTimeline(replayStart, events[events.length - 1]!.commenceTime);
+  const nbaEvents = loadNbaSeason({ dataDir: new URL('../data/nba', import.meta.url).pathname, season: DEFAULT_NBA_SEASON });
+  const nbaTimeline = alignedTimeline(timeline, events[0]!.commenceTime, nbaEvents[0]!.commenceTime);
   standin = await startOddsApiStandin({
-    events: onTimeline(events, timeline),
+    events: [...onTimeline(events, timeline), ...onTimeline(nbaEvents, nbaTimeline)],
     port: process.env.ODDS_API_STANDIN_PORT ? Number(process.env.ODDS_API_STANDIN_PORT) : 0,
     matchDurationMs: (2 * 3_600_000) / replaySpeed,
     // At real speed the line between the site's two prices moves by less than a tick per poll.
     jitter: 0.015,
   });
-  const sports = [...new Set(events.map((e) => e.division))].map((d) => sportInfo(d).key);
+  // Every replayed competition is polled, the NBA included (its markets and region come from basketball.json).
+  const sports = [...new Set([...events, ...nbaEvents].map((e) => e.division))].map((d) => sportInfo(d).key);
   oddsApiVars.push('--var', `ODDS_API_BASE_URL:${standin.url}`, '--var', `ODDS_API_KEY:${standin.apiKey}`);
   if (!process.env.ODDS_API_SPORTS) oddsApiVars.push('--var', `ODDS_API_SPORTS:${sports.join(',')}`);
   const replayNow = new Date(timeline.replayStart.getTime() + (Date.now() - timeline.realStart.getTime()) * timeline.speed);
   log(
     `The Odds API stand-in at ${standin.url}: ${REPLAY_SEASON.slice(0, 2)}/${REPLAY_SEASON.slice(2)} replayed live from ${replayNow.toISOString().slice(0, 16)}Z` +
-      ` at ${replaySpeed}x (${events.length} matches, ${sports.length} leagues); npm start -- --live-odds for the real API`,
+      ` at ${replaySpeed}x (${events.length} matches, ${sports.length - 1} leagues), with the NBA's ${DEFAULT_NBA_SEASON} (${nbaEvents.length} games);` +
+      ' npm start -- --live-odds for the real API',
   );
 }
 

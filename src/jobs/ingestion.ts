@@ -8,7 +8,7 @@ import { modelRuns } from '../db/schema';
 import type { Logger } from '../lib/logging';
 import { TheOddsApiClient, THE_ODDS_API_PROVIDER } from '../providers/the-odds-api/client';
 import type { OddsProvider } from '../providers/types';
-import { oddsCallCost, pollTiers } from '../services/ingestion/budget';
+import { oddsRequestFor, pollTiers } from '../services/ingestion/budget';
 import { ingestFixtures, ingestOdds, ingestResults, type IngestionDeps, type IngestionFanOut } from '../services/ingestion/pipeline';
 import type { JobContext, JobOutcome, JobResult, JobRunner } from '../services/jobs';
 import { PredictionCache } from '../services/predictions/cache';
@@ -17,8 +17,6 @@ import { matchOddsStub } from '../../durable-objects/match-odds';
 export const INGESTION_KINDS = ['odds', 'fixtures', 'results'] as const;
 export type IngestionKind = (typeof INGESTION_KINDS)[number];
 
-/** The markets the odds job asks for; the cost of a call is these × the configured regions. */
-const ODDS_MARKETS = ['h2h', 'spreads', 'totals'] as const;
 const FIXTURES_HORIZON_DAYS = 14;
 /** Queue.sendBatch takes at most 100 messages. */
 const QUEUE_BATCH = 100;
@@ -54,7 +52,6 @@ export function oddsApiProvider(config: Config, now: Date): OddsProvider | null 
     apiKey: config.ODDS_API_KEY,
     baseUrl: config.ODDS_API_BASE_URL,
     regions: config.ODDS_API_REGIONS,
-    markets: [...ODDS_MARKETS],
     now: () => now,
   });
 }
@@ -81,7 +78,6 @@ export function runIngestion(kind: IngestionKind, run: IngestionRun): Promise<Jo
   if (!provider) {
     return run.runner.track(kind, THE_ODDS_API_PROVIDER, async () => ({ status: 'skipped', reason: 'not configured: ODDS_API_KEY is not set' }));
   }
-  const regions = run.config.ODDS_API_REGIONS.split(',').filter((r) => r.trim()).length;
   const deps: IngestionDeps = {
     db: run.db,
     provider,
@@ -89,7 +85,7 @@ export function runIngestion(kind: IngestionKind, run: IngestionRun): Promise<Jo
     settings: {
       sports: run.config.ODDS_API_SPORTS,
       monthlyCredits: run.config.ODDS_API_MONTHLY_CREDITS,
-      oddsCallCost: oddsCallCost(ODDS_MARKETS.length, regions),
+      oddsRequest: (competitionKey) => oddsRequestFor(competitionKey, run.config.ODDS_API_REGIONS),
       pollTiers: pollTiers(run.config.ODDS_POLL_WINDOW_HOURS),
       fixturesHorizonDays: FIXTURES_HORIZON_DAYS,
     },

@@ -70,6 +70,9 @@ export interface FetchWindow {
   /** Only events starting at or before this instant. */
   commenceTimeTo?: Date;
   eventIds?: string[];
+  /** /odds only: the markets and comma-separated regions of this call, instead of the client's defaults. */
+  markets?: readonly OddsMarket[];
+  regions?: string;
 }
 
 export interface FixturesResult {

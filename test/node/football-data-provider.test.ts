@@ -190,9 +190,9 @@ describe('the importer after the live provider', () => {
     expect(resolved.created).toBe(0);
     const csvIds = await db.pool.query<{ id: string; external_match_id: string }>(
       `select id::text as id, external_match_id from matches where provider = 'football-data' and external_match_id = any($1::text[])`,
-      [events.map((e) => e.footballData.externalId)],
+      [events.map((e) => e.footballData!.externalId)],
     );
     const byExternal = new Map(csvIds.rows.map((r) => [r.external_match_id, r.id]));
-    expect(events.map((e) => resolved.matchIds.get(e.id))).toEqual(events.map((e) => byExternal.get(e.footballData.externalId)));
+    expect(events.map((e) => resolved.matchIds.get(e.id))).toEqual(events.map((e) => byExternal.get(e.footballData!.externalId)));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { budgetAllowance, checkBudget, decidePoll, DEFAULT_POLL_TIERS, estimateOddsCredits, oddsCallCost, pollTiers } from '../../src/services/ingestion/budget';
+import { budgetAllowance, checkBudget, decidePoll, DEFAULT_POLL_TIERS, estimateOddsCredits, oddsCallCost, oddsRequestFor, pollTiers } from '../../src/services/ingestion/budget';
 
 const at = (iso: string) => new Date(iso);
 
@@ -69,5 +69,13 @@ describe('the monthly credit budget', () => {
     expect(over).toMatchObject({ allowed: false, reason: 'over budget: 15495 of 30000 monthly credits spent, 15500 allowed by now, this run needs 6' });
     const drained = checkBudget({ monthlyCredits: 30_000, spentThisMonth: 0, cost: 6, now, providerRemaining: 5 });
     expect(drained).toMatchObject({ allowed: false, reason: 'the provider reports 5 credits left, this run needs 6' });
+  });
+});
+
+describe('what an /odds call asks for and costs, per sport', () => {
+  it("takes the NBA's markets and region from basketball.json, football's regions from the configuration", () => {
+    expect(oddsRequestFor('basketball_nba', 'uk,eu')).toEqual({ markets: ['h2h', 'spreads', 'totals'], regions: 'us', cost: 3 });
+    expect(oddsRequestFor('soccer_epl', 'uk, eu')).toEqual({ markets: ['h2h', 'spreads', 'totals'], regions: 'uk,eu', cost: 6 });
+    expect(oddsRequestFor('soccer_epl', 'eu').cost).toBe(3);
   });
 });

@@ -25,10 +25,10 @@ beforeAll(async () => {
   const summary = await importFootballData(db.pool, [join(REPO_DATA_DIR, 'E0_2324.csv')]);
   expect(summary.failedFiles).toBe(0);
   const event = loadSeason({ dataDir: REPO_DATA_DIR, season: '2324', divisions: ['E0'] }).find(
-    (e) => e.footballData.homeTeam === 'Man United' && e.footballData.awayTeam === 'Tottenham',
+    (e) => e.footballData!.homeTeam === 'Man United' && e.footballData!.awayTeam === 'Tottenham',
   )!;
   const csv = await db.pool.query(`select id::text as id from matches where provider = 'football-data' and external_match_id = $1`, [
-    event.footballData.externalId,
+    event.footballData!.externalId,
   ]);
   manUtdSpurs = {
     fixture: { eventId: event.id, competitionKey: event.sportKey, commenceTime: event.commenceTime, homeTeam: event.homeTeam, awayTeam: event.awayTeam },

@@ -1,7 +1,19 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { liveTimeline, onTimeline, quoteMarket, startOddsApiStandin, toRealTime, type OddsApiStandin, type ReplayEvent } from '../../scripts/lib/odds-api-standin';
+import {
+  liveTimeline,
+  NBA_BOOKMAKER_KEYS,
+  onTimeline,
+  quoteMarket,
+  startOddsApiStandin,
+  toRealTime,
+  type OddsApiStandin,
+  type ReplayEvent,
+} from '../../scripts/lib/odds-api-standin';
+import { americanToDecimal } from '../../src/domain/odds/american';
+import { SPORT_DEFINITIONS } from '../../src/domain/sports/catalog';
+import { parseNbaArchiveCsv } from '../../src/providers/nba-archive/parse';
 import { parseFootballDataCsv } from '../../src/providers/football-data/parse';
 import { ODDS_API_TEAM_NAMES } from '../../src/providers/team-names';
 
@@ -372,5 +384,105 @@ describe('the replay clock over POST /__control', () => {
     expect(Date.parse(upcoming[0]!.commence_time)).toBeGreaterThan(Date.parse('2024-01-01T15:00:00Z'));
     expect((await control({ now: 'next tuesday' })).status).toBe(400);
     expect(((await control({ now: null })).body as { now: string }).now).toBe(clock.toISOString());
+  });
+});
+
+describe('basketball_nba: the 2021/22 NBA season with synthetic prices around its real closing lines', () => {
+  let nba: OddsApiStandin;
+  let now = new Date('2021-11-10T12:00:00Z');
+  const nbaGames = parseNbaArchiveCsv(readFileSync(join(DATA, '../nba/nba_2021-22.csv'), 'utf8'), 'nba_2021-22.csv').games;
+  const archive = new Map(nbaGames.map((g) => [g.externalId, g]));
+  const nbaGet = async (path: string, params: Record<string, string>) => {
+    const url = new URL(nba.url + path);
+    for (const [k, v] of Object.entries({ ...params, apiKey: nba.apiKey })) url.searchParams.set(k, v);
+    const res = await fetch(url);
+    return { status: res.status, cost: res.headers.get('x-requests-last'), json: await res.json() };
+  };
+  type Outcome = { name: string; price: number; point?: number };
+  type OddsEvent = { id: string; sport_key: string; home_team: string; away_team: string; bookmakers: Array<{ key: string; markets: Array<{ key: string; outcomes: Outcome[] }> }> };
+
+  beforeAll(async () => {
+    nba = await startOddsApiStandin({ season: '2324', divisions: ['E0'], nbaSeason: '2021-22', now: () => now, shuffle: false });
+  });
+  afterAll(() => nba.close());
+
+  it('replays every game of the season, under The Odds API names of data/sports/basketball.json, on its US evening', () => {
+    const events = nba.events.filter((e) => e.sportKey === 'basketball_nba');
+    expect(events).toHaveLength(nbaGames.length);
+    const names = new Set(SPORT_DEFINITIONS.find((d) => d.key === 'basketball')!.teams.flatMap((t) => t.aliases['the-odds-api']!));
+    for (const e of events) {
+      expect(names.has(e.homeTeam) && names.has(e.awayTeam)).toBe(true);
+      // 7–7:30 pm local: the next UTC day between 00:30 and 03:00, still the archive's date in Los Angeles.
+      const pacificDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Los_Angeles' }).format(e.commenceTime);
+      expect(pacificDate).toBe(e.nba!.date);
+    }
+    expect(events.find((e) => e.nba!.externalId === '2021-10-19:bkn@mil')).toMatchObject({ homeTeam: 'Milwaukee Bucks', awayTeam: 'Brooklyn Nets' });
+  });
+
+  it('lists basketball_nba next to football', async () => {
+    const sports = (await nbaGet('/v4/sports', {})).json as Array<{ key: string; group: string; active: boolean }>;
+    expect(sports.find((s) => s.key === 'basketball_nba')).toMatchObject({ group: 'Basketball', active: true });
+  });
+
+  it('serves h2h (2-way), spreads and totals in the us region, at the closing line ±0.5, priced around −110', async () => {
+    const res = await nbaGet('/v4/sports/basketball_nba/odds', { regions: 'us', markets: 'h2h,spreads,totals', oddsFormat: 'decimal' });
+    expect(res.status).toBe(200);
+    expect(res.cost).toBe('3');
+    const events = res.json as OddsEvent[];
+    expect(events.length).toBeGreaterThan(20);
+    const spreadPoints = new Set<string>();
+    for (const e of events) {
+      expect(e.sport_key).toBe('basketball_nba');
+      expect(e.bookmakers.map((b) => b.key)).toEqual(NBA_BOOKMAKER_KEYS);
+      const game = archive.get(nba.events.find((x) => x.id === e.id)!.nba!.externalId)!;
+      const line = (market: string, outcome: string) => game.odds.find((o) => o.market === market && o.outcome === outcome)!;
+      for (const b of e.bookmakers) {
+        const market = (key: string) => b.markets.find((m) => m.key === key)!.outcomes;
+        const h2h = market('h2h');
+        expect(h2h.map((o) => o.name).sort()).toEqual([e.away_team, e.home_team].sort());
+        const spreads = market('spreads');
+        const home = spreads.find((o) => o.name === e.home_team)!;
+        const away = spreads.find((o) => o.name === e.away_team)!;
+        expect(away.point! + home.point!).toBe(0);
+        // Within the opening move (±1) and a book's shading (±0.5) of the real closing line.
+        expect(Math.abs(home.point! - line('spreads', 'home').point!)).toBeLessThanOrEqual(1.5);
+        spreadPoints.add(`${e.id}|${home.point}`);
+        const totals = market('totals');
+        expect(totals.map((o) => o.name).sort()).toEqual(['Over', 'Under']);
+        expect(totals[0]!.point).toBe(totals[1]!.point);
+        expect(Math.abs(totals[0]!.point! - line('totals', 'over').point!)).toBeLessThanOrEqual(2);
+        for (const o of [...spreads, ...totals]) expect([1.87, 1.91, 1.95]).toContain(o.price);
+      }
+    }
+    // Books shade: one game has its spread at two different points at the same time.
+    expect(spreadPoints.size).toBeGreaterThan(events.length);
+    // Football's regions do not list the US books.
+    const eu = (await nbaGet('/v4/sports/basketball_nba/odds', { regions: 'eu', markets: 'h2h' })).json as OddsEvent[];
+    expect(eu.every((e) => e.bookmakers.length === 0)).toBe(true);
+  });
+
+  it("closes at the archive's lines: at tip-off the moneyline is within 1.5 % of its American odds, spreads and totals within a book's half point", async () => {
+    const event = nba.events.find((e) => e.sportKey === 'basketball_nba' && e.commenceTime > now)!;
+    now = new Date(event.commenceTime.getTime() - 60_000);
+    const game = archive.get(event.nba!.externalId)!;
+    const [e] = (await nbaGet('/v4/sports/basketball_nba/odds', { regions: 'us', markets: 'h2h,spreads,totals', oddsFormat: 'american', eventIds: event.id })).json as OddsEvent[];
+    const homeMoneyline = game.odds.find((o) => o.market === 'h2h' && o.outcome === 'home')!.price;
+    for (const b of e!.bookmakers) {
+      const h2hHome = b.markets.find((m) => m.key === 'h2h')!.outcomes.find((o) => o.name === e!.home_team)!;
+      expect(Math.abs(americanToDecimal(h2hHome.price) / homeMoneyline - 1)).toBeLessThan(0.02);
+      const spreadHome = b.markets.find((m) => m.key === 'spreads')!.outcomes.find((o) => o.name === e!.home_team)!;
+      expect(Math.abs(spreadHome.point! - game.odds.find((o) => o.market === 'spreads' && o.outcome === 'home')!.point!)).toBeLessThanOrEqual(0.5);
+      expect([-115, -110, -105]).toContain(spreadHome.price);
+    }
+    now = new Date('2021-11-10T12:00:00Z');
+  });
+
+  it("reports the archive's final score once the game is over", async () => {
+    const event = nba.events.find((e) => e.sportKey === 'basketball_nba' && e.commenceTime > now)!;
+    now = new Date(event.commenceTime.getTime() + 3 * 3_600_000);
+    const scores = (await nbaGet('/v4/sports/basketball_nba/scores', { daysFrom: '1', eventIds: event.id })).json as Array<{ completed: boolean; scores: Array<{ name: string; score: string }> }>;
+    expect(scores[0]!.completed).toBe(true);
+    expect(Object.fromEntries(scores[0]!.scores.map((s) => [s.name, s.score]))).toEqual({ [event.homeTeam]: String(event.homeScore), [event.awayTeam]: String(event.awayScore) });
+    now = new Date('2021-11-10T12:00:00Z');
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { migrate } from '../../scripts/lib/migrate';
 import { readSportDefinitions, SPORTS_DIR } from '../../scripts/lib/sports';
 import { parseSportDefinition, type SportDefinition } from '../../src/domain/sports/definition';
+import { competitionLive, SPORT_DEFINITIONS } from '../../src/domain/sports/catalog';
 import { seedSport } from '../../src/services/sport-definitions';
 import { testPool } from './support/db';
 
@@ -34,6 +35,33 @@ describe('data/sports', () => {
     expect(basketball.teams.map((t) => t.key).sort()).toEqual(NBA_CODES);
     expect(basketball.teams.map((t) => t.aliases['sbr-nba']).flat().sort()).toEqual(NBA_CODES);
     for (const t of basketball.teams) expect(t.aliases['the-odds-api']).toContain(t.name);
+  });
+
+  it("declares how the NBA is polled live: h2h, spreads and totals in the us region, joined on the tip-off's Pacific date", async () => {
+    const basketball = (await readSportDefinitions()).find((d) => d.key === 'basketball')!;
+    expect(basketball.live?.['the-odds-api']).toEqual({ markets: ['h2h', 'spreads', 'totals'], regions: ['us'], matchWindowHours: 6, dateTimeZone: 'America/Los_Angeles' });
+    // Under a day: two games of the same pair on consecutive days are never joined by the hour window.
+    expect(basketball.live!['the-odds-api']!.matchWindowHours).toBeLessThan(12);
+  });
+
+  it('is in the catalog the Worker reads (every data file, with the same content)', async () => {
+    const defs = await readSportDefinitions();
+    expect(SPORT_DEFINITIONS).toEqual(defs);
+    expect(competitionLive('basketball_nba')).toMatchObject({ sportKey: 'basketball', oddsApi: { regions: ['us'] } });
+    expect(competitionLive('soccer_epl')).toEqual({ sportKey: 'soccer', sportName: null, oddsApi: null });
+  });
+
+  it('refuses live settings that are not markets, regions or a time zone the odds job can use', () => {
+    const base = { format: 'senzu-sport/1', key: 'curling', name: 'Curling', competitions: [{ key: 'curling_x', name: 'X' }],
+      teams: [{ key: 'a', name: 'A', aliases: {} }, { key: 'b', name: 'B', aliases: {} }] };
+    const live = (settings: Record<string, unknown>) => ({ ...base, live: { 'the-odds-api': { markets: ['h2h'], regions: ['us'], matchWindowHours: 6, ...settings } } });
+    expect(() => parseSportDefinition(live({}), 'ok.json')).not.toThrow();
+    expect(() => parseSportDefinition(live({ markets: ['h2h', 'h2h'] }), 'x.json')).toThrow(/live\.the-odds-api\.markets: a market is listed twice/);
+    expect(() => parseSportDefinition(live({ markets: ['outrights'] }), 'x.json')).toThrow(/live\.the-odds-api\.markets\.0/);
+    expect(() => parseSportDefinition(live({ regions: [] }), 'x.json')).toThrow(/live\.the-odds-api\.regions/);
+    expect(() => parseSportDefinition(live({ matchWindowHours: 0 }), 'x.json')).toThrow(/matchWindowHours/);
+    expect(() => parseSportDefinition(live({ dateTimeZone: 'Mars/Olympus' }), 'x.json')).toThrow(/dateTimeZone: not an IANA time zone/);
+    expect(() => parseSportDefinition({ ...base, live: { 'other-api': {} } }, 'x.json')).toThrow(/live/);
   });
 
   it('is loaded by db:migrate: a relocated or renamed franchise is one team with its former names', async () => {

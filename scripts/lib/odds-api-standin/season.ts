@@ -63,8 +63,10 @@ export interface ReplayEvent {
   openAt: Date;
   homeTeam: string;
   awayTeam: string;
-  /** The football-data names, so a test can find the CSV row. */
-  footballData: { homeTeam: string; awayTeam: string; externalId: string };
+  /** The football-data names, so a test can find the CSV row (football events only). */
+  footballData?: { homeTeam: string; awayTeam: string; externalId: string };
+  /** The NBA archive's codes, key and US date (NBA events only, ./nba.ts). */
+  nba?: { homeCode: string; awayCode: string; externalId: string; date: string };
   homeScore: number | null;
   awayScore: number | null;
   homeHalfTimeScore: number | null;
@@ -74,15 +76,19 @@ export interface ReplayEvent {
 
 export interface SportInfo {
   key: string;
+  /** The Odds API's `group`. */
+  group: string;
   title: string;
   description: string;
   division: string;
 }
 
 export function sportInfo(division: string): SportInfo {
+  if (division === 'NBA') return { key: 'basketball_nba', group: 'Basketball', title: 'NBA', description: 'US Basketball', division };
   const competition = competitionForDivision(division);
   return {
     key: competition.key,
+    group: 'Soccer',
     title: SPORT_TITLES[division] ?? competition.name,
     description: competition.country ? `${competition.name} | ${competition.country}` : competition.name,
     division,
@@ -153,7 +159,7 @@ export interface QuotedOutcome {
 /**
  * A bookmaker's market as it stands at `now`: each price moves linearly from its pre-match value (at `openAt`,
  * and before it) to its closing value (at kick-off). A handicap whose line changed between the two cannot
- * move smoothly, so it shows the pre-match line and prices for the first half of the way and the closing
+ * move smoothly (football's totals are always 2.5; the NBA's move), so it shows the pre-match line and prices for the first half of the way and the closing
  * ones after. A market missing one of its outcomes is not quoted at all.
  */
 export function quoteMarket(
@@ -163,11 +169,13 @@ export function quoteMarket(
   now: Date,
   options: { jitter?: number } = {},
 ): QuotedOutcome[] | null {
-  const lines = REQUIRED_OUTCOMES[market].map((outcome) => bookmaker.lines.find((l) => l.market === market && l.outcome === outcome));
+  // The NBA's moneyline is 2-way: no draw.
+  const required = market === 'h2h' && event.nba ? (['home', 'away'] as OddsOutcome[]) : REQUIRED_OUTCOMES[market];
+  const lines = required.map((outcome) => bookmaker.lines.find((l) => l.market === market && l.outcome === outcome));
   if (lines.some((l) => !l || (!l.preMatch && !l.closing))) return null;
   const span = event.commenceTime.getTime() - event.openAt.getTime();
   const progress = span <= 0 ? 1 : Math.min(1, Math.max(0, (now.getTime() - event.openAt.getTime()) / span));
-  const lineJumps = market === 'spreads' && lines.some((l) => l!.preMatch && l!.closing && l!.preMatch.point !== l!.closing.point);
+  const lineJumps = market !== 'h2h' && lines.some((l) => l!.preMatch && l!.closing && l!.preMatch.point !== l!.closing.point);
   return lines.map((l) => {
     const { preMatch, closing } = l!;
     if (!preMatch || !closing) {
@@ -217,6 +225,15 @@ const WEEK_MS = 7 * 86_400_000;
  * whole number of weeks instead, so every match keeps its weekday and kick-off hour (the replay's "now" is then
  * within half a week of replayStart); otherwise it is a whole number of minutes.
  */
+/**
+ * A second season on the same clock as `timeline`: `otherStart` (say the NBA's first tip-off) is put where
+ * `start` (the football season's first kick-off) is, moved by whole days so every game keeps its hour of day.
+ */
+export function alignedTimeline(timeline: ReplayTimeline, start: Date, otherStart: Date): ReplayTimeline {
+  const days = Math.round((start.getTime() - otherStart.getTime()) / 86_400_000);
+  return { ...timeline, replayStart: new Date(timeline.replayStart.getTime() - days * 86_400_000) };
+}
+
 export function liveTimeline(replayStart: Date, realNow: Date, speed = 1, options: { keepWeekdays?: boolean } = {}): ReplayTimeline {
   if (!(speed > 0)) throw new RangeError(`speed must be positive, not ${speed}`);
   if (speed !== 1) return { replayStart, realStart: realNow, speed };

@@ -3,6 +3,12 @@
 // injected clock, and a small control API makes it fail on demand, so the client and the ingestion jobs are
 // tested against real HTTP without the real provider.
 //
+// Football (`soccer_*`, regions uk/eu) replays data/football-data/ with the site's real bookmaker prices. The NBA
+// (`basketball_nba`, region us; `nbaSeason`, or NBA events passed in `events`) replays data/nba/ with SYNTHETIC
+// PRICES BUILT AROUND REAL CLOSING LINES: the archive has one consensus closing moneyline, spread and total per
+// game, and ./nba.ts makes the books, their opening lines, their ±0.5 shading and their −105/−115 prices around
+// them (its header says exactly how).
+//
 // Control API (no apiKey; loopback only):
 //   POST /__control {"mode": <fault>, "count": 1, "path": "/odds", "retryAfter": 1}  fail the next `count`
 //        API calls whose path contains `path` (all calls when omitted)
@@ -21,6 +27,7 @@ import { decimalToAmerican } from '../../../src/domain/odds/american';
 import { createPrng } from '../../../src/lib/prng';
 import type { OddsMarket, OddsOutcome } from '../../../src/providers/types';
 import { DEFAULT_DIVISIONS, loadSeason, quoteMarket, sportInfo, type ReplayEvent } from './season';
+import { loadNbaSeason } from './nba';
 
 export const FAULT_MODES = [
   'server_error',
@@ -48,6 +55,9 @@ export interface OddsApiStandinOptions {
   season?: string;
   divisions?: readonly string[];
   dataDir?: string;
+  /** Also replay this NBA season from data/nba (`2021-22`): `basketball_nba` with synthetic prices around its closing lines. */
+  nbaSeason?: string;
+  nbaDataDir?: string;
   /** Preloaded events (skips reading the CSVs). */
   events?: ReplayEvent[];
   apiKey?: string;
@@ -98,11 +108,16 @@ class ApiError extends Error {
 export async function startOddsApiStandin(options: OddsApiStandinOptions = {}): Promise<OddsApiStandin> {
   const events =
     options.events ??
-    loadSeason({
-      dataDir: options.dataDir ?? fileURLToPath(new URL('../../../data/football-data', import.meta.url)),
-      season: options.season ?? '2324',
-      divisions: options.divisions ?? DEFAULT_DIVISIONS,
-    });
+    [
+      ...loadSeason({
+        dataDir: options.dataDir ?? fileURLToPath(new URL('../../../data/football-data', import.meta.url)),
+        season: options.season ?? '2324',
+        divisions: options.divisions ?? DEFAULT_DIVISIONS,
+      }),
+      ...(options.nbaSeason
+        ? loadNbaSeason({ dataDir: options.nbaDataDir ?? fileURLToPath(new URL('../../../data/nba', import.meta.url)), season: options.nbaSeason })
+        : []),
+    ].sort((a, b) => a.commenceTime.getTime() - b.commenceTime.getTime() || a.id.localeCompare(b.id));
   const apiKey = options.apiKey ?? 'standin-key';
   const injectedNow = options.now ?? (() => new Date());
   let clockOverride: number | null = null;
@@ -245,7 +260,7 @@ export async function startOddsApiStandin(options: OddsApiStandinOptions = {}): 
       const body = sports
         .map((s) => ({
           key: s.key,
-          group: 'Soccer',
+          group: s.group,
           title: s.title,
           description: s.description,
           active: events.some((e) => e.sportKey === s.key && e.commenceTime.getTime() + matchDurationMs > t && e.commenceTime.getTime() <= t + horizonMs),

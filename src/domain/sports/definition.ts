@@ -12,6 +12,47 @@ const slug = z.string().regex(/^[a-z0-9]+(?:_[a-z0-9]+)*$/, 'lower-case letters,
 const providerLabel = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and "-"');
 const name = z.string().trim().min(1).max(200);
 
+/** The Odds API's markets the odds writer stores, and its regions (docs/the-odds-api-v4). */
+export const LIVE_MARKETS = ['h2h', 'spreads', 'totals'] as const;
+export const LIVE_REGIONS = ['us', 'us2', 'uk', 'eu', 'au'] as const;
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not an IANA time zone' },
+);
+
+/**
+ * How the live provider polls this sport's competitions: what an /odds call asks for (its cost is markets ×
+ * regions) and how the resolver joins a live fixture to a match the history already has.
+ */
+const liveSchema = z.strictObject({
+  markets: z
+    .array(z.enum(LIVE_MARKETS))
+    .min(1)
+    .refine((m) => new Set(m).size === m.length, { message: 'a market is listed twice' }),
+  regions: z
+    .array(z.enum(LIVE_REGIONS))
+    .min(1)
+    .refine((r) => new Set(r).size === r.length, { message: 'a region is listed twice' }),
+  /**
+   * A live fixture joins a timed match of the same two teams within ± this many hours. Keep it under the
+   * shortest gap between two games of the same pair (NBA: consecutive days, so well under 24).
+   */
+  matchWindowHours: z.number().positive().max(72),
+  /**
+   * A date-only history match (start_time_known false, stored at 00:00 UTC of its date) joins the live fixture
+   * whose tip-off falls on that date in this time zone, instead of the hour window.
+   */
+  dateTimeZone: timeZone.optional(),
+});
+
 export const sportDefinitionSchema = z
   .strictObject({
     format: z.literal(SPORT_DEFINITION_FORMAT),
@@ -43,6 +84,8 @@ export const sportDefinitionSchema = z
         }),
       )
       .min(2),
+    /** Live polling per provider (`the-odds-api`); a sport without it is not polled differently from football. */
+    live: z.strictObject({ 'the-odds-api': liveSchema }).partial().optional(),
   })
   .superRefine((def, ctx) => {
     const duplicates = (values: string[], path: string) => {
@@ -63,6 +106,7 @@ export const sportDefinitionSchema = z
   });
 
 export type SportDefinition = z.infer<typeof sportDefinitionSchema>;
+export type LiveSettings = z.infer<typeof liveSchema>;
 
 /** Validates a parsed data file; the error names the file and every problem with its path. */
 export function parseSportDefinition(value: unknown, source: string): SportDefinition {

@@ -107,13 +107,13 @@ export class TheOddsApiClient implements OddsProvider {
 
   async odds(window: FetchWindow): Promise<{ data: OddsApiOddsEvent[]; calls: ProviderCall[] }> {
     const params: Record<string, string> = {
-      markets: (this.options.markets ?? FEATURED_MARKETS).join(','),
+      markets: (window.markets ?? this.options.markets ?? FEATURED_MARKETS).join(','),
       oddsFormat: 'decimal',
       dateFormat: 'iso',
       ...windowParams(window),
     };
     if (this.options.bookmakers?.length) params.bookmakers = this.options.bookmakers.join(',');
-    else params.regions = this.options.regions ?? 'eu';
+    else params.regions = window.regions ?? this.options.regions ?? 'eu';
     return this.get(`/v4/sports/${encodeURIComponent(window.competitionKey)}/odds`, params, OddsEventsSchema);
   }
 

@@ -5,6 +5,8 @@
 //  2. whether the month's budget allows it: the monthly credits are spread evenly over the month, with one
 //     day's allowance of slack so a busy matchday can borrow from the quiet days before it, never from after.
 // The arithmetic for the default settings is in docs/runbooks/ingestion.md.
+import { competitionLive, DEFAULT_LIVE_MARKETS } from '../../domain/sports/catalog';
+import type { OddsMarket } from '../../providers/types';
 
 export interface PollTier {
   /** Applies when the nearest kick-off is at most this many minutes away. */
@@ -71,6 +73,26 @@ export function decidePoll(now: Date, kickoffs: readonly Date[], tiers: readonly
 /** Credits of one /odds call: markets × regions (each group of 10 bookmakers counts as a region). */
 export function oddsCallCost(markets: number, regions: number): number {
   return markets * regions;
+}
+
+/** What one /odds call for a competition asks for, and its credits (markets × regions). */
+export interface OddsRequest {
+  markets: readonly OddsMarket[];
+  /** Comma-separated, as the API takes them. */
+  regions: string;
+  cost: number;
+}
+
+/**
+ * What the odds job asks for per competition: a sport whose data file has live settings (data/sports/*.json,
+ * `live["the-odds-api"]`) asks for its own markets in its own regions (the NBA: h2h, spreads and totals in `us`,
+ * 3 credits a call); football asks for every stored market in ODDS_API_REGIONS (3 × 2 = 6 with `uk,eu`).
+ */
+export function oddsRequestFor(competitionKey: string, configuredRegions: string): OddsRequest {
+  const live = competitionLive(competitionKey).oddsApi;
+  const markets = live?.markets ?? DEFAULT_LIVE_MARKETS;
+  const regions = live ? live.regions : configuredRegions.split(',').map((r) => r.trim()).filter(Boolean);
+  return { markets, regions: regions.join(','), cost: oddsCallCost(markets.length, regions.length) };
 }
 
 const DAY_MS = 86_400_000;

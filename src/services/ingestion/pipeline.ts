@@ -10,7 +10,7 @@ import { competitions, ingestionJobs, matches } from '../../db/schema';
 import { resolveFixtures, type ResolveFixturesResult } from './match-resolver';
 import { writeOddsInTransaction, phaseAt, type ResolvedOddsRow } from './odds-writer';
 import { advanceFeatureStore, type AdvanceSummary } from '../feature-store';
-import { checkBudget, decidePoll, monthStart, type PollTier } from './budget';
+import { checkBudget, decidePoll, monthStart, type OddsRequest, type PollTier } from './budget';
 import type { Database } from '../../db/client';
 import type { Logger } from '../../lib/logging';
 import type { OddsProvider, ProviderFixture, ProviderOddsRow, ProviderResult } from '../../providers/types';
@@ -31,8 +31,8 @@ export interface IngestionFanOut {
 export interface IngestionSettings {
   sports: readonly string[];
   monthlyCredits: number;
-  /** Credits one /odds call costs (markets × regions). */
-  oddsCallCost: number;
+  /** Per competition key: its sport's markets and regions (the sport data file's, else the configuration's). */
+  oddsRequest(competitionKey: string): OddsRequest;
   pollTiers: readonly PollTier[];
   /** How far ahead the fixtures job looks (the /events endpoint is free). */
   fixturesHorizonDays: number;
@@ -127,7 +127,8 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   }
   if (plans.length === 0) return { status: 'skipped', reason: notDue.join('; ') };
 
-  const cost = plans.length * settings.oddsCallCost;
+  // Each sport's call costs its own markets × regions (NBA: 3 markets in `us`; football: the configured regions).
+  const cost = plans.reduce((sum, plan) => sum + settings.oddsRequest(plan.competitionKey).cost, 0);
   const lastRemaining = db
     .select({ remaining: ingestionJobs.creditsRemaining })
     .from(ingestionJobs)
@@ -150,8 +151,11 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   const fixtures: ProviderFixture[] = [];
   const odds: ProviderOddsRow[] = [];
   for (const plan of plans) {
+    const request = settings.oddsRequest(plan.competitionKey);
     const result = await provider.fetchOdds({
       competitionKey: plan.competitionKey,
+      markets: request.markets,
+      regions: request.regions,
       commenceTimeFrom: now,
       commenceTimeTo: new Date(now.getTime() + plan.windowMinutes * 60_000),
     });

@@ -16,6 +16,7 @@ import { workerdOrt } from '../../src/services/inference/ort-workerd';
 import { createModelRuntime } from '../../src/services/inference/runtime';
 import { featureStateKey, invalidateMatchPredictions, predictionCacheKey } from '../../src/services/predictions/cache';
 import { PredictionStore } from '../../src/services/predictions/store';
+import { advanceFeatureStore } from '../../src/services/feature-store';
 import type { MatchPrediction, PredictionAnchor } from '../../src/services/predictions/types';
 import { anchorProbabilities, marketAnchors, removeMargin } from '../../src/domain/odds';
 import type { FeatureRow } from '../../scripts/lib/features/matrix';
@@ -461,5 +462,42 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
     }
     expect(await persistedAt(upcoming.id)).toContain(predictedAt);
     expect(logs.some((l) => l.includes('"errorCode":"prediction-queue-unavailable"'))).toBe(true);
+  }, 60_000);
+});
+
+describe('a match of another sport than the features', () => {
+  it('is a 404 problem naming the sport, and its result never enters the feature store', async () => {
+    // An upcoming and a finished NBA game between two teams basketball.json declares (db:migrate loads it).
+    const [upcoming, finished] = await withDb(async (db) => {
+      const insert = (startAt: Date, status: 'scheduled' | 'finished', score: number | null) =>
+        db.execute<{ id: string }>(sql`
+          with nba as (
+            select c.sport_id, c.id as competition_id,
+                   (select id from teams t where t.sport_id = c.sport_id and t.key = 'bos') as home,
+                   (select id from teams t where t.sport_id = c.sport_id and t.key = 'lal') as away
+            from competitions c join sports s on s.id = c.sport_id where s.key = 'basketball' limit 1)
+          insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, start_time_known, status, home_score, away_score, provider, external_match_id)
+          select sport_id, competition_id, null, home, away, ${startAt.toISOString()}::timestamptz, true, ${status}, ${score}, ${score === null ? null : score - 7},
+                 'other-sport-test', ${`other-sport-${status}-${Date.now()}`}
+          from nba returning id`);
+      const up = await insert(new Date(Date.now() + 30 * 3_600_000), 'scheduled', null);
+      const done = await insert(new Date(Date.now() - 30 * 3_600_000), 'finished', 110);
+      return [Number(up.rows[0]!.id), Number(done.rows[0]!.id)];
+    });
+    const res = await api(`/matches/${upcoming}/predictions`, { token: pro.accessToken });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe(PROBLEM);
+    expect((await res.json<{ detail: string }>()).detail).toMatch(/basketball/);
+    // The store's advance (what the hourly job runs) learns football results only: the NBA result stays pending,
+    // and no state of its teams exists.
+    await withDb((db) => advanceFeatureStore(db, Date.now()));
+    const teams = await withDb(async (db) => {
+      const result = await db.execute<{ n: string; applied: string | null }>(sql`
+        select (select count(*) from feature_team_states s join matches m on s.team_id in (m.home_team_id, m.away_team_id) where m.id = ${finished}) as n,
+               (select features_applied_at from matches where id = ${finished})::text as applied`);
+      return result.rows[0]!;
+    });
+    expect(Number(teams.n)).toBe(0);
+    expect(teams.applied).toBeNull();
   }, 60_000);
 });

@@ -21,7 +21,8 @@ const route = createRoute({
     'Premium and pro also get the best price a bettor is paid and its bookmaker (an exchange net of its commission), ' +
     'EV and the Kelly fraction (full and at the configured multiplier). Free accounts get 10 distinct matches per UTC day (a repeat read of a match is free; ' +
     'the 11th is a 429 `quota-exceeded` with `Retry-After` at the next UTC midnight). Once a match has kicked off ' +
-    'the answer is its last prediction made before kick-off (`source: stored`). `X-Cache` says whether the ' +
+    'the answer is its last prediction made before kick-off (`source: stored`). Only football is modelled yet: a match of ' +
+    'another sport (basketball) is a 404 problem naming its sport. `X-Cache` says whether the ' +
     'prediction came from the cache, `X-Model-Run` which model run made it.',
   security: SECURITY,
   middleware: [requireUser] as const,

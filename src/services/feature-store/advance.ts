@@ -3,6 +3,7 @@
 // replay (timeline.ts) would. Runs in the ingestion jobs after they commit results, in the feature queue's
 // consumer and hourly; never on a request. One implementation for the Worker and Node (a drizzle PgDb).
 import {
+  FEATURE_SPORT,
   FEATURE_VERSION,
   FeatureStateStore,
   hasResult,
@@ -13,9 +14,9 @@ import {
   type TeamState,
   type TimelineMatch,
 } from '../features';
-import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { anyOf, pgArray, type PgDb } from '../../db/pg';
-import { featureLeagueStates, featurePairStates, featureStoreProgress, featureTeamStates, matches } from '../../db/schema';
+import { featureLeagueStates, featurePairStates, featureStoreProgress, featureTeamStates, matches, sports } from '../../db/schema';
 
 export interface AdvanceSummary {
   /** Results applied by this advance. */
@@ -78,9 +79,12 @@ export function timelineMatchOf(r: TimelineRow): TimelineMatch {
   };
 }
 
+/** Matches of the features' sport only (FEATURE_SPORT): another sport's results never enter these states. */
+export const ofFeatureSport = (db: PgDb) => inArray(matches.sportId, db.select({ id: sports.id }).from(sports).where(eq(sports.key, FEATURE_SPORT)));
+
 /** Every match of the timeline, as the full replay (featureStateAt) takes them. */
 export async function timelineMatches(db: PgDb): Promise<TimelineMatch[]> {
-  return (await db.select(timelineColumns).from(matches)).map(timelineMatchOf);
+  return (await db.select(timelineColumns).from(matches).where(ofFeatureSport(db))).map(timelineMatchOf);
 }
 
 async function lockProgress(db: PgDb) {
@@ -106,7 +110,7 @@ async function pendingResults(db: PgDb): Promise<TimelineMatch[]> {
   const rows = await db
     .select(timelineColumns)
     .from(matches)
-    .where(and(eq(matches.status, 'finished'), isNull(matches.featuresAppliedAt), isNotNull(matches.homeScore), isNotNull(matches.awayScore)));
+    .where(and(eq(matches.status, 'finished'), isNull(matches.featuresAppliedAt), isNotNull(matches.homeScore), isNotNull(matches.awayScore), ofFeatureSport(db)));
   return rows.map(timelineMatchOf).filter(hasResult);
 }
 

@@ -1,10 +1,10 @@
 // The feature store as serving reads it: for a match, its own row, the two teams' states, the pair's and the
 // league's, in one statement of primary-key lookups. Its cost does not grow with the history.
-import { FEATURE_VERSION, createHeadToHeadState, createTeamState, seasonLabel, type HeadToHeadState, type LeagueState, type TeamState } from '../features';
+import { FEATURE_SPORT, FEATURE_VERSION, createHeadToHeadState, createTeamState, seasonLabel, type HeadToHeadState, type LeagueState, type TeamState } from '../features';
 import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { anyOf, type PgDb } from '../../db/pg';
-import { featureLeagueStates, featurePairStates, featureStoreProgress, featureTeamStates, matches } from '../../db/schema';
+import { featureLeagueStates, featurePairStates, featureStoreProgress, featureTeamStates, matches, sports } from '../../db/schema';
 import { timelineColumns, timelineMatchOf } from './advance';
 import { UnavailableError } from '../../lib/errors';
 
@@ -38,7 +38,9 @@ export type StoredMatch =
   /** Not started: the states to predict it from. */
   | { kind: 'upcoming'; state: MatchFeatureState }
   /** Kicked off, finished or otherwise no longer open: only its stored pre-kick-off prediction may be served. */
-  | { kind: 'started'; startAt: number };
+  | { kind: 'started'; startAt: number }
+  /** Another sport than the features' (FEATURE_SPORT): the store holds no state for it, and no model prices it. */
+  | { kind: 'other-sport'; sport: string };
 
 /** The store of this Worker's feature version was never set up (its migration or first advance): a 503. */
 export class FeatureStoreNotBuiltError extends UnavailableError {}
@@ -63,8 +65,10 @@ export class FeatureStateRepository {
         awayState: a.state,
         pairState: p.state,
         leagueState: l.state,
+        sport: sports.key,
       })
       .from(matches)
+      .innerJoin(sports, eq(sports.id, matches.sportId))
       .leftJoin(g, eq(g.featureVersion, FEATURE_VERSION))
       .leftJoin(h, and(eq(h.featureVersion, FEATURE_VERSION), eq(h.teamId, matches.homeTeamId)))
       .leftJoin(a, and(eq(a.featureVersion, FEATURE_VERSION), eq(a.teamId, matches.awayTeamId)))
@@ -80,6 +84,10 @@ export class FeatureStateRepository {
       .where(anyOf(matches.id, [...new Set(matchIds)]));
     for (const r of rows) {
       const m = timelineMatchOf(r);
+      if (r.sport !== FEATURE_SPORT) {
+        out.set(m.matchId, { kind: 'other-sport', sport: r.sport });
+        continue;
+      }
       if (m.status !== 'scheduled' || now >= m.startAt) {
         out.set(m.matchId, { kind: 'started', startAt: m.startAt });
         continue;

@@ -3,6 +3,11 @@
 // manifest, so reordering or renaming any of them is a new FEATURE_VERSION.
 
 export const FEATURE_VERSION = 'v1';
+/**
+ * The sport these features describe (`sports.key`). The feature store learns only its results and serves only
+ * its matches: a basketball result must not move football Elo, and no football model may price an NBA game.
+ */
+export const FEATURE_SPORT = 'soccer';
 
 export const TEAM_FORM_FEATURES = [
   'form_home_ppg_5',

@@ -93,6 +93,9 @@ export class PredictionService {
     if (cached) return { prediction: cached, cache: 'HIT', source: this.now() >= Date.parse(cached.kickoff) ? 'stored' : 'live' };
     const now = this.now();
     const stored = await this.featureState(matchId, now);
+    if (stored.kind === 'other-sport') {
+      throw new NotFoundError(`Match ${matchId} is ${stored.sport}, and no prediction is served for ${stored.sport} yet: only football is modelled`);
+    }
     if (stored.kind === 'started') return this.stored(matchId, new Date(stored.startAt));
     const { prediction, features } = await this.compute(run, stored.state, now);
     this.writer.afterMiss(prediction, features);

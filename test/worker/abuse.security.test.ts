@@ -1,6 +1,6 @@
 // Abuse resistance (issue 20): each numbered gap of the review, reproduced by the attack that used it (the
-// limits of gaps 3, 4 and 6 are in abuse-limits.security.test.ts). The per-route checks live in the shared
-// security suite (security/); these are the scenarios.
+// limits of gaps 3, 4 and 6 are in abuse-limits, abuse-login and abuse-sockets.security.test.ts). The
+// per-route checks live in the shared security suite (security/); these are the scenarios.
 import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';

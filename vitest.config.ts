@@ -45,8 +45,9 @@ export default defineConfig({
     globalSetup: ['./test/global-setup.ts'],
     // Vitest's default on a 2-core machine is 1 worker, which runs all ~80 files one after another. Most of a
     // file's time is waiting (workerd starting and importing the Worker, CLIs and servers in child processes),
-    // so two at once nearly halves the suite. Worker files that share the main database were written for it:
-    // each test makes its own users and fixtures, and files that move shared state have databases of their own.
+    // so two at once halves the suite (clean-clone .ci/run on a quiet machine: 693 s of tests at one, 348 s at
+    // two). Worker files that share the main database must not assume they are alone on it: each test makes its
+    // own users and fixtures, and files that move shared state have databases of their own.
     maxWorkers: 2,
     // Request logs of passing tests are noise; a failing test still shows everything it printed.
     silent: 'passed-only',

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Refusal } from '../src/lib/errors';
-import { MARKET_OUTCOMES, summariseLines, type LiveLine, type LiveMarket, type OddsRowInput, type Summary } from '../src/domain/odds';
+import { asH2hOutcomes, H2H_THREE_WAY, MARKET_OUTCOMES, summariseLines, type H2hOutcomes, type LiveLine, type LiveMarket, type OddsRowInput, type Summary } from '../src/domain/odds';
 
 export type { AggregateLine, BestLine, ConsensusMarket, LiveLine, LiveMarket, Movement, MovementSnapshot, OddsRowInput, Summary } from '../src/domain/odds';
 export { MARKET_OUTCOMES } from '../src/domain/odds';
@@ -11,7 +11,8 @@ export { MARKET_OUTCOMES } from '../src/domain/odds';
  *
  * - `applyOdds(rows, meta)` merges provider prices: the latest price per line (bookmaker, market, outcome,
  *   point), the opening price per line, and returns the lines whose price changed. Every change is pushed to
- *   the connected sockets.
+ *   the connected sockets. `meta` is the match, its kick-off and its sport's h2h outcomes (a 2-way moneyline's
+ *   book is complete without a draw); it is kept with the lines.
  * - `state()` is the whole picture: lines and their summary (src/domain/odds/live.ts: best price, margin-free
  *   consensus, movement since opening, the market list's aggregates), made once per read.
  * - `fetch()` accepts a WebSocket upgrade forwarded by the Worker's live route, after consuming the caller's
@@ -27,6 +28,12 @@ export interface MatchMeta {
   matchId: number;
   /** Kick-off, ISO-8601. */
   startAt: string;
+  /**
+   * The h2h outcomes of a complete book in the match's sport (`h2hOutcomesOf`, src/domain/sports/catalog.ts):
+   * `['home', 'away']` for a moneyline without a draw. Kept with the match until the next meta that names it;
+   * never named (objects from before, callers that do not know the sport): football's 3-way.
+   */
+  h2hOutcomes?: H2hOutcomes;
 }
 
 export interface LiveState extends Summary {
@@ -145,11 +152,14 @@ function validateRow(row: unknown, index: number): ValidRow {
 
 function validateMeta(meta: unknown): MatchMeta & { startMs: number } {
   if (typeof meta !== 'object' || meta === null) throw new TypeError('MatchOdds: meta must be an object');
-  const { matchId, startAt } = meta as Record<string, unknown>;
+  const { matchId, startAt, h2hOutcomes } = meta as Record<string, unknown>;
   if (typeof matchId !== 'number' || !Number.isSafeInteger(matchId) || matchId < 1) throw new TypeError('MatchOdds: meta.matchId must be a positive integer');
   const startMs = typeof startAt === 'string' ? Date.parse(startAt) : NaN;
   if (!Number.isFinite(startMs)) throw new TypeError('MatchOdds: meta.startAt must be an ISO-8601 instant');
-  return { matchId, startAt: iso(startMs), startMs };
+  if (h2hOutcomes === undefined) return { matchId, startAt: iso(startMs), startMs };
+  const outcomes = asH2hOutcomes(h2hOutcomes);
+  if (!outcomes) throw new TypeError('MatchOdds: meta.h2hOutcomes must be ["home", "draw", "away"] or ["home", "away"]');
+  return { matchId, startAt: iso(startMs), startMs, h2hOutcomes: outcomes };
 }
 
 // The object reads none of the Worker's bindings, so it takes the ambient Env: importing src/env.ts would make
@@ -178,6 +188,10 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     this.sql.exec(
       'CREATE TABLE IF NOT EXISTS mo_meta (id INTEGER PRIMARY KEY CHECK (id = 0), match_id INTEGER, start_ms INTEGER, touched_ms INTEGER NOT NULL)',
     );
+    // Added with sport-aware h2h books: an object stored before has the table without it. NULL (never named)
+    // is football's 3-way, which is what those objects summarised with.
+    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('mo_meta')").toArray();
+    if (!columns.some((c) => c.name === 'h2h_outcomes')) this.sql.exec('ALTER TABLE mo_meta ADD COLUMN h2h_outcomes TEXT');
     this.sql.exec('CREATE TABLE IF NOT EXISTS mo_tickets (id TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL) WITHOUT ROWID');
   }
 
@@ -261,14 +275,18 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     const metaBefore = this.meta();
     const startMs = validMeta?.startMs ?? metaBefore?.start_ms ?? null;
     const matchId = validMeta?.matchId ?? metaBefore?.match_id ?? null;
-    const anything = changedKeys.size > 0 || openingMoved;
+    const h2hOutcomes = validMeta?.h2hOutcomes?.join(',') ?? metaBefore?.h2h_outcomes ?? null;
+    // Another h2h book (NULL and 3-way are the same one) re-forms the h2h consensus: the listeners get it.
+    const h2hChanged = metaBefore !== undefined && this.h2hOutcomes(h2hOutcomes) !== this.h2hOutcomes(metaBefore.h2h_outcomes);
+    const anything = changedKeys.size > 0 || openingMoved || h2hChanged;
     this.sql.exec(
-      `INSERT INTO mo_meta (id, match_id, start_ms, touched_ms) VALUES (0, ?, ?, ?)
+      `INSERT INTO mo_meta (id, match_id, start_ms, touched_ms, h2h_outcomes) VALUES (0, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET match_id = excluded.match_id, start_ms = excluded.start_ms,
-         touched_ms = CASE WHEN ? THEN excluded.touched_ms ELSE touched_ms END`,
+         h2h_outcomes = excluded.h2h_outcomes, touched_ms = CASE WHEN ? THEN excluded.touched_ms ELSE touched_ms END`,
       matchId,
       startMs,
       Date.now(),
+      h2hOutcomes,
       anything ? 1 : 0,
     );
 
@@ -304,7 +322,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
       startAt: meta?.start_ms === null || meta?.start_ms === undefined ? null : iso(meta.start_ms),
       updatedAt: newest,
       lines,
-      ...summariseLines(lines),
+      ...summariseLines(lines, this.h2hOutcomes(meta?.h2h_outcomes ?? null)),
     };
   }
 
@@ -428,8 +446,15 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
 
   private meta() {
     return this.sql
-      .exec<{ match_id: number | null; start_ms: number | null; touched_ms: number }>('SELECT match_id, start_ms, touched_ms FROM mo_meta')
+      .exec<{ match_id: number | null; start_ms: number | null; touched_ms: number; h2h_outcomes: string | null }>(
+        'SELECT match_id, start_ms, touched_ms, h2h_outcomes FROM mo_meta',
+      )
       .toArray()[0];
+  }
+
+  /** The stored h2h outcome set ('home,away'); NULL, as in an object stored before it was kept, is football's. */
+  private h2hOutcomes(stored: string | null): H2hOutcomes {
+    return (stored === null ? null : asH2hOutcomes(stored.split(','))) ?? H2H_THREE_WAY;
   }
 
   private lines(): LiveLine[] {

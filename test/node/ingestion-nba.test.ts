@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeDatabase } from '../../scripts/lib/db';
 import { importNbaArchive, NBA_DATA_DIR } from '../../scripts/lib/nba/import';
 import { loadNbaSeason, startOddsApiStandin, type OddsApiStandin, type ReplayEvent } from '../../scripts/lib/odds-api-standin';
+import type { MatchMeta } from '../../durable-objects/match-odds';
 import type { Database } from '../../src/db/client';
 import { createLogger } from '../../src/lib/logging';
 import { TheOddsApiClient } from '../../src/providers/the-odds-api/client';
@@ -30,6 +31,9 @@ beforeAll(async () => {
 });
 afterAll(() => standin?.close());
 
+/** The meta of every MatchOdds call, newest last. */
+const metas: MatchMeta[] = [];
+
 function deps(): IngestionDeps & { applied: number[] } {
   const applied: number[] = [];
   return {
@@ -37,8 +41,9 @@ function deps(): IngestionDeps & { applied: number[] } {
     db: () => nodeDatabase(db.pool) as unknown as Database,
     provider: new TheOddsApiClient({ apiKey: standin.apiKey, baseUrl: standin.url, regions: 'uk,eu', now: () => clock, maxAttempts: 1 }),
     fanOut: {
-      async applyOdds(matchId, rows) {
+      async applyOdds(matchId, rows, meta) {
         applied.push(matchId);
+        metas.push(meta);
         return { changed: rows.map(() => true) } as never;
       },
       invalidatePredictions: async () => undefined,
@@ -82,8 +87,12 @@ describe('basketball_nba through the ingestion jobs', () => {
   it('stores h2h without a draw, and spreads and totals at every quoted point; a second poll stores nothing new', async () => {
     const next = events.find((e) => e.commenceTime > clock)!;
     clock = new Date(next.commenceTime.getTime() - 60 * 60_000);
+    metas.length = 0;
     const first = await run(ingestOdds);
     expect(first.outcome.stats).toMatchObject({ sports: 1, unresolved: 0, duplicates: 0 });
+    // MatchOdds learns the sport's h2h book: the moneyline is complete without a draw.
+    expect(metas.length).toBeGreaterThan(0);
+    for (const meta of metas) expect(meta.h2hOutcomes).toEqual(['home', 'away']);
     // One call: h2h, spreads and totals in the us region.
     expect(first.calls.map((c) => c.endpoint)).toEqual(['/v4/sports/basketball_nba/odds']);
     expect(first.credits).toBe(3);

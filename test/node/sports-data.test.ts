@@ -8,7 +8,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { migrate } from '../../scripts/lib/migrate';
 import { readSportDefinitions, SPORTS_DIR } from '../../scripts/lib/sports';
 import { parseSportDefinition, type SportDefinition } from '../../src/domain/sports/definition';
-import { competitionLive, SPORT_DEFINITIONS } from '../../src/domain/sports/catalog';
+import { competitionLive, h2hOutcomesOf, SPORT_DEFINITIONS } from '../../src/domain/sports/catalog';
 import { seedSport } from '../../src/services/sport-definitions';
 import { testPool } from './support/db';
 
@@ -49,6 +49,10 @@ describe('data/sports', () => {
     expect(SPORT_DEFINITIONS).toEqual(defs);
     expect(competitionLive('basketball_nba')).toMatchObject({ sportKey: 'basketball', oddsApi: { regions: ['us'] } });
     expect(competitionLive('soccer_epl')).toEqual({ sportKey: 'soccer', sportName: null, oddsApi: null });
+    // The h2h book: the NBA's moneyline has no draw; a competition no file declares is football's 1X2.
+    expect(h2hOutcomesOf('basketball_nba')).toEqual(['home', 'away']);
+    expect(h2hOutcomesOf('soccer_epl')).toEqual(['home', 'draw', 'away']);
+    expect(() => parseSportDefinition({ ...defs.find((d) => d.key === 'basketball')!, h2hOutcomes: ['home', 'away', 'draw'] }, 'x.json')).toThrow(/h2hOutcomes/);
   });
 
   it('refuses live settings that are not markets, regions or a time zone the odds job can use', () => {

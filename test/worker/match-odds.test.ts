@@ -241,6 +241,127 @@ describe('MatchOdds.applyOdds and state', () => {
   });
 });
 
+describe('MatchOdds: the h2h book of the match\'s sport, and several lines per market', () => {
+  const NBA = { matchId: 41, startAt: START_AT, h2hOutcomes: ['home', 'away'] } as const;
+  const FOOTBALL = { matchId: 42, startAt: START_AT, h2hOutcomes: ['home', 'draw', 'away'] } as const;
+  // −110 in decimal odds: 1 + 100/110.
+  const MINUS_110 = 1 + 100 / 110;
+  const moneyline = (bookmaker: string, home: number, away: number, capturedAt = T1): OddsRowInput[] => [
+    { bookmaker, market: 'h2h', outcome: 'home', point: null, price: home, capturedAt },
+    { bookmaker, market: 'h2h', outcome: 'away', point: null, price: away, capturedAt },
+  ];
+
+  it('gives a 2-way NBA moneyline a margin-free consensus that sums to 1; a football h2h without its draw gets none', async () => {
+    const nba = object();
+    await nba.applyOdds(moneyline('alpha', MINUS_110, MINUS_110), NBA);
+    const state = await nba.state();
+    const c = consensusOf(state, 'h2h')!;
+    expect(c).toMatchObject({ method: 'multiplicative', bookmakers: 1 });
+    // Booksum 2 × 110/210 = 1.047619…; each side 0.5.
+    expect(c.overround).toBeCloseTo(220 / 210 - 1, 12);
+    expect(c.outcomes.map((o) => o.outcome)).toEqual(['home', 'away']);
+    expect(c.outcomes[0]!.probability).toBeCloseTo(0.5, 12);
+    expect(c.outcomes[1]!.probability).toBeCloseTo(0.5, 12);
+    expect(c.outcomes[0]!.probability + c.outcomes[1]!.probability).toBeCloseTo(1, 12);
+    expect(movementOf(state, 'h2h', 'home')!.current.probability).toBeCloseTo(0.5, 12);
+
+    // The same prices in a football match: no draw, so no complete book and no consensus, as before.
+    const football = object();
+    await football.applyOdds(moneyline('alpha', MINUS_110, MINUS_110), FOOTBALL);
+    const footballState = await football.state();
+    expect(footballState.consensus).toEqual([]);
+    expect(footballState.best).toHaveLength(2);
+    expect(movementOf(footballState, 'h2h', 'home')!.current.probability).toBeNull();
+    // Its draw completes it.
+    await football.applyOdds([{ bookmaker: 'alpha', market: 'h2h', outcome: 'draw', point: null, price: 3.5, capturedAt: T1 }]);
+    expect(consensusOf(await football.state(), 'h2h')!.outcomes.map((o) => o.outcome)).toEqual(['home', 'draw', 'away']);
+  });
+
+  it('keeps the sport with the match: later calls without meta, and an object stored before it was kept, still work', async () => {
+    const nba = object();
+    await nba.applyOdds([], NBA);
+    // The odds come in a call without meta: the stored 2-way set still applies.
+    await nba.applyOdds(moneyline('alpha', 1.5, 2.8));
+    expect(consensusOf(await nba.state(), 'h2h')!.outcomes.map((o) => o.outcome)).toEqual(['home', 'away']);
+    // Meta that does not name the sport keeps it.
+    await nba.applyOdds([], { matchId: 41, startAt: START_AT });
+    expect(consensusOf(await nba.state(), 'h2h')).toBeDefined();
+    await runInDurableObject(nba, async (instance: MatchOdds) => {
+      await expect(instance.applyOdds([], { ...NBA, h2hOutcomes: ['away', 'home'] as never })).rejects.toThrow('h2hOutcomes');
+    });
+
+    // An object whose mo_meta predates the column: it gains it, and with nothing named it is football's 3-way.
+    const old = object();
+    await runInDurableObject(old, async (instance: MatchOdds, state) => {
+      state.storage.sql.exec('DROP TABLE mo_meta');
+      state.storage.sql.exec('CREATE TABLE mo_meta (id INTEGER PRIMARY KEY CHECK (id = 0), match_id INTEGER, start_ms INTEGER, touched_ms INTEGER NOT NULL)');
+      state.storage.sql.exec('INSERT INTO mo_meta (id, match_id, start_ms, touched_ms) VALUES (0, 43, ?, ?)', Date.parse(START_AT), Date.now());
+      (instance as unknown as { createTables(): void }).createTables();
+      await instance.applyOdds(moneyline('alpha', MINUS_110, MINUS_110));
+      expect(instance.state()).toMatchObject({ matchId: 43, startAt: START_AT, consensus: [] });
+      await instance.applyOdds(h2h('alpha', 2, 3.5, 4));
+      expect(consensusOf(instance.state(), 'h2h')!.outcomes).toHaveLength(3);
+    });
+  });
+
+  it('keeps spreads −4.5 and −5 and totals 220.5 and 221 as separate lines, each with its own consensus, best price and movement', async () => {
+    const stub = object();
+    const spread = (bookmaker: string, homePoint: number, home: number, away: number, capturedAt = T1): OddsRowInput[] => [
+      { bookmaker, market: 'spreads', outcome: 'home', point: homePoint, price: home, capturedAt },
+      { bookmaker, market: 'spreads', outcome: 'away', point: -homePoint, price: away, capturedAt },
+    ];
+    const total = (bookmaker: string, point: number, over: number, under: number, capturedAt = T1): OddsRowInput[] => [
+      { bookmaker, market: 'totals', outcome: 'over', point, price: over, capturedAt },
+      { bookmaker, market: 'totals', outcome: 'under', point, price: under, capturedAt },
+    ];
+    await stub.applyOdds(
+      [
+        ...moneyline('alpha', 1.5, 2.8),
+        ...spread('alpha', -4.5, 1.9, 1.9),
+        ...spread('bravo', -4.5, 1.95, 1.85),
+        ...spread('alpha', -5, 2.0, 1.8),
+        ...total('alpha', 220.5, 1.9, 1.9),
+        ...total('bravo', 221, 2.0, 1.8),
+      ],
+      NBA,
+    );
+    // Later: −4.5 shortens at alpha, total 221 drifts at bravo; the other lines do not move.
+    await stub.applyOdds([...spread('alpha', -4.5, 1.8, 2.0, T2), ...total('bravo', 221, 2.1, 1.75, T2)]);
+    const state = await stub.state();
+
+    expect(state.consensus.map((c) => [c.market, c.point, c.bookmakers])).toEqual([
+      ['h2h', null, 1],
+      ['totals', 220.5, 1],
+      ['totals', 221, 1],
+      ['spreads', -5, 1],
+      ['spreads', -4.5, 2],
+    ]);
+    const p = (market: string, outcome: string, point: number | null) => probability(state, market, outcome, point)!;
+    // −4.5: medians home (1.8 + 1.95)/2 = 1.875, away (2.0 + 1.85)/2 = 1.925.
+    const home45 = 1 / 1.875 / (1 / 1.875 + 1 / 1.925);
+    expect(p('spreads', 'home', -4.5)).toBeCloseTo(home45, 12);
+    // −5: alpha's 2.0/1.8 alone.
+    expect(p('spreads', 'home', -5)).toBeCloseTo(1 / 2.0 / (1 / 2.0 + 1 / 1.8), 12);
+    expect(p('totals', 'over', 220.5)).toBeCloseTo(0.5, 12);
+    expect(p('totals', 'over', 221)).toBeCloseTo(1 / 2.1 / (1 / 2.1 + 1 / 1.75), 12);
+    for (const c of state.consensus) expect(c.outcomes.reduce((sum, o) => sum + o.probability, 0)).toBeCloseTo(1, 12);
+
+    const bestOf = (market: string, outcome: string, point: number) => state.best.find((b) => b.market === market && b.outcome === outcome && b.point === point);
+    expect(bestOf('spreads', 'home', -4.5)).toMatchObject({ price: 1.95, bookmaker: 'bravo' });
+    expect(bestOf('spreads', 'away', 4.5)).toMatchObject({ price: 2.0, bookmaker: 'alpha' });
+    expect(bestOf('spreads', 'home', -5)).toMatchObject({ price: 2.0, bookmaker: 'alpha' });
+    expect(bestOf('totals', 'over', 220.5)).toMatchObject({ price: 1.9, bookmaker: 'alpha' });
+    expect(bestOf('totals', 'over', 221)).toMatchObject({ price: 2.1, bookmaker: 'bravo' });
+
+    // Movement per line: only the lines that moved show a change.
+    expect(movementOf(state, 'spreads', 'home', -4.5)!.change.consensusPrice).toBeCloseTo(1.875 - 1.925, 12);
+    expect(movementOf(state, 'spreads', 'home', -5)!.change).toEqual({ consensusPrice: 0, bestPrice: 0, probability: 0 });
+    expect(movementOf(state, 'totals', 'over', 221)!.change.bestPrice).toBeCloseTo(0.1, 12);
+    expect(movementOf(state, 'totals', 'over', 220.5)!.change).toEqual({ consensusPrice: 0, bestPrice: 0, probability: 0 });
+    expect(movementOf(state, 'h2h', 'home')!.current.probability).toBeCloseTo(1 / 1.5 / (1 / 1.5 + 1 / 2.8), 12);
+  });
+});
+
 describe('MatchOdds eviction', () => {
   it('arms an alarm for kick-off + 3 h, and the alarm forgets everything', async () => {
     const stub = object();

@@ -13,6 +13,24 @@ export const MARKET_OUTCOMES: Record<LiveMarket, readonly string[]> = {
   spreads: ['home', 'away'],
 };
 
+/**
+ * The h2h outcomes that make a complete book in a sport: football's 1X2 (the default, also for a match whose
+ * sport is unknown) or a sport without draws (basketball's moneyline). The sport data file declares it
+ * (`h2hOutcomes`, docs/sports.md).
+ */
+export const H2H_THREE_WAY = ['home', 'draw', 'away'] as const;
+export const H2H_TWO_WAY = ['home', 'away'] as const;
+export type H2hOutcomes = typeof H2H_THREE_WAY | typeof H2H_TWO_WAY;
+
+/** The h2h outcome set a value names, or null when it is neither 3-way nor 2-way. */
+export function asH2hOutcomes(value: unknown): H2hOutcomes | null {
+  if (!Array.isArray(value)) return null;
+  for (const set of [H2H_THREE_WAY, H2H_TWO_WAY]) {
+    if (value.length === set.length && set.every((o, i) => value[i] === o)) return set;
+  }
+  return null;
+}
+
 /** One provider price of a line, as MatchOdds takes it. */
 export interface OddsRowInput {
   bookmaker: string;
@@ -107,7 +125,7 @@ interface BookSummary {
   market: LiveMarket;
   point: number | null;
   bookmakers: number;
-  /** Per outcome (in MARKET_OUTCOMES order, only the quoted ones): median and best price. */
+  /** Per outcome of the book (in MARKET_OUTCOMES order, only the quoted ones): median and best price. */
   outcomes: Map<string, { median: number; best: number; bestBookmaker: string }>;
   /** Complete books only. */
   margin?: { overround: number; probabilities: Map<string, number> };
@@ -128,12 +146,14 @@ function groupBy<T extends { market: LiveMarket }>(items: readonly T[], pointOf:
 }
 
 /** Summarises quotes per (market, line): median and best price per outcome, and the margin-free consensus. */
-function summariseBooks(quotes: readonly Quote[]): Map<string, BookSummary> {
+function summariseBooks(quotes: readonly Quote[], h2h: H2hOutcomes): Map<string, BookSummary> {
+  const expectedOf = (market: LiveMarket): readonly string[] => (market === 'h2h' ? h2h : MARKET_OUTCOMES[market]);
   const summaries = new Map<string, BookSummary>();
   for (const [key, group] of groupBy(quotes, (q) => bookPoint(q.market, q.outcome, q.point))) {
     const best = bestPriceByOutcome(group.items);
     const outcomes = new Map<string, { median: number; best: number; bestBookmaker: string }>();
-    for (const outcome of MARKET_OUTCOMES[group.market]) {
+    const expected = expectedOf(group.market);
+    for (const outcome of expected) {
       const prices = group.items.filter((q) => q.outcome === outcome).map((q) => q.price);
       const top = best[outcome];
       if (prices.length > 0 && top) outcomes.set(outcome, { median: median(prices), best: top.price, bestBookmaker: top.bookmaker });
@@ -144,7 +164,6 @@ function summariseBooks(quotes: readonly Quote[]): Map<string, BookSummary> {
       bookmakers: new Set(group.items.map((q) => q.bookmaker)).size,
       outcomes,
     };
-    const expected = MARKET_OUTCOMES[group.market];
     if (expected.every((o) => outcomes.has(o))) {
       const removal = removeMargin(
         expected.map((o) => outcomes.get(o)!.median),
@@ -166,10 +185,17 @@ const byLine = (a: { market: LiveMarket; point: number | null }, b: { market: Li
 const byOutcome = (a: { market: LiveMarket; outcome: string }, b: { market: LiveMarket; outcome: string }) =>
   MARKET_OUTCOMES[a.market].indexOf(a.outcome) - MARKET_OUTCOMES[b.market].indexOf(b.outcome);
 
-/** Best price, consensus, movement and the market list's aggregates of a match's lines. */
-export function summariseLines(lines: readonly LiveLine[]): Summary {
-  const current = summariseBooks(lines);
-  const opening = summariseBooks(lines.map((l) => ({ ...l, price: l.openingPrice })));
+/**
+ * Best price, consensus, movement and the market list's aggregates of a match's lines. `h2h` is the match's
+ * sport's h2h book: a 2-way moneyline is complete with home and away, a football h2h only with its draw too.
+ * (A draw quoted in a 2-way sport still shows in best and aggregates, but is no part of the book.)
+ */
+export function summariseLines(lines: readonly LiveLine[], h2h: H2hOutcomes = H2H_THREE_WAY): Summary {
+  const current = summariseBooks(lines, h2h);
+  const opening = summariseBooks(
+    lines.map((l) => ({ ...l, price: l.openingPrice })),
+    h2h,
+  );
 
   const best: BestLine[] = [];
   const aggregates: AggregateLine[] = [];

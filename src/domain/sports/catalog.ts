@@ -3,6 +3,7 @@
 // (scripts/lib/sports.ts); test/node/sports-data.test.ts fails when a file in data/sports/ is missing here, so
 // adding a sport is its data file plus one line below.
 import basketball from '../../../data/sports/basketball.json';
+import { H2H_THREE_WAY, H2H_TWO_WAY, type H2hOutcomes } from '../odds/live';
 import { LIVE_MARKETS, parseSportDefinition, type LiveSettings, type SportDefinition } from './definition';
 
 export const SPORT_DEFINITIONS: readonly SportDefinition[] = [parseSportDefinition(basketball, 'data/sports/basketball.json')];
@@ -40,4 +41,16 @@ export function competitionLive(competitionKey: string, definitions?: readonly S
     if (found) return found;
   }
   return { sportKey: DEFAULT_SPORT_KEY, sportName: null, oddsApi: null };
+}
+
+const H2H_BY_COMPETITION = new Map<string, H2hOutcomes>(
+  SPORT_DEFINITIONS.flatMap((def) => def.competitions.map((c) => [c.key, def.h2hOutcomes?.length === 2 ? H2H_TWO_WAY : H2H_THREE_WAY] as const)),
+);
+
+/**
+ * The h2h outcomes of a complete book in a competition's sport (its data file's `h2hOutcomes`), else football's
+ * 3-way: what MatchOdds needs to give a 2-way moneyline its margin-free consensus.
+ */
+export function h2hOutcomesOf(competitionKey: string): H2hOutcomes {
+  return H2H_BY_COMPETITION.get(competitionKey) ?? H2H_THREE_WAY;
 }

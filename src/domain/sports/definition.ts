@@ -84,6 +84,11 @@ export const sportDefinitionSchema = z
         }),
       )
       .min(2),
+    /**
+     * The h2h outcomes of a complete book: `["home", "away"]` for a sport without draws (basketball's
+     * moneyline). Absent: football's `["home", "draw", "away"]`.
+     */
+    h2hOutcomes: z.union([z.tuple([z.literal('home'), z.literal('away')]), z.tuple([z.literal('home'), z.literal('draw'), z.literal('away')])]).optional(),
     /** Live polling per provider (`the-odds-api`); a sport without it is not polled differently from football. */
     live: z.strictObject({ 'the-odds-api': liveSchema }).partial().optional(),
   })

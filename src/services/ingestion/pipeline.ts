@@ -10,6 +10,7 @@ import { competitions, ingestionJobs, matches } from '../../db/schema';
 import { resolveFixtures, type ResolveFixturesResult } from './match-resolver';
 import { writeOddsInTransaction, phaseAt, type ResolvedOddsRow } from './odds-writer';
 import { advanceFeatureStore, type AdvanceSummary } from '../feature-store';
+import { h2hOutcomesOf } from '../../domain/sports/catalog';
 import { checkBudget, decidePoll, monthStart, type OddsRequest, type PollTier } from './budget';
 import type { Database } from '../../db/client';
 import type { Logger } from '../../lib/logging';
@@ -186,8 +187,8 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
     if (list) list.push(row);
     else byMatch.set(id, [row]);
   }
-  const startOf = new Map<number, Date>();
-  for (const [eventId, matchId] of written.resolved.matchIds) startOf.set(Number(matchId), fixtureByEvent.get(eventId)!.commenceTime);
+  const fixtureOf = new Map<number, ProviderFixture>();
+  for (const [eventId, matchId] of written.resolved.matchIds) fixtureOf.set(Number(matchId), fixtureByEvent.get(eventId)!);
   const changed: number[] = [];
   let liveStateFailures = 0;
   // Several objects at a time: until a match's object has the new prices the Worker anchors its predictions on
@@ -201,7 +202,9 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
         const applied = await deps.fanOut.applyOdds(
           matchId,
           rows.map((r) => ({ bookmaker: r.bookmaker, market: r.market, outcome: r.outcome, point: r.point, price: r.price, capturedAt: r.capturedAt.toISOString() })),
-          { matchId, startAt: startOf.get(matchId)!.toISOString() },
+          // The sport's h2h book (a moneyline without a draw is complete with home and away), so the object's
+          // consensus does not guess it from the prices.
+          { matchId, startAt: fixtureOf.get(matchId)!.commenceTime.toISOString(), h2hOutcomes: h2hOutcomesOf(fixtureOf.get(matchId)!.competitionKey) },
         );
         if (applied.changed.length > 0) changed.push(matchId);
       } catch (error) {

@@ -7,11 +7,15 @@ const REGISTRY_TESTS = ['test/worker/models.test.ts'];
 const SETTLEMENT_TESTS = ['test/worker/settlement.test.ts'];
 // The observability contract test runs the daily settlement and the ingestion crons on a database of its own.
 const OBSERVABILITY_TESTS = ['test/worker/observability-contract.test.ts'];
+// Timing comparisons of a few ms: run after every other file, alone (sequence.groupOrder below), so the rest of
+// the suite is not loading the two cores while they measure.
+const TIMING_TESTS = ['test/worker/auth-timing.test.ts'];
 
 function workerProject(
   name: string,
   database: 'databaseUrl' | 'registryDatabaseUrl' | 'settlementDatabaseUrl' | 'observabilityDatabaseUrl',
   files: { include: string[]; exclude?: string[] },
+  scheduling: { groupOrder?: number; maxWorkers?: number } = {},
 ) {
   return {
     plugins: [
@@ -32,9 +36,18 @@ function workerProject(
         },
       })),
     ],
-    // A loaded 2-core machine (two files at once, see maxWorkers) can take several seconds over a request that
-    // takes milliseconds alone; the default 5 s would fail tests for the machine's load, not for what they check.
-    test: { name, include: files.include, exclude: files.exclude ?? [], testTimeout: 30_000, hookTimeout: 60_000 },
+    // A loaded 2-core machine (two files at once, see maxWorkers) can take many seconds over a request that takes
+    // milliseconds alone; the default 5 s (and, under outside load, 30 s) failed tests for the machine's load,
+    // not for what they check.
+    test: {
+      name,
+      include: files.include,
+      exclude: files.exclude ?? [],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+      ...(scheduling.maxWorkers ? { maxWorkers: scheduling.maxWorkers } : {}),
+      ...(scheduling.groupOrder ? { sequence: { groupOrder: scheduling.groupOrder } } : {}),
+    },
   };
 }
 
@@ -52,10 +65,11 @@ export default defineConfig({
     // Request logs of passing tests are noise; a failing test still shows everything it printed.
     silent: 'passed-only',
     projects: [
-      workerProject('workers', 'databaseUrl', { include: ['test/worker/**/*.test.ts'], exclude: [...REGISTRY_TESTS, ...SETTLEMENT_TESTS, ...OBSERVABILITY_TESTS] }),
+      workerProject('workers', 'databaseUrl', { include: ['test/worker/**/*.test.ts'], exclude: [...REGISTRY_TESTS, ...SETTLEMENT_TESTS, ...OBSERVABILITY_TESTS, ...TIMING_TESTS] }),
       workerProject('workers-registry', 'registryDatabaseUrl', { include: REGISTRY_TESTS }),
       workerProject('workers-settlement', 'settlementDatabaseUrl', { include: SETTLEMENT_TESTS }),
       workerProject('workers-observability', 'observabilityDatabaseUrl', { include: OBSERVABILITY_TESTS }),
+      workerProject('workers-timing', 'databaseUrl', { include: TIMING_TESTS }, { groupOrder: 1, maxWorkers: 1 }),
       {
         test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },
       },

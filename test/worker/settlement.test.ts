@@ -655,6 +655,71 @@ describe('settlement of a 2-way sport: a real NBA game (2012-11-14, Utah at Bost
   });
 });
 
+// Market-only rows (no model run: a sport without a model) need migration 0015, which lets model_run_id and
+// feature_version be NULL; on a schema without it these cannot be stored and the test says so by skipping.
+describe('settlement of market-only rows (no model run)', () => {
+  let storable = false;
+  let matchId: number;
+  let stats: Record<string, unknown>;
+  const MARKET_ONLY_TIME = Date.UTC(2024, 3, 22, 3, 30, 1, 11);
+
+  beforeAll(async () => {
+    storable = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ nullable: string }>(
+            sql`select is_nullable as nullable from information_schema.columns where table_name = 'predictions' and column_name = 'model_run_id'`,
+          )
+        ).rows[0]!.nullable === 'YES',
+    );
+    if (!storable) return;
+    await withDb(async (db) => {
+      // Another real game of the same night: 2012-11-14, Memphis at Oklahoma City, 97–107 (OKC −5.5, total 194).
+      const inserted = await db.execute<{ id: number }>(sql`
+        insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, start_time_known, status, home_score, away_score, provider, external_match_id)
+        select c.sport_id, c.id, '2012-13',
+               (select id from teams t where t.sport_id = c.sport_id and t.key = 'okc'),
+               (select id from teams t where t.sport_id = c.sport_id and t.key = 'mem'),
+               '2012-11-14T00:00:00Z'::timestamptz, false, 'finished', 97, 107, 'settlement-nba-test', '2012-11-14:mem@okc'
+        from competitions c where c.key = 'basketball_nba'
+        returning id::int as id`);
+      matchId = inserted.rows[0]!.id;
+      await db.execute(sql`
+        insert into predictions (match_id, model_run_id, feature_version, market, outcome, point, probability, market_probability, best_price, best_price_net,
+                                 expected_value, predicted_at, kickoff, margin_method, kelly_multiplier)
+        values (${matchId}, null, null, 'spreads', 'home', -5.5, 0.5, 0.5, 1.95, 1.95, -0.025, '2012-11-13T20:00:00Z', '2012-11-14T00:00:00Z', 'multiplicative', 0.25),
+               (${matchId}, null, null, 'h2h', 'away', null, 0.28, 0.28, 3.8, 3.8, 0.064, '2012-11-13T20:00:00Z', '2012-11-14T00:00:00Z', 'multiplicative', 0.25)`);
+    });
+    const results = await runScheduled(createScheduledController({ scheduledTime: MARKET_ONLY_TIME, cron: SCHEDULES.daily }), env, silent);
+    stats = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ stats: Record<string, unknown> }>(
+            sql`select stats from ingestion_jobs where kind = 'settlement' and status = 'succeeded' and id = any(${`{${results.map((r) => r.id).join(',')}}`}::uuid[])`,
+          )
+        ).rows[0]!.stats,
+    );
+  });
+
+  it('settles them like a model\'s, and adds no run to the live-performance check', async (ctx) => {
+    if (!storable) ctx.skip();
+    const rows = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ market: string; settled_at: string; won: boolean | null; profit: number | null }>(
+            sql`select market, settled_at, won, profit from predictions where match_id = ${matchId} order by market`,
+          )
+        ).rows,
+    );
+    // OKC (home) lost by 10: home −5.5 lost; Memphis won at 3.8.
+    expect(rows.map((r) => [r.market, new Date(r.settled_at).getTime(), r.won, r.profit])).toEqual([
+      ['h2h', MARKET_ONLY_TIME, true, 3.8 - 1],
+      ['spreads', MARKET_ONLY_TIME, false, -1],
+    ]);
+    expect(stats).toMatchObject({ settled: 2, matches: 1, modelRunIds: [] });
+  });
+});
+
 describe('PredictionStore', () => {
   it('persists one row per outcome, idempotently, and reads back the last prediction before an instant', async () => {
     const runId = (await insertModelRun({ name: `store-${crypto.randomUUID()}` })).id;

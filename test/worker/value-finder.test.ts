@@ -369,6 +369,43 @@ describe('GET /predictions (value finder)', () => {
     }
   });
 
+  // Market-only rows (no model run) need migration 0015 (model_run_id nullable); without it they cannot be stored.
+  it('without modelId, lists market-only predictions (modelRunId null) beside the active model\'s, and never with a named run', async (ctx) => {
+    const nullable = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ nullable: string }>(
+            sql`select is_nullable as nullable from information_schema.columns where table_name = 'predictions' and column_name = 'model_run_id'`,
+          )
+        ).rows[0]!.nullable,
+    );
+    if (nullable !== 'YES') ctx.skip();
+    const game = nba[1]!;
+    await withDb(
+      (db) => db.execute(sql`
+        insert into predictions (match_id, model_run_id, feature_version, market, outcome, point, probability, market_probability, best_price, best_price_net,
+                                 expected_value, predicted_at, kickoff, margin_method, kelly_multiplier)
+        values (${game.id}, null, null, 'spreads', 'home', -3, 0.5, 0.5, 2.0, 2.0, 0, now() - interval '20 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
+               (${game.id}, null, null, 'spreads', 'away', 3, 0.5, 0.5, 1.96, 1.96, -0.02, now() - interval '20 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25)`),
+    );
+    // The game's window holds only it; the two-sport run is not the active one, so only the market-only rows show.
+    const window = `from=${encodeURIComponent(game.kickoff.toISOString())}&to=${encodeURIComponent(new Date(game.kickoff.getTime() + 60_000).toISOString())}`;
+    const res = await api(`/predictions?${window}&sportId=${basketballSportId}&market=spreads&limit=100`, { token: premium.accessToken });
+    expect(res.status).toBe(200);
+    const page = await res.json<Page<PredictionListItem>>();
+    expect(page.data.map((i) => [i.matchId, i.modelRunId, i.outcome, i.point, i.expectedValue])).toEqual([
+      [game.id, null, 'home', -3, 0],
+      [game.id, null, 'away', 3, -0.02],
+    ]);
+    const named = await api(`/predictions?${window}&modelId=${twoSportRunId}&market=spreads&sort=kickoff&limit=100`, { token: premium.accessToken });
+    expect((await named.json<Page<PredictionListItem>>()).data.map((i) => [i.modelRunId, i.point])).toEqual([
+      [twoSportRunId, -4.5],
+      [twoSportRunId, 4.5],
+      [twoSportRunId, -5],
+      [twoSportRunId, 5],
+    ]);
+  });
+
   it('is a premium feature: a free caller gets 403', async () => {
     const res = await api('/predictions', { token: free.accessToken });
     expect(res.status).toBe(403);

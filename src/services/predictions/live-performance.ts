@@ -14,8 +14,9 @@
 //   adds 0 to the profit and nothing to the stakes ROI divides by. Its price still had a close, so it counts
 //   for CLV.
 // - "Rolling": the `window` most recent matches of record per sport and market, by kick-off.
-import { and, asc, desc, eq, inArray, isNotNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, lt, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { anyOf } from '../../db/pg';
 import { MARKETS, matches, predictions, sports } from '../../db/schema';
 import type { Logger } from '../../lib/logging';
 import { LOG_LOSS_EPSILON } from '../evaluation/metrics';
@@ -100,7 +101,7 @@ function records(db: Database | Transaction, modelRunId: string, window: number)
       })
       .from(p)
       .innerJoin(matches, eq(matches.id, p.matchId))
-      .where(and(ofRun, isNotNull(p.settledAt), lt(p.predictedAt, p.kickoff), inArray(p.market, [...MARKET_ORDER])))
+      .where(and(ofRun, isNotNull(p.settledAt), lt(p.predictedAt, p.kickoff), anyOf(p.market, MARKET_ORDER)))
       .orderBy(p.matchId, p.market, desc(p.predictedAt)),
   );
   const ranked = db

@@ -27,7 +27,8 @@
 // a sport without a model) settle like the others. Postponed or cancelled matches stay unsettled. The job's
 // transaction holds every statement (the due rows, the closing quotes, then the update), so a job that fails
 // settles nothing.
-import { and, desc, eq, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
+import { anyOf } from '../../db/pg';
 import { competitions, matches, oddsSnapshots, predictions } from '../../db/schema';
 import { AGGREGATE_BOOKMAKERS, bestPriceByOutcome, gradeLineBet, gradeMatchResult, type LineGrade } from '../../domain/odds';
 import { h2hOutcomesOf } from '../../domain/sports/catalog';
@@ -76,9 +77,9 @@ const due = (tx: Transaction) =>
         isNotNull(matches.homeScore),
         isNotNull(matches.awayScore),
         or(
-          and(eq(predictions.market, 'h2h'), inArray(predictions.outcome, ['home', 'draw', 'away'])),
-          and(eq(predictions.market, 'spreads'), inArray(predictions.outcome, ['home', 'away']), isNotNull(predictions.point)),
-          and(eq(predictions.market, 'totals'), inArray(predictions.outcome, ['over', 'under']), isNotNull(predictions.point)),
+          and(eq(predictions.market, 'h2h'), anyOf(predictions.outcome, ['home', 'draw', 'away'])),
+          and(eq(predictions.market, 'spreads'), anyOf(predictions.outcome, ['home', 'away']), isNotNull(predictions.point)),
+          and(eq(predictions.market, 'totals'), anyOf(predictions.outcome, ['over', 'under']), isNotNull(predictions.point)),
         ),
       ),
     );

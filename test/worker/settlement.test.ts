@@ -462,6 +462,7 @@ describe('settlement of a 2-way sport: a real NBA game (2012-11-14, Utah at Bost
   ];
   let runId: string;
   let matchId: number;
+  let footballKickoff: string;
   let basketball: { id: number; key: string; name: string };
   let jobLines: Array<Record<string, unknown>>;
   let jobStats: Record<string, unknown>;
@@ -530,6 +531,12 @@ describe('settlement of a 2-way sport: a real NBA game (2012-11-14, Utah at Bost
         })),
       );
     });
+    // The same run also predicted a football match of the round: its report must keep the two sports apart.
+    const [football] = await importedRound(readRound('2024-04-13', '2024-04-13'));
+    footballKickoff = football!.kickoff.toISOString();
+    await withStore((store) =>
+      store.persist(predictionOf(football!.id, football!.csv, runId, football!.kickoff, new Date(football!.kickoff.getTime() - HOUR), RECORD_TILT)),
+    );
     const logged: string[] = [];
     const results = await runScheduled(
       createScheduledController({ scheduledTime: NBA_SCHEDULED_TIME, cron: SCHEDULES.daily }),
@@ -555,7 +562,7 @@ describe('settlement of a 2-way sport: a real NBA game (2012-11-14, Utah at Bost
         (
           await db.execute<{ market: string; outcome: string; point: number | null; settled_at: string | null; won: boolean | null; profit: number | null; closing_price: number | null; clv: number | null }>(sql`
             select market, outcome, point::float8 as point, settled_at, won, profit, closing_price::float8 as closing_price, clv
-            from predictions where model_run_id = ${runId}`)
+            from predictions where model_run_id = ${runId} and match_id = ${matchId}`)
         ).rows,
     );
 
@@ -588,7 +595,8 @@ describe('settlement of a 2-way sport: a real NBA game (2012-11-14, Utah at Bost
     const warning = jobLines.find((l) => l.code === NOT_GRADABLE_CODE);
     expect(warning).toMatchObject({ level: 'warn', matchId, market: 'spreads', outcome: 'home', point: -4.75 });
     expect(String(warning!.reason)).toMatch(/quarter line/);
-    expect(jobStats).toMatchObject({ settled: rows.length - 1, pushes: 4, notGradable: 1, modelRunIds: [runId] });
+    // The NBA rows but the quarter line, and the football match's five.
+    expect(jobStats).toMatchObject({ settled: rows.length - 1 + 5, matches: 2, pushes: 4, notGradable: 1, modelRunIds: [runId] });
   });
 
   it('reports live performance per sport and market, a push as void: neither won nor lost, no stake, profit 0', async () => {
@@ -596,13 +604,14 @@ describe('settlement of a 2-way sport: a real NBA game (2012-11-14, Utah at Bost
     const res = await api(`/models/${runId}/live-performance`, { token: premium.accessToken });
     expect(res.status).toBe(200);
     const body = await res.json<LivePerformance>();
-    expect(body.markets.map((m) => [m.sport.key, m.market])).toEqual([
-      ['basketball', 'h2h'],
-      ['basketball', 'spreads'],
-      ['basketball', 'totals'],
-    ]);
-    expect(body.markets.every((m) => m.sport.id === basketball.id && m.matches === 1)).toBe(true);
-    const [h2h, spreads, totals] = body.markets;
+    // Per sport, then per market: football's h2h is not pooled with the NBA moneyline.
+    const bySport = (key: string) => body.markets.filter((m) => m.sport.key === key);
+    expect(body.markets).toHaveLength(5);
+    expect(bySport('basketball').map((m) => m.market)).toEqual(['h2h', 'spreads', 'totals']);
+    expect(bySport('soccer').map((m) => m.market)).toEqual(['h2h', 'totals']);
+    for (const m of bySport('soccer')) expect([m.matches, m.logLoss.events, m.to]).toEqual([1, 1, footballKickoff]);
+    expect(bySport('basketball').every((m) => m.sport.id === basketball.id && m.matches === 1 && m.to === '2012-11-14T00:00:00.000Z')).toBe(true);
+    const [h2h, spreads, totals] = bySport('basketball');
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
     // h2h: Boston won. One bet (Utah, EV > 0), lost.

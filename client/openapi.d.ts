@@ -303,7 +303,7 @@ export interface paths {
         };
         /**
          * Rolling log loss against the market, ROI and CLV of a model on settled matches (premium)
-         * @description Counts each match once per market, through the model's last prediction before kick-off. Log loss is compared with the stored margin-free market probability on the same matches; bets are the outcomes with EV > 0, 1 unit each and Kelly-staked.
+         * @description Per sport and market (h2h, spreads, totals). Counts each match once per sport and market, through the model's last prediction before kick-off; each line it priced is one event. Log loss is compared with the stored margin-free market probability on the same events; bets are the outcomes with EV > 0, 1 unit each and Kelly-staked. A push (a line landed on exactly) is void: neither won nor lost, left out of the hit rate, log loss and ROI, profit 0.
          */
         get: operations["getModelLivePerformance"];
         put?: never;
@@ -567,7 +567,7 @@ export interface paths {
         };
         /**
          * The value finder: stored predictions by EV or kick-off, and settled ones with CLV (premium)
-         * @description One item per outcome of each match's prediction of record: the model's last prediction before kick-off (for an upcoming match, its latest so far). `settled=true` lists settled ones with outcome, profit at the recommended price and closing line value. Keyset pagination: follow `nextCursor` with the same parameters.
+         * @description One item per outcome and line of each match's prediction of record: the model's last prediction before kick-off (for an upcoming match, its latest so far); a spread or a total may be listed at several lines, each item with its `point`. `settled=true` lists settled ones with outcome, profit at the recommended price (a push, a line landed on exactly, is void: won null, profit 0) and closing line value. Keyset pagination: follow `nextCursor` with the same parameters.
          */
         get: operations["listPredictions"];
         put?: never;
@@ -829,13 +829,15 @@ export interface components {
         LivePerformance: {
             /** Format: uuid */
             modelRunId: string;
-            /** @description The most recent settled matches per market taken into account */
+            /** @description The most recent settled matches per sport and market taken into account */
             window: number;
+            /** @description One entry per sport and market the model has settled predictions for */
             markets: components["schemas"]["MarketLivePerformance"][];
         };
         MarketLivePerformance: {
+            sport: components["schemas"]["Sport"];
             market: components["schemas"]["PredictedMarket"];
-            /** @description Settled matches of record in the window */
+            /** @description Settled matches of record of this sport and market in the window */
             matches: number;
             /**
              * Format: date-time
@@ -850,7 +852,9 @@ export interface components {
              */
             to: string | null;
             logLoss: {
-                /** @description Matches where both the model and the market priced the result */
+                /** @description Events compared: one per match and line (a spread or total may be priced at several lines) where both the model and the market priced the result. A push has no result and is left out */
+                events: number;
+                /** @description Distinct matches among those events */
                 matches: number;
                 model: number | null;
                 market: number | null;
@@ -860,16 +864,23 @@ export interface components {
             betting: {
                 /** @description Outcomes of record with EV > 0 and a price, 1 unit each */
                 bets: number;
+                won: number;
+                lost: number;
+                /** @description Void bets (a line landed on exactly): the stake came back; neither won nor lost, profit 0 */
+                pushes: number;
+                /** @description won / (won + lost): pushes are left out; null without a decided bet */
+                hitRate: number | null;
+                /** @description Units won, a push adding 0 */
                 profit: number;
-                /** @description profit / bets */
+                /** @description profit / (won + lost): a void bet stakes nothing */
                 roi: number | null;
-                /** @description Sum of the Kelly stakes (fractions of a bankroll) of those bets */
+                /** @description Sum of the Kelly stakes (fractions of a bankroll) of those bets, pushes left out */
                 kellyStaked: number;
                 kellyProfit: number;
                 kellyRoi: number | null;
             };
             clv: {
-                /** @description Bets with a closing price */
+                /** @description Bets with a closing price, pushes included (their price had a close all the same) */
                 bets: number;
                 mean: number | null;
                 /** @description Share of those bets whose price beat the close */
@@ -878,8 +889,19 @@ export interface components {
             /** @description True when the model's log loss is worse than the market's */
             behindMarket: boolean;
         };
-        /** @enum {string} */
-        PredictedMarket: "h2h" | "totals";
+        Sport: {
+            /** @example 1 */
+            id: number;
+            /** @example soccer */
+            key: string;
+            /** @example Soccer */
+            name: string;
+        };
+        /**
+         * @description `h2h`: 1X2 (football) or the moneyline (a sport without draws); `spreads`: the point spread; `totals`: over/under a line
+         * @enum {string}
+         */
+        PredictedMarket: "h2h" | "spreads" | "totals";
         ModelActivation: {
             force?: boolean;
             reason?: string;
@@ -937,14 +959,6 @@ export interface components {
         };
         SportList: {
             data: components["schemas"]["Sport"][];
-        };
-        Sport: {
-            /** @example 1 */
-            id: number;
-            /** @example soccer */
-            key: string;
-            /** @example Soccer */
-            name: string;
         };
         TeamPage: {
             data: components["schemas"]["Team"][];
@@ -1202,6 +1216,11 @@ export interface components {
             /** @example 1234 */
             matchId: number;
             /**
+             * @description The sport of the match, from GET /sports
+             * @example 1
+             */
+            sportId: number;
+            /**
              * Format: date-time
              * @example 2023-08-11T19:00:00.000Z
              */
@@ -1209,8 +1228,11 @@ export interface components {
             competition: components["schemas"]["CompetitionRef"];
             homeTeam: components["schemas"]["Team"];
             awayTeam: components["schemas"]["Team"];
-            /** Format: uuid */
-            modelRunId: string;
+            /**
+             * Format: uuid
+             * @description The model run that predicted it; null for a market-only prediction (a sport no model covers), whose probability is the margin-free market price
+             */
+            modelRunId: string | null;
             /**
              * Format: date-time
              * @example 2023-08-11T19:00:00.000Z
@@ -1218,7 +1240,7 @@ export interface components {
             predictedAt: string;
             market: components["schemas"]["PredictedMarket"];
             /**
-             * @description The line: null for h2h, 2.5 for totals
+             * @description The line: null for h2h; for spreads the handicap of this outcome's side (home −4.5 / away +4.5: home must win by 5 or more); for totals the line (2.5, 215.5)
              * @example null
              */
             point: number | null;
@@ -1275,7 +1297,7 @@ export interface components {
              * @example 2023-08-11T19:00:00.000Z
              */
             settledAt: string;
-            /** @description Null for a push (a total exactly on an integer line) */
+            /** @description Null for a push, a void bet whose stake comes back: a spread or a total exactly on an integer line (a moneyline tie, in a sport that has them) */
             won: boolean | null;
             /**
              * @description Profit of a 1-unit stake at bestPriceNet: bestPriceNet − 1, −1, or 0 for a push; null without a price
@@ -2499,7 +2521,7 @@ export interface operations {
     getModelLivePerformance: {
         parameters: {
             query?: {
-                /** @description How many of the most recent settled matches per market to include */
+                /** @description How many of the most recent settled matches per sport and market to include */
                 window?: number;
             };
             header?: never;
@@ -3500,14 +3522,17 @@ export interface operations {
                 settled?: boolean;
                 /** @description Only outcomes with expected value ≥ this (0.05 = +5% per unit staked) */
                 minEv?: number;
-                market?: components["schemas"]["PredictedMarket"];
+                /** @description `h2h`, `spreads` or `totals` (every line of the market) */
+                market?: components["schemas"]["PredictedMarket"] & unknown;
                 /** @description Matches kicking off at or after this instant (a date means 00:00 UTC) */
                 from?: string;
                 /** @description Matches kicking off before this instant (exclusive) */
                 to?: string;
-                /** @description Only this competition */
+                /** @description Only this competition (an unknown id lists nothing) */
                 competitionId?: number;
-                /** @description A model run; absent means the active model */
+                /** @description Only this sport, from GET /sports (an unknown id lists nothing) */
+                sportId?: number;
+                /** @description A model run. Absent: what GET /matches/{matchId}/predictions serves, i.e. the active model's predictions and the market-only ones (`modelRunId` null: margin-free market probability, best price and EV) of sports no model covers */
                 modelId?: string;
                 /** @description `ev` (highest first, the default; outcomes without a price are left out), `kickoff` or `-kickoff`. A cursor keeps its sort. */
                 sort?: "ev" | "kickoff" | "-kickoff";

@@ -3,17 +3,21 @@
 import { z } from '@hono/zod-openapi';
 import { IsoInstant, pageOf } from './common';
 import { CompetitionRefSchema } from './matches';
-import { TeamSchema } from './sports';
+import { SportSchema, TeamSchema } from './sports';
 
 const nullableNumber = (description: string, example?: number) =>
   z.number().nullable().openapi(example === undefined ? { description } : { description, example });
 
-export const PredictedMarketSchema = z.enum(['h2h', 'totals']).openapi('PredictedMarket');
+export const PredictedMarketSchema = z
+  .enum(['h2h', 'spreads', 'totals'])
+  .openapi('PredictedMarket', { description: '`h2h`: 1X2 (football) or the moneyline (a sport without draws); `spreads`: the point spread; `totals`: over/under a line' });
 
 export const SettlementSchema = z
   .object({
     settledAt: IsoInstant,
-    won: z.boolean().nullable().openapi({ description: 'Null for a push (a total exactly on an integer line)' }),
+    won: z.boolean().nullable().openapi({
+      description: 'Null for a push, a void bet whose stake comes back: a spread or a total exactly on an integer line (a moneyline tie, in a sport that has them)',
+    }),
     profit: nullableNumber('Profit of a 1-unit stake at bestPriceNet: bestPriceNet − 1, −1, or 0 for a push; null without a price', 1.1),
     closingPrice: nullableNumber(
       'The best price across real bookmakers of their last quotes at or before kick-off; null when none was recorded',
@@ -27,14 +31,21 @@ export const PredictionListItemSchema = z
   .object({
     id: z.number().int().openapi({ description: 'The stored prediction row (one outcome)', example: 981 }),
     matchId: z.number().int().openapi({ example: 1234 }),
+    sportId: z.number().int().openapi({ description: 'The sport of the match, from GET /sports', example: 1 }),
     kickoff: IsoInstant,
     competition: CompetitionRefSchema,
     homeTeam: TeamSchema,
     awayTeam: TeamSchema,
-    modelRunId: z.string().openapi({ format: 'uuid' }),
+    modelRunId: z.string().nullable().openapi({
+      format: 'uuid',
+      description: 'The model run that predicted it; null for a market-only prediction (a sport no model covers), whose probability is the margin-free market price',
+    }),
     predictedAt: IsoInstant,
     market: PredictedMarketSchema,
-    point: z.number().nullable().openapi({ description: 'The line: null for h2h, 2.5 for totals', example: null }),
+    point: z.number().nullable().openapi({
+      description: "The line: null for h2h; for spreads the handicap of this outcome's side (home −4.5 / away +4.5: home must win by 5 or more); for totals the line (2.5, 215.5)",
+      example: null,
+    }),
     outcome: z.enum(['home', 'draw', 'away', 'over', 'under']).openapi({ example: 'home' }),
     probability: z.number().openapi({ example: 0.52 }),
     fairOdds: z.number().openapi({ description: '1 / probability', example: 1.92 }),
@@ -55,26 +66,35 @@ export const PredictionPageSchema = pageOf(PredictionListItemSchema, 'Prediction
 
 export const MarketLivePerformanceSchema = z
   .object({
+    sport: SportSchema,
     market: PredictedMarketSchema,
-    matches: z.number().int().openapi({ description: 'Settled matches of record in the window' }),
+    matches: z.number().int().openapi({ description: 'Settled matches of record of this sport and market in the window' }),
     from: IsoInstant.nullable().openapi({ description: 'Kick-off of the oldest match in the window' }),
     to: IsoInstant.nullable().openapi({ description: 'Kick-off of the newest match in the window' }),
     logLoss: z.object({
-      matches: z.number().int().openapi({ description: 'Matches where both the model and the market priced the result' }),
+      events: z.number().int().openapi({
+        description:
+          'Events compared: one per match and line (a spread or total may be priced at several lines) where both the model and the market priced the result. A push has no result and is left out',
+      }),
+      matches: z.number().int().openapi({ description: 'Distinct matches among those events' }),
       model: z.number().nullable(),
       market: z.number().nullable(),
       difference: z.number().nullable().openapi({ description: 'model − market: positive means the model is behind the market' }),
     }),
     betting: z.object({
       bets: z.number().int().openapi({ description: 'Outcomes of record with EV > 0 and a price, 1 unit each' }),
-      profit: z.number(),
-      roi: z.number().nullable().openapi({ description: 'profit / bets' }),
-      kellyStaked: z.number().openapi({ description: 'Sum of the Kelly stakes (fractions of a bankroll) of those bets' }),
+      won: z.number().int(),
+      lost: z.number().int(),
+      pushes: z.number().int().openapi({ description: 'Void bets (a line landed on exactly): the stake came back; neither won nor lost, profit 0' }),
+      hitRate: z.number().nullable().openapi({ description: 'won / (won + lost): pushes are left out; null without a decided bet' }),
+      profit: z.number().openapi({ description: 'Units won, a push adding 0' }),
+      roi: z.number().nullable().openapi({ description: 'profit / (won + lost): a void bet stakes nothing' }),
+      kellyStaked: z.number().openapi({ description: 'Sum of the Kelly stakes (fractions of a bankroll) of those bets, pushes left out' }),
       kellyProfit: z.number(),
       kellyRoi: z.number().nullable(),
     }),
     clv: z.object({
-      bets: z.number().int().openapi({ description: 'Bets with a closing price' }),
+      bets: z.number().int().openapi({ description: 'Bets with a closing price, pushes included (their price had a close all the same)' }),
       mean: z.number().nullable(),
       positiveShare: z.number().nullable().openapi({ description: 'Share of those bets whose price beat the close' }),
     }),
@@ -85,7 +105,7 @@ export const MarketLivePerformanceSchema = z
 export const LivePerformanceSchema = z
   .object({
     modelRunId: z.string().openapi({ format: 'uuid' }),
-    window: z.number().int().openapi({ description: 'The most recent settled matches per market taken into account' }),
-    markets: z.array(MarketLivePerformanceSchema),
+    window: z.number().int().openapi({ description: 'The most recent settled matches per sport and market taken into account' }),
+    markets: z.array(MarketLivePerformanceSchema).openapi({ description: 'One entry per sport and market the model has settled predictions for' }),
   })
   .openapi('LivePerformance');

@@ -7,6 +7,7 @@ import {
   americanToDecimal,
   decimalToAmerican,
   gradeLineBet,
+  gradeMatchResult,
   gradeMoneyline,
   gradeSpread,
   gradeTotal,
@@ -120,6 +121,15 @@ describe('grading a 2-way bet', () => {
     expect(gradeMoneyline('home', score(101, 99))).toBe('win');
     expect(gradeMoneyline('away', score(101, 99))).toBe('loss');
     expect(gradeMoneyline('away', score(1, 1))).toBe('push');
+  });
+
+  it('1X2 (3-way h2h): a draw is an outcome, not a push, so home and away lose on it', () => {
+    expect(gradeMatchResult('home', score(2, 1))).toBe('win');
+    expect(gradeMatchResult('draw', score(2, 1))).toBe('loss');
+    expect(gradeMatchResult('away', score(2, 1))).toBe('loss');
+    expect(gradeMatchResult('draw', score(1, 1))).toBe('win');
+    expect(gradeMatchResult('home', score(1, 1))).toBe('loss');
+    expect(gradeMatchResult('away', score(0, 3))).toBe('win');
   });
 
   it('grades rows as odds_snapshots stores them, and pays a push back', () => {

@@ -157,6 +157,8 @@ describe('request paths read a bounded number of rows', () => {
       `/matches?teamId=1`,
       `/predictions?minEv=0.05&market=h2h`,
       `/predictions?settled=true&competitionId=${ids.competition}`,
+      `/predictions?sportId=${ids.sport}&market=spreads`,
+      `/predictions?settled=true&sportId=${ids.sport}&sort=-kickoff`,
       `/sports/${ids.sport}/teams?limit=5`,
     ];
     for (const path of variants) await call(`GET ${path.split('?')[0]}`, path);

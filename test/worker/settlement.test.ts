@@ -7,14 +7,17 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import csvText from '../../data/football-data/E0_2324.csv?raw';
+import nbaCsvText from '../../data/nba/nba_2012-13.csv?raw';
 import { runScheduled } from '../../src/jobs/scheduled';
 import { SCHEDULES } from '../../src/jobs/schedules';
 import worker from '../../src/index';
 import { createLogger } from '../../src/lib/logging';
 import { BEHIND_MARKET_CODE, type LivePerformance } from '../../src/services/predictions/live-performance';
-import { isMissingPartition } from '../../src/services/partitions';
+import { ensureMonthPartitions, isMissingPartition } from '../../src/services/partitions';
+import { NOT_GRADABLE_CODE } from '../../src/services/predictions/settlement';
 import { PredictionStore } from '../../src/services/predictions/store';
 import type { MatchPrediction, OutcomePrediction, PredictedOutcome, PredictionAnchor } from '../../src/services/predictions/types';
+import { predictions as predictionsTable } from '../../src/db/schema';
 import type { PredictionListItem } from '../../src/schemas/prediction-list';
 import { api, promote, registerUser } from './support/auth';
 import { insertModelRun, withDb } from './support/models';
@@ -348,10 +351,12 @@ describe('settlement of a replayed round (2023/24 matchday 33)', () => {
     for (const item of page.data) {
       const m = matches.find((x) => x.id === item.matchId)!;
       expect(item.predictedAt).toBe(new Date(m.kickoff.getTime() - HOUR).toISOString());
+      expect(item.market).not.toBe('spreads');
+      const market = item.market as 'h2h' | 'totals';
       const won = wonOf(m.csv, item.outcome);
-      const best = preMatchBest(m.csv, item.market, item.outcome);
-      const closing = closingBest(m.csv, item.market, item.outcome);
-      expect(item.probability).toBe(modelProbabilities(m.csv, item.market, RECORD_TILT)[item.outcome]);
+      const best = preMatchBest(m.csv, market, item.outcome);
+      const closing = closingBest(m.csv, market, item.outcome);
+      expect(item.probability).toBe(modelProbabilities(m.csv, market, RECORD_TILT)[item.outcome]);
       expect(item.settlement).toMatchObject({
         won,
         profit: best === null ? null : won ? best - 1 : -1,
@@ -393,6 +398,334 @@ describe('settlement of a replayed round (2023/24 matchday 33)', () => {
     await runScheduled(createScheduledController({ scheduledTime: SCHEDULED_TIME + 86_400_000, cron: SCHEDULES.daily }), env, silent);
     const after = await settledRows();
     expect(after).toEqual(before);
+  });
+});
+
+// ---- A 2-way sport: one real NBA game, settled with pushes ----
+
+/** The archive's row for 2012-11-14, Utah at Boston, read by hand: Boston won 98–93 as 5-point favourites, total 191. */
+function nbaGame() {
+  const [header, ...lines] = nbaCsvText.trim().split(/\r?\n/);
+  const columns = header!.split(',');
+  const rows = lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [columns[i]!, v])));
+  const row = rows.find((r) => r.date === '2012-11-14' && r.away === 'utah' && r.home === 'bos')!;
+  return {
+    homeScore: Number(row.score_home),
+    awayScore: Number(row.score_away),
+    favourite: row.whos_favored,
+    spread: Number(row.spread),
+    total: Number(row.total),
+    moneylineHome: Number(row.moneyline_home),
+    moneylineAway: Number(row.moneyline_away),
+    idSpread: row.id_spread,
+    idTotal: row.id_total,
+  };
+}
+
+/** American odds to decimal, by hand (−230 → 1 + 100/230, +190 → 2.9), to the 3 places best_price keeps. */
+const decimal = (american: number) => Math.round((american > 0 ? 1 + american / 100 : 1 + 100 / -american) * 1000) / 1000;
+
+interface NbaRow {
+  market: 'h2h' | 'spreads' | 'totals';
+  outcome: 'home' | 'away' | 'over' | 'under';
+  point: number | null;
+  bestPrice: number;
+  probability: number;
+  marketProbability: number;
+  expectedValue: number;
+  /** What the game made of it: worked out by hand from 98–93 (margin 5, total 191), not by grading.ts. */
+  expected: { won: boolean | null; closingPrice: number | null } | 'not gradable';
+}
+
+/** A time of its own for the daily cron, so settled_at tells this run's settlement from the round's. */
+const NBA_SCHEDULED_TIME = Date.UTC(2024, 3, 20, 3, 30, 9, 99);
+
+describe('settlement of a 2-way sport: a real NBA game (2012-11-14, Utah at Boston, 98–93) with pushes', () => {
+  const game = nbaGame();
+  const startAt = new Date('2012-11-14T00:00:00Z');
+  const predictedAt = new Date(startAt.getTime() - 3 * HOUR);
+  const PRICE = 1.95;
+  // Boston (home) won by 5 as 5-point favourites: −4.5 covers, −5 pushes, −5.5 loses; 191 on the total line pushes.
+  const rows: NbaRow[] = [
+    { market: 'h2h', outcome: 'home', point: null, bestPrice: decimal(game.moneylineHome), probability: 0.68, marketProbability: 0.67, expectedValue: -0.02, expected: { won: true, closingPrice: null } },
+    { market: 'h2h', outcome: 'away', point: null, bestPrice: decimal(game.moneylineAway), probability: 0.36, marketProbability: 0.33, expectedValue: 0.044, expected: { won: false, closingPrice: 3.1 } },
+    { market: 'spreads', outcome: 'home', point: -4.5, bestPrice: PRICE, probability: 0.52, marketProbability: 0.53, expectedValue: -0.01, expected: { won: true, closingPrice: null } },
+    { market: 'spreads', outcome: 'away', point: 4.5, bestPrice: PRICE, probability: 0.48, marketProbability: 0.47, expectedValue: -0.06, expected: { won: false, closingPrice: null } },
+    { market: 'spreads', outcome: 'home', point: -5, bestPrice: 2.0, probability: 0.53, marketProbability: 0.5, expectedValue: 0.06, expected: { won: null, closingPrice: 1.91 } },
+    { market: 'spreads', outcome: 'away', point: 5, bestPrice: PRICE, probability: 0.47, marketProbability: 0.5, expectedValue: -0.08, expected: { won: null, closingPrice: 1.93 } },
+    { market: 'spreads', outcome: 'home', point: -5.5, bestPrice: 2.1, probability: 0.5, marketProbability: 0.47, expectedValue: 0.05, expected: { won: false, closingPrice: null } },
+    { market: 'spreads', outcome: 'away', point: 5.5, bestPrice: 2.0, probability: 0.54, marketProbability: 0.53, expectedValue: 0.08, expected: { won: true, closingPrice: null } },
+    { market: 'spreads', outcome: 'home', point: -4.75, bestPrice: 2.0, probability: 0.51, marketProbability: 0.5, expectedValue: 0.02, expected: 'not gradable' },
+    { market: 'totals', outcome: 'over', point: 191, bestPrice: 2.05, probability: 0.5, marketProbability: 0.5, expectedValue: 0.025, expected: { won: null, closingPrice: null } },
+    { market: 'totals', outcome: 'under', point: 191, bestPrice: PRICE, probability: 0.5, marketProbability: 0.5, expectedValue: -0.025, expected: { won: null, closingPrice: null } },
+    { market: 'totals', outcome: 'over', point: 190.5, bestPrice: PRICE, probability: 0.51, marketProbability: 0.52, expectedValue: -0.005, expected: { won: true, closingPrice: null } },
+  ];
+  let runId: string;
+  let matchId: number;
+  let footballKickoff: string;
+  let basketball: { id: number; key: string; name: string };
+  let jobLines: Array<Record<string, unknown>>;
+  let jobStats: Record<string, unknown>;
+
+  beforeAll(async () => {
+    // The game as the archive has it, and as the importer files a date-only tip-off.
+    expect(game).toMatchObject({ homeScore: 98, awayScore: 93, favourite: 'home', spread: 5, total: 191, idSpread: '2', idTotal: '2' });
+    runId = (await insertModelRun({ name: `settlement-nba-${crypto.randomUUID()}` })).id;
+    ({ matchId, basketball } = await withDb(async (db) => {
+      const [sport] = (await db.execute<{ id: number; key: string; name: string }>(sql`select id::int as id, key, name from sports where key = 'basketball'`)).rows;
+      const inserted = await db.execute<{ id: number }>(sql`
+        insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, start_time_known, status, home_score, away_score, provider, external_match_id)
+        select c.sport_id, c.id, '2012-13',
+               (select id from teams t where t.sport_id = c.sport_id and t.key = 'bos'),
+               (select id from teams t where t.sport_id = c.sport_id and t.key = 'utah'),
+               ${startAt.toISOString()}::timestamptz, false, 'finished', ${game.homeScore}, ${game.awayScore}, 'settlement-nba-test', '2012-11-14:utah@bos'
+        from competitions c where c.key = 'basketball_nba'
+        returning id::int as id`);
+      const id = inserted.rows[0]!.id;
+      // Bookmakers' quotes before tip-off: each one's last counts, at the row's own side and point. The
+      // archive's consensus line is an aggregate, never a closing price; a quote after tip-off is live.
+      const quote = (bookmaker: string, market: string, outcome: string, point: number | null, price: number, capturedAt: Date, phase = 'pre_match') =>
+        sql`(${id}, 'the-odds-api', ${bookmaker}, ${market}, ${outcome}, ${point}, ${price}, ${phase}, ${capturedAt.toISOString()}::timestamptz)`;
+      const before = (hours: number) => new Date(startAt.getTime() - hours * HOUR);
+      await ensureMonthPartitions(db, 'odds_snapshots', before(2), startAt);
+      await db.execute(sql`
+        insert into odds_snapshots (match_id, provider, bookmaker, market, outcome, point, price, phase, captured_at) values
+        ${sql.join(
+          [
+            quote('draftkings', 'spreads', 'home', -5, 1.95, before(2)),
+            quote('draftkings', 'spreads', 'home', -5, 1.87, before(1)),
+            quote('fanduel', 'spreads', 'home', -5, 1.91, before(1)),
+            quote('consensus', 'spreads', 'home', -5, 2.5, before(1)),
+            quote('fanduel', 'spreads', 'home', -6, 1.99, before(1)),
+            quote('draftkings', 'spreads', 'away', 5, 1.93, before(1)),
+            quote('draftkings', 'spreads', 'away', 5, 2.6, new Date(startAt.getTime() + 10 * 60_000), 'live'),
+            quote('draftkings', 'h2h', 'away', null, 3.1, before(1)),
+            quote('draftkings', 'totals', 'over', 192, 1.9, before(1)),
+          ],
+          sql`, `,
+        )}`);
+      return { matchId: id, basketball: sport! };
+    }));
+    await withDb(async (db) => {
+      await ensureMonthPartitions(db, 'predictions', predictedAt, predictedAt);
+      await db.insert(predictionsTable).values(
+        rows.map((r) => ({
+          matchId,
+          modelRunId: runId,
+          market: r.market,
+          outcome: r.outcome,
+          point: r.point,
+          probability: r.probability,
+          marketProbability: r.marketProbability,
+          bestPrice: r.bestPrice,
+          bestBookmaker: 'draftkings',
+          bestPriceNet: r.bestPrice,
+          expectedValue: r.expectedValue,
+          kellyFraction: r.expectedValue > 0 ? r.expectedValue / (r.bestPrice - 1) : 0,
+          kellyStake: r.expectedValue > 0 ? r.expectedValue / (r.bestPrice - 1) / 4 : 0,
+          predictedAt,
+          kickoff: startAt,
+          featureVersion: 'v1',
+          marginMethod: 'multiplicative' as const,
+          kellyMultiplier: 0.25,
+        })),
+      );
+    });
+    // The same run also predicted a football match of the round: its report must keep the two sports apart.
+    const [football] = await importedRound(readRound('2024-04-13', '2024-04-13'));
+    footballKickoff = football!.kickoff.toISOString();
+    await withStore((store) =>
+      store.persist(predictionOf(football!.id, football!.csv, runId, football!.kickoff, new Date(football!.kickoff.getTime() - HOUR), RECORD_TILT)),
+    );
+    const logged: string[] = [];
+    const results = await runScheduled(
+      createScheduledController({ scheduledTime: NBA_SCHEDULED_TIME, cron: SCHEDULES.daily }),
+      env,
+      createLogger({}, (line) => void logged.push(line)),
+    );
+    jobLines = logged.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const job = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ status: string; stats: Record<string, unknown> }>(
+            sql`select status, stats from ingestion_jobs where kind = 'settlement' and id = any(${`{${results.map((r) => r.id).join(',')}}`}::uuid[])`,
+          )
+        ).rows[0]!,
+    );
+    expect(job.status).toBe('succeeded');
+    jobStats = job.stats;
+  });
+
+  const storedRows = () =>
+    withDb(
+      async (db) =>
+        (
+          await db.execute<{ market: string; outcome: string; point: number | null; settled_at: string | null; won: boolean | null; profit: number | null; closing_price: number | null; clv: number | null }>(sql`
+            select market, outcome, point::float8 as point, settled_at, won, profit, closing_price::float8 as closing_price, clv
+            from predictions where model_run_id = ${runId} and match_id = ${matchId}`)
+        ).rows,
+    );
+
+  it('grades the moneyline, each spread side at its own point and the total at its line, a push as void', async () => {
+    const stored = await storedRows();
+    expect(stored).toHaveLength(rows.length);
+    for (const r of rows) {
+      const row = stored.find((s) => s.market === r.market && s.outcome === r.outcome && s.point === r.point)!;
+      const label = `${r.market} ${r.outcome} ${r.point ?? ''}`;
+      if (r.expected === 'not gradable') continue;
+      const { won, closingPrice } = r.expected;
+      expect(row.settled_at && new Date(row.settled_at).getTime(), label).toBe(NBA_SCHEDULED_TIME);
+      expect(row.won, label).toBe(won);
+      expect(row.profit, label).toBe(won === null ? 0 : won ? r.bestPrice - 1 : -1);
+      expect(row.closing_price, label).toBe(closingPrice);
+      expect(row.clv, label).toBe(closingPrice === null ? null : r.bestPrice / closingPrice - 1);
+    }
+    // Four pushes: both sides of the spread at 5 and both of the total at 191.
+    expect(stored.filter((s) => s.settled_at !== null && s.won === null).map((s) => `${s.market} ${s.outcome} ${s.point}`).sort()).toEqual([
+      'spreads away 5',
+      'spreads home -5',
+      'totals over 191',
+      'totals under 191',
+    ]);
+  });
+
+  it('leaves a quarter line unsettled with a logged reason, and the run still settles the rest', async () => {
+    const quarter = (await storedRows()).find((s) => s.point === -4.75)!;
+    expect(quarter).toMatchObject({ settled_at: null, won: null, profit: null });
+    const warning = jobLines.find((l) => l.code === NOT_GRADABLE_CODE);
+    expect(warning).toMatchObject({ level: 'warn', matchId, market: 'spreads', outcome: 'home', point: -4.75 });
+    expect(String(warning!.reason)).toMatch(/quarter line/);
+    // The NBA rows but the quarter line, and the football match's five.
+    expect(jobStats).toMatchObject({ settled: rows.length - 1 + 5, matches: 2, pushes: 4, notGradable: 1, modelRunIds: [runId] });
+  });
+
+  it('reports live performance per sport and market, a push as void: neither won nor lost, no stake, profit 0', async () => {
+    const premium = await promote(await registerUser('live-perf-nba'), { tier: 'premium' });
+    const res = await api(`/models/${runId}/live-performance`, { token: premium.accessToken });
+    expect(res.status).toBe(200);
+    const body = await res.json<LivePerformance>();
+    // Per sport, then per market: football's h2h is not pooled with the NBA moneyline.
+    const bySport = (key: string) => body.markets.filter((m) => m.sport.key === key);
+    expect(body.markets).toHaveLength(5);
+    expect(bySport('basketball').map((m) => m.market)).toEqual(['h2h', 'spreads', 'totals']);
+    expect(bySport('soccer').map((m) => m.market)).toEqual(['h2h', 'totals']);
+    for (const m of bySport('soccer')) expect([m.matches, m.logLoss.events, m.to]).toEqual([1, 1, footballKickoff]);
+    expect(bySport('basketball').every((m) => m.sport.id === basketball.id && m.matches === 1 && m.to === '2012-11-14T00:00:00.000Z')).toBe(true);
+    const [h2h, spreads, totals] = bySport('basketball');
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+    // h2h: Boston won. One bet (Utah, EV > 0), lost.
+    expect(h2h!.logLoss).toMatchObject({ events: 1, matches: 1 });
+    expect(h2h!.logLoss.model).toBeCloseTo(-Math.log(0.68), 12);
+    expect(h2h!.betting).toMatchObject({ bets: 1, won: 0, lost: 1, pushes: 0, hitRate: 0, profit: -1, roi: -1 });
+
+    // spreads: the 4.5 and 5.5 lines had a winner (home −4.5, away +5.5); the 5 line pushed and is no event.
+    expect(spreads!.logLoss).toMatchObject({ events: 2, matches: 1 });
+    expect(spreads!.logLoss.model).toBeCloseTo(mean([-Math.log(0.52), -Math.log(0.54)]), 12);
+    expect(spreads!.logLoss.market).toBeCloseTo(mean([-Math.log(0.53), -Math.log(0.53)]), 12);
+    // Bets with EV > 0: home −5 (push), home −5.5 (lost), away +5.5 (won at 2.0); the quarter line is unsettled.
+    expect(spreads!.betting).toMatchObject({ bets: 3, won: 1, lost: 1, pushes: 1, hitRate: 0.5 });
+    expect(spreads!.betting.profit).toBeCloseTo(1 - 1, 12);
+    expect(spreads!.betting.roi).toBeCloseTo(0 / 2, 12);
+    const kelly = (ev: number, price: number) => ev / (price - 1) / 4;
+    expect(spreads!.betting.kellyStaked).toBeCloseTo(kelly(0.05, 2.1) + kelly(0.08, 2.0), 12);
+    expect(spreads!.betting.kellyProfit).toBeCloseTo(-kelly(0.05, 2.1) + kelly(0.08, 2.0) * 1, 12);
+    // CLV: the push's price still had a close (2.0 against 1.91); the others had no quote at their line.
+    expect(spreads!.clv).toMatchObject({ bets: 1, positiveShare: 1 });
+    expect(spreads!.clv.mean).toBeCloseTo(2.0 / 1.91 - 1, 12);
+
+    // totals: 191 pushed, so the 190.5 over is the only event; the one bet (over 191) is void.
+    expect(totals!.logLoss).toMatchObject({ events: 1, matches: 1 });
+    expect(totals!.logLoss.model).toBeCloseTo(-Math.log(0.51), 12);
+    expect(totals!.betting).toMatchObject({ bets: 1, won: 0, lost: 0, pushes: 1, hitRate: null, profit: 0, roi: null, kellyStaked: 0, kellyRoi: null });
+  });
+
+  it('lists the settled spreads of the sport with their points through GET /predictions', async () => {
+    const premium = await promote(await registerUser('settled-nba'), { tier: 'premium' });
+    const res = await api(`/predictions?settled=true&modelId=${runId}&sportId=${basketball.id}&market=spreads&sort=kickoff&limit=100`, {
+      token: premium.accessToken,
+    });
+    expect(res.status).toBe(200);
+    const page = await res.json<{ data: PredictionListItem[] }>();
+    const listed = page.data.map((i) => [i.outcome, i.point, i.settlement?.won ?? null, i.settlement?.profit ?? null]);
+    expect(listed.sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual([
+      ['home', -5.5, false, -1],
+      ['home', -5, null, 0],
+      ['home', -4.5, true, PRICE - 1],
+      ['away', 4.5, false, -1],
+      ['away', 5, null, 0],
+      ['away', 5.5, true, 1],
+    ]);
+    expect(page.data.every((i) => i.sportId === basketball.id && i.market === 'spreads')).toBe(true);
+    // An unknown sport lists nothing, as an unknown competition does.
+    const unknown = await api(`/predictions?settled=true&modelId=${runId}&sportId=${basketball.id + 1000}&limit=100`, { token: premium.accessToken });
+    expect(unknown.status).toBe(200);
+    expect((await unknown.json<{ data: unknown[] }>()).data).toEqual([]);
+  });
+});
+
+// Market-only rows (no model run: a sport without a model) need migration 0015, which lets model_run_id and
+// feature_version be NULL; on a schema without it these cannot be stored and the test says so by skipping.
+describe('settlement of market-only rows (no model run)', () => {
+  let storable = false;
+  let matchId: number;
+  let stats: Record<string, unknown>;
+  const MARKET_ONLY_TIME = Date.UTC(2024, 3, 22, 3, 30, 1, 11);
+
+  beforeAll(async () => {
+    storable = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ nullable: string }>(
+            sql`select is_nullable as nullable from information_schema.columns where table_name = 'predictions' and column_name = 'model_run_id'`,
+          )
+        ).rows[0]!.nullable === 'YES',
+    );
+    if (!storable) return;
+    await withDb(async (db) => {
+      // Another real game of the same night: 2012-11-14, Memphis at Oklahoma City, 97–107 (OKC −5.5, total 194).
+      const inserted = await db.execute<{ id: number }>(sql`
+        insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, start_time_known, status, home_score, away_score, provider, external_match_id)
+        select c.sport_id, c.id, '2012-13',
+               (select id from teams t where t.sport_id = c.sport_id and t.key = 'okc'),
+               (select id from teams t where t.sport_id = c.sport_id and t.key = 'mem'),
+               '2012-11-14T00:00:00Z'::timestamptz, false, 'finished', 97, 107, 'settlement-nba-test', '2012-11-14:mem@okc'
+        from competitions c where c.key = 'basketball_nba'
+        returning id::int as id`);
+      matchId = inserted.rows[0]!.id;
+      await db.execute(sql`
+        insert into predictions (match_id, model_run_id, feature_version, market, outcome, point, probability, market_probability, best_price, best_price_net,
+                                 expected_value, predicted_at, kickoff, margin_method, kelly_multiplier)
+        values (${matchId}, null, null, 'spreads', 'home', -5.5, 0.5, 0.5, 1.95, 1.95, -0.025, '2012-11-13T20:00:00Z', '2012-11-14T00:00:00Z', 'multiplicative', 0.25),
+               (${matchId}, null, null, 'h2h', 'away', null, 0.28, 0.28, 3.8, 3.8, 0.064, '2012-11-13T20:00:00Z', '2012-11-14T00:00:00Z', 'multiplicative', 0.25)`);
+    });
+    const results = await runScheduled(createScheduledController({ scheduledTime: MARKET_ONLY_TIME, cron: SCHEDULES.daily }), env, silent);
+    stats = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ stats: Record<string, unknown> }>(
+            sql`select stats from ingestion_jobs where kind = 'settlement' and status = 'succeeded' and id = any(${`{${results.map((r) => r.id).join(',')}}`}::uuid[])`,
+          )
+        ).rows[0]!.stats,
+    );
+  });
+
+  it('settles them like a model\'s, and adds no run to the live-performance check', async (ctx) => {
+    if (!storable) ctx.skip();
+    const rows = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ market: string; settled_at: string; won: boolean | null; profit: number | null }>(
+            sql`select market, settled_at, won, profit from predictions where match_id = ${matchId} order by market`,
+          )
+        ).rows,
+    );
+    // OKC (home) lost by 10: home −5.5 lost; Memphis won at 3.8.
+    expect(rows.map((r) => [r.market, new Date(r.settled_at).getTime(), r.won, r.profit])).toEqual([
+      ['h2h', MARKET_ONLY_TIME, true, 3.8 - 1],
+      ['spreads', MARKET_ONLY_TIME, false, -1],
+    ]);
+    expect(stats).toMatchObject({ settled: 2, matches: 1, modelRunIds: [] });
   });
 });
 

@@ -1,8 +1,12 @@
 // GET /predictions, the value finder. It runs on matches and a model run of its own (kick-offs in 2030,
-// status scheduled), so no other test's predictions and no settlement run can change what it lists.
+// status scheduled), so no other test's predictions and no settlement run can change what it lists: four
+// football matches (1X2 and totals 2.5) and, by a second run that predicts both sports, two NBA games (moneyline,
+// spreads at two lines, a total) and the first football match.
 import { sql } from 'drizzle-orm';
+import { predictions as predictionsTable } from '../../src/db/schema';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PredictionListItem } from '../../src/schemas/prediction-list';
+import { ensureMonthPartitions } from '../../src/services/partitions';
 import { PredictionStore } from '../../src/services/predictions/store';
 import type { MatchPrediction, OutcomePrediction, PredictedOutcome, PredictionAnchor } from '../../src/services/predictions/types';
 import { promote, registerUser, type TestUser } from './support/auth';
@@ -24,6 +28,14 @@ let premium: TestUser;
 let free: TestUser;
 let runId: string;
 let own: OwnMatch[];
+/** The NBA games, and the sports of both kinds of match. */
+let nba: OwnMatch[];
+/** The run that predicted both sports. */
+let twoSportRunId: string;
+let footballSportId: number;
+let basketballSportId: number;
+/** The NBA rows as written: market, outcome, point and EV (all priced). */
+let nbaExpected: Array<{ matchId: number; market: 'h2h' | 'spreads' | 'totals'; outcome: string; point: number | null; expectedValue: number; kickoff: string }>;
 /** What the value finder should list: the outcomes of each match's latest prediction. */
 let expected: Array<{ matchId: number; market: string; outcome: string; expectedValue: number | null; kickoff: string }>;
 
@@ -77,7 +89,12 @@ beforeAll(async () => {
   runId = (await insertModelRun({ name: `value-finder-${crypto.randomUUID()}` })).id;
   const tag = crypto.randomUUID();
   own = await withDb(async (db) => {
-    const [competition] = (await db.execute<{ id: number; sport_id: number }>(sql`select id, sport_id from competitions order by id limit 1`)).rows;
+    // A football competition: the first by id may be the NBA, which db:migrate seeds from its data file.
+    const [competition] = (
+      await db.execute<{ id: number; sport_id: number }>(
+        sql`select c.id, c.sport_id from competitions c join sports s on s.id = c.sport_id where s.key = 'soccer' order by c.id limit 1`,
+      )
+    ).rows;
     const teamIds = (await db.execute<{ id: number }>(sql`select id from teams where sport_id = ${competition!.sport_id} order by id limit 8`)).rows.map((t) => t.id);
     // A random minute in 2030, so reruns against the same database never collide on (home, away, start_at).
     const base = Date.UTC(2030, 0, 1) + Math.floor(Math.random() * 500_000) * 60_000;
@@ -96,12 +113,84 @@ beforeAll(async () => {
     return created;
   });
   const now = Date.now();
+  twoSportRunId = (await insertModelRun({ name: `value-finder-two-sports-${crypto.randomUUID()}` })).id;
+  ({ nba, footballSportId, basketballSportId } = await withDb(async (db) => {
+    const [sport] = (await db.execute<{ id: number }>(sql`select id::int as id from sports where key = 'basketball'`)).rows;
+    const [football] = (await db.execute<{ id: number }>(sql`select id::int as id from sports where key = 'soccer'`)).rows;
+    const base = own[0]!.kickoff.getTime() + 30 * 60_000;
+    const games: OwnMatch[] = [];
+    for (const [i, [home, away]] of [['bos', 'lal'], ['mia', 'den']].entries()) {
+      const [row] = (
+        await db.execute<{ id: number; competition_id: number }>(sql`
+          insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, provider, external_match_id)
+          select c.sport_id, c.id, '2029-30',
+                 (select id from teams t where t.sport_id = c.sport_id and t.key = ${home}),
+                 (select id from teams t where t.sport_id = c.sport_id and t.key = ${away}),
+                 ${new Date(base + i * 3 * HOUR).toISOString()}::timestamptz, 'value-finder-test', ${`${tag}-nba-${i}`}
+          from competitions c where c.key = 'basketball_nba'
+          returning id::int as id, competition_id::int as competition_id`)
+      ).rows;
+      games.push({ id: row!.id, kickoff: new Date(base + i * 3 * HOUR), competitionId: row!.competition_id });
+    }
+    return { nba: games, footballSportId: football!.id, basketballSportId: sport!.id };
+  }));
+  // The NBA predictions as rows: spreads home/away at −4.5/+4.5 and −5/+5 (each side's own handicap), a total and
+  // the moneyline. Written directly: what a market-only or an NBA-model prediction persists.
+  nbaExpected = nba.flatMap((m, i) =>
+    (
+      [
+        ['h2h', 'home', null],
+        ['h2h', 'away', null],
+        ['spreads', 'home', -4.5],
+        ['spreads', 'away', 4.5],
+        ['spreads', 'home', -5],
+        ['spreads', 'away', 5],
+        ['totals', 'over', 221.5],
+        ['totals', 'under', 221.5],
+      ] as const
+    ).map(([market, outcome, point], j) => ({
+      matchId: m.id,
+      market,
+      outcome,
+      point,
+      // Distinct, some above and some below 0.
+      expectedValue: Math.round(((i * 8 + j) * 37) % 29) / 100 - 0.1,
+      kickoff: m.kickoff.toISOString(),
+    })),
+  );
+  await withDb(async (db) => {
+    const predictedAt = new Date(now - HOUR);
+    await ensureMonthPartitions(db, 'predictions', predictedAt, predictedAt);
+    await db.insert(predictionsTable).values(
+      nbaExpected.map((e) => ({
+        matchId: e.matchId,
+        modelRunId: twoSportRunId,
+        market: e.market,
+        outcome: e.outcome,
+        point: e.point,
+        probability: 0.5,
+        marketProbability: 0.49,
+        bestPrice: (1 + e.expectedValue) / 0.5,
+        bestBookmaker: 'draftkings',
+        bestPriceNet: (1 + e.expectedValue) / 0.5,
+        expectedValue: e.expectedValue,
+        kellyFraction: 0,
+        kellyStake: 0,
+        predictedAt,
+        kickoff: new Date(e.kickoff),
+        featureVersion: 'v1',
+        marginMethod: 'multiplicative' as const,
+        kellyMultiplier: 0.25,
+      })),
+    );
+  });
   await withDb(async (db) => {
     const store = new PredictionStore(() => db);
     for (const [i, m] of own.entries()) {
       await store.persist(predictionOf(i, m, new Date(now - 2 * HOUR), 1)); // superseded
       await store.persist(predictionOf(i, m, new Date(now - HOUR), 2)); // the latest
     }
+    await store.persist({ ...predictionOf(0, own[0]!, new Date(now - HOUR), 2), modelRunId: twoSportRunId });
   });
   expected = own.flatMap((m, i) =>
     predictionOf(i, m, new Date(now), 2).markets.flatMap((market) =>
@@ -189,7 +278,9 @@ describe('GET /predictions (value finder)', () => {
       '&cursor=not-a-cursor',
       '&minEv=lots',
       '&minEv=1e3',
-      '&market=spreads',
+      '&market=moneyline',
+      '&sportId=0',
+      '&sportId=basketball',
       '&sort=value',
       '&settled=yes',
       '&from=2030-02-01&to=2030-01-01',
@@ -220,6 +311,99 @@ describe('GET /predictions (value finder)', () => {
     // Named, the file's own run lists its own five for the same match (every() alone would pass on an empty page).
     const named = (await (await api(`/predictions?limit=100&sort=kickoff&${window}&modelId=${runId}`, { token: premium.accessToken })).json<Page<PredictionListItem>>()).data;
     expect(named.map((i) => [i.matchId, i.modelRunId])).toEqual(Array.from({ length: 5 }, () => [match.id, runId]));
+  });
+
+  it('filters by sport and by a line market, each item with its point, and pages within the filter', async () => {
+    const of = async (query: string) => {
+      const res = await api(`/predictions?modelId=${twoSportRunId}${query}`, { token: premium.accessToken });
+      expect(res.status, await res.clone().text()).toBe(200);
+      return res.json<Page<PredictionListItem>>();
+    };
+    const row = (i: { matchId: number; market: string; outcome: string; point: number | null }) => `${i.matchId}|${i.market}|${i.outcome}|${i.point}`;
+    // Unfiltered, the run lists both sports: the NBA rows and the football match's five.
+    expect(footballSportId).not.toBe(basketballSportId);
+    const all = await of('&sort=kickoff&limit=100');
+    expect(all.data).toHaveLength(nbaExpected.length + 5);
+    expect(new Set(all.data.map((i) => i.sportId))).toEqual(new Set([footballSportId, basketballSportId]));
+
+    const spreads = await of(`&sportId=${basketballSportId}&market=spreads&sort=kickoff&limit=100`);
+    const expectedSpreads = nbaExpected.filter((e) => e.market === 'spreads');
+    expect(spreads.data.map(row)).toEqual(expectedSpreads.map(row));
+    expect(spreads.data.map((i) => i.point)).toEqual([-4.5, 4.5, -5, 5, -4.5, 4.5, -5, 5]);
+    expect(spreads.data.every((i) => i.sportId === basketballSportId && i.modelRunId === twoSportRunId)).toBe(true);
+
+    // Spreads alone, whatever the sport: football has none.
+    expect((await of('&market=spreads&sort=kickoff&limit=100')).data.map(row)).toEqual(expectedSpreads.map(row));
+
+    // By EV within the sport: every NBA market, highest first.
+    const byEv = await of(`&sportId=${basketballSportId}&limit=100`);
+    expect(byEv.data.map((i) => i.expectedValue)).toEqual(nbaExpected.map((e) => e.expectedValue).sort((a, b) => b - a));
+    expect(byEv.data.map(row).sort()).toEqual(nbaExpected.map(row).sort());
+
+    const football = await of(`&sportId=${footballSportId}&sort=kickoff&limit=100`);
+    expect(football.data.map((i) => [i.matchId, i.market])).toEqual([
+      [own[0]!.id, 'h2h'],
+      [own[0]!.id, 'h2h'],
+      [own[0]!.id, 'h2h'],
+      [own[0]!.id, 'totals'],
+      [own[0]!.id, 'totals'],
+    ]);
+    // An unknown sport lists nothing, as an unknown competition does.
+    expect((await of('&sportId=999999999&limit=100')).data).toEqual([]);
+
+    // A cursor walks the filtered list, and belongs to its sport: replayed for another, it is refused.
+    const walked: PredictionListItem[] = [];
+    let cursor: string | null = null;
+    let first: string | null = null;
+    do {
+      const page: Page<PredictionListItem> = await of(`&sportId=${basketballSportId}&market=spreads&sort=kickoff&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      walked.push(...page.data);
+      cursor = page.nextCursor;
+      first ??= cursor;
+    } while (cursor);
+    expect(walked.map(row)).toEqual(expectedSpreads.map(row));
+    for (const query of [`&sportId=${footballSportId}&market=spreads`, '&market=spreads', `&sportId=${basketballSportId}&market=totals`]) {
+      const res = await api(`/predictions?modelId=${twoSportRunId}${query}&sort=kickoff&limit=3&cursor=${encodeURIComponent(first!)}`, { token: premium.accessToken });
+      expect(res.status, query).toBe(400);
+      expect(res.headers.get('content-type')).toBe(PROBLEM);
+    }
+  });
+
+  // Market-only rows (no model run) need migration 0015 (model_run_id nullable); without it they cannot be stored.
+  it('without modelId, lists market-only predictions (modelRunId null) beside the active model\'s, and never with a named run', async (ctx) => {
+    const nullable = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ nullable: string }>(
+            sql`select is_nullable as nullable from information_schema.columns where table_name = 'predictions' and column_name = 'model_run_id'`,
+          )
+        ).rows[0]!.nullable,
+    );
+    if (nullable !== 'YES') ctx.skip();
+    const game = nba[1]!;
+    await withDb(
+      (db) => db.execute(sql`
+        insert into predictions (match_id, model_run_id, feature_version, market, outcome, point, probability, market_probability, best_price, best_price_net,
+                                 expected_value, predicted_at, kickoff, margin_method, kelly_multiplier)
+        values (${game.id}, null, null, 'spreads', 'home', -3, 0.5, 0.5, 2.0, 2.0, 0, now() - interval '20 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
+               (${game.id}, null, null, 'spreads', 'away', 3, 0.5, 0.5, 1.96, 1.96, -0.02, now() - interval '20 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25)`),
+    );
+    // The game's window holds only it; the two-sport run is not the active one, so only the market-only rows show.
+    const window = `from=${encodeURIComponent(game.kickoff.toISOString())}&to=${encodeURIComponent(new Date(game.kickoff.getTime() + 60_000).toISOString())}`;
+    const res = await api(`/predictions?${window}&sportId=${basketballSportId}&market=spreads&limit=100`, { token: premium.accessToken });
+    expect(res.status).toBe(200);
+    const page = await res.json<Page<PredictionListItem>>();
+    expect(page.data.map((i) => [i.matchId, i.modelRunId, i.outcome, i.point, i.expectedValue])).toEqual([
+      [game.id, null, 'home', -3, 0],
+      [game.id, null, 'away', 3, -0.02],
+    ]);
+    const named = await api(`/predictions?${window}&modelId=${twoSportRunId}&market=spreads&sort=kickoff&limit=100`, { token: premium.accessToken });
+    expect((await named.json<Page<PredictionListItem>>()).data.map((i) => [i.modelRunId, i.point])).toEqual([
+      [twoSportRunId, -4.5],
+      [twoSportRunId, 4.5],
+      [twoSportRunId, -5],
+      [twoSportRunId, 5],
+    ]);
   });
 
   it('is a premium feature: a free caller gets 403', async () => {

@@ -52,6 +52,13 @@ export function gradeMoneyline(side: 'home' | 'away', score: FinalScore): LineGr
   return sign(side === 'home' ? score.home - score.away : score.away - score.home);
 }
 
+/** A 1X2 bet (3-way: football's h2h): no push, the draw is an outcome of its own. */
+export function gradeMatchResult(side: 'home' | 'draw' | 'away', score: FinalScore): LineGrade {
+  checkScore(score);
+  const result = score.home > score.away ? 'home' : score.home < score.away ? 'away' : 'draw';
+  return side === result ? 'win' : 'loss';
+}
+
 /**
  * Any 2-way bet as odds_snapshots stores it: `h2h` home/away, `spreads` home/away with the side's point,
  * `totals` over/under with the line. A RangeError for an outcome the market does not have or a missing point.

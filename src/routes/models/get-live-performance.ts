@@ -15,7 +15,7 @@ const LivePerformanceQuery = z.object({
     minimum: 1,
     maximum: LIVE_PERFORMANCE_WINDOW.max,
     default: LIVE_PERFORMANCE_WINDOW.default,
-    description: 'How many of the most recent settled matches per market to include',
+    description: 'How many of the most recent settled matches per sport and market to include',
   }),
 });
 
@@ -26,8 +26,10 @@ const route = createRoute({
   operationId: 'getModelLivePerformance',
   summary: 'Rolling log loss against the market, ROI and CLV of a model on settled matches (premium)',
   description:
-    "Counts each match once per market, through the model's last prediction before kick-off. Log loss is compared with the " +
-    "stored margin-free market probability on the same matches; bets are the outcomes with EV > 0, 1 unit each and Kelly-staked.",
+    "Per sport and market (h2h, spreads, totals). Counts each match once per sport and market, through the model's last " +
+    'prediction before kick-off; each line it priced is one event. Log loss is compared with the stored margin-free market ' +
+    'probability on the same events; bets are the outcomes with EV > 0, 1 unit each and Kelly-staked. A push (a line landed ' +
+    'on exactly) is void: neither won nor lost, left out of the hit rate, log loss and ROI, profit 0.',
   security: SECURITY,
   middleware: [requireTier('premium')] as const,
   request: { params: ModelIdParams, query: LivePerformanceQuery },

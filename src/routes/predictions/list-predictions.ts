@@ -22,11 +22,18 @@ const PredictionListQuery = z
   .object({
     settled: booleanParam('false: the value finder over predictions not settled yet; true: settled predictions with outcome, profit and CLV'),
     minEv: minEvParam,
-    market: PredictedMarketSchema.optional(),
+    market: PredictedMarketSchema.optional().openapi({ description: '`h2h`, `spreads` or `totals` (every line of the market)' }),
     from: instantParam('Matches kicking off at or after this instant (a date means 00:00 UTC)'),
     to: instantParam('Matches kicking off before this instant (exclusive)'),
-    competitionId: idParam('Only this competition').optional(),
-    modelId: z.uuid('must be a UUID').optional().openapi({ description: 'A model run; absent means the active model' }),
+    competitionId: idParam('Only this competition (an unknown id lists nothing)').optional(),
+    sportId: idParam('Only this sport, from GET /sports (an unknown id lists nothing)').optional(),
+    modelId: z
+      .uuid('must be a UUID')
+      .optional()
+      .openapi({
+        description:
+          'A model run. Absent: what GET /matches/{matchId}/predictions serves, i.e. the active model\'s predictions and the market-only ones (`modelRunId` null: margin-free market probability, best price and EV) of sports no model covers',
+      }),
     sort: z
       .enum(PREDICTION_SORTS)
       .optional()
@@ -50,9 +57,9 @@ const route = createRoute({
   operationId: 'listPredictions',
   summary: 'The value finder: stored predictions by EV or kick-off, and settled ones with CLV (premium)',
   description:
-    'One item per outcome of each match\'s prediction of record: the model\'s last prediction before kick-off (for an ' +
-    'upcoming match, its latest so far). `settled=true` lists settled ones with outcome, profit at the recommended ' +
-    'price and closing line value. Keyset pagination: follow `nextCursor` with the same parameters.',
+    'One item per outcome and line of each match\'s prediction of record: the model\'s last prediction before kick-off (for an ' +
+    'upcoming match, its latest so far); a spread or a total may be listed at several lines, each item with its `point`. `settled=true` lists settled ones with outcome, profit at the recommended ' +
+    'price (a push, a line landed on exactly, is void: won null, profit 0) and closing line value. Keyset pagination: follow `nextCursor` with the same parameters.',
   security: SECURITY,
   middleware: [requireTier('premium')] as const,
   request: { query: PredictionListQuery },

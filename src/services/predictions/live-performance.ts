@@ -1,35 +1,53 @@
 // How a model does on real, settled matches: rolling log loss beside the market's, the ROI of the bets the
-// value finder recommended, and their closing line value.
+// value finder recommended, and their closing line value, per sport and market (h2h, spreads, totals).
 //
-// A match counts once per market, through its prediction of record: the model run's LAST prediction made
-// before kick-off (predicted_at < kickoff). Earlier predictions of the same match are settled too but would
-// weight busy matches more; later ones were made with the result in sight.
+// A match counts once per sport and market, through its prediction of record: the model run's LAST prediction
+// made before kick-off (predicted_at < kickoff). Earlier predictions of the same match are settled too but would
+// weight busy matches more; later ones were made with the result in sight. A prediction of record may price
+// several lines of a line market (spread −4.5 and −5): each line is one event, all of the market's lines pooled.
 // - Log loss: −ln of the probability given to the outcome that happened (floored at 1e-15, as in offline
-//   evaluation), for the model and for the stored margin-free market probability, over the matches where
-//   both exist (a push has no outcome and is left out), so the two are compared on the same matches.
+//   evaluation), for the model and for the stored margin-free market probability, over the events where
+//   both exist, so the two are compared on the same events. A push (a line landed on exactly) has no outcome
+//   that happened and is left out.
 // - Bets: the outcomes of record with EV > 0 and a price, 1 unit each (and Kelly-staked: kelly_stake × profit).
-// - "Rolling": the `window` most recent matches of record per market, by kick-off.
-import { and, desc, eq, isNotNull, lt, lte, sql } from 'drizzle-orm';
+//   A push is a void bet: the stake comes back, so it is neither won nor lost, is left out of the hit rate,
+//   adds 0 to the profit and nothing to the stakes ROI divides by. Its price still had a close, so it counts
+//   for CLV.
+// - "Rolling": the `window` most recent matches of record per sport and market, by kick-off.
+import { and, asc, desc, eq, isNotNull, lt, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { predictions } from '../../db/schema';
+import { anyOf } from '../../db/pg';
+import { MARKETS, matches, predictions, sports } from '../../db/schema';
 import type { Logger } from '../../lib/logging';
 import { LOG_LOSS_EPSILON } from '../evaluation/metrics';
 import type { Transaction } from '../jobs';
-import type { PredictedMarket } from './types';
 
 export const LIVE_PERFORMANCE_WINDOW = { default: 200, max: 5000 } as const;
 
 /** The stable code of the warning logged when a model's rolling log loss is worse than the market's. */
 export const BEHIND_MARKET_CODE = 'model_behind_market';
 
+/** Every market a prediction is stored for, in report order. */
+export type LiveMarket = (typeof MARKETS)[number];
+const MARKET_ORDER: readonly LiveMarket[] = ['h2h', 'spreads', 'totals'];
+
+export interface SportRef {
+  id: number;
+  key: string;
+  name: string;
+}
+
 export interface MarketLivePerformance {
-  market: PredictedMarket;
+  sport: SportRef;
+  market: LiveMarket;
   /** Matches of record in the window, and their kick-off range. */
   matches: number;
   from: string | null;
   to: string | null;
   logLoss: {
-    /** Matches where both the model's and the market's probability of the result are known. */
+    /** Events (one per match and line) where both the model's and the market's probability of the result are known. */
+    events: number;
+    /** Distinct matches among those events. */
     matches: number;
     model: number | null;
     market: number | null;
@@ -38,15 +56,22 @@ export interface MarketLivePerformance {
   };
   betting: {
     bets: number;
+    /** Of those bets: won, lost, and pushed (void: stake returned). */
+    won: number;
+    lost: number;
+    pushes: number;
+    /** won / (won + lost): a push is neither; null without a decided bet. */
+    hitRate: number | null;
     profit: number;
-    /** profit / bets (1 unit each); null without bets. */
+    /** profit / (won + lost), the units staked on bets that were not void; null without one. */
     roi: number | null;
+    /** Kelly stakes of the bets that were not void, and their profit. */
     kellyStaked: number;
     kellyProfit: number;
     kellyRoi: number | null;
   };
   clv: {
-    /** Bets with a closing price. */
+    /** Bets with a closing price (pushes included: their price had a close all the same). */
     bets: number;
     mean: number | null;
     /** Share of those bets that beat the closing price. */
@@ -61,15 +86,22 @@ export interface LivePerformance {
   markets: MarketLivePerformance[];
 }
 
-/** The outcomes of the model run's predictions of record in the window, by market, kick-off and match. */
+/** The outcomes of the model run's predictions of record in the window, by sport, market, kick-off and match. */
 function records(db: Database | Transaction, modelRunId: string, window: number) {
   const p = predictions;
   const ofRun = sql`${p.modelRunId} = ${modelRunId}::uuid`;
   const ofRecord = db.$with('of_record').as(
     db
-      .selectDistinctOn([p.matchId, p.market], { matchId: p.matchId, market: p.market, predictedAt: p.predictedAt, kickoff: p.kickoff })
+      .selectDistinctOn([p.matchId, p.market], {
+        matchId: p.matchId,
+        market: p.market,
+        predictedAt: p.predictedAt,
+        kickoff: p.kickoff,
+        sportId: matches.sportId,
+      })
       .from(p)
-      .where(and(ofRun, isNotNull(p.settledAt), lt(p.predictedAt, p.kickoff), sql`${p.market} in ('h2h', 'totals')`))
+      .innerJoin(matches, eq(matches.id, p.matchId))
+      .where(and(ofRun, isNotNull(p.settledAt), lt(p.predictedAt, p.kickoff), anyOf(p.market, MARKET_ORDER)))
       .orderBy(p.matchId, p.market, desc(p.predictedAt)),
   );
   const ranked = db
@@ -77,7 +109,10 @@ function records(db: Database | Transaction, modelRunId: string, window: number)
       matchId: ofRecord.matchId,
       market: ofRecord.market,
       predictedAt: ofRecord.predictedAt,
-      rank: sql<number>`row_number() over (partition by ${ofRecord.market} order by ${ofRecord.kickoff} desc, ${ofRecord.matchId} desc)`.as('rank'),
+      sportId: ofRecord.sportId,
+      rank: sql<number>`row_number() over (partition by ${ofRecord.sportId}, ${ofRecord.market} order by ${ofRecord.kickoff} desc, ${ofRecord.matchId} desc)`.as(
+        'rank',
+      ),
     })
     .from(ofRecord)
     .as('ranked');
@@ -85,8 +120,10 @@ function records(db: Database | Transaction, modelRunId: string, window: number)
   return db
     .with(ofRecord, windowed)
     .select({
+      sport: { id: sports.id, key: sports.key, name: sports.name },
       market: p.market,
       match_id: p.matchId,
+      point: p.point,
       kickoff: sql<string>`to_char(${p.kickoff} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
       probability: p.probability,
       market_probability: p.marketProbability,
@@ -98,7 +135,8 @@ function records(db: Database | Transaction, modelRunId: string, window: number)
     })
     .from(windowed)
     .innerJoin(p, and(eq(p.matchId, windowed.matchId), eq(p.market, windowed.market), eq(p.predictedAt, windowed.predictedAt), ofRun))
-    .orderBy(p.market, p.kickoff, p.matchId);
+    .innerJoin(sports, eq(sports.id, windowed.sportId))
+    .orderBy(asc(sports.id), p.market, p.kickoff, p.matchId);
 }
 
 type RecordRow = Awaited<ReturnType<typeof records>>[number];
@@ -110,51 +148,65 @@ export async function livePerformance(
 ): Promise<LivePerformance> {
   const rows = await records(db, modelRunId, window);
   const markets: MarketLivePerformance[] = [];
-  for (const market of ['h2h', 'totals'] as const) {
-    const marketRows = rows.filter((r) => r.market === market);
-    if (marketRows.length > 0) markets.push(summarise(market, marketRows));
+  const sportIds = [...new Set(rows.map((r) => r.sport.id))];
+  for (const sportId of sportIds) {
+    for (const market of MARKET_ORDER) {
+      const marketRows = rows.filter((r) => r.sport.id === sportId && r.market === market);
+      if (marketRows.length > 0) markets.push(summarise(marketRows[0]!.sport, market, marketRows));
+    }
   }
   return { modelRunId, window, markets };
 }
 
-function summarise(market: PredictedMarket, rows: RecordRow[]): MarketLivePerformance {
+function summarise(sport: SportRef, market: LiveMarket, rows: RecordRow[]): MarketLivePerformance {
   const matchIds = new Set(rows.map((r) => r.match_id));
   const kickoffs = rows.map((r) => r.kickoff).sort();
 
   let modelLoss = 0;
   let marketLoss = 0;
   let compared = 0;
+  const comparedMatches = new Set<number>();
+  // One winning outcome per event (match and line); a push has none, so it is not counted.
   for (const r of rows) {
     if (r.won !== true || r.market_probability === null) continue;
     modelLoss += -Math.log(Math.max(r.probability, LOG_LOSS_EPSILON));
     marketLoss += -Math.log(Math.max(r.market_probability, LOG_LOSS_EPSILON));
     compared++;
+    comparedMatches.add(r.match_id);
   }
   const modelLogLoss = compared ? modelLoss / compared : null;
   const marketLogLoss = compared ? marketLoss / compared : null;
 
   const bets = rows.filter((r) => r.expected_value !== null && r.expected_value > 0 && r.profit !== null);
-  const profit = sum(bets.map((b) => b.profit!));
-  const kellyBets = bets.filter((b) => b.kelly_stake !== null);
+  const decided = bets.filter((b) => b.won !== null);
+  const won = decided.filter((b) => b.won === true).length;
+  const profit = sum(decided.map((b) => b.profit!));
+  const kellyBets = decided.filter((b) => b.kelly_stake !== null);
   const kellyStaked = sum(kellyBets.map((b) => b.kelly_stake!));
   const kellyProfit = sum(kellyBets.map((b) => b.kelly_stake! * b.profit!));
   const withClv = bets.filter((b) => b.clv !== null);
 
   return {
+    sport,
     market,
     matches: matchIds.size,
     from: kickoffs[0] ?? null,
     to: kickoffs[kickoffs.length - 1] ?? null,
     logLoss: {
-      matches: compared,
+      events: compared,
+      matches: comparedMatches.size,
       model: modelLogLoss,
       market: marketLogLoss,
       difference: modelLogLoss !== null && marketLogLoss !== null ? modelLogLoss - marketLogLoss : null,
     },
     betting: {
       bets: bets.length,
+      won,
+      lost: decided.length - won,
+      pushes: bets.length - decided.length,
+      hitRate: decided.length ? won / decided.length : null,
       profit,
-      roi: bets.length ? profit / bets.length : null,
+      roi: decided.length ? profit / decided.length : null,
       kellyStaked,
       kellyProfit,
       kellyRoi: kellyStaked > 0 ? kellyProfit / kellyStaked : null,
@@ -170,14 +222,16 @@ function summarise(market: PredictedMarket, rows: RecordRow[]): MarketLivePerfor
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-/** Logs one warning per market where the model's rolling log loss is worse than the market's. */
+/** Logs one warning per sport and market where the model's rolling log loss is worse than the market's. */
 export function warnIfBehindMarket(report: LivePerformance, logger: Logger): void {
   for (const m of report.markets) {
     if (!m.behindMarket) continue;
     logger.warn('model log loss is behind the market', {
       code: BEHIND_MARKET_CODE,
       modelRunId: report.modelRunId,
+      sport: m.sport.key,
       market: m.market,
+      events: m.logLoss.events,
       matches: m.logLoss.matches,
       modelLogLoss: m.logLoss.model,
       marketLogLoss: m.logLoss.market,

@@ -1,13 +1,21 @@
 // Settles persisted predictions once their match has a result: whether the outcome won, the profit of a
 // 1-unit stake at the recommended price, the closing price and the closing line value (CLV).
 //
-// - Outcome: h2h home/draw/away from the full-time score; totals over/under against the line. A total
-//   exactly on the line is a push (won NULL, profit 0); the 2.5 line never pushes.
+// - Outcome: graded by domain/odds/grading.ts, the one place that knows how a bet is graded. h2h is 1X2 where
+//   the competition's sport has draws (football: a draw is an outcome of its own) and a 2-way moneyline where it
+//   has none (basketball: a tie would return the stake); spreads home/away at the row's point, the side's own
+//   handicap; totals over/under at any line. A push (a spread or a total exactly on an integer line) is a void
+//   bet: won NULL, profit 0, and still settled (settled_at set), so it is not graded again.
+// - A row grading.ts refuses (an Asian quarter line, ±0.25 or ±0.75, is two half-stake bets at the neighbouring
+//   lines; an outcome the market lacks, such as a draw on a 2-way moneyline) is left unsettled and logged with
+//   NOT_GRADABLE_CODE, rather than failing the whole run or being settled as something it is not. None is
+//   written today: nothing predicts Asian handicaps.
 // - Profit: per unit staked at best_price, so price − 1, −1 or 0, where the price is what the bettor is paid:
 //   best_price_net, after an exchange's commission (rows from before it was recorded have best_price only). A
 //   Kelly-staked result is kelly_stake × profit, so storing the unit profit keeps both.
 // - Closing price: the best (domain/odds, bestPriceByOutcome) across real bookmakers (not the market_max/market_avg
-//   aggregates) of each bookmaker's last price at or before kick-off, for the same market, outcome and line. "At or before" and
+//   /consensus aggregates) of each bookmaker's last price at or before kick-off, for the same market, outcome and
+//   line (a spread: the same side at the same handicap). "At or before" and
 //   "not live": football-data stamps its closing prices at kick-off exactly, while a live poll at or after
 //   kick-off is phase 'live'. The best, not the recommended bookmaker's own price, because best_price was
 //   itself the best across bookmakers: CLV then compares like with like (the best price we pointed at vs
@@ -15,22 +23,32 @@
 // - CLV = best_price / closing_price − 1; NULL without either price.
 //
 // Every prediction row of a finished match is settled (there may be several per match, one per
-// predicted_at); which of them count for live performance is decided there. Postponed or cancelled matches
-// stay unsettled. The job's transaction holds both statements (the closing quotes, then the update), so a job
-// that fails settles nothing.
-import { and, desc, eq, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
-import { matches, oddsSnapshots, predictions } from '../../db/schema';
-import { AGGREGATE_BOOKMAKERS, bestPriceByOutcome } from '../../domain/odds';
+// predicted_at); which of them count for live performance is decided there. Market-only rows (no model run:
+// a sport without a model) settle like the others. Postponed or cancelled matches stay unsettled. The job's
+// transaction holds every statement (the due rows, the closing quotes, then the update), so a job that fails
+// settles nothing.
+import { and, desc, eq, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
+import { anyOf } from '../../db/pg';
+import { competitions, matches, oddsSnapshots, predictions } from '../../db/schema';
+import { AGGREGATE_BOOKMAKERS, bestPriceByOutcome, gradeLineBet, gradeMatchResult, type LineGrade } from '../../domain/odds';
+import { h2hOutcomesOf } from '../../domain/sports/catalog';
+import type { Logger } from '../../lib/logging';
 import type { Transaction } from '../jobs';
 
+/** The stable code of the warning logged for a due row grading.ts refuses (it stays unsettled). */
+export const NOT_GRADABLE_CODE = 'prediction_not_gradable';
+
 export interface SettlementStats {
-  /** Prediction rows settled by this run. */
+  /** Prediction rows settled by this run, and among them the pushes (void bets: won NULL, profit 0). */
   settled: number;
-  /** Distinct matches and model runs among them. */
+  pushes: number;
+  /** Distinct matches and model runs among them (market-only rows have no run and add none). */
   matches: number;
   modelRunIds: string[];
   /** Settled rows that had no closing price (so no CLV). */
   withoutClosingPrice: number;
+  /** Due rows left unsettled because they cannot be graded as one bet (each logged with NOT_GRADABLE_CODE). */
+  notGradable: number;
 }
 
 /** The prediction rows to settle: of a finished match with its score, on a market and outcome this job grades. */
@@ -38,7 +56,8 @@ const due = (tx: Transaction) =>
   tx
     .select({
       id: predictions.id,
-      predictedAt: predictions.predictedAt,
+      // As text: a JS Date would drop the microseconds the row's key (id, predicted_at) is matched on.
+      predictedAt: sql<string>`${predictions.predictedAt}::text`.as('predicted_at'),
       matchId: predictions.matchId,
       market: predictions.market,
       outcome: predictions.outcome,
@@ -46,9 +65,11 @@ const due = (tx: Transaction) =>
       startAt: matches.startAt,
       homeScore: matches.homeScore,
       awayScore: matches.awayScore,
+      competitionKey: competitions.key,
     })
     .from(predictions)
     .innerJoin(matches, eq(matches.id, predictions.matchId))
+    .innerJoin(competitions, eq(competitions.id, matches.competitionId))
     .where(
       and(
         isNull(predictions.settledAt),
@@ -56,11 +77,28 @@ const due = (tx: Transaction) =>
         isNotNull(matches.homeScore),
         isNotNull(matches.awayScore),
         or(
-          and(sql`${predictions.market} = 'h2h'`, sql`${predictions.outcome} in ('home', 'draw', 'away')`),
-          and(sql`${predictions.market} = 'totals'`, sql`${predictions.outcome} in ('over', 'under')`, isNotNull(predictions.point)),
+          and(eq(predictions.market, 'h2h'), anyOf(predictions.outcome, ['home', 'draw', 'away'])),
+          and(eq(predictions.market, 'spreads'), anyOf(predictions.outcome, ['home', 'away']), isNotNull(predictions.point)),
+          and(eq(predictions.market, 'totals'), anyOf(predictions.outcome, ['over', 'under']), isNotNull(predictions.point)),
         ),
       ),
     );
+
+type DueRow = Awaited<ReturnType<ReturnType<typeof due>['execute']>>[number];
+
+/** grading.ts's verdict on a due row: 1X2 where the competition's sport has draws, else a 2-way bet. */
+function gradeOf(row: DueRow): LineGrade {
+  const score = { home: row.homeScore!, away: row.awayScore! };
+  const threeWay = h2hOutcomesOf(row.competitionKey).length === 3;
+  if (row.market === 'h2h' && threeWay && (row.outcome === 'home' || row.outcome === 'draw' || row.outcome === 'away')) {
+    return gradeMatchResult(row.outcome, score);
+  }
+  return gradeLineBet({ market: row.market, outcome: row.outcome, point: row.point }, score);
+}
+
+/** How a line is keyed between the closing quotes and the due rows (a numeric point reads back as "-5.00"). */
+const lineKey = (matchId: number, market: string, outcome: string, point: number | string | null) =>
+  `${matchId}|${market}|${outcome}|${point === null ? '' : Number(point)}`;
 
 type ClosingLine = {
   match_id: number;
@@ -125,33 +163,38 @@ async function closingLines(tx: Transaction): Promise<ClosingLine[]> {
   });
 }
 
-export async function settlePredictions(tx: Transaction, now: Date): Promise<SettlementStats> {
-  const closing = await closingLines(tx);
-  if (closing.length === 0) return { settled: 0, matches: 0, modelRunIds: [], withoutClosingPrice: 0 };
-  // `sql`: an UPDATE … FROM graded rows joined to jsonb_to_recordset (the closing prices picked in JS), which the
-  // builder cannot say: it renders the columns of a `$with` over `sql` unqualified, ambiguous beside predictions'.
-  const { rows } = await tx.execute<{ match_id: number; model_run_id: string; closing_price: string | null }>(sql`
-    with due as (${due(tx)}),
-    closing as (
-      select * from jsonb_to_recordset(${JSON.stringify(closing)}::jsonb)
-        as c(match_id bigint, market text, outcome text, point numeric, price numeric)
-    ),
-    graded as (
-      select d.id, d.predicted_at, c.price as closing_price,
-        case
-          when d.market = 'h2h' and d.outcome = 'home' then d.home_score > d.away_score
-          when d.market = 'h2h' and d.outcome = 'draw' then d.home_score = d.away_score
-          when d.market = 'h2h' and d.outcome = 'away' then d.home_score < d.away_score
-          when d.home_score + d.away_score = d.point then null
-          when d.outcome = 'over' then d.home_score + d.away_score > d.point
-          else d.home_score + d.away_score < d.point
-        end as won
-      from due d
-      -- Only the lines whose closing price was looked up above: a row that became due in between waits for the
-      -- next run rather than being settled without its closing price.
-      join closing c
-        on c.match_id = d.match_id and c.market = d.market and c.outcome = d.outcome and c.point is not distinct from d.point
-    )
+export async function settlePredictions(tx: Transaction, now: Date, logger?: Logger): Promise<SettlementStats> {
+  const closing = new Map((await closingLines(tx)).map((c) => [lineKey(c.match_id, c.market, c.outcome, c.point), c.price]));
+  const graded: Array<{ id: number; predicted_at: string; won: boolean | null; closing_price: string | null }> = [];
+  let notGradable = 0;
+  for (const row of await due(tx)) {
+    const key = lineKey(row.matchId, row.market, row.outcome, row.point);
+    // Only the lines whose closing price was looked up above: a row that became due in between waits for the
+    // next run rather than being settled without its closing price.
+    if (!closing.has(key)) continue;
+    let grade: LineGrade;
+    try {
+      grade = gradeOf(row);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      notGradable++;
+      logger?.warn('prediction left unsettled: it cannot be graded as one bet', {
+        code: NOT_GRADABLE_CODE,
+        predictionId: row.id,
+        matchId: row.matchId,
+        market: row.market,
+        outcome: row.outcome,
+        point: row.point,
+        reason: error.message,
+      });
+      continue;
+    }
+    graded.push({ id: row.id, predicted_at: row.predictedAt, won: grade === 'push' ? null : grade === 'win', closing_price: closing.get(key) ?? null });
+  }
+  if (graded.length === 0) return { settled: 0, pushes: 0, matches: 0, modelRunIds: [], withoutClosingPrice: 0, notGradable };
+  // `sql`: an UPDATE … FROM the graded rows as jsonb_to_recordset (graded in JS by grading.ts), which the builder
+  // cannot say.
+  const { rows } = await tx.execute<{ match_id: number; model_run_id: string | null; won: boolean | null; closing_price: string | null }>(sql`
     update predictions p
     set settled_at = ${now.toISOString()}::timestamptz,
         won = g.won,
@@ -167,15 +210,17 @@ export async function settlePredictions(tx: Transaction, now: Date): Promise<Set
           -- In float8, as a client computing it from the two prices would.
           else p.best_price::float8 / g.closing_price::float8 - 1
         end
-    from graded g
+    from jsonb_to_recordset(${JSON.stringify(graded)}::jsonb) as g(id bigint, predicted_at timestamptz, won boolean, closing_price numeric)
     -- Re-checked under the row lock, so two overlapping runs cannot settle a row twice.
     where p.id = g.id and p.predicted_at = g.predicted_at and p.settled_at is null
-    returning p.match_id::int as match_id, p.model_run_id, p.closing_price::text as closing_price
+    returning p.match_id::int as match_id, p.model_run_id, p.won, p.closing_price::text as closing_price
   `);
   return {
     settled: rows.length,
+    pushes: rows.filter((r) => r.won === null).length,
     matches: new Set(rows.map((r) => r.match_id)).size,
-    modelRunIds: [...new Set(rows.map((r) => r.model_run_id))].sort(),
+    modelRunIds: [...new Set(rows.flatMap((r) => (r.model_run_id === null ? [] : [r.model_run_id])))].sort(),
     withoutClosingPrice: rows.filter((r) => r.closing_price === null).length,
+    notGradable,
   };
 }

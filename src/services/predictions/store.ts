@@ -1,11 +1,11 @@
 // Persisted predictions: one `predictions` row per outcome of a MatchPrediction (migrations 0001 and 0009).
 // The hot path writes here in waitUntil and reads back the last pre-kick-off prediction once a match has
 // started; the value finder and the settled list read the same rows.
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
-import { competitions, matches, modelRuns, predictions, servedFeatureVectors, teams } from '../../db/schema';
+import { competitions, matches, MARKETS, modelRuns, predictions, servedFeatureVectors, teams } from '../../db/schema';
 import type { PredictionListItem } from '../../schemas/prediction-list';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from '../pagination';
 import { ensureMonthPartitions, isMissingPartition } from '../partitions';
@@ -21,12 +21,17 @@ export interface PredictionListFilters {
   settled: boolean;
   /** Inclusive lower bound on expected_value. */
   minEv?: number;
-  market?: PredictedMarket;
+  /** Any stored market, line markets (spreads, totals at any line) included. */
+  market?: (typeof MARKETS)[number];
   /** Kick-off range, [from, to). */
   from?: Date;
   to?: Date;
   competitionId?: number;
-  /** A model run; absent means the active one. */
+  sportId?: number;
+  /**
+   * A model run; absent means what GET /matches/{id}/predictions serves: the active run's predictions, and the
+   * market-only ones (model_run_id NULL) written for a sport no model covers.
+   */
   modelId?: string;
 }
 
@@ -55,6 +60,7 @@ export const predictionFiltersOf = (q: PredictionListFilters) => ({
   from: q.from,
   to: q.to,
   competitionId: q.competitionId,
+  sportId: q.sportId,
   modelId: q.modelId,
 });
 
@@ -168,8 +174,11 @@ export class PredictionStore {
       lt(p.predictedAt, p.kickoff),
       query.settled ? isNotNull(p.settledAt) : and(isNull(p.settledAt), sql`${p.kickoff} > now()`),
       query.modelId === undefined
-        ? // A literal, not a parameter: in a generic plan the partial index model_runs_one_active then says one row.
-          eq(p.modelRunId, db.select({ id: modelRuns.id }).from(modelRuns).where(sql`${modelRuns.status} = 'active'`))
+        ? or(
+            // A literal, not a parameter: in a generic plan the partial index model_runs_one_active then says one row.
+            eq(p.modelRunId, db.select({ id: modelRuns.id }).from(modelRuns).where(sql`${modelRuns.status} = 'active'`)),
+            isNull(p.modelRunId),
+          )
         : sql`${p.modelRunId} = ${query.modelId}::uuid`,
     ];
     if (query.market) inner.push(eq(p.market, query.market));
@@ -177,6 +186,9 @@ export class PredictionStore {
     if (query.to) inner.push(sql`${p.kickoff} < ${query.to.toISOString()}::timestamptz`);
     if (query.competitionId !== undefined) {
       inner.push(inArray(p.matchId, db.select({ id: matches.id }).from(matches).where(sql`${matches.competitionId} = ${query.competitionId}::bigint`)));
+    }
+    if (query.sportId !== undefined) {
+      inner.push(inArray(p.matchId, db.select({ id: matches.id }).from(matches).where(sql`${matches.sportId} = ${query.sportId}::bigint`)));
     }
     const r = db.$with('of_record').as(
       db
@@ -205,6 +217,7 @@ export class PredictionStore {
       .select({
         row: r._.selectedFields,
         kickoffKey: sql<string>`to_char(${r.kickoff} at time zone 'UTC', ${MICROSECOND_INSTANT_FORMAT})`,
+        sportId: matches.sportId,
         competition: { id: competitions.id, key: competitions.key, name: competitions.name },
         homeTeam: { id: home.id, name: home.name },
         awayTeam: { id: away.id, name: away.name },
@@ -230,22 +243,26 @@ export class PredictionStore {
 
 type ListedRow = {
   row: PredictionRow;
+  sportId: number;
   competition: PredictionListItem['competition'];
   homeTeam: PredictionListItem['homeTeam'];
   awayTeam: PredictionListItem['awayTeam'];
 };
 
-function toListItem({ row: r, competition, homeTeam, awayTeam }: ListedRow): PredictionListItem {
+function toListItem({ row: r, sportId, competition, homeTeam, awayTeam }: ListedRow): PredictionListItem {
+  // Typed as the column may be once market-only rows (no model run) are stored.
+  const modelRunId: string | null = r.modelRunId;
   return {
     id: r.id,
     matchId: r.matchId,
+    sportId,
     kickoff: r.kickoff.toISOString(),
     competition,
     homeTeam,
     awayTeam,
-    modelRunId: r.modelRunId,
+    modelRunId,
     predictedAt: r.predictedAt.toISOString(),
-    market: r.market as PredictedMarket,
+    market: r.market,
     point: r.point,
     outcome: r.outcome as PredictedOutcome,
     probability: r.probability,

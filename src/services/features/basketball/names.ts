@@ -2,7 +2,7 @@
 // columns in this order, so reordering, renaming or changing the meaning of any of them is a new version.
 // docs/sports.md "Basketball features" defines each one.
 
-export const NBA_FEATURE_VERSION = 'nba-v1';
+export const NBA_FEATURE_VERSION = 'nba-v1' as const;
 /** The sport these features describe (`sports.key`): only its games and results ever enter them. */
 export const NBA_FEATURE_SPORT = 'basketball';
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SPORT_DEFINITIONS } from '../../src/domain/sports/catalog';
+import { parseSportDefinition } from '../../src/domain/sports/definition';
 import { parseNbaArchiveCsv, type NbaGame } from '../../src/providers/nba-archive/parse';
 import {
   NBA_FEATURE_INDEX,
@@ -233,5 +234,26 @@ describe('nba-v1 uses no same-day or later result (a real season)', () => {
     const next = games.find((g) => g.date > prev.date && (g.homeTeam === prev.homeTeam || g.awayTeam === prev.homeTeam))!;
     const after = computeNbaFeatureVectors(flipped, realVenues).find((v) => v.matchId === next.matchId)!;
     expect(after.values[NBA_FEATURE_INDEX.elo_diff]).not.toBe(full.get(next.matchId)![NBA_FEATURE_INDEX.elo_diff]);
+  });
+});
+
+describe('arenas and neutral sites in a sport data file', () => {
+  const file = (patch: (def: Record<string, unknown> & { teams: Array<Record<string, unknown>> }) => void) => {
+    const def = structuredClone(basketball) as unknown as Record<string, unknown> & { teams: Array<Record<string, unknown>> };
+    patch(def);
+    return () => parseSportDefinition(def, 'basketball.json');
+  };
+
+  it('declares an arena for every NBA team on every date of the archive', () => {
+    for (const team of basketball.teams) {
+      for (const date of ['2007-10-30', '2012-12-25', '2020-12-23', '2022-06-16']) expect(realVenues.arena(team.key, date), `${team.key} ${date}`).not.toBeNull();
+    }
+  });
+
+  it('refuses overlapping arenas, a bad coordinate and a neutral site of an undeclared competition', () => {
+    expect(file(() => undefined)).not.toThrow();
+    expect(file((d) => (d.teams[0]!.arenas = [{ name: 'x', lat: 1, lon: 1, to: '2015-01-01' }, { name: 'y', lat: 1, lon: 1, from: '2014-01-01' }]))).toThrow(/overlap/);
+    expect(file((d) => (d.teams[0]!.arenas = [{ name: 'x', lat: 91, lon: 1 }]))).toThrow(/teams\.0\.arenas\.0\.lat/);
+    expect(file((d) => (d.neutralSites = [{ competition: 'basketball_wnba', name: 'x', lat: 0, lon: 0, from: '2020-01-01', to: '2020-02-01' }]))).toThrow(/undeclared competition/);
   });
 });

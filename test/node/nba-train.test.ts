@@ -65,14 +65,14 @@ describe.runIf(trainable)('models/train_nba.py on the nba-v1 export', () => {
     expect(model.trees).toBe(0);
     const test = table.filter((r) => r.season === '2021-22' && r.label_home_win !== '' && r.anchor_h2h_multiplicative_home !== '');
     expect(predictions.size).toBe(test.length);
-    for (const r of test) expect(predictions.get(r.match_id)!).toBeCloseTo(Number(r[`anchor_h2h_${model.marginMethod.chosen}_home`]), 12);
+    for (const r of test) expect(predictions.get(r.match_id!)!).toBeCloseTo(Number(r[`anchor_h2h_${model.marginMethod.chosen}_home`]), 12);
   }, 60_000);
 
   it('with trees: the ONNX margins on top of the anchor reproduce its probabilities in the Worker runtime', async () => {
     const { out, model, predictions } = await train('force', 'force');
     expect(model.trees).toBeGreaterThan(0);
     expect(model.onnx.maxAbsDiff).toBeLessThanOrEqual(1e-6);
-    const test = table.filter((r) => predictions.has(r.match_id));
+    const test = table.filter((r) => predictions.has(r.match_id!));
     const features = new Float32Array(test.length * model.features.length);
     test.forEach((r, i) => model.features.forEach((f, j) => (features[i * model.features.length + j] = r[f] === 'nan' ? NaN : Number(r[f]))));
     const session = await ort.InferenceSession.create(await readFile(join(out, 'model-h2h.onnx')));
@@ -81,7 +81,7 @@ describe.runIf(trainable)('models/train_nba.py on the nba-v1 export', () => {
     test.forEach((r, i) => {
       const a = Number(r[`anchor_h2h_${model.marginMethod.chosen}_home`]);
       const p = 1 / (1 + Math.exp(-(Math.log(a / (1 - a)) + margin[i]!)));
-      expect(Math.abs(p - predictions.get(r.match_id)!)).toBeLessThan(1e-5);
+      expect(Math.abs(p - predictions.get(r.match_id!)!)).toBeLessThan(1e-5);
       if (Math.abs(p - a) > 1e-4) moved++;
     });
     expect(moved).toBeGreaterThan(test.length / 2);

@@ -253,7 +253,7 @@ function otherMarkets(report: TwoWayReport): string[] {
 export function summarizeNbaRolling(r: NbaRollingEvaluation): string {
   const lines = [`NBA rolling-origin evaluation (${r.featureVersion}; ${r.recipe})${r.smoke ? ' [smoke models]' : ''}`, ''];
   lines.push('moneyline: the model beside the margin-free closing consensus on the same games');
-  lines.push('season     games  trees method          log loss model  close   Δ model−close [95% paired bootstrap]   Brier m / c        ECE m / c');
+  lines.push('season     games  trees method          log loss: model  close   Δ model−close [95% paired bootstrap]   Brier m / c        ECE m / c');
   for (const s of r.seasons) lines.push(marketLine(s.season, s.report.markets.h2h, `${String(s.model.trees).padStart(6)} ${s.model.marginMethod.padEnd(15)} `));
   lines.push(marketLine('pooled', r.pooled.report.markets.h2h, `${''.padStart(6)} ${"each season's".padEnd(15)} `));
   lines.push('', 'the evidence rule (tuned trees − close on the second half of the validation season; trees kept only if the upper end < 0):');
@@ -270,7 +270,7 @@ export function summarizeNbaRolling(r: NbaRollingEvaluation): string {
 export function summarizeNbaWindow(w: NbaWindowEvaluation): string {
   const folds = w.model.folds.map((f) => `${f.season}: ${f.trees} trees, ${f.marginMethod}`).join('; ');
   const lines = [`NBA ${w.model.featureVersion} from ${w.window.from} to ${w.window.to}: ${w.matches} finished games (${folds})`, ''];
-  lines.push('market     games  log loss model  close   Δ model−close [95% paired bootstrap]   Brier m / c        ECE m / c');
+  lines.push('market     games  log loss: model  close   Δ model−close [95% paired bootstrap]   Brier m / c        ECE m / c');
   lines.push(marketLine('h2h', w.report.markets.h2h));
   lines.push(...otherMarkets(w.report), '', nbaVerdict(w.report));
   return lines.join('\n');

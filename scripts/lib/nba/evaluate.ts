@@ -107,7 +107,7 @@ async function folds(rows: readonly NbaFeatureRow[], csv: string, options: NbaFo
   for (const season of options.seasons) {
     const at = present.indexOf(season);
     if (at < 2) {
-      throw new Error(`test season ${season}: needs finished games with a moneyline in it and in two seasons before it (train, validation); the database has ${present.join(', ') || 'none'}`);
+      throw new Error(`test season ${season}: needs finished games with a moneyline in it and in two seasons before it (train, validation); the database has ${present.join(', ') || 'none'} (load the archive with npm run import:nba -- data/nba, or pass --data data/nba)`);
     }
     const validationSeason = present[at - 1]!;
     const dir = join(options.workDir, `nba-fold-${season}`);

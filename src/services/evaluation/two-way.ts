@@ -12,7 +12,7 @@
  * and totals, for now) is reported with the margin-free market as its predictor (`predictor: 'market'`), so
  * its difference is 0 by construction: that is what is served for it.
  */
-import { MARGIN_METHODS, removeMargin, type MarginMethod } from '../../domain/odds';
+import { removeMargin, type MarginMethod } from '../../domain/odds';
 import { bootstrapMeanInterval, DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_BOOTSTRAP_SEED, DEFAULT_CONFIDENCE, type BootstrapInterval } from './bootstrap';
 import type { GateMarketFigures, RollingGateOf } from './gate';
 import { DEFAULT_BINS, evaluateProbabilities, LOG_LOSS_EPSILON, logLossOfRow, validateProbabilityRows, type ProbabilityMetrics, type ReliabilityTable } from './metrics';
@@ -158,9 +158,6 @@ export const closingAsPredictor = (closing: readonly [number, number], method: M
   const [a, b] = removeMargin(closing, method).probabilities;
   return [a!, b!];
 };
-
-/** Every margin method is a valid choice of the baseline; exported for callers that validate input. */
-export const TWO_WAY_MARGIN_METHODS = MARGIN_METHODS;
 
 /**
  * The activation gate's figures of a 2-way rolling evaluation, for the markets that have a model: the same

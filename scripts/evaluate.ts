@@ -1,6 +1,7 @@
 // npm run evaluate -- --data <dirs or files> --from <date> --to <date> [--model <id|bundle dir>] [--json]
 // npm run evaluate -- --rolling [--seasons 2020-21,…] [--data <dirs or files>] [--json]
 // npm run evaluate -- --live [--model <id>] [--from <date>] [--to <date>] [--json]
+// npm run evaluate -- --sport basketball [--data <dirs or files>] (--rolling [--seasons …] | --from <date> --to <date>) [--json]
 //
 // Window: imports any given football-data.co.uk CSV not yet loaded, builds features for the window from earlier
 // data only, runs a bundle through the same runtime as the Worker, and reports it beside the market baselines.
@@ -8,6 +9,8 @@
 // figures the activation gate reads (needs the training pipeline's Python, see models/README.md).
 // Live: scores the predictions the Worker stored before kick-off against the results, beside the Pinnacle price
 // that was live when each prediction was made.
+// Basketball: the NBA moneyline model (models/train_nba.py) beside the margin-free closing consensus line, per
+// season and pooled or on a window; --data imports the NBA archive's CSV files (scripts/lib/nba).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,14 +25,20 @@ import { migrate } from './lib/migrate';
 import { nodeRuntime, resolveBundle } from './lib/models/load-runtime';
 import { pythonProblem } from './lib/models/python';
 import { DEFAULT_ROLLING_SEASONS, rollingEvaluation, type RollingEvaluation } from './lib/models/rolling';
+import { DEFAULT_NBA_ROLLING_SEASONS, nbaRollingEvaluation, nbaWindowEvaluation, summarizeNbaRolling, summarizeNbaWindow } from './lib/nba/evaluate';
+import { importNbaArchive } from './lib/nba/import';
 
 const USAGE = `usage: npm run evaluate -- [--data <dirs or files>...] --from YYYY-MM-DD --to YYYY-MM-DD [--model <run id | bundle dir>] [--margin shin|multiplicative|power] [--threshold 0.05] [--json]
        npm run evaluate -- --rolling [--seasons ${DEFAULT_ROLLING_SEASONS.join(',')}] [--data <dirs or files>...] [--smoke] [--json]
-       npm run evaluate -- --live [--model <run id>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]`;
+       npm run evaluate -- --live [--model <run id>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
+       npm run evaluate -- --sport basketball [--data <NBA archive dirs or files>...] --from YYYY-MM-DD --to YYYY-MM-DD [--smoke] [--json]
+       npm run evaluate -- --sport basketball --rolling [--seasons ${DEFAULT_NBA_ROLLING_SEASONS[0]},…,${DEFAULT_NBA_ROLLING_SEASONS.at(-1)}] [--data …] [--smoke] [--json]
+  --sport     football (default) or basketball: the NBA moneyline model beside the margin-free closing line`;
 
 type Mode = 'window' | 'rolling' | 'live';
 
 interface Args {
+  sport: 'football' | 'basketball';
   mode: Mode;
   data: string[];
   from?: string;
@@ -44,7 +53,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { mode: 'window', data: [], json: false, seasons: [...DEFAULT_ROLLING_SEASONS], smoke: false, help: false };
+  const args: Args = { sport: 'football', mode: 'window', data: [], json: false, seasons: [], smoke: false, help: false };
   let modes = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -56,6 +65,11 @@ function parseArgs(argv: string[]): Args {
     if (a === '--') continue;
     else if (a === '--help' || a === '-h') args.help = true;
     else if (a === '--json') args.json = true;
+    else if (a === '--sport') {
+      const v = value();
+      if (v !== 'football' && v !== 'soccer' && v !== 'basketball') throw new Error(`--sport must be football or basketball, not ${v}`);
+      args.sport = v === 'basketball' ? 'basketball' : 'football';
+    }
     else if (a === '--rolling' || a === '--live') {
       args.mode = a === '--rolling' ? 'rolling' : 'live';
       modes++;
@@ -80,6 +94,13 @@ function parseArgs(argv: string[]): Args {
     } else throw new Error(`unknown argument ${a}`);
   }
   if (args.help) return args;
+  if (args.seasons.length === 0) args.seasons = [...(args.sport === 'basketball' ? DEFAULT_NBA_ROLLING_SEASONS : DEFAULT_ROLLING_SEASONS)];
+  if (args.sport === 'basketball') {
+    if (args.mode === 'live') throw new Error('--live scores stored football predictions: there are none for basketball yet');
+    if (args.model || args.margin || args.threshold !== undefined) {
+      throw new Error('--sport basketball trains its moneyline model per season and compares it with the closing line under that model\'s margin method: --model, --margin and --threshold do not apply');
+    }
+  }
   if (modes > 1) throw new Error('--rolling and --live are different evaluations: choose one');
   for (const [name, v] of [['--from', args.from], ['--to', args.to]] as const) {
     if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw new Error(`${name} takes a date YYYY-MM-DD`);
@@ -87,7 +108,7 @@ function parseArgs(argv: string[]): Args {
   }
   if (args.from && args.to && args.from > args.to) throw new Error('--from must not be after --to');
   if (args.mode === 'rolling' && (args.from || args.to || args.model)) throw new Error('--rolling trains its own models per season: --from, --to and --model do not apply');
-  if (args.mode !== 'rolling' && args.smoke) throw new Error('--smoke is for --rolling');
+  if (args.mode !== 'rolling' && args.smoke && args.sport === 'football') throw new Error('--smoke is for --rolling');
   if (args.mode === 'live' && args.data.length) throw new Error('--live scores stored predictions: --data does not apply');
   return args;
 }
@@ -104,10 +125,10 @@ if (args.help) {
   console.log(USAGE);
   process.exit(0);
 }
-if (args.mode === 'rolling') {
+if (args.mode === 'rolling' || args.sport === 'basketball') {
   const problem = await pythonProblem();
   if (problem) {
-    console.error(`evaluate --rolling trains models: ${problem}`);
+    console.error(`evaluate ${args.sport === 'basketball' ? '--sport basketball' : '--rolling'} trains models: ${problem}`);
     process.exit(2);
   }
 }
@@ -148,11 +169,25 @@ function summarizeRolling(r: RollingEvaluation): string {
   return lines.join('\n');
 }
 
-const database = await openLocalDatabase();
-const pool = new pg.Pool({ connectionString: database.url, max: 2 });
-let workDir: string | undefined;
-try {
-  await migrate(database.url);
+/** The NBA moneyline model beside the margin-free closing line (scripts/lib/nba/evaluate.ts). */
+async function evaluateBasketball() {
+  if (args.data.length) {
+    const imported = await importNbaArchive(pool, await expandPaths(args.data));
+    if (imported.failedFiles) throw new Error(`importing failed: ${imported.files.filter((f) => f.status === 'failed').map((f) => `${f.file}: ${f.error}`).join('; ')}`);
+    if (!args.json) console.error(`imported: ${imported.matches.inserted} new games, ${imported.rejected.length} rejected rows`);
+  }
+  workDir = await mkdtemp(join(tmpdir(), 'senzu-nba-'));
+  const options = { workDir, smoke: args.smoke, log: args.json ? undefined : (m: string) => console.error(`[nba] ${m}`) };
+  if (args.mode === 'rolling') {
+    const result = await nbaRollingEvaluation(pool, { ...options, seasons: args.seasons });
+    console.log(args.json ? JSON.stringify(result, null, 2) : summarizeNbaRolling(result));
+  } else {
+    const result = await nbaWindowEvaluation(pool, { from: args.from!, to: args.to! }, options);
+    console.log(args.json ? JSON.stringify(result, null, 2) : summarizeNbaWindow(result));
+  }
+}
+
+async function evaluateFootball() {
   if (args.data.length) {
     const imported = await importFootballData(pool, await expandPaths(args.data));
     if (imported.failedFiles) throw new Error(`importing failed: ${imported.files.filter((f) => f.status === 'failed').map((f) => `${f.file}: ${f.error}`).join('; ')}`);
@@ -180,6 +215,15 @@ try {
       console.log(JSON.stringify({ model: { id: bundle.manifest.id, featureVersion: bundle.manifest.featureVersion }, window: run.window, matches: run.matches, report: run.report }, null, 2));
     } else console.log(`model ${bundle.manifest.id}\n${summarizeReport(run)}`);
   }
+}
+
+const database = await openLocalDatabase();
+const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+let workDir: string | undefined;
+try {
+  await migrate(database.url);
+  if (args.sport === 'basketball') await evaluateBasketball();
+  else await evaluateFootball();
 } catch (error) {
   console.error(`evaluate failed: ${(error as Error).message}`);
   process.exitCode = 1;

@@ -11,6 +11,31 @@ const slug = z.string().regex(/^[a-z0-9]+(?:_[a-z0-9]+)*$/, 'lower-case letters,
 /** A provider label as used in team_aliases.provider and odds_snapshots.provider: `the-odds-api`, `sbr-nba`. */
 const providerLabel = z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and "-"');
 const name = z.string().trim().min(1).max(200);
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date YYYY-MM-DD');
+
+/**
+ * Where games are played, for the travel features (great-circle distance between venues). `from` is the first
+ * day the venue applies (inclusive), `to` the day it no longer does (exclusive); either may be absent (open).
+ */
+const venueFields = {
+  name,
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+  from: day.optional(),
+  to: day.optional(),
+};
+const ordered = (v: { from?: string; to?: string }) => v.from === undefined || v.to === undefined || v.from < v.to;
+const venueSchema = z.strictObject(venueFields).refine(ordered, { message: '"from" must be before "to"' });
+
+/** The periods of arenas must not overlap: on any date a team has one home venue. */
+function overlapping(venues: ReadonlyArray<{ from?: string; to?: string }>): boolean {
+  const sorted = [...venues].sort((a, b) => ((a.from ?? '') < (b.from ?? '') ? -1 : 1));
+  for (let i = 1; i < sorted.length; i++) {
+    const previousEnd = sorted[i - 1]!.to;
+    if (previousEnd === undefined || (sorted[i]!.from ?? '') < previousEnd) return true;
+  }
+  return false;
+}
 
 /** The Odds API's markets the odds writer stores, and its regions (docs/the-odds-api-v4). */
 export const LIVE_MARKETS = ['h2h', 'spreads', 'totals'] as const;
@@ -81,6 +106,15 @@ export const sportDefinitionSchema = z
            * franchise used to have (Seattle SuperSonics): they name the same team, so history follows it.
            */
           aliases: z.record(providerLabel, z.array(name).min(1)),
+          /**
+           * The team's home arenas over time (optional; the NBA feature builder's travel distances need them).
+           * A relocation is a new arena from its first season: Seattle's KeyArena to 2008, then Oklahoma City.
+           */
+          arenas: z
+            .array(venueSchema)
+            .min(1)
+            .refine((a) => !overlapping(a), { message: 'two arenas of one team overlap in time' })
+            .optional(),
         }),
       )
       .min(2),
@@ -89,6 +123,13 @@ export const sportDefinitionSchema = z
      * moneyline). Absent: football's `["home", "draw", "away"]`.
      */
     h2hOutcomes: z.union([z.tuple([z.literal('home'), z.literal('away')]), z.tuple([z.literal('home'), z.literal('draw'), z.literal('away')])]).optional(),
+    /**
+     * Periods when a competition's games were played at one neutral site (the NBA's 2019/20 restart at Walt
+     * Disney World): "home" there is only a label, with no home advantage and no home travel.
+     */
+    neutralSites: z
+      .array(z.strictObject({ competition: slug, ...venueFields, from: day, to: day }).refine(ordered, { message: '"from" must be before "to"' }))
+      .optional(),
     /** Live polling per provider (`the-odds-api`); a sport without it is not polled differently from football. */
     live: z.strictObject({ 'the-odds-api': liveSchema }).partial().optional(),
   })
@@ -101,6 +142,11 @@ export const sportDefinitionSchema = z
       }
     };
     duplicates(def.competitions.map((c) => c.key), 'competitions.key');
+    for (const site of def.neutralSites ?? []) {
+      if (!def.competitions.some((c) => c.key === site.competition)) {
+        ctx.addIssue({ code: 'custom', message: `neutral site of an undeclared competition "${site.competition}"`, path: ['neutralSites'] });
+      }
+    }
     duplicates(def.teams.map((t) => t.key), 'teams.key');
     duplicates(def.teams.map((t) => t.name), 'teams.name');
     // One spelling of one provider names one team: otherwise a resolver could not tell which.

@@ -29,6 +29,7 @@ export interface GateInterval {
 }
 
 export interface GateMarketFigures {
+  /** `pinnacleEce` is the baseline's ECE: Pinnacle's for football, the margin-free close's for a 2-way sport. */
   pooled: GateInterval & { modelEce: number; pinnacleEce: number };
   seasons: Array<GateInterval & { season: string }>;
 }
@@ -38,6 +39,18 @@ export interface RollingGate {
   /** The test seasons, in order. */
   seasons: string[];
   markets: Record<EvaluationMarket, GateMarketFigures>;
+}
+
+/**
+ * The same figures for any set of markets against any baseline (the NBA's moneyline against the margin-free
+ * closing line): `gateDecision(gate, markets)` applies the same three conditions to each listed market.
+ */
+export interface RollingGateOf<M extends string> {
+  kind: 'rolling';
+  seasons: string[];
+  /** What the model is compared with, as the reasons name it. */
+  baseline: string;
+  markets: Partial<Record<M, GateMarketFigures>>;
 }
 
 export interface GateDecision {
@@ -70,25 +83,29 @@ export function rollingGate(seasons: ReadonlyArray<{ season: string; report: Eva
 
 const f5 = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(5);
 
-export function gateDecision(gate: RollingGate | null | undefined): GateDecision {
+export function gateDecision<M extends string = EvaluationMarket>(
+  gate: RollingGate | RollingGateOf<M> | null | undefined,
+  markets: readonly M[] = GATE_MARKETS as readonly string[] as readonly M[],
+): GateDecision {
   if (!gate || gate.kind !== 'rolling') {
     return { passes: false, reasons: ['no rolling-origin evaluation is stored for this model (npm run model:register stores the one its bundle carries)'] };
   }
+  const baseline = 'baseline' in gate ? gate.baseline : "Pinnacle's";
   const reasons: string[] = [];
-  for (const market of GATE_MARKETS) {
-    const m = gate.markets[market];
+  for (const market of markets) {
+    const m = (gate.markets as Partial<Record<string, GateMarketFigures>>)[market];
     if (!m) {
       reasons.push(`${market}: no figures`);
       continue;
     }
     if (!(m.pooled.logLossDelta <= ROUNDING)) {
-      reasons.push(`${market}: pooled log loss is worse than Pinnacle's by ${f5(m.pooled.logLossDelta)} over ${m.pooled.matches} matches`);
+      reasons.push(`${market}: pooled log loss is worse than ${baseline} by ${f5(m.pooled.logLossDelta)} over ${m.pooled.matches} matches`);
     }
     for (const s of m.seasons) {
-      if (!(s.lower <= ROUNDING)) reasons.push(`${market}: in ${s.season} the model is worse than Pinnacle beyond noise, 95% interval [${f5(s.lower)}, ${f5(s.upper)}]`);
+      if (!(s.lower <= ROUNDING)) reasons.push(`${market}: in ${s.season} the model is worse than ${baseline === "Pinnacle's" ? 'Pinnacle' : baseline} beyond noise, 95% interval [${f5(s.lower)}, ${f5(s.upper)}]`);
     }
     if (!(m.pooled.modelEce - m.pooled.pinnacleEce <= ECE_TOLERANCE)) {
-      reasons.push(`${market}: pooled ECE ${m.pooled.modelEce.toFixed(4)} is worse than Pinnacle's ${m.pooled.pinnacleEce.toFixed(4)} by more than ${ECE_TOLERANCE}`);
+      reasons.push(`${market}: pooled ECE ${m.pooled.modelEce.toFixed(4)} is worse than ${baseline} ${m.pooled.pinnacleEce.toFixed(4)} by more than ${ECE_TOLERANCE}`);
     }
   }
   return { passes: reasons.length === 0, reasons };

@@ -5,3 +5,4 @@ export * from './betting';
 export * from './compare';
 export * from './report';
 export * from './gate';
+export * from './two-way';

@@ -307,6 +307,7 @@ describe('GET /matches/{id}/predictions', () => {
     const template = (await predict(upcoming.id, pro)).body;
     const stored = (predictedAt: Date, probability: number): MatchPrediction => ({
       matchId,
+      model: { runId, name: 'stored-test', featureVersion: 'v1' },
       modelRunId: runId,
       featureVersion: 'v1',
       predictedAt: predictedAt.toISOString(),
@@ -315,6 +316,7 @@ describe('GET /matches/{id}/predictions', () => {
       exchangeCommission: 0.05,
       markets: [
         {
+          kind: '1x2',
           market: 'h2h',
           point: null,
           anchor: { source: 'pinnacle', bookmakers: ['pinnacle'], marginMethod: 'shin', lastUpdate: new Date(predictedAt.getTime() - HOUR).toISOString(), hoursToKickoff: 3 },

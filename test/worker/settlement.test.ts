@@ -116,7 +116,7 @@ function modelProbabilities(m: CsvMatch, market: 'h2h' | 'totals', tilt: number)
   return Object.fromEntries(Object.entries(raw).map(([o, p]) => [o, p / total]));
 }
 
-function outcomePrediction(m: CsvMatch, market: 'h2h' | 'totals', outcome: PredictedOutcome, tilt: number): OutcomePrediction {
+function outcomePrediction<O extends PredictedOutcome>(m: CsvMatch, market: 'h2h' | 'totals', outcome: O, tilt: number): OutcomePrediction<O> {
   const p = modelProbabilities(m, market, tilt)[outcome]!;
   const best = preMatchBest(m, market, outcome);
   const ev = best === null ? null : p * best - 1;
@@ -138,6 +138,7 @@ function outcomePrediction(m: CsvMatch, market: 'h2h' | 'totals', outcome: Predi
 function predictionOf(matchId: number, m: CsvMatch, modelRunId: string, kickoff: Date, predictedAt: Date, tilt: number): MatchPrediction {
   return {
     matchId,
+    model: { runId: modelRunId, name: 'settlement-test', featureVersion: 'v1' },
     modelRunId,
     featureVersion: 'v1',
     predictedAt: predictedAt.toISOString(),
@@ -145,8 +146,8 @@ function predictionOf(matchId: number, m: CsvMatch, modelRunId: string, kickoff:
     kellyMultiplier: 0.25,
     exchangeCommission: 0.05,
     markets: [
-      { market: 'h2h', point: null, anchor: ANCHOR, outcomes: (['home', 'draw', 'away'] as const).map((o) => outcomePrediction(m, 'h2h', o, tilt)) },
-      { market: 'totals', point: 2.5, anchor: ANCHOR, outcomes: (['over', 'under'] as const).map((o) => outcomePrediction(m, 'totals', o, tilt)) },
+      { kind: '1x2', market: 'h2h', point: null, anchor: ANCHOR, outcomes: (['home', 'draw', 'away'] as const).map((o) => outcomePrediction(m, 'h2h', o, tilt)) },
+      { kind: 'total', market: 'totals', point: 2.5, anchor: ANCHOR, outcomes: (['over', 'under'] as const).map((o) => outcomePrediction(m, 'totals', o, tilt)) },
     ],
   };
 }

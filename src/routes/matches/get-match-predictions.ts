@@ -36,7 +36,7 @@ export const registerGetMatchPredictions = (app: App) =>
     const principal = principalOf(c);
     const result = await c.get('services').predictions.forMatch(matchId);
     c.header('x-cache', result.cache);
-    c.header('x-model-run', result.prediction.modelRunId);
+    c.header('x-model-run', result.prediction.model?.runId ?? 'none');
     c.header('cache-control', 'private, no-store');
     return c.json(shapePrediction(result.prediction, principal.tier, result.source), 200);
   });

@@ -11,6 +11,7 @@ const KICKOFF = Date.parse('2026-01-10T01:00:00Z');
 const NOW = KICKOFF - 5 * 3_600_000;
 const CAPTURED = new Date(NOW - 3_600_000).toISOString();
 const LATER = new Date(NOW - 600_000).toISOString();
+const LATEST = new Date(NOW - 60_000).toISOString();
 const settings = { kellyMultiplier: 0.25, exchangeCommission: 0.05 };
 
 const line = (bookmaker: string, market: LiveMarket, outcome: string, point: number | null, price: number, capturedAt = CAPTURED): LiveLine => ({
@@ -25,14 +26,15 @@ const line = (bookmaker: string, market: LiveMarket, outcome: string, point: num
 });
 
 const LINES: LiveLine[] = [
-  // Moneyline: three US books and an exchange; one book also quotes a draw, which a 2-way sport has no use for.
+  // Moneyline: three US books and an exchange; another book quotes only a draw, which a 2-way sport has no use
+  // for: it is no part of the moneyline's book, its books or its last update.
   line('draftkings', 'h2h', 'home', null, 1.6),
   line('draftkings', 'h2h', 'away', null, 2.4),
   line('fanduel', 'h2h', 'home', null, 1.65),
   line('fanduel', 'h2h', 'away', null, 2.3),
   line('betmgm', 'h2h', 'home', null, 1.62),
   line('betmgm', 'h2h', 'away', null, 2.35, LATER),
-  line('betmgm', 'h2h', 'draw', null, 15),
+  line('bovada', 'h2h', 'draw', null, 15, LATEST),
   // 1.70 on an exchange pays 1 + 0.70 × 0.95 = 1.665: better than any book's home price after commission.
   line('betfair_ex_uk', 'h2h', 'home', null, 1.7),
   // Spread −4.5 (home −4.5 pairs with away +4.5) at two books, and −5 (an integer line that can push) at one.
@@ -173,7 +175,7 @@ describe('market-only prediction', () => {
   });
 
   it('needs the draw for a 3-way sport: then the same h2h lines make an incomplete 1X2', () => {
-    const threeWay = LINES.filter((l) => l.market === 'h2h' && l.bookmaker !== 'betmgm');
+    const threeWay = LINES.filter((l) => l.market === 'h2h' && l.bookmaker !== 'bovada');
     const m = find(predict(threeWay, H2H_THREE_WAY), '1x2', null);
     expect(m.outcomes.map((o) => o.outcome)).toEqual(['home', 'draw', 'away']);
     expect(m.anchor.source).toBe('none');

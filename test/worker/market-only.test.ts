@@ -13,6 +13,7 @@ import { runScheduled } from '../../src/jobs/scheduled';
 import { SCHEDULES, type ScheduleName } from '../../src/jobs/schedules';
 import { createLogger } from '../../src/lib/logging';
 import { invalidateMatchPredictions, marketOnlyCacheKey } from '../../src/services/predictions/cache';
+import type { components } from '../../client/openapi';
 import { api, type Page } from './support/http';
 import { promote, registerUser, type TestUser } from './support/auth';
 import { withDb } from './support/models';
@@ -30,38 +31,12 @@ function cron(schedule: ScheduleName, at = Date.now()) {
 }
 const TWO_HOURS = 2 * 3_600_000;
 
-interface Outcome {
-  outcome: string;
-  point?: number;
-  probability: number | null;
-  fairOdds: number | null;
-  marketProbability: number | null;
-  bestPrice?: number | null;
-  bestBookmaker?: string | null;
-  bestPriceNet?: number | null;
-  expectedValue?: number | null;
-  kellyFraction?: number | null;
-  kellyStake?: number | null;
-}
-interface Market {
-  kind: string;
-  market: string;
-  point: number | null;
-  anchor: { source: string; bookmakers: string[]; marginMethod: string; lastUpdate: string | null };
-  outcomes: Outcome[];
-}
-interface Prediction {
-  matchId: number;
-  model: unknown;
-  modelRunId: string | null;
-  featureVersion: string | null;
-  predictedAt: string;
-  kickoff: string;
-  source: string;
-  view: string;
-  kellyMultiplier: number;
-  markets: Market[];
-}
+// The typed client's own types: what a user of client/ sees is what the Worker answers.
+type Prediction = components['schemas']['MatchPrediction'];
+type Market = Prediction['markets'][number];
+type Outcome = Market['outcomes'][number] & { point?: number };
+/** A market's outcomes, whatever its kind (a spread's carry their point). */
+const outcomesOf = (m: Market): Outcome[] => m.outcomes;
 
 let premium: TestUser;
 let free: TestUser;
@@ -148,7 +123,7 @@ describe('the NBA replayed through the Worker', () => {
         const total = m.outcomes.reduce((s, o) => s + o.probability!, 0);
         expect(total).toBeCloseTo(1, 12);
       }
-      for (const o of m.outcomes) {
+      for (const o of outcomesOf(m)) {
         const expected = consensus?.outcomes.find((c) => c.outcome === o.outcome)?.probability ?? null;
         expect(o.probability).toBe(expected);
         expect(o.marketProbability).toBe(expected);
@@ -198,7 +173,7 @@ describe('the NBA replayed through the Worker', () => {
 
   it('is persisted with no model run, one row per outcome, a spread row at its side handicap; after tip-off it is served from those rows', async () => {
     const live = (await predict(game, premium)).body;
-    const priced = live.markets.flatMap((m) => m.outcomes.filter((o) => o.probability !== null).map((o) => ({ m, o })));
+    const priced = live.markets.flatMap((m) => outcomesOf(m).filter((o) => o.probability !== null).map((o) => ({ m, o })));
     type Row = { model_run_id: string | null; feature_version: string | null; market: string; outcome: string; point: number | null; probability: number };
     const rows = () =>
       withDb(async (db) =>
@@ -225,7 +200,7 @@ describe('the NBA replayed through the Worker', () => {
     expect(after.status, after.text).toBe(200);
     expect(after.body).toMatchObject({ source: 'stored', model: null, modelRunId: null, predictedAt: live.predictedAt });
     const shape = (p: Prediction) =>
-      p.markets.filter((m) => m.anchor.source !== 'none').map((m) => [m.kind, m.market, m.point, m.outcomes.map((o) => [o.outcome, o.point ?? null, o.probability])]);
+      p.markets.filter((m) => m.anchor.source !== 'none').map((m) => [m.kind, m.market, m.point, outcomesOf(m).map((o) => [o.outcome, o.point ?? null, o.probability])]);
     expect(shape(after.body)).toEqual(shape(live));
   });
 });

@@ -135,10 +135,10 @@ function outcomePrediction<O extends PredictedOutcome>(m: CsvMatch, market: 'h2h
   };
 }
 
-function predictionOf(matchId: number, m: CsvMatch, modelRunId: string, kickoff: Date, predictedAt: Date, tilt: number): MatchPrediction {
+function predictionOf(matchId: number, m: CsvMatch, modelRunId: string, kickoff: Date, predictedAt: Date, tilt: number, runName = 'settlement-test'): MatchPrediction {
   return {
     matchId,
-    model: { runId: modelRunId, name: 'settlement-test', featureVersion: 'v1' },
+    model: { runId: modelRunId, name: runName, featureVersion: 'v1' },
     modelRunId,
     featureVersion: 'v1',
     predictedAt: predictedAt.toISOString(),
@@ -399,12 +399,14 @@ describe('settlement of a replayed round (2023/24 matchday 33)', () => {
 
 describe('PredictionStore', () => {
   it('persists one row per outcome, idempotently, and reads back the last prediction before an instant', async () => {
-    const runId = (await insertModelRun({ name: `store-${crypto.randomUUID()}` })).id;
+    // Read back with the run's registered name, which the rows do not hold (the store joins it).
+    const runName = `store-${crypto.randomUUID()}`;
+    const runId = (await insertModelRun({ name: runName })).id;
     const [m] = await importedRound(readRound('2024-04-13', '2024-04-13'));
     const { id: matchId, kickoff, csv } = m!;
-    const early = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() - 48 * HOUR), EARLY_TILT);
-    const late = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() - HOUR), RECORD_TILT);
-    const after = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() + 600_000), LATE_TILT);
+    const early = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() - 48 * HOUR), EARLY_TILT, runName);
+    const late = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() - HOUR), RECORD_TILT, runName);
+    const after = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() + 600_000), LATE_TILT, runName);
     await withStore(async (s) => {
       await s.persist(early);
       await s.persist(late);

@@ -136,7 +136,12 @@ function marketOf(group: LineGroup, h2h: H2hOutcomes, odds: MarketOnlyOdds, inpu
       : { kind: 'moneyline', market: 'h2h', point: null, anchor: anchor.info, outcomes: outcomes as OutcomePrediction<'home' | 'away'>[] };
   }
   if (group.market === 'spreads') {
-    const spreadOutcomes = (outcomes as OutcomePrediction<'home' | 'away'>[]).map((o) => ({ ...o, point: o.outcome === 'home' ? point! : point === 0 ? 0 : -point! }));
+    // Each side carries its own handicap, next to its name: home −4.5 is away +4.5.
+    const spreadOutcomes = (outcomes as OutcomePrediction<'home' | 'away'>[]).map(({ outcome, ...rest }) => ({
+      outcome,
+      point: outcome === 'home' ? point! : point === 0 ? 0 : -point!,
+      ...rest,
+    }));
     return { kind: 'spread', market: 'spreads', point: point!, anchor: anchor.info, outcomes: spreadOutcomes };
   }
   return { kind: 'total', market: 'totals', point: point!, anchor: anchor.info, outcomes: outcomes as OutcomePrediction<'over' | 'under'>[] };

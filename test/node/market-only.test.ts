@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { H2H_THREE_WAY, H2H_TWO_WAY, removeMargin, summariseLines, type H2hOutcomes, type LiveLine, type LiveMarket } from '../../src/domain/odds';
 import { buildMarketOnlyPrediction, sportHasModel } from '../../src/services/predictions/market-only';
 import type { MarketPrediction } from '../../src/services/predictions/types';
+import { PredictionWriteMessageSchema } from '../../src/services/predictions/write-queue';
 
 const KICKOFF = Date.parse('2026-01-10T01:00:00Z');
 const NOW = KICKOFF - 5 * 3_600_000;
@@ -180,6 +181,20 @@ describe('market-only prediction', () => {
     expect(m.outcomes.map((o) => o.outcome)).toEqual(['home', 'draw', 'away']);
     expect(m.anchor.source).toBe('none');
     expect(m.outcomes.every((o) => o.probability === null)).toBe(true);
+  });
+
+  it('is a message the prediction write queue accepts (the one write path), and only with every field of each kind', () => {
+    const p = predict(LINES);
+    const parsed = PredictionWriteMessageSchema.safeParse(JSON.parse(JSON.stringify(p)));
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect(parsed.data).toEqual(p);
+    // A spread side without its handicap, or a moneyline with a draw, is not a prediction the queue can store.
+    const withoutPoint = structuredClone(p);
+    delete (withoutPoint.markets[1]!.outcomes[0] as { point?: number }).point;
+    expect(PredictionWriteMessageSchema.safeParse(withoutPoint).success).toBe(false);
+    const withDraw = structuredClone(p);
+    (withDraw.markets[0]!.outcomes[0] as { outcome: string }).outcome = 'draw';
+    expect(PredictionWriteMessageSchema.safeParse(withDraw).success).toBe(false);
   });
 
   it('has no market before any book quotes the match', () => {

@@ -129,6 +129,7 @@ function bestPrices(lines: readonly LiveLine[], market: AnchorMarket, commission
   return bestPriceByOutcome(bettable, (bookmaker, price) => priceAfterCommission(bookmaker, price, commission));
 }
 
+/** One outcome at its best price: fair odds, EV and Kelly. The market-only builder prices its outcomes with it too. */
 export function outcomePrediction<O extends PredictedOutcome>(
   outcome: O,
   probability: number | null,

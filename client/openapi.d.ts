@@ -496,8 +496,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The model's prediction for a match: 1X2 and over/under 2.5, with EV and Kelly at the best price
-         * @description The active model's probabilities, with fair odds, beside the market anchor they start from: each market's `anchor` is Pinnacle's margin-free price (else the consensus of a fixed list of bookmakers; `none` without any price, and then no probability, EV or Kelly), and `marketProbability` is its probability of each outcome. Premium and pro also get the best price a bettor is paid and its bookmaker (an exchange net of its commission), EV and the Kelly fraction (full and at the configured multiplier). Free accounts get 10 distinct matches per UTC day (a repeat read of a match is free; the 11th is a 429 `quota-exceeded` with `Retry-After` at the next UTC midnight). Once a match has kicked off the answer is its last prediction made before kick-off (`source: stored`). Only football is modelled yet: a match of another sport (basketball) is a 404 problem naming its sport. `X-Cache` says whether the prediction came from the cache, `X-Model-Run` which model run made it.
+         * A match's prediction: each market's probabilities with EV and Kelly at the best price (market-only, model null, for a sport without a model)
+         * @description Each market's probabilities, with fair odds, beside the market anchor they start from: each market's `anchor` is Pinnacle's margin-free price (else the consensus; `none` without a complete book, and then no probability, EV or Kelly), and `marketProbability` is its probability of each outcome. Markets are discriminated on `kind`: `1x2` (home/draw/away), `moneyline` (home/away), `spread` (each side at its own `point`) and `total` (over/under `point`). Football is priced by the active model (`model` names its run): `1x2`, then `total` at 2.5. A sport without a trained model (basketball) gets a market-only prediction (`model: null`): the probabilities are the market's margin-free ones, for the moneyline, every quoted spread line and every quoted total line, with the best price, EV and Kelly against them. Premium and pro also get the best price a bettor is paid and its bookmaker (an exchange net of its commission), EV and the Kelly fraction (full and at the configured multiplier). Free accounts get 10 distinct matches per UTC day (a repeat read of a match is free; the 11th is a 429 `quota-exceeded` with `Retry-After` at the next UTC midnight). Once a match has kicked off the answer is its last prediction made before kick-off (`source: stored`). `X-Cache` says whether the prediction came from the cache, `X-Model-Run` which model run made it (`none` for a market-only prediction).
          */
         get: operations["getMatchPredictions"];
         put?: never;
@@ -1082,10 +1082,20 @@ export interface components {
         MatchPrediction: {
             /** @example 1234 */
             matchId: number;
-            /** Format: uuid */
-            modelRunId: string;
-            /** @example v1 */
-            featureVersion: string;
+            /** @description The model run that made the prediction. Null: a market-only prediction, for a sport without a trained model (docs/sports.md): each probability is the market's margin-free probability, with the best price, EV and Kelly against it */
+            model: components["schemas"]["PredictionModel"] | null;
+            /**
+             * Format: uuid
+             * @deprecated
+             * @description Deprecated: use `model.runId`. Null when `model` is null.
+             */
+            modelRunId: string | null;
+            /**
+             * @deprecated
+             * @description Deprecated: use `model.featureVersion`. Null when `model` is null.
+             * @example v1
+             */
+            featureVersion: string | null;
             /**
              * Format: date-time
              * @example 2023-08-11T19:00:00.000Z
@@ -1113,22 +1123,33 @@ export interface components {
              * @enum {string}
              */
             view: "basic" | "full";
+            /** @description Discriminated on `kind`. With a model (football): `1x2`, then `total` at 2.5. Market-only: the h2h in the sport's outcome set (`moneyline` for basketball), then `spread` at each quoted line by line, then `total` at each quoted line by line; empty before any book quotes the match */
             markets: components["schemas"]["MarketPrediction"][];
         };
-        MarketPrediction: {
+        PredictionModel: {
+            /** Format: uuid */
+            runId: string;
+            /** @example xgb-anchored-2025-08 */
+            name: string;
+            /** @example v1 */
+            featureVersion: string;
+        };
+        MarketPrediction: components["schemas"]["MatchResultMarket"] | components["schemas"]["MoneylineMarket"] | components["schemas"]["SpreadMarket"] | components["schemas"]["TotalMarket"];
+        MatchResultMarket: {
             /**
-             * @description h2h is 1X2; totals is over/under `point` goals
+             * @description Full-time result with a draw (football): home, draw, away (enum property replaced by openapi-typescript)
              * @enum {string}
              */
-            market: "h2h" | "totals";
-            /** @example 2.5 */
-            point: number | null;
+            kind: "1x2";
+            /** @enum {string} */
+            market: "h2h";
+            point: null;
             anchor: components["schemas"]["PredictionAnchor"];
-            outcomes: components["schemas"]["OutcomePrediction"][];
+            outcomes: components["schemas"]["MatchResultOutcome"][];
         };
         PredictionAnchor: {
             /**
-             * @description Where the market's prior came from: Pinnacle's price with its margin removed; else `consensus`, the average price of a fixed list of bookmakers (docs/decisions.md); `none`: no price at all, so no probability, EV or Kelly
+             * @description Where the market's prior came from: Pinnacle's price with its margin removed; else `consensus`: with a model, the average price of a fixed list of bookmakers (docs/decisions.md), without one (`model: null`), the median price of every book quoting the line; `none`: no complete book at all, so no probability, EV or Kelly
              * @enum {string}
              */
             source: "pinnacle" | "consensus" | "none";
@@ -1140,7 +1161,7 @@ export interface components {
              */
             bookmakers: string[];
             /**
-             * @description How the margin was removed: the model's method for this market, chosen on its validation season
+             * @description How the margin was removed: the model's method for this market, chosen on its validation season; `multiplicative` without a model
              * @enum {string}
              */
             marginMethod: "multiplicative" | "shin" | "power";
@@ -1156,14 +1177,14 @@ export interface components {
              */
             hoursToKickoff: number | null;
         };
-        OutcomePrediction: {
+        MatchResultOutcome: {
             /**
              * @example home
              * @enum {string}
              */
-            outcome: "home" | "draw" | "away" | "over" | "under";
+            outcome: "home" | "draw" | "away";
             /**
-             * @description The model's probability: the market anchor moved by the model's correction (the anchor itself where the data supports no move); null when the market has no anchor
+             * @description With a model: the market anchor moved by the model's correction (the anchor itself where the data supports no move). Without one (`model: null`): the anchor's margin-free probability itself. On an integer line that can push, the probability given no push. Null when the market has no anchor
              * @example 0.47
              */
             probability: number | null;
@@ -1183,7 +1204,155 @@ export interface components {
             bestBookmaker?: string | null;
             /** @description bestPrice after the exchange's commission (exchangeCommission of the net winnings); equal to bestPrice at a bookmaker. EV and Kelly use it. Premium and pro only. */
             bestPriceNet?: number | null;
-            /** @description probability × bestPriceNet − 1 (0.05 = +5% of the stake); null without a probability or a price. Premium and pro only. */
+            /** @description probability × bestPriceNet − 1 (0.05 = +5% of the stake; on a line that can push, per stake of a bet that is not void); null without a probability or a price. Premium and pro only. */
+            expectedValue?: number | null;
+            /** @description The full Kelly fraction of the bankroll at bestPriceNet (0 when EV ≤ 0). Premium and pro only. */
+            kellyFraction?: number | null;
+            /** @description kellyFraction × kellyMultiplier. Premium and pro only. */
+            kellyStake?: number | null;
+        };
+        MoneylineMarket: {
+            /**
+             * @description The winner of a sport without draws (basketball): home or away (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "moneyline";
+            /** @enum {string} */
+            market: "h2h";
+            point: null;
+            anchor: components["schemas"]["PredictionAnchor"];
+            outcomes: components["schemas"]["MoneylineOutcome"][];
+        };
+        MoneylineOutcome: {
+            /**
+             * @example home
+             * @enum {string}
+             */
+            outcome: "home" | "away";
+            /**
+             * @description With a model: the market anchor moved by the model's correction (the anchor itself where the data supports no move). Without one (`model: null`): the anchor's margin-free probability itself. On an integer line that can push, the probability given no push. Null when the market has no anchor
+             * @example 0.47
+             */
+            probability: number | null;
+            /**
+             * @description 1 / probability: the price at which the bet has zero EV; null with probability
+             * @example 2.13
+             */
+            fairOdds: number | null;
+            /**
+             * @description The anchor's margin-free probability of this outcome (see the market's `anchor`): the market price the prediction sits beside; null when there is no anchor
+             * @example 0.44
+             */
+            marketProbability: number | null;
+            /** @description The highest price a bettor is paid, among bookmakers and exchanges (an exchange net of its commission), as quoted; null without odds. Premium and pro only. */
+            bestPrice?: number | null;
+            /** @example pinnacle */
+            bestBookmaker?: string | null;
+            /** @description bestPrice after the exchange's commission (exchangeCommission of the net winnings); equal to bestPrice at a bookmaker. EV and Kelly use it. Premium and pro only. */
+            bestPriceNet?: number | null;
+            /** @description probability × bestPriceNet − 1 (0.05 = +5% of the stake; on a line that can push, per stake of a bet that is not void); null without a probability or a price. Premium and pro only. */
+            expectedValue?: number | null;
+            /** @description The full Kelly fraction of the bankroll at bestPriceNet (0 when EV ≤ 0). Premium and pro only. */
+            kellyFraction?: number | null;
+            /** @description kellyFraction × kellyMultiplier. Premium and pro only. */
+            kellyStake?: number | null;
+        };
+        SpreadMarket: {
+            /**
+             * @description A handicap line: each side covers at its own `point` (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "spread";
+            /** @enum {string} */
+            market: "spreads";
+            /**
+             * @description The line: the home side's handicap (the away side's is its opposite)
+             * @example -4.5
+             */
+            point: number;
+            anchor: components["schemas"]["PredictionAnchor"];
+            outcomes: components["schemas"]["SpreadOutcome"][];
+        };
+        SpreadOutcome: {
+            /**
+             * @example home
+             * @enum {string}
+             */
+            outcome: "home" | "away";
+            /**
+             * @description This side's handicap: home −4.5 covers by winning by 5 or more, away +4.5 by losing by 4 or fewer
+             * @example -4.5
+             */
+            point: number;
+            /**
+             * @description With a model: the market anchor moved by the model's correction (the anchor itself where the data supports no move). Without one (`model: null`): the anchor's margin-free probability itself. On an integer line that can push, the probability given no push. Null when the market has no anchor
+             * @example 0.47
+             */
+            probability: number | null;
+            /**
+             * @description 1 / probability: the price at which the bet has zero EV; null with probability
+             * @example 2.13
+             */
+            fairOdds: number | null;
+            /**
+             * @description The anchor's margin-free probability of this outcome (see the market's `anchor`): the market price the prediction sits beside; null when there is no anchor
+             * @example 0.44
+             */
+            marketProbability: number | null;
+            /** @description The highest price a bettor is paid, among bookmakers and exchanges (an exchange net of its commission), as quoted; null without odds. Premium and pro only. */
+            bestPrice?: number | null;
+            /** @example pinnacle */
+            bestBookmaker?: string | null;
+            /** @description bestPrice after the exchange's commission (exchangeCommission of the net winnings); equal to bestPrice at a bookmaker. EV and Kelly use it. Premium and pro only. */
+            bestPriceNet?: number | null;
+            /** @description probability × bestPriceNet − 1 (0.05 = +5% of the stake; on a line that can push, per stake of a bet that is not void); null without a probability or a price. Premium and pro only. */
+            expectedValue?: number | null;
+            /** @description The full Kelly fraction of the bankroll at bestPriceNet (0 when EV ≤ 0). Premium and pro only. */
+            kellyFraction?: number | null;
+            /** @description kellyFraction × kellyMultiplier. Premium and pro only. */
+            kellyStake?: number | null;
+        };
+        TotalMarket: {
+            /**
+             * @description Over/under `point` goals or points (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "total";
+            /** @enum {string} */
+            market: "totals";
+            /** @example 2.5 */
+            point: number;
+            anchor: components["schemas"]["PredictionAnchor"];
+            outcomes: components["schemas"]["TotalOutcome"][];
+        };
+        TotalOutcome: {
+            /**
+             * @example over
+             * @enum {string}
+             */
+            outcome: "over" | "under";
+            /**
+             * @description With a model: the market anchor moved by the model's correction (the anchor itself where the data supports no move). Without one (`model: null`): the anchor's margin-free probability itself. On an integer line that can push, the probability given no push. Null when the market has no anchor
+             * @example 0.47
+             */
+            probability: number | null;
+            /**
+             * @description 1 / probability: the price at which the bet has zero EV; null with probability
+             * @example 2.13
+             */
+            fairOdds: number | null;
+            /**
+             * @description The anchor's margin-free probability of this outcome (see the market's `anchor`): the market price the prediction sits beside; null when there is no anchor
+             * @example 0.44
+             */
+            marketProbability: number | null;
+            /** @description The highest price a bettor is paid, among bookmakers and exchanges (an exchange net of its commission), as quoted; null without odds. Premium and pro only. */
+            bestPrice?: number | null;
+            /** @example pinnacle */
+            bestBookmaker?: string | null;
+            /** @description bestPrice after the exchange's commission (exchangeCommission of the net winnings); equal to bestPrice at a bookmaker. EV and Kelly use it. Premium and pro only. */
+            bestPriceNet?: number | null;
+            /** @description probability × bestPriceNet − 1 (0.05 = +5% of the stake; on a line that can push, per stake of a bet that is not void); null without a probability or a price. Premium and pro only. */
             expectedValue?: number | null;
             /** @description The full Kelly fraction of the bankroll at bestPriceNet (0 when EV ≤ 0). Premium and pro only. */
             kellyFraction?: number | null;

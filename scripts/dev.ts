@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { SCHEDULES, type ScheduleName } from '../src/jobs/schedules';
+import { sportHasModel } from '../src/services/predictions/market-only';
 import { exitWithUsageOnHelp } from './lib/cli';
 import { DataDirInUseError } from './lib/data-dir-lock';
 import { generateDevSecrets, toEnvFile, type DevSecrets } from './lib/dev-secrets';
@@ -347,6 +348,35 @@ async function fireCron(name: ScheduleName): Promise<string[]> {
   }
   return [];
 }
+/**
+ * The next game with odds of each sport not announced yet, so the first prediction to try is one copy away. The
+ * odds job polls a sport's games only as their kick-off nears (budget.ts), so a sport can first have odds a few
+ * runs after the start: it is announced after the odds run that brought them.
+ */
+const announcedSports = new Set<string>();
+async function logUpcomingPredictions(): Promise<void> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  pool.on('error', () => undefined);
+  try {
+    const { rows } = await pool.query<{ sport: string; id: string; home: string; away: string; start_at: Date }>(
+      `select distinct on (s.key) s.key as sport, m.id, h.name as home, a.name as away, m.start_at
+       from matches m join sports s on s.id = m.sport_id join teams h on h.id = m.home_team_id join teams a on a.id = m.away_team_id
+       where m.status = 'scheduled' and m.start_at > now() and exists (select 1 from odds_snapshots o where o.match_id = m.id)
+       order by s.key, m.start_at, m.id`,
+    );
+    for (const r of rows) {
+      if (announcedSports.has(r.sport)) continue;
+      announcedSports.add(r.sport);
+      const what = sportHasModel(r.sport) ? 'the active model' : 'market-only: model null, moneyline, spreads and totals';
+      log(`next ${r.sport} game with odds: ${r.home} v ${r.away} at ${r.start_at.toISOString()}, GET /matches/${r.id}/predictions (${what})`);
+    }
+  } catch (error) {
+    if (!isStopping()) log(`listing upcoming games: ${(error as Error).message}`);
+  } finally {
+    await pool.end();
+  }
+}
+
 void (async () => {
   for (let waited = 0; waited < 120_000 && !isStopping(); waited += 500) {
     const up = await fetch(`http://127.0.0.1:${PORT}/health`).then(
@@ -360,12 +390,15 @@ void (async () => {
       await fireCron('odds');
       await fireCron('daily');
       if (isStopping()) return;
+      await logUpcomingPredictions();
       const every = (ms: number) => (ms >= 3_600_000 ? `${ms / 3_600_000} h` : `${Math.round(ms / 60_000)} min`);
       log(
         `cron triggers: odds every 5 min, fixtures hourly, the daily jobs (results, settlement) every ${every(CADENCE_MS.daily)}; ` +
           `curl 'localhost:${PORT}/__scheduled?cron=*/5+*+*+*+*' fires one now`,
       );
-      for (const name of Object.keys(CADENCE_MS) as ScheduleName[]) cronTimers.push(setInterval(() => void fireCron(name), CADENCE_MS[name]));
+      for (const name of Object.keys(CADENCE_MS) as ScheduleName[]) {
+        cronTimers.push(setInterval(() => void fireCron(name).then(() => (name === 'odds' && !isStopping() ? logUpcomingPredictions() : undefined)), CADENCE_MS[name]));
+      }
       return;
     }
     await new Promise((r) => setTimeout(r, 500));

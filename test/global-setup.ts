@@ -14,7 +14,9 @@ import { activateDefault, defaultBundleDir, readBundle, registerBundle } from '.
 import { createFreshDatabase } from '../scripts/lib/fresh-database';
 import { migrate } from '../scripts/lib/migrate';
 import { startOddsApiStandin } from '../scripts/lib/odds-api-standin';
-import { loadSeason } from '../scripts/lib/odds-api-standin/season';
+import { NBA_DATA_DIR } from '../scripts/lib/nba/import';
+import { loadNbaSeason } from '../scripts/lib/odds-api-standin/nba';
+import { liveTimeline, loadSeason, onTimeline } from '../scripts/lib/odds-api-standin/season';
 import { readObservabilityContract, type ObservabilityContract } from '../scripts/lib/observability-contract';
 import { startOtlpReceiver } from '../scripts/lib/otlp-receiver';
 import { startWsProxy } from '../scripts/lib/ws-proxy';
@@ -39,6 +41,17 @@ declare module 'vitest' {
     observabilityDatabaseUrl: string;
     /** What terraform/modules/observability queries (scripts/lib/observability-contract.ts), or why it could not be read. */
     observabilityContract: ObservabilityContract | { error: string };
+    /**
+     * A fifth, migrated and empty (no model run), for test/worker/market-only.test.ts: its odds job creates two
+     * weeks of NBA games, which the files sharing the main database would otherwise find in their lists.
+     */
+    nbaDatabaseUrl: string;
+    /**
+     * The Odds API stand-in replaying NBA 2021/22 on the real clock (NBA_REPLAY_START is now), so its upcoming
+     * games are upcoming for the Worker too: market-only predictions are made only before tip-off.
+     */
+    nbaStandinUrl: string;
+    nbaStandinKey: string;
     /** A Ligue 1 stand-in of the contract test's own (its team names have no alias in that database). */
     observabilityStandinUrl: string;
     observabilityStandinKey: string;
@@ -87,7 +100,7 @@ export default async function setup(project: TestProject) {
     await migrate(fresh.url);
     return fresh.url;
   };
-  const [, registryDatabaseUrl, settlementDatabaseUrl, observabilityDatabaseUrl] = await Promise.all([
+  const [, registryDatabaseUrl, settlementDatabaseUrl, observabilityDatabaseUrl, nbaDatabaseUrl] = await Promise.all([
     migrate(databaseUrl).then(() => importSeasons(databaseUrl, FIXTURE_SEASON_FILES)),
     // The model registry's own database: its tests switch the one active run back and forth, which would pull the
     // model out from under the prediction tests running beside them on the main database.
@@ -99,6 +112,7 @@ export default async function setup(project: TestProject) {
       await registerDefaultBundle(url);
       return url;
     }),
+    separateDatabase('senzu_test_nba'),
   ]);
   const proxy = await startWsProxy();
   teardown.push(proxy.close);
@@ -123,6 +137,11 @@ export default async function setup(project: TestProject) {
     now: () => new Date(ODDS_API_STANDIN_CLOCK),
   });
   teardown.push(observabilityStandin.close);
+  const nbaStandin = await startOddsApiStandin({
+    events: onTimeline(loadNbaSeason({ dataDir: NBA_DATA_DIR, season: '2021-22' }), liveTimeline(new Date(NBA_REPLAY_START), new Date(), 1, { keepWeekdays: false })),
+    apiKey: 'test-nba-key',
+  });
+  teardown.push(nbaStandin.close);
   // Read here, in Node (it parses HCL); a module that does not parse fails the contract test, not the run.
   const observabilityContract = await readObservabilityContract(join(new URL('..', import.meta.url).pathname, 'terraform')).catch(
     (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
@@ -130,6 +149,9 @@ export default async function setup(project: TestProject) {
 
   project.provide('databaseUrl', databaseUrl);
   project.provide('observabilityDatabaseUrl', observabilityDatabaseUrl);
+  project.provide('nbaDatabaseUrl', nbaDatabaseUrl);
+  project.provide('nbaStandinUrl', nbaStandin.url);
+  project.provide('nbaStandinKey', nbaStandin.apiKey);
   project.provide('observabilityContract', observabilityContract);
   project.provide('observabilityStandinUrl', observabilityStandin.url);
   project.provide('observabilityStandinKey', observabilityStandin.apiKey);
@@ -153,6 +175,9 @@ export default async function setup(project: TestProject) {
     for (const step of teardown.reverse()) await step().catch((error) => console.error('[test] teardown:', error));
   };
 }
+
+/** The NBA replay's instant that is put at the real now: a Monday of 2021/22 with games every day ahead. */
+export const NBA_REPLAY_START = '2021-12-06T12:00:00Z';
 
 /** The stand-in's default clock: a Friday of 2023/24, with a weekend of five leagues ahead. */
 export const ODDS_API_STANDIN_CLOCK = '2023-09-29T12:00:00Z';

@@ -405,9 +405,8 @@ export const predictions = pgTable(
     matchId: bigint('match_id', { mode: 'number' })
       .notNull()
       .references(() => matches.id, { onDelete: 'cascade' }),
-    modelRunId: uuid('model_run_id')
-      .notNull()
-      .references(() => modelRuns.id),
+    /** Migration 0015: NULL on a market-only prediction (a sport without a model), with feature_version. */
+    modelRunId: uuid('model_run_id').references(() => modelRuns.id),
     market: text('market', { enum: MARKETS }).notNull(),
     outcome: text('outcome').notNull(),
     point: numeric('point', { precision: 6, scale: 2, mode: 'number' }),
@@ -423,7 +422,7 @@ export const predictions = pgTable(
     closingPrice: numeric('closing_price', { precision: 10, scale: 3, mode: 'number' }),
     /** Migration 0009: the match's kick-off when predicted, and how the prediction was made. */
     kickoff: timestamp('kickoff', { withTimezone: true, mode: 'date' }).notNull(),
-    featureVersion: text('feature_version').notNull(),
+    featureVersion: text('feature_version'),
     marginMethod: text('margin_method', { enum: ['multiplicative', 'shin', 'power'] }).notNull(),
     kellyMultiplier: doublePrecision('kelly_multiplier').notNull(),
     kellyStake: doublePrecision('kelly_stake'),

@@ -27,14 +27,15 @@ export function workerFanOut(env: IngestionEnv, db: () => Database): IngestionFa
   return {
     applyOdds: (matchId, rows, meta) => matchOddsStub(env.MATCH_ODDS, matchId).applyOdds(rows, meta),
     async invalidatePredictions(matchIds) {
-      // Every run that may still be cached: the active one and any activated within the cache's TTL.
+      // Every run that may still be cached: the active one and any activated within the cache's TTL, and the
+      // match's market-only key (invalidateMatch).
       // A run retired less than a cache TTL ago may still have entries being read until isolates notice.
       const runs = await db()
         .select({ id: modelRuns.id })
         .from(modelRuns)
         .where(or(eq(modelRuns.status, 'active'), gt(modelRuns.retiredAt, sql`now() - interval '10 minutes'`)));
+      // With no run at all, the market-only predictions (sports without a model) are still cached.
       const runIds = runs.map((r) => r.id);
-      if (runIds.length === 0) return;
       const cache = new PredictionCache(env.PREDICTIONS);
       await Promise.all(matchIds.map((matchId) => cache.invalidateMatch(runIds, matchId)));
     },

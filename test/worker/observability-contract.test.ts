@@ -120,7 +120,7 @@ describe('what the monitors and dashboards query is what the code emits', () => 
   }, 120_000);
 
   it('a prediction write that fails on its last attempt is retried into the dead-letter queue, and says so', async () => {
-    const cached = await env.PREDICTIONS.get<MatchPrediction>(`pred:v1:${runId}:${matchId}`, 'json');
+    const cached = await env.PREDICTIONS.get<MatchPrediction>(`pred:v2:${runId}:${matchId}`, 'json');
     expect(cached, 'the miss above cached its prediction').not.toBeNull();
     // A match that does not exist: the insert fails on its foreign key, as a write to a deleted match would.
     const body = { ...cached!, matchId: 2_000_000_000 };
@@ -194,13 +194,14 @@ function wrongPrediction(modelRunId: string, m: { id: number; start_at: string; 
   const kickoff = new Date(m.start_at);
   const h2h: PredictedOutcome = m.home_score > m.away_score ? 'home' : m.home_score < m.away_score ? 'away' : 'draw';
   const totals: PredictedOutcome = m.home_score + m.away_score > 2.5 ? 'over' : 'under';
-  const outcome = (o: PredictedOutcome, actual: PredictedOutcome, others: number, market: number) => {
+  const outcome = <O extends PredictedOutcome>(o: O, actual: PredictedOutcome, others: number, market: number) => {
     const probability = o === actual ? 0.05 : 0.95 / others;
     return { outcome: o, probability, fairOdds: 1 / probability, bestPrice: null, bestBookmaker: null, bestPriceNet: null, marketProbability: market, expectedValue: null, kellyFraction: null, kellyStake: null };
   };
   const anchor = { source: 'pinnacle' as const, bookmakers: ['pinnacle'], marginMethod: 'multiplicative' as const, lastUpdate: new Date(kickoff.getTime() - 2 * 3_600_000).toISOString(), hoursToKickoff: 2 };
   return {
     matchId: m.id,
+    model: { runId: modelRunId, name: 'observability', featureVersion: 'v1' },
     modelRunId,
     featureVersion: 'v1',
     predictedAt: new Date(kickoff.getTime() - 3_600_000).toISOString(),
@@ -208,8 +209,8 @@ function wrongPrediction(modelRunId: string, m: { id: number; start_at: string; 
     kellyMultiplier: 0.25,
     exchangeCommission: 0.05,
     markets: [
-      { market: 'h2h', point: null, anchor, outcomes: (['home', 'draw', 'away'] as const).map((o) => outcome(o, h2h, 2, 1 / 3)) },
-      { market: 'totals', point: 2.5, anchor, outcomes: (['over', 'under'] as const).map((o) => outcome(o, totals, 1, 1 / 2)) },
+      { kind: '1x2', market: 'h2h', point: null, anchor, outcomes: (['home', 'draw', 'away'] as const).map((o) => outcome(o, h2h, 2, 1 / 3)) },
+      { kind: 'total', market: 'totals', point: 2.5, anchor, outcomes: (['over', 'under'] as const).map((o) => outcome(o, totals, 1, 1 / 2)) },
     ],
   };
 }

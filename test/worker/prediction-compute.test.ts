@@ -72,8 +72,7 @@ function predict(lines: LiveLine[], probabilities: { h2h: number[] | null; ou25:
     inputs,
     prediction: buildMatchPrediction({
       matchId: 1,
-      modelRunId: 'run',
-      featureVersion: 'v1',
+      model: { runId: 'run', name: 'compute-test', featureVersion: 'v1' },
       predictedAt: NOW,
       kickoff: KICKOFF,
       probabilities,

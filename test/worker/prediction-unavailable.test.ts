@@ -60,7 +60,7 @@ describe('a broken model bundle', () => {
 
   it('answers 503 for a missing artifact and for a bundle.json that is not the registered one', async () => {
     await env.MODELS.delete(key(BUNDLE_FILES.ou25));
-    await env.PREDICTIONS.delete(`pred:v1:${bundle.runId}:${matchId}`);
+    await env.PREDICTIONS.delete(`pred:v2:${bundle.runId}:${matchId}`);
     await expectUnavailable();
     await env.MODELS.put(key(BUNDLE_FILES.ou25), bytes(BUNDLE_FILES.ou25));
 

@@ -30,13 +30,14 @@ const bytes = (name: string) => Uint8Array.from(atob(bundle.files[name]!), (c) =
 
 interface PredictionBody {
   matchId: number;
-  modelRunId: string;
+  model: { runId: string; name: string; featureVersion: string } | null;
+  modelRunId: string | null;
   predictedAt: string;
   kickoff: string;
   source: 'live' | 'stored';
   view: 'basic' | 'full';
   kellyMultiplier: number;
-  markets: Array<{ market: string; point: number | null; anchor: PredictionAnchor; outcomes: Array<Record<string, number | string | null>> }>;
+  markets: Array<{ kind: string; market: string; point: number | null; anchor: PredictionAnchor; outcomes: Array<Record<string, number | string | null>> }>;
 }
 
 const HOUR = 3_600_000;
@@ -126,7 +127,14 @@ describe('GET /matches/{id}/predictions', () => {
     expect(first.status, first.text).toBe(200);
     expect(first.res.headers.get('x-cache')).toBe('MISS');
     expect(first.res.headers.get('x-model-run')).toBe(runId);
-    expect(first.body).toMatchObject({ matchId: upcoming.id, modelRunId: runId, source: 'live', view: 'full', kickoff: upcoming.startAt.toISOString() });
+    expect(first.body).toMatchObject({ matchId: upcoming.id, modelRunId: runId, featureVersion: 'v1', source: 'live', view: 'full', kickoff: upcoming.startAt.toISOString() });
+    // Football keeps its model and its two markets, now told apart by `kind`.
+    expect(first.body.model).toEqual({ runId, name: expect.any(String), featureVersion: 'v1' });
+    expect(first.body.model!.name.length).toBeGreaterThan(0);
+    expect(first.body.markets.map((m) => [m.kind, m.market, m.point, m.outcomes.map((o) => o.outcome)])).toEqual([
+      ['1x2', 'h2h', null, ['home', 'draw', 'away']],
+      ['total', 'totals', 2.5, ['over', 'under']],
+    ]);
     for (const market of first.body.markets) {
       const total = market.outcomes.reduce((s, o) => s + (o.probability as number), 0);
       expect(total).toBeCloseTo(1, 6);
@@ -307,6 +315,7 @@ describe('GET /matches/{id}/predictions', () => {
     const template = (await predict(upcoming.id, pro)).body;
     const stored = (predictedAt: Date, probability: number): MatchPrediction => ({
       matchId,
+      model: { runId, name: 'stored-test', featureVersion: 'v1' },
       modelRunId: runId,
       featureVersion: 'v1',
       predictedAt: predictedAt.toISOString(),
@@ -315,6 +324,7 @@ describe('GET /matches/{id}/predictions', () => {
       exchangeCommission: 0.05,
       markets: [
         {
+          kind: '1x2',
           market: 'h2h',
           point: null,
           anchor: { source: 'pinnacle', bookmakers: ['pinnacle'], marginMethod: 'shin', lastUpdate: new Date(predictedAt.getTime() - HOUR).toISOString(), hoursToKickoff: 3 },
@@ -345,6 +355,9 @@ describe('GET /matches/{id}/predictions', () => {
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ source: 'stored', matchId, predictedAt: new Date(kickoff.getTime() - HOUR).toISOString() });
     expect(outcome(res.body, 'h2h', 'home').probability).toBeCloseTo(0.44, 10);
+    // Read back from the rows: the run (with its registered name, which the rows do not hold) and the market's kind.
+    expect(res.body.model).toEqual(template.model);
+    expect(res.body.markets.map((m) => m.kind)).toEqual(['1x2']);
     const count = await withDb(async (db) => (await db.execute<{ n: number }>(sql`select count(distinct predicted_at)::int as n from predictions where match_id = ${matchId}`)).rows[0]!.n);
     expect(count).toBe(3);
   }, 60_000);
@@ -466,9 +479,9 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
 });
 
 describe('a match of another sport than the features', () => {
-  it('is a 404 problem naming the sport, and its result never enters the feature store', async () => {
+  it('gets a market-only prediction (model null; no book quotes it yet, so no market), and its result never enters the feature store', async () => {
     // An upcoming and a finished NBA game between two teams basketball.json declares (db:migrate loads it).
-    const [upcoming, finished] = await withDb(async (db) => {
+    const [upcomingGame, finished] = await withDb(async (db) => {
       const insert = (startAt: Date, status: 'scheduled' | 'finished', score: number | null) =>
         db.execute<{ id: string }>(sql`
           with nba as (
@@ -484,10 +497,16 @@ describe('a match of another sport than the features', () => {
       const done = await insert(new Date(Date.now() - 30 * 3_600_000), 'finished', 110);
       return [Number(up.rows[0]!.id), Number(done.rows[0]!.id)];
     });
-    const res = await api(`/matches/${upcoming}/predictions`, { token: pro.accessToken });
-    expect(res.status).toBe(404);
-    expect(res.headers.get('content-type')).toBe(PROBLEM);
-    expect((await res.json<{ detail: string }>()).detail).toMatch(/basketball/);
+    // The football model is active, yet it never prices a basketball game: the prediction is the market's alone,
+    // and with no odds yet there is nothing to price. (test/worker/market-only.test.ts has NBA games with odds.)
+    const res = await predict(upcomingGame, pro);
+    expect(res.status, res.text).toBe(200);
+    expect(res.res.headers.get('x-model-run')).toBe('none');
+    expect(res.body).toMatchObject({ matchId: upcomingGame, model: null, modelRunId: null, featureVersion: null, source: 'live', markets: [] });
+    // A finished NBA game predicted by no one before tip-off has nothing stored to serve.
+    const started = await api(`/matches/${finished}/predictions`, { token: pro.accessToken });
+    expect(started.status).toBe(404);
+    expect(started.headers.get('content-type')).toBe(PROBLEM);
     // The store's advance (what the hourly job runs) learns football results only: the NBA result stays pending,
     // and no state of its teams exists.
     await withDb((db) => advanceFeatureStore(db, Date.now()));

@@ -119,7 +119,7 @@ function modelProbabilities(m: CsvMatch, market: 'h2h' | 'totals', tilt: number)
   return Object.fromEntries(Object.entries(raw).map(([o, p]) => [o, p / total]));
 }
 
-function outcomePrediction(m: CsvMatch, market: 'h2h' | 'totals', outcome: PredictedOutcome, tilt: number): OutcomePrediction {
+function outcomePrediction<O extends PredictedOutcome>(m: CsvMatch, market: 'h2h' | 'totals', outcome: O, tilt: number): OutcomePrediction<O> {
   const p = modelProbabilities(m, market, tilt)[outcome]!;
   const best = preMatchBest(m, market, outcome);
   const ev = best === null ? null : p * best - 1;
@@ -138,9 +138,10 @@ function outcomePrediction(m: CsvMatch, market: 'h2h' | 'totals', outcome: Predi
   };
 }
 
-function predictionOf(matchId: number, m: CsvMatch, modelRunId: string, kickoff: Date, predictedAt: Date, tilt: number): MatchPrediction {
+function predictionOf(matchId: number, m: CsvMatch, modelRunId: string, kickoff: Date, predictedAt: Date, tilt: number, runName = 'settlement-test'): MatchPrediction {
   return {
     matchId,
+    model: { runId: modelRunId, name: runName, featureVersion: 'v1' },
     modelRunId,
     featureVersion: 'v1',
     predictedAt: predictedAt.toISOString(),
@@ -148,8 +149,8 @@ function predictionOf(matchId: number, m: CsvMatch, modelRunId: string, kickoff:
     kellyMultiplier: 0.25,
     exchangeCommission: 0.05,
     markets: [
-      { market: 'h2h', point: null, anchor: ANCHOR, outcomes: (['home', 'draw', 'away'] as const).map((o) => outcomePrediction(m, 'h2h', o, tilt)) },
-      { market: 'totals', point: 2.5, anchor: ANCHOR, outcomes: (['over', 'under'] as const).map((o) => outcomePrediction(m, 'totals', o, tilt)) },
+      { kind: '1x2', market: 'h2h', point: null, anchor: ANCHOR, outcomes: (['home', 'draw', 'away'] as const).map((o) => outcomePrediction(m, 'h2h', o, tilt)) },
+      { kind: 'total', market: 'totals', point: 2.5, anchor: ANCHOR, outcomes: (['over', 'under'] as const).map((o) => outcomePrediction(m, 'totals', o, tilt)) },
     ],
   };
 }
@@ -731,12 +732,14 @@ describe('settlement of market-only rows (no model run)', () => {
 
 describe('PredictionStore', () => {
   it('persists one row per outcome, idempotently, and reads back the last prediction before an instant', async () => {
-    const runId = (await insertModelRun({ name: `store-${crypto.randomUUID()}` })).id;
+    // Read back with the run's registered name, which the rows do not hold (the store joins it).
+    const runName = `store-${crypto.randomUUID()}`;
+    const runId = (await insertModelRun({ name: runName })).id;
     const [m] = await importedRound(readRound('2024-04-13', '2024-04-13'));
     const { id: matchId, kickoff, csv } = m!;
-    const early = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() - 48 * HOUR), EARLY_TILT);
-    const late = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() - HOUR), RECORD_TILT);
-    const after = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() + 600_000), LATE_TILT);
+    const early = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() - 48 * HOUR), EARLY_TILT, runName);
+    const late = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() - HOUR), RECORD_TILT, runName);
+    const after = predictionOf(matchId, csv, runId, kickoff, new Date(kickoff.getTime() + 600_000), LATE_TILT, runName);
     await withStore(async (s) => {
       await s.persist(early);
       await s.persist(late);

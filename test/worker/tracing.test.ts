@@ -241,8 +241,8 @@ describe('OTLP trace of a prediction request', () => {
     expect(send!.parentSpanId).toBe(root.spanId);
     const inserts = miss.spans.filter((s) => s.name === 'pg.query' && s.attributes['db.operation'] === 'INSERT');
     expect(inserts.map((s) => s.attributes['db.statement'])).toEqual([]);
-    const cacheWrite = miss.spans.find((s) => s.name === 'kv.put' && String(s.attributes['cloudflare.kv.key']).startsWith('pred:v1:'))!;
-    expect(cacheWrite.attributes['cloudflare.kv.key']).toBe(`pred:v1:${bundle.runId}:${matchId}`);
+    const cacheWrite = miss.spans.find((s) => s.name === 'kv.put' && String(s.attributes['cloudflare.kv.key']).startsWith('pred:v2:'))!;
+    expect(cacheWrite.attributes['cloudflare.kv.key']).toBe(`pred:v2:${bundle.runId}:${matchId}`);
     expect(miss.lines.find((l) => l.msg === 'request')).toMatchObject({ traceId: miss.traceId, tier: 'pro', cache: 'MISS', modelRun: bundle.runId, status: 200 });
 
     const hit = await tracedRequest(`/matches/${matchId}/predictions`, { authorization: `Bearer ${pro.accessToken}` });

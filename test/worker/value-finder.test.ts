@@ -40,7 +40,7 @@ let nbaExpected: Array<{ matchId: number; market: 'h2h' | 'spreads' | 'totals'; 
 let expected: Array<{ matchId: number; market: string; outcome: string; expectedValue: number | null; kickoff: string }>;
 
 /** Deterministic, distinct EVs per (match, outcome); `revision` changes them, so a stale row would show. */
-function outcome(index: number, o: PredictedOutcome, revision: number, p: number, withPrice: boolean): OutcomePrediction {
+function outcome<O extends PredictedOutcome>(index: number, o: O, revision: number, p: number, withPrice: boolean): OutcomePrediction<O> {
   const price = withPrice ? 1.5 + ((index * 7 + o.length * 3 + revision * 5) % 23) / 10 : null;
   const ev = price === null ? null : p * price - 1;
   const kelly = ev === null ? null : ev > 0 ? ev / (price! - 1) : 0;
@@ -63,6 +63,7 @@ function predictionOf(index: number, match: OwnMatch, predictedAt: Date, revisio
   const totalsPriced = index !== own.length - 1;
   return {
     matchId: match.id,
+    model: { runId, name: 'value-finder-test', featureVersion: 'v1' },
     modelRunId: runId,
     featureVersion: 'v1',
     predictedAt: predictedAt.toISOString(),
@@ -71,12 +72,13 @@ function predictionOf(index: number, match: OwnMatch, predictedAt: Date, revisio
     exchangeCommission: 0.05,
     markets: [
       {
+        kind: '1x2',
         market: 'h2h',
         point: null,
         anchor: ANCHOR,
         outcomes: [outcome(index, 'home', revision, 0.45, true), outcome(index, 'draw', revision, 0.27, true), outcome(index, 'away', revision, 0.28, true)],
       },
-      { market: 'totals', point: 2.5, anchor: ANCHOR, outcomes: [outcome(index, 'over', revision, 0.55, totalsPriced), outcome(index, 'under', revision, 0.45, totalsPriced)] },
+      { kind: 'total', market: 'totals', point: 2.5, anchor: ANCHOR, outcomes: [outcome(index, 'over', revision, 0.55, totalsPriced), outcome(index, 'under', revision, 0.45, totalsPriced)] },
     ],
   };
 }

@@ -118,7 +118,7 @@ interface Quote {
 }
 
 /** The line a quote belongs to for consensus and movement: spreads pair home −x with away +x. */
-const bookPoint = (market: LiveMarket, outcome: string, point: number | null): number | null =>
+export const bookPoint = (market: LiveMarket, outcome: string, point: number | null): number | null =>
   market === 'spreads' && outcome === 'away' && point !== null ? (point === 0 ? 0 : -point) : point;
 
 interface BookSummary {

@@ -54,3 +54,10 @@ const H2H_BY_COMPETITION = new Map<string, H2hOutcomes>(
 export function h2hOutcomesOf(competitionKey: string): H2hOutcomes {
   return H2H_BY_COMPETITION.get(competitionKey) ?? H2H_THREE_WAY;
 }
+
+const H2H_BY_SPORT = new Map<string, H2hOutcomes>(SPORT_DEFINITIONS.map((def) => [def.key, def.h2hOutcomes?.length === 2 ? H2H_TWO_WAY : H2H_THREE_WAY] as const));
+
+/** The h2h outcomes of a sport by its key (its data file's `h2hOutcomes`), else football's 3-way. */
+export function h2hOutcomesOfSport(sportKey: string): H2hOutcomes {
+  return H2H_BY_SPORT.get(sportKey) ?? H2H_THREE_WAY;
+}

@@ -39,8 +39,11 @@ export type StoredMatch =
   | { kind: 'upcoming'; state: MatchFeatureState }
   /** Kicked off, finished or otherwise no longer open: only its stored pre-kick-off prediction may be served. */
   | { kind: 'started'; startAt: number }
-  /** Another sport than the features' (FEATURE_SPORT): the store holds no state for it, and no model prices it. */
-  | { kind: 'other-sport'; sport: string };
+  /**
+   * Another sport than the features' (FEATURE_SPORT): the store holds no state for it. Its kick-off and status
+   * say whether it is still open (a market-only prediction is made from its live odds alone).
+   */
+  | { kind: 'other-sport'; sport: string; startAt: number; status: string };
 
 /** The store of this Worker's feature version was never set up (its migration or first advance): a 503. */
 export class FeatureStoreNotBuiltError extends UnavailableError {}
@@ -85,7 +88,7 @@ export class FeatureStateRepository {
     for (const r of rows) {
       const m = timelineMatchOf(r);
       if (r.sport !== FEATURE_SPORT) {
-        out.set(m.matchId, { kind: 'other-sport', sport: r.sport });
+        out.set(m.matchId, { kind: 'other-sport', sport: r.sport, startAt: m.startAt, status: m.status });
         continue;
       }
       if (m.status !== 'scheduled' || now >= m.startAt) {

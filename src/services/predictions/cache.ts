@@ -1,7 +1,11 @@
 // PredictionCache: every KV key, TTL, isolate memo and invalidation of the prediction path, in one place.
-// - `pred:v1:{run}:{match}`: the full (unshaped) prediction. The key carries the model run, so activating
+// - `pred:v2:{run}:{match}`: the full (unshaped) prediction. The key carries the model run, so activating
 //   another run changes the prefix and old entries simply stop being read (they expire on their TTL); new odds
 //   for a match delete its key under every run that may still be cached (the odds job, invalidateMatch).
+//   (v2: markets carry `kind` and the prediction `model`; a v1 entry has neither and is never read.)
+// - `pred:v2:market-only:{match}`: the market-only prediction of a match of a sport without a model. It is made
+//   from the live odds alone, so it lives no longer than they stay fresh (the odds poll's shortest period,
+//   PREDICTION_CACHE_TTL_SECONDS) and new odds delete it with the match's other keys.
 // - `feat:{featureVersion}:{match}`: the match's feature state, a copy of the feature store's rows for it
 //   (src/services/feature-store). Its `staleAfter` decides whether it is used; the TTL is a safety net.
 // - `model:active:v1`: serving's copy of the active model run; activation deletes it. The isolate keeps its
@@ -25,12 +29,18 @@ export const ACTIVE_RUN_KV_KEY = 'model:active:v1';
 export const ACTIVE_RUN_ISOLATE_TTL_MS = 15_000;
 /** How long KV keeps the active run (KV's minimum TTL is 60 s). Activation takes effect within this. */
 export const ACTIVE_RUN_KV_TTL_SECONDS = 60;
-/** Seconds a cached prediction lives. New odds delete it sooner; this bounds staleness of anything missed. */
+/**
+ * Seconds a cached prediction lives: the odds job's shortest poll period (every 5 minutes), so a cached prediction is
+ * never older than the live odds it was made from by more than one poll. New odds delete it sooner.
+ */
 export const PREDICTION_CACHE_TTL_SECONDS = 300;
 /** Feature state entries outlive their freshness only as a safety net; `staleAfter` decides whether they are used. */
 export const FEATURE_STATE_TTL_SECONDS = 14 * 86_400;
 
-export const predictionCacheKey = (modelRunId: string, matchId: number): string => `pred:v1:${modelRunId}:${matchId}`;
+export const predictionCacheKey = (modelRunId: string, matchId: number): string => `pred:v2:${modelRunId}:${matchId}`;
+export const marketOnlyCacheKey = (matchId: number): string => `pred:v2:market-only:${matchId}`;
+/** A prediction's key: its model run's, or the market-only one (model null). */
+const keyOf = (modelRunId: string | null, matchId: number) => (modelRunId === null ? marketOnlyCacheKey(matchId) : predictionCacheKey(modelRunId, matchId));
 export const featureStateKey = (matchId: number): string => `feat:${FEATURE_VERSION}:${matchId}`;
 
 /** How long the isolate serves a prediction it read from KV before reading KV again (see the header). */
@@ -95,9 +105,9 @@ export class PredictionCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The cached prediction: the isolate's memo of an earlier KV read, else KV (then memoised). */
-  async prediction(modelRunId: string, matchId: number): Promise<MatchPrediction | null> {
-    const key = predictionCacheKey(modelRunId, matchId);
+  /** The cached prediction of a model run (null: the market-only one): the isolate's memo of an earlier KV read, else KV (then memoised). */
+  async prediction(modelRunId: string | null, matchId: number): Promise<MatchPrediction | null> {
+    const key = keyOf(modelRunId, matchId);
     const memoised = predictionMemo.get(key, this.now());
     if (memoised) return memoised;
     const read = await this.kv.get<MatchPrediction>(key, 'json');
@@ -106,16 +116,16 @@ export class PredictionCache {
   }
 
   async putPrediction(prediction: MatchPrediction): Promise<void> {
-    const key = predictionCacheKey(prediction.modelRunId, prediction.matchId);
+    const key = keyOf(prediction.modelRunId, prediction.matchId);
     // Before and after: a read racing the put may have memoised the entry it replaces.
     predictionMemo.delete(key);
     await this.kv.put(key, JSON.stringify(prediction), { expirationTtl: PREDICTION_CACHE_TTL_SECONDS });
     predictionMemo.delete(key);
   }
 
-  /** Deletes the match's cached prediction under each run; the odds job calls it after writing new odds. */
+  /** Deletes the match's cached prediction under each run, and its market-only one; the odds job calls it after writing new odds. */
   async invalidateMatch(modelRunIds: readonly string[], matchId: number): Promise<void> {
-    const keys = modelRunIds.map((runId) => predictionCacheKey(runId, matchId));
+    const keys = [...modelRunIds.map((runId) => predictionCacheKey(runId, matchId)), marketOnlyCacheKey(matchId)];
     // The memo goes at once (this isolate's next read is a miss), and again once KV has the deletion, in case
     // a read racing it memoised the old entry.
     for (const key of keys) predictionMemo.delete(key);
@@ -170,7 +180,7 @@ export class PredictionCache {
   }
 }
 
-/** Deletes the match's cached prediction under each run (what the odds job does after writing new odds). */
+/** Deletes the match's cached prediction under each run and its market-only one (what the odds job does after writing new odds). */
 export function invalidateMatchPredictions(kv: KVNamespace, modelRunIds: string[], matchId: number): Promise<void> {
   return new PredictionCache(kv).invalidateMatch(modelRunIds, matchId);
 }

@@ -29,7 +29,7 @@ import { buildFeatures, selectPreMatchOdds, type MatchContext, type OddsQuote, t
 import { MARKET_OUTPUTS } from '../inference/bundle';
 import type { MarketProbabilities } from '../inference/runtime';
 import type { MatchFeatureState } from '../feature-store';
-import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedMarket, PredictedOutcome, PredictionAnchor } from './types';
+import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedOutcome, PredictionAnchor, PredictionModel } from './types';
 
 const TOTALS_LINE = 2.5;
 const HOUR_MS = 3_600_000;
@@ -129,13 +129,14 @@ function bestPrices(lines: readonly LiveLine[], market: AnchorMarket, commission
   return bestPriceByOutcome(bettable, (bookmaker, price) => priceAfterCommission(bookmaker, price, commission));
 }
 
-function outcomePrediction(
-  outcome: PredictedOutcome,
+/** One outcome at its best price: fair odds, EV and Kelly. The market-only builder prices its outcomes with it too. */
+export function outcomePrediction<O extends PredictedOutcome>(
+  outcome: O,
   probability: number | null,
   marketProbability: number | null,
   best: BestPrice | undefined,
   settings: PredictionSettings,
-): OutcomePrediction {
+): OutcomePrediction<O> {
   const priced = probability !== null && best !== undefined;
   return {
     outcome,
@@ -152,16 +153,15 @@ function outcomePrediction(
 }
 
 /** The response's markets: 1X2, then over/under 2.5 with over first, as bookmakers list them. */
-const RESPONSE_MARKETS: ReadonlyArray<{ market: PredictedMarket; point: number | null; anchor: AnchorMarket; outcomes: readonly PredictedOutcome[] }> = [
-  { market: 'h2h', point: null, anchor: 'h2h', outcomes: ['home', 'draw', 'away'] },
-  { market: 'totals', point: TOTALS_LINE, anchor: 'ou25', outcomes: ['over', 'under'] },
-];
+const RESPONSE_MARKETS = [
+  { kind: '1x2', market: 'h2h', point: null, anchor: 'h2h', outcomes: ['home', 'draw', 'away'] },
+  { kind: 'total', market: 'totals', point: TOTALS_LINE, anchor: 'ou25', outcomes: ['over', 'under'] },
+] as const;
 
 /** The full prediction of one match from the model's probabilities (null: no anchor), the anchors and the live lines. */
 export function buildMatchPrediction(input: {
   matchId: number;
-  modelRunId: string;
-  featureVersion: string;
+  model: PredictionModel;
   predictedAt: number;
   kickoff: number;
   probabilities: { h2h: number[] | null; ou25: number[] | null };
@@ -171,16 +171,17 @@ export function buildMatchPrediction(input: {
   settings: PredictionSettings;
 }): MatchPrediction {
   const { probabilities, anchors, lines, settings } = input;
-  const markets: MarketPrediction[] = RESPONSE_MARKETS.map(({ market, point, anchor, outcomes }) => {
+  const markets = RESPONSE_MARKETS.map(({ kind, market, point, anchor, outcomes }) => {
     const probs = probabilities[anchor];
     const best = bestPrices(lines, anchor, settings.exchangeCommission);
     const anchorOutcomes = ANCHOR_OUTCOMES[anchor] as readonly string[];
     const modelOutcomes = MARKET_OUTPUTS[anchor] as readonly string[];
     return {
+      kind,
       market,
       point,
       anchor: input.anchorInfo[anchor],
-      outcomes: outcomes.map((o) =>
+      outcomes: (outcomes as readonly PredictedOutcome[]).map((o) =>
         outcomePrediction(
           o,
           probs ? probs[modelOutcomes.indexOf(o)]! : null,
@@ -189,12 +190,13 @@ export function buildMatchPrediction(input: {
           settings,
         ),
       ),
-    };
+    } as MarketPrediction;
   });
   return {
     matchId: input.matchId,
-    modelRunId: input.modelRunId,
-    featureVersion: input.featureVersion,
+    model: input.model,
+    modelRunId: input.model.runId,
+    featureVersion: input.model.featureVersion,
     predictedAt: new Date(input.predictedAt).toISOString(),
     kickoff: new Date(input.kickoff).toISOString(),
     kellyMultiplier: settings.kellyMultiplier,

@@ -1,12 +1,14 @@
 // The inference service behind GET /matches/{id}/predictions and the queue warm-up. forMatch is one sequence
 // of steps, each owned by one collaborator:
 //   1. the active run (PredictionCache: isolate memo, then KV, then Postgres);
-//   2. the cached prediction (PredictionCache); a hit ends here;
+//   2. the cached prediction (PredictionCache): the run's and the market-only one, read together; a hit ends here;
 //   3. the match's feature state (FeatureStateSource: the KV entry, else the feature store's four rows; never
-//      the history);
+//      the history), which also says when the match is of a sport without a model;
 //   4. the live odds (the match's MatchOdds object) and the model runtime (ModelRuntimeProvider), together;
 //   5. features, inference, anchors, EV and Kelly (compute.ts, pure);
 //   6. the writes (PredictionWriter: KV put and the write queue, off the response path).
+// A sport without a model (market-only.ts, sportHasModel) skips 4's runtime and 5's model: its prediction is the
+// live odds' margin-free prices with best price, EV and Kelly (`model: null`), cached and persisted the same way.
 // Started matches never get a new prediction: the last one stored before kick-off is returned.
 import type { Database } from '../../db/client';
 import type { MatchOdds } from '../../../durable-objects/match-odds';
@@ -14,12 +16,14 @@ import type { Logger } from '../../lib/logging';
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import { span } from '../../lib/tracing';
 import { anchorProbabilities } from '../../domain/odds';
+import { h2hOutcomesOfSport } from '../../domain/sports/catalog';
 import { FeatureStateRepository, type MatchFeatureState, type StoredMatch } from '../feature-store';
 import { FEATURE_VERSION } from '../features';
 import type { ModelRegistryService } from '../models';
 import { PredictionCache } from './cache';
 import { buildMatchPrediction, firstRow, liveInputs, type LiveOdds, type PredictionSettings } from './compute';
 import { FeatureStateSource } from './feature-state';
+import { buildMarketOnlyPrediction, sportHasModel } from './market-only';
 import { ModelRuntimeProvider, ModelUnavailableError, type ActiveRun } from './model-service';
 import type { PredictionStore } from './store';
 import type { MatchPrediction } from './types';
@@ -58,6 +62,8 @@ export interface ComputedPrediction {
   features: Float64Array;
 }
 
+const noActiveModel = () => new UnavailableError('No model is active; an admin activates one with POST /models/{modelId}/activate');
+
 export class PredictionService {
   private readonly now: () => number;
   readonly cache: PredictionCache;
@@ -81,24 +87,45 @@ export class PredictionService {
   /** The active run, or a 503 problem when none is active. */
   async requireActiveRun(): Promise<ActiveRun> {
     const run = await this.activeRun();
-    if (!run) throw new UnavailableError('No model is active; an admin activates one with POST /models/{modelId}/activate');
+    if (!run) throw noActiveModel();
     return run;
   }
 
   async forMatch(matchId: number): Promise<PredictionResult> {
-    const run = await this.requireActiveRun();
-    const cached = await this.cache.prediction(run.id, matchId);
-    this.logLookup(cached ? 'HIT' : 'MISS', matchId, run.id);
+    const run = await this.activeRun();
+    // A match of a sport without a model has only a market-only entry; which one applies is not known before the
+    // feature state is read, so both keys are read at once rather than Postgres on every market-only hit.
+    const [ofRun, marketOnly] = await Promise.all([run ? this.cache.prediction(run.id, matchId) : null, this.cache.prediction(null, matchId)]);
+    const cached = ofRun ?? marketOnly;
+    this.logLookup(cached ? 'HIT' : 'MISS', matchId, cached ? (cached.model?.runId ?? null) : (run?.id ?? null));
     // Cached before kick-off, so after it this is the stored pre-kick-off prediction and says so.
     if (cached) return { prediction: cached, cache: 'HIT', source: this.now() >= Date.parse(cached.kickoff) ? 'stored' : 'live' };
     const now = this.now();
     const stored = await this.featureState(matchId, now);
     if (stored.kind === 'other-sport') {
-      throw new NotFoundError(`Match ${matchId} is ${stored.sport}, and no prediction is served for ${stored.sport} yet: only football is modelled`);
+      if (sportHasModel(stored.sport)) throw new UnavailableError(`Match ${matchId} is ${stored.sport}, whose model has no feature state served yet`);
+      if (stored.status !== 'scheduled' || now >= stored.startAt) return this.stored(matchId, new Date(stored.startAt));
+      return this.marketOnly(matchId, stored.sport, stored.startAt, now);
     }
+    if (!run) throw noActiveModel();
     if (stored.kind === 'started') return this.stored(matchId, new Date(stored.startAt));
     const { prediction, features } = await this.compute(run, stored.state, now);
     this.writer.afterMiss(prediction, features);
+    return { prediction, cache: 'MISS', source: 'live' };
+  }
+
+  /** The market-only prediction of an open match of a sport without a model: its MatchOdds state alone. */
+  private async marketOnly(matchId: number, sport: string, startAt: number, now: number): Promise<PredictionResult> {
+    const odds = await this.deps.matchOdds(matchId).state();
+    const prediction = buildMarketOnlyPrediction({
+      matchId,
+      kickoff: startAt,
+      predictedAt: now,
+      h2hOutcomes: h2hOutcomesOfSport(sport),
+      odds,
+      settings: this.deps.settings,
+    });
+    this.writer.afterMiss(prediction);
     return { prediction, cache: 'MISS', source: 'live' };
   }
 
@@ -114,8 +141,7 @@ export class PredictionService {
     );
     const prediction = buildMatchPrediction({
       matchId: state.matchId,
-      modelRunId: run.id,
-      featureVersion: FEATURE_VERSION,
+      model: { runId: run.id, name: run.name, featureVersion: FEATURE_VERSION },
       predictedAt: now,
       kickoff: state.match.startAt,
       probabilities,
@@ -153,7 +179,7 @@ export class PredictionService {
     return { id: run.id, name: run.name, featureVersion: run.featureVersion, artifactKey: run.artifactKey, artifactSha256: run.artifactSha256 };
   }
 
-  private logLookup(status: CacheStatus, matchId: number, modelRunId: string): void {
+  private logLookup(status: CacheStatus, matchId: number, modelRunId: string | null): void {
     this.deps.logger.info('prediction cache', { matchId, modelRunId, cache: status, ...this.cache.count(status) });
   }
 }

@@ -8,12 +8,15 @@ import type { MatchPrediction, OutcomePrediction } from './types';
 
 export type PredictionView = 'basic' | 'full';
 
-export type ShapedOutcome = Pick<OutcomePrediction, 'outcome' | 'probability' | 'fairOdds' | 'marketProbability'> & Partial<OutcomePrediction>;
+/** What every view keeps of an outcome: what it is (a spread side with its handicap) and its probabilities. */
+type Kept = 'outcome' | 'point' | 'probability' | 'fairOdds' | 'marketProbability';
+type ShapedOutcome<O> = Pick<O, Extract<keyof O, Kept>> & Partial<O>;
+type ShapedMarket<M> = M extends { outcomes: Array<infer O> } ? Omit<M, 'outcomes'> & { outcomes: Array<ShapedOutcome<O>> } : never;
 
 export interface ShapedPrediction extends Omit<MatchPrediction, 'markets'> {
   source: 'live' | 'stored';
   view: PredictionView;
-  markets: Array<Omit<MatchPrediction['markets'][number], 'outcomes'> & { outcomes: ShapedOutcome[] }>;
+  markets: Array<ShapedMarket<MatchPrediction['markets'][number]>>;
 }
 
 export const predictionViewFor = (tier: Tier | null): PredictionView => (policyFor(tier).valueFinder ? 'full' : 'basic');
@@ -24,15 +27,26 @@ export function shapePrediction(prediction: MatchPrediction, tier: Tier | null, 
     ...prediction,
     source,
     view,
-    markets: prediction.markets.map((m) => ({
-      market: m.market,
-      point: m.point,
-      anchor: m.anchor,
-      outcomes: m.outcomes.map((o) =>
-        view === 'full'
-          ? { ...o }
-          : { outcome: o.outcome, probability: o.probability, fairOdds: o.fairOdds, marketProbability: o.marketProbability },
-      ),
-    })),
+    markets: prediction.markets.map(
+      (m) =>
+        ({
+          kind: m.kind,
+          market: m.market,
+          point: m.point,
+          anchor: m.anchor,
+          outcomes: (m.outcomes as Array<OutcomePrediction & { point?: number }>).map((o) =>
+            view === 'full'
+              ? { ...o }
+              : {
+                  outcome: o.outcome,
+                  // A spread side's handicap is what the outcome is, not a value-betting field.
+                  ...(o.point === undefined ? {} : { point: o.point }),
+                  probability: o.probability,
+                  fairOdds: o.fairOdds,
+                  marketProbability: o.marketProbability,
+                },
+          ),
+        }) as ShapedMarket<MatchPrediction['markets'][number]>,
+    ),
   };
 }

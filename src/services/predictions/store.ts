@@ -10,7 +10,7 @@ import type { PredictionListItem } from '../../schemas/prediction-list';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from '../pagination';
 import { ensureMonthPartitions, isMissingPartition } from '../partitions';
 import { livePerformance, type LivePerformance } from './live-performance';
-import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedMarket, PredictedOutcome, PredictionAnchor } from './types';
+import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedMarket, PredictedOutcome, PredictionAnchor, PredictionMarket } from './types';
 
 /** `ev`: highest EV first (rows without a price have no EV and are left out); `kickoff` / `-kickoff`: by kick-off. */
 export const PREDICTION_SORTS = ['ev', 'kickoff', '-kickoff'] as const;
@@ -70,7 +70,7 @@ export const effectivePredictionSort = (q: Pick<PredictionListQuery, 'sort' | 'c
 type PredictionRow = typeof predictions.$inferSelect;
 
 /** Display order of markets and outcomes when rows are grouped back into a MatchPrediction. */
-const MARKET_ORDER: PredictedMarket[] = ['h2h', 'totals'];
+const MARKET_ORDER: PredictionMarket[] = ['h2h', 'spreads', 'totals'];
 const OUTCOME_ORDER: PredictedOutcome[] = ['home', 'draw', 'away', 'over', 'under'];
 
 /** A prediction as the writer hands it over: with the vector it was served from (NaN as null), when known. */
@@ -98,7 +98,9 @@ export class PredictionStore {
     const rows = batch.flatMap(toRows);
     if (rows.length === 0) return;
     const stored = new Set(rows.map((r) => `${r.matchId}|${r.modelRunId}|${new Date(r.predictedAt!).toISOString()}`));
+    // Only a model's prediction has a vector (a market-only one, model null, is made from no features).
     const vectors = batch
+      .filter((p): p is ServedPrediction & { modelRunId: string; featureVersion: string } => p.modelRunId !== null && p.featureVersion !== null)
       .filter((p) => p.features && stored.has(`${p.matchId}|${p.modelRunId}|${new Date(p.predictedAt).toISOString()}`))
       .map((p) => ({
         matchId: p.matchId,
@@ -136,8 +138,9 @@ export class PredictionStore {
     const db = this.db();
     const runCondition = modelRunId === undefined ? undefined : eq(predictions.modelRunId, modelRunId);
     const [latest] = await db
-      .select({ predictedAt: predictions.predictedAt, modelRunId: predictions.modelRunId })
+      .select({ predictedAt: predictions.predictedAt, modelRunId: predictions.modelRunId, modelName: modelRuns.name })
       .from(predictions)
+      .leftJoin(modelRuns, eq(modelRuns.id, predictions.modelRunId))
       .where(and(sql`${predictions.matchId} = ${matchId}::bigint`, sql`${predictions.predictedAt} < ${instant.toISOString()}::timestamptz`, runCondition))
       .orderBy(desc(predictions.predictedAt), asc(predictions.modelRunId))
       .limit(1);
@@ -149,10 +152,11 @@ export class PredictionStore {
         and(
           sql`${predictions.matchId} = ${matchId}::bigint`,
           eq(predictions.predictedAt, latest.predictedAt),
-          eq(predictions.modelRunId, latest.modelRunId),
+          // A market-only prediction's rows have no model run.
+          latest.modelRunId === null ? isNull(predictions.modelRunId) : eq(predictions.modelRunId, latest.modelRunId),
         ),
       );
-    return fromRows(rows);
+    return fromRows(rows, latest.modelName ?? undefined);
   }
 
   /** Rolling log loss against the market, ROI and CLV of a model run's settled predictions of record. */
@@ -304,7 +308,8 @@ function toRows(p: MatchPrediction): Array<typeof predictions.$inferInsert> {
               kellyMultiplier: p.kellyMultiplier,
               exchangeCommission: p.exchangeCommission,
               market: market.market,
-              point: market.point,
+              // A spread row carries its side's handicap (odds_snapshots' convention: home −4.5, away +4.5).
+              point: 'point' in o && typeof o.point === 'number' ? o.point : market.point,
               outcome: o.outcome,
               probability: o.probability,
               marketProbability: o.marketProbability,
@@ -326,32 +331,58 @@ function toRows(p: MatchPrediction): Array<typeof predictions.$inferInsert> {
   });
 }
 
-/** Rows of one prediction (same match, run and predicted_at) back into the MatchPrediction they came from. */
-export function fromRows(rows: PredictionRow[]): MatchPrediction | null {
+/**
+ * Rows of one prediction (same match, run and predicted_at) back into the MatchPrediction they came from: one
+ * market per (market, line), a spread's line being its home side's handicap. An h2h with a draw row is a 1X2,
+ * without one a moneyline (a 1X2 with an anchor stores all three outcomes; one without stores no rows).
+ * The model run's name is not on the rows: the caller passes it (empty when it does not).
+ */
+export function fromRows(rows: PredictionRow[], modelName = ''): MatchPrediction | null {
   const first = rows[0];
   if (!first) return null;
-  const markets = new Map<PredictedMarket, MarketPrediction>();
-  const sorted = [...rows].sort(
-    (a, b) =>
-      MARKET_ORDER.indexOf(a.market as PredictedMarket) - MARKET_ORDER.indexOf(b.market as PredictedMarket) ||
-      OUTCOME_ORDER.indexOf(a.outcome as PredictedOutcome) - OUTCOME_ORDER.indexOf(b.outcome as PredictedOutcome),
-  );
-  for (const row of sorted) {
-    const market = row.market as PredictedMarket;
-    let entry = markets.get(market);
-    if (!entry) markets.set(market, (entry = { market, point: row.point, anchor: anchorOf(row), outcomes: [] }));
-    entry.outcomes.push(toOutcome(row));
+  const lineOf = (row: PredictionRow): number | null => (row.market === 'spreads' && row.outcome === 'away' && row.point !== null ? -row.point || 0 : row.point);
+  const groups = new Map<string, PredictionRow[]>();
+  for (const row of rows) {
+    const key = `${row.market}|${lineOf(row) ?? ''}`;
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
   }
+  const markets = [...groups.values()]
+    .sort(([a], [b]) => MARKET_ORDER.indexOf(a!.market) - MARKET_ORDER.indexOf(b!.market) || (lineOf(a!) ?? 0) - (lineOf(b!) ?? 0))
+    .map((group) => marketOf(group.sort((a, b) => OUTCOME_ORDER.indexOf(a.outcome as PredictedOutcome) - OUTCOME_ORDER.indexOf(b.outcome as PredictedOutcome)), lineOf(group[0]!)));
   return {
     matchId: first.matchId,
+    model: first.modelRunId === null ? null : { runId: first.modelRunId, name: modelName, featureVersion: first.featureVersion ?? '' },
     modelRunId: first.modelRunId,
     featureVersion: first.featureVersion,
     predictedAt: first.predictedAt.toISOString(),
     kickoff: first.kickoff.toISOString(),
     kellyMultiplier: first.kellyMultiplier,
     exchangeCommission: first.exchangeCommission ?? 0,
-    markets: [...markets.values()],
+    markets,
   };
+}
+
+function marketOf(rows: PredictionRow[], line: number | null): MarketPrediction {
+  const anchor = anchorOf(rows[0]!);
+  const outcomes = rows.map(toOutcome);
+  switch (rows[0]!.market) {
+    case 'h2h':
+      return rows.some((r) => r.outcome === 'draw')
+        ? { kind: '1x2', market: 'h2h', point: null, anchor, outcomes: outcomes as OutcomePrediction<'home' | 'draw' | 'away'>[] }
+        : { kind: 'moneyline', market: 'h2h', point: null, anchor, outcomes: outcomes as OutcomePrediction<'home' | 'away'>[] };
+    case 'spreads':
+      return {
+        kind: 'spread',
+        market: 'spreads',
+        point: line!,
+        anchor,
+        outcomes: rows.map((r, i) => ({ ...(outcomes[i] as OutcomePrediction<'home' | 'away'>), point: r.point! })),
+      };
+    case 'totals':
+      return { kind: 'total', market: 'totals', point: line!, anchor, outcomes: outcomes as OutcomePrediction<'over' | 'under'>[] };
+  }
 }
 
 /**

@@ -3,8 +3,16 @@
 // table (one row per outcome). Serving, persistence, settlement and the value finder all speak this type.
 import type { AnchorSource, MarginMethod } from '../../domain/odds';
 
+/** The markets the value finder and live performance report (a model's markets). */
 export type PredictedMarket = 'h2h' | 'totals';
+/** Every market a prediction has: a market-only prediction adds spreads. */
+export type PredictionMarket = 'h2h' | 'spreads' | 'totals';
 export type PredictedOutcome = 'home' | 'draw' | 'away' | 'over' | 'under';
+/**
+ * What a market is, and so which outcomes it has: `1x2` (h2h with a draw), `moneyline` (h2h, two-way), `spread`
+ * (home/away at the home side's handicap) and `total` (over/under a line).
+ */
+export type MarketKind = '1x2' | 'moneyline' | 'spread' | 'total';
 
 /** Where a market's prior came from: what a bettor needs to judge the probability beside it. */
 export interface PredictionAnchor {
@@ -19,8 +27,8 @@ export interface PredictionAnchor {
   hoursToKickoff: number | null;
 }
 
-export interface OutcomePrediction {
-  outcome: PredictedOutcome;
+export interface OutcomePrediction<O extends PredictedOutcome = PredictedOutcome> {
+  outcome: O;
   /** The model's probability: the anchor moved by the model's correction; null when the market has no anchor. */
   probability: number | null;
   /** 1 / probability; null with it. */
@@ -40,19 +48,60 @@ export interface OutcomePrediction {
   kellyStake: number | null;
 }
 
-export interface MarketPrediction {
-  market: PredictedMarket;
-  /** The line: null for h2h, 2.5 for totals. */
-  point: number | null;
+interface MarketBase {
   anchor: PredictionAnchor;
-  outcomes: OutcomePrediction[];
+}
+
+/** Full-time result with a draw (football). */
+export interface MatchResultMarket extends MarketBase {
+  kind: '1x2';
+  market: 'h2h';
+  point: null;
+  outcomes: OutcomePrediction<'home' | 'draw' | 'away'>[];
+}
+
+/** Winner of a sport without draws (basketball): home or away. */
+export interface MoneylineMarket extends MarketBase {
+  kind: 'moneyline';
+  market: 'h2h';
+  point: null;
+  outcomes: OutcomePrediction<'home' | 'away'>[];
+}
+
+/** A handicap line: the home side at `point`, the away side at −point (each outcome carries its own). */
+export interface SpreadMarket extends MarketBase {
+  kind: 'spread';
+  market: 'spreads';
+  /** The home side's handicap (−4.5: home must win by 5 or more). */
+  point: number;
+  outcomes: Array<OutcomePrediction<'home' | 'away'> & { point: number }>;
+}
+
+/** Over/under `point` goals or points. */
+export interface TotalMarket extends MarketBase {
+  kind: 'total';
+  market: 'totals';
+  point: number;
+  outcomes: OutcomePrediction<'over' | 'under'>[];
+}
+
+export type MarketPrediction = MatchResultMarket | MoneylineMarket | SpreadMarket | TotalMarket;
+
+/** The model run that made a prediction; null on a market-only prediction (a sport without a model). */
+export interface PredictionModel {
+  runId: string;
+  name: string;
+  featureVersion: string;
 }
 
 export interface MatchPrediction {
   matchId: number;
-  /** The model run (one run covers both markets of a bundle). */
-  modelRunId: string;
-  featureVersion: string;
+  /** The model run that made it; null: market-only (the sport has no model, the probabilities are the market's). */
+  model: PredictionModel | null;
+  /** model.runId, kept for older clients; null with model. */
+  modelRunId: string | null;
+  /** model.featureVersion, kept for older clients; null with model. */
+  featureVersion: string | null;
   /** ISO 8601 instants. */
   predictedAt: string;
   kickoff: string;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Logger } from '../../lib/logging';
 import { parseInstant } from '../../schemas/common';
-import { MarketPredictionSchema, MatchPredictionSchema, OutcomePredictionSchema } from '../../schemas/predictions';
+import { MatchPredictionSchema, StrictMarketPredictionSchema } from '../../schemas/predictions';
 import { FEATURE_COUNT } from '../features';
 import type { PredictionStore, ServedPrediction } from './store';
 import type { MatchPrediction } from './types';
@@ -15,12 +15,13 @@ const Instant = z.string().refine((s) => parseInstant(s) !== undefined, 'must be
 /**
  * What a producer sends: a MatchPrediction as the service made it (and as the KV cache holds it). The API's
  * schema with what a row needs made strict: the full view (no field left out for a tier), real instants, and
- * at least one market and outcome. `source` and `view` belong to a response, not to a prediction.
+ * at least one market and outcome. `source` and `view` belong to a response, not to a prediction. A market-only
+ * prediction (model null) comes without a feature vector.
  */
 export const PredictionWriteMessageSchema = MatchPredictionSchema.omit({ source: true, view: true }).extend({
   predictedAt: Instant,
   kickoff: Instant,
-  markets: z.array(MarketPredictionSchema.extend({ outcomes: z.array(OutcomePredictionSchema.required()).min(1) })).min(1),
+  markets: z.array(StrictMarketPredictionSchema).min(1).refine((ms) => ms.every((m) => m.outcomes.length > 0), 'every market needs an outcome'),
   /** The vector the prediction was made from (null: a missing feature); stored in served_feature_vectors. */
   features: z.array(z.number().nullable()).length(FEATURE_COUNT).optional(),
 }) satisfies z.ZodType<MatchPrediction>;

@@ -27,10 +27,14 @@ const servedVector = (features: Float64Array): (number | null)[] => Array.from(f
 export class PredictionWriter {
   constructor(private readonly deps: PredictionWriterDeps) {}
 
-  /** A cache miss's prediction: cached and queued for Postgres, neither on the response path. */
-  afterMiss(prediction: MatchPrediction, features: Float64Array): void {
+  /**
+   * A cache miss's prediction: cached and queued for Postgres, neither on the response path. A market-only
+   * prediction has no feature vector; one without any market (no book quotes the match yet) has nothing to store.
+   */
+  afterMiss(prediction: MatchPrediction, features?: Float64Array): void {
     this.deps.defer(this.deps.cache.putPrediction(prediction));
-    this.deps.defer(this.queue({ ...prediction, features: servedVector(features) }));
+    if (prediction.markets.length === 0) return;
+    this.deps.defer(this.queue(features ? { ...prediction, features: servedVector(features) } : prediction));
   }
 
   /** The warm-up's prediction: cached and persisted before the batch is acknowledged. */

@@ -26,14 +26,15 @@ import { nodeRuntime, resolveBundle } from './lib/models/load-runtime';
 import { pythonProblem } from './lib/models/python';
 import { DEFAULT_ROLLING_SEASONS, rollingEvaluation, type RollingEvaluation } from './lib/models/rolling';
 import { DEFAULT_NBA_ROLLING_SEASONS, nbaRollingEvaluation, nbaWindowEvaluation, summarizeNbaRolling, summarizeNbaWindow } from './lib/nba/evaluate';
-import { importNbaArchive } from './lib/nba/import';
+import { importNbaArchive, NBA_DATA_DIR } from './lib/nba/import';
 
 const USAGE = `usage: npm run evaluate -- [--data <dirs or files>...] --from YYYY-MM-DD --to YYYY-MM-DD [--model <run id | bundle dir>] [--margin shin|multiplicative|power] [--threshold 0.05] [--json]
        npm run evaluate -- --rolling [--seasons ${DEFAULT_ROLLING_SEASONS.join(',')}] [--data <dirs or files>...] [--smoke] [--json]
        npm run evaluate -- --live [--model <run id>] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
        npm run evaluate -- --sport basketball [--data <NBA archive dirs or files>...] --from YYYY-MM-DD --to YYYY-MM-DD [--smoke] [--json]
        npm run evaluate -- --sport basketball --rolling [--seasons ${DEFAULT_NBA_ROLLING_SEASONS[0]},…,${DEFAULT_NBA_ROLLING_SEASONS.at(-1)}] [--data …] [--smoke] [--json]
-  --sport     football (default) or basketball: the NBA moneyline model beside the margin-free closing line`;
+  --sport     football (default) or basketball: the NBA moneyline model beside the margin-free closing line
+              (without --data, a database with no NBA games first imports the repo's archive, data/nba)`;
 
 type Mode = 'window' | 'rolling' | 'live';
 
@@ -169,10 +170,17 @@ function summarizeRolling(r: RollingEvaluation): string {
   return lines.join('\n');
 }
 
+const hasNbaGames = async () =>
+  (await pool.query<{ present: boolean }>(`select exists (select 1 from matches m join sports s on s.id = m.sport_id where s.key = 'basketball') as present`)).rows[0]!.present;
+
 /** The NBA moneyline model beside the margin-free closing line (scripts/lib/nba/evaluate.ts). */
 async function evaluateBasketball() {
-  if (args.data.length) {
-    const imported = await importNbaArchive(pool, await expandPaths(args.data));
+  // A fresh database (a new clone's embedded one) has football's history from npm start but no NBA games: the repo's
+  // own archive is then imported, so the documented command works as it is. Given --data, that is what is imported.
+  const sources = args.data.length ? args.data : (await hasNbaGames()) ? [] : [NBA_DATA_DIR];
+  if (sources.length) {
+    if (!args.data.length && !args.json) console.error(`the database has no NBA games: importing the repo's archive (${NBA_DATA_DIR})`);
+    const imported = await importNbaArchive(pool, await expandPaths(sources));
     if (imported.failedFiles) throw new Error(`importing failed: ${imported.files.filter((f) => f.status === 'failed').map((f) => `${f.file}: ${f.error}`).join('; ')}`);
     if (!args.json) console.error(`imported: ${imported.matches.inserted} new games, ${imported.rejected.length} rejected rows`);
   }

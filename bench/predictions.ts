@@ -265,8 +265,8 @@ async function main() {
     } finally {
       await activate(pool, defaultRun.id);
     }
-    const lastKickoff = Math.min(...events.map((e) => e.commenceTime.getTime()));
-    if (Date.now() >= lastKickoff) throw new Error('the first fixture kicked off during the run: its predictions were the stored ones; rerun');
+    const firstKickoff = Math.min(...events.map((e) => e.commenceTime.getTime()));
+    if (Date.now() >= firstKickoff) throw new Error('the first fixture kicked off during the run: its predictions were the stored ones; rerun');
 
     const verdict = (ratio: number, target: number) => (ratio <= target ? 'met' : 'MISSED');
     // Issue #18's targets: a hit ≤ 1.2× at 4 connections and ≤ 1.5× at saturation (32), a warm miss ≤ 2×, a cold one ≤ 5×.

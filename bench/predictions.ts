@@ -1,19 +1,25 @@
 // npm run bench:predictions — the cost of GET /matches/{id}/predictions over the bare middleware stack.
 //
-// Needs DATABASE_URL (the bench inserts its own upcoming fixtures). It starts `npm start` (or uses BENCH_URL,
-// which must be a local `wrangler dev` of this checkout: the bench edits its local KV), registers a pro
-// account, and then measures in one run, interleaved:
+// Needs DATABASE_URL, a fresh database: the fixtures arrive the way production's do. The bench serves its own
+// The Odds API stand-in (benchEvents: 2023/24 matches with their real bookmakers' prices, moved to kick off in
+// two hours) and starts `npm start` polling it (ODDS_API_BASE_URL, scripts/dev.ts); once the history is loaded it
+// fires the fixtures and odds jobs, which create the matches, write their prices to Postgres and to each match's
+// MatchOdds object, and have the feature queue store their feature states and warm their predictions. BENCH_URL
+// (a running local `wrangler dev` of this checkout) is not enough for that and is not supported here. It
+// registers a pro account, and then measures in one run, interleaved:
 //   baseline: GET /me/session — a no-op route behind the same middleware (auth, rate-limit RPC);
 //   hit:      the same match again and again (KV read, tier shaping);
 //   miss:     a different match on every request, each with its feature state already in KV but no cached
-//             prediction (KV reads, MatchOdds RPC, 72 features, both ONNX models, EV/Kelly, deferred writes:
-//             the cache put and the send to the prediction write queue). After the rounds the bench waits for
-//             the queue's consumer to persist every measured miss's prediction, and fails if it does not.
+//             prediction (KV reads, MatchOdds RPC, 72 features, both ONNX models, anchors, EV/Kelly, deferred
+//             writes: the cache put and the send to the prediction write queue). After the rounds the bench
+//             waits for the queue's consumer to persist every measured miss's prediction (priced markets are
+//             stored), and fails if it does not.
 //   cold:     a different, never requested match on every request: no feature state in KV (it is read from the
-//             feature store in Postgres), no cached prediction, and a MatchOdds object that was never woken
-//             (the request creates it). Each cold fixture is used once in the whole run.
+//             feature store in Postgres), no cached prediction (the bench deletes both after the warm-up), and
+//             a MatchOdds object not called since the odds job priced it (it answers from its own storage).
+//             Each cold fixture is used once in the whole run.
 // A miss needs a match whose feature state is in KV and whose cached prediction is not. The bench primes
-// BENCH_MISS_MATCHES fixtures once through the route itself (the cold path stores both), then before every
+// BENCH_MISS_MATCHES fixtures once through the route itself (a hit after the warm-up; a miss for another run), then before every
 // miss round deletes their cached predictions from the local KV with `wrangler kv bulk delete --local`: the
 // same deletion the odds job makes when a match's prices move (invalidateMatchPredictions), so a "miss" is
 // the production miss, not a synthetic one. Every miss response is checked for `X-Cache: MISS`.
@@ -34,11 +40,12 @@ import pg from 'pg';
 import { BUNDLES_DIR, readBundle, registerBundle } from '../scripts/lib/models/bundle-files';
 import { localWranglerState } from '../scripts/lib/local-database';
 import { r2Uploader } from '../scripts/lib/r2-upload';
-import { predictionCacheKey } from '../src/services/predictions/cache';
-import { ACTIVE_RUN_KV_KEY } from '../src/services/predictions/cache';
+import { DEFAULT_DIVISIONS, loadSeason, startOddsApiStandin, type OddsApiStandin, type ReplayEvent } from '../scripts/lib/odds-api-standin';
+import { SCHEDULES, type ScheduleName } from '../src/jobs/schedules';
+import { ACTIVE_RUN_KV_KEY, featureStateKey, predictionCacheKey } from '../src/services/predictions/cache';
 import { load, loadEach, LOAD_SETTINGS, type LoadResult } from './lib/load';
 import { printTable, summarize } from './lib/report';
-import { startServer, type BenchServer } from './lib/server';
+import { startServer, waitFor, type BenchServer } from './lib/server';
 
 const { connections: CONNECTIONS, roundMs: ROUND_MS, rounds: ROUNDS } = LOAD_SETTINGS;
 const MISS_MATCHES = Number(process.env.BENCH_MISS_MATCHES ?? 600);
@@ -54,9 +61,32 @@ const PREVIOUS_BUNDLE = process.env.BENCH_PREVIOUS_BUNDLE ?? join(BUNDLES_DIR, '
 const ACTIVE_RUN_ISOLATE_MS = 15_000;
 
 let server: BenchServer | undefined;
+let standin: OddsApiStandin | undefined;
 
 /** The local Worker state `npm start` keeps for this database (its KV, R2 and Durable Objects). */
 let persistTo: string | undefined;
+
+/** Deletes keys from the local KV that `wrangler dev` reads (the bench runs outside the Worker). */
+function deleteKvKeys(keys: string[], what: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-predictions-'));
+  try {
+    const file = join(dir, 'keys.json');
+    writeFileSync(file, JSON.stringify(keys));
+    // The running wrangler dev holds the same local KV store; under load the delete can fail with a 500
+    // (the store busy). It is idempotent, so it is retried.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        wranglerLocal(['kv', 'bulk', 'delete', '--binding', 'PREDICTIONS', '--force', file]);
+        break;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        console.log(`  kv bulk delete of ${what} failed (${(error as Error).message.split('\n')[0]}); retrying`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function wranglerLocal(args: string[]) {
   if (!persistTo) throw new Error('the local Worker state is not known yet');
@@ -67,24 +97,7 @@ function wranglerLocal(args: string[]) {
 }
 /** Deletes the fixtures' cached predictions from the local KV that `wrangler dev` reads (what new odds do). */
 function invalidateCachedPredictions(modelRunId: string, matchIds: number[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-predictions-'));
-  try {
-    const file = join(dir, 'keys.json');
-    writeFileSync(file, JSON.stringify(matchIds.map((id) => predictionCacheKey(modelRunId, id))));
-    // The running wrangler dev holds the same local KV store; under load the delete can fail with a 500
-    // (the store busy). It is idempotent, so it is retried.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        wranglerLocal(['kv', 'bulk', 'delete', '--binding', 'PREDICTIONS', '--force', file]);
-        break;
-      } catch (error) {
-        if (attempt >= 3) throw error;
-        console.log(`  kv bulk delete failed (${(error as Error).message.split('\n')[0]}); retrying`);
-      }
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  deleteKvKeys(matchIds.map((id) => predictionCacheKey(modelRunId, id)), 'cached predictions');
 }
 
 type Stats = ReturnType<typeof summarize>;
@@ -141,6 +154,7 @@ async function measure(base: string, headers: Record<string, string>, hitUrl: st
     }),
   );
   console.log(`primed in ${((performance.now() - primeStarted) / 1000).toFixed(0)} s (${retried} retried requests)`);
+  chill(modelRunId, coldIds);
 
   await load('warm-up', baselineUrl, { connections: 2, durationMs: 1000, headers });
   await load('warm-up', hitUrl, { connections: 2, durationMs: 1000, headers });
@@ -207,7 +221,13 @@ async function measure(base: string, headers: Record<string, string>, hitUrl: st
 
 async function main() {
   const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) throw new Error('bench:predictions needs DATABASE_URL (it inserts its own upcoming fixtures)');
+  if (!databaseUrl) throw new Error('bench:predictions needs DATABASE_URL (a fresh database: its fixtures arrive through the odds job)');
+  const events = benchEvents(1 + MISS_MATCHES + 2 * COLD_MATCHES);
+  standin = await startOddsApiStandin({ events, creditLimit: 1_000_000 });
+  // npm start polls this stand-in instead of its own replay (scripts/dev.ts), for the football competitions only.
+  process.env.ODDS_API_BASE_URL = standin.url;
+  process.env.ODDS_API_KEY = standin.apiKey;
+  process.env.ODDS_API_SPORTS = [...new Set(events.map((e) => e.sportKey))].join(',');
   server = await startServer();
   persistTo = await localWranglerState(databaseUrl);
   const base = server.base;
@@ -223,23 +243,30 @@ async function main() {
     const { accessToken } = (await login.json()) as { accessToken: string };
     const headers = { authorization: `Bearer ${accessToken}` };
 
-    const ids = await insertFixtures(pool, tag, MISS_MATCHES + 1);
+    const defaultRun = await activeRun(pool);
+    const ids = await pricedFixtures(base, pool, events, defaultRun.id);
+    const missCount = Math.min(MISS_MATCHES, ids.length - 1);
+    const coldCount = Math.floor((ids.length - 1 - missCount) / 2);
+    if (missCount < MISS_MATCHES || coldCount < COLD_MATCHES) console.log(`  only ${ids.length} priced fixtures: ${missCount} for the misses, ${coldCount} per bundle for the cold misses`);
     const hitUrl = `${base}/matches/${ids[0]}/predictions`;
     const baselineUrl = `${base}/me/session`;
-    const missIds = ids.slice(1);
-    const defaultRun = await activeRun(pool);
+    const missIds = ids.slice(1, 1 + missCount);
+    const cold1 = ids.slice(1 + missCount, 1 + missCount + coldCount);
+    const cold2 = ids.slice(1 + missCount + coldCount, 1 + missCount + 2 * coldCount);
     const measured: Array<{ bundle: string; b: Stats; h: Stats; m: Stats; c: Stats }> = [];
-    measured.push({ bundle: defaultRun.name, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool, await insertFixtures(pool, `${tag}-cold1`, COLD_MATCHES))) });
+    measured.push({ bundle: defaultRun.name, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool, cold1)) });
 
     // The previous bundle, made active the way an admin's activation is (the run row, then serving's KV copy).
     const previous = await readBundle(PREVIOUS_BUNDLE);
     const registered = await registerBundle(pool, previous, r2Uploader('local', { persistTo }));
     await activate(pool, registered.id);
     try {
-      measured.push({ bundle: previous.manifest.id, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool, await insertFixtures(pool, `${tag}-cold2`, COLD_MATCHES))) });
+      measured.push({ bundle: previous.manifest.id, ...(await measure(base, headers, hitUrl, baselineUrl, missIds, pool, cold2)) });
     } finally {
       await activate(pool, defaultRun.id);
     }
+    const firstKickoff = Math.min(...events.map((e) => e.commenceTime.getTime()));
+    if (Date.now() >= firstKickoff) throw new Error('the first fixture kicked off during the run: its predictions were the stored ones; rerun');
 
     const verdict = (ratio: number, target: number) => (ratio <= target ? 'met' : 'MISSED');
     // Issue #18's targets: a hit ≤ 1.2× at 4 connections and ≤ 1.5× at saturation (32), a warm miss ≤ 2×, a cold one ≤ 5×.
@@ -253,23 +280,97 @@ async function main() {
       );
     }
   } finally {
-    await pool.query(`delete from matches where provider = 'bench' and external_match_id like $1`, [`${tag}-%`]).catch(() => undefined);
     await pool.end();
   }
 }
 
-/** Upcoming fixtures between real teams, ten days ahead (nothing kicks off during the run), never requested. */
-async function insertFixtures(pool: pg.Pool, tag: string, count: number): Promise<number[]> {
-  const { rows } = await pool.query<{ id: string }>(
-    `insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, status, provider, external_match_id)
-     select m.sport_id, m.competition_id, null, m.home_team_id, m.away_team_id, now() + interval '10 days' + g * interval '1 second',
-            'scheduled', 'bench', $1 || '-' || g
-     from generate_series(1, $2::int) g
-     cross join lateral (select * from matches where status = 'finished' order by start_at desc, id limit 1) m
-     returning id`,
-    [tag, count],
+/** Fixtures start this far ahead: inside the odds job's 5-minute tier (2 h), so its first run prices them all, and
+ * far enough that none kicks off during the run (a started match is served its stored prediction instead). */
+const KICKOFF_AHEAD_MS = 115 * 60_000;
+
+/**
+ * The bench's fixtures, as The Odds API events: 2023/24 matches of the replayed leagues with their real
+ * bookmakers' prices (football-data's closing prices, else the pre-match ones), each moved to kick off
+ * KICKOFF_AHEAD_MS from now. Each pair of teams plays once (the match resolver joins two events of one pair within
+ * ±36 h into one match). The prices do not move, so a later poll changes nothing and invalidates nothing.
+ */
+function benchEvents(count: number): ReplayEvent[] {
+  const season = loadSeason({ dataDir: new URL('../data/football-data', import.meta.url).pathname, season: '2324', divisions: DEFAULT_DIVISIONS });
+  const kickoff = new Date(Date.now() + KICKOFF_AHEAD_MS);
+  const seen = new Set<string>();
+  const events: ReplayEvent[] = [];
+  for (const e of season) {
+    const pair = `${e.sportKey}|${e.homeTeam}|${e.awayTeam}`;
+    if (seen.has(pair) || e.bookmakers.length === 0) continue;
+    seen.add(pair);
+    events.push({
+      ...e,
+      id: `${e.id.slice(0, 24)}${events.length.toString(16).padStart(8, '0')}`,
+      commenceTime: kickoff,
+      openAt: new Date(kickoff.getTime() - 86_400_000),
+      homeScore: null,
+      awayScore: null,
+      homeHalfTimeScore: null,
+      awayHalfTimeScore: null,
+      bookmakers: e.bookmakers.map((b) => ({ ...b, lines: b.lines.map((l) => ({ ...l, preMatch: l.closing ?? l.preMatch, closing: null })) })),
+    });
+    if (events.length === count) break;
+  }
+  if (events.length < count) console.log(`2023/24 has ${events.length} distinct pairings of ${DEFAULT_DIVISIONS.join(', ')}: fewer fixtures than asked for (${count})`);
+  return events;
+}
+
+/** Fires one of the Worker's Cron Triggers through wrangler dev and waits until its jobs have finished. */
+async function fireCron(base: string, pool: pg.Pool, name: ScheduleName) {
+  const since = new Date();
+  const res = await fetch(`${base}/__scheduled?cron=${encodeURIComponent(SCHEDULES[name])}`);
+  if (!res.ok) throw new Error(`cron ${name}: HTTP ${res.status}`);
+  await waitFor(async () => {
+    const { rows } = await pool.query<{ running: number; started: number }>(
+      `select count(*) filter (where status = 'running')::int as running, count(*)::int as started from ingestion_jobs where started_at >= $1 and kind = $2`,
+      [since, name],
+    );
+    return rows[0]!.started > 0 && rows[0]!.running === 0;
+  }, `the ${name} job`, 300_000);
+}
+
+/**
+ * The fixtures priced the way production's are: once npm start's history is loaded, the fixtures job creates the
+ * matches from the bench's stand-in and the odds job writes their prices to Postgres and to each match's MatchOdds
+ * object; its fan-out then has the feature queue store their feature states and warm (cache and persist) their
+ * predictions. The bench waits for that, closes the stand-in (so the 5-minute odds cron stops re-applying the
+ * same rows during the rounds), and returns the priced match ids in event order.
+ */
+async function pricedFixtures(base: string, pool: pg.Pool, events: ReplayEvent[], runId: string): Promise<number[]> {
+  const started = performance.now();
+  await waitFor(async () => (await pool.query(`select 1 from ingestion_jobs where kind = 'seed' and status = 'succeeded'`)).rowCount === 1, 'the history load', 1_800_000);
+  console.log(`history loaded after ${((performance.now() - started) / 1000).toFixed(0)} s; pricing ${events.length} fixtures through the fixtures and odds jobs ...`);
+  await fireCron(base, pool, 'fixtures');
+  await fireCron(base, pool, 'odds');
+  const { rows } = await pool.query<{ id: string; external_match_id: string }>(
+    `select m.id, m.external_match_id from matches m
+     where m.external_match_id = any($1::text[]) and m.status = 'scheduled' and exists (select 1 from odds_snapshots o where o.match_id = m.id)`,
+    [events.map((e) => e.id)],
   );
-  return rows.map((r) => Number(r.id));
+  const byEvent = new Map(rows.map((r) => [r.external_match_id, Number(r.id)]));
+  const ids = events.flatMap((e) => (byEvent.has(e.id) ? [byEvent.get(e.id)!] : []));
+  if (ids.length < 2) throw new Error(`only ${ids.length} fixtures were priced`);
+  // The warm-up persists one prediction per priced match; once it has, their KV entries are written too.
+  let warmed = 0;
+  await waitFor(async () => {
+    const { rows: counted } = await pool.query<{ n: number }>(`select count(distinct match_id)::int as n from predictions where match_id = any($1::bigint[]) and model_run_id = $2`, [ids, runId]);
+    warmed = counted[0]!.n;
+    return warmed >= ids.length;
+  }, `the warm-up of ${ids.length} predictions`, 600_000).catch(() => console.log(`  the warm-up persisted ${warmed} of ${ids.length} predictions; going on`));
+  await standin?.close();
+  standin = undefined;
+  console.log(`${ids.length} of ${events.length} fixtures priced and warmed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  return ids;
+}
+
+/** Makes the cold fixtures cold again after the warm-up: no feature state and no cached prediction in KV. */
+function chill(modelRunId: string, coldIds: number[]) {
+  deleteKvKeys(coldIds.flatMap((id) => [featureStateKey(id), predictionCacheKey(modelRunId, id)]), 'the cold fixtures\' entries');
 }
 
 main()
@@ -277,4 +378,7 @@ main()
     console.error(`bench failed: ${(error as Error).message}`);
     process.exitCode = 1;
   })
-  .finally(() => server?.stop());
+  .finally(() => {
+    server?.stop();
+    void standin?.close();
+  });

@@ -204,7 +204,14 @@ const envFiles = ['--env-file', DEV_ENV, ...(existsSync(USER_DEV_VARS) ? ['--env
 // The NBA's 2021/22 season runs beside it on the same clock (its first tip-off a few hours after football's first
 // kick-off), with synthetic prices around the archive's real closing lines (scripts/lib/odds-api-standin/nba.ts).
 const oddsApiVars: string[] = [];
-if (realOddsApi) {
+// ODDS_API_BASE_URL (with ODDS_API_KEY) in the environment: another server speaking The Odds API's protocol
+// instead of either, e.g. bench:predictions' own stand-in serving priced events for its fixtures.
+const otherOddsApi = process.env.ODDS_API_BASE_URL;
+if (otherOddsApi) {
+  log(`odds from ${otherOddsApi} (ODDS_API_BASE_URL is set)`);
+  oddsApiVars.push('--var', `ODDS_API_BASE_URL:${otherOddsApi}`, '--var', `ODDS_API_KEY:${process.env.ODDS_API_KEY ?? ''}`);
+  if (process.env.ODDS_API_SPORTS) oddsApiVars.push('--var', `ODDS_API_SPORTS:${process.env.ODDS_API_SPORTS}`);
+} else if (realOddsApi) {
   log(flags['live-odds'] && !configuredOddsApiKey() ? '--live-odds: set ODDS_API_KEY in .dev.vars, or the odds jobs record themselves as skipped' : 'odds from the real The Odds API (ODDS_API_KEY is set)');
 } else {
   const events = loadSeason({ dataDir: new URL('../data/football-data', import.meta.url).pathname, season: REPLAY_SEASON });

@@ -14,7 +14,7 @@ import worker from '../../src/index';
 import { BUNDLE_FILES, parseManifest } from '../../src/services/inference/bundle';
 import { workerdOrt } from '../../src/services/inference/ort-workerd';
 import { createModelRuntime } from '../../src/services/inference/runtime';
-import { featureStateKey, invalidateMatchPredictions, predictionCacheKey } from '../../src/services/predictions/cache';
+import { featureStateKey, invalidateMatchPredictions, marketOnlyCacheKey, predictionCacheKey } from '../../src/services/predictions/cache';
 import { PredictionStore } from '../../src/services/predictions/store';
 import { advanceFeatureStore } from '../../src/services/feature-store';
 import type { MatchPrediction, PredictionAnchor } from '../../src/services/predictions/types';
@@ -257,6 +257,24 @@ describe('GET /matches/{id}/predictions', () => {
     expect(after.res.headers.get('x-cache')).toBe('MISS');
     expect(outcome(after.body, 'h2h', 'home')).toMatchObject({ bestPrice: 2.6, bestBookmaker: 'bet365' });
     // The miss's deferred cache write lands before the next test invalidates.
+    await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id)), { timeout: 15_000, interval: 100 }).not.toBeNull();
+  }, 60_000);
+
+  it("once the isolate knows a match's sport has a model, reads only the run's cached prediction, never the market-only key", async () => {
+    // The earlier tests served this match, so the isolate has learnt its kind. A market-only entry cannot exist
+    // for a football match; one planted here is never read: the lookup goes to the run's key alone, misses, and
+    // computes the model's prediction.
+    expect((await predict(upcoming.id, pro)).status).toBe(200);
+    await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
+    const planted: MatchPrediction = {
+      matchId: upcoming.id, model: null, modelRunId: null, featureVersion: null, predictedAt: new Date().toISOString(),
+      kickoff: upcoming.startAt.toISOString(), kellyMultiplier: 0.25, exchangeCommission: 0.02, markets: [],
+    };
+    await env.PREDICTIONS.put(marketOnlyCacheKey(upcoming.id), JSON.stringify(planted));
+    const after = await predict(upcoming.id, pro);
+    expect(after.res.headers.get('x-cache')).toBe('MISS');
+    expect(after.body.model?.runId).toBe(runId);
+    await env.PREDICTIONS.delete(marketOnlyCacheKey(upcoming.id));
     await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id)), { timeout: 15_000, interval: 100 }).not.toBeNull();
   }, 60_000);
 

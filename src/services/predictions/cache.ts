@@ -18,6 +18,11 @@
 //   locations); an invalidation made in this isolate (invalidateMatch) clears the memo at once. A feature
 //   state is rewritten only when the store advances (results) and carries its own `staleAfter`, which is
 //   checked on every use, memoised or not; its memo lives FEATURE_STATE_MEMO_TTL_MS.
+// - A match's kind (whether its sport has a model), learnt from what a read returned: a run's prediction or a
+//   feature state exists only for a sport with a model, a market-only prediction only for one without. Only
+//   one of a match's two prediction keys can ever be written (sportHasModel is fixed per deployment and a
+//   match's sport never changes), so once the kind is known the lookup reads that key alone instead of both:
+//   it skips a read whose answer is known to be null, so it serves nothing staler. Kept MATCH_KIND_MEMO_TTL_MS.
 // - Bounded: MEMO_MAX_ENTRIES each, the oldest entry dropped first. Memoised objects are shared between
 //   requests and must not be mutated (shaping copies).
 import { FEATURE_VERSION } from '../features';
@@ -47,6 +52,8 @@ export const featureStateKey = (matchId: number): string => `feat:${FEATURE_VERS
 export const PREDICTION_MEMO_TTL_MS = 5_000;
 /** How long the isolate uses a feature state it read from KV before reading KV again (see the header). */
 export const FEATURE_STATE_MEMO_TTL_MS = 30_000;
+/** How long the isolate keeps a match's kind (see the header); it never changes, the bound is the memo's size. */
+export const MATCH_KIND_MEMO_TTL_MS = 3_600_000;
 /** Entries per memo; a full memo drops its oldest entry. */
 export const MEMO_MAX_ENTRIES = 2_000;
 
@@ -82,6 +89,8 @@ class IsolateMemo<T> {
 // Isolate memos: they outlive a request (a PredictionCache is made per request) on purpose.
 const predictionMemo = new IsolateMemo<MatchPrediction>(PREDICTION_MEMO_TTL_MS);
 const featureStateMemo = new IsolateMemo<MatchFeatureState>(FEATURE_STATE_MEMO_TTL_MS);
+/** Match id → whether its sport has a model (true: its prediction is a run's; false: market-only). */
+const matchKindMemo = new IsolateMemo<boolean>(MATCH_KIND_MEMO_TTL_MS);
 let activeMemo: { run: ActiveRun | null; until: number } | undefined;
 /** Per-isolate counters behind the `hitRate` log field. */
 const counters = { hits: 0, misses: 0 };
@@ -95,6 +104,7 @@ export function resetPredictionMemos(): void {
   activeMemo = undefined;
   predictionMemo.clear();
   featureStateMemo.clear();
+  matchKindMemo.clear();
   counters.hits = 0;
   counters.misses = 0;
 }
@@ -113,6 +123,27 @@ export class PredictionCache {
     const read = await this.kv.get<MatchPrediction>(key, 'json');
     if (read) predictionMemo.set(key, read, this.now());
     return read;
+  }
+
+  /**
+   * The match's cached prediction: its run's (null: no run is active) or its market-only one. Both keys are read at
+   * once while the match's kind is unknown (rather than Postgres on every market-only hit); once it is known,
+   * only the key that can exist.
+   */
+  async lookup(modelRunId: string | null, matchId: number): Promise<MatchPrediction | null> {
+    const hasModel = matchKindMemo.get(String(matchId), this.now());
+    const [ofRun, marketOnly] = await Promise.all([
+      modelRunId !== null && hasModel !== false ? this.prediction(modelRunId, matchId) : null,
+      hasModel !== true ? this.prediction(null, matchId) : null,
+    ]);
+    if (ofRun) this.rememberKind(matchId, true);
+    else if (marketOnly) this.rememberKind(matchId, false);
+    return ofRun ?? marketOnly;
+  }
+
+  /** Records whether the match's sport has a model, once something read has said so (see the header). */
+  rememberKind(matchId: number, hasModel: boolean): void {
+    matchKindMemo.set(String(matchId), hasModel, this.now());
   }
 
   async putPrediction(prediction: MatchPrediction): Promise<void> {

@@ -1,7 +1,7 @@
 // The inference service behind GET /matches/{id}/predictions and the queue warm-up. forMatch is one sequence
 // of steps, each owned by one collaborator:
 //   1. the active run (PredictionCache: isolate memo, then KV, then Postgres);
-//   2. the cached prediction (PredictionCache): the run's and the market-only one, read together; a hit ends here;
+//   2. the cached prediction (PredictionCache.lookup): the run's or the market-only one; a hit ends here;
 //   3. the match's feature state (FeatureStateSource: the KV entry, else the feature store's four rows; never
 //      the history), which also says when the match is of a sport without a model;
 //   4. the live odds (the match's MatchOdds object) and the model runtime (ModelRuntimeProvider), together;
@@ -93,15 +93,16 @@ export class PredictionService {
 
   async forMatch(matchId: number): Promise<PredictionResult> {
     const run = await this.activeRun();
-    // A match of a sport without a model has only a market-only entry; which one applies is not known before the
-    // feature state is read, so both keys are read at once rather than Postgres on every market-only hit.
-    const [ofRun, marketOnly] = await Promise.all([run ? this.cache.prediction(run.id, matchId) : null, this.cache.prediction(null, matchId)]);
-    const cached = ofRun ?? marketOnly;
+    // A match of a sport without a model has only a market-only entry (PredictionCache.lookup reads whichever the
+    // isolate knows can exist, else both).
+    const cached = await this.cache.lookup(run?.id ?? null, matchId);
     this.logLookup(cached ? 'HIT' : 'MISS', matchId, cached ? (cached.model?.runId ?? null) : (run?.id ?? null));
     // Cached before kick-off, so after it this is the stored pre-kick-off prediction and says so.
     if (cached) return { prediction: cached, cache: 'HIT', source: this.now() >= Date.parse(cached.kickoff) ? 'stored' : 'live' };
     const now = this.now();
     const stored = await this.featureState(matchId, now);
+    // A feature state (or a started match of the features' sport) says the sport has a model; another sport's may not.
+    this.cache.rememberKind(matchId, stored.kind !== 'other-sport' || sportHasModel(stored.sport));
     if (stored.kind === 'other-sport') {
       if (sportHasModel(stored.sport)) throw new UnavailableError(`Match ${matchId} is ${stored.sport}, whose model has no feature state served yet`);
       if (stored.status !== 'scheduled' || now >= stored.startAt) return this.stored(matchId, new Date(stored.startAt));

@@ -112,12 +112,7 @@ export class NbaFeatureState {
     const set = (name: NbaFeatureName, value: number) => {
       out[NBA_FEATURE_INDEX[name]] = Number.isFinite(value) ? value : NaN;
     };
-    const home = this.team(game.homeTeam);
-    const away = this.team(game.awayTeam);
-    const { venue, neutral } = this.venue(game);
-    const homeElo = eloEntering(home, game.season);
-    const awayElo = eloEntering(away, game.season);
-    const difference = homeElo + (neutral ? 0 : NBA_ELO_HOME_ADVANTAGE) - awayElo;
+    const { home, away, venue, neutral, homeElo, awayElo, edge: difference } = this.preGame(game);
     set('elo_home', homeElo);
     set('elo_away', awayElo);
     set('elo_diff', difference);
@@ -155,6 +150,16 @@ export class NbaFeatureState {
     return out;
   }
 
+  /** The two sides' states and ratings entering a game, and the home side's edge (home advantage unless neutral). */
+  private preGame(game: NbaGameInput) {
+    const home = this.team(game.homeTeam);
+    const away = this.team(game.awayTeam);
+    const { venue, neutral } = this.venue(game);
+    const homeElo = eloEntering(home, game.season);
+    const awayElo = eloEntering(away, game.season);
+    return { home, away, venue, neutral, homeElo, awayElo, edge: homeElo + (neutral ? 0 : NBA_ELO_HOME_ADVANTAGE) - awayElo };
+  }
+
   /** Learn the results of one date: every finished game on it, none of which may be predicted afterwards. */
   applyDate(date: string, games: readonly NbaGameInput[]): void {
     if (this.appliedThrough !== null && !(this.appliedThrough < date)) throw new NbaFeatureInputError(`results of ${date} applied after those of ${this.appliedThrough}`);
@@ -165,12 +170,7 @@ export class NbaFeatureState {
       if (g.date !== date) throw new NbaFeatureInputError(`match ${g.matchId} is on ${g.date}, not ${date}`);
       if (g.homeScore === null || g.awayScore === null) continue;
       if (g.homeScore === g.awayScore) throw new NbaFeatureInputError(`match ${g.matchId}: a basketball game cannot end level`);
-      const home = this.team(g.homeTeam);
-      const away = this.team(g.awayTeam);
-      const { venue, neutral } = this.venue(g);
-      const homeElo = eloEntering(home, g.season);
-      const awayElo = eloEntering(away, g.season);
-      const edge = homeElo + (neutral ? 0 : NBA_ELO_HOME_ADVANTAGE) - awayElo;
+      const { home, away, venue, homeElo, awayElo, edge } = this.preGame(g);
       const expected = eloWinProbability(edge);
       const homeWon = g.homeScore > g.awayScore;
       const shift = NBA_ELO_K * movMultiplier(g.homeScore - g.awayScore, homeWon ? edge : -edge) * ((homeWon ? 1 : 0) - expected);

@@ -59,26 +59,49 @@ export interface GateDecision {
   reasons: string[];
 }
 
-const interval = (d: LogLossDifference): GateInterval => ({ matches: d.rows, logLossDelta: d.estimate, lower: d.lower, upper: d.upper });
+/** The figures the gate reads of a paired log-loss difference (football's against Pinnacle, or a 2-way one). */
+type Difference = Pick<LogLossDifference, 'rows' | 'estimate' | 'lower' | 'upper'>;
 
-/** The gate's figures from the per-season and pooled reports of a rolling evaluation; null if a market has none. */
-export function rollingGate(seasons: ReadonlyArray<{ season: string; report: EvaluationReport }>, pooled: EvaluationReport): RollingGate | null {
-  const markets = {} as Record<EvaluationMarket, GateMarketFigures>;
-  for (const market of GATE_MARKETS) {
-    const p = pooled.markets[market];
-    if (!p?.logLossDifference || !p.metrics) return null;
+const interval = (d: Difference): GateInterval => ({ matches: d.rows, logLossDelta: d.estimate, lower: d.lower, upper: d.upper });
+
+/** What a report says of one market for the gate: its log-loss difference, and the model's and baseline's ECE. */
+export interface GateMarketReading {
+  difference: Difference | null | undefined;
+  ece: { model: number; baseline: number } | null | undefined;
+}
+
+/**
+ * Per market, the pooled and per-season figures of a rolling evaluation; null if a market has none. One walk for
+ * every report shape: `read` says where a report keeps a market's difference and ECEs.
+ */
+export function gateFigures<M extends string, R>(
+  markets: readonly M[],
+  seasons: ReadonlyArray<{ season: string; report: R }>,
+  pooled: R,
+  read: (report: R, market: M) => GateMarketReading,
+): Record<M, GateMarketFigures> | null {
+  const out = {} as Record<M, GateMarketFigures>;
+  for (const market of markets) {
+    const p = read(pooled, market);
+    if (!p.difference || !p.ece) return null;
     const perSeason: GateMarketFigures['seasons'] = [];
     for (const s of seasons) {
-      const d = s.report.markets[market]?.logLossDifference;
+      const d = read(s.report, market).difference;
       if (!d) return null;
       perSeason.push({ season: s.season, ...interval(d) });
     }
-    markets[market] = {
-      pooled: { ...interval(p.logLossDifference), modelEce: p.metrics.model.ece, pinnacleEce: p.metrics.pinnacle.ece },
-      seasons: perSeason,
-    };
+    out[market] = { pooled: { ...interval(p.difference), modelEce: p.ece.model, pinnacleEce: p.ece.baseline }, seasons: perSeason };
   }
-  return { kind: 'rolling', seasons: seasons.map((s) => s.season), markets };
+  return out;
+}
+
+/** The gate's figures from the per-season and pooled reports of a rolling evaluation; null if a market has none. */
+export function rollingGate(seasons: ReadonlyArray<{ season: string; report: EvaluationReport }>, pooled: EvaluationReport): RollingGate | null {
+  const markets = gateFigures(GATE_MARKETS, seasons, pooled, (report, market) => {
+    const m = report.markets[market];
+    return { difference: m?.logLossDifference, ece: m?.metrics && { model: m.metrics.model.ece, baseline: m.metrics.pinnacle.ece } };
+  });
+  return markets && { kind: 'rolling', seasons: seasons.map((s) => s.season), markets };
 }
 
 const f5 = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(5);

@@ -13,8 +13,8 @@
  * its difference is 0 by construction: that is what is served for it.
  */
 import { removeMargin, type MarginMethod } from '../../domain/odds';
-import { bootstrapMeanInterval, DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_BOOTSTRAP_SEED, DEFAULT_CONFIDENCE, type BootstrapInterval } from './bootstrap';
-import type { GateMarketFigures, RollingGateOf } from './gate';
+import { bootstrapMeanInterval, bootstrapSettings, type BootstrapInterval, type BootstrapSettings } from './bootstrap';
+import { gateFigures, type RollingGateOf } from './gate';
 import { DEFAULT_BINS, evaluateProbabilities, LOG_LOSS_EPSILON, logLossOfRow, validateProbabilityRows, type ProbabilityMetrics, type ReliabilityTable } from './metrics';
 
 export const TWO_WAY_REPORT_SCHEMA_VERSION = 1;
@@ -63,7 +63,7 @@ export interface TwoWayReport {
     baseline: typeof CLOSING_BASELINE;
     eceBins: number;
     logLossEpsilon: number;
-    bootstrap: { resamples: number; seed: number; confidence: number };
+    bootstrap: BootstrapSettings;
   };
   markets: Record<TwoWayMarket, TwoWayMarketReport | null>;
 }
@@ -138,11 +138,7 @@ export function buildTwoWayReport(
     baseline: CLOSING_BASELINE,
     eceBins: options.eceBins ?? DEFAULT_BINS,
     logLossEpsilon: LOG_LOSS_EPSILON,
-    bootstrap: {
-      resamples: options.bootstrapResamples ?? DEFAULT_BOOTSTRAP_RESAMPLES,
-      seed: options.bootstrapSeed ?? DEFAULT_BOOTSTRAP_SEED,
-      confidence: DEFAULT_CONFIDENCE,
-    },
+    bootstrap: bootstrapSettings(options),
   };
   const markets = {} as Record<TwoWayMarket, TwoWayMarketReport | null>;
   for (const market of TWO_WAY_MARKETS) {
@@ -168,21 +164,9 @@ export function twoWayRollingGate(
   pooled: TwoWayReport,
   markets: readonly TwoWayMarket[] = ['h2h'],
 ): RollingGateOf<TwoWayMarket> | null {
-  const out: Partial<Record<TwoWayMarket, GateMarketFigures>> = {};
-  for (const market of markets) {
-    const p = pooled.markets[market];
-    if (!p?.logLossDifference || !p.metrics) return null;
-    const perSeason: GateMarketFigures['seasons'] = [];
-    for (const s of seasons) {
-      const d = s.report.markets[market]?.logLossDifference;
-      if (!d) return null;
-      perSeason.push({ season: s.season, matches: d.rows, logLossDelta: d.estimate, lower: d.lower, upper: d.upper });
-    }
-    const d = p.logLossDifference;
-    out[market] = {
-      pooled: { matches: d.rows, logLossDelta: d.estimate, lower: d.lower, upper: d.upper, modelEce: p.metrics.model.ece, pinnacleEce: p.metrics.closing.ece },
-      seasons: perSeason,
-    };
-  }
-  return { kind: 'rolling', seasons: seasons.map((s) => s.season), baseline: 'the margin-free closing line', markets: out };
+  const figures = gateFigures(markets, seasons, pooled, (report, market) => {
+    const m = report.markets[market];
+    return { difference: m?.logLossDifference, ece: m?.metrics && { model: m.metrics.model.ece, baseline: m.metrics.closing.ece } };
+  });
+  return figures && { kind: 'rolling', seasons: seasons.map((s) => s.season), baseline: 'the margin-free closing line', markets: figures };
 }

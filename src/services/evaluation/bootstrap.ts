@@ -17,6 +17,19 @@ import { createPrng } from '../../lib/prng';
 
 export { createPrng };
 
+/** A report's recorded bootstrap settings: the caller's resamples and seed, else the defaults. */
+export interface BootstrapSettings {
+  resamples: number;
+  seed: number;
+  confidence: number;
+}
+
+export const bootstrapSettings = (options: { bootstrapResamples?: number; bootstrapSeed?: number }): BootstrapSettings => ({
+  resamples: options.bootstrapResamples ?? DEFAULT_BOOTSTRAP_RESAMPLES,
+  seed: options.bootstrapSeed ?? DEFAULT_BOOTSTRAP_SEED,
+  confidence: DEFAULT_CONFIDENCE,
+});
+
 /** Quantile q of ascending `sorted` by linear interpolation at position (n − 1)·q. */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) throw new RangeError('quantile of an empty sample');

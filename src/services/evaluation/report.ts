@@ -14,7 +14,7 @@
  */
 
 import type { MarginMethod } from '../../domain/odds';
-import { DEFAULT_BOOTSTRAP_RESAMPLES, DEFAULT_BOOTSTRAP_SEED, DEFAULT_CONFIDENCE } from './bootstrap';
+import { bootstrapSettings, type BootstrapSettings } from './bootstrap';
 import { simulateFlatBetting, type BetCandidate, type BettingResult } from './betting';
 import {
   alignWithBaselines,
@@ -81,7 +81,7 @@ export interface EvaluationReport {
     stake: 1;
     eceBins: number;
     logLossEpsilon: number;
-    bootstrap: { resamples: number; seed: number; confidence: number };
+    bootstrap: BootstrapSettings;
   };
   /** Null for a market with no input rows. */
   markets: Record<EvaluationMarket, MarketReport | null>;
@@ -136,11 +136,7 @@ export function buildReport(input: EvaluationInput, options: EvaluationOptions =
     stake: 1,
     eceBins: options.eceBins ?? DEFAULT_BINS,
     logLossEpsilon: LOG_LOSS_EPSILON,
-    bootstrap: {
-      resamples: options.bootstrapResamples ?? DEFAULT_BOOTSTRAP_RESAMPLES,
-      seed: options.bootstrapSeed ?? DEFAULT_BOOTSTRAP_SEED,
-      confidence: DEFAULT_CONFIDENCE,
-    },
+    bootstrap: bootstrapSettings(options),
   };
   const markets = {} as Record<EvaluationMarket, MarketReport | null>;
   for (const market of Object.keys(MARKET_OUTCOMES) as EvaluationMarket[]) {

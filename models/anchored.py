@@ -17,12 +17,22 @@ def clip(p):
     return np.clip(np.asarray(p, dtype=np.float64), EPS, 1.0 - EPS)
 
 
+def logit(p) -> np.ndarray:
+    """The binary link's inverse, on clipped probabilities: the base_margin of a 2-way anchor."""
+    p = clip(p)
+    return np.log(p / (1.0 - p))
+
+
+def sigmoid(m) -> np.ndarray:
+    """The binary link in float64."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(m, dtype=np.float64)))
+
+
 def base_margin(market: str, anchor: np.ndarray) -> np.ndarray:
     """XGBoost's base_margin from anchor probabilities: [N, 3] -> [N, 3] logs; [N] over -> [N] logits."""
     if market == '1x2':
         return np.log(clip(anchor))
-    p = clip(anchor)
-    return np.log(p / (1.0 - p))
+    return logit(anchor)
 
 
 def probabilities(market: str, margin: np.ndarray) -> np.ndarray:
@@ -32,8 +42,7 @@ def probabilities(market: str, margin: np.ndarray) -> np.ndarray:
         z = margin - margin.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
-    m = margin.reshape(-1)
-    over = 1.0 / (1.0 + np.exp(-m))
+    over = sigmoid(margin.reshape(-1))
     return np.stack([1.0 - over, over], axis=1)
 
 

@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import xgboost as xgb  # noqa: E402
 
-from anchored import clip, metrics, paired_bootstrap, row_log_loss  # noqa: E402
+from anchored import logit, metrics, paired_bootstrap, row_log_loss, sigmoid  # noqa: E402
 from xgb_onnx import INPUT_NAME, OUTPUT_MARGIN, check_model_file, n_trees, reference_margins, to_onnx  # noqa: E402
 
 FEATURE_VERSION = 'nba-v1'
@@ -80,19 +80,10 @@ def _cell(value: str) -> float:
     return math.nan if value in ('', 'nan', 'NaN', 'null') else float(value)
 
 
-def logit(p: np.ndarray) -> np.ndarray:
-    p = clip(p)
-    return np.log(p / (1.0 - p))
-
-
 def two_way(p_home: np.ndarray) -> np.ndarray:
     """[N] home probabilities -> [N, 2] [away, home], so that label 1 (home win) indexes the home column."""
     p_home = np.asarray(p_home, dtype=np.float64).reshape(-1)
     return np.stack([1.0 - p_home, p_home], axis=1)
-
-
-def sigmoid(m: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(m, dtype=np.float64)))
 
 
 class Dataset:

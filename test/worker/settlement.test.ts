@@ -665,24 +665,13 @@ describe('settlement of a 2-way sport: a real NBA game (2012-11-14, Utah at Bost
   });
 });
 
-// Market-only rows (no model run: a sport without a model) need migration 0015, which lets model_run_id and
-// feature_version be NULL; on a schema without it these cannot be stored and the test says so by skipping.
+// Market-only rows (no model run: a sport without a model; migration 0015 lets model_run_id and feature_version be NULL).
 describe('settlement of market-only rows (no model run)', () => {
-  let storable = false;
   let matchId: number;
   let stats: Record<string, unknown>;
   const MARKET_ONLY_TIME = Date.UTC(2024, 3, 22, 3, 30, 1, 11);
 
   beforeAll(async () => {
-    storable = await withDb(
-      async (db) =>
-        (
-          await db.execute<{ nullable: string }>(
-            sql`select is_nullable as nullable from information_schema.columns where table_name = 'predictions' and column_name = 'model_run_id'`,
-          )
-        ).rows[0]!.nullable === 'YES',
-    );
-    if (!storable) return;
     await withDb(async (db) => {
       // Another real game of the same night: 2012-11-14, Memphis at Oklahoma City, 97–107 (OKC −5.5, total 194).
       const inserted = await db.execute<{ id: number }>(sql`
@@ -711,8 +700,7 @@ describe('settlement of market-only rows (no model run)', () => {
     );
   });
 
-  it('settles them like a model\'s, and adds no run to the live-performance check', async (ctx) => {
-    if (!storable) ctx.skip();
+  it('settles them like a model\'s, and adds no run to the live-performance check', async () => {
     const rows = await withDb(
       async (db) =>
         (

@@ -371,17 +371,8 @@ describe('GET /predictions (value finder)', () => {
     }
   });
 
-  // Market-only rows (no model run) need migration 0015 (model_run_id nullable); without it they cannot be stored.
-  it('without modelId, lists market-only predictions (modelRunId null) beside the active model\'s, and never with a named run', async (ctx) => {
-    const nullable = await withDb(
-      async (db) =>
-        (
-          await db.execute<{ nullable: string }>(
-            sql`select is_nullable as nullable from information_schema.columns where table_name = 'predictions' and column_name = 'model_run_id'`,
-          )
-        ).rows[0]!.nullable,
-    );
-    if (nullable !== 'YES') ctx.skip();
+  // Market-only rows: no model run (migration 0015).
+  it('without modelId, lists market-only predictions (modelRunId null) beside the active model\'s, and never with a named run', async () => {
     const game = nba[1]!;
     await withDb(
       (db) => db.execute(sql`

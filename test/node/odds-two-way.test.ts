@@ -7,6 +7,7 @@ import {
   americanToDecimal,
   decimalToAmerican,
   gradeLineBet,
+  gradeBet,
   gradeMatchResult,
   gradeMoneyline,
   gradeSpread,
@@ -130,6 +131,16 @@ describe('grading a 2-way bet', () => {
     expect(gradeMatchResult('draw', score(1, 1))).toBe('win');
     expect(gradeMatchResult('home', score(1, 1))).toBe('loss');
     expect(gradeMatchResult('away', score(0, 3))).toBe('win');
+  });
+
+  it("grades a prediction row in its sport's h2h book: a level score is a draw with a draw in the book, a push without", () => {
+    const oneXTwo = ['home', 'draw', 'away'];
+    const moneyline = ['home', 'away'];
+    expect(gradeBet({ market: 'h2h', outcome: 'home', point: null }, score(1, 1), oneXTwo)).toBe('loss');
+    expect(gradeBet({ market: 'h2h', outcome: 'draw', point: null }, score(1, 1), oneXTwo)).toBe('win');
+    expect(gradeBet({ market: 'h2h', outcome: 'home', point: null }, score(1, 1), moneyline)).toBe('push');
+    expect(() => gradeBet({ market: 'h2h', outcome: 'draw', point: null }, score(1, 1), moneyline)).toThrow(RangeError);
+    expect(gradeBet({ market: 'totals', outcome: 'over', point: 2 }, score(1, 1), oneXTwo)).toBe('push');
   });
 
   it('grades rows as odds_snapshots stores them, and pays a push back', () => {

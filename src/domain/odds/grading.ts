@@ -71,6 +71,23 @@ export function gradeLineBet(bet: { market: string; outcome: string; point: numb
   throw new RangeError(`cannot grade ${market} ${outcome}${point === null ? ' without a point' : ` ${point}`} as a 2-way bet`);
 }
 
+/**
+ * Any bet as a prediction row stores it, in its sport's h2h book: with a draw in the book (football's 1X2) an h2h
+ * bet is graded on the full-time result, a draw being an outcome of its own; without one (a 2-way moneyline) and
+ * for spreads and totals, as a 2-way bet (gradeLineBet), a push returning the stake.
+ */
+export function gradeBet(
+  bet: { market: string; outcome: string; point: number | null },
+  score: FinalScore,
+  h2hOutcomes: readonly string[],
+): LineGrade {
+  const { market, outcome } = bet;
+  if (market === 'h2h' && h2hOutcomes.includes('draw') && (outcome === 'home' || outcome === 'draw' || outcome === 'away')) {
+    return gradeMatchResult(outcome, score);
+  }
+  return gradeLineBet(bet, score);
+}
+
 /** Profit per unit staked at decimal `price`: a win pays price − 1, a loss costs the stake, a push returns it (0). */
 export function profitPerUnit(grade: LineGrade, price: number): number {
   if (!(price > 1 && price < Infinity)) throw new RangeError(`decimal odds must be finite and above 1, got ${String(price)}`);

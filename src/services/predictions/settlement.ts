@@ -30,7 +30,7 @@
 import { and, desc, eq, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import { anyOf } from '../../db/pg';
 import { competitions, matches, oddsSnapshots, predictions } from '../../db/schema';
-import { AGGREGATE_BOOKMAKERS, bestPriceByOutcome, gradeLineBet, gradeMatchResult, type LineGrade } from '../../domain/odds';
+import { AGGREGATE_BOOKMAKERS, bestPriceByOutcome, gradeBet, type LineGrade } from '../../domain/odds';
 import { h2hOutcomesOf } from '../../domain/sports/catalog';
 import type { Logger } from '../../lib/logging';
 import type { Transaction } from '../jobs';
@@ -86,15 +86,9 @@ const due = (tx: Transaction) =>
 
 type DueRow = Awaited<ReturnType<ReturnType<typeof due>['execute']>>[number];
 
-/** grading.ts's verdict on a due row: 1X2 where the competition's sport has draws, else a 2-way bet. */
-function gradeOf(row: DueRow): LineGrade {
-  const score = { home: row.homeScore!, away: row.awayScore! };
-  const threeWay = h2hOutcomesOf(row.competitionKey).length === 3;
-  if (row.market === 'h2h' && threeWay && (row.outcome === 'home' || row.outcome === 'draw' || row.outcome === 'away')) {
-    return gradeMatchResult(row.outcome, score);
-  }
-  return gradeLineBet({ market: row.market, outcome: row.outcome, point: row.point }, score);
-}
+/** grading.ts's verdict on a due row, in the h2h book of its competition's sport. */
+const gradeOf = (row: DueRow): LineGrade =>
+  gradeBet({ market: row.market, outcome: row.outcome, point: row.point }, { home: row.homeScore!, away: row.awayScore! }, h2hOutcomesOf(row.competitionKey));
 
 /** How a line is keyed between the closing quotes and the due rows (a numeric point reads back as "-5.00"). */
 const lineKey = (matchId: number, market: string, outcome: string, point: number | string | null) =>

@@ -17,10 +17,11 @@
 import { and, asc, desc, eq, isNotNull, lt, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { anyOf } from '../../db/pg';
-import { MARKETS, matches, predictions, sports } from '../../db/schema';
+import { matches, predictions, sports } from '../../db/schema';
 import type { Logger } from '../../lib/logging';
 import { LOG_LOSS_EPSILON } from '../evaluation/metrics';
 import type { Transaction } from '../jobs';
+import type { PredictionMarket } from './types';
 
 export const LIVE_PERFORMANCE_WINDOW = { default: 200, max: 5000 } as const;
 
@@ -28,8 +29,7 @@ export const LIVE_PERFORMANCE_WINDOW = { default: 200, max: 5000 } as const;
 export const BEHIND_MARKET_CODE = 'model_behind_market';
 
 /** Every market a prediction is stored for, in report order. */
-export type LiveMarket = (typeof MARKETS)[number];
-const MARKET_ORDER: readonly LiveMarket[] = ['h2h', 'spreads', 'totals'];
+const MARKET_ORDER: readonly PredictionMarket[] = ['h2h', 'spreads', 'totals'];
 
 export interface SportRef {
   id: number;
@@ -39,7 +39,7 @@ export interface SportRef {
 
 export interface MarketLivePerformance {
   sport: SportRef;
-  market: LiveMarket;
+  market: PredictionMarket;
   /** Matches of record in the window, and their kick-off range. */
   matches: number;
   from: string | null;
@@ -158,7 +158,7 @@ export async function livePerformance(
   return { modelRunId, window, markets };
 }
 
-function summarise(sport: SportRef, market: LiveMarket, rows: RecordRow[]): MarketLivePerformance {
+function summarise(sport: SportRef, market: PredictionMarket, rows: RecordRow[]): MarketLivePerformance {
   const matchIds = new Set(rows.map((r) => r.match_id));
   const kickoffs = rows.map((r) => r.kickoff).sort();
 

@@ -139,7 +139,7 @@ function marketOf(group: LineGroup, h2h: H2hOutcomes, odds: MarketOnlyOdds, inpu
     // Each side carries its own handicap, next to its name: home −4.5 is away +4.5.
     const spreadOutcomes = (outcomes as OutcomePrediction<'home' | 'away'>[]).map(({ outcome, ...rest }) => ({
       outcome,
-      point: outcome === 'home' ? point! : point === 0 ? 0 : -point!,
+      point: bookPoint('spreads', outcome, point)!,
       ...rest,
     }));
     return { kind: 'spread', market: 'spreads', point: point!, anchor: anchor.info, outcomes: spreadOutcomes };

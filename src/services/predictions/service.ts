@@ -23,7 +23,7 @@ import type { ModelRegistryService } from '../models';
 import { PredictionCache } from './cache';
 import { buildMatchPrediction, firstRow, liveInputs, type LiveOdds, type PredictionSettings } from './compute';
 import { FeatureStateSource } from './feature-state';
-import { buildMarketOnlyPrediction, sportHasModel } from './market-only';
+import { buildMarketOnlyPrediction } from './market-only';
 import { ModelRuntimeProvider, ModelUnavailableError, type ActiveRun } from './model-service';
 import type { PredictionStore } from './store';
 import type { MatchPrediction } from './types';
@@ -101,10 +101,10 @@ export class PredictionService {
     if (cached) return { prediction: cached, cache: 'HIT', source: this.now() >= Date.parse(cached.kickoff) ? 'stored' : 'live' };
     const now = this.now();
     const stored = await this.featureState(matchId, now);
-    // A feature state (or a started match of the features' sport) says the sport has a model; another sport's may not.
-    this.cache.rememberKind(matchId, stored.kind !== 'other-sport' || sportHasModel(stored.sport));
+    // The store answers `other-sport` exactly for a sport without a model (sportHasModel and the store both test
+    // FEATURE_SPORT), so the answer is the match's kind.
+    this.cache.rememberKind(matchId, stored.kind !== 'other-sport');
     if (stored.kind === 'other-sport') {
-      if (sportHasModel(stored.sport)) throw new UnavailableError(`Match ${matchId} is ${stored.sport}, whose model has no feature state served yet`);
       if (stored.status !== 'scheduled' || now >= stored.startAt) return this.stored(matchId, new Date(stored.startAt));
       return this.marketOnly(matchId, stored.sport, stored.startAt, now);
     }

@@ -10,7 +10,8 @@ import type { PredictionListItem } from '../../schemas/prediction-list';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from '../pagination';
 import { ensureMonthPartitions, isMissingPartition } from '../partitions';
 import { livePerformance, type LivePerformance } from './live-performance';
-import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedMarket, PredictedOutcome, PredictionAnchor, PredictionMarket } from './types';
+import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedOutcome, PredictionAnchor, PredictionMarket } from './types';
+import { bookPoint } from '../../domain/odds';
 
 /** `ev`: highest EV first (rows without a price have no EV and are left out); `kickoff` / `-kickoff`: by kick-off. */
 export const PREDICTION_SORTS = ['ev', 'kickoff', '-kickoff'] as const;
@@ -254,8 +255,6 @@ type ListedRow = {
 };
 
 function toListItem({ row: r, sportId, competition, homeTeam, awayTeam }: ListedRow): PredictionListItem {
-  // Typed as the column may be once market-only rows (no model run) are stored.
-  const modelRunId: string | null = r.modelRunId;
   return {
     id: r.id,
     matchId: r.matchId,
@@ -264,7 +263,7 @@ function toListItem({ row: r, sportId, competition, homeTeam, awayTeam }: Listed
     competition,
     homeTeam,
     awayTeam,
-    modelRunId,
+    modelRunId: r.modelRunId,
     predictedAt: r.predictedAt.toISOString(),
     market: r.market,
     point: r.point,
@@ -340,7 +339,7 @@ function toRows(p: MatchPrediction): Array<typeof predictions.$inferInsert> {
 export function fromRows(rows: PredictionRow[], modelName = ''): MatchPrediction | null {
   const first = rows[0];
   if (!first) return null;
-  const lineOf = (row: PredictionRow): number | null => (row.market === 'spreads' && row.outcome === 'away' && row.point !== null ? -row.point || 0 : row.point);
+  const lineOf = (row: PredictionRow): number | null => bookPoint(row.market, row.outcome, row.point);
   const groups = new Map<string, PredictionRow[]>();
   for (const row of rows) {
     const key = `${row.market}|${lineOf(row) ?? ''}`;

@@ -3,16 +3,9 @@
 // table (one row per outcome). Serving, persistence, settlement and the value finder all speak this type.
 import type { AnchorSource, MarginMethod } from '../../domain/odds';
 
-/** The markets the value finder and live performance report (a model's markets). */
-export type PredictedMarket = 'h2h' | 'totals';
 /** Every market a prediction has: a market-only prediction adds spreads. */
 export type PredictionMarket = 'h2h' | 'spreads' | 'totals';
 export type PredictedOutcome = 'home' | 'draw' | 'away' | 'over' | 'under';
-/**
- * What a market is, and so which outcomes it has: `1x2` (h2h with a draw), `moneyline` (h2h, two-way), `spread`
- * (home/away at the home side's handicap) and `total` (over/under a line).
- */
-export type MarketKind = '1x2' | 'moneyline' | 'spread' | 'total';
 
 /** Where a market's prior came from: what a bettor needs to judge the probability beside it. */
 export interface PredictionAnchor {

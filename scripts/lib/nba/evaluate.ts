@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
-import type { MarginMethod } from '../../../src/domain/odds';
+import { gradeMoneyline, gradeSpread, gradeTotal, type LineGrade, type MarginMethod } from '../../../src/domain/odds';
 import {
   buildTwoWayReport,
   closingAsPredictor,
@@ -79,16 +79,18 @@ export interface NbaFoldOptions {
   log?: (message: string) => void;
 }
 
-/** The label of each market from the final score: outcome index, null for a push (void). */
+/** The label of each market from the final score (grading.ts, as settlement grades): outcome index, null for a push (void). */
 export function nbaLabels(row: Pick<NbaFeatureRow, 'homeScore' | 'awayScore' | 'closing'>): Record<TwoWayMarket, 0 | 1 | null> | null {
   if (row.homeScore === null || row.awayScore === null) return null;
-  const side = (x: number): 0 | 1 | null => (x > 0 ? 0 : x < 0 ? 1 : null);
+  const score = { home: row.homeScore, away: row.awayScore };
+  // Index 0 is the first outcome of each market: home, home covering, over.
+  const label = (grade: LineGrade): 0 | 1 | null => (grade === 'push' ? null : grade === 'win' ? 0 : 1);
   const spread = row.closing.spreads?.point;
   const total = row.closing.totals?.point;
   return {
-    h2h: row.homeScore > row.awayScore ? 0 : 1,
-    spreads: spread === null || spread === undefined ? null : side(row.homeScore - row.awayScore + spread),
-    totals: total === null || total === undefined ? null : side(row.homeScore + row.awayScore - total),
+    h2h: label(gradeMoneyline('home', score)),
+    spreads: spread === null || spread === undefined ? null : label(gradeSpread('home', spread, score)),
+    totals: total === null || total === undefined ? null : label(gradeTotal('over', total, score)),
   };
 }
 

@@ -121,13 +121,19 @@ export interface PredictionSettings {
 }
 
 /**
- * Per outcome, the book paying the most after commission (prices.ts, bestPriceByOutcome): every bookmaker and
- * exchange quoting the line, never an aggregate.
+ * Per outcome, the book paying the most after commission (prices.ts, bestPriceByOutcome) among the lines of one
+ * line: every bookmaker and exchange quoting it, never an aggregate. The market-only builder uses it too.
  */
-function bestPrices(lines: readonly LiveLine[], market: AnchorMarket, commission: number): Partial<Record<string, BestPrice>> {
-  const bettable = lines.filter((l) => lineOf(l) === market && !isAggregate(l.bookmaker));
+export function bestBettablePrices(lines: readonly LiveLine[], commission: number): Partial<Record<string, BestPrice>> {
+  const bettable = lines.filter((l) => !isAggregate(l.bookmaker));
   return bestPriceByOutcome(bettable, (bookmaker, price) => priceAfterCommission(bookmaker, price, commission));
 }
+
+const bestPrices = (lines: readonly LiveLine[], market: AnchorMarket, commission: number) =>
+  bestBettablePrices(
+    lines.filter((l) => lineOf(l) === market),
+    commission,
+  );
 
 /** One outcome at its best price: fair odds, EV and Kelly. The market-only builder prices its outcomes with it too. */
 export function outcomePrediction<O extends PredictedOutcome>(

@@ -19,11 +19,8 @@
 // stands, which has the same sign as the unconditional EV (a push returns the stake: EV 0 on that part).
 import type { LiveState } from '../../../durable-objects/match-odds';
 import {
-  bestPriceByOutcome,
   bookPoint,
-  isAggregate,
   MARKET_OUTCOMES,
-  priceAfterCommission,
   removeMargin,
   SHARP_BOOKMAKER,
   type H2hOutcomes,
@@ -32,7 +29,7 @@ import {
   type MarginMethod,
 } from '../../domain/odds';
 import { FEATURE_SPORT } from '../features';
-import { outcomePrediction, type PredictionSettings } from './compute';
+import { bestBettablePrices, outcomePrediction, type PredictionSettings } from './compute';
 import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedOutcome, PredictionAnchor } from './types';
 
 /**
@@ -121,10 +118,7 @@ function marketOf(group: LineGroup, h2h: H2hOutcomes, odds: MarketOnlyOdds, inpu
   const expected: readonly PredictedOutcome[] = group.market === 'h2h' ? h2h : (MARKET_OUTCOMES[group.market] as readonly PredictedOutcome[]);
   const anchor = anchorOf(group, expected, odds, input.kickoff);
   const { exchangeCommission } = input.settings;
-  const best = bestPriceByOutcome(
-    group.lines.filter((l) => !isAggregate(l.bookmaker)),
-    (bookmaker, price) => priceAfterCommission(bookmaker, price, exchangeCommission),
-  );
+  const best = bestBettablePrices(group.lines, exchangeCommission);
   const outcomes: OutcomePrediction[] = expected.map((o) => {
     const p = anchor.probabilities?.get(o) ?? null;
     return outcomePrediction(o, p, p, best[o], input.settings);

@@ -1,14 +1,19 @@
-// The loopback WebSocket-to-TCP proxy that lets @neondatabase/serverless (which only speaks Postgres over
-// WebSocket) reach a plain Postgres, the way Neon's own proxy does in production.
-import { createServer, type Server } from 'node:http';
+// The loopback stand-in for Neon's proxy, so that @neondatabase/serverless reaches a plain Postgres the two ways
+// it reaches Neon in production:
+//   - Postgres over WebSocket (the Pool: transactions, the jobs), relayed to TCP;
+//   - Neon's HTTP query endpoint (POST /sql, the `neon()` function: the request path's one-statement reads), run
+//     on a pool of connections kept open here, as Neon keeps them on its side. That is the point of it: a
+//     WebSocket connection pays a Postgres backend start per request, an HTTP query does not.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
 export interface WsProxy {
-  /** host:port/path, the form neonConfig.wsProxy expects. */
+  /** host:port/path, the form neonConfig.wsProxy expects; POST http://host:port/sql is the HTTP query endpoint. */
   address: string;
   port: number;
   close(): Promise<void>;
@@ -78,11 +83,116 @@ function parseTarget(url: string | undefined): { host: string; port: number } | 
   const address = new URL(url ?? '/', 'http://proxy').searchParams.get('address');
   const match = address?.match(/^(.+):(\d+)$/);
   if (!match) return null;
-  const host = match[1]!;
-  const port = Number(match[2]);
+  return loopbackTarget(match[1]!, Number(match[2]));
+}
+
+function loopbackTarget(host: string, port: number): { host: string; port: number } | null {
   // The proxy is an open relay otherwise: only loopback targets are allowed.
-  if (!LOOPBACK_HOSTS.has(host) || port < 1 || port > 65535) return null;
+  if (!LOOPBACK_HOSTS.has(host) || !Number.isInteger(port) || port < 1 || port > 65535) return null;
   return { host: host.replace(/^\[|\]$/g, ''), port };
+}
+
+// Neon's HTTP query protocol, as @neondatabase/serverless 1.x speaks it: POST a JSON `{query, params}` (or
+// `{queries: [...]}`, one transaction) with the connection string in `Neon-Connection-String`; the answer is pg's
+// result with every value as text (`Neon-Raw-Text-Output`) and rows as arrays (`Neon-Array-Mode`), which the
+// driver parses by each field's type. A database error is a 400 carrying Postgres's error fields.
+const RAW_TEXT = { getTypeParser: () => (value: string) => value };
+const ERROR_FIELDS = ['severity', 'code', 'detail', 'position', 'internalPosition', 'internalQuery', 'where', 'schema', 'table', 'column', 'dataType', 'constraint', 'file', 'line', 'routine'] as const;
+const ISOLATION_LEVELS: Record<string, string> = {
+  ReadUncommitted: 'READ UNCOMMITTED',
+  ReadCommitted: 'READ COMMITTED',
+  RepeatableRead: 'REPEATABLE READ',
+  Serializable: 'SERIALIZABLE',
+};
+
+interface HttpQuery {
+  query: string;
+  params?: unknown[];
+}
+
+class HttpQueries {
+  private readonly pools = new Map<string, pg.Pool>();
+
+  constructor(private readonly record: (applicationName: string, text: string) => void) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const connectionString = req.headers['neon-connection-string'];
+    let target: URL;
+    let body: { query?: unknown; params?: unknown; queries?: unknown };
+    try {
+      if (typeof connectionString !== 'string') throw new Error('Neon-Connection-String is missing');
+      target = new URL(connectionString);
+      if (!loopbackTarget(target.hostname, Number(target.port || 5432))) throw new Error('the connection string must name a loopback host');
+      body = JSON.parse(await readBody(req)) as typeof body;
+    } catch (error) {
+      reply(400, { message: (error as Error).message });
+      return;
+    }
+    const batch = Array.isArray(body.queries);
+    const queries = (batch ? body.queries : [body]) as HttpQuery[];
+    if (queries.some((q) => typeof q?.query !== 'string' || (q.params !== undefined && !Array.isArray(q.params)))) {
+      reply(400, { message: 'expected {query, params} or {queries: [{query, params}, ...]}' });
+      return;
+    }
+    const applicationName = target.searchParams.get('application_name') ?? '';
+    if (applicationName.startsWith(RECORD_PREFIX)) for (const q of queries) this.record(applicationName, q.query);
+
+    const client = await this.pool(connectionString as string).connect();
+    let broken = false;
+    try {
+      if (batch) await client.query(`BEGIN${transactionMode(req)}`);
+      const results = [];
+      for (const q of queries) {
+        const r = await client.query({ text: q.query, values: q.params ?? [], rowMode: 'array', types: RAW_TEXT });
+        results.push({ command: r.command, rowCount: r.rowCount, rows: r.rows, fields: r.fields, rowAsArray: true });
+      }
+      if (batch) await client.query('COMMIT');
+      reply(200, batch ? { results } : results[0]);
+    } catch (error) {
+      if (batch) await client.query('ROLLBACK').catch(() => (broken = true));
+      const e = error as Record<string, unknown>;
+      if (typeof e.code !== 'string') broken = true;
+      reply(400, { message: (error as Error).message, ...Object.fromEntries(ERROR_FIELDS.map((f) => [f, e[f]])) });
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private pool(connectionString: string): pg.Pool {
+    let pool = this.pools.get(connectionString);
+    if (!pool) {
+      pool = new pg.Pool({ connectionString, max: 8, idleTimeoutMillis: 30_000 });
+      // An idle connection the server ended (a restart, a dropped test database) is replaced on next use.
+      pool.on('error', () => {});
+      this.pools.set(connectionString, pool);
+    }
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.end()));
+    this.pools.clear();
+  }
+}
+
+function transactionMode(req: IncomingMessage): string {
+  const level = ISOLATION_LEVELS[String(req.headers['neon-batch-isolation-level'])];
+  const modes = [
+    level ? `ISOLATION LEVEL ${level}` : '',
+    req.headers['neon-batch-read-only'] === 'true' ? 'READ ONLY' : '',
+    req.headers['neon-batch-deferrable'] === 'true' ? 'DEFERRABLE' : '',
+  ].filter(Boolean);
+  return modes.length > 0 ? ` ${modes.join(', ')}` : '';
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 export async function startWsProxy(port = 0): Promise<WsProxy> {
@@ -92,8 +202,16 @@ export async function startWsProxy(port = 0): Promise<WsProxy> {
     if (list.length < MAX_RECORDED) list.push(text);
     recorded.set(applicationName, list);
   };
+  const http = new HttpQueries(record);
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
+    if (req.method === 'POST' && url.pathname === '/sql') {
+      http.handle(req, res).catch((error: Error) => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`the database could not be reached: ${error.message}\n`);
+      });
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/statements') {
       const name = url.searchParams.get('application_name') ?? '';
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(recorded.get(name) ?? []));
@@ -156,6 +274,7 @@ export async function startWsProxy(port = 0): Promise<WsProxy> {
     close: async () => {
       for (const client of wss.clients) client.terminate();
       for (const socket of sockets) socket.destroy();
+      await http.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

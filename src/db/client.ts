@@ -1,12 +1,20 @@
 // One drizzle client per request over a Neon Pool. A Worker cannot keep a socket across requests, so the
 // pool is created lazily when a request first needs the database and ended in waitUntil afterwards.
-import { neonConfig, Pool } from '@neondatabase/serverless';
+//
+// Beside it, createReadDatabase: drizzle over Neon's HTTP query endpoint, for the request path's one-statement reads. A
+// pooled query first opens a WebSocket and has Postgres start a backend for this request alone (about 20 ms of
+// round trips and startup; 120 ms at p50 of a cold prediction under load, measured in bench/predictions.ts),
+// where an HTTP query is one fetch to a connection Neon's side keeps open. It has no session: a transaction, or
+// anything that must see this request's own uncommitted writes, goes through `db`.
+import { neon, neonConfig, Pool } from '@neondatabase/serverless';
+import { drizzle as drizzleHttp, type NeonHttpDatabase } from 'drizzle-orm/neon-http';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import type { Logger } from '../lib/logging';
 import { activeTrace, traceQueries } from '../lib/tracing';
 import * as schema from './schema';
 
 export type Database = NeonDatabase<typeof schema>;
+export type ReadDatabase = NeonHttpDatabase<typeof schema>;
 
 export interface DatabaseHandle {
   db: Database;
@@ -19,16 +27,7 @@ export interface DatabaseHandle {
  * in production it is unset and the driver talks to Neon's own endpoint over TLS.
  */
 export function createDatabase(databaseUrl: string, wsProxy: string | undefined, logger: Logger): DatabaseHandle {
-  if (wsProxy) {
-    const [hostPort, ...pathParts] = wsProxy.split('/');
-    const path = pathParts.join('/');
-    neonConfig.wsProxy = (host, port) => `${hostPort}/${path}?address=${host}:${port}`;
-    neonConfig.useSecureWebSocket = false;
-    neonConfig.pipelineTLS = false;
-    // Pipelining the password message only works with cleartext auth; local servers use trust or md5/scram.
-    neonConfig.pipelineConnect = false;
-    neonConfig.forceDisablePgSSL = true;
-  }
+  configureLocalProxy(wsProxy);
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   let ended: Promise<void> | undefined;
   // A connection the pool has let go of (the pool ended, or a query failed on it, which makes pg discard it)
@@ -45,4 +44,26 @@ export function createDatabase(databaseUrl: string, wsProxy: string | undefined,
   }
   const db = drizzle({ client: pool, schema });
   return { db, pool, end: () => (ended ??= pool.end()) };
+}
+
+/** Drizzle over Neon's HTTP query endpoint: no connection to open, and nothing to end. */
+export function createReadDatabase(databaseUrl: string, wsProxy: string | undefined): ReadDatabase {
+  configureLocalProxy(wsProxy);
+  const client = neon(databaseUrl);
+  if (activeTrace()) traceQueries(client as unknown as Parameters<typeof traceQueries>[0]);
+  return drizzleHttp({ client, schema });
+}
+
+/** Points the driver's WebSocket and HTTP endpoints at the loopback proxy (scripts/lib/ws-proxy.ts). */
+function configureLocalProxy(wsProxy: string | undefined): void {
+  if (!wsProxy) return;
+  const [hostPort, ...pathParts] = wsProxy.split('/');
+  const path = pathParts.join('/');
+  neonConfig.wsProxy = (host, port) => `${hostPort}/${path}?address=${host}:${port}`;
+  neonConfig.fetchEndpoint = `http://${hostPort}/sql`;
+  neonConfig.useSecureWebSocket = false;
+  neonConfig.pipelineTLS = false;
+  // Pipelining the password message only works with cleartext auth; local servers use trust or md5/scram.
+  neonConfig.pipelineConnect = false;
+  neonConfig.forceDisablePgSSL = true;
 }

@@ -2,7 +2,7 @@
 // plain arguments and know nothing of Hono, so cron jobs and queue consumers build the same container.
 import type { Config, Env } from '../env';
 import { matchOddsStub, type MatchOdds } from '../../durable-objects/match-odds';
-import { createDatabase, type Database, type DatabaseHandle } from '../db/client';
+import { createDatabase, createReadDatabase, type Database, type DatabaseHandle, type ReadDatabase } from '../db/client';
 import type { PgDb } from '../db/pg';
 import type { Logger } from '../lib/logging';
 import { AccountService } from './auth/accounts';
@@ -60,6 +60,8 @@ export function createServices(
   const deferred: Promise<unknown>[] = [];
   // Opening a pool costs a connection; routes that never touch Postgres (/health, cache hits) must not pay it.
   const db = (): Database => (handle ??= createDatabase(config.DATABASE_URL, config.WS_PROXY, logger)).db;
+  let readDb: ReadDatabase | undefined;
+  const reads = (): ReadDatabase => (readDb ??= createReadDatabase(config.DATABASE_URL, config.WS_PROXY));
   const signingKeys = () => loadSigningKeys(config.JWT_PRIVATE_KEYS, config.JWT_PUBLIC_KEYS);
   const defer = (work: Promise<unknown>) => {
     deferred.push(work.catch((error: Error) => logger.warn('deferred work failed', { error: error.message })));
@@ -91,6 +93,7 @@ export function createServices(
       models: env.MODELS,
       matchOdds,
       db,
+      reads,
       registry: models,
       store: predictionStore,
       writes: env.PREDICTION_QUEUE,

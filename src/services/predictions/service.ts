@@ -11,6 +11,7 @@
 // live odds' margin-free prices with best price, EV and Kelly (`model: null`), cached and persisted the same way.
 // Started matches never get a new prediction: the last one stored before kick-off is returned.
 import type { Database } from '../../db/client';
+import type { PgDb } from '../../db/pg';
 import type { MatchOdds } from '../../../durable-objects/match-odds';
 import type { Logger } from '../../lib/logging';
 import { NotFoundError, UnavailableError } from '../../lib/errors';
@@ -46,6 +47,8 @@ export interface PredictionDeps {
   /** The match's MatchOdds object (Services.matchOdds, so calls are traced). */
   matchOdds: (matchId: number) => DurableObjectStub<MatchOdds>;
   db: () => Database;
+  /** One-statement reads over Neon's HTTP endpoint (no connection to open): the feature state of a cold miss. */
+  reads: () => PgDb;
   registry: ModelRegistryService;
   store: Pick<PredictionStore, 'persistMany' | 'latestBefore'>;
   /** The prediction write queue (PREDICTION_QUEUE): a miss's prediction is persisted by its consumer. */
@@ -74,7 +77,7 @@ export class PredictionService {
   constructor(private readonly deps: PredictionDeps) {
     this.now = deps.now ?? Date.now;
     this.cache = new PredictionCache(deps.kv, this.now);
-    this.featureStates = new FeatureStateSource(this.cache, new FeatureStateRepository(deps.db), deps.defer, deps.logger);
+    this.featureStates = new FeatureStateSource(this.cache, new FeatureStateRepository(deps.reads), deps.defer, deps.logger);
     this.runtimes = new ModelRuntimeProvider(deps.models);
     this.writer = new PredictionWriter({ cache: this.cache, store: deps.store, queue: deps.writes, defer: deps.defer, logger: deps.logger });
   }

@@ -12,7 +12,8 @@ import type { Env } from '../../src/env';
 import { runScheduled } from '../../src/jobs/scheduled';
 import { SCHEDULES, type ScheduleName } from '../../src/jobs/schedules';
 import { createLogger } from '../../src/lib/logging';
-import { invalidateMatchPredictions, marketOnlyCacheKey } from '../../src/services/predictions/cache';
+import { workerFanOut } from '../../src/jobs/ingestion';
+import { marketOnlyCacheKey } from '../../src/services/predictions/cache';
 import type { components } from '../../client/openapi';
 import { api, type Page } from './support/http';
 import { promote, registerUser, type TestUser } from './support/auth';
@@ -43,6 +44,9 @@ let free: TestUser;
 let basketballId: number;
 /** An upcoming NBA game with h2h, spreads and totals in its MatchOdds object. */
 let game: number;
+
+/** What the odds job does after writing new odds for a match: its fan-out's invalidation, on this database. */
+const newOddsFor = (matchId: number) => withDb((db) => workerFanOut(env as unknown as Env, () => db).invalidatePredictions([matchId]));
 
 const state = (matchId: number): Promise<LiveState> => env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId))).state();
 
@@ -165,8 +169,9 @@ describe('the NBA replayed through the Worker', () => {
     const hit = await predict(game, premium);
     expect(hit.res.headers.get('x-cache')).toBe('HIT');
     expect(hit.body.model).toBeNull();
-    // What the odds job calls after new odds (this database has no model run: the list of runs is empty).
-    await invalidateMatchPredictions(env.PREDICTIONS, [], game);
+    // The odds job's own fan-out after new odds for the game: it looks the cached runs up in this database, which
+    // has none, and must still delete the market-only entry.
+    await newOddsFor(game);
     expect(await env.PREDICTIONS.get(marketOnlyCacheKey(game))).toBeNull();
     expect((await predict(game, premium)).res.headers.get('x-cache')).toBe('MISS');
   });
@@ -195,7 +200,7 @@ describe('the NBA replayed through the Worker', () => {
 
     // Tip-off moves to just after that prediction: the next request is served the stored one, never a new one.
     await withDb((db) => db.execute(sql`update matches set start_at = ${live.predictedAt}::timestamptz + interval '1 millisecond' where id = ${game}`));
-    await invalidateMatchPredictions(env.PREDICTIONS, [], game);
+    await newOddsFor(game);
     const after = await predict(game, premium);
     expect(after.status, after.text).toBe(200);
     expect(after.body).toMatchObject({ source: 'stored', model: null, modelRunId: null, predictedAt: live.predictedAt });

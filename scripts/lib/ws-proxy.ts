@@ -162,7 +162,7 @@ class HttpQueries {
   private pool(connectionString: string): pg.Pool {
     let pool = this.pools.get(connectionString);
     if (!pool) {
-      pool = new pg.Pool({ connectionString, max: 8, idleTimeoutMillis: 30_000 });
+      pool = new pg.Pool({ connectionString, max: 16, idleTimeoutMillis: 30_000 });
       // An idle connection the server ended (a restart, a dropped test database) is replaced on next use.
       pool.on('error', () => {});
       this.pools.set(connectionString, pool);

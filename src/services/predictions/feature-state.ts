@@ -2,6 +2,11 @@
 // feature queue's consumer keeps current after each advance of the store); when it is missing or stale, the
 // feature store in Postgres, one statement of primary-key lookups, written back to KV off the response path.
 // A request never reads more than the match's two teams, its pair and its league.
+//
+// Two repositories over the same store: a request's single match is read over Neon's HTTP endpoint (`pointReads`,
+// one fetch, no connection to open: see src/db/client.ts), the warm-up's hundreds of matches over the Pool
+// (`store`). An HTTP answer is one JSON document, encoded and decoded whole, and Neon caps its size; a refresh
+// of every upcoming match is megabytes of team states.
 import type { Logger } from '../../lib/logging';
 import { isFresh, type FeatureStateRepository, type MatchFeatureState, type StoredMatch } from '../feature-store';
 import type { PredictionCache } from './cache';
@@ -10,6 +15,7 @@ export class FeatureStateSource {
   constructor(
     private readonly cache: PredictionCache,
     private readonly store: FeatureStateRepository,
+    private readonly pointReads: FeatureStateRepository,
     private readonly defer: (work: Promise<unknown>) => void,
     private readonly logger: Logger,
   ) {}
@@ -19,7 +25,7 @@ export class FeatureStateSource {
     const entry = await this.cache.featureState(matchId);
     if (entry && now >= entry.match.startAt) return { kind: 'started', startAt: entry.match.startAt };
     if (entry && isFresh(entry, now)) return { kind: 'upcoming', state: entry };
-    const stored = await this.store.forMatch(matchId, now);
+    const stored = await this.pointReads.forMatch(matchId, now);
     if (stored?.kind === 'upcoming') {
       this.logger.info('feature state read from the store', { matchId, reason: entry ? 'stale in KV' : 'missing in KV' });
       this.defer(this.cache.putFeatureState(stored.state));

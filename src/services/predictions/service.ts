@@ -47,7 +47,7 @@ export interface PredictionDeps {
   /** The match's MatchOdds object (Services.matchOdds, so calls are traced). */
   matchOdds: (matchId: number) => DurableObjectStub<MatchOdds>;
   db: () => Database;
-  /** One-statement reads over Neon's HTTP endpoint (no connection to open): the feature state of a cold miss. */
+  /** One-statement reads over Neon's HTTP endpoint (no connection to open): a cold miss's feature state. */
   reads: () => PgDb;
   registry: ModelRegistryService;
   store: Pick<PredictionStore, 'persistMany' | 'latestBefore'>;
@@ -77,7 +77,7 @@ export class PredictionService {
   constructor(private readonly deps: PredictionDeps) {
     this.now = deps.now ?? Date.now;
     this.cache = new PredictionCache(deps.kv, this.now);
-    this.featureStates = new FeatureStateSource(this.cache, new FeatureStateRepository(deps.reads), deps.defer, deps.logger);
+    this.featureStates = new FeatureStateSource(this.cache, new FeatureStateRepository(deps.db), new FeatureStateRepository(deps.reads), deps.defer, deps.logger);
     this.runtimes = new ModelRuntimeProvider(deps.models);
     this.writer = new PredictionWriter({ cache: this.cache, store: deps.store, queue: deps.writes, defer: deps.defer, logger: deps.logger });
   }

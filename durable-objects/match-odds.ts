@@ -168,16 +168,24 @@ type ObjectEnv = Cloudflare.Env;
 
 export class MatchOdds extends DurableObject<ObjectEnv> {
   private readonly sql: SqlStorage;
+  /**
+   * The tables are made with the object's first write (odds, or a live ticket), not when it wakes: a read of an
+   * object that holds nothing (an id that is no match, a match no book quotes yet) then writes nothing, so it
+   * leaves no object behind. That is what lets a prediction miss read the live odds before it knows the match.
+   */
+  private tables = false;
 
   constructor(ctx: DurableObjectState, env: ObjectEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.createTables();
+    if (this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mo_lines'").toArray().length > 0) this.createTables();
     // Keep-alive pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
 
+  /** Idempotent: also brings an object stored by an earlier version up to date. */
   private createTables(): void {
+    this.tables = true;
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS mo_lines (
          bookmaker TEXT NOT NULL, market TEXT NOT NULL, outcome TEXT NOT NULL, point_key TEXT NOT NULL,
@@ -207,6 +215,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     if (rows.length > MAX_ROWS) throw new TypeError(`MatchOdds: at most ${MAX_ROWS} rows per call`);
     const valid = rows.map(validateRow);
     const validMeta = meta === undefined ? undefined : validateMeta(meta);
+    if (!this.tables) this.createTables();
 
     let ignored = 0;
     let openingMoved = false;
@@ -342,6 +351,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     if (this.ctx.getWebSockets(`user:${userId}`).length >= LIVE_SOCKETS_PER_USER) {
       return refusal('rate-limited', `At most ${LIVE_SOCKETS_PER_USER} live connections per user and match; close one first`);
     }
+    if (!this.tables) this.createTables();
     this.sql.exec('DELETE FROM mo_tickets WHERE expires_ms <= ?', now);
     if (this.sql.exec('SELECT 1 FROM mo_tickets WHERE id = ?', ticketId).toArray().length > 0) {
       return refusal('unauthorized', 'The ticket has already been used');
@@ -435,8 +445,8 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     }
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    // deleteAll drops the tables with the rows; the object may be called again (odds for a rescheduled match).
-    this.createTables();
+    // deleteAll drops the tables with the rows; the next write (odds for a rescheduled match) makes them again.
+    this.tables = false;
   }
 
   private stateMessage(): StateMessage {
@@ -445,6 +455,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
   }
 
   private meta() {
+    if (!this.tables) return undefined;
     return this.sql
       .exec<{ match_id: number | null; start_ms: number | null; touched_ms: number; h2h_outcomes: string | null }>(
         'SELECT match_id, start_ms, touched_ms, h2h_outcomes FROM mo_meta',
@@ -458,6 +469,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
   }
 
   private lines(): LiveLine[] {
+    if (!this.tables) return [];
     return this.sql
       .exec<LineRow>(
         `SELECT bookmaker, market, outcome, point, price, captured_ms, opening_price, opening_ms FROM mo_lines

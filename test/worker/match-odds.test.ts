@@ -293,7 +293,7 @@ describe('MatchOdds: the h2h book of the match\'s sport, and several lines per m
     // An object whose mo_meta predates the column: it gains it, and with nothing named it is football's 3-way.
     const old = object();
     await runInDurableObject(old, async (instance: MatchOdds, state) => {
-      state.storage.sql.exec('DROP TABLE mo_meta');
+      state.storage.sql.exec('DROP TABLE IF EXISTS mo_meta');
       state.storage.sql.exec('CREATE TABLE mo_meta (id INTEGER PRIMARY KEY CHECK (id = 0), match_id INTEGER, start_ms INTEGER, touched_ms INTEGER NOT NULL)');
       state.storage.sql.exec('INSERT INTO mo_meta (id, match_id, start_ms, touched_ms) VALUES (0, 43, ?, ?)', Date.parse(START_AT), Date.now());
       (instance as unknown as { createTables(): void }).createTables();
@@ -359,6 +359,28 @@ describe('MatchOdds: the h2h book of the match\'s sport, and several lines per m
     expect(movementOf(state, 'totals', 'over', 221)!.change.bestPrice).toBeCloseTo(0.1, 12);
     expect(movementOf(state, 'totals', 'over', 220.5)!.change).toEqual({ consensusPrice: 0, bestPrice: 0, probability: 0 });
     expect(movementOf(state, 'h2h', 'home')!.current.probability).toBeCloseTo(1 / 1.5 / (1 / 1.5 + 1 / 2.8), 12);
+  });
+});
+
+describe('MatchOdds storage', () => {
+  const tables = (stub: DurableObjectStub<MatchOdds>) =>
+    runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'mo\\_%' ESCAPE '\\' ORDER BY name").toArray().map((r) => r.name),
+    );
+
+  it('writes nothing when read before its first odds (a prediction miss reads it before it knows the match), and makes its tables with them', async () => {
+    const stub = object();
+    expect(await stub.state()).toEqual({ matchId: null, startAt: null, updatedAt: null, lines: [], best: [], consensus: [], movement: [], aggregates: [] });
+    expect(await tables(stub)).toEqual([]);
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
+
+    await stub.applyOdds(h2h('alpha', 2, 3.5, 4), { matchId: 12, startAt: START_AT });
+    expect(await tables(stub)).toEqual(['mo_lines', 'mo_meta', 'mo_tickets']);
+    expect(line(await stub.state(), 'alpha', 'h2h', 'home')).toMatchObject({ price: 2 });
+    // Evicted, it is empty again, and a read still writes nothing.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stub.state()).lines).toEqual([]);
+    expect(await tables(stub)).toEqual([]);
   });
 });
 

@@ -3,8 +3,9 @@
 //   1. the active run (PredictionCache: isolate memo, then KV, then Postgres);
 //   2. the cached prediction (PredictionCache.lookup): the run's or the market-only one; a hit ends here;
 //   3. the match's feature state (FeatureStateSource: the KV entry, else the feature store's four rows; never
-//      the history), which also says when the match is of a sport without a model;
-//   4. the live odds (the match's MatchOdds object) and the model runtime (ModelRuntimeProvider), together;
+//      the history), which also says when the match is of a sport without a model; the read of its live odds
+//      (the match's MatchOdds object) starts beside it;
+//   4. the live odds and the model runtime (ModelRuntimeProvider), together;
 //   5. features, inference, anchors, EV and Kelly (compute.ts, pure);
 //   6. the writes (PredictionWriter: KV put and the write queue, off the response path).
 // A sport without a model (market-only.ts, sportHasModel) skips 4's runtime and 5's model: its prediction is the
@@ -12,7 +13,7 @@
 // Started matches never get a new prediction: the last one stored before kick-off is returned.
 import type { Database } from '../../db/client';
 import type { PgDb } from '../../db/pg';
-import type { MatchOdds } from '../../../durable-objects/match-odds';
+import type { LiveState, MatchOdds } from '../../../durable-objects/match-odds';
 import type { Logger } from '../../lib/logging';
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import { span } from '../../lib/tracing';
@@ -22,7 +23,7 @@ import { FeatureStateRepository, type MatchFeatureState, type StoredMatch } from
 import { FEATURE_VERSION } from '../features';
 import type { ModelRegistryService } from '../models';
 import { PredictionCache } from './cache';
-import { buildMatchPrediction, firstRow, liveInputs, type LiveOdds, type PredictionSettings } from './compute';
+import { buildMatchPrediction, firstRow, liveInputs, type PredictionSettings } from './compute';
 import { FeatureStateSource } from './feature-state';
 import { buildMarketOnlyPrediction } from './market-only';
 import { ModelRuntimeProvider, ModelUnavailableError, type ActiveRun } from './model-service';
@@ -103,24 +104,29 @@ export class PredictionService {
     // Cached before kick-off, so after it this is the stored pre-kick-off prediction and says so.
     if (cached) return { prediction: cached, cache: 'HIT', source: this.now() >= Date.parse(cached.kickoff) ? 'stored' : 'live' };
     const now = this.now();
+    // Every open match's miss needs its live odds, a Durable Object call: it starts beside the feature state
+    // (KV, else Postgres) rather than after it. For an id that is no match, or a match that has started, the
+    // read is wasted but harmless: MatchOdds writes nothing until its first odds.
+    const odds: Promise<LiveState> = Promise.resolve(this.deps.matchOdds(matchId).state());
+    odds.catch(() => undefined); // awaited below where it is used; unused (404, started), its failure is no one's
     const stored = await this.featureState(matchId, now);
     // The store answers `other-sport` exactly for a sport without a model (sportHasModel and the store both test
     // FEATURE_SPORT), so the answer is the match's kind.
     this.cache.rememberKind(matchId, stored.kind !== 'other-sport');
     if (stored.kind === 'other-sport') {
       if (stored.status !== 'scheduled' || now >= stored.startAt) return this.stored(matchId, new Date(stored.startAt));
-      return this.marketOnly(matchId, stored.sport, stored.startAt, now);
+      return this.marketOnly(matchId, stored.sport, stored.startAt, now, odds);
     }
     if (!run) throw noActiveModel();
     if (stored.kind === 'started') return this.stored(matchId, new Date(stored.startAt));
-    const { prediction, features } = await this.compute(run, stored.state, now);
+    const { prediction, features } = await this.compute(run, stored.state, now, odds);
     this.writer.afterMiss(prediction, features);
     return { prediction, cache: 'MISS', source: 'live' };
   }
 
   /** The market-only prediction of an open match of a sport without a model: its MatchOdds state alone. */
-  private async marketOnly(matchId: number, sport: string, startAt: number, now: number): Promise<PredictionResult> {
-    const odds = await this.deps.matchOdds(matchId).state();
+  private async marketOnly(matchId: number, sport: string, startAt: number, now: number, live: Promise<LiveState>): Promise<PredictionResult> {
+    const odds = await live;
     const prediction = buildMarketOnlyPrediction({
       matchId,
       kickoff: startAt,
@@ -133,12 +139,12 @@ export class PredictionService {
     return { prediction, cache: 'MISS', source: 'live' };
   }
 
-  /** A new prediction from a fresh feature state and the match's live odds (no Postgres). */
-  async compute(run: ActiveRun, state: MatchFeatureState, now: number): Promise<ComputedPrediction> {
+  /** A new prediction from a fresh feature state and the match's live odds (no Postgres); `odds` if already asked for. */
+  async compute(run: ActiveRun, state: MatchFeatureState, now: number, odds?: Promise<LiveState>): Promise<ComputedPrediction> {
     if (run.featureVersion !== FEATURE_VERSION) {
       throw new ModelUnavailableError(`model run ${run.id} needs features ${run.featureVersion}; this Worker builds ${FEATURE_VERSION}`);
     }
-    const [runtime, live] = await Promise.all([this.runtimes.forRun(run, now), this.liveOdds(state.matchId)]);
+    const [runtime, live] = await Promise.all([this.runtimes.forRun(run, now), odds ?? this.deps.matchOdds(state.matchId).state()]);
     const inputs = liveInputs(state, live, now, runtime.marginMethods);
     const probabilities = firstRow(
       await span('inference', () => runtime.predict([{ features: inputs.features, anchors: anchorProbabilities(inputs.anchors) }]), { 'model.run': run.id }),
@@ -155,12 +161,6 @@ export class PredictionService {
       settings: this.deps.settings,
     });
     return { prediction, features: inputs.features };
-  }
-
-  /** The match's lines and their summary, made once by its MatchOdds object. */
-  async liveOdds(matchId: number): Promise<LiveOdds> {
-    const { lines, aggregates } = await this.deps.matchOdds(matchId).state();
-    return { lines, aggregates };
   }
 
   private async featureState(matchId: number, now: number): Promise<StoredMatch> {

@@ -1,11 +1,12 @@
 // One drizzle client per request over a Neon Pool. A Worker cannot keep a socket across requests, so the
 // pool is created lazily when a request first needs the database and ended in waitUntil afterwards.
 //
-// Beside it, createReadDatabase: drizzle over Neon's HTTP query endpoint, for the request path's one-statement reads. A
-// pooled query first opens a WebSocket and has Postgres start a backend for this request alone (about 20 ms of
-// round trips and startup; 120 ms at p50 of a cold prediction under load, measured in bench/predictions.ts),
-// where an HTTP query is one fetch to a connection Neon's side keeps open. It has no session: a transaction, or
-// anything that must see this request's own uncommitted writes, goes through `db`.
+// Beside it, createReadDatabase: drizzle over Neon's HTTP query endpoint, for a request's one-statement reads.
+// A pooled query first opens a WebSocket and has Postgres start a backend for this request alone (20–30 ms of
+// round trips and startup unloaded; 131 ms at p50 of a 169 ms cold prediction under bench/predictions.ts's
+// load), where an HTTP query is one fetch to a connection Neon's side keeps open. It has no session: a
+// transaction, or anything that must see this request's own uncommitted writes, goes through `db`. Nor is it
+// for large answers (one JSON document, capped by Neon): see FeatureStateSource.
 import { neon, neonConfig, Pool } from '@neondatabase/serverless';
 import { drizzle as drizzleHttp, type NeonHttpDatabase } from 'drizzle-orm/neon-http';
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';

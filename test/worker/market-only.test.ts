@@ -2,8 +2,8 @@
 // (test/global-setup.ts), the fixtures and odds crons ingest it into a database of this file's own (no model run
 // in it), and a premium user's prediction of an upcoming game is market-only: `model: null`, the moneyline
 // without a draw, every spread and total line the MatchOdds object holds, each with the margin-free consensus,
-// the best price, EV and Kelly. It is cached under its own key, persisted with no model run, and served from the
-// rows once the game has tipped off.
+// the best price, EV and Kelly. The feature queue warms it after the odds job; it is cached under its own key,
+// persisted with no model run, and served from the rows once the game has tipped off.
 import { createScheduledController, env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -91,11 +91,18 @@ describe('the NBA replayed through the Worker', () => {
     expect(page.data.some((m) => Date.parse(m.startAt) > Date.now())).toBe(true);
   });
 
-  it("gives a premium user a market-only prediction: model null, the moneyline, every spread and total line, each priced at its best book", async () => {
+  it("gives a premium user a market-only prediction, warmed by the feature queue after the odds job: model null, the moneyline, every spread and total line, each priced at its best book", async () => {
+    // The odds job's feature messages reach the queue's consumer, which warms the game's market-only prediction
+    // (no model run needed) and persists it: the first request is already a hit.
+    await expect.poll(() => env.PREDICTIONS.get(marketOnlyCacheKey(game)), { timeout: 15_000, interval: 100 }).not.toBeNull();
     const { res, status, text, body } = await predict(game, premium);
     expect(status, text).toBe(200);
-    expect(res.headers.get('x-cache')).toBe('MISS');
+    expect(res.headers.get('x-cache')).toBe('HIT');
     expect(res.headers.get('x-model-run')).toBe('none');
+    const persisted = await withDb(async (db) =>
+      (await db.execute<{ n: number }>(sql`select count(*)::int as n from predictions where match_id = ${game} and model_run_id is null and predicted_at = ${body.predictedAt}::timestamptz`)).rows[0]!.n,
+    );
+    expect(persisted, 'the warm-up persisted what it cached').toBeGreaterThan(0);
     expect(body).toMatchObject({ matchId: game, model: null, modelRunId: null, featureVersion: null, source: 'live', view: 'full' });
 
     const live = await state(game);

@@ -11,6 +11,13 @@ import type { Logger } from '../../lib/logging';
 import { isFresh, type FeatureStateRepository, type MatchFeatureState, type StoredMatch } from '../feature-store';
 import type { PredictionCache } from './cache';
 
+/** An open match of a sport without a model: all a market-only prediction needs besides its live odds. */
+export interface MarketOnlyMatch {
+  matchId: number;
+  sport: string;
+  startAt: number;
+}
+
 export class FeatureStateSource {
   constructor(
     private readonly cache: PredictionCache,
@@ -33,12 +40,19 @@ export class FeatureStateSource {
     return stored;
   }
 
-  /** The states of upcoming matches among `matchIds`, from the store, written to KV (the warm-up). */
-  async refresh(matchIds: readonly number[], now: number): Promise<MatchFeatureState[]> {
+  /**
+   * The states of upcoming matches among `matchIds`, from the store, written to KV (the warm-up); beside them the
+   * open matches of sports without a model, which have no feature state but can be warmed market-only.
+   */
+  async refresh(matchIds: readonly number[], now: number): Promise<{ states: MatchFeatureState[]; marketOnly: MarketOnlyMatch[] }> {
     const states: MatchFeatureState[] = [];
-    for (const stored of (await this.store.forMatches(matchIds, now)).values()) if (stored.kind === 'upcoming') states.push(stored.state);
+    const marketOnly: MarketOnlyMatch[] = [];
+    for (const [matchId, stored] of await this.store.forMatches(matchIds, now)) {
+      if (stored.kind === 'upcoming') states.push(stored.state);
+      else if (stored.kind === 'other-sport' && stored.status === 'scheduled' && now < stored.startAt) marketOnly.push({ matchId, sport: stored.sport, startAt: stored.startAt });
+    }
     await Promise.all(states.map((s) => this.cache.putFeatureState(s)));
-    return states;
+    return { states, marketOnly };
   }
 
   upcomingMatchIds(now: number, horizonMs: number): Promise<number[]> {

@@ -24,7 +24,7 @@ import { FEATURE_VERSION } from '../features';
 import type { ModelRegistryService } from '../models';
 import { PredictionCache } from './cache';
 import { buildMatchPrediction, firstRow, liveInputs, type PredictionSettings } from './compute';
-import { FeatureStateSource } from './feature-state';
+import { FeatureStateSource, type MarketOnlyMatch } from './feature-state';
 import { buildMarketOnlyPrediction } from './market-only';
 import { ModelRuntimeProvider, ModelUnavailableError, type ActiveRun } from './model-service';
 import type { PredictionStore } from './store';
@@ -115,7 +115,9 @@ export class PredictionService {
     this.cache.rememberKind(matchId, stored.kind !== 'other-sport');
     if (stored.kind === 'other-sport') {
       if (stored.status !== 'scheduled' || now >= stored.startAt) return this.stored(matchId, new Date(stored.startAt));
-      return this.marketOnly(matchId, stored.sport, stored.startAt, now, odds);
+      const prediction = await this.computeMarketOnly({ matchId, sport: stored.sport, startAt: stored.startAt }, now, odds);
+      this.writer.afterMiss(prediction);
+      return { prediction, cache: 'MISS', source: 'live' };
     }
     if (!run) throw noActiveModel();
     if (stored.kind === 'started') return this.stored(matchId, new Date(stored.startAt));
@@ -124,19 +126,19 @@ export class PredictionService {
     return { prediction, cache: 'MISS', source: 'live' };
   }
 
-  /** The market-only prediction of an open match of a sport without a model: its MatchOdds state alone. */
-  private async marketOnly(matchId: number, sport: string, startAt: number, now: number, live: Promise<LiveState>): Promise<PredictionResult> {
-    const odds = await live;
-    const prediction = buildMarketOnlyPrediction({
-      matchId,
-      kickoff: startAt,
+  /**
+   * The market-only prediction of an open match of a sport without a model: its MatchOdds state alone (`odds` if
+   * already asked for). The miss and the feature queue's warm-up both make it here.
+   */
+  async computeMarketOnly(match: MarketOnlyMatch, now: number, odds?: Promise<LiveState>): Promise<MatchPrediction> {
+    return buildMarketOnlyPrediction({
+      matchId: match.matchId,
+      kickoff: match.startAt,
       predictedAt: now,
-      h2hOutcomes: h2hOutcomesOfSport(sport),
-      odds,
+      h2hOutcomes: h2hOutcomesOfSport(match.sport),
+      odds: await (odds ?? this.deps.matchOdds(match.matchId).state()),
       settings: this.deps.settings,
     });
-    this.writer.afterMiss(prediction);
-    return { prediction, cache: 'MISS', source: 'live' };
   }
 
   /** A new prediction from a fresh feature state and the match's live odds (no Postgres); `odds` if already asked for. */

@@ -1,8 +1,8 @@
 // The feature queue consumer's work: the feature store advanced over any result that has become known, the
 // feature state of every match the batch concerns copied from the store to KV, and for matches whose odds
-// changed a fresh prediction put in the cache (and persisted), so the next reader hits. A new result or
-// fixture changes the states of upcoming matches (Elo, form and league rates move), so those reasons refresh
-// all upcoming matches.
+// changed a fresh prediction put in the cache (and persisted), so the next reader hits: the active run's, or for
+// a sport without a model the market-only one. A new result or fixture changes the states of upcoming matches
+// (Elo, form and league rates move), so those reasons refresh all upcoming matches.
 import type { FeatureRecomputeMessage } from '../../env';
 import type { Logger } from '../../lib/logging';
 import type { PredictionService } from './service';
@@ -38,7 +38,7 @@ export async function warmFeaturesAndPredictions(
   // Applies what the ingestion job's own advance could not (a result that became known since, a failed
   // advance); when nothing is pending this is one indexed read.
   const advanced = await advanceFeatureStore(deps.featureStore, now);
-  const states = await deps.predictions.featureStates.refresh([...ids], now);
+  const { states, marketOnly } = await deps.predictions.featureStates.refresh([...ids], now);
 
   const oddsChanged = new Set(messages.filter((m) => m.reason === 'odds').map((m) => m.matchId));
   const toWarm = states.filter((s) => oddsChanged.has(s.matchId));
@@ -60,7 +60,16 @@ export async function warmFeaturesAndPredictions(
       }
     }
   }
-  const summary = { statesWritten: states.length, predictionsWarmed, skipped: ids.size - states.length, resultsApplied: advanced.applied };
+  // A sport without a model needs no run: its prediction is the live odds' margin-free prices.
+  for (const match of marketOnly.filter((m) => oddsChanged.has(m.matchId))) {
+    try {
+      await deps.predictions.writer.warm(await deps.predictions.computeMarketOnly(match, now));
+      predictionsWarmed++;
+    } catch (error) {
+      deps.logger.warn('prediction warm-up failed', { matchId: match.matchId, error: (error as Error).message });
+    }
+  }
+  const summary = { statesWritten: states.length, predictionsWarmed, skipped: ids.size - states.length - marketOnly.length, resultsApplied: advanced.applied };
   deps.logger.info('feature states recomputed', { ...summary, messages: messages.length });
   return summary;
 }

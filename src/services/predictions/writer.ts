@@ -37,9 +37,12 @@ export class PredictionWriter {
     this.deps.defer(this.queue(features ? { ...prediction, features: servedVector(features) } : prediction));
   }
 
-  /** The warm-up's prediction: cached and persisted before the batch is acknowledged. */
-  async warm(prediction: MatchPrediction, features: Float64Array): Promise<void> {
-    await Promise.all([this.deps.cache.putPrediction(prediction), this.deps.store.persistMany([{ ...prediction, features: servedVector(features) }])]);
+  /** The warm-up's prediction: cached and persisted before the batch is acknowledged (a market-only one has no vector). */
+  async warm(prediction: MatchPrediction, features?: Float64Array): Promise<void> {
+    await Promise.all([
+      this.deps.cache.putPrediction(prediction),
+      this.deps.store.persistMany([features ? { ...prediction, features: servedVector(features) } : prediction]),
+    ]);
   }
 
   /** The write queue's consumer. */

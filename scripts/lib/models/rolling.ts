@@ -72,6 +72,36 @@ function withoutEquityCurves(report: EvaluationReport): EvaluationReport {
   return copy;
 }
 
+/**
+ * A rolling fold's validation season: the one before the test season, which itself needs one more before it to
+ * train on. `what` names the rows counted, `hint` how to load more.
+ */
+export function validationSeasonOf(testSeason: string, seasonsPresent: readonly string[], what: string, hint: string): string {
+  const at = seasonsPresent.indexOf(testSeason);
+  if (at < 2) {
+    throw new Error(
+      `test season ${testSeason}: needs ${what} in it and in two seasons before it (train, validation); the database has ${seasonsPresent.join(', ') || 'none'}${hint}`,
+    );
+  }
+  return seasonsPresent[at - 1]!;
+}
+
+/** One fold's training run of a models/ script (train.py, train_nba.py: the same command line). */
+export function trainFold(
+  script: string,
+  fold: { csv: string; out: string; validationSeason: string; testSeason: string; smoke?: boolean; forceTrees?: boolean },
+): Promise<unknown> {
+  return runCommand(PYTHON, [
+    script,
+    '--features', fold.csv,
+    '--out', fold.out,
+    '--validation-season', fold.validationSeason,
+    '--test-season', fold.testSeason,
+    ...(fold.smoke ? ['--smoke'] : []),
+    ...(fold.forceTrees ? ['--trees', 'force'] : []),
+  ], { quiet: true });
+}
+
 export async function rollingEvaluation(db: pg.Pool, options: RollingOptions): Promise<RollingEvaluation> {
   const log = options.log ?? (() => undefined);
   const testSeasons = [...(options.seasons ?? DEFAULT_ROLLING_SEASONS)];
@@ -84,24 +114,10 @@ export async function rollingEvaluation(db: pg.Pool, options: RollingOptions): P
   const seasons: RollingSeason[] = [];
   const pooledRows = { '1x2': [] as EvaluationRow[], ou25: [] as EvaluationRow[] };
   for (const season of testSeasons) {
-    const at = seasonsPresent.indexOf(season);
-    if (at < 2) {
-      throw new Error(
-        `test season ${season}: needs finished matches in it and in two seasons before it (train, validation); the database has ${seasonsPresent.join(', ') || 'none'}`,
-      );
-    }
-    const validationSeason = seasonsPresent[at - 1]!;
+    const validationSeason = validationSeasonOf(season, seasonsPresent, 'finished matches', '');
     const out = join(options.workDir, `fold-${season}`);
     log(`${season}: training on the seasons before ${validationSeason}, tuning on ${validationSeason}, refit up to ${validationSeason}`);
-    await runCommand(PYTHON, [
-      TRAIN_PY,
-      '--features', csv,
-      '--out', out,
-      '--validation-season', validationSeason,
-      '--test-season', season,
-      ...(options.smoke ? ['--smoke'] : []),
-      ...(options.forceTrees ? ['--trees', 'force'] : []),
-    ], { quiet: true });
+    await trainFold(TRAIN_PY, { csv, out, validationSeason, testSeason: season, smoke: options.smoke, forceTrees: options.forceTrees });
     const bundle = await readBundle(out);
     const runtime = await nodeRuntime(bundle);
     const run = await evaluateRows(db, runtime, finished.filter((r) => r.season === season), options.evaluation);

@@ -24,7 +24,7 @@ import {
   type TwoWayRow,
 } from '../../../src/services/evaluation';
 import { NBA_FEATURE_VERSION } from '../../../src/services/features/basketball';
-import { PYTHON, runCommand } from '../models/python';
+import { trainFold, validationSeasonOf } from '../models/rolling';
 import { buildNbaFeatureMatrix, writeNbaFeatureCsv, type NbaFeatureRow } from './features';
 
 export const TRAIN_NBA_PY = new URL('../../../models/train_nba.py', import.meta.url).pathname;
@@ -107,22 +107,10 @@ async function folds(rows: readonly NbaFeatureRow[], csv: string, options: NbaFo
   const present = [...new Set(finished.map((r) => r.season))].sort();
   const out: Fold[] = [];
   for (const season of options.seasons) {
-    const at = present.indexOf(season);
-    if (at < 2) {
-      throw new Error(`test season ${season}: needs finished games with a moneyline in it and in two seasons before it (train, validation); the database has ${present.join(', ') || 'none'} (load the archive with npm run import:nba -- data/nba, or pass --data data/nba)`);
-    }
-    const validationSeason = present[at - 1]!;
+    const validationSeason = validationSeasonOf(season, present, 'finished games with a moneyline', ' (load the archive with npm run import:nba -- data/nba, or pass --data data/nba)');
     const dir = join(options.workDir, `nba-fold-${season}`);
     log(`${season}: training on the seasons before ${validationSeason}, tuning on ${validationSeason}, refit up to ${validationSeason}`);
-    await runCommand(PYTHON, [
-      TRAIN_NBA_PY,
-      '--features', csv,
-      '--out', dir,
-      '--validation-season', validationSeason,
-      '--test-season', season,
-      ...(options.smoke ? ['--smoke'] : []),
-      ...(options.forceTrees ? ['--trees', 'force'] : []),
-    ], { quiet: true });
+    await trainFold(TRAIN_NBA_PY, { csv, out: dir, validationSeason, testSeason: season, smoke: options.smoke, forceTrees: options.forceTrees });
     const manifest = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
       trees: number;
       marginMethod: { chosen: MarginMethod };

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MARGIN_METHODS, type MarginMethod } from '../src/domain/odds';
-import { exitWithUsageOnHelp } from './lib/cli';
+import { exitWithUsageOnHelp, sportArgument } from './lib/cli';
 import { evaluateWindow, summarizeReport } from './lib/evaluate';
 import { expandPaths, importFootballData } from './lib/football-data/import';
 import { evaluateLive, summarizeLive } from './lib/live-evaluation';
@@ -66,11 +66,7 @@ function parseArgs(argv: string[]): Args {
     if (a === '--') continue;
     else if (a === '--help' || a === '-h') args.help = true;
     else if (a === '--json') args.json = true;
-    else if (a === '--sport') {
-      const v = value();
-      if (v !== 'football' && v !== 'soccer' && v !== 'basketball') throw new Error(`--sport must be football or basketball, not ${v}`);
-      args.sport = v === 'basketball' ? 'basketball' : 'football';
-    }
+    else if (a === '--sport') args.sport = sportArgument(value(), (message) => new Error(message));
     else if (a === '--rolling' || a === '--live') {
       args.mode = a === '--rolling' ? 'rolling' : 'live';
       modes++;

@@ -9,7 +9,7 @@ import { FEATURE_VERSION } from '../src/services/features';
 import { featureMatrixFromInputs, loadFeatureInputs, storeFeatureVectors, windowBounds, writeFeatureCsv, type FeatureMatrixOptions } from './lib/features';
 import { lakeStore, missingSettings } from '../src/services/artifacts';
 import { writeFeatureLake } from './lib/lake/features';
-import { exitWithUsageOnHelp } from './lib/cli';
+import { exitWithUsageOnHelp, sportArgument } from './lib/cli';
 import { storeSettingsFromEnv } from './lib/lake/settings';
 import { buildNbaFeatureMatrix, writeNbaFeatureCsv } from './lib/nba/features';
 import { NBA_FEATURE_VERSION } from '../src/services/features/basketball';
@@ -53,10 +53,7 @@ function parseArgs(argv: string[]): Args {
     const value = inline ?? argv[++i];
     if (value === undefined || value === '') throw new UsageError(`${name} needs a value`);
     if (name === '--out') args.out = value;
-    else if (name === '--sport') {
-      if (value !== 'football' && value !== 'soccer' && value !== 'basketball') throw new UsageError(`--sport must be football or basketball, not ${value}`);
-      args.sport = value === 'basketball' ? 'basketball' : 'football';
-    }
+    else if (name === '--sport') args.sport = sportArgument(value, (message) => new UsageError(message));
     else if (name === '--store-recent-months') {
       args.storeRecentMonths = Number(value);
       if (!Number.isInteger(args.storeRecentMonths) || args.storeRecentMonths < 1) throw new UsageError('--store-recent-months must be a positive integer');

@@ -7,3 +7,15 @@ export function exitWithUsageOnHelp(usage: string, argv: readonly string[] = pro
   console.log(usage);
   process.exit(0);
 }
+
+export type SportArgument = 'football' | 'basketball';
+
+/**
+ * `--sport`'s value: football (also spelt soccer, its The Odds API group) or basketball. Anything else is the
+ * caller's error type, made from one message.
+ */
+export function sportArgument(value: string, error: (message: string) => Error): SportArgument {
+  if (value === 'basketball') return 'basketball';
+  if (value === 'football' || value === 'soccer') return 'football';
+  throw error(`--sport must be football or basketball, not ${value}`);
+}

@@ -378,9 +378,13 @@ describe('GET /predictions (value finder)', () => {
         insert into predictions (match_id, model_run_id, feature_version, market, outcome, point, probability, market_probability, best_price, best_price_net,
                                  expected_value, predicted_at, kickoff, margin_method, kelly_multiplier)
         values (${game.id}, null, null, 'spreads', 'home', -3, 0.5, 0.5, 2.0, 2.0, 0, now() - interval '20 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
-               (${game.id}, null, null, 'spreads', 'away', 3, 0.5, 0.5, 1.96, 1.96, -0.02, now() - interval '20 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25)`),
+               (${game.id}, null, null, 'spreads', 'away', 3, 0.5, 0.5, 1.96, 1.96, -0.02, now() - interval '20 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
+               -- An earlier prediction priced −2.5, a line the books no longer quote: it is not part of the latest one.
+               (${game.id}, null, null, 'spreads', 'home', -2.5, 0.5, 0.5, 2.2, 2.2, 0.1, now() - interval '40 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
+               (${game.id}, null, null, 'spreads', 'away', 2.5, 0.5, 0.5, 1.8, 1.8, -0.1, now() - interval '40 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25)`),
     );
-    // The game's window holds only it; the two-sport run is not the active one, so only the market-only rows show.
+    // The game's window holds only it; the two-sport run is not the active one, so only the market-only rows of
+    // its latest prediction show.
     const window = `from=${encodeURIComponent(game.kickoff.toISOString())}&to=${encodeURIComponent(new Date(game.kickoff.getTime() + 60_000).toISOString())}`;
     const res = await api(`/predictions?${window}&sportId=${basketballSportId}&market=spreads&limit=100`, { token: premium.accessToken });
     expect(res.status).toBe(200);

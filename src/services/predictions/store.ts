@@ -1,7 +1,7 @@
 // Persisted predictions: one `predictions` row per outcome of a MatchPrediction (migrations 0001 and 0009).
 // The hot path writes here in waitUntil and reads back the last pre-kick-off prediction once a match has
 // started; the value finder and the settled list read the same rows.
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, max, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
@@ -195,13 +195,27 @@ export class PredictionStore {
     if (query.sportId !== undefined) {
       inner.push(inArray(p.matchId, db.select({ id: matches.id }).from(matches).where(sql`${matches.sportId} = ${query.sportId}::bigint`)));
     }
-    const r = db.$with('of_record').as(
-      db
-        .selectDistinctOn([p.matchId, p.modelRunId, p.market, p.outcome, p.point])
-        .from(p)
-        .where(and(...inner))
-        .orderBy(p.matchId, p.modelRunId, p.market, p.outcome, p.point, desc(p.predictedAt)),
+    // The prediction of record is a whole prediction: its latest instant per match, run and market (an index
+    // lookup). Latest per line would keep a spread or total line the books no longer quote (−4.5 after the market
+    // moved to −5.5), priced by an older prediction, as if it were still bettable.
+    const latest = alias(predictions, 'latest');
+    inner.push(
+      eq(
+        p.predictedAt,
+        db
+          .select({ at: max(latest.predictedAt) })
+          .from(latest)
+          .where(
+            and(
+              eq(latest.matchId, p.matchId),
+              sql`${latest.modelRunId} is not distinct from ${p.modelRunId}`,
+              eq(latest.market, p.market),
+              lt(latest.predictedAt, latest.kickoff),
+            ),
+          ),
+      ),
     );
+    const r = db.$with('of_record').as(db.select().from(p).where(and(...inner)));
     // Filters on EV apply to the prediction of record, after it was chosen: an older, since-revised EV must
     // not make a match show up.
     const outer: SQL[] = [];

@@ -131,7 +131,7 @@ export class PredictionCache {
    * only the key that can exist.
    */
   async lookup(modelRunId: string | null, matchId: number): Promise<MatchPrediction | null> {
-    const hasModel = matchKindMemo.get(String(matchId), this.now());
+    const hasModel = this.knownKind(matchId);
     const [ofRun, marketOnly] = await Promise.all([
       modelRunId !== null && hasModel !== false ? this.prediction(modelRunId, matchId) : null,
       hasModel !== true ? this.prediction(null, matchId) : null,
@@ -139,6 +139,11 @@ export class PredictionCache {
     if (ofRun) this.rememberKind(matchId, true);
     else if (marketOnly) this.rememberKind(matchId, false);
     return ofRun ?? marketOnly;
+  }
+
+  /** Whether the match's sport has a model, if the isolate has learnt it; undefined while unknown. */
+  knownKind(matchId: number): boolean | undefined {
+    return matchKindMemo.get(String(matchId), this.now());
   }
 
   /** Records whether the match's sport has a model, once something read has said so (see the header). */

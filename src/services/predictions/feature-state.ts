@@ -29,7 +29,8 @@ export class FeatureStateSource {
 
   /** The match's state at `now`, or null for an unknown match. */
   async forMatch(matchId: number, now: number): Promise<StoredMatch | null> {
-    const entry = await this.cache.featureState(matchId);
+    // A sport without a model never has a KV feature state: once the isolate knows the match is one, no read.
+    const entry = this.cache.knownKind(matchId) === false ? null : await this.cache.featureState(matchId);
     if (entry && now >= entry.match.startAt) return { kind: 'started', startAt: entry.match.startAt };
     if (entry && isFresh(entry, now)) return { kind: 'upcoming', state: entry };
     const stored = await this.pointReads.forMatch(matchId, now);

@@ -21,15 +21,13 @@ import { matches, predictions, sports } from '../../db/schema';
 import type { Logger } from '../../lib/logging';
 import { LOG_LOSS_EPSILON } from '../evaluation/metrics';
 import type { Transaction } from '../jobs';
-import type { PredictionMarket } from './types';
+import { PREDICTION_MARKETS, type PredictionMarket } from './types';
 
 export const LIVE_PERFORMANCE_WINDOW = { default: 200, max: 5000 } as const;
 
 /** The stable code of the warning logged when a model's rolling log loss is worse than the market's. */
 export const BEHIND_MARKET_CODE = 'model_behind_market';
 
-/** Every market a prediction is stored for, in report order. */
-const MARKET_ORDER: readonly PredictionMarket[] = ['h2h', 'spreads', 'totals'];
 
 export interface SportRef {
   id: number;
@@ -101,7 +99,7 @@ function records(db: Database | Transaction, modelRunId: string, window: number)
       })
       .from(p)
       .innerJoin(matches, eq(matches.id, p.matchId))
-      .where(and(ofRun, isNotNull(p.settledAt), lt(p.predictedAt, p.kickoff), anyOf(p.market, MARKET_ORDER)))
+      .where(and(ofRun, isNotNull(p.settledAt), lt(p.predictedAt, p.kickoff), anyOf(p.market, PREDICTION_MARKETS)))
       .orderBy(p.matchId, p.market, desc(p.predictedAt)),
   );
   const ranked = db
@@ -150,7 +148,7 @@ export async function livePerformance(
   const markets: MarketLivePerformance[] = [];
   const sportIds = [...new Set(rows.map((r) => r.sport.id))];
   for (const sportId of sportIds) {
-    for (const market of MARKET_ORDER) {
+    for (const market of PREDICTION_MARKETS) {
       const marketRows = rows.filter((r) => r.sport.id === sportId && r.market === market);
       if (marketRows.length > 0) markets.push(summarise(marketRows[0]!.sport, market, marketRows));
     }

@@ -98,7 +98,7 @@ type ClosingLine = {
   match_id: number;
   market: string;
   outcome: string;
-  /** numeric as text, so the line is matched exactly in the update. */
+  /** numeric as text, as Postgres prints it; lineKey reads it as a number to match the due rows. */
   point: string | null;
   price: string | null;
 };
@@ -144,7 +144,7 @@ async function closingLines(tx: Transaction): Promise<ClosingLine[]> {
     .leftJoinLateral(latest, sql`true`);
   const byLine = new Map<string, { line: ClosingLine; quotes: Array<{ bookmaker: string; outcome: string; price: number; text: string }> }>();
   for (const r of rows) {
-    const key = `${r.match_id}|${r.market}|${r.outcome}|${r.point ?? ''}`;
+    const key = lineKey(r.match_id, r.market, r.outcome, r.point);
     let entry = byLine.get(key);
     if (!entry) byLine.set(key, (entry = { line: { match_id: r.match_id, market: r.market, outcome: r.outcome, point: r.point, price: null }, quotes: [] }));
     if (r.bookmaker !== null && r.price !== null) entry.quotes.push({ bookmaker: r.bookmaker, outcome: r.outcome, price: Number(r.price), text: r.price });

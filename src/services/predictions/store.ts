@@ -10,7 +10,7 @@ import type { PredictionListItem } from '../../schemas/prediction-list';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from '../pagination';
 import { ensureMonthPartitions, isMissingPartition } from '../partitions';
 import { livePerformance, type LivePerformance } from './live-performance';
-import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedOutcome, PredictionAnchor, PredictionMarket } from './types';
+import { PREDICTION_MARKETS, type MarketPrediction, type MatchPrediction, type OutcomePrediction, type PredictedOutcome, type PredictionAnchor } from './types';
 import { bookPoint } from '../../domain/odds';
 
 /** `ev`: highest EV first (rows without a price have no EV and are left out); `kickoff` / `-kickoff`: by kick-off. */
@@ -71,7 +71,6 @@ export const effectivePredictionSort = (q: Pick<PredictionListQuery, 'sort' | 'c
 type PredictionRow = typeof predictions.$inferSelect;
 
 /** Display order of markets and outcomes when rows are grouped back into a MatchPrediction. */
-const MARKET_ORDER: PredictionMarket[] = ['h2h', 'spreads', 'totals'];
 const OUTCOME_ORDER: PredictedOutcome[] = ['home', 'draw', 'away', 'over', 'under'];
 
 /** A prediction as the writer hands it over: with the vector it was served from (NaN as null), when known. */
@@ -362,7 +361,7 @@ export function fromRows(rows: PredictionRow[], modelName = ''): MatchPrediction
     else groups.set(key, [row]);
   }
   const markets = [...groups.values()]
-    .sort(([a], [b]) => MARKET_ORDER.indexOf(a!.market) - MARKET_ORDER.indexOf(b!.market) || (lineOf(a!) ?? 0) - (lineOf(b!) ?? 0))
+    .sort(([a], [b]) => PREDICTION_MARKETS.indexOf(a!.market) - PREDICTION_MARKETS.indexOf(b!.market) || (lineOf(a!) ?? 0) - (lineOf(b!) ?? 0))
     .map((group) => marketOf(group.sort((a, b) => OUTCOME_ORDER.indexOf(a.outcome as PredictedOutcome) - OUTCOME_ORDER.indexOf(b.outcome as PredictedOutcome)), lineOf(group[0]!)));
   return {
     matchId: first.matchId,

@@ -4,7 +4,9 @@
 import type { AnchorSource, MarginMethod } from '../../domain/odds';
 
 /** Every market a prediction has: a market-only prediction adds spreads. */
-export type PredictionMarket = 'h2h' | 'spreads' | 'totals';
+/** Every market a prediction is stored for, in report and response order. */
+export const PREDICTION_MARKETS = ['h2h', 'spreads', 'totals'] as const;
+export type PredictionMarket = (typeof PREDICTION_MARKETS)[number];
 export type PredictedOutcome = 'home' | 'draw' | 'away' | 'over' | 'under';
 
 /** Where a market's prior came from: what a bettor needs to judge the probability beside it. */

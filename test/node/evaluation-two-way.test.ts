@@ -35,6 +35,12 @@ describe('buildTwoWayReport', () => {
     const b = buildTwoWayReport({ h2h: [...rows].reverse() });
     expect(b).toEqual(a);
   });
+
+  it('refuses a row whose kick-off is not a date, naming the market and the match', () => {
+    expect(() => buildTwoWayReport({ h2h: [row(0, 0, 0.6, [1.8, 2.1]), { ...row(7, 1, 0.4, [1.8, 2.1]), kickoff: 'Tuesday' }] })).toThrow(
+      'market h2h, match 7: kickoff is not a date: "Tuesday"',
+    );
+  });
 });
 
 describe('the gate on a 2-way rolling evaluation', () => {

@@ -111,14 +111,20 @@ function isCompletePrice(prices: readonly number[] | null | undefined, outcomes:
   return true;
 }
 
-function kickoffTime(row: EvaluationRow): number {
+/** What ordering needs of a row: football's EvaluationRow and the NBA's TwoWayRow both have it. */
+export interface KickoffRow {
+  matchId: string | number;
+  kickoff: string;
+}
+
+function kickoffTime(row: KickoffRow): number {
   const t = Date.parse(row.kickoff);
   if (Number.isNaN(t)) throw new RangeError(`match ${row.matchId}: kickoff is not a date: ${JSON.stringify(row.kickoff)}`);
   return t;
 }
 
 /** Rows in kick-off order, ties by match id, so every result is independent of the input order. */
-export function inKickoffOrder<T extends EvaluationRow>(rows: readonly T[]): T[] {
+export function inKickoffOrder<T extends KickoffRow>(rows: readonly T[]): T[] {
   const keyed = rows.map((row) => ({ row, t: kickoffTime(row), id: String(row.matchId) }));
   keyed.sort((a, b) => a.t - b.t || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return keyed.map((k) => k.row);

@@ -13,6 +13,7 @@
  * its difference is 0 by construction: that is what is served for it.
  */
 import { removeMargin, type MarginMethod } from '../../domain/odds';
+import { inKickoffOrder } from './compare';
 import { bootstrapMeanInterval, bootstrapSettings, type BootstrapInterval, type BootstrapSettings } from './bootstrap';
 import { gateFigures, type RollingGateOf } from './gate';
 import { DEFAULT_BINS, evaluateProbabilities, LOG_LOSS_EPSILON, logLossOfRow, validateProbabilityRows, type ProbabilityMetrics, type ReliabilityTable } from './metrics';
@@ -79,14 +80,16 @@ const completePrices = (p: readonly number[] | null): p is readonly [number, num
 
 function marketReport(market: TwoWayMarket, predictor: 'model' | 'market', input: readonly TwoWayRow[], settings: TwoWayReport['settings']): TwoWayMarketReport {
   // Start order, ties by match id (as football's rows): the bootstrap then does not depend on the input order.
-  const ordered = input
-    .map((row) => ({ row, t: Date.parse(row.kickoff), id: String(row.matchId) }))
-    .sort((a, b) => a.t - b.t || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let ordered: TwoWayRow[];
+  try {
+    ordered = inKickoffOrder(input);
+  } catch (error) {
+    throw new RangeError(`market ${market}, ${(error as Error).message}`);
+  }
   let noClosing = 0;
   let pushes = 0;
   const kept: Array<{ row: TwoWayRow; fair: number[]; label: 0 | 1 }> = [];
-  for (const { row, t } of ordered) {
-    if (Number.isNaN(t)) throw new RangeError(`market ${market}, match ${row.matchId}: kickoff is not a date: ${JSON.stringify(row.kickoff)}`);
+  for (const row of ordered) {
     try {
       if (row.model.length !== 2) throw new RangeError(`${row.model.length} probabilities for a 2-way market`);
       validateProbabilityRows([row.model], [row.label ?? 0]);

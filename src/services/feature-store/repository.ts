@@ -37,13 +37,16 @@ export const isFresh = (state: MatchFeatureState, now: number): boolean => state
 export type StoredMatch =
   /** Not started: the states to predict it from. */
   | { kind: 'upcoming'; state: MatchFeatureState }
-  /** Kicked off, finished or otherwise no longer open: only its stored pre-kick-off prediction may be served. */
-  | { kind: 'started'; startAt: number }
   /**
-   * Another sport than the features' (FEATURE_SPORT): the store holds no state for it. Its kick-off and status
-   * say whether it is still open (a market-only prediction is made from its live odds alone).
+   * Kicked off, finished or otherwise no longer open, of any sport: only its stored pre-kick-off prediction may be
+   * served.
    */
-  | { kind: 'other-sport'; sport: string; startAt: number; status: string };
+  | { kind: 'started'; sport: string; startAt: number }
+  /**
+   * Open, of another sport than the features' (FEATURE_SPORT): the store holds no state for it, and its prediction
+   * is made from its live odds alone.
+   */
+  | { kind: 'market-only'; sport: string; startAt: number };
 
 /** The store of this Worker's feature version was never set up (its migration or first advance): a 503. */
 export class FeatureStoreNotBuiltError extends UnavailableError {}
@@ -87,12 +90,13 @@ export class FeatureStateRepository {
       .where(anyOf(matches.id, [...new Set(matchIds)]));
     for (const r of rows) {
       const m = timelineMatchOf(r);
-      if (r.sport !== FEATURE_SPORT) {
-        out.set(m.matchId, { kind: 'other-sport', sport: r.sport, startAt: m.startAt, status: m.status });
+      // Whether a match is still open is answered here, once, for every sport.
+      if (m.status !== 'scheduled' || now >= m.startAt) {
+        out.set(m.matchId, { kind: 'started', sport: r.sport, startAt: m.startAt });
         continue;
       }
-      if (m.status !== 'scheduled' || now >= m.startAt) {
-        out.set(m.matchId, { kind: 'started', startAt: m.startAt });
+      if (r.sport !== FEATURE_SPORT) {
+        out.set(m.matchId, { kind: 'market-only', sport: r.sport, startAt: m.startAt });
         continue;
       }
       if (r.storeVersion === null) throw new FeatureStoreNotBuiltError(`the feature store of ${FEATURE_VERSION} has not been built yet`);

@@ -9,6 +9,7 @@
 // of every upcoming match is megabytes of team states.
 import type { Logger } from '../../lib/logging';
 import { isFresh, type FeatureStateRepository, type MatchFeatureState, type StoredMatch } from '../feature-store';
+import { FEATURE_SPORT } from '../features';
 import type { PredictionCache } from './cache';
 
 /** An open match of a sport without a model: all a market-only prediction needs besides its live odds. */
@@ -31,7 +32,7 @@ export class FeatureStateSource {
   async forMatch(matchId: number, now: number): Promise<StoredMatch | null> {
     // A sport without a model never has a KV feature state: once the isolate knows the match is one, no read.
     const entry = this.cache.knownKind(matchId) === false ? null : await this.cache.featureState(matchId);
-    if (entry && now >= entry.match.startAt) return { kind: 'started', startAt: entry.match.startAt };
+    if (entry && now >= entry.match.startAt) return { kind: 'started', sport: FEATURE_SPORT, startAt: entry.match.startAt };
     if (entry && isFresh(entry, now)) return { kind: 'upcoming', state: entry };
     const stored = await this.pointReads.forMatch(matchId, now);
     if (stored?.kind === 'upcoming') {
@@ -50,7 +51,7 @@ export class FeatureStateSource {
     const marketOnly: MarketOnlyMatch[] = [];
     for (const [matchId, stored] of await this.store.forMatches(matchIds, now)) {
       if (stored.kind === 'upcoming') states.push(stored.state);
-      else if (stored.kind === 'other-sport' && stored.status === 'scheduled' && now < stored.startAt) marketOnly.push({ matchId, sport: stored.sport, startAt: stored.startAt });
+      else if (stored.kind === 'market-only') marketOnly.push({ matchId, sport: stored.sport, startAt: stored.startAt });
     }
     await Promise.all(states.map((s) => this.cache.putFeatureState(s)));
     return { states, marketOnly };

@@ -25,7 +25,7 @@ import type { ModelRegistryService } from '../models';
 import { PredictionCache } from './cache';
 import { buildMatchPrediction, firstRow, liveInputs, type PredictionSettings } from './compute';
 import { FeatureStateSource, type MarketOnlyMatch } from './feature-state';
-import { buildMarketOnlyPrediction } from './market-only';
+import { buildMarketOnlyPrediction, sportHasModel } from './market-only';
 import { ModelRuntimeProvider, ModelUnavailableError, type ActiveRun } from './model-service';
 import type { PredictionStore } from './store';
 import type { MatchPrediction } from './types';
@@ -110,17 +110,15 @@ export class PredictionService {
     const odds: Promise<LiveState> = Promise.resolve(this.deps.matchOdds(matchId).state());
     odds.catch(() => undefined); // awaited below where it is used; unused (404, started), its failure is no one's
     const stored = await this.featureState(matchId, now);
-    // The store answers `other-sport` exactly for a sport without a model (sportHasModel and the store both test
-    // FEATURE_SPORT), so the answer is the match's kind.
-    this.cache.rememberKind(matchId, stored.kind !== 'other-sport');
-    if (stored.kind === 'other-sport') {
-      if (stored.status !== 'scheduled' || now >= stored.startAt) return this.stored(matchId, new Date(stored.startAt));
+    this.cache.rememberKind(matchId, stored.kind === 'upcoming' || sportHasModel(stored.sport));
+    // A started match of any sport serves what was stored before kick-off, which needs no active run.
+    if (stored.kind === 'started') return this.stored(matchId, new Date(stored.startAt));
+    if (stored.kind === 'market-only') {
       const prediction = await this.computeMarketOnly({ matchId, sport: stored.sport, startAt: stored.startAt }, now, odds);
       this.writer.afterMiss(prediction);
       return { prediction, cache: 'MISS', source: 'live' };
     }
     if (!run) throw noActiveModel();
-    if (stored.kind === 'started') return this.stored(matchId, new Date(stored.startAt));
     const { prediction, features } = await this.compute(run, stored.state, now, odds);
     this.writer.afterMiss(prediction, features);
     return { prediction, cache: 'MISS', source: 'live' };

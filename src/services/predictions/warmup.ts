@@ -9,6 +9,7 @@ import type { PredictionService } from './service';
 import { advanceFeatureStore } from '../feature-store';
 import type { PgDb } from '../../db/pg';
 import { ModelUnavailableError } from './model-service';
+import type { MatchPrediction } from './types';
 
 /** How far ahead a new result refreshes upcoming matches' feature states. */
 export const UPCOMING_HORIZON_MS = 14 * 86_400_000;
@@ -42,34 +43,27 @@ export async function warmFeaturesAndPredictions(
 
   const oddsChanged = new Set(messages.filter((m) => m.reason === 'odds').map((m) => m.matchId));
   const toWarm = states.filter((s) => oddsChanged.has(s.matchId));
-  let predictionsWarmed = 0;
+  const warmed: Array<{ prediction: MatchPrediction; features?: Float64Array }> = [];
+  const attempt = async (matchId: number, make: () => Promise<{ prediction: MatchPrediction; features?: Float64Array }>) => {
+    try {
+      warmed.push(await make());
+    } catch (error) {
+      // A broken bundle fails every match alike: stop, write nothing, and let the queue retry the batch later.
+      if (error instanceof ModelUnavailableError) throw error;
+      deps.logger.warn('prediction warm-up failed', { matchId, error: (error as Error).message });
+    }
+  };
   // Without an active model (a fresh deploy) the states are still written; there is just nothing to warm, and
   // failing the batch would only retry it into the dead-letter queue.
   const run = toWarm.length > 0 ? await deps.predictions.activeRun() : null;
   if (toWarm.length > 0 && !run) deps.logger.warn('no active model: predictions not warmed', { errorCode: 'no-active-model', matches: toWarm.length });
-  if (run) {
-    for (const state of toWarm) {
-      try {
-        const { prediction, features } = await deps.predictions.compute(run, state, now);
-        await deps.predictions.writer.warm(prediction, features);
-        predictionsWarmed++;
-      } catch (error) {
-        // A broken bundle fails every match alike: stop and let the queue retry the batch later.
-        if (error instanceof ModelUnavailableError) throw error;
-        deps.logger.warn('prediction warm-up failed', { matchId: state.matchId, error: (error as Error).message });
-      }
-    }
-  }
+  if (run) for (const state of toWarm) await attempt(state.matchId, () => deps.predictions.compute(run, state, now));
   // A sport without a model needs no run: its prediction is the live odds' margin-free prices.
   for (const match of marketOnly.filter((m) => oddsChanged.has(m.matchId))) {
-    try {
-      await deps.predictions.writer.warm(await deps.predictions.computeMarketOnly(match, now));
-      predictionsWarmed++;
-    } catch (error) {
-      deps.logger.warn('prediction warm-up failed', { matchId: match.matchId, error: (error as Error).message });
-    }
+    await attempt(match.matchId, async () => ({ prediction: await deps.predictions.computeMarketOnly(match, now) }));
   }
-  const summary = { statesWritten: states.length, predictionsWarmed, skipped: ids.size - states.length - marketOnly.length, resultsApplied: advanced.applied };
+  await deps.predictions.writer.warm(warmed);
+  const summary = { statesWritten: states.length, predictionsWarmed: warmed.length, skipped: ids.size - states.length - marketOnly.length, resultsApplied: advanced.applied };
   deps.logger.info('feature states recomputed', { ...summary, messages: messages.length });
   return summary;
 }

@@ -37,12 +37,15 @@ export class PredictionWriter {
     this.deps.defer(this.queue(features ? { ...prediction, features: servedVector(features) } : prediction));
   }
 
-  /** The warm-up's prediction: cached and persisted before the batch is acknowledged (a market-only one has no vector). */
-  async warm(prediction: MatchPrediction, features?: Float64Array): Promise<void> {
-    await Promise.all([
-      this.deps.cache.putPrediction(prediction),
-      this.deps.store.persistMany([features ? { ...prediction, features: servedVector(features) } : prediction]),
-    ]);
+  /**
+   * The warm-up's predictions: each cached, and all persisted in one write, before the batch is acknowledged (a
+   * market-only one has no vector; one without any market has nothing to store, as on a miss).
+   */
+  async warm(computed: readonly { prediction: MatchPrediction; features?: Float64Array }[]): Promise<void> {
+    const stored = computed
+      .filter(({ prediction }) => prediction.markets.length > 0)
+      .map(({ prediction, features }) => (features ? { ...prediction, features: servedVector(features) } : prediction));
+    await Promise.all([...computed.map(({ prediction }) => this.deps.cache.putPrediction(prediction)), stored.length > 0 ? this.deps.store.persistMany(stored) : undefined]);
   }
 
   /** The write queue's consumer. */

@@ -162,7 +162,9 @@ class HttpQueries {
   private pool(connectionString: string): pg.Pool {
     let pool = this.pools.get(connectionString);
     if (!pool) {
-      pool = new pg.Pool({ connectionString, max: 16, idleTimeoutMillis: 30_000 });
+      // Bounded, and quick to let idle connections go: the suite's files use several databases of one server
+      // (max_connections 100) one after another, and each keeps a pool here beside its requests' WebSockets.
+      pool = new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 5_000 });
       // An idle connection the server ended (a restart, a dropped test database) is replaced on next use.
       pool.on('error', () => {});
       this.pools.set(connectionString, pool);

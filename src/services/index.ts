@@ -72,9 +72,12 @@ export function createServices(
   const predictionStore = new PredictionStore(db);
   return {
     system: new SystemService(db),
-    sports: new SportsService(db),
-    matches: new MatchesService(db),
-    odds: new OddsService(db),
+    // The public read routes answer with one or two statements and no transaction: over Neon's HTTP endpoint
+    // each is one fetch, where the Pool would first open a WebSocket and have Postgres start a backend for this
+    // request alone (src/db/client.ts). Their answers are one page, well under Neon's size cap.
+    sports: new SportsService(reads),
+    matches: new MatchesService(reads),
+    odds: new OddsService(reads),
     accounts: new AccountService(
       db,
       signingKeys,

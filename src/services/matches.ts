@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { alias, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import type { Database } from '../db/client';
+import type { PgDb } from '../db/pg';
 import { competitions, matches, teams, type MatchStats, type SideStats } from '../db/schema';
 import type { Match } from '../schemas/matches';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from './pagination';
@@ -75,7 +75,7 @@ const matchColumns = {
   sortKey: sql<string>`to_char(${matches.startAt} at time zone 'UTC', ${MICROSECOND_INSTANT_FORMAT})`,
 };
 
-const selectMatches = (db: Database) =>
+const selectMatches = (db: PgDb) =>
   db
     .select(matchColumns)
     .from(matches)
@@ -90,7 +90,7 @@ type MatchRow = Awaited<ReturnType<typeof selectMatches>>[number];
 const idEquals = (column: AnyPgColumn, id: number) => sql`${column} = ${id}::bigint`;
 
 export class MatchesService {
-  constructor(private readonly db: () => Database) {}
+  constructor(private readonly db: () => PgDb) {}
 
   async byId(id: number): Promise<Match> {
     const [row] = await selectMatches(this.db()).where(idEquals(matches.id, id)).limit(1);

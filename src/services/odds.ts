@@ -1,7 +1,7 @@
 import { and, desc, eq, gt, notExists, sql, type SQL } from 'drizzle-orm';
 import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
-import type { Database } from '../db/client';
+import type { PgDb } from '../db/pg';
 import { MARKETS, matches, ODDS_PHASES, oddsSnapshots } from '../db/schema';
 import type { OddsSnapshot } from '../schemas/odds';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from './pagination';
@@ -68,7 +68,7 @@ export const oddsFiltersOf = (q: OddsFilters) => ({
 const NO_POINT = -10_000;
 
 export class OddsService {
-  constructor(private readonly db: () => Database) {}
+  constructor(private readonly db: () => PgDb) {}
 
   /**
    * One page of a match's odds, ordered by market, bookmaker, outcome, point, captured_at and provider

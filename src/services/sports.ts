@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Database } from '../db/client';
+import type { PgDb } from '../db/pg';
 import { sports, teams } from '../db/schema';
 import { cursorCodec, type DecodedCursor, type Page } from './pagination';
 import { NotFoundError } from '../lib/errors';
@@ -31,7 +31,7 @@ export interface TeamListQuery {
 export const teamFilters = () => ({});
 
 export class SportsService {
-  constructor(private readonly db: () => Database) {}
+  constructor(private readonly db: () => PgDb) {}
 
   async list(): Promise<Sport[]> {
     return this.db().select({ id: sports.id, key: sports.key, name: sports.name }).from(sports).orderBy(asc(sports.id));

@@ -303,7 +303,7 @@ export interface paths {
         };
         /**
          * Rolling log loss against the market, ROI and CLV of a model on settled matches (premium)
-         * @description Per sport and market (h2h, spreads, totals). Counts each match once per sport and market, through the model's last prediction before kick-off; each line it priced is one event. Log loss is compared with the stored margin-free market probability on the same events; bets are the outcomes with EV > 0, 1 unit each and Kelly-staked. A push (a line landed on exactly) is void: neither won nor lost, left out of the hit rate, log loss and ROI, profit 0.
+         * @description Per sport and market (h2h, spreads, totals). Counts each match once per sport and market, through the model's last prediction before kick-off; each line it priced is one event. Log loss is compared with the stored margin-free market probability on the same events; bets are the outcomes with EV > 0, 1 unit each and Kelly-staked. A push (a line landed on exactly) is void: neither won nor lost, left out of the hit rate, log loss and ROI, profit 0. The market-only predictions of a sport without a model are reported by GET /sports/{sportId}/live-performance.
          */
         get: operations["getModelLivePerformance"];
         put?: never;
@@ -423,6 +423,26 @@ export interface paths {
          * @description Cursor-paginated. Names sort in byte order, so `Man City` comes before `Man United` on every server.
          */
         get: operations["listSportTeams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sports/{sportId}/live-performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ROI and CLV of a sport's market-only predictions on settled matches (premium)
+         * @description The report of GET /models/{modelId}/live-performance for the predictions no model made: the market-only ones (`modelRunId: null` in GET /predictions) a sport without a served model gets. Per market (h2h, spreads, totals), each match counted once through its last market-only prediction before kick-off. Bets are the outcomes the value finder recommended, EV > 0 at the best price against the margin-free consensus, 1 unit each and Kelly-staked; a push is void. Their probability is the market's own, so `logLoss.model` and `logLoss.difference` are null (the market's log loss is still given) and `behindMarket` is false. A sport whose predictions a model made has no entries.
+         */
+        get: operations["getSportLivePerformance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -856,9 +876,10 @@ export interface components {
                 events: number;
                 /** @description Distinct matches among those events */
                 matches: number;
+                /** @description Null for market-only predictions: their probability is the market's own, so there is no model to score */
                 model: number | null;
                 market: number | null;
-                /** @description model − market: positive means the model is behind the market */
+                /** @description model − market: positive means the model is behind the market; null without a model */
                 difference: number | null;
             };
             betting: {
@@ -886,7 +907,7 @@ export interface components {
                 /** @description Share of those bets whose price beat the close */
                 positiveShare: number | null;
             };
-            /** @description True when the model's log loss is worse than the market's */
+            /** @description True when the model's log loss is worse than the market's; always false for market-only predictions */
             behindMarket: boolean;
         };
         Sport: {
@@ -970,6 +991,13 @@ export interface components {
             id: number;
             /** @example Arsenal */
             name: string;
+        };
+        MarketOnlyLivePerformance: {
+            sport: components["schemas"]["Sport"];
+            /** @description The most recent settled matches per market taken into account */
+            window: number;
+            /** @description One entry per market the sport has settled market-only predictions for (none for a sport whose predictions a model made) */
+            markets: components["schemas"]["MarketLivePerformance"][];
         };
         MatchPage: {
             data: components["schemas"]["Match"][];
@@ -3216,6 +3244,95 @@ export interface operations {
             };
             /** @description The method is not allowed on this path */
             405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected server error (a bug; reported with the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSportLivePerformance: {
+        parameters: {
+            query?: {
+                /** @description How many of the most recent settled matches per sport and market to include */
+                window?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The sport id, from GET /sports */
+                sportId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Live performance of the sport's market-only predictions, per market */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketOnlyLivePerformance"];
+                };
+            };
+            /** @description The request is not valid; `invalidParams` lists the fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource does not exist */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The method is not allowed on this path */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

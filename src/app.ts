@@ -45,6 +45,7 @@ import { registerListMatchOdds } from './routes/matches/list-match-odds';
 import { registerListMatches } from './routes/matches/list-matches';
 import { registerCreateLiveOddsTicket } from './routes/matches/live-odds-ticket';
 import { registerStreamLiveOdds } from './routes/matches/live-odds-stream';
+import { registerGetSportLivePerformance } from './routes/sports/get-sport-live-performance';
 import { registerListSportTeams } from './routes/sports/list-sport-teams';
 import { registerListSports } from './routes/sports/list-sports';
 import { registerGetHealth } from './routes/system/get-health';
@@ -156,6 +157,7 @@ export function createApp(): App {
 
   registerListSports(app);
   registerListSportTeams(app);
+  registerGetSportLivePerformance(app);
 
   registerListMatches(app);
   registerGetMatch(app);

@@ -1,7 +1,8 @@
-// Responses of the value finder (GET /predictions) and of a model's live performance. One list item is one
+// Responses of the value finder (GET /predictions) and of live performance (a model's, or a sport's market-only). One list item is one
 // outcome of one stored prediction, flat, so it can be filtered and sorted by its own EV.
 import { z } from '@hono/zod-openapi';
-import { IsoInstant, pageOf } from './common';
+import { LIVE_PERFORMANCE_WINDOW } from '../services/predictions/live-performance';
+import { IsoInstant, limitParam, pageOf } from './common';
 import { CompetitionRefSchema } from './matches';
 import { SportSchema, TeamSchema } from './sports';
 
@@ -77,9 +78,11 @@ export const MarketLivePerformanceSchema = z
           'Events compared: one per match and line (a spread or total may be priced at several lines) where both the model and the market priced the result. A push has no result and is left out',
       }),
       matches: z.number().int().openapi({ description: 'Distinct matches among those events' }),
-      model: z.number().nullable(),
+      model: z.number().nullable().openapi({
+        description: "Null for market-only predictions: their probability is the market's own, so there is no model to score",
+      }),
       market: z.number().nullable(),
-      difference: z.number().nullable().openapi({ description: 'model − market: positive means the model is behind the market' }),
+      difference: z.number().nullable().openapi({ description: 'model − market: positive means the model is behind the market; null without a model' }),
     }),
     betting: z.object({
       bets: z.number().int().openapi({ description: 'Outcomes of record with EV > 0 and a price, 1 unit each' }),
@@ -98,7 +101,7 @@ export const MarketLivePerformanceSchema = z
       mean: z.number().nullable(),
       positiveShare: z.number().nullable().openapi({ description: 'Share of those bets whose price beat the close' }),
     }),
-    behindMarket: z.boolean().openapi({ description: "True when the model's log loss is worse than the market's" }),
+    behindMarket: z.boolean().openapi({ description: "True when the model's log loss is worse than the market's; always false for market-only predictions" }),
   })
   .openapi('MarketLivePerformance');
 
@@ -109,3 +112,23 @@ export const LivePerformanceSchema = z
     markets: z.array(MarketLivePerformanceSchema).openapi({ description: 'One entry per sport and market the model has settled predictions for' }),
   })
   .openapi('LivePerformance');
+
+export const MarketOnlyLivePerformanceSchema = z
+  .object({
+    sport: SportSchema,
+    window: z.number().int().openapi({ description: 'The most recent settled matches per market taken into account' }),
+    markets: z.array(MarketLivePerformanceSchema).openapi({
+      description: "One entry per market the sport has settled market-only predictions for (none for a sport whose predictions a model made)",
+    }),
+  })
+  .openapi('MarketOnlyLivePerformance');
+
+export const LivePerformanceQuerySchema = z.object({
+  window: limitParam(LIVE_PERFORMANCE_WINDOW.max, LIVE_PERFORMANCE_WINDOW.default).openapi({
+    type: 'integer',
+    minimum: 1,
+    maximum: LIVE_PERFORMANCE_WINDOW.max,
+    default: LIVE_PERFORMANCE_WINDOW.default,
+    description: 'How many of the most recent settled matches per sport and market to include',
+  }),
+});

@@ -33,6 +33,16 @@ export const teamFilters = () => ({});
 export class SportsService {
   constructor(private readonly db: () => PgDb) {}
 
+  /** The sport, or a NotFoundError. */
+  async get(sportId: number): Promise<Sport> {
+    const [sport] = await this.db()
+      .select({ id: sports.id, key: sports.key, name: sports.name })
+      .from(sports)
+      .where(sql`${sports.id} = ${sportId}::bigint`);
+    if (!sport) throw NotFoundError.of('sport', sportId);
+    return sport;
+  }
+
   async list(): Promise<Sport[]> {
     return this.db().select({ id: sports.id, key: sports.key, name: sports.name }).from(sports).orderBy(asc(sports.id));
   }

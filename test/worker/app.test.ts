@@ -81,6 +81,7 @@ describe('OpenAPI document', () => {
         'GET /ready',
         'GET /sports',
         'GET /sports/{sportId}/teams',
+        'GET /sports/{sportId}/live-performance',
       ].sort(),
     );
     const operations = Object.values(doc.paths).flatMap((methods) => Object.values(methods!));

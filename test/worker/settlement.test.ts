@@ -12,14 +12,14 @@ import { runScheduled } from '../../src/jobs/scheduled';
 import { SCHEDULES } from '../../src/jobs/schedules';
 import worker from '../../src/index';
 import { createLogger } from '../../src/lib/logging';
-import { BEHIND_MARKET_CODE, type LivePerformance } from '../../src/services/predictions/live-performance';
+import { BEHIND_MARKET_CODE, type LivePerformance, type MarketOnlyLivePerformance } from '../../src/services/predictions/live-performance';
 import { ensureMonthPartitions, isMissingPartition } from '../../src/services/partitions';
 import { NOT_GRADABLE_CODE } from '../../src/services/predictions/settlement';
 import { PredictionStore } from '../../src/services/predictions/store';
 import type { MatchPrediction, OutcomePrediction, PredictedOutcome, PredictionAnchor } from '../../src/services/predictions/types';
 import { predictions as predictionsTable } from '../../src/db/schema';
 import type { PredictionListItem } from '../../src/schemas/prediction-list';
-import { api, promote, registerUser } from './support/auth';
+import { api, promote, registerUser, type TestUser } from './support/auth';
 import { insertModelRun, withDb } from './support/models';
 
 /** The anchor these hand-made predictions say they started from. */
@@ -404,12 +404,12 @@ describe('settlement of a replayed round (2023/24 matchday 33)', () => {
 
 // ---- A 2-way sport: one real NBA game, settled with pushes ----
 
-/** The archive's row for 2012-11-14, Utah at Boston, read by hand: Boston won 98–93 as 5-point favourites, total 191. */
-function nbaGame() {
+/** The archive's row of a game, read by hand; by default 2012-11-14, Utah at Boston: Boston won 98–93 as 5-point favourites, total 191. */
+function nbaGame(date = '2012-11-14', away = 'utah', home = 'bos') {
   const [header, ...lines] = nbaCsvText.trim().split(/\r?\n/);
   const columns = header!.split(',');
   const rows = lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [columns[i]!, v])));
-  const row = rows.find((r) => r.date === '2012-11-14' && r.away === 'utah' && r.home === 'bos')!;
+  const row = rows.find((r) => r.date === date && r.away === away && r.home === home)!;
   return {
     homeScore: Number(row.score_home),
     awayScore: Number(row.score_away),
@@ -665,31 +665,141 @@ describe('settlement of a 2-way sport: a real NBA game (2012-11-14, Utah at Bost
   });
 });
 
-// Market-only rows (no model run: a sport without a model; migration 0015 lets model_run_id and feature_version be NULL).
-describe('settlement of market-only rows (no model run)', () => {
-  let matchId: number;
-  let stats: Record<string, unknown>;
+// Market-only rows (no model run: a sport without a model; migration 0015 lets model_run_id and feature_version be
+// NULL): three real NBA games of 14–15 November 2012 as the value finder priced them, settled by the daily cron,
+// then reported by GET /sports/{sportId}/live-performance.
+interface MarketOnlyRow {
+  /** The game, by its home team. */
+  game: 'okc' | 'mil' | 'bkn';
+  market: 'h2h' | 'spreads' | 'totals';
+  outcome: 'home' | 'away' | 'over' | 'under';
+  point: number | null;
+  /** The margin-free market price, which is the prediction's probability too. */
+  probability: number;
+  bestPrice: number;
+  /** Predicted this many hours before tip-off: 4 is the prediction of record; 30 is older, −1 was made in play. */
+  hoursBefore: number;
+  /** Worked out by hand from the final score (null: a push), not by grading.ts. */
+  won: boolean | null;
+}
+
+const MARKET_ONLY_GAMES = {
+  // Memphis won 107–97 at Oklahoma City (OKC −5.5, total 194): OKC lost by 10, 204 points.
+  okc: { date: '2012-11-14', away: 'mem', homeScore: 97, awayScore: 107 },
+  // Milwaukee beat Indiana 99–85 (MIL −4.5, total 189.5): by 14, 184 points.
+  mil: { date: '2012-11-14', away: 'ind', homeScore: 99, awayScore: 85 },
+  // Brooklyn beat Boston 102–97 (BKN −5.5, total 190) the next night: by 5, 199 points, so −5 and 199 push.
+  bkn: { date: '2012-11-15', away: 'bos', homeScore: 102, awayScore: 97 },
+} as const;
+
+const MARKET_ONLY_ROWS: MarketOnlyRow[] = [
+  { game: 'okc', market: 'h2h', outcome: 'home', point: null, probability: 0.72, bestPrice: 1.42, hoursBefore: 4, won: false },
+  { game: 'okc', market: 'h2h', outcome: 'away', point: null, probability: 0.28, bestPrice: 3.8, hoursBefore: 4, won: true },
+  { game: 'okc', market: 'spreads', outcome: 'home', point: -5.5, probability: 0.5, bestPrice: 1.95, hoursBefore: 4, won: false },
+  { game: 'okc', market: 'spreads', outcome: 'away', point: 5.5, probability: 0.5, bestPrice: 2.02, hoursBefore: 4, won: true },
+  { game: 'okc', market: 'totals', outcome: 'over', point: 194, probability: 0.5, bestPrice: 1.91, hoursBefore: 4, won: true },
+  { game: 'okc', market: 'totals', outcome: 'under', point: 194, probability: 0.5, bestPrice: 2.05, hoursBefore: 4, won: false },
+  // An older prediction of the same market (EV > 0, lost): settled, but not the one of record.
+  { game: 'okc', market: 'h2h', outcome: 'home', point: null, probability: 0.6, bestPrice: 1.8, hoursBefore: 30, won: false },
+  { game: 'mil', market: 'h2h', outcome: 'home', point: null, probability: 0.64, bestPrice: 1.6, hoursBefore: 4, won: true },
+  { game: 'mil', market: 'h2h', outcome: 'away', point: null, probability: 0.36, bestPrice: 2.7, hoursBefore: 4, won: false },
+  { game: 'mil', market: 'spreads', outcome: 'home', point: -4.5, probability: 0.5, bestPrice: 1.95, hoursBefore: 4, won: true },
+  { game: 'mil', market: 'spreads', outcome: 'away', point: 4.5, probability: 0.5, bestPrice: 1.95, hoursBefore: 4, won: false },
+  { game: 'mil', market: 'totals', outcome: 'over', point: 189.5, probability: 0.5, bestPrice: 2.04, hoursBefore: 4, won: false },
+  { game: 'mil', market: 'totals', outcome: 'under', point: 189.5, probability: 0.5, bestPrice: 1.9, hoursBefore: 4, won: true },
+  // Made in play (EV > 0, lost): settled, never counted.
+  { game: 'mil', market: 'totals', outcome: 'over', point: 189.5, probability: 0.3, bestPrice: 5, hoursBefore: -1, won: false },
+  { game: 'bkn', market: 'h2h', outcome: 'home', point: null, probability: 0.7, bestPrice: 1.45, hoursBefore: 4, won: true },
+  { game: 'bkn', market: 'h2h', outcome: 'away', point: null, probability: 0.3, bestPrice: 3.2, hoursBefore: 4, won: false },
+  { game: 'bkn', market: 'spreads', outcome: 'home', point: -5, probability: 0.5, bestPrice: 2.06, hoursBefore: 4, won: null },
+  { game: 'bkn', market: 'spreads', outcome: 'away', point: 5, probability: 0.5, bestPrice: 1.9, hoursBefore: 4, won: null },
+  { game: 'bkn', market: 'spreads', outcome: 'home', point: -5.5, probability: 0.48, bestPrice: 2.1, hoursBefore: 4, won: false },
+  { game: 'bkn', market: 'spreads', outcome: 'away', point: 5.5, probability: 0.52, bestPrice: 1.9, hoursBefore: 4, won: true },
+  { game: 'bkn', market: 'totals', outcome: 'over', point: 199, probability: 0.5, bestPrice: 2.02, hoursBefore: 4, won: null },
+  { game: 'bkn', market: 'totals', outcome: 'under', point: 199, probability: 0.5, bestPrice: 1.9, hoursBefore: 4, won: null },
+];
+
+/** EV against the market's own price, and the quarter-Kelly stake, as market-only.ts makes them. */
+const marketOnlyEv = (probability: number, price: number) => probability * price - 1;
+const quarterKelly = (probability: number, price: number) => Math.max(marketOnlyEv(probability, price), 0) / (price - 1) / 4;
+
+describe('settlement and live performance of market-only rows (no model run)', () => {
   const MARKET_ONLY_TIME = Date.UTC(2024, 3, 22, 3, 30, 1, 11);
+  const gameIds = {} as Record<MarketOnlyRow['game'], number>;
+  const kickoffOf = (game: MarketOnlyRow['game']) => new Date(`${MARKET_ONLY_GAMES[game].date}T00:00:00Z`);
+  let basketball: number;
+  let soccer: number;
+  let football: RoundMatch;
+  let stats: Record<string, unknown>;
+  let jobLines: Array<Record<string, unknown>>;
+  let premium: TestUser;
 
   beforeAll(async () => {
+    for (const [home, g] of Object.entries(MARKET_ONLY_GAMES)) {
+      const archived = nbaGame(g.date, g.away, home);
+      expect([archived.homeScore, archived.awayScore], `${g.away} at ${home}`).toEqual([g.homeScore, g.awayScore]);
+    }
+    football = (await importedRound(readRound('2024-04-13', '2024-04-13')))[0]!;
     await withDb(async (db) => {
-      // Another real game of the same night: 2012-11-14, Memphis at Oklahoma City, 97–107 (OKC −5.5, total 194).
-      const inserted = await db.execute<{ id: number }>(sql`
-        insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, start_time_known, status, home_score, away_score, provider, external_match_id)
-        select c.sport_id, c.id, '2012-13',
-               (select id from teams t where t.sport_id = c.sport_id and t.key = 'okc'),
-               (select id from teams t where t.sport_id = c.sport_id and t.key = 'mem'),
-               '2012-11-14T00:00:00Z'::timestamptz, false, 'finished', 97, 107, 'settlement-nba-test', '2012-11-14:mem@okc'
-        from competitions c where c.key = 'basketball_nba'
-        returning id::int as id`);
-      matchId = inserted.rows[0]!.id;
+      const sportIds = (await db.execute<{ key: string; id: number }>(sql`select key, id::int as id from sports`)).rows;
+      basketball = sportIds.find((s) => s.key === 'basketball')!.id;
+      soccer = sportIds.find((s) => s.key === 'soccer')!.id;
+      await ensureMonthPartitions(db, 'predictions', new Date('2012-11-12T00:00:00Z'), new Date('2012-11-15T00:00:00Z'));
+      await ensureMonthPartitions(db, 'odds_snapshots', new Date('2012-11-12T00:00:00Z'), new Date('2012-11-15T00:00:00Z'));
+      for (const [home, g] of Object.entries(MARKET_ONLY_GAMES)) {
+        const inserted = await db.execute<{ id: number }>(sql`
+          insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, start_time_known, status, home_score, away_score, provider, external_match_id)
+          select c.sport_id, c.id, '2012-13',
+                 (select id from teams t where t.sport_id = c.sport_id and t.key = ${home}),
+                 (select id from teams t where t.sport_id = c.sport_id and t.key = ${g.away}),
+                 ${kickoffOf(home as MarketOnlyRow['game']).toISOString()}::timestamptz, false, 'finished', ${g.homeScore}, ${g.awayScore},
+                 'settlement-nba-test', ${`${g.date}:${g.away}@${home}`}
+          from competitions c where c.key = 'basketball_nba'
+          returning id::int as id`);
+        gameIds[home as MarketOnlyRow['game']] = inserted.rows[0]!.id;
+      }
+      // The closes the report's CLV is made of: a book's last quote an hour before tip-off at the row's own line.
+      const close = (game: MarketOnlyRow['game'], market: string, outcome: string, point: number | null, price: number) =>
+        sql`(${gameIds[game]}, 'the-odds-api', 'fanduel', ${market}, ${outcome}, ${point}, ${price}, 'pre_match', ${new Date(kickoffOf(game).getTime() - HOUR).toISOString()}::timestamptz)`;
       await db.execute(sql`
-        insert into predictions (match_id, model_run_id, feature_version, market, outcome, point, probability, market_probability, best_price, best_price_net,
-                                 expected_value, predicted_at, kickoff, margin_method, kelly_multiplier)
-        values (${matchId}, null, null, 'spreads', 'home', -5.5, 0.5, 0.5, 1.95, 1.95, -0.025, '2012-11-13T20:00:00Z', '2012-11-14T00:00:00Z', 'multiplicative', 0.25),
-               (${matchId}, null, null, 'h2h', 'away', null, 0.28, 0.28, 3.8, 3.8, 0.064, '2012-11-13T20:00:00Z', '2012-11-14T00:00:00Z', 'multiplicative', 0.25)`);
+        insert into odds_snapshots (match_id, provider, bookmaker, market, outcome, point, price, phase, captured_at) values
+        ${sql.join([close('okc', 'h2h', 'away', null, 3.0), close('mil', 'h2h', 'home', null, 1.65), close('bkn', 'spreads', 'home', -5, 2.0)], sql`, `)}`);
+      type RowFields = Pick<MarketOnlyRow, 'market' | 'point' | 'probability' | 'bestPrice' | 'hoursBefore'> & { outcome: PredictedOutcome };
+      const marketOnly = (matchId: number, kickoff: Date, r: RowFields) => ({
+        matchId,
+        modelRunId: null,
+        featureVersion: null,
+        market: r.market,
+        outcome: r.outcome,
+        point: r.point,
+        probability: r.probability,
+        marketProbability: r.probability,
+        bestPrice: r.bestPrice,
+        bestBookmaker: 'draftkings',
+        bestPriceNet: r.bestPrice,
+        expectedValue: marketOnlyEv(r.probability, r.bestPrice),
+        kellyFraction: quarterKelly(r.probability, r.bestPrice) * 4,
+        kellyStake: quarterKelly(r.probability, r.bestPrice),
+        predictedAt: new Date(kickoff.getTime() - r.hoursBefore * HOUR),
+        kickoff,
+        marginMethod: 'multiplicative' as const,
+        kellyMultiplier: 0.25,
+      });
+      await db.insert(predictionsTable).values([
+        ...MARKET_ONLY_ROWS.map((r) => marketOnly(gameIds[r.game], kickoffOf(r.game), r)),
+        // A football match's market-only 1X2 (as before its model was served): another sport's report, not the NBA's.
+        ...(['home', 'draw', 'away'] as const).map((outcome, i) =>
+          marketOnly(football.id, football.kickoff, { market: 'h2h', outcome, point: null, probability: [0.45, 0.27, 0.28][i]!, bestPrice: [2.4, 3.6, 3.5][i]!, hoursBefore: 1 }),
+        ),
+      ]);
     });
-    const results = await runScheduled(createScheduledController({ scheduledTime: MARKET_ONLY_TIME, cron: SCHEDULES.daily }), env, silent);
+    const logged: string[] = [];
+    const results = await runScheduled(
+      createScheduledController({ scheduledTime: MARKET_ONLY_TIME, cron: SCHEDULES.daily }),
+      env,
+      createLogger({}, (line) => void logged.push(line)),
+    );
+    jobLines = logged.map((l) => JSON.parse(l) as Record<string, unknown>);
     stats = await withDb(
       async (db) =>
         (
@@ -698,23 +808,127 @@ describe('settlement of market-only rows (no model run)', () => {
           )
         ).rows[0]!.stats,
     );
+    premium = await promote(await registerUser('live-perf-market-only'), { tier: 'premium' });
   });
 
-  it('settles them like a model\'s, and adds no run to the live-performance check', async () => {
+  it("settles them like a model's, and adds no run to the live-performance check, so nothing warns", async () => {
     const rows = await withDb(
       async (db) =>
         (
-          await db.execute<{ market: string; settled_at: string; won: boolean | null; profit: number | null }>(
-            sql`select market, settled_at, won, profit from predictions where match_id = ${matchId} order by market`,
+          await db.execute<{ match_id: number; market: string; outcome: string; point: number | null; predicted_at: string; settled_at: string; won: boolean | null; profit: number | null }>(
+            sql`select match_id::int as match_id, market, outcome, point::float8 as point, predicted_at, settled_at, won, profit
+                from predictions where model_run_id is null and match_id = any(${`{${Object.values(gameIds).join(',')}}`}::bigint[])`,
           )
         ).rows,
     );
-    // OKC (home) lost by 10: home −5.5 lost; Memphis won at 3.8.
-    expect(rows.map((r) => [r.market, new Date(r.settled_at).getTime(), r.won, r.profit])).toEqual([
-      ['h2h', MARKET_ONLY_TIME, true, 3.8 - 1],
-      ['spreads', MARKET_ONLY_TIME, false, -1],
+    expect(rows).toHaveLength(MARKET_ONLY_ROWS.length);
+    for (const r of MARKET_ONLY_ROWS) {
+      const predictedAt = kickoffOf(r.game).getTime() - r.hoursBefore * HOUR;
+      const row = rows.find(
+        (s) => s.match_id === gameIds[r.game] && s.market === r.market && s.outcome === r.outcome && s.point === r.point && new Date(s.predicted_at).getTime() === predictedAt,
+      )!;
+      const label = `${r.game} ${r.market} ${r.outcome} ${r.point ?? ''} ${r.hoursBefore}h`;
+      expect(new Date(row.settled_at).getTime(), label).toBe(MARKET_ONLY_TIME);
+      expect([row.won, row.profit], label).toEqual([r.won, r.won === null ? 0 : r.won ? r.bestPrice - 1 : -1]);
+    }
+    // The NBA rows and the football match's three; the four pushes are Brooklyn's −5 spread and its 199 total.
+    expect(stats).toMatchObject({ settled: MARKET_ONLY_ROWS.length + 3, matches: 4, pushes: 4, modelRunIds: [], behindMarket: [] });
+    expect(jobLines.filter((l) => l.code === BEHIND_MARKET_CODE)).toEqual([]);
+  });
+
+  it('reports the value finder\'s bets per market: won, lost, pushes, ROI, Kelly ROI and CLV, and no model log loss', async () => {
+    const res = await api(`/sports/${basketball}/live-performance`, { token: premium.accessToken });
+    expect(res.status).toBe(200);
+    const body = await res.json<MarketOnlyLivePerformance>();
+    expect(body.sport).toEqual({ id: basketball, key: 'basketball', name: expect.any(String) });
+    expect(body.window).toBe(200);
+    // Only the three market-only games: not the soccer row, not the model run's Utah at Boston of the same night.
+    expect(body.markets.map((m) => [m.sport.id, m.market, m.matches, m.from, m.to])).toEqual(
+      (['h2h', 'spreads', 'totals'] as const).map((market) => [basketball, market, 3, '2012-11-14T00:00:00.000Z', '2012-11-15T00:00:00.000Z']),
+    );
+    const [h2h, spreads, totals] = body.markets;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const k = quarterKelly;
+    // No model: the market's log loss alone, and never behind a market it is.
+    for (const m of body.markets) {
+      expect([m.logLoss.model, m.logLoss.difference, m.behindMarket], m.market).toEqual([null, null, false]);
+    }
+
+    // h2h: Memphis, Milwaukee and Brooklyn won. Bets (EV > 0): OKC 1.42 lost, Memphis 3.8 won, Milwaukee 1.6 won,
+    // Brooklyn 1.45 won; OKC's older 1.8 and nothing else.
+    expect(h2h!.logLoss).toMatchObject({ events: 3, matches: 3 });
+    expect(h2h!.logLoss.market).toBeCloseTo(mean([-Math.log(0.28), -Math.log(0.64), -Math.log(0.7)]), 12);
+    expect(h2h!.betting).toMatchObject({ bets: 4, won: 3, lost: 1, pushes: 0, hitRate: 0.75 });
+    expect(h2h!.betting.profit).toBeCloseTo(-1 + 2.8 + 0.6 + 0.45, 12);
+    expect(h2h!.betting.roi).toBeCloseTo(2.85 / 4, 12);
+    const h2hStakes = [k(0.72, 1.42), k(0.28, 3.8), k(0.64, 1.6), k(0.7, 1.45)];
+    const h2hKellyProfit = -h2hStakes[0]! + h2hStakes[1]! * 2.8 + h2hStakes[2]! * 0.6 + h2hStakes[3]! * 0.45;
+    expect(h2h!.betting.kellyStaked).toBeCloseTo(h2hStakes.reduce((a, b) => a + b, 0), 12);
+    expect(h2h!.betting.kellyProfit).toBeCloseTo(h2hKellyProfit, 12);
+    expect(h2h!.betting.kellyRoi).toBeCloseTo(h2hKellyProfit / h2hStakes.reduce((a, b) => a + b, 0), 12);
+    // CLV: Memphis 3.8 against a 3.0 close, Milwaukee 1.6 against 1.65; the others had no close at their line.
+    expect(h2h!.clv).toMatchObject({ bets: 2, positiveShare: 0.5 });
+    expect(h2h!.clv.mean).toBeCloseTo(mean([3.8 / 3.0 - 1, 1.6 / 1.65 - 1]), 12);
+
+    // spreads: one event per game with a winner (Memphis +5.5, Milwaukee −4.5, Boston +5.5); Brooklyn −5 pushed.
+    expect(spreads!.logLoss).toMatchObject({ events: 3, matches: 3 });
+    expect(spreads!.logLoss.market).toBeCloseTo(mean([-Math.log(0.5), -Math.log(0.5), -Math.log(0.52)]), 12);
+    // Bets: Memphis +5.5 at 2.02 won, Brooklyn −5 at 2.06 void, Brooklyn −5.5 at 2.1 lost.
+    expect(spreads!.betting).toMatchObject({ bets: 3, won: 1, lost: 1, pushes: 1, hitRate: 0.5 });
+    expect(spreads!.betting.profit).toBeCloseTo(1.02 - 1, 12);
+    expect(spreads!.betting.roi).toBeCloseTo(0.02 / 2, 12);
+    expect(spreads!.betting.kellyStaked).toBeCloseTo(k(0.5, 2.02) + k(0.48, 2.1), 12);
+    expect(spreads!.betting.kellyProfit).toBeCloseTo(k(0.5, 2.02) * 1.02 - k(0.48, 2.1), 12);
+    // The push's price still had its close: 2.06 against 2.0.
+    expect(spreads!.clv).toMatchObject({ bets: 1, positiveShare: 1 });
+    expect(spreads!.clv.mean).toBeCloseTo(2.06 / 2.0 - 1, 12);
+
+    // totals: OKC's 204 went over 194, Milwaukee's 184 under 189.5; Brooklyn's 199 pushed and is no event.
+    // Bets: under 194 lost, over 189.5 lost (the in-play 5.0 is not counted), over 199 void.
+    expect(totals!.logLoss).toMatchObject({ events: 2, matches: 2 });
+    expect(totals!.logLoss.market).toBeCloseTo(-Math.log(0.5), 12);
+    expect(totals!.betting).toMatchObject({ bets: 3, won: 0, lost: 2, pushes: 1, hitRate: 0, profit: -2, roi: -1 });
+    expect(totals!.betting.kellyStaked).toBeCloseTo(k(0.5, 2.05) + k(0.5, 2.04), 12);
+    expect(totals!.betting.kellyRoi).toBeCloseTo(-1, 12);
+    expect(totals!.clv).toEqual({ bets: 0, mean: null, positiveShare: null });
+  });
+
+  it('keeps each sport to its own report, and honours the window', async () => {
+    const res = await api(`/sports/${soccer}/live-performance`, { token: premium.accessToken });
+    expect(res.status).toBe(200);
+    const body = await res.json<MarketOnlyLivePerformance>();
+    // The football match's market-only 1X2 only: the model runs' football predictions are not market-only.
+    const actual = (['home', 'draw', 'away'] as const).findIndex((o) => wonOf(football.csv, o));
+    expect(body.markets).toHaveLength(1);
+    const [h2h] = body.markets;
+    expect([h2h!.sport.key, h2h!.market, h2h!.matches, h2h!.to, h2h!.logLoss.events, h2h!.logLoss.model]).toEqual(['soccer', 'h2h', 1, football.kickoff.toISOString(), 1, null]);
+    expect(h2h!.logLoss.market).toBeCloseTo(-Math.log([0.45, 0.27, 0.28][actual]!), 12);
+    // The one bet: home at 2.4 (EV 0.08).
+    expect(h2h!.betting).toMatchObject({ bets: 1, won: actual === 0 ? 1 : 0, lost: actual === 0 ? 0 : 1 });
+
+    // window=1: the newest game of each market, Brooklyn's.
+    const windowed = await (await api(`/sports/${basketball}/live-performance?window=1`, { token: premium.accessToken })).json<MarketOnlyLivePerformance>();
+    expect(windowed.window).toBe(1);
+    expect(windowed.markets.map((m) => [m.market, m.matches, m.from, m.to, m.betting.bets, m.betting.pushes])).toEqual([
+      ['h2h', 1, '2012-11-15T00:00:00.000Z', '2012-11-15T00:00:00.000Z', 1, 0],
+      ['spreads', 1, '2012-11-15T00:00:00.000Z', '2012-11-15T00:00:00.000Z', 2, 1],
+      ['totals', 1, '2012-11-15T00:00:00.000Z', '2012-11-15T00:00:00.000Z', 1, 1],
     ]);
-    expect(stats).toMatchObject({ settled: 2, matches: 1, modelRunIds: [] });
+    expect(windowed.markets[0]!.betting.profit).toBeCloseTo(0.45, 12);
+  });
+
+  it('answers problems: 404 for an unknown sport, 400 for a bad sport id or window, 401 and 403 below premium', async () => {
+    const unknown = await api(`/sports/${basketball + soccer + 1000}/live-performance`, { token: premium.accessToken });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toBe('application/problem+json');
+    for (const url of [`/sports/abc/live-performance`, `/sports/0/live-performance`, ...['0', '5001', 'ten', '1.5'].map((w) => `/sports/${basketball}/live-performance?window=${w}`)]) {
+      const res = await api(url, { token: premium.accessToken });
+      expect(res.status, url).toBe(400);
+      expect(res.headers.get('content-type'), url).toBe('application/problem+json');
+    }
+    expect((await api(`/sports/${basketball}/live-performance`)).status).toBe(401);
+    const free = await registerUser('live-perf-market-only-free');
+    expect((await api(`/sports/${basketball}/live-performance`, { token: free.accessToken })).status).toBe(403);
   });
 });
 

@@ -1,23 +1,11 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { json } from '../../lib/openapi';
 import { problemResponses } from '../../lib/problem';
 import { requireTier } from '../../middleware/auth';
 import { SECURITY } from '../../schemas/auth';
-import { limitParam } from '../../schemas/common';
 import { ModelIdParams } from '../../schemas/models';
-import { LivePerformanceSchema } from '../../schemas/prediction-list';
-import { LIVE_PERFORMANCE_WINDOW } from '../../services/predictions/live-performance';
+import { LivePerformanceQuerySchema, LivePerformanceSchema } from '../../schemas/prediction-list';
 import type { App } from '../../types';
-
-const LivePerformanceQuery = z.object({
-  window: limitParam(LIVE_PERFORMANCE_WINDOW.max, LIVE_PERFORMANCE_WINDOW.default).openapi({
-    type: 'integer',
-    minimum: 1,
-    maximum: LIVE_PERFORMANCE_WINDOW.max,
-    default: LIVE_PERFORMANCE_WINDOW.default,
-    description: 'How many of the most recent settled matches per sport and market to include',
-  }),
-});
 
 const route = createRoute({
   method: 'get',
@@ -29,10 +17,11 @@ const route = createRoute({
     "Per sport and market (h2h, spreads, totals). Counts each match once per sport and market, through the model's last " +
     'prediction before kick-off; each line it priced is one event. Log loss is compared with the stored margin-free market ' +
     'probability on the same events; bets are the outcomes with EV > 0, 1 unit each and Kelly-staked. A push (a line landed ' +
-    'on exactly) is void: neither won nor lost, left out of the hit rate, log loss and ROI, profit 0.',
+    'on exactly) is void: neither won nor lost, left out of the hit rate, log loss and ROI, profit 0. The market-only predictions ' +
+    'of a sport without a model are reported by GET /sports/{sportId}/live-performance.',
   security: SECURITY,
   middleware: [requireTier('premium')] as const,
-  request: { params: ModelIdParams, query: LivePerformanceQuery },
+  request: { params: ModelIdParams, query: LivePerformanceQuerySchema },
   responses: { 200: json(LivePerformanceSchema, 'Live performance per market'), ...problemResponses(401, 403, 404, 429) },
 });
 

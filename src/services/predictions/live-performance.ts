@@ -1,9 +1,13 @@
 // How a model does on real, settled matches: rolling log loss beside the market's, the ROI of the bets the
 // value finder recommended, and their closing line value, per sport and market (h2h, spreads, totals).
+// The same report covers a sport's market-only predictions (no model run: a sport no model prices), whose
+// probability is the margin-free market price itself: their bets are the value finder's too (EV > 0 at the
+// best price against the consensus), but a model-vs-market log loss would compare the market with itself, so
+// the model's side and the difference are null there rather than a difference of 0 that says nothing.
 //
-// A match counts once per sport and market, through its prediction of record: the model run's LAST prediction
-// made before kick-off (predicted_at < kickoff). Earlier predictions of the same match are settled too but would
-// weight busy matches more; later ones were made with the result in sight. A prediction of record may price
+// A match counts once per sport and market, through its prediction of record: the model run's (or, market-only,
+// the run-less) LAST prediction made before kick-off (predicted_at < kickoff). Earlier predictions of the same
+// match are settled too but would weight busy matches more; later ones were made with the result in sight. A prediction of record may price
 // several lines of a line market (spread −4.5 and −5): each line is one event, all of the market's lines pooled.
 // - Log loss: −ln of the probability given to the outcome that happened (floored at 1e-15, as in offline
 //   evaluation), for the model and for the stored margin-free market probability, over the events where
@@ -14,7 +18,7 @@
 //   adds 0 to the profit and nothing to the stakes ROI divides by. Its price still had a close, so it counts
 //   for CLV.
 // - "Rolling": the `window` most recent matches of record per sport and market, by kick-off.
-import { and, asc, desc, eq, isNotNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { anyOf } from '../../db/pg';
 import { matches, predictions, sports } from '../../db/schema';
@@ -47,9 +51,10 @@ export interface MarketLivePerformance {
     events: number;
     /** Distinct matches among those events. */
     matches: number;
+    /** Null for market-only predictions: their probability is the market's, so there is no model to score. */
     model: number | null;
     market: number | null;
-    /** model − market: positive means the model is behind the market. */
+    /** model − market: positive means the model is behind the market. Null without a model's log loss. */
     difference: number | null;
   };
   betting: {
@@ -84,10 +89,21 @@ export interface LivePerformance {
   markets: MarketLivePerformance[];
 }
 
-/** The outcomes of the model run's predictions of record in the window, by sport, market, kick-off and match. */
-function records(db: Database | Transaction, modelRunId: string, window: number) {
+/** The report on one sport's market-only predictions (no model run). */
+export interface MarketOnlyLivePerformance {
+  sport: SportRef;
+  window: number;
+  markets: MarketLivePerformance[];
+}
+
+/** Whose predictions a report is on: one model run's, or one sport's market-only ones (model_run_id NULL). */
+type Subject = { modelRunId: string } | { marketOnlySportId: number };
+
+/** The outcomes of the subject's predictions of record in the window, by sport, market, kick-off and match. */
+function records(db: Database | Transaction, subject: Subject, window: number) {
   const p = predictions;
-  const ofRun = sql`${p.modelRunId} = ${modelRunId}::uuid`;
+  const ofRun = 'modelRunId' in subject ? sql`${p.modelRunId} = ${subject.modelRunId}::uuid` : isNull(p.modelRunId);
+  const ofSport = 'marketOnlySportId' in subject ? sql`${matches.sportId} = ${subject.marketOnlySportId}::bigint` : undefined;
   const ofRecord = db.$with('of_record').as(
     db
       .selectDistinctOn([p.matchId, p.market], {
@@ -99,7 +115,7 @@ function records(db: Database | Transaction, modelRunId: string, window: number)
       })
       .from(p)
       .innerJoin(matches, eq(matches.id, p.matchId))
-      .where(and(ofRun, isNotNull(p.settledAt), lt(p.predictedAt, p.kickoff), anyOf(p.market, PREDICTION_MARKETS)))
+      .where(and(ofRun, ofSport, isNotNull(p.settledAt), lt(p.predictedAt, p.kickoff), anyOf(p.market, PREDICTION_MARKETS)))
       .orderBy(p.matchId, p.market, desc(p.predictedAt)),
   );
   const ranked = db
@@ -144,19 +160,33 @@ export async function livePerformance(
   modelRunId: string,
   window: number = LIVE_PERFORMANCE_WINDOW.default,
 ): Promise<LivePerformance> {
-  const rows = await records(db, modelRunId, window);
+  return { modelRunId, window, markets: await marketsOf(db, { modelRunId }, window) };
+}
+
+/** The same report on a sport's market-only predictions: no model, so no model log loss and never behind the market. */
+export async function marketOnlyLivePerformance(
+  db: Database | Transaction,
+  sport: SportRef,
+  window: number = LIVE_PERFORMANCE_WINDOW.default,
+): Promise<MarketOnlyLivePerformance> {
+  return { sport, window, markets: await marketsOf(db, { marketOnlySportId: sport.id }, window) };
+}
+
+async function marketsOf(db: Database | Transaction, subject: Subject, window: number): Promise<MarketLivePerformance[]> {
+  const rows = await records(db, subject, window);
+  const hasModel = 'modelRunId' in subject;
   const markets: MarketLivePerformance[] = [];
   const sportIds = [...new Set(rows.map((r) => r.sport.id))];
   for (const sportId of sportIds) {
     for (const market of PREDICTION_MARKETS) {
       const marketRows = rows.filter((r) => r.sport.id === sportId && r.market === market);
-      if (marketRows.length > 0) markets.push(summarise(marketRows[0]!.sport, market, marketRows));
+      if (marketRows.length > 0) markets.push(summarise(marketRows[0]!.sport, market, marketRows, hasModel));
     }
   }
-  return { modelRunId, window, markets };
+  return markets;
 }
 
-function summarise(sport: SportRef, market: PredictionMarket, rows: RecordRow[]): MarketLivePerformance {
+function summarise(sport: SportRef, market: PredictionMarket, rows: RecordRow[], hasModel: boolean): MarketLivePerformance {
   const matchIds = new Set(rows.map((r) => r.match_id));
   const kickoffs = rows.map((r) => r.kickoff).sort();
 
@@ -172,7 +202,7 @@ function summarise(sport: SportRef, market: PredictionMarket, rows: RecordRow[])
     compared++;
     comparedMatches.add(r.match_id);
   }
-  const modelLogLoss = compared ? modelLoss / compared : null;
+  const modelLogLoss = hasModel && compared ? modelLoss / compared : null;
   const marketLogLoss = compared ? marketLoss / compared : null;
 
   const bets = rows.filter((r) => r.expected_value !== null && r.expected_value > 0 && r.profit !== null);

@@ -9,7 +9,7 @@ import { competitions, matches, MARKETS, modelRuns, predictions, servedFeatureVe
 import type { PredictionListItem } from '../../schemas/prediction-list';
 import { cursorCodec, MICROSECOND_INSTANT_FORMAT, MicrosecondInstant, type DecodedCursor, type Page } from '../pagination';
 import { ensureMonthPartitions, isMissingPartition } from '../partitions';
-import { livePerformance, type LivePerformance } from './live-performance';
+import { livePerformance, marketOnlyLivePerformance, type LivePerformance, type MarketOnlyLivePerformance, type SportRef } from './live-performance';
 import { PREDICTION_MARKETS, type MarketPrediction, type MatchPrediction, type OutcomePrediction, type PredictedOutcome, type PredictionAnchor } from './types';
 import { bookPoint } from '../../domain/odds';
 
@@ -162,6 +162,11 @@ export class PredictionStore {
   /** Rolling log loss against the market, ROI and CLV of a model run's settled predictions of record. */
   livePerformance(modelRunId: string, window?: number): Promise<LivePerformance> {
     return livePerformance(this.db(), modelRunId, window);
+  }
+
+  /** The same report on a sport's market-only predictions (no model run). */
+  marketOnlyLivePerformance(sport: SportRef, window?: number): Promise<MarketOnlyLivePerformance> {
+    return marketOnlyLivePerformance(this.db(), sport, window);
   }
 
   /**

@@ -72,6 +72,7 @@ export const PROTECTED_ROUTES: ProtectedRoute[] = [
   { method: 'POST', path: '/matches/{matchId}/odds/live/ticket', url: () => '/matches/1/odds/live/ticket', tier: 'premium' },
   { method: 'GET', path: '/predictions', url: () => '/predictions', tier: 'premium', scope: 'predictions' },
   { method: 'GET', path: '/models/{modelId}/live-performance', url: ({ modelId }) => `/models/${modelId}/live-performance`, tier: 'premium' },
+  { method: 'GET', path: '/sports/{sportId}/live-performance', url: () => '/sports/1/live-performance', tier: 'premium' },
   { method: 'GET', path: '/admin/ingestion/jobs', url: () => '/admin/ingestion/jobs', role: 'admin' },
   { method: 'POST', path: '/admin/ingestion/run', url: () => '/admin/ingestion/run', body: { kind: 'results' }, role: 'admin', state: manualResultsRuns },
   // The run that is already active: an admin's call succeeds without moving the model the prediction tests use.

@@ -50,10 +50,6 @@ beforeAll(async () => {
   const [all, ...withoutEach] = await Promise.all([keyWith(SCOPES), ...SCOPES.map((s) => keyWith(SCOPES.filter((o) => o !== s)))]);
   keyOwnerKeys = { all: all!, read: withoutEach[0]!, predictions: withoutEach[1]!, account: withoutEach[2]! };
 
-  const limit = Number((await api('/sports', { ip: '203.0.113.78' })).headers.get('ratelimit-limit'));
-  const spent = await Promise.all(Array.from({ length: limit }, () => api('/sports', { ip: EXHAUSTED_IP, headers: { 'x-api-key': NEVER_ISSUED_KEY } })));
-  expect(spent.map((r) => r.status)).toEqual(Array(limit).fill(401));
-
   const revoked = await createApiKey(caller, 'to revoke');
   revokedApiKey = revoked.key;
   expect((await api(`/me/api-keys/${revoked.id}`, { method: 'DELETE', token: caller.accessToken })).status).toBe(204);
@@ -153,6 +149,28 @@ const ATTACKS: Array<[string, () => Promise<Record<string, string>>]> = [
   ['an API key that was never issued', async () => ({ 'x-api-key': `sk_00000000_${'A'.repeat(43)}` })],
 ];
 
+// Issue 20, gap 3. The budget is per minute, so it is spent just before these checks: spent in the file's
+// beforeAll, a loaded machine took more than a minute to reach the last routes, and found the address recovered.
+describe('an address out of failed-credential budget', () => {
+  beforeAll(async () => {
+    const limit = Number((await api('/sports', { ip: '203.0.113.78' })).headers.get('ratelimit-limit'));
+    const spent = await Promise.all(Array.from({ length: limit }, () => api('/sports', { ip: EXHAUSTED_IP, headers: { 'x-api-key': NEVER_ISSUED_KEY } })));
+    expect(spent.map((r) => r.status)).toEqual(Array(limit).fill(401));
+  });
+
+  it.each(PROTECTED_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('refuses a fake API key to %s with a 429 problem', async (_name, route) => {
+    const res = await api(route.url(context()), {
+      method: route.method,
+      ip: EXHAUSTED_IP,
+      headers: { 'x-api-key': NEVER_ISSUED_KEY },
+      ...(route.body !== undefined ? { json: route.body } : {}),
+    });
+    const body = await expectProblem(res, 429);
+    expect(body.detail).toMatch(/failed credentials/);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+});
+
 describe.each(PROTECTED_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s', (_name, route) => {
   it.each(ATTACKS)('refuses %s with a 401 problem', async (_attack, headers) => {
     const res = await call(route, await headers());
@@ -170,18 +188,6 @@ describe.each(PROTECTED_ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const)
     if (route.state) expect(await route.state(ctx), 'the refused call changed nothing').toEqual(before);
     return body;
   }
-
-  it('refuses a fake API key from an address out of failed-credential budget with a 429 problem (issue 20, gap 3)', async () => {
-    const res = await api(route.url(context()), {
-      method: route.method,
-      ip: EXHAUSTED_IP,
-      headers: { 'x-api-key': NEVER_ISSUED_KEY },
-      ...(route.body !== undefined ? { json: route.body } : {}),
-    });
-    const body = await expectProblem(res, 429);
-    expect(body.detail).toMatch(/failed credentials/);
-    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-  });
 
   const scope = route.scope ?? 'read';
   it(`refuses an API key without the ${scope} scope with a 403 problem, and changes nothing (issue 20, gap 7)`, async () => {

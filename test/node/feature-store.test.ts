@@ -136,7 +136,7 @@ describe('the feature store', () => {
     expect(JSON.stringify(stored.state.league)).toBe(JSON.stringify(replay.leagues.get(template.competitionId)));
     expect(stored.state.staleAfter).toBe(startAt.getTime());
     // A finished match is only ever served its stored prediction.
-    expect(await new FeatureStateRepository(() => nodeDatabase(db.pool)).forMatch(template.matchId, end)).toEqual({ kind: 'started', startAt: template.startAt });
+    expect(await new FeatureStateRepository(() => nodeDatabase(db.pool)).forMatch(template.matchId, end)).toEqual({ kind: 'started', sport: 'soccer', startAt: template.startAt });
   }, 120_000);
   it('refuses to serve from a store of this feature version that was never set up: a 503, not empty states', async () => {
     const now = lastKnown + 10 * DAY;

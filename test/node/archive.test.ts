@@ -59,9 +59,10 @@ const exists = async (name: string) => (await db.pool.query<{ r: string | null }
 const count = async (table: string, where = 'true') => Number((await db.pool.query<{ n: string }>(`select count(*) as n from ${table} where ${where}`)).rows[0]!.n);
 
 beforeAll(async () => {
-  const sport = await db.pool.query<{ id: number }>(`insert into sports (key, name) values ('soccer', 'Soccer') returning id`);
-  const comp = await db.pool.query<{ id: number }>(`insert into competitions (sport_id, key, name) values ($1, 'soccer_epl', 'EPL') returning id`, [sport.rows[0]!.id]);
-  const teams = await db.pool.query<{ id: number }>(`insert into teams (sport_id, name) values ($1, 'Arsenal'), ($1, 'Chelsea') returning id`, [sport.rows[0]!.id]);
+  // Migrating loaded data/sports/soccer.json: the sport, the Premier League and its clubs are there.
+  const sport = await db.pool.query<{ id: number }>(`select id from sports where key = 'soccer'`);
+  const comp = await db.pool.query<{ id: number }>(`select id from competitions where key = 'soccer_epl'`);
+  const teams = await db.pool.query<{ id: number }>(`select id from teams where key in ('arsenal', 'chelsea') order by key`);
   const match = await db.pool.query<{ id: string }>(
     `insert into matches (sport_id, competition_id, home_team_id, away_team_id, start_at, provider, external_match_id)
      values ($1, $2, $3, $4, '2024-10-05T14:00:00Z', 'the-odds-api', 'evt-1') returning id`,

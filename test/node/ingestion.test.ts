@@ -1,7 +1,9 @@
-// The ingestion write path (writeOdds) and team identity (alias seed, match resolver) against a real database
-// of the file's own, with 2023/24's Premier League imported from the repo's CSV.
+// The ingestion write path (writeOdds) and team identity (data/sports/soccer.json, match resolver) against a real
+// database of the file's own, with 2023/24's Premier League imported from the repo's CSV.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importFootballData } from '../../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
 import { nodeDatabase } from '../../scripts/lib/db';
@@ -9,8 +11,10 @@ import { databaseFailure } from '../../src/db/pg';
 import { loadSeason } from '../../scripts/lib/odds-api-standin';
 import { resolveFixture, resolveFixtures } from '../../src/services/ingestion/match-resolver';
 import { writeOdds, type ResolvedOddsRow } from '../../src/services/ingestion/odds-writer';
-import { seedOddsApiAliases } from '../../src/services/ingestion/team-aliases';
-import { ODDS_API_TEAM_NAMES } from '../../src/providers/team-names';
+import { migrate } from '../../scripts/lib/migrate';
+import { SPORTS_DIR } from '../../scripts/lib/sports';
+import { SPORT_DEFINITIONS } from '../../src/domain/sports/catalog';
+import { spellingsBetween } from '../../src/domain/sports/definition';
 import type { ProviderFixture } from '../../src/providers/types';
 import { isolatedDatabase } from './support/isolated-database';
 
@@ -19,11 +23,17 @@ const PROVIDER = 'the-odds-api';
 const count = async (text: string, params: unknown[] = []) => Number((await db.pool.query(text, params)).rows[0].n);
 const partitionExists = async (name: string) => (await db.pool.query(`select to_regclass($1) as t`, [name])).rows[0].t !== null;
 
-let manUtdSpurs: { fixture: ProviderFixture; csvMatchId: string };
+const soccer = SPORT_DEFINITIONS.find((d) => d.key === 'soccer')!;
+/** football-data's name of every club of data/sports/soccer.json → The Odds API's. */
+const spellings = Object.fromEntries(spellingsBetween(soccer, 'football-data', PROVIDER));
+
+let manUtdSpurs: { fixture: ProviderFixture; csvMatchId: string; csvExternalId: string };
+let teamsTheImportCreated: number;
 
 beforeAll(async () => {
   const summary = await importFootballData(db.pool, [join(REPO_DATA_DIR, 'E0_2324.csv')]);
   expect(summary.failedFiles).toBe(0);
+  teamsTheImportCreated = summary.teamsCreated;
   const event = loadSeason({ dataDir: REPO_DATA_DIR, season: '2324', divisions: ['E0'] }).find(
     (e) => e.footballData!.homeTeam === 'Man United' && e.footballData!.awayTeam === 'Tottenham',
   )!;
@@ -33,6 +43,7 @@ beforeAll(async () => {
   manUtdSpurs = {
     fixture: { eventId: event.id, competitionKey: event.sportKey, commenceTime: event.commenceTime, homeTeam: event.homeTeam, awayTeam: event.awayTeam },
     csvMatchId: csv.rows[0].id,
+    csvExternalId: event.footballData!.externalId,
   };
 }, 120_000);
 
@@ -51,27 +62,88 @@ function oddsFor(matchId: string, captures: Date[], bookmakers = ['pinnacle', 'b
   return rows;
 }
 
-describe('team aliases', () => {
-  it('maps every football-data name in the repo to a distinct The Odds API name', () => {
-    const values = Object.values(ODDS_API_TEAM_NAMES);
-    expect(new Set(values).size).toBe(values.length);
-  });
+/** Every soccer team with its key, name and aliases, in id order. */
+async function soccerTeams(pool: typeof db.pool) {
+  const { rows } = await pool.query<{ id: number; key: string | null; name: string; aliases: string[] }>(
+    `select t.id, t.key, t.name, array_agg(a.provider || ':' || a.alias order by a.provider, a.alias) as aliases
+     from teams t join sports s on s.id = t.sport_id and s.key = 'soccer' left join team_aliases a on a.team_id = t.id
+     group by t.id order by t.id`,
+  );
+  return rows;
+}
 
-  it('seeds both spellings onto one team per club, whether or not the club was imported, idempotently', async () => {
-    const teamsBefore = await count(`select count(*) as n from teams`);
-    const first = await seedOddsApiAliases(nodeDatabase(db.pool));
-    const total = Object.keys(ODDS_API_TEAM_NAMES).length;
-    // E0 2023/24's 20 clubs came from the import; every other club of the map is created by the seed.
-    expect(first.teamsCreated).toBe(total - 20);
-    expect(await count(`select count(*) as n from teams`)).toBe(teamsBefore + total - 20);
-    expect(first.oddsApiAliasesCreated).toBe(total);
-    const pairs = await db.pool.query(
-      `select fd.alias as fd, oa.alias as oa from team_aliases fd join team_aliases oa on oa.team_id = fd.team_id and oa.provider = $1
-       where fd.provider = 'football-data'`,
-      [PROVIDER],
+describe('team identity', () => {
+  it("finds data/sports/soccer.json's clubs: the import creates no team, and each club is one team with both spellings", async () => {
+    expect(teamsTheImportCreated).toBe(0);
+    const teams = await soccerTeams(db.pool);
+    expect(teams).toHaveLength(160);
+    const [fd, oa] = ['football-data:', `${PROVIDER}:`];
+    const pairs = teams.map((t) => [t.aliases.find((a) => a.startsWith(fd))!.slice(fd.length), t.aliases.find((a) => a.startsWith(oa))!.slice(oa.length)]);
+    expect(Object.fromEntries(pairs)).toEqual(spellings);
+    expect(teams.find((t) => t.key === 'man_city')).toMatchObject({ name: 'Man City', aliases: ['football-data:Man City', `${PROVIDER}:Manchester City`] });
+  });
+});
+
+describe('a database from before football was a data file', () => {
+  // Migrated while data/sports had basketball only; then football as the code made it: the soccer row, the
+  // importer's teams (named and aliased by football-data's spelling, no key) and the alias seed's (every other
+  // club of the old name table, with The Odds API's spelling beside each).
+  const sportsDir = mkdtempSync(join(tmpdir(), 'senzu-sports-'));
+  copyFileSync(join(SPORTS_DIR, 'basketball.json'), join(sportsDir, 'basketball.json'));
+  const before = isolatedDatabase({ sportsDir });
+  afterAll(() => rmSync(sportsDir, { recursive: true, force: true }));
+
+  async function seedAsTheCodeDid() {
+    const q = (text: string, params: unknown[] = []) => before.pool.query(text, params);
+    await q(`insert into sports (key, name) values ('soccer', 'Soccer')`);
+    expect((await importFootballData(before.pool, [join(REPO_DATA_DIR, 'E0_2324.csv')])).teamsCreated).toBe(20);
+    const [fd, oa] = [Object.keys(spellings), Object.values(spellings)];
+    await q(
+      `insert into teams (sport_id, name) select s.id, p.fd from unnest($1::text[]) as p(fd) cross join sports s
+       where s.key = 'soccer' and not exists (select 1 from team_aliases where provider = 'football-data' and alias = p.fd)`,
+      [fd],
     );
-    expect(Object.fromEntries(pairs.rows.map((r) => [r.fd, r.oa]))).toEqual(ODDS_API_TEAM_NAMES);
-    expect(await seedOddsApiAliases(nodeDatabase(db.pool))).toEqual({ teamsCreated: 0, footballDataAliasesCreated: 0, oddsApiAliasesCreated: 0 });
+    await q(
+      `insert into team_aliases (team_id, provider, alias) select t.id, 'football-data', t.name from teams t join sports s on s.id = t.sport_id
+       where s.key = 'soccer' on conflict do nothing`,
+    );
+    await q(
+      `insert into team_aliases (team_id, provider, alias) select a.team_id, $3, p.oa from unnest($1::text[], $2::text[]) as p(fd, oa)
+       join team_aliases a on a.provider = 'football-data' and a.alias = p.fd`,
+      [fd, oa, PROVIDER],
+    );
+    // An operator renamed one by hand since: only its alias still says which club it is.
+    await q(`update teams set name = 'Wolverhampton' where name = 'Wolves'`);
+  }
+
+  it('keeps every team (same id, same name, no duplicate) when migrate loads soccer.json, and both providers still find them', async () => {
+    await seedAsTheCodeDid();
+    const old = await soccerTeams(before.pool);
+    expect(old).toHaveLength(160);
+    expect(old.every((t) => t.key === null)).toBe(true);
+    const csv = await before.pool.query(`select id::text as id from matches where provider = 'football-data' and external_match_id = $1`, [manUtdSpurs.csvExternalId]);
+    const csvMatchId = csv.rows[0].id;
+    expect(await resolveFixture(nodeDatabase(before.pool), manUtdSpurs.fixture)).toMatchObject({ status: 'matched', matchId: csvMatchId });
+
+    const upgrade = await migrate(before.url);
+    expect(upgrade.sports.find((r) => r.sport === 'soccer')).toEqual({
+      sport: 'soccer', sportCreated: false, competitionsCreated: soccer.competitions.length - 1, competitionsUpdated: 0,
+      teamsCreated: 0, teamsUpdated: 160, aliasesCreated: 0, aliasesMoved: 0,
+    });
+    const upgraded = await soccerTeams(before.pool);
+    // The same teams with the same aliases; the file's name wins over the hand-made one.
+    const asDeclared = old.map(({ id, name, aliases }) => ({ id, name: name === 'Wolverhampton' ? 'Wolves' : name, aliases }));
+    expect(upgraded.map(({ id, name, aliases }) => ({ id, name, aliases }))).toEqual(asDeclared);
+    const keyOf = new Map(soccer.teams.map((t) => [t.name, t.key]));
+    for (const t of upgraded) expect(t.key).toBe(keyOf.get(t.name));
+
+    // The history and the live feed still land on the same match, and nothing is made twice.
+    const again = await importFootballData(before.pool, [join(REPO_DATA_DIR, 'E0_2324.csv')]);
+    expect(again).toMatchObject({ teamsCreated: 0, matches: { inserted: 0, updated: 0, unchanged: 380 } });
+    const live = await resolveFixture(nodeDatabase(before.pool), { ...manUtdSpurs.fixture, eventId: 'e'.repeat(32) });
+    expect(live).toMatchObject({ status: 'matched', matchId: csvMatchId });
+    expect((await migrate(before.url)).sports.find((r) => r.sport === 'soccer')).toMatchObject({ competitionsCreated: 0, teamsCreated: 0, teamsUpdated: 0, aliasesCreated: 0 });
+    expect(await soccerTeams(before.pool)).toEqual(upgraded);
   });
 });
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -14,8 +14,6 @@ import {
 import { americanToDecimal } from '../../src/domain/odds/american';
 import { SPORT_DEFINITIONS } from '../../src/domain/sports/catalog';
 import { parseNbaArchiveCsv } from '../../src/providers/nba-archive/parse';
-import { parseFootballDataCsv } from '../../src/providers/football-data/parse';
-import { ODDS_API_TEAM_NAMES } from '../../src/providers/team-names';
 
 const DATA = join(import.meta.dirname ?? __dirname, '../../data/football-data');
 let clock = new Date('2023-09-29T12:00:00Z');
@@ -48,18 +46,14 @@ const ISO_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const ODDS_PARAMS = { regions: 'eu', markets: 'h2h,spreads,totals', oddsFormat: 'decimal' };
 
 describe('team names', () => {
-  it('maps every team of the repo data (160 across E0/SP1/D1/I1/F1) to a distinct The Odds API name', () => {
-    const names = new Set<string>();
-    for (const file of readdirSync(DATA).filter((f) => f.endsWith('.csv'))) {
-      for (const m of parseFootballDataCsv(readFileSync(join(DATA, file), 'utf8'), file).matches) names.add(m.homeTeam).add(m.awayTeam);
+  it("serves every club of the season under its The Odds API spelling in data/sports/soccer.json", () => {
+    const soccer = SPORT_DEFINITIONS.find((d) => d.key === 'soccer')!;
+    const spelling = new Map(soccer.teams.map((t) => [t.aliases['football-data']![0]!, t.aliases['the-odds-api']![0]!]));
+    const football = standin.events.filter((e) => e.footballData);
+    expect(football.length).toBe(3 * 380 + 2 * 306); // Bundesliga and Ligue 1 have 18 clubs
+    for (const e of football) {
+      expect([e.homeTeam, e.awayTeam]).toEqual([spelling.get(e.footballData!.homeTeam), spelling.get(e.footballData!.awayTeam)]);
     }
-    expect(names.size).toBe(160);
-    const unmapped = [...names].filter((n) => !Object.hasOwn(ODDS_API_TEAM_NAMES, n));
-    expect(unmapped).toEqual([]);
-    expect(Object.keys(ODDS_API_TEAM_NAMES).sort()).toEqual([...names].sort());
-    expect(new Set(Object.values(ODDS_API_TEAM_NAMES)).size).toBe(160);
-    expect(ODDS_API_TEAM_NAMES['Man United']).toBe('Manchester United');
-    expect(ODDS_API_TEAM_NAMES['Tottenham']).toBe('Tottenham Hotspur');
   });
 
   it('serves The Odds API names, not football-data abbreviations', () => {

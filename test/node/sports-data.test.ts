@@ -1,5 +1,6 @@
 // Sports are data: data/sports/*.json is validated, db:migrate loads it, and loading it again changes nothing.
 // The seeding cases use a sport of their own (a random key), so the run's shared database keeps its NBA intact.
+import { readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,11 @@ import { describe, expect, inject, it } from 'vitest';
 import { migrate } from '../../scripts/lib/migrate';
 import { readSportDefinitions, SPORTS_DIR } from '../../scripts/lib/sports';
 import { parseSportDefinition, type SportDefinition } from '../../src/domain/sports/definition';
-import { competitionLive, h2hOutcomesOf, SPORT_DEFINITIONS } from '../../src/domain/sports/catalog';
+import { competitionLive, DEFAULT_LIVE_SETTINGS, h2hOutcomesOf, SPORT_DEFINITIONS } from '../../src/domain/sports/catalog';
+import { competitionForDivision } from '../../src/providers/football-data/competitions';
+import { parseFootballDataCsv } from '../../src/providers/football-data/parse';
+import { DEFAULT_DIVISIONS } from '../../scripts/lib/odds-api-standin/season';
+import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
 import { seedSport } from '../../src/services/sport-definitions';
 import { testPool } from './support/db';
 
@@ -37,6 +42,46 @@ describe('data/sports', () => {
     for (const t of basketball.teams) expect(t.aliases['the-odds-api']).toContain(t.name);
   });
 
+  it("declares football: every club of the repo's history by football-data's spelling, each with one distinct The Odds API name", async () => {
+    const soccer = (await readSportDefinitions()).find((d) => d.key === 'soccer')!;
+    const clubs = new Set<string>();
+    const divisions = new Set<string>();
+    for (const file of readdirSync(REPO_DATA_DIR).filter((f) => f.endsWith('.csv'))) {
+      for (const m of parseFootballDataCsv(readFileSync(join(REPO_DATA_DIR, file), 'utf8'), file).matches) {
+        clubs.add(m.homeTeam).add(m.awayTeam);
+        divisions.add(m.division);
+      }
+    }
+    expect(clubs.size).toBe(160);
+    expect(soccer.teams.flatMap((t) => t.aliases['football-data']!).sort()).toEqual([...clubs].sort());
+    // The API shows a club as the history spells it (no rename); The Odds API's spelling is one alias of it.
+    for (const t of soccer.teams) {
+      expect(t.aliases['football-data']).toEqual([t.name]);
+      expect(t.aliases['the-odds-api']).toHaveLength(1);
+    }
+    expect(new Set(soccer.teams.map((t) => t.aliases['the-odds-api']![0])).size).toBe(160);
+    const oddsApi = (name: string) => soccer.teams.find((t) => t.name === name)!.aliases['the-odds-api']![0];
+    expect([oddsApi('Man United'), oddsApi('Tottenham'), oddsApi("Nott'm Forest")]).toEqual(['Manchester United', 'Tottenham Hotspur', 'Nottingham Forest']);
+    expect(soccer.h2hOutcomes).toEqual(['home', 'draw', 'away']);
+
+    // Every division of the history and of the stand-in's live feed is a declared competition, by its code.
+    expect([...divisions].sort()).toEqual([...DEFAULT_DIVISIONS].sort());
+    const declared = new Map(soccer.competitions.map((c) => [c.key, c]));
+    for (const division of divisions) {
+      const competition = competitionForDivision(division);
+      expect(declared.get(competition.key)?.aliases?.['football-data']).toEqual([division]);
+      expect(competition).toEqual({ key: competition.key, name: declared.get(competition.key)!.name, country: declared.get(competition.key)!.country });
+    }
+    expect(competitionForDivision('E0').key).toBe('soccer_epl');
+    expect(competitionForDivision('XK9')).toEqual({ key: 'football_data_xk9', name: 'football-data.co.uk XK9', country: null });
+  });
+
+  it("declares how football is polled live: every stored market, in the Worker's ODDS_API_REGIONS, joined within ± 36 h", async () => {
+    const soccer = (await readSportDefinitions()).find((d) => d.key === 'soccer')!;
+    // No regions: ODDS_API_REGIONS decides (and with it the credits), as before football was a file.
+    expect(soccer.live?.['the-odds-api']).toEqual({ markets: ['h2h', 'spreads', 'totals'], matchWindowHours: 36 });
+  });
+
   it("declares how the NBA is polled live: h2h, spreads and totals in the us region, joined on the tip-off's Pacific date", async () => {
     const basketball = (await readSportDefinitions()).find((d) => d.key === 'basketball')!;
     expect(basketball.live?.['the-odds-api']).toEqual({ markets: ['h2h', 'spreads', 'totals'], regions: ['us'], matchWindowHours: 6, dateTimeZone: 'America/Los_Angeles' });
@@ -48,10 +93,15 @@ describe('data/sports', () => {
     const defs = await readSportDefinitions();
     expect(SPORT_DEFINITIONS).toEqual(defs);
     expect(competitionLive('basketball_nba')).toMatchObject({ sportKey: 'basketball', oddsApi: { regions: ['us'] } });
-    expect(competitionLive('soccer_epl')).toEqual({ sportKey: 'soccer', sportName: null, oddsApi: null });
-    // The h2h book: the NBA's moneyline has no draw; a competition no file declares is football's 1X2.
+    expect(competitionLive('soccer_epl')).toEqual({ sportKey: 'soccer', oddsApi: { markets: ['h2h', 'spreads', 'totals'], matchWindowHours: 36 } });
+    // A competition no file declares belongs to the sport its key's group prefix names, as The Odds API groups keys.
+    expect(competitionLive('soccer_usa_mls')).toEqual(competitionLive('soccer_epl'));
+    expect(competitionLive('icehockey_nhl')).toEqual({ sportKey: 'icehockey', oddsApi: DEFAULT_LIVE_SETTINGS });
+    // The h2h book: the NBA's moneyline has no draw, football's 1X2 has one; a sport no file declares has one too.
     expect(h2hOutcomesOf('basketball_nba')).toEqual(['home', 'away']);
+    expect(h2hOutcomesOf('basketball_euroleague')).toEqual(['home', 'away']);
     expect(h2hOutcomesOf('soccer_epl')).toEqual(['home', 'draw', 'away']);
+    expect(h2hOutcomesOf('icehockey_nhl')).toEqual(['home', 'draw', 'away']);
     expect(() => parseSportDefinition({ ...defs.find((d) => d.key === 'basketball')!, h2hOutcomes: ['home', 'away', 'draw'] }, 'x.json')).toThrow(/h2hOutcomes/);
   });
 
@@ -81,13 +131,21 @@ describe('data/sports', () => {
     }
   });
 
+  it("is loaded by db:migrate: football's clubs keep the history's names, with The Odds API's spelling beside each", async () => {
+    const teams = (await teamsOf('soccer')).filter((t) => t.key !== null);
+    expect(teams).toHaveLength(160);
+    expect(teams.find((t) => t.key === 'man_city')).toMatchObject({ name: 'Man City', aliases: ['football-data:Man City', 'the-odds-api:Manchester City'] });
+    const { rows } = await pool.query(`select c.key, c.name, c.country from competitions c join sports s on s.id = c.sport_id where s.key = 'soccer' and c.key like 'soccer\\_%'`);
+    expect(rows).toHaveLength(18);
+    expect(rows).toContainEqual({ key: 'soccer_france_ligue_one', name: 'Ligue 1', country: 'France' });
+  });
+
   it('changes nothing when db:migrate runs again', async () => {
-    const before = await teamsOf('basketball');
+    const before = await Promise.all([teamsOf('basketball'), teamsOf('soccer')]);
     const result = await migrate(inject('databaseUrl'));
-    expect(result.sports).toEqual([
-      { sport: 'basketball', sportCreated: false, competitionsCreated: 0, competitionsUpdated: 0, teamsCreated: 0, teamsUpdated: 0, aliasesCreated: 0, aliasesMoved: 0 },
-    ]);
-    expect(await teamsOf('basketball')).toEqual(before);
+    const unchanged = { sportCreated: false, competitionsCreated: 0, competitionsUpdated: 0, teamsCreated: 0, teamsUpdated: 0, aliasesCreated: 0, aliasesMoved: 0 };
+    expect(result.sports).toEqual([{ sport: 'basketball', ...unchanged }, { sport: 'soccer', ...unchanged }]);
+    expect(await Promise.all([teamsOf('basketball'), teamsOf('soccer')])).toEqual(before);
   });
 
   it('refuses a broken data file before applying anything, naming the file and the problem', async () => {

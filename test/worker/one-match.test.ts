@@ -115,7 +115,7 @@ describe('one match per real match', () => {
     const season = await rows<{ id: string }>(sql`select m.id::text as id from matches m join competitions c on c.id = m.competition_id
                                                   where c.key = 'soccer_spain_la_liga' and m.season = '2023-24'`);
     expect(season).toHaveLength(380);
-    // The Odds API created the competition under its key; the CSV's division table names it.
+    // db:migrate named the competition from data/sports/soccer.json before either provider saw it.
     expect((await rows<{ name: string }>(sql`select name from competitions where key = 'soccer_spain_la_liga'`))[0]!.name).toBe('La Liga');
     for (const f of live.fixtures) {
       const same = await sameRealMatch(f);

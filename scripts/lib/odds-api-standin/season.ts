@@ -4,9 +4,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { competitionForDivision } from '../../../src/providers/football-data/competitions';
-import { parseFootballDataCsv, type ParsedOdds } from '../../../src/providers/football-data/parse';
-import { oddsApiTeamName } from '../../../src/providers/team-names';
+import { SPORT_DEFINITIONS } from '../../../src/domain/sports/catalog';
+import { spellingsBetween } from '../../../src/domain/sports/definition';
+import { competitionForDivision, FOOTBALL_DATA_SPORT } from '../../../src/providers/football-data/competitions';
+import { FOOTBALL_DATA_PROVIDER, parseFootballDataCsv, type ParsedOdds } from '../../../src/providers/football-data/parse';
+import { THE_ODDS_API_PROVIDER } from '../../../src/providers/the-odds-api/client';
 import type { OddsMarket, OddsOutcome } from '../../../src/providers/types';
 
 export const DEFAULT_DIVISIONS = ['E0', 'SP1', 'D1', 'I1', 'F1'] as const;
@@ -100,8 +102,20 @@ export function replayEventId(externalId: string): string {
   return createHash('md5').update(`odds-api-standin:${externalId}`).digest('hex');
 }
 
+/**
+ * The Odds API's spelling of a football-data team, from data/sports/soccer.json; a team the file does not know
+ * passes through as the archive spells it (the resolver then records it as unresolved, as a live rename would be).
+ */
+function oddsApiTeamNames(): (footballDataName: string) => string {
+  const soccer = SPORT_DEFINITIONS.find((d) => d.key === FOOTBALL_DATA_SPORT);
+  if (!soccer) throw new Error(`no sport data file declares ${FOOTBALL_DATA_SPORT}`);
+  const names = spellingsBetween(soccer, FOOTBALL_DATA_PROVIDER, THE_ODDS_API_PROVIDER);
+  return (name) => names.get(name) ?? name;
+}
+
 export function loadSeason(options: { dataDir: string; season: string; divisions?: readonly string[] }): ReplayEvent[] {
   const events: ReplayEvent[] = [];
+  const oddsApiTeamName = oddsApiTeamNames();
   for (const division of options.divisions ?? DEFAULT_DIVISIONS) {
     const file = join(options.dataDir, `${division}_${options.season}.csv`);
     const parsed = parseFootballDataCsv(readFileSync(file, 'utf8'), file);

@@ -1,63 +1,61 @@
 // The sport data files as modules, for code that runs in the Worker (which has no file system): the ingestion
-// jobs read each competition's live settings from here. db:migrate reads the same files from disk
+// jobs read each competition's sport and live settings from here. db:migrate reads the same files from disk
 // (scripts/lib/sports.ts); test/node/sports-data.test.ts fails when a file in data/sports/ is missing here, so
 // adding a sport is its data file plus one line below.
 import basketball from '../../../data/sports/basketball.json';
+import soccer from '../../../data/sports/soccer.json';
 import { H2H_THREE_WAY, H2H_TWO_WAY, type H2hOutcomes } from '../odds/live';
 import { LIVE_MARKETS, parseSportDefinition, type LiveSettings, type SportDefinition } from './definition';
 
-export const SPORT_DEFINITIONS: readonly SportDefinition[] = [parseSportDefinition(basketball, 'data/sports/basketball.json')];
+export const SPORT_DEFINITIONS: readonly SportDefinition[] = [
+  parseSportDefinition(basketball, 'data/sports/basketball.json'),
+  parseSportDefinition(soccer, 'data/sports/soccer.json'),
+];
 
-/** Football is not a data file yet (docs/sports.md): a competition no file declares is soccer. */
-export const DEFAULT_SPORT_KEY = 'soccer';
-
-/** The ± hours a fixture of a sport without live settings joins a match of the same teams (football). */
-export const DEFAULT_MATCH_WINDOW_HOURS = 36;
-
-/** What the odds job asks The Odds API for when a sport declares nothing (football): every stored market. */
-export const DEFAULT_LIVE_MARKETS: readonly (typeof LIVE_MARKETS)[number][] = LIVE_MARKETS;
+/**
+ * How the live jobs treat a sport whose data file declares no live settings: every stored market, in the
+ * Worker's ODDS_API_REGIONS, joined to a match of the same teams within ± 36 h.
+ */
+export const DEFAULT_LIVE_SETTINGS: LiveSettings = { markets: [...LIVE_MARKETS], matchWindowHours: 36 };
 
 export interface CompetitionLive {
   sportKey: string;
-  sportName: string | null;
-  /** The data file's live settings for The Odds API, or null (football: the Worker's configuration). */
-  oddsApi: LiveSettings | null;
+  /** The sport's live settings for The Odds API (its data file's, else DEFAULT_LIVE_SETTINGS). */
+  oddsApi: LiveSettings;
 }
 
-const BY_COMPETITION = new Map<string, CompetitionLive>(
-  SPORT_DEFINITIONS.flatMap((def) =>
-    def.competitions.map((c) => [c.key, { sportKey: def.key, sportName: def.name, oddsApi: def.live?.['the-odds-api'] ?? null }] as const),
-  ),
-);
-
-/** The sport and live settings of a competition key (The Odds API's sport key): its data file's, else soccer's. */
-export function competitionLive(competitionKey: string, definitions?: readonly SportDefinition[]): CompetitionLive {
-  if (definitions) {
-    for (const def of definitions) {
-      if (def.competitions.some((c) => c.key === competitionKey)) return { sportKey: def.key, sportName: def.name, oddsApi: def.live?.['the-odds-api'] ?? null };
-    }
-  } else {
-    const found = BY_COMPETITION.get(competitionKey);
-    if (found) return found;
-  }
-  return { sportKey: DEFAULT_SPORT_KEY, sportName: null, oddsApi: null };
-}
-
-const H2H_BY_COMPETITION = new Map<string, H2hOutcomes>(
-  SPORT_DEFINITIONS.flatMap((def) => def.competitions.map((c) => [c.key, def.h2hOutcomes?.length === 2 ? H2H_TWO_WAY : H2H_THREE_WAY] as const)),
-);
+const SPORT_BY_COMPETITION = new Map(SPORT_DEFINITIONS.flatMap((def) => def.competitions.map((c) => [c.key, def.key] as const)));
+const DEFINITION_BY_SPORT = new Map(SPORT_DEFINITIONS.map((def) => [def.key, def] as const));
 
 /**
- * The h2h outcomes of a complete book in a competition's sport (its data file's `h2hOutcomes`), else football's
- * 3-way: what MatchOdds needs to give a 2-way moneyline its margin-free consensus.
+ * The sport of a competition key (The Odds API's sport key): the data file's that declares the competition,
+ * else the key's group prefix, as The Odds API groups its keys (`soccer_usa_mls` is soccer). A prefix no file
+ * declares (`icehockey`) is a sport without teams: its fixtures' names resolve to nothing.
  */
-export function h2hOutcomesOf(competitionKey: string): H2hOutcomes {
-  return H2H_BY_COMPETITION.get(competitionKey) ?? H2H_THREE_WAY;
+export function sportOfCompetition(competitionKey: string): string {
+  return SPORT_BY_COMPETITION.get(competitionKey) ?? competitionKey.split('_')[0]!;
 }
 
-const H2H_BY_SPORT = new Map<string, H2hOutcomes>(SPORT_DEFINITIONS.map((def) => [def.key, def.h2hOutcomes?.length === 2 ? H2H_TWO_WAY : H2H_THREE_WAY] as const));
+/** A sport's live settings for The Odds API: its data file's, else the defaults. */
+export function sportLive(sportKey: string): LiveSettings {
+  return DEFINITION_BY_SPORT.get(sportKey)?.live?.['the-odds-api'] ?? DEFAULT_LIVE_SETTINGS;
+}
 
-/** The h2h outcomes of a sport by its key (its data file's `h2hOutcomes`), else football's 3-way. */
+/** The sport and live settings of a competition key (The Odds API's sport key). */
+export function competitionLive(competitionKey: string): CompetitionLive {
+  const sportKey = sportOfCompetition(competitionKey);
+  return { sportKey, oddsApi: sportLive(sportKey) };
+}
+
+/**
+ * The h2h outcomes of a sport by its key (its data file's `h2hOutcomes`), else a book with a draw: what
+ * MatchOdds needs to give a 2-way moneyline its margin-free consensus, and what settlement grades h2h by.
+ */
 export function h2hOutcomesOfSport(sportKey: string): H2hOutcomes {
-  return H2H_BY_SPORT.get(sportKey) ?? H2H_THREE_WAY;
+  return DEFINITION_BY_SPORT.get(sportKey)?.h2hOutcomes?.length === 2 ? H2H_TWO_WAY : H2H_THREE_WAY;
+}
+
+/** The h2h outcomes of a competition's sport (see h2hOutcomesOfSport). */
+export function h2hOutcomesOf(competitionKey: string): H2hOutcomes {
+  return h2hOutcomesOfSport(sportOfCompetition(competitionKey));
 }

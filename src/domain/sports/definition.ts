@@ -62,10 +62,15 @@ const liveSchema = z.strictObject({
     .array(z.enum(LIVE_MARKETS))
     .min(1)
     .refine((m) => new Set(m).size === m.length, { message: 'a market is listed twice' }),
+  /**
+   * Absent: the Worker's ODDS_API_REGIONS (football's, so an operator can trade bookmakers for credits without
+   * editing data).
+   */
   regions: z
     .array(z.enum(LIVE_REGIONS))
     .min(1)
-    .refine((r) => new Set(r).size === r.length, { message: 'a region is listed twice' }),
+    .refine((r) => new Set(r).size === r.length, { message: 'a region is listed twice' })
+    .optional(),
   /**
    * A live fixture joins a timed match of the same two teams within ± this many hours. Keep it under the
    * shortest gap between two games of the same pair (NBA: consecutive days, so well under 24).
@@ -77,6 +82,10 @@ const liveSchema = z.strictObject({
    */
   dateTimeZone: timeZone.optional(),
 });
+
+/** `provider:spelling` of every alias, for the uniqueness checks below. */
+const providerSpellings = (aliases: Record<string, string[]>) =>
+  Object.entries(aliases).flatMap(([provider, spellings]) => spellings.map((a) => `${provider}:${a}`));
 
 export const sportDefinitionSchema = z
   .strictObject({
@@ -91,6 +100,11 @@ export const sportDefinitionSchema = z
           key: slug,
           name,
           country: name.nullable().optional(),
+          /**
+           * Provider → that provider's codes for this competition (football-data's division `E0`), for an
+           * importer whose archive names competitions its own way. Not stored: importers read them from the file.
+           */
+          aliases: z.record(providerLabel, z.array(name).min(1)).optional(),
         }),
       )
       .min(1),
@@ -120,7 +134,7 @@ export const sportDefinitionSchema = z
       .min(2),
     /**
      * The h2h outcomes of a complete book: `["home", "away"]` for a sport without draws (basketball's
-     * moneyline). Absent: football's `["home", "draw", "away"]`.
+     * moneyline). Absent: `["home", "draw", "away"]`, a book with a draw.
      */
     h2hOutcomes: z.union([z.tuple([z.literal('home'), z.literal('away')]), z.tuple([z.literal('home'), z.literal('draw'), z.literal('away')])]).optional(),
     /**
@@ -130,7 +144,7 @@ export const sportDefinitionSchema = z
     neutralSites: z
       .array(z.strictObject({ competition: slug, ...venueFields, from: day, to: day }).refine(ordered, { message: '"from" must be before "to"' }))
       .optional(),
-    /** Live polling per provider (`the-odds-api`); a sport without it is not polled differently from football. */
+    /** Live polling per provider (`the-odds-api`); without it, the defaults of src/domain/sports/catalog.ts. */
     live: z.strictObject({ 'the-odds-api': liveSchema }).partial().optional(),
   })
   .superRefine((def, ctx) => {
@@ -142,6 +156,7 @@ export const sportDefinitionSchema = z
       }
     };
     duplicates(def.competitions.map((c) => c.key), 'competitions.key');
+    duplicates(def.competitions.flatMap((c) => providerSpellings(c.aliases ?? {})), 'competitions.aliases');
     for (const site of def.neutralSites ?? []) {
       if (!def.competitions.some((c) => c.key === site.competition)) {
         ctx.addIssue({ code: 'custom', message: `neutral site of an undeclared competition "${site.competition}"`, path: ['neutralSites'] });
@@ -150,10 +165,7 @@ export const sportDefinitionSchema = z
     duplicates(def.teams.map((t) => t.key), 'teams.key');
     duplicates(def.teams.map((t) => t.name), 'teams.name');
     // One spelling of one provider names one team: otherwise a resolver could not tell which.
-    duplicates(
-      def.teams.flatMap((t) => Object.entries(t.aliases).flatMap(([provider, aliases]) => aliases.map((a) => `${provider}:${a}`))),
-      'teams.aliases',
-    );
+    duplicates(def.teams.flatMap((t) => providerSpellings(t.aliases)), 'teams.aliases');
   });
 
 export type SportDefinition = z.infer<typeof sportDefinitionSchema>;
@@ -172,4 +184,13 @@ export function aliasRows(def: SportDefinition): Array<{ teamKey: string; provid
   return def.teams
     .flatMap((t) => Object.entries(t.aliases).flatMap(([provider, aliases]) => aliases.map((alias) => ({ teamKey: t.key, provider, alias }))))
     .sort((a, b) => (a.provider < b.provider ? -1 : a.provider > b.provider ? 1 : a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0));
+}
+
+/**
+ * Each `from` spelling of a team → the team's first `to` spelling: how one provider names the team another
+ * provider calls `from` (football-data's `Man City` → The Odds API's `Manchester City`). Teams without a `to`
+ * spelling are left out.
+ */
+export function spellingsBetween(def: SportDefinition, from: string, to: string): Map<string, string> {
+  return new Map(def.teams.flatMap((t) => (t.aliases[to]?.[0] === undefined ? [] : (t.aliases[from] ?? []).map((a) => [a, t.aliases[to]![0]!] as const))));
 }

@@ -5,7 +5,7 @@
 //  2. whether the month's budget allows it: the monthly credits are spread evenly over the month, with one
 //     day's allowance of slack so a busy matchday can borrow from the quiet days before it, never from after.
 // The arithmetic for the default settings is in docs/runbooks/ingestion.md.
-import { competitionLive, DEFAULT_LIVE_MARKETS } from '../../domain/sports/catalog';
+import { competitionLive } from '../../domain/sports/catalog';
 import type { OddsMarket } from '../../providers/types';
 
 export interface PollTier {
@@ -84,14 +84,13 @@ export interface OddsRequest {
 }
 
 /**
- * What the odds job asks for per competition: a sport whose data file has live settings (data/sports/*.json,
- * `live["the-odds-api"]`) asks for its own markets in its own regions (the NBA: h2h, spreads and totals in `us`,
- * 3 credits a call); football asks for every stored market in ODDS_API_REGIONS (3 × 2 = 6 with `uk,eu`).
+ * What the odds job asks for per competition: its sport's markets and regions from its data file
+ * (data/sports/*.json, `live["the-odds-api"]`): the NBA h2h, spreads and totals in `us`, 3 credits a call.
+ * A file without `regions` (football's) takes ODDS_API_REGIONS: h2h, spreads and totals × 2 = 6 with `uk,eu`.
  */
 export function oddsRequestFor(competitionKey: string, configuredRegions: string): OddsRequest {
-  const live = competitionLive(competitionKey).oddsApi;
-  const markets = live?.markets ?? DEFAULT_LIVE_MARKETS;
-  const regions = live ? live.regions : configuredRegions.split(',').map((r) => r.trim()).filter(Boolean);
+  const { markets, regions: declared } = competitionLive(competitionKey).oddsApi;
+  const regions = declared ?? configuredRegions.split(',').map((r) => r.trim()).filter(Boolean);
   return { markets, regions: regions.join(','), cost: oddsCallCost(markets.length, regions.length) };
 }
 

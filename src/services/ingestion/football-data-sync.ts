@@ -2,7 +2,7 @@
 // CSV job (Worker) alike. Matches go through the resolver, so a match the live provider created days ago (its
 // own event id, a kick-off within the window) receives the CSV's result, statistics and prices instead of
 // getting a twin; new odds go through the one odds write path. Call inside one transaction.
-import { competitionForDivision } from '../../providers/football-data/competitions';
+import { competitionForDivision, FOOTBALL_DATA_SPORT } from '../../providers/football-data/competitions';
 import {
   FOOTBALL_DATA_PROVIDER,
   type FootballDataFixture,
@@ -14,7 +14,6 @@ import { writeOddsInTransaction, type ResolvedOddsRow } from './odds-writer';
 import { and, between, count, eq, ne, sql } from 'drizzle-orm';
 import { anyOf, bare, pgArray, type PgDb } from '../../db/pg';
 import { competitions, matches, oddsSnapshots, sports, teamAliases, teams } from '../../db/schema';
-import { ensureSoccer, soccerSportId } from './team-aliases';
 
 export interface WriteCounts {
   inserted: number;
@@ -51,21 +50,17 @@ export async function syncFootballData(db: PgDb, rows: FootballDataRows): Promis
   const fixtures = rows.fixtures;
   if (fixtures.length === 0) return counts;
 
-  await ensureSoccer(db);
+  // db:migrate made every division data/sports/soccer.json lists (and the sport); a division it does not list
+  // gets its competition here.
   const divisions = [...new Set(fixtures.map((f) => f.division))].map(competitionForDivision);
-  // A competition the live resolver created first is named by its key; the CSV's division table names it.
   await db
     .insert(competitions)
-    .values(divisions.map((d) => ({ sportId: soccerSportId(db), key: d.key, name: d.name, country: d.country })))
-    .onConflictDoUpdate({
-      target: competitions.key,
-      set: { name: sql`excluded.name`, country: sql`excluded.country` },
-      setWhere: eq(competitions.name, competitions.key),
-    });
+    .values(divisions.map((d) => ({ sportId: footballSportId(db), key: d.key, name: d.name, country: d.country })))
+    .onConflictDoNothing({ target: competitions.key });
 
   counts.teamsCreated = await ensureTeams(db, [...new Set(fixtures.flatMap((f) => [f.homeTeam, f.awayTeam]))]);
 
-  const resolved = await resolveFixtures(db, fixtures, { provider: FOOTBALL_DATA_PROVIDER });
+  const resolved = await resolveFixtures(db, fixtures, { provider: FOOTBALL_DATA_PROVIDER, sportKey: FOOTBALL_DATA_SPORT });
   const created = new Set<string>();
   for (const r of resolved.resolutions) if (r.status === 'created') created.add(r.matchId);
 
@@ -123,10 +118,13 @@ export async function syncFootballData(db: PgDb, rows: FootballDataRows): Promis
   return counts;
 }
 
+/** The archive's sport's id as a scalar subquery, for inserted rows' sport_id. */
+const footballSportId = (db: PgDb) => sql`${db.select({ id: sports.id }).from(sports).where(eq(sports.key, FOOTBALL_DATA_SPORT))}`;
+
 /**
- * Provider spelling → canonical team, through team_aliases. football-data names the history, so a name never
- * seen before becomes a team of its own with an alias (an unseen league imports without preparation); merging
- * two spellings of one club is an alias update, not an import change.
+ * Provider spelling → canonical team, through team_aliases: data/sports/soccer.json's `football-data` aliases,
+ * which db:migrate loaded. A name never seen before becomes a keyless team of its own with an alias (an unseen
+ * league imports without preparation); declaring it in the data file later adopts that team (seedSport).
  */
 async function ensureTeams(db: PgDb, names: string[]): Promise<number> {
   const known = await db
@@ -139,14 +137,14 @@ async function ensureTeams(db: PgDb, names: string[]): Promise<number> {
   if (missing.length === 0) return 0;
   const created = await db
     .insert(teams)
-    .values(missing.map((name) => ({ sportId: soccerSportId(db), name })))
+    .values(missing.map((name) => ({ sportId: footballSportId(db), name })))
     .onConflictDoNothing({ target: [teams.sportId, teams.name] });
   // Each name's alias points at the team of that name: INSERT ... SELECT over unnest of the names joined to
   // the teams, which the builder's insert ... select cannot select from.
   await db.execute(sql`
     insert into ${teamAliases} (${bare(teamAliases.teamId)}, ${bare(teamAliases.provider)}, ${bare(teamAliases.alias)})
     select ${teams.id}, ${FOOTBALL_DATA_PROVIDER}, n from unnest(${pgArray(missing, 'text')}) as n
-    join ${sports} on ${sports.key} = 'soccer' join ${teams} on ${teams.sportId} = ${sports.id} and ${teams.name} = n
+    join ${sports} on ${sports.key} = ${FOOTBALL_DATA_SPORT} join ${teams} on ${teams.sportId} = ${sports.id} and ${teams.name} = n
     on conflict (${bare(teamAliases.provider)}, ${bare(teamAliases.alias)}) do nothing`);
   return created.rowCount ?? 0;
 }

@@ -1,39 +1,32 @@
-// Provider fixture → canonical match id. The fixture's competition key (The Odds API's sport key) names its sport
-// through the sport data files (src/domain/sports/catalog.ts; a key no file declares is football). Team names
-// resolve through team_aliases for that provider and that sport's teams only; the match is then the existing one
-// of those two teams near the commence time, or a new one under the provider's event id in that competition.
-// "Near" is the sport's rule: football ±36 h (football-data rows carry a date-only or UK-time kick-off, so the
-// same real match from both providers must meet here); a sport with live settings its matchWindowHours, and a
-// date-only history match of it joins on its date in the sport's dateTimeZone (NBA teams meet on consecutive
-// days, so an hour window around a date-only game would reach the next day's). A name without an alias is
-// recorded in unresolved_team_names and its fixture skipped: nothing is invented, so nothing is invented twice.
+// Provider fixture → canonical match id. The fixture's sport is its competition's (The Odds API's sport key, in
+// the sport data files: src/domain/sports/catalog.ts), or the one the caller names (an archive of one sport, whose
+// unknown divisions no file declares). Team names resolve through team_aliases for that provider and that sport's
+// teams only; the match is then the existing one of those two teams near the commence time, or a new one under
+// the provider's event id in that competition. "Near" is the sport's data file's rule: matchWindowHours (football
+// 36 h: football-data rows carry a date-only or UK-time kick-off, so the same real match from both providers must
+// meet here), and a date-only history match of a sport with a dateTimeZone joins on its date there (NBA teams meet
+// on consecutive days, so an hour window around a date-only game would reach the next day's). A name without an
+// alias is recorded in unresolved_team_names and its fixture skipped: nothing is invented, so nothing is invented
+// twice. The aliases come from the data files, which db:migrate loads before anything runs.
 import { seasonOf } from '../../domain/calendar';
 import { THE_ODDS_API_PROVIDER } from '../../providers/the-odds-api/client';
 import type { ProviderFixture } from '../../providers/types';
 import { and, eq, sql } from 'drizzle-orm';
 import { anyOf, bare, pgArray, type PgDb } from '../../db/pg';
 import { competitions, matches, sports, teamAliases, teams, unresolvedTeamNames } from '../../db/schema';
-import { competitionLive, DEFAULT_MATCH_WINDOW_HOURS } from '../../domain/sports/catalog';
-import { seedOddsApiAliases } from './team-aliases';
-
-export const MATCH_WINDOW_HOURS = DEFAULT_MATCH_WINDOW_HOURS;
+import { sportLive, sportOfCompetition } from '../../domain/sports/catalog';
 
 /** A fixture's sport and how it joins an existing match, from its competition key. */
 interface FixtureRule {
   sportKey: string;
-  sportName: string;
   windowHours: number;
   dateTimeZone: string | null;
 }
 
-function ruleOf(f: ProviderFixture, windowHours: number | undefined): FixtureRule {
-  const live = competitionLive(f.competitionKey);
-  return {
-    sportKey: live.sportKey,
-    sportName: live.sportName ?? 'Soccer',
-    windowHours: windowHours ?? live.oddsApi?.matchWindowHours ?? MATCH_WINDOW_HOURS,
-    dateTimeZone: live.oddsApi?.dateTimeZone ?? null,
-  };
+function ruleOf(f: ProviderFixture, options: ResolveOptions): FixtureRule {
+  const sportKey = options.sportKey ?? sportOfCompetition(f.competitionKey);
+  const live = sportLive(sportKey);
+  return { sportKey, windowHours: options.windowHours ?? live.matchWindowHours, dateTimeZone: live.dateTimeZone ?? null };
 }
 
 /** `sportKey|alias` → teams.id: one provider spelling may name a team in each sport. */
@@ -55,6 +48,8 @@ export interface ResolveFixturesResult {
 export interface ResolveOptions {
   provider?: string;
   windowHours?: number;
+  /** The sport of every fixture, for an archive of one sport (football-data); default: each competition's. */
+  sportKey?: string;
 }
 
 export async function resolveFixture(db: PgDb, fixture: ProviderFixture, options: ResolveOptions = {}): Promise<FixtureResolution> {
@@ -64,7 +59,7 @@ export async function resolveFixture(db: PgDb, fixture: ProviderFixture, options
 /** Call inside the job's transaction: a fixture created here and the odds written for it commit together. */
 export async function resolveFixtures(db: PgDb, fixtures: readonly ProviderFixture[], options: ResolveOptions = {}): Promise<ResolveFixturesResult> {
   const provider = options.provider ?? THE_ODDS_API_PROVIDER;
-  const rules = new Map(fixtures.map((f) => [f.eventId, ruleOf(f, options.windowHours)]));
+  const rules = new Map(fixtures.map((f) => [f.eventId, ruleOf(f, options)]));
   const rule = (f: ProviderFixture) => rules.get(f.eventId)!;
   const teamOf = (teamIds: TeamIds, f: ProviderFixture, name: string) => teamIds.get(teamKey(rule(f).sportKey, name));
   const byEvent = new Map<string, FixtureResolution>();
@@ -77,11 +72,6 @@ export async function resolveFixtures(db: PgDb, fixtures: readonly ProviderFixtu
 
   const teamIds = await teamsByAlias(db, provider, pending);
   const missing = (f: ProviderFixture) => [f.homeTeam, f.awayTeam].filter((n) => teamOf(teamIds, f, n) === undefined);
-  if (provider === THE_ODDS_API_PROVIDER && pending.some((f) => missing(f).length > 0)) {
-    // The aliases may simply not be seeded yet on this database (e.g. no history imported): seed, look again.
-    await seedOddsApiAliases(db);
-    for (const [name, id] of await teamsByAlias(db, provider, pending)) teamIds.set(name, id);
-  }
   const unresolvedFixtures = pending.filter((f) => missing(f).length > 0);
   await recordUnresolved(db, provider, unresolvedFixtures, missing);
   for (const f of unresolvedFixtures) byEvent.set(f.eventId, { eventId: f.eventId, status: 'unresolved', matchId: null, unresolvedNames: missing(f) });
@@ -185,14 +175,9 @@ async function findNearbyMatches(db: PgDb, pending: readonly PendingFixture[]): 
 
 async function createMatches(db: PgDb, provider: string, pending: readonly PendingFixture[]): Promise<number> {
   const fixtures = pending.map((p) => p.fixture);
-  // The sport of each competition (its data file's, or soccer), then the competition: The Odds API's sport keys
-  // are the canonical competition keys; one neither the history nor a data file had gets a row named by its key
-  // until someone names it. db:migrate has already made a declared sport's rows, so these are no-ops for them.
-  const sportsByKey = new Map(pending.map((p) => [p.rule.sportKey, p.rule.sportName]));
-  await db
-    .insert(sports)
-    .values([...sportsByKey].map(([key, name]) => ({ key, name })))
-    .onConflictDoNothing({ target: sports.key });
+  // The competition, under its sport (which exists: the fixture's teams resolved through it). The Odds API's sport
+  // keys are the canonical competition keys; one no data file declares (`soccer_usa_mls`) gets a row named by its
+  // key until someone names it. db:migrate has already made every declared one, so this is a no-op for them.
   const competitionSport = new Map(pending.map((p) => [p.fixture.competitionKey, p.rule.sportKey]));
   await db
     .insert(competitions)

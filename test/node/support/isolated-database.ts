@@ -10,14 +10,15 @@ export interface IsolatedDatabase {
   pool: pg.Pool;
 }
 
-export function isolatedDatabase(): IsolatedDatabase {
+/** `sportsDir`: the data/sports directory its migrate loads (a database as it was before a file existed). */
+export function isolatedDatabase(options: { sportsDir?: string } = {}): IsolatedDatabase {
   const handle = {} as IsolatedDatabase;
   let stop: () => Promise<void> = async () => undefined;
   beforeAll(async () => {
     const fresh = await createFreshDatabase(inject('databaseUrl'), 'senzu_test_iso');
     handle.url = fresh.url;
     stop = fresh.drop;
-    await migrate(handle.url);
+    await migrate(handle.url, undefined, { sportsDir: options.sportsDir });
     handle.pool = new pg.Pool({ connectionString: handle.url, max: 4 });
   }, 60_000);
   afterAll(async () => {

@@ -1023,8 +1023,10 @@ export interface components {
             startAt: string;
             /** @description False when the provider gave only the date */
             startTimeKnown: boolean;
-            score: components["schemas"]["Score"];
-            statistics: components["schemas"]["MatchStatistics"];
+            /** @description Null until the match has a result */
+            score: components["schemas"]["Score"] | null;
+            /** @description Null when the provider reported none */
+            statistics: components["schemas"]["MatchStatistics"] | null;
             /** @example C Pawson */
             referee: string | null;
         };
@@ -1038,20 +1040,19 @@ export interface components {
         };
         /** @enum {string} */
         MatchStatus: "scheduled" | "live" | "finished" | "postponed" | "cancelled";
-        /** @description Null until the match has a result */
         Score: {
             fullTime: components["schemas"]["Goals"];
-            halfTime: components["schemas"]["Goals"] & (Record<string, never> | null);
-        } | null;
+            /** @description Null when the provider did not report it */
+            halfTime: components["schemas"]["Goals"] | null;
+        };
         Goals: {
             home: number;
             away: number;
         };
-        /** @description Null when the provider reported none */
         MatchStatistics: {
             home: components["schemas"]["SideStatistics"];
             away: components["schemas"]["SideStatistics"];
-        } | null;
+        };
         /** @description A null field was not reported by the provider */
         SideStatistics: {
             shots: number | null;
@@ -1485,9 +1486,9 @@ export interface components {
              * @example 0.021
              */
             kellyStake: number | null;
-            settlement: components["schemas"]["Settlement"];
+            /** @description Null until the match has a result */
+            settlement: components["schemas"]["Settlement"] | null;
         };
-        /** @description Null until the match has a result */
         Settlement: {
             /**
              * Format: date-time
@@ -1511,7 +1512,7 @@ export interface components {
              * @example 0.05
              */
             clv: number | null;
-        } | null;
+        };
     };
     responses: never;
     parameters: never;

@@ -93,6 +93,13 @@ export const rangeIsOrdered =
     }
   };
 
+/**
+ * A named (component) schema or null. `.nullable()` on a component writes the null into the shared component
+ * itself, or into an `allOf` beside its `$ref` that no value can satisfy as null; a union keeps the component
+ * as it is and puts the null on the property (`anyOf: [{$ref}, {type: 'null'}]`).
+ */
+export const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
+
 export const IsoInstant = z.string().openapi({ format: 'date-time', example: '2023-08-11T19:00:00.000Z' });
 
 export const NextCursor = z

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { MATCH_STATUSES } from '../db/schema';
-import { idParam, IsoInstant } from './common';
+import { idParam, IsoInstant, orNull } from './common';
 import { TeamSchema } from './sports';
 
 export const MatchStatusSchema = z.enum(MATCH_STATUSES).openapi('MatchStatus');
@@ -14,7 +14,7 @@ const GoalsSchema = z.object({ home: z.number().int(), away: z.number().int() })
 const ScoreSchema = z
   .object({
     fullTime: GoalsSchema,
-    halfTime: GoalsSchema.nullable().openapi({ description: 'Null when the provider did not report it' }),
+    halfTime: orNull(GoalsSchema).openapi({ description: 'Null when the provider did not report it' }),
   })
   .openapi('Score');
 
@@ -52,8 +52,8 @@ export const MatchSchema = z
     status: MatchStatusSchema,
     startAt: IsoInstant.openapi({ description: 'Kick-off, UTC. Midnight UTC of the match day when `startTimeKnown` is false.' }),
     startTimeKnown: z.boolean().openapi({ description: 'False when the provider gave only the date' }),
-    score: ScoreSchema.nullable().openapi({ description: 'Null until the match has a result' }),
-    statistics: MatchStatisticsSchema.nullable().openapi({ description: 'Null when the provider reported none' }),
+    score: orNull(ScoreSchema).openapi({ description: 'Null until the match has a result' }),
+    statistics: orNull(MatchStatisticsSchema).openapi({ description: 'Null when the provider reported none' }),
     referee: z.string().nullable().openapi({ example: 'C Pawson' }),
   })
   .openapi('Match');

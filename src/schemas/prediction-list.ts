@@ -2,7 +2,7 @@
 // outcome of one stored prediction, flat, so it can be filtered and sorted by its own EV.
 import { z } from '@hono/zod-openapi';
 import { LIVE_PERFORMANCE_WINDOW } from '../services/predictions/live-performance';
-import { IsoInstant, limitParam, pageOf } from './common';
+import { IsoInstant, limitParam, orNull, pageOf } from './common';
 import { CompetitionRefSchema } from './matches';
 import { SportSchema, TeamSchema } from './sports';
 
@@ -57,7 +57,7 @@ export const PredictionListItemSchema = z
     expectedValue: nullableNumber('probability × bestPriceNet − 1', 0.092),
     kellyFraction: nullableNumber('The full Kelly fraction at bestPriceNet (0 when EV ≤ 0)', 0.083),
     kellyStake: nullableNumber('kellyFraction × the configured Kelly multiplier', 0.021),
-    settlement: SettlementSchema.nullable().openapi({ description: 'Null until the match has a result' }),
+    settlement: orNull(SettlementSchema).openapi({ description: 'Null until the match has a result' }),
   })
   .openapi('PredictionListItem');
 

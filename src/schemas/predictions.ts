@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { IsoInstant } from './common';
+import { IsoInstant, orNull } from './common';
 
 const nullablePrice = (description: string) => z.number().nullable().openapi({ description });
 
@@ -134,8 +134,7 @@ export const PredictionModelSchema = z
 export const MatchPredictionSchema = z
   .object({
     matchId: z.number().int().openapi({ example: 1234 }),
-    // A union with null rather than .nullable(): the generator drops the null of a nullable $ref (Match.score shows it).
-    model: z.union([PredictionModelSchema, z.null()]).openapi({
+    model: orNull(PredictionModelSchema).openapi({
       description:
         "The model run that made the prediction. Null: a market-only prediction, for a sport without a trained model (docs/sports.md): each probability is the market's margin-free probability, with the best price, EV and Kelly against it",
     }),

@@ -477,6 +477,25 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
     expect(strayResult).toMatchObject({ retryBatch: { retry: true }, explicitAcks: [] });
   }, 60_000);
 
+  it("the warm-up's write: one prediction Postgres refuses is logged and the others stand; if all are refused, the batch fails", async () => {
+    const template = (await predict(upcoming.id, pro)).body as unknown as MatchPrediction;
+    const { view: _view, source: _source, ...prediction } = template as MatchPrediction & { view?: string; source?: string };
+    const base = Date.parse(template.predictedAt) - 20 * HOUR;
+    const good = { prediction: { ...prediction, predictedAt: new Date(base).toISOString() } };
+    // A match that does not exist: the foreign key refuses it, and only it.
+    const orphan = { prediction: { ...prediction, matchId: 987_654_322, predictedAt: new Date(base + 60_000).toISOString() } };
+    const logs: string[] = [];
+    const services = createServices(configFrom(env), env, createLogger({}, (line) => logs.push(line)));
+    try {
+      expect(await services.predictions.writer.warm([orphan, good])).toBe(1);
+      await expect(services.predictions.writer.warm([orphan])).rejects.toThrow(/insert into "predictions"/);
+    } finally {
+      await services.close();
+    }
+    expect(await persistedAt(upcoming.id)).toContain(good.prediction.predictedAt);
+    expect(logs.filter((l) => l.includes('"errorCode":"prediction-write-failed"') && l.includes('"matchId":987654322'))).toHaveLength(2);
+  }, 60_000);
+
   it('writes the prediction directly when the queue refuses it, so nothing is lost', async () => {
     await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
     const logs: string[] = [];

@@ -16,7 +16,10 @@ export const UPCOMING_HORIZON_MS = 14 * 86_400_000;
 
 export interface WarmupSummary {
   statesWritten: number;
+  /** Cached in KV. */
   predictionsWarmed: number;
+  /** Of those, written to Postgres (one without any market has nothing to store; a failed write is logged). */
+  predictionsPersisted: number;
   skipped: number;
   resultsApplied: number;
 }
@@ -62,8 +65,8 @@ export async function warmFeaturesAndPredictions(
   for (const match of marketOnly.filter((m) => oddsChanged.has(m.matchId))) {
     await attempt(match.matchId, async () => ({ prediction: await deps.predictions.computeMarketOnly(match, now) }));
   }
-  await deps.predictions.writer.warm(warmed);
-  const summary = { statesWritten: states.length, predictionsWarmed: warmed.length, skipped: ids.size - states.length - marketOnly.length, resultsApplied: advanced.applied };
+  const predictionsPersisted = await deps.predictions.writer.warm(warmed);
+  const summary = { statesWritten: states.length, predictionsWarmed: warmed.length, predictionsPersisted, skipped: ids.size - states.length - marketOnly.length, resultsApplied: advanced.applied };
   deps.logger.info('feature states recomputed', { ...summary, messages: messages.length });
   return summary;
 }

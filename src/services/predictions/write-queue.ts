@@ -59,40 +59,61 @@ export async function persistPredictionBatch(
   }
   if (valid.length === 0) return { written: 0, retried: 0, malformed };
 
-  try {
-    await deps.store.persistMany(valid.map((v) => v.prediction));
-    for (const { message } of valid) message.ack();
-    deps.logger.info('predictions persisted', { written: valid.length, malformed });
-    return { written: valid.length, retried: 0, malformed };
-  } catch (error) {
-    deps.logger.warn('prediction batch write failed; writing one at a time', {
-      errorCode: 'prediction-batch-write-failed',
-      predictions: valid.length,
-      error: (error as Error).message,
-    });
-  }
-
+  const failed = await persistEach(deps.store, valid.map((v) => v.prediction), deps.logger);
   let written = 0;
   let retried = 0;
-  for (const { message, prediction } of valid) {
-    try {
-      await deps.store.persistMany([prediction]);
+  for (const [i, { message, prediction }] of valid.entries()) {
+    const error = failed.get(i);
+    if (!error) {
       message.ack();
       written++;
-    } catch (error) {
-      retried++;
-      deps.logger.error('prediction write failed', {
-        errorCode: 'prediction-write-failed',
-        id: message.id,
-        attempts: message.attempts,
-        matchId: prediction.matchId,
-        modelRunId: prediction.modelRunId,
-        predictedAt: prediction.predictedAt,
-        error: (error as Error).message,
-      });
-      message.retry();
+      continue;
     }
+    retried++;
+    deps.logger.error('prediction write failed', {
+      errorCode: 'prediction-write-failed',
+      id: message.id,
+      attempts: message.attempts,
+      matchId: prediction.matchId,
+      modelRunId: prediction.modelRunId,
+      predictedAt: prediction.predictedAt,
+      error: error.message,
+    });
+    message.retry();
   }
   deps.logger.info('predictions persisted', { written, retried, malformed });
   return { written, retried, malformed };
+}
+
+/**
+ * Writes the predictions as one statement; should that fail, each on its own, so that one bad prediction (a match
+ * deleted since, a price the column refuses) neither blocks the others nor takes them down with it. Answers the
+ * ones that failed, by index, with their errors (none when the batch went through).
+ */
+export async function persistEach(
+  store: Pick<PredictionStore, 'persistMany'>,
+  predictions: readonly ServedPrediction[],
+  logger: Logger,
+): Promise<Map<number, Error>> {
+  const failed = new Map<number, Error>();
+  if (predictions.length === 0) return failed;
+  try {
+    await store.persistMany(predictions);
+    return failed;
+  } catch (error) {
+    if (predictions.length === 1) return failed.set(0, error as Error);
+    logger.warn('prediction batch write failed; writing one at a time', {
+      errorCode: 'prediction-batch-write-failed',
+      predictions: predictions.length,
+      error: (error as Error).message,
+    });
+  }
+  for (const [i, prediction] of predictions.entries()) {
+    try {
+      await store.persistMany([prediction]);
+    } catch (error) {
+      failed.set(i, error as Error);
+    }
+  }
+  return failed;
 }

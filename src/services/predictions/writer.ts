@@ -10,7 +10,7 @@ import type { Logger } from '../../lib/logging';
 import type { PredictionCache } from './cache';
 import type { PredictionStore, ServedPrediction } from './store';
 import type { MatchPrediction } from './types';
-import { persistPredictionBatch, type PredictionWriteSummary } from './write-queue';
+import { persistEach, persistPredictionBatch, type PredictionWriteSummary } from './write-queue';
 
 export interface PredictionWriterDeps {
   cache: PredictionCache;
@@ -38,14 +38,29 @@ export class PredictionWriter {
   }
 
   /**
-   * The warm-up's predictions: each cached, and all persisted in one write, before the batch is acknowledged (a
-   * market-only one has no vector; one without any market has nothing to store, as on a miss).
+   * The warm-up's predictions: each cached, and all persisted in one write (each on its own should that fail),
+   * before the batch is acknowledged. A market-only one has no vector; one without any market has nothing to
+   * store, as on a miss. A prediction whose write fails is logged and the others stand; if every write fails (the
+   * database is down, say) this throws, so the queue retries the batch. Answers how many were persisted.
    */
-  async warm(computed: readonly { prediction: MatchPrediction; features?: Float64Array }[]): Promise<void> {
+  async warm(computed: readonly { prediction: MatchPrediction; features?: Float64Array }[]): Promise<number> {
     const stored = computed
       .filter(({ prediction }) => prediction.markets.length > 0)
       .map(({ prediction, features }) => (features ? { ...prediction, features: servedVector(features) } : prediction));
-    await Promise.all([...computed.map(({ prediction }) => this.deps.cache.putPrediction(prediction)), stored.length > 0 ? this.deps.store.persistMany(stored) : undefined]);
+    const [failed] = await Promise.all([
+      persistEach(this.deps.store, stored, this.deps.logger),
+      ...computed.map(({ prediction }) => this.deps.cache.putPrediction(prediction)),
+    ]);
+    for (const [i, error] of failed) {
+      this.deps.logger.error('prediction warm-up write failed', {
+        errorCode: 'prediction-write-failed',
+        matchId: stored[i]!.matchId,
+        modelRunId: stored[i]!.modelRunId,
+        error: error.message,
+      });
+    }
+    if (stored.length > 0 && failed.size === stored.length) throw failed.get(0)!;
+    return stored.length - failed.size;
   }
 
   /** The write queue's consumer. */

@@ -97,6 +97,8 @@ describe('data/sports', () => {
     // A competition no file declares belongs to the sport its key's group prefix names, as The Odds API groups keys.
     expect(competitionLive('soccer_usa_mls')).toEqual(competitionLive('soccer_epl'));
     expect(competitionLive('icehockey_nhl')).toEqual({ sportKey: 'icehockey', oddsApi: DEFAULT_LIVE_SETTINGS });
+    // A competition no file declares, of a sport a file does: the sport's, but not the declared league's polling.
+    expect(competitionLive('basketball_euroleague')).toEqual({ sportKey: 'basketball', oddsApi: DEFAULT_LIVE_SETTINGS });
     // The h2h book: the NBA's moneyline has no draw, football's 1X2 has one; a sport no file declares has one too.
     expect(h2hOutcomesOf('basketball_nba')).toEqual(['home', 'away']);
     expect(h2hOutcomesOf('basketball_euroleague')).toEqual(['home', 'away']);

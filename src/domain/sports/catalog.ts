@@ -41,10 +41,14 @@ export function sportLive(sportKey: string): LiveSettings {
   return DEFINITION_BY_SPORT.get(sportKey)?.live?.['the-odds-api'] ?? DEFAULT_LIVE_SETTINGS;
 }
 
-/** The sport and live settings of a competition key (The Odds API's sport key). */
+/**
+ * The sport and live settings of a competition key (The Odds API's sport key). The file's settings are for the
+ * competitions it declares: an undeclared one of the same sport (`basketball_euroleague` beside the NBA's file)
+ * gets the defaults, so it is not polled in the NBA's `us` region whatever ODDS_API_REGIONS says.
+ */
 export function competitionLive(competitionKey: string): CompetitionLive {
   const sportKey = sportOfCompetition(competitionKey);
-  return { sportKey, oddsApi: sportLive(sportKey) };
+  return { sportKey, oddsApi: SPORT_BY_COMPETITION.has(competitionKey) ? sportLive(sportKey) : DEFAULT_LIVE_SETTINGS };
 }
 
 /**

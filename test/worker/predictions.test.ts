@@ -477,6 +477,25 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
     expect(strayResult).toMatchObject({ retryBatch: { retry: true }, explicitAcks: [] });
   }, 60_000);
 
+  it('writes a batch larger than one statement can carry (65,535 parameters), whole', async () => {
+    const template = (await predict(upcoming.id, pro)).body as unknown as MatchPrediction;
+    const { view: _view, source: _source, ...prediction } = template as MatchPrediction & { view?: string; source?: string };
+    const perPrediction = prediction.markets.reduce((n, m) => n + m.outcomes.length, 0);
+    const base = Date.parse(template.predictedAt) - 40 * HOUR;
+    // More rows than the 2,849 of 23 parameters one statement takes.
+    const count = Math.ceil(3_000 / perPrediction);
+    const batch = Array.from({ length: count }, (_, i) => ({ ...prediction, predictedAt: new Date(base + i * 1000).toISOString() }));
+    await withDb((db) => new PredictionStore(() => db).persistMany(batch));
+    const rows = await withDb(async (db) =>
+      (
+        await db.execute<{ n: number }>(
+          sql`select count(*)::int as n from predictions where match_id = ${upcoming.id} and predicted_at between ${batch[0]!.predictedAt}::timestamptz and ${batch[count - 1]!.predictedAt}::timestamptz`,
+        )
+      ).rows[0]!.n,
+    );
+    expect(rows).toBe(count * perPrediction);
+  }, 60_000);
+
   it("the warm-up's write: one prediction Postgres refuses is logged and the others stand; if all are refused, the batch fails", async () => {
     const template = (await predict(upcoming.id, pro)).body as unknown as MatchPrediction;
     const { view: _view, source: _source, ...prediction } = template as MatchPrediction & { view?: string; source?: string };

@@ -76,6 +76,9 @@ const OUTCOME_ORDER: PredictedOutcome[] = ['home', 'draw', 'away', 'over', 'unde
 /** A prediction as the writer hands it over: with the vector it was served from (NaN as null), when known. */
 export type ServedPrediction = MatchPrediction & { features?: readonly (number | null)[] };
 
+/** Rows of `predictions` per INSERT: 2,000 × 23 parameters = 46,000, under Postgres's 65,535 a statement. */
+export const PREDICTION_ROWS_PER_STATEMENT = 2_000;
+
 export class PredictionStore {
   constructor(private readonly db: () => Database) {}
 
@@ -89,10 +92,12 @@ export class PredictionStore {
 
   /**
    * Writes many predictions over one connection: the prediction write queue's consumer persists a whole batch of
-   * cache misses this way. A queue batch is at most 100 predictions (Cloudflare's limit), 500 rows of 23
-   * parameters, far below Postgres's 65,535 per statement. The predictions are one statement, and with the
-   * vectors they were served from one transaction: all or nothing, so a caller that falls back to one prediction
-   * at a time never finds half a batch written. A prediction without a stored market stores no vector either.
+   * cache misses this way, and the warm-up its batch. A statement carries at most PREDICTION_ROWS_PER_STATEMENT
+   * rows: Postgres takes 65,535 parameters a statement, a row is 23, and a market-only NBA prediction is a row per
+   * outcome of every quoted line (dozens), so a batch can outgrow one statement. Several statements, or the
+   * predictions and the vectors they were served from, are one transaction: all or nothing, so a caller that falls
+   * back to one prediction at a time never finds half a batch written. A prediction without a stored market stores
+   * no vector either.
    */
   async persistMany(batch: readonly ServedPrediction[]): Promise<void> {
     const rows = batch.flatMap(toRows);
@@ -111,12 +116,14 @@ export class PredictionStore {
       }));
     const instants = batch.map((p) => Date.parse(p.predictedAt));
     const db = this.db();
+    const chunks: (typeof rows)[] = [];
+    for (let i = 0; i < rows.length; i += PREDICTION_ROWS_PER_STATEMENT) chunks.push(rows.slice(i, i + PREDICTION_ROWS_PER_STATEMENT));
     const insert = () =>
-      vectors.length === 0
+      vectors.length === 0 && chunks.length === 1
         ? db.insert(predictions).values(rows).onConflictDoNothing()
         : db.transaction(async (tx) => {
-            await tx.insert(predictions).values(rows).onConflictDoNothing();
-            await tx.insert(servedFeatureVectors).values(vectors).onConflictDoNothing();
+            for (const chunk of chunks) await tx.insert(predictions).values(chunk).onConflictDoNothing();
+            if (vectors.length > 0) await tx.insert(servedFeatureVectors).values(vectors).onConflictDoNothing();
           });
     try {
       await insert();

@@ -162,9 +162,10 @@ class HttpQueries {
   private pool(connectionString: string): pg.Pool {
     let pool = this.pools.get(connectionString);
     if (!pool) {
-      // Bounded, and quick to let idle connections go: the suite's files use several databases of one server
-      // (max_connections 100) one after another, and each keeps a pool here beside its requests' WebSockets.
-      pool = new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 5_000 });
+      // Bounded: the suite's files use several databases of one server (max_connections 100), and each keeps a
+      // pool here beside its requests' WebSockets. Idle connections stay 30 s, as Neon keeps its side's open, so a
+      // bench's interleaved rounds (a few seconds apart) do not reopen backends.
+      pool = new pg.Pool({ connectionString, max: 10, idleTimeoutMillis: 30_000 });
       // An idle connection the server ended (a restart, a dropped test database) is replaced on next use.
       pool.on('error', () => {});
       this.pools.set(connectionString, pool);

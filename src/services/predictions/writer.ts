@@ -2,8 +2,9 @@
 // - A miss: the KV put and the send to the prediction write queue, both off the response path (defer). Should
 //   the queue refuse, the prediction is written to Postgres directly: one connection's cost instead of a
 //   prediction that a started match could no longer be served from.
-// - The warm-up (the feature queue's consumer): the KV put and the Postgres write, awaited, so a failure fails
-//   the batch and the queue retries it.
+// - The warm-up (the feature queue's consumer): the KV puts and one Postgres write for the batch, awaited. A
+//   prediction Postgres refuses is logged and the rest stand; a write that fails for all of them (the database
+//   is down) fails the batch and the queue retries it.
 // - The write queue's consumer: a batch per connection (write-queue.ts).
 // Each persisted prediction carries the feature vector it was made from, stored with its feature_version.
 import type { Logger } from '../../lib/logging';

@@ -3,9 +3,8 @@
 //   1. the active run (PredictionCache: isolate memo, then KV, then Postgres);
 //   2. the cached prediction (PredictionCache.lookup): the run's or the market-only one; a hit ends here;
 //   3. the match's feature state (FeatureStateSource: the KV entry, else the feature store's four rows; never
-//      the history), which also says when the match is of a sport without a model; the read of its live odds
-//      (the match's MatchOdds object) starts beside it;
-//   4. the live odds and the model runtime (ModelRuntimeProvider), together;
+//      the history), which also says whether the match exists, has started, or is of a sport without a model;
+//   4. the live odds (the match's MatchOdds object) and the model runtime (ModelRuntimeProvider), together;
 //   5. features, inference, anchors, EV and Kelly (compute.ts, pure);
 //   6. the writes (PredictionWriter: KV put and the write queue, off the response path).
 // A sport without a model (market-only.ts, sportHasModel) skips 4's runtime and 5's model: its prediction is the
@@ -13,7 +12,7 @@
 // Started matches never get a new prediction: the last one stored before kick-off is returned.
 import type { Database } from '../../db/client';
 import type { PgDb } from '../../db/pg';
-import type { LiveState, MatchOdds } from '../../../durable-objects/match-odds';
+import type { MatchOdds } from '../../../durable-objects/match-odds';
 import type { Logger } from '../../lib/logging';
 import { NotFoundError, UnavailableError } from '../../lib/errors';
 import { span } from '../../lib/tracing';
@@ -104,47 +103,45 @@ export class PredictionService {
     // Cached before kick-off, so after it this is the stored pre-kick-off prediction and says so.
     if (cached) return { prediction: cached, cache: 'HIT', source: this.now() >= Date.parse(cached.kickoff) ? 'stored' : 'live' };
     const now = this.now();
-    // Every open match's miss needs its live odds, a Durable Object call: it starts beside the feature state
-    // (KV, else Postgres) rather than after it. For an id that is no match, or a match that has started, the
-    // read is wasted but harmless: MatchOdds writes nothing until its first odds.
-    const odds: Promise<LiveState> = Promise.resolve(this.deps.matchOdds(matchId).state());
-    odds.catch(() => undefined); // awaited below where it is used; unused (404, started), its failure is no one's
+    // The live odds (a Durable Object call) are read only once the match is known to be open: started beside the
+    // feature state, every 404 and every started match would call an object too, and the overlap did not show in
+    // bench/predictions.ts (docs/benchmarks.md, run 5).
     const stored = await this.featureState(matchId, now);
     this.cache.rememberKind(matchId, stored.kind === 'upcoming' || sportHasModel(stored.sport));
     // A started match of any sport serves what was stored before kick-off, which needs no active run.
     if (stored.kind === 'started') return this.stored(matchId, new Date(stored.startAt));
     if (stored.kind === 'market-only') {
-      const prediction = await this.computeMarketOnly({ matchId, sport: stored.sport, startAt: stored.startAt }, now, odds);
+      const prediction = await this.computeMarketOnly({ matchId, sport: stored.sport, startAt: stored.startAt }, now);
       this.writer.afterMiss(prediction);
       return { prediction, cache: 'MISS', source: 'live' };
     }
     if (!run) throw noActiveModel();
-    const { prediction, features } = await this.compute(run, stored.state, now, odds);
+    const { prediction, features } = await this.compute(run, stored.state, now);
     this.writer.afterMiss(prediction, features);
     return { prediction, cache: 'MISS', source: 'live' };
   }
 
   /**
-   * The market-only prediction of an open match of a sport without a model: its MatchOdds state alone (`odds` if
-   * already asked for). The miss and the feature queue's warm-up both make it here.
+   * The market-only prediction of an open match of a sport without a model: its MatchOdds state alone. The miss
+   * and the feature queue's warm-up both make it here.
    */
-  async computeMarketOnly(match: MarketOnlyMatch, now: number, odds?: Promise<LiveState>): Promise<MatchPrediction> {
+  async computeMarketOnly(match: MarketOnlyMatch, now: number): Promise<MatchPrediction> {
     return buildMarketOnlyPrediction({
       matchId: match.matchId,
       kickoff: match.startAt,
       predictedAt: now,
       h2hOutcomes: h2hOutcomesOfSport(match.sport),
-      odds: await (odds ?? this.deps.matchOdds(match.matchId).state()),
+      odds: await this.deps.matchOdds(match.matchId).state(),
       settings: this.deps.settings,
     });
   }
 
-  /** A new prediction from a fresh feature state and the match's live odds (no Postgres); `odds` if already asked for. */
-  async compute(run: ActiveRun, state: MatchFeatureState, now: number, odds?: Promise<LiveState>): Promise<ComputedPrediction> {
+  /** A new prediction from a fresh feature state and the match's live odds (no Postgres). */
+  async compute(run: ActiveRun, state: MatchFeatureState, now: number): Promise<ComputedPrediction> {
     if (run.featureVersion !== FEATURE_VERSION) {
       throw new ModelUnavailableError(`model run ${run.id} needs features ${run.featureVersion}; this Worker builds ${FEATURE_VERSION}`);
     }
-    const [runtime, live] = await Promise.all([this.runtimes.forRun(run, now), odds ?? this.deps.matchOdds(state.matchId).state()]);
+    const [runtime, live] = await Promise.all([this.runtimes.forRun(run, now), this.deps.matchOdds(state.matchId).state()]);
     const inputs = liveInputs(state, live, now, runtime.marginMethods);
     const probabilities = firstRow(
       await span('inference', () => runtime.predict([{ features: inputs.features, anchors: anchorProbabilities(inputs.anchors) }]), { 'model.run': run.id }),

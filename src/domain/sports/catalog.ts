@@ -36,11 +36,6 @@ export function sportOfCompetition(competitionKey: string): string {
   return SPORT_BY_COMPETITION.get(competitionKey) ?? competitionKey.split('_')[0]!;
 }
 
-/** A sport's live settings for The Odds API: its data file's, else the defaults. */
-export function sportLive(sportKey: string): LiveSettings {
-  return DEFINITION_BY_SPORT.get(sportKey)?.live?.['the-odds-api'] ?? DEFAULT_LIVE_SETTINGS;
-}
-
 /**
  * The sport and live settings of a competition key (The Odds API's sport key). The file's settings are for the
  * competitions it declares: an undeclared one of the same sport (`basketball_euroleague` beside the NBA's file)
@@ -48,7 +43,8 @@ export function sportLive(sportKey: string): LiveSettings {
  */
 export function competitionLive(competitionKey: string): CompetitionLive {
   const sportKey = sportOfCompetition(competitionKey);
-  return { sportKey, oddsApi: SPORT_BY_COMPETITION.has(competitionKey) ? sportLive(sportKey) : DEFAULT_LIVE_SETTINGS };
+  const declared = SPORT_BY_COMPETITION.has(competitionKey) ? DEFINITION_BY_SPORT.get(sportKey)?.live?.['the-odds-api'] : undefined;
+  return { sportKey, oddsApi: declared ?? DEFAULT_LIVE_SETTINGS };
 }
 
 /**

@@ -2,7 +2,7 @@
 // the sport data files: src/domain/sports/catalog.ts), or the one the caller names (an archive of one sport, whose
 // unknown divisions no file declares). Team names resolve through team_aliases for that provider and that sport's
 // teams only; the match is then the existing one of those two teams near the commence time, or a new one under
-// the provider's event id in that competition. "Near" is the sport's data file's rule: matchWindowHours (football
+// the provider's event id in that competition. "Near" is the competition's data file's rule (the defaults for one no file declares): matchWindowHours (football
 // 36 h: football-data rows carry a date-only or UK-time kick-off, so the same real match from both providers must
 // meet here), and a date-only history match of a sport with a dateTimeZone joins on its date there (NBA teams meet
 // on consecutive days, so an hour window around a date-only game would reach the next day's). A name without an
@@ -14,7 +14,7 @@ import type { ProviderFixture } from '../../providers/types';
 import { and, eq, sql } from 'drizzle-orm';
 import { anyOf, bare, pgArray, type PgDb } from '../../db/pg';
 import { competitions, matches, sports, teamAliases, teams, unresolvedTeamNames } from '../../db/schema';
-import { sportLive, sportOfCompetition } from '../../domain/sports/catalog';
+import { competitionLive } from '../../domain/sports/catalog';
 
 /** A fixture's sport and how it joins an existing match, from its competition key. */
 interface FixtureRule {
@@ -24,9 +24,8 @@ interface FixtureRule {
 }
 
 function ruleOf(f: ProviderFixture, options: ResolveOptions): FixtureRule {
-  const sportKey = options.sportKey ?? sportOfCompetition(f.competitionKey);
-  const live = sportLive(sportKey);
-  return { sportKey, windowHours: options.windowHours ?? live.matchWindowHours, dateTimeZone: live.dateTimeZone ?? null };
+  const { sportKey, oddsApi } = competitionLive(f.competitionKey);
+  return { sportKey: options.sportKey ?? sportKey, windowHours: options.windowHours ?? oddsApi.matchWindowHours, dateTimeZone: oddsApi.dateTimeZone ?? null };
 }
 
 /** `sportKey|alias` → teams.id: one provider spelling may name a team in each sport. */

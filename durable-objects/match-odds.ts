@@ -170,8 +170,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
   private readonly sql: SqlStorage;
   /**
    * The tables are made with the object's first write (odds, or a live ticket), not when it wakes: a read of an
-   * object that holds nothing (an id that is no match, a match no book quotes yet) then writes nothing, so it
-   * leaves no object behind. That is what lets a prediction miss read the live odds before it knows the match.
+   * object that holds nothing (a match no book quotes yet) then writes nothing, so it leaves no object behind.
    */
   private tables = false;
 

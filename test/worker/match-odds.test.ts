@@ -368,7 +368,7 @@ describe('MatchOdds storage', () => {
       state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'mo\\_%' ESCAPE '\\' ORDER BY name").toArray().map((r) => r.name),
     );
 
-  it('writes nothing when read before its first odds (a prediction miss reads it before it knows the match), and makes its tables with them', async () => {
+  it('writes nothing when read before its first odds (a prediction of a match no book quotes yet), and makes its tables with them', async () => {
     const stub = object();
     expect(await stub.state()).toEqual({ matchId: null, startAt: null, updatedAt: null, lines: [], best: [], consensus: [], movement: [], aggregates: [] });
     expect(await tables(stub)).toEqual([]);

@@ -274,16 +274,22 @@ export const oddsSnapshots = pgTable(
 
 // The feature store (migration 0011, src/services/feature-store): the states behind the features, kept
 // current as results become known. `state` is `json`, not jsonb, so it reads back byte for byte as written.
-export const featureStoreProgress = pgTable('feature_store_progress', {
-  featureVersion: text('feature_version').primaryKey(),
-  appliedKnownAt: timestamp('applied_known_at', { withTimezone: true, mode: 'date' }),
-  appliedStartAt: timestamp('applied_start_at', { withTimezone: true, mode: 'date' }),
-  appliedMatchId: bigint('applied_match_id', { mode: 'number' }),
-  appliedResults: integer('applied_results').notNull().default(0),
-  nextKnownAt: timestamp('next_known_at', { withTimezone: true, mode: 'date' }),
-  rebuildRequired: boolean('rebuild_required').notNull().default(false),
-  advancedAt: timestamp('advanced_at', { withTimezone: true, mode: 'date' }),
-});
+export const featureStoreProgress = pgTable(
+  'feature_store_progress',
+  {
+    featureVersion: text('feature_version').primaryKey(),
+    /** The sports.key whose results this version's store learns (migration 0016): one store per sport. */
+    sport: text('sport').notNull(),
+    appliedKnownAt: timestamp('applied_known_at', { withTimezone: true, mode: 'date' }),
+    appliedStartAt: timestamp('applied_start_at', { withTimezone: true, mode: 'date' }),
+    appliedMatchId: bigint('applied_match_id', { mode: 'number' }),
+    appliedResults: integer('applied_results').notNull().default(0),
+    nextKnownAt: timestamp('next_known_at', { withTimezone: true, mode: 'date' }),
+    rebuildRequired: boolean('rebuild_required').notNull().default(false),
+    advancedAt: timestamp('advanced_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('feature_store_progress_one_per_sport').on(t.sport)],
+);
 
 export const featureTeamStates = pgTable(
   'feature_team_states',
@@ -363,6 +369,10 @@ export const modelRuns = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     name: text('name').notNull(),
     status: text('status', { enum: MODEL_RUN_STATUSES }).notNull().default('candidate'),
+    /** The sport whose matches the run prices (migration 0016): each sport has at most one active run. */
+    sportId: smallint('sport_id')
+      .notNull()
+      .references(() => sports.id),
     featureVersion: text('feature_version').notNull(),
     /** R2 key prefix of the bundle: `<prefix>bundle.json`, `<prefix>model-1x2.onnx`, ... */
     artifactKey: text('artifact_key').notNull(),
@@ -378,7 +388,7 @@ export const modelRuns = pgTable(
     activationForced: boolean('activation_forced').notNull().default(false),
     activationReason: text('activation_reason'),
   },
-  (t) => [uniqueIndex('model_runs_one_active').on(sql`(true)`).where(sql`status = 'active'`)],
+  (t) => [uniqueIndex('model_runs_one_active_per_sport').on(t.sportId).where(sql`status = 'active'`)],
 );
 
 export const modelEvaluations = pgTable(

@@ -71,7 +71,7 @@ beforeAll(async () => {
   );
   matchId = Number(match.rows[0]!.id);
   const run = await db.pool.query<{ id: string }>(
-    `insert into model_runs (name, feature_version, artifact_key, artifact_sha256) values ('m', 'v1', 'models/m/', 'abc') returning id`,
+    `insert into model_runs (name, sport_id, feature_version, artifact_key, artifact_sha256) values ('m', (select id from sports where key = 'soccer'), 'v1', 'models/m/', 'abc') returning id`,
   );
   runId = run.rows[0]!.id;
   await seedVectors('2025-11-03T10:00:00.000001Z', 7, '3 days 1.5 seconds', 'v0'); // expired, months before the others

@@ -70,7 +70,7 @@ beforeAll(async () => {
   );
   matchId = Number(match.rows[0]!.id);
   const run = await db.pool.query<{ id: number }>(
-    `insert into model_runs (name, feature_version, artifact_key, artifact_sha256) values ('m', 'v1', 'models/m/', 'abc') returning id`,
+    `insert into model_runs (name, sport_id, feature_version, artifact_key, artifact_sha256) values ('m', (select id from sports where key = 'soccer'), 'v1', 'models/m/', 'abc') returning id`,
   );
   runId = run.rows[0]!.id;
   await seedOdds('2024-10', 'the-odds-api', 137); // expired, live only → dropped

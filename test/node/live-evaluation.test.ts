@@ -53,7 +53,7 @@ beforeAll(async () => {
   match = { id: Number(m.id), kickoff: m.start_at, label: m.home_score > m.away_score ? 0 : m.home_score === m.away_score ? 1 : 2 };
   runId = (
     await db.pool.query<{ id: string }>(
-      `insert into model_runs (name, feature_version, artifact_key, artifact_sha256, metadata, status) values ('live-test', 'v1', 'models/live-test/', $1, '{}', 'active') returning id`,
+      `insert into model_runs (name, sport_id, feature_version, artifact_key, artifact_sha256, metadata, status) values ('live-test', (select id from sports where key = 'soccer'), 'v1', 'models/live-test/', $1, '{}', 'active') returning id`,
       ['1'.repeat(64)],
     )
   ).rows[0]!.id;

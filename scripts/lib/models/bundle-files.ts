@@ -61,6 +61,9 @@ function trainedOn(manifest: BundleManifest): { from: string | null; to: string 
   return { from: day(t?.from), to: day(t?.to) };
 }
 
+/** The sport whose matches a bundle prices: a football bundle (format 1, or 2 before sports) names none. */
+export const bundleSport = (manifest: BundleManifest): string => (manifest as { sport?: string }).sport ?? 'soccer';
+
 export const artifactPrefix = (manifest: BundleManifest) => `models/${manifest.id}/`;
 
 export interface RegisteredRun {
@@ -87,9 +90,9 @@ export async function registerBundle(
   try {
     await client.query('begin');
     const inserted = await client.query<{ id: string }>(
-      `insert into model_runs (name, feature_version, artifact_key, artifact_sha256, metadata, trained_from, trained_to)
-       values ($1, $2, $3, $4, $5, $6, $7) returning id`,
-      [bundle.manifest.id, bundle.manifest.featureVersion, artifactPrefix(bundle.manifest), bundle.manifestSha256, bundle.manifest, window.from, window.to],
+      `insert into model_runs (name, sport_id, feature_version, artifact_key, artifact_sha256, metadata, trained_from, trained_to)
+       values ($1, (select id from sports where key = $8), $2, $3, $4, $5, $6, $7) returning id`,
+      [bundle.manifest.id, bundle.manifest.featureVersion, artifactPrefix(bundle.manifest), bundle.manifestSha256, bundle.manifest, window.from, window.to, bundleSport(bundle.manifest)],
     );
     const id = inserted.rows[0]!.id;
     if (evaluation) await storeRollingEvaluation(client, id, evaluation);

@@ -88,7 +88,7 @@ export async function timelineMatches(db: PgDb): Promise<TimelineMatch[]> {
 }
 
 async function lockProgress(db: PgDb) {
-  await db.insert(featureStoreProgress).values({ featureVersion: FEATURE_VERSION, rebuildRequired: true }).onConflictDoNothing();
+  await db.insert(featureStoreProgress).values({ featureVersion: FEATURE_VERSION, sport: FEATURE_SPORT, rebuildRequired: true }).onConflictDoNothing();
   const [progress] = await db.select().from(featureStoreProgress).where(eq(featureStoreProgress.featureVersion, FEATURE_VERSION)).for('update');
   return progress!;
 }

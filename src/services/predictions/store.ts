@@ -191,8 +191,9 @@ export class PredictionStore {
       query.settled ? isNotNull(p.settledAt) : and(isNull(p.settledAt), sql`${p.kickoff} > now()`),
       query.modelId === undefined
         ? or(
-            // A literal, not a parameter: in a generic plan the partial index model_runs_one_active then says one row.
-            eq(p.modelRunId, db.select({ id: modelRuns.id }).from(modelRuns).where(sql`${modelRuns.status} = 'active'`)),
+            // Each sport's active run (one per sport). A literal, not a parameter, so that a generic plan still uses
+            // the partial index model_runs_one_active_per_sport.
+            inArray(p.modelRunId, db.select({ id: modelRuns.id }).from(modelRuns).where(sql`${modelRuns.status} = 'active'`)),
             isNull(p.modelRunId),
           )
         : sql`${p.modelRunId} = ${query.modelId}::uuid`,

@@ -2,6 +2,7 @@
 // `npm run model:register` writes them.
 import { env } from 'cloudflare:test';
 import { createDatabase } from '../../../src/db/client';
+import { sql } from 'drizzle-orm';
 import { modelEvaluations, modelRuns } from '../../../src/db/schema';
 import { configFrom } from '../../../src/env';
 import { createLogger } from '../../../src/lib/logging';
@@ -25,6 +26,7 @@ export async function insertModelRun(opts: { name: string; gate?: RollingGate })
       .insert(modelRuns)
       .values({
         name: opts.name,
+        sportId: sql`(select id from sports where key = 'soccer')`,
         featureVersion: 'v1',
         artifactKey: `models/${opts.name}/`,
         artifactSha256: '0'.repeat(64),

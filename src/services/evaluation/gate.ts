@@ -13,6 +13,15 @@ import type { EvaluationMarket, LogLossDifference } from './compare';
 import type { EvaluationReport } from './report';
 
 export const GATE_MARKETS: readonly EvaluationMarket[] = ['1x2', 'ou25'];
+/**
+ * The markets a sport's model prices, which are the ones its gate checks: football's bundle prices 1X2 and
+ * over/under 2.5; basketball's the moneyline (its spreads and totals stay market-only). A sport not listed has no
+ * model recipe, so nothing of it can pass.
+ */
+export const SPORT_GATE_MARKETS: Readonly<Record<string, readonly string[]>> = { soccer: GATE_MARKETS, basketball: ['h2h'] };
+
+/** The markets the gate checks for a run of `sport`; null for a sport without a model recipe. */
+export const gateMarketsOf = (sport: string): readonly string[] | null => SPORT_GATE_MARKETS[sport] ?? null;
 export const ECE_TOLERANCE = 0.002;
 /**
  * Log-loss differences this small are floating-point rounding, not a model: a model with no trees serves

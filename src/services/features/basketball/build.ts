@@ -97,8 +97,7 @@ export class NbaFeatureState {
 
   /** Where the game is played, and whether that is a neutral site. */
   venue(game: Pick<NbaGameInput, 'competition' | 'date' | 'homeTeam'>): { venue: Venue | null; neutral: boolean } {
-    const site = this.venues.neutralSite(game.competition, game.date);
-    return site ? { venue: site, neutral: true } : { venue: this.venues.arena(game.homeTeam, game.date), neutral: false };
+    return gameVenue(game, this.venues);
   }
 
   /** The game's nba-v1 vector (NBA_FEATURE_NAMES order, NaN for missing), from the results of earlier dates only. */
@@ -108,56 +107,7 @@ export class NbaFeatureState {
     if (this.appliedThrough !== null && !(this.appliedThrough < game.date)) {
       throw new NbaFeatureInputError(`match ${game.matchId} on ${game.date}: the state already holds results of ${this.appliedThrough}, not the state before its date`);
     }
-    const out = new Float64Array(NBA_FEATURE_COUNT).fill(NaN);
-    const set = (name: NbaFeatureName, value: number) => {
-      out[NBA_FEATURE_INDEX[name]] = Number.isFinite(value) ? value : NaN;
-    };
-    const { home, away, venue, neutral, homeElo, awayElo, edge: difference } = this.preGame(game);
-    set('elo_home', homeElo);
-    set('elo_away', awayElo);
-    set('elo_diff', difference);
-    set('elo_p_home', eloWinProbability(difference));
-    set('neutral_site', neutral ? 1 : 0);
-
-    const today = dayNumber(game.date);
-    const rest = (t: NbaTeamState) => (t.season === game.season && t.lastDate !== null ? today - dayNumber(t.lastDate) - 1 : NaN);
-    const restHome = rest(home);
-    const restAway = rest(away);
-    set('rest_home', restHome);
-    set('rest_away', restAway);
-    set('b2b_home', restHome === 0 ? 1 : 0);
-    set('b2b_away', restAway === 0 ? 1 : 0);
-    const capped = (r: number) => (Number.isNaN(r) ? NBA_REST_CAP_DAYS : Math.min(r, NBA_REST_CAP_DAYS));
-    set('rest_advantage', capped(restHome) - capped(restAway));
-
-    const travel = (t: NbaTeamState) => {
-      if (!venue) return NaN;
-      const recent = t.lastDate !== null && t.lastVenue !== null && today - dayNumber(t.lastDate) <= NBA_TRAVEL_BREAK_DAYS;
-      const origin = recent ? t.lastVenue : this.venues.arena(t.team, game.date);
-      return origin ? greatCircleKm(origin, venue) : NaN;
-    };
-    set('travel_home_km', travel(home));
-    set('travel_away_km', travel(away));
-    set('season_games_home', home.season === game.season ? home.seasonGames : 0);
-    set('season_games_away', away.season === game.season ? away.seasonGames : 0);
-
-    const ml = game.moneyline;
-    const valid = ml !== null && ml.home > 1 && ml.away > 1 && Number.isFinite(ml.home) && Number.isFinite(ml.away);
-    set('mkt_p_home', valid ? marginFreeProbabilities([ml.home, ml.away])[0]! : NaN);
-    set('mkt_overround', valid ? overround([ml.home, ml.away]) : NaN);
-    set('mkt_spread_home', game.spreadHome ?? NaN);
-    set('mkt_total', game.total ?? NaN);
-    return out;
-  }
-
-  /** The two sides' states and ratings entering a game, and the home side's edge (home advantage unless neutral). */
-  private preGame(game: NbaGameInput) {
-    const home = this.team(game.homeTeam);
-    const away = this.team(game.awayTeam);
-    const { venue, neutral } = this.venue(game);
-    const homeElo = eloEntering(home, game.season);
-    const awayElo = eloEntering(away, game.season);
-    return { home, away, venue, neutral, homeElo, awayElo, edge: homeElo + (neutral ? 0 : NBA_ELO_HOME_ADVANTAGE) - awayElo };
+    return nbaGameFeatures(game, this.team(game.homeTeam), this.team(game.awayTeam), this.venues);
   }
 
   /** Learn the results of one date: every finished game on it, none of which may be predicted afterwards. */
@@ -169,20 +119,7 @@ export class NbaFeatureState {
     for (const g of games) {
       if (g.date !== date) throw new NbaFeatureInputError(`match ${g.matchId} is on ${g.date}, not ${date}`);
       if (g.homeScore === null || g.awayScore === null) continue;
-      if (g.homeScore === g.awayScore) throw new NbaFeatureInputError(`match ${g.matchId}: a basketball game cannot end level`);
-      const { home, away, venue, homeElo, awayElo, edge } = this.preGame(g);
-      const expected = eloWinProbability(edge);
-      const homeWon = g.homeScore > g.awayScore;
-      const shift = NBA_ELO_K * movMultiplier(g.homeScore - g.awayScore, homeWon ? edge : -edge) * ((homeWon ? 1 : 0) - expected);
-      const played = (t: NbaTeamState, elo: number): NbaTeamState => ({
-        team: t.team,
-        elo,
-        season: g.season,
-        seasonGames: (t.season === g.season ? t.seasonGames : 0) + 1,
-        lastDate: date,
-        lastVenue: venue,
-      });
-      updates.push([played(home, homeElo + shift), played(away, awayElo - shift)]);
+      updates.push(applyNbaResult(g, this.team(g.homeTeam), this.team(g.awayTeam), this.venues));
     }
     const seen = new Set<string>();
     for (const [home, away] of updates) {
@@ -197,6 +134,101 @@ export class NbaFeatureState {
     }
     this.appliedThrough = date;
   }
+}
+
+/** Where the game is played, and whether that is a neutral site. */
+export function gameVenue(game: Pick<NbaGameInput, 'competition' | 'date' | 'homeTeam'>, venues: VenueBook): { venue: Venue | null; neutral: boolean } {
+  const site = venues.neutralSite(game.competition, game.date);
+  return site ? { venue: site, neutral: true } : { venue: venues.arena(game.homeTeam, game.date), neutral: false };
+}
+
+/** The two sides' ratings entering a game, and the home side's edge (home advantage unless neutral). */
+function preGame(game: NbaGameInput, home: NbaTeamState, away: NbaTeamState, venues: VenueBook) {
+  const { venue, neutral } = gameVenue(game, venues);
+  const homeElo = eloEntering(home, game.season);
+  const awayElo = eloEntering(away, game.season);
+  return { venue, neutral, homeElo, awayElo, edge: homeElo + (neutral ? 0 : NBA_ELO_HOME_ADVANTAGE) - awayElo };
+}
+
+/**
+ * The game's nba-v1 vector (NBA_FEATURE_NAMES order, NaN for missing) from the two teams' states before its date.
+ * Pure: the offline walker (NbaFeatureState) and the Worker, which reads the two states from the feature store,
+ * both make the vector here.
+ */
+export function nbaGameFeatures(game: NbaGameInput, home: NbaTeamState, away: NbaTeamState, venues: VenueBook): Float64Array {
+  if (!isDate(game.date)) throw new NbaFeatureInputError(`match ${game.matchId}: date ${JSON.stringify(game.date)} is not YYYY-MM-DD`);
+  for (const t of [home, away]) {
+    if (t.lastDate !== null && !(t.lastDate < game.date)) {
+      throw new NbaFeatureInputError(`match ${game.matchId} on ${game.date}: ${t.team}'s state already holds its game of ${t.lastDate}, not the state before the date`);
+    }
+  }
+  const out = new Float64Array(NBA_FEATURE_COUNT).fill(NaN);
+  const set = (name: NbaFeatureName, value: number) => {
+    out[NBA_FEATURE_INDEX[name]] = Number.isFinite(value) ? value : NaN;
+  };
+  const { venue, neutral, homeElo, awayElo, edge: difference } = preGame(game, home, away, venues);
+  set('elo_home', homeElo);
+  set('elo_away', awayElo);
+  set('elo_diff', difference);
+  set('elo_p_home', eloWinProbability(difference));
+  set('neutral_site', neutral ? 1 : 0);
+
+  const today = dayNumber(game.date);
+  const rest = (t: NbaTeamState) => (t.season === game.season && t.lastDate !== null ? today - dayNumber(t.lastDate) - 1 : NaN);
+  const restHome = rest(home);
+  const restAway = rest(away);
+  set('rest_home', restHome);
+  set('rest_away', restAway);
+  set('b2b_home', restHome === 0 ? 1 : 0);
+  set('b2b_away', restAway === 0 ? 1 : 0);
+  const capped = (r: number) => (Number.isNaN(r) ? NBA_REST_CAP_DAYS : Math.min(r, NBA_REST_CAP_DAYS));
+  set('rest_advantage', capped(restHome) - capped(restAway));
+
+  const travel = (t: NbaTeamState) => {
+    if (!venue) return NaN;
+    const recent = t.lastDate !== null && t.lastVenue !== null && today - dayNumber(t.lastDate) <= NBA_TRAVEL_BREAK_DAYS;
+    const origin = recent ? t.lastVenue : venues.arena(t.team, game.date);
+    return origin ? greatCircleKm(origin, venue) : NaN;
+  };
+  set('travel_home_km', travel(home));
+  set('travel_away_km', travel(away));
+  set('season_games_home', home.season === game.season ? home.seasonGames : 0);
+  set('season_games_away', away.season === game.season ? away.seasonGames : 0);
+
+  const ml = game.moneyline;
+  const valid = ml !== null && ml.home > 1 && ml.away > 1 && Number.isFinite(ml.home) && Number.isFinite(ml.away);
+  set('mkt_p_home', valid ? marginFreeProbabilities([ml.home, ml.away])[0]! : NaN);
+  set('mkt_overround', valid ? overround([ml.home, ml.away]) : NaN);
+  set('mkt_spread_home', game.spreadHome ?? NaN);
+  set('mkt_total', game.total ?? NaN);
+  return out;
+}
+
+/**
+ * One finished game's update of its two teams' states, from their states before its date: Elo with the margin
+ * of victory, and where and when each last played. A team plays at most once a date, so applying a date's results
+ * one by one, in any order, is the same as applying them together (applyDate), which is what lets the feature
+ * store apply results as they become known.
+ */
+export function applyNbaResult(g: NbaGameInput, home: NbaTeamState, away: NbaTeamState, venues: VenueBook): [NbaTeamState, NbaTeamState] {
+  if (g.homeScore === null || g.awayScore === null) throw new NbaFeatureInputError(`match ${g.matchId} has no result`);
+  if (g.homeScore === g.awayScore) throw new NbaFeatureInputError(`match ${g.matchId}: a basketball game cannot end level`);
+  for (const t of [home, away]) {
+    if (t.lastDate !== null && !(t.lastDate < g.date)) throw new NbaFeatureInputError(`${t.team} plays on ${g.date} after its game of ${t.lastDate}`);
+  }
+  const { venue, homeElo, awayElo, edge } = preGame(g, home, away, venues);
+  const expected = eloWinProbability(edge);
+  const homeWon = g.homeScore > g.awayScore;
+  const shift = NBA_ELO_K * movMultiplier(g.homeScore - g.awayScore, homeWon ? edge : -edge) * ((homeWon ? 1 : 0) - expected);
+  const played = (t: NbaTeamState, elo: number): NbaTeamState => ({
+    team: t.team,
+    elo,
+    season: g.season,
+    seasonGames: (t.season === g.season ? t.seasonGames : 0) + 1,
+    lastDate: g.date,
+    lastVenue: venue,
+  });
+  return [played(home, homeElo + shift), played(away, awayElo - shift)];
 }
 
 export interface NbaFeatureVector {

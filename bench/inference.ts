@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { BUNDLES_DIR, defaultBundleDir, readBundle, type BundleOnDisk } from '../scripts/lib/models/bundle-files';
 import { nodeRuntime } from '../scripts/lib/models/load-runtime';
 import { ort } from '../scripts/lib/ort-node';
-import { BUNDLE_FILES, calibrate, isAnchored } from '../src/services/inference/bundle';
+import { BUNDLE_FILES, calibrate, isAnchored, isLegacy } from '../src/services/inference/bundle';
 import { FEATURE_INDEX, type FeatureName } from '../src/services/features/names';
 import { anchoredProbabilities, type ModelInput, type ModelRuntime } from '../src/services/inference/runtime';
 import { treeEnsembleFromOnnx } from '../src/services/inference/tree-walk';
@@ -69,7 +69,7 @@ async function subject(dir: string): Promise<Subject> {
   /** The walk's counterpart of runtime.predict([input]): both markets, then the anchor or the calibration. */
   const walk = (input: ModelInput) => {
     for (let c = 0; c < columns.length; c++) row[c] = input.features[columns[c]!]!;
-    if (!isAnchored(manifest)) return { h2h: [calibrate(manifest, 'h2h', h2h.predictRow(row))], ou25: [calibrate(manifest, 'ou25', ou25.predictRow(row))] };
+    if (isLegacy(manifest)) return { h2h: [calibrate(manifest, 'h2h', h2h.predictRow(row))], ou25: [calibrate(manifest, 'ou25', ou25.predictRow(row))] };
     return {
       h2h: [input.anchors.h2h ? anchoredProbabilities('h2h', input.anchors.h2h, h2h.predictRow(row)) : null],
       ou25: [input.anchors.ou25 ? anchoredProbabilities('ou25', input.anchors.ou25, ou25.predictRow(row)) : null],

@@ -103,14 +103,14 @@ function invalidateCachedPredictions(modelRunId: string, matchIds: number[]) {
 type Stats = ReturnType<typeof summarize>;
 
 async function activeRun(pool: pg.Pool): Promise<{ id: string; name: string }> {
-  const { rows } = await pool.query<{ id: string; name: string }>(`select id, name from model_runs where status = 'active'`);
+  const { rows } = await pool.query<{ id: string; name: string }>(`select r.id, r.name from model_runs r join sports s on s.id = r.sport_id where r.status = 'active' and s.key = 'soccer'`);
   if (!rows[0]) throw new Error('no model run is active');
   return rows[0];
 }
 
 /** Makes a run the active one, as POST /models/{id}/activate does, and waits until the Worker serves it. */
 async function activate(pool: pg.Pool, runId: string) {
-  await pool.query(`update model_runs set status = 'retired' where status = 'active' and id <> $1`, [runId]);
+  await pool.query(`update model_runs set status = 'retired' where status = 'active' and id <> $1 and sport_id = (select sport_id from model_runs where id = $1)`, [runId]);
   await pool.query(`update model_runs set status = 'active', activated_at = now() where id = $1`, [runId]);
   wranglerLocal(['kv', 'key', 'delete', '--binding', 'PREDICTIONS', ACTIVE_RUN_KV_KEY]);
   await new Promise((resolve) => setTimeout(resolve, ACTIVE_RUN_ISOLATE_MS + 1000));

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Train the NBA moneyline model on top of the closing market, for one test season (one rolling-origin fold).
+"""Train the NBA moneyline model on top of the closing market: one rolling-origin fold, or the shipped bundle.
 
-    /usr/bin/python3 models/train_nba.py --features <nba-v1 export.csv> --out <dir> \
-        --validation-season 2020-21 --test-season 2021-22 [--smoke] [--trees auto|force|none]
+    fold:   /usr/bin/python3 models/train_nba.py --features <nba-v1 export.csv> --out <dir> \
+                --validation-season 2020-21 --test-season 2021-22 [--smoke] [--trees auto|force|none]
+    bundle: /usr/bin/python3 models/train_nba.py --features <nba-v1 export.csv> --out models/bundles/<run-id> \
+                --validation-season 2021-22 --bundle [--attach evaluation.json] [--smoke] [--trees ...]
 
 Input: `npm run features:export -- --sport basketball` (scripts/lib/nba/features.ts), one row per game:
   match_id,start_at,date,season,home_team,away_team,label_home_win, <nba-v1 features>, anchor_h2h_<method>_home
@@ -19,16 +21,23 @@ and a model with no trees is the market exactly. The recipe, the same as footbal
                  paired bootstrap 95% interval of (model - anchor) log loss on the second half is below 0
                  (--trees auto); otherwise the model has no trees and predicts the market
   refit          the kept recipe retrained on every season up to and including the validation season
-  test           the test season's games are predicted once and written out; nothing is chosen on them
-Output in --out: predictions.csv (match_id,p_home for every finished test game with a moneyline),
+  test           (fold only) the test season's games are predicted once and written out; nothing is chosen on them
+Fold output in --out: predictions.csv (match_id,p_home for every finished test game with a moneyline),
 model-h2h.onnx (the trees' margins, as football's bundles carry them; no trees = an empty ensemble) and
 model.json (the choices and their evidence). The evaluation is TypeScript's (npm run evaluate -- --sport
 basketball --rolling), on these predictions.
+Bundle output (--bundle; no test season: the shipped model is refitted through the validation season, which
+`npm run model:train -- --sport basketball` sets to the last one): model-h2h.onnx, parity.json (rows of the
+validation season with the whole nba-v1 vector, the anchor and xgboost's probabilities, for the TypeScript
+runtime's parity test), the --attach files, and bundle.json (src/services/inference/bundle.ts reads it), which
+lists each file's sha256. Its directory's name is the run id.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -70,6 +79,12 @@ SMOKE_PARAMS = {**COMMON_PARAMS, 'eta': 0.3}
 SMOKE_MAX_ROUNDS, SMOKE_EARLY_STOPPING = 12, 4
 EVIDENCE = {'confidence': 0.95, 'resamples': 2000}
 CONVERSION_TOLERANCE = 1e-6
+FORMAT = 2
+SPORT = 'basketball'
+ONNX_FILE = 'model-h2h.onnx'
+PARITY_FILE = 'parity.json'
+PARITY_ROWS = 200
+RUN_ID = re.compile(r'^[a-z0-9][a-z0-9._-]{2,80}$')
 
 
 def log(msg: str) -> None:
@@ -104,6 +119,10 @@ class Dataset:
         rows.sort(key=lambda r: (r[2], int(r[0])))  # date order: the validation halves are blocks of time
         col = {name: i for i, name in enumerate(header)}
         self.match_id = [r[0] for r in rows]
+        self.start_at = [r[1] for r in rows]
+        self.date = [r[2] for r in rows]
+        # The whole vector, for the parity file: the runtime is handed all of it and picks the model's columns.
+        self.full = np.array([[_cell(v) for v in r[len(META_COLUMNS):-len(ANCHOR_COLUMNS)]] for r in rows], dtype=np.float32)
         self.season = np.array([r[3] for r in rows])
         self.label = np.array([int(r[6]) if r[6] != '' else -1 for r in rows])
         if not set(np.unique(self.label)) <= {-1, 0, 1}:
@@ -119,10 +138,33 @@ class Dataset:
                 raise SystemExit(f'{path}: anchor_h2h_{m}_home must be a probability exactly where the game has a moneyline')
         dated = np.array([bool(SEASON.match(s)) for s in self.season])
         self.usable = (self.label >= 0) & present & dated
+        self.finished = (self.label >= 0) & dated
+        self.sha256 = _sha256_file(path)
 
 
-def split(data: Dataset, validation: str, test: str):
+def _sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, 'rb') as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def split(data: Dataset, validation: str, test: str | None):
     seasons = sorted(set(data.season[data.usable]))
+    if test is None:
+        # The shipped model: nothing is held out after the validation season, and later seasons are not seen.
+        if validation not in seasons:
+            raise SystemExit(f'need finished games with a moneyline in {validation}; present: {seasons}')
+        if not any(s < validation for s in seasons):
+            raise SystemExit(f'no season before the validation season {validation}')
+        u = data.usable
+        return {
+            'train': np.nonzero(u & (data.season < validation))[0],
+            'validation': np.nonzero(u & (data.season == validation))[0],
+            'refit': np.nonzero(u & (data.season <= validation))[0],
+            'test': np.array([], dtype=int),
+        }
     if validation not in seasons or test not in seasons or not validation < test:
         raise SystemExit(f'need finished games with a moneyline in {validation} and, after it, {test}; present: {seasons}')
     between = [s for s in seasons if validation < s < test]
@@ -146,31 +188,12 @@ def predict(booster, X, margin) -> np.ndarray:
     return booster.predict(xgb.DMatrix(X, missing=np.nan, base_margin=margin)).astype(np.float64)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    ap.add_argument('--features', required=True)
-    ap.add_argument('--out', required=True)
-    ap.add_argument('--validation-season', required=True)
-    ap.add_argument('--test-season', required=True)
-    ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--smoke', action='store_true', help='tiny model, seconds: for the test suite')
-    ap.add_argument('--trees', choices=('auto', 'force', 'none'), default='auto',
-                    help='auto: keep trees only where the evidence rule supports them; force (smoke only); none: the market')
-    args = ap.parse_args(argv)
-    if args.trees == 'force' and not args.smoke:
-        ap.error('--trees force is for --smoke runs only: a real model follows the evidence rule')
-    if os.path.exists(args.out) and os.listdir(args.out):
-        raise SystemExit(f'{args.out} exists and is not empty')
-    started = time.time()
-    data = Dataset(args.features)
-    idx = split(data, args.validation_season, args.test_season)
-    log(f'train {len(idx["train"])} games, validation {args.validation_season} {len(idx["validation"])}, '
-        f'refit {len(idx["refit"])}, test {args.test_season} {len(idx["test"])}')
+def fit(data: Dataset, idx: dict, args) -> dict:
+    """The recipe up to the refit: margin method, tuning, evidence, refit. Sees the seasons up to the validation one."""
     grid, base = (SMOKE_GRID, SMOKE_PARAMS) if args.smoke else (GRID, COMMON_PARAMS)
     max_rounds, early = (SMOKE_MAX_ROUNDS, SMOKE_EARLY_STOPPING) if args.smoke else (MAX_ROUNDS, EARLY_STOPPING)
     y, X = data.label, data.X
 
-    # --- everything until "frozen" sees the seasons up to the validation season only ---------------------
     va = idx['validation']
     losses = {m: float(np.mean(row_log_loss(two_way(data.anchors[m][va]), y[va]))) for m in METHODS}
     method = min(METHODS, key=lambda m: (losses[m], METHODS.index(m)))
@@ -210,24 +233,148 @@ def main(argv=None) -> int:
         refit = idx['refit']
         booster = xgb.train(params, xgb.DMatrix(X[refit], label=y[refit], missing=np.nan, base_margin=margin[refit]),
                             num_boost_round=rounds)
-    # --- frozen ---------------------------------------------------------------------------------------
+    return {
+        'method': method, 'losses': losses, 'margin': margin, 'anchored': anchored, 'booster': booster, 'keep': keep,
+        'params': params, 'rounds': rounds, 'grid': grid_results, 'gridKeys': list(grid[0]), 'confirm': confirm,
+        'hyper': {**{k: v for k, v in params.items() if k != 'nthread'}, 'n_estimators': rounds if keep else 0},
+        'evidence': {'tuningRows': int(len(tu)), 'confirmationRows': int(len(confirm)),
+                     'tuningLogLoss': {'anchor': anchor_tune, 'model': tune_ll}, 'confirmation': interval,
+                     'supported': supported, 'trees': args.trees, 'kept': bool(keep)},
+    }
 
-    os.makedirs(args.out, exist_ok=True)
+
+def write_onnx(data: Dataset, model_fit: dict, out: str, check_rows: np.ndarray, metadata: dict) -> dict:
+    """model-h2h.onnx, checked against xgboost's trees-only margins on `check_rows` and on NaN-heavy copies of them."""
+    booster = model_fit['booster']
     onnx_model = to_onnx(booster, len(MODEL_FEATURES), list(range(len(MODEL_FEATURES))), 1, name='senzu_nba_h2h',
                          metadata={'market': 'h2h', 'outputs': json.dumps(['away', 'home']), 'featureVersion': FEATURE_VERSION,
-                                   'featureNames': json.dumps(MODEL_FEATURES), 'marginMethod': method})
-    onnx_path = os.path.join(args.out, 'model-h2h.onnx')
-    with open(onnx_path, 'wb') as fh:
+                                   'featureNames': json.dumps(MODEL_FEATURES), 'marginMethod': model_fit['method'], **metadata})
+    path = os.path.join(out, ONNX_FILE)
+    with open(path, 'wb') as fh:
         fh.write(onnx_model.SerializeToString())
-    te = idx['test']
-    got = reference_margins(check_model_file(onnx_path), X[te]).astype(np.float64).reshape(-1)
-    expected = (np.zeros(len(te)) if booster is None else
-                booster.predict(xgb.DMatrix(X[te], missing=np.nan, base_margin=np.zeros(len(te))), output_margin=True))
-    conversion = float(np.max(np.abs(got - expected))) if len(te) else 0.0
-    if not conversion <= CONVERSION_TOLERANCE:
-        raise SystemExit(f'ONNX margins differ from xgboost by {conversion:.3g}')
+    X = data.X[check_rows]
+    if len(X):
+        rng = np.random.default_rng(SEED)
+        masked = X[rng.choice(len(X), size=min(len(X), 400), replace=False)].copy()
+        masked[rng.random(masked.shape) < 0.3] = np.nan
+        X = np.concatenate([X, masked, np.full((1, X.shape[1]), np.nan, dtype=np.float32)])
+    got = reference_margins(check_model_file(path), X).astype(np.float64).reshape(-1)
+    expected = (np.zeros(len(X)) if booster is None else
+                booster.predict(xgb.DMatrix(X, missing=np.nan, base_margin=np.zeros(len(X))), output_margin=True))
+    diff = float(np.max(np.abs(got - expected))) if len(X) else 0.0
+    if not diff <= CONVERSION_TOLERANCE:
+        raise SystemExit(f'ONNX margins differ from xgboost by {diff:.3g}')
+    return {'file': ONNX_FILE, 'input': INPUT_NAME, 'output': OUTPUT_MARGIN, 'rows': int(len(X)), 'maxAbsDiff': diff,
+            'tolerance': CONVERSION_TOLERANCE}
 
-    p_test = predict(booster, X[te], margin[te])
+
+def parity_rows(data: Dataset, rows: np.ndarray) -> np.ndarray:
+    """~200 rows: evenly spread, plus the most missing values; the season's finished games without a moneyline too."""
+    chosen = rows if len(rows) <= PARITY_ROWS else np.unique(rows[np.linspace(0, len(rows) - 1, PARITY_ROWS * 3 // 4).astype(int)])
+    most_missing = rows[np.argsort(-np.isnan(data.full[rows]).sum(axis=1), kind='stable')][:PARITY_ROWS // 4]
+    return np.unique(np.concatenate([chosen, most_missing]).astype(int))
+
+
+def _json_float(v) -> float | None:
+    v = float(v)
+    return None if math.isnan(v) else v
+
+
+def write_bundle(data: Dataset, idx: dict, model_fit: dict, args, run_id: str, started: float, cpu_started: float) -> None:
+    os.makedirs(args.out, exist_ok=True)
+    va = idx['validation']
+    conversion = write_onnx(data, model_fit, args.out, va, {'runId': run_id})
+    log(f'ONNX vs xgboost margins: max |diff| {conversion["maxAbsDiff"]:.3g} over {conversion["rows"]} rows; '
+        f'{n_trees(model_fit["booster"])} trees')
+
+    # Parity: xgboost's own probabilities (anchor as base_margin), which the TypeScript runtime must give back.
+    method, booster = model_fit['method'], model_fit['booster']
+    season = data.season == args.validation_season
+    unpriced = np.nonzero(data.finished & season & ~model_fit['anchored'])[0][:10]
+    chosen = np.unique(np.concatenate([parity_rows(data, va), unpriced]).astype(int))
+    out_rows = []
+    for i in chosen.tolist():
+        if model_fit['anchored'][i]:
+            a = float(data.anchors[method][i])
+            p = float(predict(booster, data.X[[i]], model_fit['margin'][[i]])[0])
+            anchor, expected = [a, 1.0 - a], [p, 1.0 - p]
+        else:
+            anchor = expected = None
+        out_rows.append({'matchId': data.match_id[i], 'startAt': data.start_at[i],
+                         'features': [_json_float(v) for v in data.full[i]], 'anchor': anchor, 'expected': expected})
+    parity = {
+        'bundleId': run_id, 'featureVersion': FEATURE_VERSION, 'featureNames': data.feature_names, 'outputs': ['home', 'away'],
+        'tolerance': 1e-6,
+        'note': f'features: the whole {FEATURE_VERSION} vector (null = NaN); anchor: margin-free closing [home, away] '
+                f'under the bundle\'s margin method (null = no moneyline); expected: xgboost with logit(anchor home) as '
+                f'base_margin, [home, away] (null = no prediction)',
+        'rows': out_rows,
+    }
+    with open(os.path.join(args.out, PARITY_FILE), 'w') as fh:
+        json.dump(parity, fh, separators=(',', ':'))
+
+    for path in args.attach:
+        name = os.path.basename(path)
+        if name in (ONNX_FILE, PARITY_FILE, 'bundle.json'):
+            raise SystemExit(f'--attach {path}: {name} is a file the bundle writes itself')
+        with open(path, 'rb') as src, open(os.path.join(args.out, name), 'wb') as dst:
+            dst.write(src.read())
+    attached = [os.path.basename(p) for p in args.attach]
+    files = {name: _sha256_file(os.path.join(args.out, name)) for name in (ONNX_FILE, PARITY_FILE, *attached)}
+
+    confirm = model_fit['confirm']
+    y = data.label
+    confirmation = None
+    if len(confirm):
+        confirmation = {'rows': int(len(confirm)),
+                        'model': metrics(two_way(predict(booster, data.X[confirm], model_fit['margin'][confirm])), y[confirm]),
+                        'anchor': metrics(two_way(sigmoid(model_fit['margin'][confirm])), y[confirm])}
+    refit = idx['refit']
+    train_seasons = sorted(set(data.season[idx['train']].tolist()))
+    bundle = {
+        'id': run_id,
+        'format': FORMAT,
+        'sport': SPORT,
+        'createdAt': dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace('+00:00', 'Z'),
+        'featureVersion': FEATURE_VERSION,
+        'featureNames': MODEL_FEATURES,
+        'windows': {'train': [train_seasons[0], train_seasons[-1]], 'validation': args.validation_season,
+                    'refit': [train_seasons[0], args.validation_season], 'test': None},
+        # The US dates of the first and last game the shipped trees were fitted on (the refit window).
+        'trainedOn': {'from': data.date[int(refit.min())], 'to': data.date[int(refit.max())]},
+        'anchor': {'h2h': {'marginMethod': method, 'source': 'closing consensus'}},
+        'models': {'h2h': {'file': ONNX_FILE, 'input': INPUT_NAME, 'output': OUTPUT_MARGIN, 'outputs': ['home'],
+                           'features': MODEL_FEATURES, 'trees': n_trees(booster)}},
+        'hyperParameters': {'h2h': model_fit['hyper']},
+        'metrics': {'validationConfirmation': {'h2h': confirmation}},
+        'files': files,
+        'training': {
+            'smoke': bool(args.smoke),
+            'sourceSha256': data.sha256,
+            'rows': {k: int(len(v)) for k, v in idx.items() if k != 'test'},
+            'laterSeasonRowsIgnored': int(np.sum(data.usable & (data.season > args.validation_season))),
+            'marginMethodSelection': {'h2h': {'chosen': method, 'validationLogLoss': model_fit['losses']}},
+            'evidence': {'h2h': model_fit['evidence']},
+            'tuning': {'h2h': model_fit['grid']},
+            'onnxConversion': {'h2h': conversion},
+            'software': {'xgboost': xgb.__version__, 'numpy': np.__version__, 'python': sys.version.split()[0]},
+            'seconds': round(time.time() - started, 1),
+            'cpuSeconds': round(time.process_time() - cpu_started, 1),
+        },
+    }
+    with open(os.path.join(args.out, 'bundle.json'), 'w') as fh:
+        json.dump(bundle, fh, indent=2)
+        fh.write('\n')
+    log(f'bundle {run_id} written to {args.out} in {bundle["training"]["seconds"]} s')
+    print(json.dumps({'id': run_id, 'out': args.out}))
+
+
+def write_fold(data: Dataset, idx: dict, model_fit: dict, args, started: float) -> None:
+    os.makedirs(args.out, exist_ok=True)
+    te = idx['test']
+    conversion = write_onnx(data, model_fit, args.out, te, {})
+    booster, y = model_fit['booster'], data.label
+    p_test = predict(booster, data.X[te], model_fit['margin'][te])
     with open(os.path.join(args.out, 'predictions.csv'), 'w', newline='') as fh:
         w = csv.writer(fh, lineterminator='\n')
         w.writerow(['match_id', 'p_home'])
@@ -240,14 +387,12 @@ def main(argv=None) -> int:
                     'test': args.test_season},
         'rows': {k: int(len(v)) for k, v in idx.items()},
         'features': MODEL_FEATURES,
-        'marginMethod': {'chosen': method, 'validationLogLoss': losses},
+        'marginMethod': {'chosen': model_fit['method'], 'validationLogLoss': model_fit['losses']},
         'trees': n_trees(booster),
-        'hyperParameters': {**{k: v for k, v in params.items() if k != 'nthread'}, 'n_estimators': rounds if keep else 0},
-        'evidence': {'tuningRows': int(len(tu)), 'confirmationRows': int(len(confirm)),
-                     'tuningLogLoss': {'anchor': anchor_tune, 'model': tune_ll}, 'confirmation': interval,
-                     'supported': supported, 'trees': args.trees, 'kept': bool(keep)},
-        'tuning': grid_results,
-        'onnx': {'file': 'model-h2h.onnx', 'input': INPUT_NAME, 'output': OUTPUT_MARGIN, 'maxAbsDiff': conversion},
+        'hyperParameters': model_fit['hyper'],
+        'evidence': model_fit['evidence'],
+        'tuning': model_fit['grid'],
+        'onnx': {'file': ONNX_FILE, 'input': INPUT_NAME, 'output': OUTPUT_MARGIN, 'maxAbsDiff': conversion['maxAbsDiff']},
         'test': metrics(two_way(p_test), y[te]) if len(te) else None,
         'smoke': bool(args.smoke),
         'software': {'xgboost': xgb.__version__, 'numpy': np.__version__},
@@ -257,6 +402,48 @@ def main(argv=None) -> int:
         json.dump(model, fh, indent=2)
         fh.write('\n')
     log(f'{args.test_season}: {len(te)} games predicted, {model["trees"]} trees, in {model["seconds"]} s')
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--features', required=True)
+    ap.add_argument('--out', required=True, help='fold output, or (--bundle) the bundle directory, whose name is the run id')
+    ap.add_argument('--validation-season', required=True, help='tuning and evidence; the refit includes it')
+    ap.add_argument('--test-season', default=None, help='a fold: the season predicted into predictions.csv (not with --bundle)')
+    ap.add_argument('--bundle', action='store_true', help='write the shipped bundle, refitted through the validation season')
+    ap.add_argument('--attach', action='append', default=[], metavar='FILE',
+                    help='--bundle: a file to ship in the bundle, listed with its sha256 (model:train attaches evaluation.json)')
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--smoke', action='store_true', help='tiny model, seconds: for the test suite')
+    ap.add_argument('--trees', choices=('auto', 'force', 'none'), default='auto',
+                    help='auto: keep trees only where the evidence rule supports them; force (smoke only); none: the market')
+    args = ap.parse_args(argv)
+    if args.trees == 'force' and not args.smoke:
+        ap.error('--trees force is for --smoke runs only: a real model follows the evidence rule')
+    # Explicit either way: a forgotten --test-season must not silently produce a bundle, nor a bundle a fold.
+    if args.bundle == (args.test_season is not None):
+        ap.error('give either --test-season (one rolling-origin fold) or --bundle (the shipped model), not both')
+    if args.attach and not args.bundle:
+        ap.error('--attach is for --bundle')
+    started, cpu_started = time.time(), time.process_time()
+    run_id = os.path.basename(os.path.normpath(args.out))
+    if args.bundle and not RUN_ID.match(run_id):
+        raise SystemExit(f'run id (the --out directory name) must match {RUN_ID.pattern}: {run_id!r}')
+    if os.path.exists(args.out) and os.listdir(args.out):
+        raise SystemExit(f'{args.out} exists and is not empty')
+    data = Dataset(args.features)
+    idx = split(data, args.validation_season, args.test_season)
+    log(f'train {len(idx["train"])} games, validation {args.validation_season} {len(idx["validation"])}, '
+        f'refit {len(idx["refit"])}, ' + (f'test {args.test_season} {len(idx["test"])}' if not args.bundle else 'bundle'))
+
+    # --- everything until "frozen" sees the seasons up to the validation season only ---------------------
+    model_fit = fit(data, idx, args)
+    # --- frozen ---------------------------------------------------------------------------------------
+
+    if args.bundle:
+        write_bundle(data, idx, model_fit, args, run_id, started, cpu_started)
+    else:
+        write_fold(data, idx, model_fit, args, started)
     return 0
 
 

@@ -23,7 +23,7 @@ import { EmbeddedPostgresError } from './lib/embedded-postgres';
 import { seedHistoricalData } from './lib/football-data/seed';
 import { databaseIdentity, localDataDir, localWranglerState, openLocalDatabase, type LocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
-import { activateDefault, defaultBundleDir, readBundle, registerBundle } from './lib/models/bundle-files';
+import { activateDefault, bundleSport, defaultBundleDirs, readBundle, registerBundle } from './lib/models/bundle-files';
 import {
   alignedTimeline,
   DEFAULT_NBA_SEASON,
@@ -165,24 +165,27 @@ const wranglerState = await localWranglerState(databaseUrl);
 const freshWranglerState = !existsSync(wranglerState);
 log(`Worker state (KV, Durable Objects, R2, queues) in ${wranglerState}`);
 
-// The committed default model bundle, so a fresh machine serves predictions without training: uploaded to
-// the local R2 that wrangler dev reads and made the active run, once (later starts find it registered).
+// The committed default model bundles (football's, then the NBA's), so a fresh machine serves predictions without
+// training: each uploaded to the local R2 that wrangler dev reads and made its sport's active run, once (later
+// starts find them registered), through the activation gate.
 try {
-  const bundle = await readBundle(await defaultBundleDir());
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
-    const known = await pool.query(`select 1 from model_runs where artifact_sha256 = $1`, [bundle.manifestSha256]);
-    if (!known.rowCount || freshWranglerState) {
-      const run = await registerBundle(pool, bundle, r2Uploader('local', { persistTo: wranglerState }));
-      log(`registered the default model bundle ${bundle.manifest.id} (run ${run.id}) in local R2`);
+    for (const dir of await defaultBundleDirs()) {
+      const bundle = await readBundle(dir);
+      const known = await pool.query(`select 1 from model_runs where artifact_sha256 = $1`, [bundle.manifestSha256]);
+      if (!known.rowCount || freshWranglerState) {
+        const run = await registerBundle(pool, bundle, r2Uploader('local', { persistTo: wranglerState }));
+        log(`registered the default ${bundleSport(bundle.manifest)} model bundle ${bundle.manifest.id} (run ${run.id}) in local R2`);
+      }
+      const runId = (await pool.query<{ id: string }>(`select id from model_runs where artifact_sha256 = $1`, [bundle.manifestSha256])).rows[0]!.id;
+      if (await activateDefault(pool, runId)) log(`activated the default ${bundleSport(bundle.manifest)} model bundle ${bundle.manifest.id}`);
     }
-    const runId = (await pool.query<{ id: string }>(`select id from model_runs where artifact_sha256 = $1`, [bundle.manifestSha256])).rows[0]!.id;
-    if (await activateDefault(pool, runId)) log(`activated the default model bundle ${bundle.manifest.id}`);
   } finally {
     await pool.end();
   }
 } catch (error) {
-  fail(`registering the default model bundle failed: ${(error as Error).message}`);
+  fail(`registering the default model bundles failed: ${(error as Error).message}`);
   await stop(1);
 }
 

@@ -8,7 +8,8 @@ import pg from 'pg';
 import { exitWithUsageOnHelp } from './lib/cli';
 import { localWranglerState, openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
-import { bundleEvaluation, readBundle, registerBundle, storedGateDecision } from './lib/models/bundle-files';
+import type { GateMarketFigures } from '../src/services/evaluation';
+import { bundleEvaluation, isNbaEvaluation, readBundle, registerBundle, storedGateDecision } from './lib/models/bundle-files';
 import { r2Uploader } from './lib/r2-upload';
 
 const USAGE = 'usage: npm run model:register -- <bundle dir> [--remote]';
@@ -33,11 +34,14 @@ try {
   if (!evaluation) {
     console.log('the bundle carries no rolling-origin evaluation (evaluation.json): the activation gate will refuse it without force');
   } else {
-    for (const market of ['1x2', 'ou25'] as const) {
-      const p = evaluation.gate?.markets[market].pooled;
+    // Football's gate compares with Pinnacle; the NBA moneyline's with the margin-free closing consensus.
+    const [markets, baseline] = isNbaEvaluation(evaluation) ? [['h2h'], 'close'] : [['1x2', 'ou25'], 'Pinnacle'];
+    const figures = (evaluation.gate?.markets ?? {}) as Partial<Record<string, GateMarketFigures>>;
+    for (const market of markets) {
+      const p = figures[market]?.pooled;
       if (p) {
         console.log(
-          `${market}: pooled over ${evaluation.seasons.map((s) => s.season).join(', ')} (${p.matches} matches): model − Pinnacle ${p.logLossDelta.toFixed(5)} ` +
+          `${market}: pooled over ${evaluation.seasons.map((s) => s.season).join(', ')} (${p.matches} matches): model − ${baseline} ${p.logLossDelta.toFixed(5)} ` +
             `[${p.lower.toFixed(5)}, ${p.upper.toFixed(5)}], ECE ${p.modelEce.toFixed(4)} vs ${p.pinnacleEce.toFixed(4)}`,
         );
       }

@@ -8,6 +8,8 @@
 //   3. the bundle models/bundles/<run-id>/ carries the evaluation of step 1 (evaluation.json), which registration
 //      stores and the activation gate reads, and the model card docs/models/<run-id>.md is written.
 // With --set-default, models/bundles/DEFAULT points at the new bundle (refused when the gate refuses it).
+// --sport basketball makes the NBA moneyline bundle instead (scripts/lib/nba/train-bundle.ts), whose default is
+// models/bundles/DEFAULT.basketball; football (--sport soccer, the default) is unchanged by it.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,23 +17,26 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { FEATURE_VERSION } from '../src/services/features';
+import { NBA_FEATURE_VERSION } from '../src/services/features/basketball';
 import { buildFeatureMatrix, writeFeatureCsv } from './lib/features';
 import { seedHistoricalData } from './lib/football-data/seed';
 import { openLocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
 import { EVALUATION_FILE } from './lib/models/bundle-files';
+import { trainNbaBundle } from './lib/nba/train-bundle';
 import { PYTHON, pythonProblem, runCommand, TRAIN_PY } from './lib/models/python';
 import { rollingEvaluation } from './lib/models/rolling';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const USAGE =
-  'usage: npm run model:train -- [--run-id ID] [--through YYYY-YY] [--seasons YYYY-YY,…] [--smoke [--force-trees]] [--set-default] [--skip-import] [--bundles-dir DIR]';
+  'usage: npm run model:train -- [--sport soccer|basketball] [--run-id ID] [--through YYYY-YY] [--seasons YYYY-YY,…] [--smoke [--force-trees]] [--set-default] [--skip-import] [--bundles-dir DIR]';
 
 let values: ReturnType<typeof parse>['values'];
 function parse() {
   return parseArgs({
     args: process.argv.slice(2).filter((a) => a !== '--'),
     options: {
+      sport: { type: 'string', default: 'soccer' },
       'run-id': { type: 'string' },
       through: { type: 'string' },
       seasons: { type: 'string' },
@@ -68,9 +73,40 @@ for (const s of [...(seasonList ?? []), ...(values.through ? [values.through] : 
   }
 }
 
+if (values.sport !== 'soccer' && values.sport !== 'basketball') {
+  console.error(`model:train: --sport is soccer or basketball, not ${JSON.stringify(values.sport)}\n${USAGE}`);
+  process.exit(2);
+}
+
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-').toLowerCase();
-const runId = values['run-id'] ?? `xgb-${FEATURE_VERSION}-${stamp}${values.smoke ? '-smoke' : ''}`;
 const bundlesDir = resolve(values['bundles-dir']!);
+
+if (values.sport === 'basketball') {
+  const problem = await pythonProblem();
+  if (problem) {
+    console.error(`model:train: ${problem}`);
+    process.exit(2);
+  }
+  try {
+    await trainNbaBundle({
+      runId: values['run-id'] ?? `xgb-${NBA_FEATURE_VERSION}-${stamp}${values.smoke ? '-smoke' : ''}`,
+      bundlesDir,
+      through: values.through,
+      seasons: seasonList,
+      smoke: values.smoke!,
+      forceTrees: values['force-trees']!,
+      setDefault: values['set-default']!,
+      skipImport: values['skip-import']!,
+      log: (message) => console.log(`[model:train] ${message}`),
+    });
+    process.exit(0);
+  } catch (error) {
+    console.error(`model:train failed: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
+
+const runId = values['run-id'] ?? `xgb-${FEATURE_VERSION}-${stamp}${values.smoke ? '-smoke' : ''}`;
 const out = join(bundlesDir, runId);
 if (existsSync(out)) {
   console.error(`model:train: ${out} already exists; choose another --run-id`);

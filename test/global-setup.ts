@@ -10,7 +10,7 @@ import { startTemporaryPostgres } from '../scripts/lib/embedded-postgres';
 import { startFootballDataCsvServer } from '../scripts/lib/football-data/csv-server';
 import { importFootballData } from '../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../scripts/lib/football-data/seed';
-import { activateDefault, defaultBundleDir, readBundle, registerBundle } from '../scripts/lib/models/bundle-files';
+import { activateDefault, defaultBundleDirs, readBundle, registerBundle } from '../scripts/lib/models/bundle-files';
 import { createFreshDatabase } from '../scripts/lib/fresh-database';
 import { migrate } from '../scripts/lib/migrate';
 import { startOddsApiStandin } from '../scripts/lib/odds-api-standin';
@@ -59,8 +59,10 @@ declare module 'vitest' {
     /** JWT_PRIVATE_KEYS of the test Worker: the signing key first, then an older key that still verifies. */
     jwtPrivateKeys: string;
     passwordPepper: string;
-    /** The committed default model bundle: bundle.json and its artifacts, base64, for workerd tests. */
+    /** The committed default (football) model bundle: bundle.json and its artifacts, base64, for workerd tests. */
     defaultBundle: { id: string; runId: string; files: Record<string, string> };
+    /** The committed default NBA moneyline bundle (models/bundles/DEFAULT.basketball), active beside football's. */
+    nbaDefaultBundle: { id: string; runId: string; files: Record<string, string> };
     /** football-data.co.uk's stand-in: `${url}/E0_2324.csv` serves the repo's file; PUT uploads another. */
     footballDataCsvUrl: string;
     /** The Odds API stand-in replaying 2023/24, its clock at ODDS_API_STANDIN_CLOCK (POST /__control {now} moves it). */
@@ -109,7 +111,7 @@ export default async function setup(project: TestProject) {
     separateDatabase('senzu_test_settlement').then(async (url) => (await importSeasons(url, SETTLEMENT_SEASON_FILES), url)),
     separateDatabase('senzu_test_observability').then(async (url) => {
       await importSeasons(url, SETTLEMENT_SEASON_FILES);
-      await registerDefaultBundle(url);
+      await registerDefaultBundles(url);
       return url;
     }),
     separateDatabase('senzu_test_nba'),
@@ -168,7 +170,9 @@ export default async function setup(project: TestProject) {
   const secrets = generateDevSecrets('test-2');
   project.provide('jwtPrivateKeys', JSON.stringify([...JSON.parse(secrets.JWT_PRIVATE_KEYS), generateSigningKey('test-1')]));
   project.provide('passwordPepper', secrets.PASSWORD_PEPPER);
-  project.provide('defaultBundle', await registerDefaultBundle(databaseUrl));
+  const defaults = await registerDefaultBundles(databaseUrl);
+  project.provide('defaultBundle', defaults.football);
+  project.provide('nbaDefaultBundle', defaults.basketball);
   console.log(`[test] database: ${serverKind} (${version.split(' on ')[0]}), proxy ${proxy.address}`);
 
   return async () => {
@@ -204,19 +208,26 @@ async function importSeasons(databaseUrl: string, files: readonly string[]) {
 }
 
 /**
- * The default bundle, registered as the active run like `npm start` does. Workerd tests put its files into
- * their R2 (which lives inside the test runtime) from the base64 handed over here.
+ * The default bundles (football's, then the NBA's), each registered and made its sport's active run through the
+ * gate, as `npm start` does. Workerd tests put their files into their R2 (which lives inside the test runtime)
+ * from the base64 handed over here.
  */
-async function registerDefaultBundle(databaseUrl: string) {
-  const bundle = await readBundle(process.env.SENZU_PARITY_BUNDLE ?? (await defaultBundleDir()));
+async function registerDefaultBundles(databaseUrl: string) {
+  const [footballDir, basketballDir] = await defaultBundleDirs();
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
-    const run = await registerBundle(pool, bundle, async () => undefined);
-    await activateDefault(pool, run.id);
-    const files = Object.fromEntries([...bundle.files].map(([name, bytes]) => [name, bytes.toString('base64')]));
-    // The Python pipeline's probabilities for test-season rows, for the workerd parity test.
-    files['parity.json'] = (await readFile(join(bundle.dir, 'parity.json'))).toString('base64');
-    return { id: bundle.manifest.id, runId: run.id, files };
+    const register = async (dir: string) => {
+      const bundle = await readBundle(dir);
+      const run = await registerBundle(pool, bundle, async () => undefined);
+      await activateDefault(pool, run.id);
+      const files = Object.fromEntries([...bundle.files].map(([name, bytes]) => [name, bytes.toString('base64')]));
+      // The Python pipeline's probabilities for rows of its last season, for the workerd parity tests.
+      files['parity.json'] = (await readFile(join(bundle.dir, 'parity.json'))).toString('base64');
+      return { id: bundle.manifest.id, runId: run.id, files };
+    };
+    const football = await register(process.env.SENZU_PARITY_BUNDLE ?? footballDir!);
+    const basketball = await register(basketballDir!);
+    return { football, basketball };
   } finally {
     await pool.end();
   }

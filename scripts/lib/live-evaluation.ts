@@ -73,7 +73,7 @@ const marketOf = (m: 'h2h' | 'totals'): Market => (m === 'h2h' ? '1x2' : 'ou25')
 
 export async function evaluateLive(db: Pick<pg.Pool, 'query'>, options: LiveEvaluationOptions = {}): Promise<LiveEvaluation> {
   const runs = await db.query<{ id: string; name: string }>(
-    options.model ? `select id::text, name from model_runs where id::text = $1 or name = $1` : `select id::text, name from model_runs where status = 'active'`,
+    options.model ? `select id::text, name from model_runs where id::text = $1 or name = $1` : `select r.id::text, r.name from model_runs r join sports s on s.id = r.sport_id where r.status = 'active' and s.key = 'soccer'`,
     options.model ? [options.model] : [],
   );
   const run = runs.rows[0];

@@ -1,8 +1,10 @@
 // The shared inference module inside workerd: onnxruntime-web with the WASM shim, the bundle read from R2
-// and checked by sha256, the market anchor added, output equal to the Python pipeline's.
+// and checked by sha256, the market anchor added, output equal to the Python pipeline's; football's bundle and
+// the NBA moneyline's (an empty ensemble: its margin is 0, so it serves the anchor).
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { BUNDLE_FILES, BundleError, parseManifest } from '../../src/services/inference/bundle';
+import { BUNDLE_FILES, BundleError, isMoneylineManifest, MONEYLINE_BUNDLE_FILE, parseManifest } from '../../src/services/inference/bundle';
+import { createMoneylineRuntime } from '../../src/services/inference/moneyline-runtime';
 import { workerdOrt } from '../../src/services/inference/ort-workerd';
 import { createModelRuntime } from '../../src/services/inference/runtime';
 
@@ -57,5 +59,38 @@ describe('inference in workerd', () => {
     await expect(
       createModelRuntime(workerdOrt, manifest, { [BUNDLE_FILES.h2h]: corrupt, [BUNDLE_FILES.ou25]: await fromR2(BUNDLE_FILES.ou25) } as never),
     ).rejects.toThrow(BundleError);
+  });
+});
+
+const nba = inject('nbaDefaultBundle');
+const nbaBytes = (name: string) => Uint8Array.from(atob(nba.files[name]!), (c) => c.charCodeAt(0));
+const nbaPrefix = `models/${nba.id}/`;
+
+describe('the NBA moneyline bundle in workerd', () => {
+  beforeAll(async () => {
+    for (const name of Object.keys(nba.files)) await env.MODELS.put(`${nbaPrefix}${name}`, nbaBytes(name));
+  });
+  const read = async (name: string) => (await env.MODELS.get(`${nbaPrefix}${name}`))!.arrayBuffer();
+
+  it('loads the committed default (0 trees) from R2 and gives the anchor, and nothing without one', async () => {
+    const manifest = parseManifest(JSON.parse(new TextDecoder().decode(await read('bundle.json'))));
+    if (!isMoneylineManifest(manifest)) throw new Error(`${nba.id} is not a basketball bundle`);
+    const runtime = await createMoneylineRuntime(workerdOrt, manifest, { [MONEYLINE_BUNDLE_FILE]: await read(MONEYLINE_BUNDLE_FILE) });
+    const parity = JSON.parse(new TextDecoder().decode(nbaBytes('parity.json'))) as {
+      rows: Array<{ features: Array<number | null>; anchor: [number, number] | null; expected: [number, number] | null }>;
+    };
+    const inputs = parity.rows.map((r) => ({ features: r.features.map((x) => (x === null ? NaN : x)), anchor: r.anchor }));
+    const got = await runtime.predict([...inputs, { features: inputs[0]!.features, anchor: null }]);
+    expect(got[inputs.length]).toBeNull();
+    let compared = 0;
+    parity.rows.forEach((r, i) => {
+      if (!r.anchor) return expect(got[i]).toBeNull();
+      expect(Math.abs(got[i]![0] - r.anchor[0])).toBeLessThan(1e-15);
+      expect(Math.abs(got[i]![0] - r.expected![0])).toBeLessThan(1e-6);
+      compared++;
+    });
+    expect(compared).toBeGreaterThan(100);
+    // One row at a time, as a request's miss is served.
+    expect(await runtime.predict([inputs[1]!])).toEqual([got[1]]);
   });
 });

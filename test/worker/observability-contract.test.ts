@@ -84,7 +84,7 @@ describe('what the monitors and dashboards query is what the code emits', () => 
 
   beforeAll(async () => {
     pro = await promote(await registerUser('contract-pro'), { tier: 'pro' });
-    runId = await withDb(async (db) => String((await db.execute<{ id: string }>(sql`select id from model_runs where status = 'active' limit 1`)).rows[0]!.id));
+    runId = await withDb(async (db) => String((await db.execute<{ id: string }>(sql`select r.id from model_runs r join sports s on s.id = r.sport_id where r.status = 'active' and s.key = 'soccer'`)).rows[0]!.id));
     matchId = await insertPricedMatch({ hoursAhead: 50, provider: 'contract-test' });
   }, 60_000);
 

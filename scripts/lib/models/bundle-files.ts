@@ -5,9 +5,16 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { gateDecision, type GateDecision, type RollingGate } from '../../../src/services/evaluation';
-import { BUNDLE_FILES, parseManifest, type BundleManifest } from '../../../src/services/inference/bundle';
+import { gateDecision, gateMarketsOf, type GateDecision, type RollingGate, type RollingGateOf } from '../../../src/services/evaluation';
+import { bundleSport, parseManifest, requiredBundleFiles, type BundleManifest } from '../../../src/services/inference/bundle';
+import type { NbaRollingEvaluation } from '../nba/evaluate';
 import type { RollingEvaluation } from './rolling';
+
+export { bundleSport };
+
+/** What a bundle carries as evaluation.json: football's rolling evaluation, or the NBA moneyline's. */
+export type BundleEvaluation = RollingEvaluation | NbaRollingEvaluation;
+export const isNbaEvaluation = (e: BundleEvaluation): e is NbaRollingEvaluation => (e as { sport?: string }).sport === 'basketball';
 
 /** The rolling-origin evaluation a bundle made by `npm run model:train` carries. */
 export const EVALUATION_FILE = 'evaluation.json';
@@ -26,9 +33,23 @@ export interface BundleOnDisk {
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-export async function defaultBundleDir(): Promise<string> {
-  const id = (await readFile(join(BUNDLES_DIR, 'DEFAULT'), 'utf8')).trim();
+/**
+ * models/bundles/DEFAULT names football's default bundle (it did before there was another sport, and it keeps
+ * that meaning); DEFAULT.<sport> names another sport's (DEFAULT.basketball).
+ */
+export const defaultFileOf = (sport: string) => (sport === 'soccer' ? 'DEFAULT' : `DEFAULT.${sport}`);
+/** The sports with a committed default bundle, football first. */
+export const DEFAULT_BUNDLE_SPORTS = ['soccer', 'basketball'] as const;
+
+/** Football's committed default bundle. */
+export async function defaultBundleDir(sport = 'soccer'): Promise<string> {
+  const id = (await readFile(join(BUNDLES_DIR, defaultFileOf(sport)), 'utf8')).trim();
   return join(BUNDLES_DIR, id);
+}
+
+/** Every committed default bundle, football's first. */
+export async function defaultBundleDirs(): Promise<string[]> {
+  return Promise.all(DEFAULT_BUNDLE_SPORTS.map((sport) => defaultBundleDir(sport)));
 }
 
 /** Reads bundle.json and every file it lists, and refuses the bundle if any sha256 differs. */
@@ -36,7 +57,7 @@ export async function readBundle(dir: string): Promise<BundleOnDisk> {
   const manifestBytes = await readFile(join(dir, 'bundle.json'));
   const manifest = parseManifest(JSON.parse(manifestBytes.toString('utf8')));
   const files = new Map<string, Buffer>([['bundle.json', manifestBytes]]);
-  for (const name of new Set([...Object.values(BUNDLE_FILES), ...Object.keys(manifest.files)])) {
+  for (const name of new Set([...requiredBundleFiles(manifest), ...Object.keys(manifest.files)])) {
     if (name.includes('/') || name.startsWith('.')) throw new Error(`${dir}/bundle.json lists ${JSON.stringify(name)}, which is not a file of the bundle directory`);
     const bytes = await readFile(join(dir, name));
     if (sha256(bytes) !== manifest.files[name]) throw new Error(`${dir}/${name}: sha256 does not match bundle.json`);
@@ -46,11 +67,16 @@ export async function readBundle(dir: string): Promise<BundleOnDisk> {
 }
 
 /** The rolling-origin evaluation the bundle carries (sha256-checked with the rest), or null. */
-export function bundleEvaluation(bundle: BundleOnDisk): RollingEvaluation | null {
+export function bundleEvaluation(bundle: BundleOnDisk): BundleEvaluation | null {
   const bytes = bundle.files.get(EVALUATION_FILE);
   if (!bytes) return null;
-  const evaluation = JSON.parse(bytes.toString('utf8')) as RollingEvaluation;
+  const evaluation = JSON.parse(bytes.toString('utf8')) as BundleEvaluation;
   if (evaluation.kind !== 'rolling') throw new Error(`${bundle.dir}/${EVALUATION_FILE} is not a rolling-origin evaluation`);
+  // Football's evaluation names no sport (it predates the others).
+  const sport = (evaluation as { sport?: string }).sport ?? 'soccer';
+  if (sport !== bundleSport(bundle.manifest)) {
+    throw new Error(`${bundle.dir}/${EVALUATION_FILE} evaluates a ${sport} model, the bundle is ${bundleSport(bundle.manifest)}'s`);
+  }
   return evaluation;
 }
 
@@ -60,9 +86,6 @@ function trainedOn(manifest: BundleManifest): { from: string | null; to: string 
   const day = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : null);
   return { from: day(t?.from), to: day(t?.to) };
 }
-
-/** The sport whose matches a bundle prices: a football bundle (format 1, or 2 before sports) names none. */
-export const bundleSport = (manifest: BundleManifest): string => (manifest as { sport?: string }).sport ?? 'soccer';
 
 export const artifactPrefix = (manifest: BundleManifest) => `models/${manifest.id}/`;
 
@@ -110,9 +133,11 @@ export async function registerBundle(
  * The rolling-origin evaluation as the registry keeps it: one model_evaluations row (split `rolling`) whose
  * `gate` the activation gate reads, with the per-season and pooled reports beside it.
  */
-export async function storeRollingEvaluation(db: Pick<pg.ClientBase, 'query'>, runId: string, evaluation: RollingEvaluation): Promise<void> {
-  const pooled = evaluation.pooled.report.markets;
+export async function storeRollingEvaluation(db: Pick<pg.ClientBase, 'query'>, runId: string, evaluation: BundleEvaluation): Promise<void> {
   await db.query(`delete from model_evaluations where model_run_id = $1 and split = $2`, [runId, ROLLING_SPLIT]);
+  await db.query(`delete from backtest_results where model_run_id = $1`, [runId]);
+  if (isNbaEvaluation(evaluation)) return storeNbaRollingEvaluation(db, runId, evaluation);
+  const pooled = evaluation.pooled.report.markets;
   await db.query(`insert into model_evaluations (model_run_id, split, match_count, metrics, baseline_metrics) values ($1, $2, $3, $4, $5)`, [
     runId,
     ROLLING_SPLIT,
@@ -124,7 +149,6 @@ export async function storeRollingEvaluation(db: Pick<pg.ClientBase, 'query'>, r
     },
   ]);
   // The backtests (GET /models/{id}/backtest) are the pooled test seasons' flat-stake betting.
-  await db.query(`delete from backtest_results where model_run_id = $1`, [runId]);
   for (const [market, r] of Object.entries(pooled)) {
     if (!r) continue;
     const strategies = [
@@ -144,27 +168,58 @@ export async function storeRollingEvaluation(db: Pick<pg.ClientBase, 'query'>, r
   }
 }
 
-/** The gate's decision on a run's stored rolling evaluation. */
+/**
+ * The NBA's: the same row and `gate` key (the registry's gate read is one for every sport). Its report has no
+ * betting simulation, so there are no backtests; the baseline is the margin-free close each market is scored against.
+ */
+async function storeNbaRollingEvaluation(db: Pick<pg.ClientBase, 'query'>, runId: string, evaluation: NbaRollingEvaluation): Promise<void> {
+  const pooled = evaluation.pooled.report.markets;
+  const baseline = Object.fromEntries(Object.entries(pooled).map(([market, r]) => [market, { closing: r?.metrics?.closing ?? null }]));
+  await db.query(`insert into model_evaluations (model_run_id, split, match_count, metrics, baseline_metrics) values ($1, $2, $3, $4, $5)`, [
+    runId,
+    ROLLING_SPLIT,
+    evaluation.pooled.matches,
+    { sport: evaluation.sport, gate: evaluation.gate, recipe: evaluation.recipe, seasons: evaluation.seasons, pooled: evaluation.pooled.report },
+    baseline,
+  ]);
+}
+
+/** The gate's decision on a run's stored rolling evaluation, over the markets its sport's model prices. */
 export async function storedGateDecision(db: Pick<pg.ClientBase, 'query'>, runId: string): Promise<GateDecision> {
-  const { rows } = await db.query<{ gate: RollingGate | null }>(
+  const run = await db.query<{ sport: string | null }>(
+    `select s.key as sport from model_runs r left join sports s on s.id = r.sport_id where r.id = $1`,
+    [runId],
+  );
+  if (!run.rows[0]) return { passes: false, reasons: [`model run ${runId} does not exist`] };
+  const sport = run.rows[0].sport;
+  const markets = sport ? gateMarketsOf(sport) : null;
+  if (!markets || markets.length === 0) return { passes: false, reasons: [`the sport ${sport ?? '(none)'} of model run ${runId} has no model recipe, so no market for the gate to check`] };
+  const { rows } = await db.query<{ gate: RollingGate | RollingGateOf<string> | null }>(
     `select metrics -> 'gate' as gate from model_evaluations where model_run_id = $1 and split = $2 order by id desc limit 1`,
     [runId, ROLLING_SPLIT],
   );
-  return gateDecision(rows[0]?.gate);
+  return gateDecision(rows[0]?.gate, markets);
 }
 
 /**
- * Makes a run active when none is, through the activation gate: what `npm start` and the test setup do with
- * the default bundle, so a fresh machine serves predictions without training. A bundle the gate refuses is
- * not activated (an admin can still force it with a reason: POST /models/{id}/activate).
+ * Makes a run active when no run of its sport is, through the activation gate: what `npm start` and the test
+ * setup do with each default bundle, so a fresh machine serves predictions without training. A bundle the gate
+ * refuses is not activated (an admin can still force it with a reason: POST /models/{id}/activate).
  */
 export async function activateDefault(pool: pg.Pool, runId: string): Promise<boolean> {
   const decision = await storedGateDecision(pool, runId);
   if (!decision.passes) throw new Error(`the activation gate refuses model run ${runId}: ${decision.reasons.join('; ')}`);
-  const result = await pool.query(
-    `update model_runs set status = 'active', activated_at = now(), activation_forced = false, activation_reason = null
-     where id = $1 and not exists (select 1 from model_runs where status = 'active')`,
-    [runId],
-  );
-  return (result.rowCount ?? 0) > 0;
+  // Two concurrent calls for one sport: model_runs_one_active_per_sport lets one of them win; the loser changes
+  // nothing rather than failing, as when it finds the sport already served.
+  try {
+    const result = await pool.query(
+      `update model_runs r set status = 'active', activated_at = now(), activation_forced = false, activation_reason = null
+       where r.id = $1 and not exists (select 1 from model_runs o where o.status = 'active' and o.sport_id = r.sport_id)`,
+      [runId],
+    );
+    return (result.rowCount ?? 0) > 0;
+  } catch (error) {
+    if ((error as { code?: string; constraint?: string }).constraint === 'model_runs_one_active_per_sport') return false;
+    throw error;
+  }
 }

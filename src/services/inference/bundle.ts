@@ -1,8 +1,10 @@
-// The model bundle: two ONNX files (1X2 and over/under 2.5) and the metadata that says how they were made.
-// bundle.json is written by models/train.py; this is the one TypeScript reading of it, shared by the Node CLIs
-// and the Worker.
+// The model bundle: ONNX files and the metadata that says how they were made. A football bundle has two (1X2
+// and over/under 2.5), written by models/train.py; a basketball bundle one (the moneyline), written by
+// models/train_nba.py --bundle. This is the one TypeScript reading of bundle.json, shared by the Node CLIs and
+// the Worker.
 //
-// Two formats:
+// The sport is the `sport` field; a bundle without one is football's (they were made before there was another).
+// Football has two formats:
 // - format 2 (the current one): market-anchored. Each file's trees output a margin that the runtime adds to
 //   the margin-free market price (the anchor) before the link function; `anchor` names each market's margin
 //   method. The input is `featureNames`, a subset of the feature version's vector.
@@ -56,29 +58,65 @@ const LegacyManifest = z
   })
   .passthrough();
 
-export const BundleManifestSchema = z.union([AnchoredManifest, LegacyManifest]);
+/**
+ * Basketball's moneyline bundle: always market-anchored (format 2), one file whose trees give the margin added to
+ * the margin-free closing home probability. Its `featureNames` are columns of the nba-v1 vector, checked by the
+ * runtime, which knows the feature version.
+ */
+const MoneylineManifest = z
+  .object({
+    ...common,
+    format: z.literal(2),
+    sport: z.literal('basketball'),
+    anchor: z.object({ h2h: MarketAnchorConfig }),
+    trainedOn: z.object({ from: z.string(), to: z.string() }).optional(),
+  })
+  .passthrough();
+
+export const BundleManifestSchema = z.union([MoneylineManifest, AnchoredManifest, LegacyManifest]);
 
 export type BundleManifest = z.infer<typeof BundleManifestSchema>;
 export type AnchoredBundleManifest = z.infer<typeof AnchoredManifest>;
 export type LegacyBundleManifest = z.infer<typeof LegacyManifest>;
+export type MoneylineBundleManifest = z.infer<typeof MoneylineManifest>;
+/** A football bundle (1X2 and over/under 2.5), of either format. */
+export type FootballBundleManifest = AnchoredBundleManifest | LegacyBundleManifest;
 
-export const isAnchored = (manifest: BundleManifest): manifest is AnchoredBundleManifest => manifest.format === 2;
+/** The sport whose matches a bundle prices (`sports.key`): a bundle that names none is football's. */
+export const bundleSport = (manifest: BundleManifest): string => (manifest as { sport?: string }).sport ?? 'soccer';
+
+export const isMoneylineManifest = (manifest: BundleManifest): manifest is MoneylineBundleManifest => bundleSport(manifest) === 'basketball';
+export const isFootballManifest = (manifest: BundleManifest): manifest is FootballBundleManifest => bundleSport(manifest) === 'soccer';
+/** A market-anchored football bundle (format 2). */
+export const isAnchored = (manifest: BundleManifest): manifest is AnchoredBundleManifest => manifest.format === 2 && isFootballManifest(manifest);
+export const isLegacy = (manifest: BundleManifest): manifest is LegacyBundleManifest => manifest.format === undefined;
 
 export const BUNDLE_FILES = { h2h: 'model-1x2.onnx', ou25: 'model-ou25.onnx' } as const;
+export const MONEYLINE_BUNDLE_FILE = 'model-h2h.onnx';
+
+/** The model files a bundle of the manifest's sport must have (each with its sha256 in `files`). */
+export const requiredBundleFiles = (manifest: BundleManifest): readonly string[] =>
+  isMoneylineManifest(manifest) ? [MONEYLINE_BUNDLE_FILE] : Object.values(BUNDLE_FILES);
 
 export class BundleError extends Error {
   override name = 'BundleError';
 }
 
+const SPORTS = ['soccer', 'basketball'];
+
 export function parseManifest(json: unknown): BundleManifest {
-  // The format picks the schema, so that a refusal names the fields of the format the file claims to be.
-  const format = json !== null && typeof json === 'object' ? (json as { format?: unknown }).format : undefined;
+  // The sport and the format pick the schema, so that a refusal names the fields of the kind the file claims to be.
+  const object = json !== null && typeof json === 'object' ? (json as { format?: unknown; sport?: unknown }) : {};
+  const { format, sport } = object;
+  if (sport !== undefined && !SPORTS.includes(sport as string)) throw new BundleError(`bundle.json is for sport ${JSON.stringify(sport)}; this runtime serves ${SPORTS.join(' and ')}`);
   if (format !== undefined && format !== 2) throw new BundleError(`bundle.json has format ${JSON.stringify(format)}; this runtime reads format 2 (and format 1, which has no format field)`);
-  const parsed = (format === 2 ? AnchoredManifest : LegacyManifest).safeParse(json);
+  if (sport === 'basketball' && format !== 2) throw new BundleError('a basketball bundle.json must be format 2 (market-anchored)');
+  const schema = sport === 'basketball' ? MoneylineManifest : format === 2 ? AnchoredManifest : LegacyManifest;
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new BundleError(`bundle.json is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  for (const file of Object.values(BUNDLE_FILES)) {
+  for (const file of requiredBundleFiles(parsed.data)) {
     if (!parsed.data.files[file]) throw new BundleError(`bundle.json lists no sha256 for ${file}`);
   }
   return parsed.data;

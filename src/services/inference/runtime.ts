@@ -15,7 +15,7 @@
 import type * as Ort from 'onnxruntime-common';
 import type { AnchorMarket, MarginMethod } from '../../domain/odds';
 import { FEATURE_COUNT, FEATURE_INDEX, FEATURE_VERSION, type FeatureName } from '../features/names';
-import { BUNDLE_FILES, BundleError, calibrate, isAnchored, MARKET_OUTPUTS, verifyArtifact, type BundleManifest, type BundleMarket } from './bundle';
+import { bundleSport, BUNDLE_FILES, BundleError, calibrate, isAnchored, isFootballManifest, MARKET_OUTPUTS, verifyArtifact, type BundleManifest, type BundleMarket, type FootballBundleManifest } from './bundle';
 import { describeValue, mergeModels, ONNX_FLOAT, readOnnxModel, type MergedModel, type MergePart, type OnnxModel } from './onnx-merge';
 
 /** The part of onnxruntime this module uses; Node passes the package, workerd a wrapper (ort-workerd.ts). */
@@ -45,7 +45,7 @@ export interface MarketProbabilities {
 }
 
 export interface ModelRuntime {
-  manifest: BundleManifest;
+  manifest: FootballBundleManifest;
   /** Whether the bundle's trees are a correction of the market (format 2). */
   anchored: boolean;
   /** Each market's margin method: the bundle's (chosen on its validation season), or Shin for a format-1 bundle. */
@@ -65,6 +65,8 @@ export async function createModelRuntime(
   manifest: BundleManifest,
   artifacts: Record<(typeof BUNDLE_FILES)[BundleMarket], ArrayBuffer | Uint8Array>,
 ): Promise<ModelRuntime> {
+  // A basketball bundle has its own runtime (moneyline-runtime.ts); the registry may hand either over.
+  if (!isFootballManifest(manifest)) throw new BundleError(`bundle ${manifest.id} is a ${bundleSport(manifest)} bundle; this runtime serves football's`);
   if (manifest.featureVersion !== FEATURE_VERSION) {
     throw new BundleError(`bundle ${manifest.id} needs features ${manifest.featureVersion}; this runtime builds ${FEATURE_VERSION}`);
   }

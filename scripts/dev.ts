@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { SCHEDULES, type ScheduleName } from '../src/jobs/schedules';
-import { sportHasModel } from '../src/services/predictions/market-only';
 import { exitWithUsageOnHelp } from './lib/cli';
 import { DataDirInUseError } from './lib/data-dir-lock';
 import { generateDevSecrets, toEnvFile, type DevSecrets } from './lib/dev-secrets';
@@ -368,8 +367,9 @@ async function logUpcomingPredictions(): Promise<void> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   pool.on('error', () => undefined);
   try {
-    const { rows } = await pool.query<{ sport: string; id: string; home: string; away: string; start_at: Date }>(
-      `select distinct on (s.key) s.key as sport, m.id, h.name as home, a.name as away, m.start_at
+    const { rows } = await pool.query<{ sport: string; id: string; home: string; away: string; start_at: Date; run: string | null }>(
+      `select distinct on (s.key) s.key as sport, m.id, h.name as home, a.name as away, m.start_at,
+              (select r.name from model_runs r where r.sport_id = s.id and r.status = 'active') as run
        from matches m join sports s on s.id = m.sport_id join teams h on h.id = m.home_team_id join teams a on a.id = m.away_team_id
        where m.status = 'scheduled' and m.start_at > now() and exists (select 1 from odds_snapshots o where o.match_id = m.id)
        order by s.key, m.start_at, m.id`,
@@ -377,7 +377,7 @@ async function logUpcomingPredictions(): Promise<void> {
     for (const r of rows) {
       if (announcedSports.has(r.sport)) continue;
       announcedSports.add(r.sport);
-      const what = sportHasModel(r.sport) ? 'the active model' : 'market-only: model null, moneyline, spreads and totals';
+      const what = r.run ? `priced by the active model ${r.run}` : 'no active model: market-only, model null';
       log(`next ${r.sport} game with odds: ${r.home} v ${r.away} at ${r.start_at.toISOString()}, GET /matches/${r.id}/predictions (${what})`);
     }
   } catch (error) {

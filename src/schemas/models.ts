@@ -9,6 +9,7 @@ export const ModelSummarySchema = z
   .object({
     id: z.uuid(),
     name: z.string(),
+    sport: z.string().openapi({ description: 'The sport whose matches the run prices (a sport key, as GET /sports lists it); each sport has at most one active run', example: 'soccer' }),
     status: z.enum(MODEL_RUN_STATUSES),
     featureVersion: z.string(),
     artifactSha256: z.string(),
@@ -39,6 +40,7 @@ export function withReasonFor<T extends { activationReason: string | null }>(jso
 export function toModelSummaryJson(m: {
   id: string;
   name: string;
+  sport: string;
   status: (typeof MODEL_RUN_STATUSES)[number];
   featureVersion: string;
   artifactSha256: string;
@@ -53,6 +55,7 @@ export function toModelSummaryJson(m: {
   return {
     id: m.id,
     name: m.name,
+    sport: m.sport,
     status: m.status,
     featureVersion: m.featureVersion,
     artifactSha256: m.artifactSha256,

@@ -8,7 +8,7 @@ import { nodeDatabase } from '../../scripts/lib/db';
 import { importFootballData } from '../../scripts/lib/football-data/import';
 import { REPO_DATA_DIR } from '../../scripts/lib/football-data/seed';
 import { FEATURE_VERSION, featureStateAt, headToHeadKey, resultKnownAt, type TimelineMatch } from '../../src/services/features';
-import { advanceFeatureStore, FeatureStateRepository, timelineMatches } from '../../src/services/feature-store';
+import { advanceFeatureStore, FeatureStateRepository, isNbaState, timelineMatches } from '../../src/services/feature-store';
 import { DomainError } from '../../src/lib/errors';
 import { problemOf } from '../../src/lib/problem';
 import { isolatedDatabase } from './support/isolated-database';
@@ -128,7 +128,7 @@ describe('the feature store', () => {
     const id = Number(rows[0]!.id);
     const stored = await new FeatureStateRepository(() => nodeDatabase(db.pool)).forMatch(id, end);
     expect(stored?.kind).toBe('upcoming');
-    if (stored?.kind !== 'upcoming') return;
+    if (stored?.kind !== 'upcoming' || isNbaState(stored.state)) throw new Error('expected a football state');
     const replay = featureStateAt(all, end);
     expect(JSON.stringify(stored.state.home)).toBe(JSON.stringify(replay.teams.get(template.awayTeamId)));
     expect(JSON.stringify(stored.state.away)).toBe(JSON.stringify(replay.teams.get(template.homeTeamId)));

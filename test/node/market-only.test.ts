@@ -4,7 +4,7 @@
 // Kelly at the best bettable price net of an exchange's commission.
 import { describe, expect, it } from 'vitest';
 import { H2H_THREE_WAY, H2H_TWO_WAY, removeMargin, summariseLines, type H2hOutcomes, type LiveLine, type LiveMarket } from '../../src/domain/odds';
-import { buildMarketOnlyPrediction, sportHasModel } from '../../src/services/predictions/market-only';
+import { buildMarketOnlyPrediction } from '../../src/services/predictions/market-only';
 import type { MarketPrediction } from '../../src/services/predictions/types';
 import { PredictionWriteMessageSchema } from '../../src/services/predictions/write-queue';
 
@@ -63,11 +63,6 @@ const find = <K extends MarketPrediction['kind']>(p: ReturnType<typeof predict>,
   p.markets.find((m): m is Extract<MarketPrediction, { kind: K }> => m.kind === kind && m.point === point)!;
 
 describe('market-only prediction', () => {
-  it('is made for a sport without a model only', () => {
-    expect(sportHasModel('soccer')).toBe(true);
-    expect(sportHasModel('basketball')).toBe(false);
-  });
-
   it('has no model, and every line as its own market: moneyline, spreads by line, totals by line', () => {
     const p = predict(LINES);
     expect(p).toMatchObject({ matchId: 7, model: null, modelRunId: null, featureVersion: null, kellyMultiplier: 0.25, exchangeCommission: 0.05 });

@@ -205,9 +205,12 @@ describe('the NBA replayed through the Worker', () => {
       expect(row!.probability).toBe(o.probability);
     }
 
-    // Tip-off moves to just after that prediction: the next request is served the stored one, never a new one.
+    // Tip-off moves to just after that prediction, and the fixtures job fans the change out (the cache invalidated,
+    // the feature queue told): from then on requests are served the stored one, never a new one.
     await withDb((db) => db.execute(sql`update matches set start_at = ${live.predictedAt}::timestamptz + interval '1 millisecond' where id = ${game}`));
     await newOddsFor(game);
+    await withDb((db) => workerFanOut(env as unknown as Env, () => db).enqueueFeatureRecompute([{ matchId: game, reason: 'fixture' }]));
+    await expect.poll(async () => (await predict(game, premium)).body.source, { timeout: 15_000, interval: 200 }).toBe('stored');
     const after = await predict(game, premium);
     expect(after.status, after.text).toBe(200);
     expect(after.body).toMatchObject({ source: 'stored', model: null, modelRunId: null, predictedAt: live.predictedAt });

@@ -23,8 +23,10 @@ import type { FeatureRow } from '../../scripts/lib/features/matrix';
 import { api, PROBLEM } from './support/http';
 import { promote, registerUser, type TestUser } from './support/auth';
 import { withDb } from './support/models';
+import { uploadDefaultBundle } from './support/predictable-match';
 
 const bundle = inject('defaultBundle');
+const nbaBundle = inject('nbaDefaultBundle');
 const runId = bundle.runId;
 const bytes = (name: string) => Uint8Array.from(atob(bundle.files[name]!), (c) => c.charCodeAt(0));
 
@@ -110,7 +112,7 @@ const outcome = (body: PredictionBody, market: string, name: string) =>
   body.markets.find((m) => m.market === market)!.outcomes.find((o) => o.outcome === name)!;
 
 beforeAll(async () => {
-  for (const name of Object.keys(bundle.files)) if (name !== 'parity.json') await env.MODELS.put(`models/${bundle.id}/${name}`, bytes(name));
+  await uploadDefaultBundle();
   pro = await promote(await registerUser('pred-pro'), { tier: 'pro' });
   free = await registerUser('pred-free');
   const now = Date.now();
@@ -260,17 +262,17 @@ describe('GET /matches/{id}/predictions', () => {
     await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id)), { timeout: 15_000, interval: 100 }).not.toBeNull();
   }, 60_000);
 
-  it("once the isolate knows a match's sport has a model, reads only the run's cached prediction, never the market-only key", async () => {
-    // The earlier tests served this match, so the isolate has learnt its kind. A market-only entry cannot exist
-    // for a football match; one planted here is never read: the lookup goes to the run's key alone, misses, and
-    // computes the model's prediction.
+  it("never serves a market-only entry of a sport with an active run: the run's key alone is read, misses, and the model computes", async () => {
+    // The earlier tests served this match, so the isolate has learnt its sport. A market-only entry for it (one
+    // cached while football had no active run, say) is planted here with its sport, as the writer stores it: with
+    // football's run active it is not served; the lookup goes to the run's key, misses, and computes the model's.
     expect((await predict(upcoming.id, pro)).status).toBe(200);
     await invalidateMatchPredictions(env.PREDICTIONS, [runId], upcoming.id);
     const planted: MatchPrediction = {
       matchId: upcoming.id, model: null, modelRunId: null, featureVersion: null, predictedAt: new Date().toISOString(),
       kickoff: upcoming.startAt.toISOString(), kellyMultiplier: 0.25, exchangeCommission: 0.02, markets: [],
     };
-    await env.PREDICTIONS.put(marketOnlyCacheKey(upcoming.id), JSON.stringify(planted));
+    await env.PREDICTIONS.put(marketOnlyCacheKey(upcoming.id), JSON.stringify(planted), { metadata: { sport: 'soccer' } });
     const after = await predict(upcoming.id, pro);
     expect(after.res.headers.get('x-cache')).toBe('MISS');
     expect(after.body.model?.runId).toBe(runId);
@@ -500,9 +502,9 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
     const template = (await predict(upcoming.id, pro)).body as unknown as MatchPrediction;
     const { view: _view, source: _source, ...prediction } = template as MatchPrediction & { view?: string; source?: string };
     const base = Date.parse(template.predictedAt) - 20 * HOUR;
-    const good = { prediction: { ...prediction, predictedAt: new Date(base).toISOString() } };
+    const good = { sport: 'soccer', prediction: { ...prediction, predictedAt: new Date(base).toISOString() } };
     // A match that does not exist: the foreign key refuses it, and only it.
-    const orphan = { prediction: { ...prediction, matchId: 987_654_322, predictedAt: new Date(base + 60_000).toISOString() } };
+    const orphan = { sport: 'soccer', prediction: { ...prediction, matchId: 987_654_322, predictedAt: new Date(base + 60_000).toISOString() } };
     const logs: string[] = [];
     const services = createServices(configFrom(env), env, createLogger({}, (line) => logs.push(line)));
     try {
@@ -534,8 +536,8 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
   }, 60_000);
 });
 
-describe('a match of another sport than the features', () => {
-  it('gets a market-only prediction (model null; no book quotes it yet, so no market), and its result never enters the feature store', async () => {
+describe("a match of another sport: its own sport's run and store", () => {
+  it("is priced by the NBA's run, never football's (no book quotes it yet, so no market), and its result enters the basketball store only", async () => {
     // An upcoming and a finished NBA game between two teams basketball.json declares (db:migrate loads it).
     const [upcomingGame, finished] = await withDb(async (db) => {
       const insert = (startAt: Date, status: 'scheduled' | 'finished', score: number | null) =>
@@ -553,26 +555,26 @@ describe('a match of another sport than the features', () => {
       const done = await insert(new Date(Date.now() - 30 * 3_600_000), 'finished', 110);
       return [Number(up.rows[0]!.id), Number(done.rows[0]!.id)];
     });
-    // The football model is active, yet it never prices a basketball game: the prediction is the market's alone,
-    // and with no odds yet there is nothing to price. (test/worker/market-only.test.ts has NBA games with odds.)
+    // Both default runs are active, one per sport: the NBA's prices the game, with its features; with no odds yet
+    // there is nothing to price. (test/worker/market-only.test.ts has NBA games with odds and no run.)
     const res = await predict(upcomingGame, pro);
     expect(res.status, res.text).toBe(200);
-    expect(res.res.headers.get('x-model-run')).toBe('none');
-    expect(res.body).toMatchObject({ matchId: upcomingGame, model: null, modelRunId: null, featureVersion: null, source: 'live', markets: [] });
+    expect(res.res.headers.get('x-model-run')).toBe(nbaBundle.runId);
+    expect(res.body).toMatchObject({ matchId: upcomingGame, model: { runId: nbaBundle.runId, featureVersion: 'nba-v1' }, modelRunId: nbaBundle.runId, source: 'live', markets: [] });
     // A finished NBA game predicted by no one before tip-off has nothing stored to serve.
     const started = await api(`/matches/${finished}/predictions`, { token: pro.accessToken });
     expect(started.status).toBe(404);
     expect(started.headers.get('content-type')).toBe(PROBLEM);
-    // The store's advance (what the hourly job runs) learns football results only: the NBA result stays pending,
-    // and no state of its teams exists.
+    // The stores' advance (what the hourly job runs) applies the NBA result to the basketball store: its two teams'
+    // nba-v1 states, and no football state of them.
     await withDb((db) => advanceFeatureStore(db, Date.now()));
     const teams = await withDb(async (db) => {
-      const result = await db.execute<{ n: string; applied: string | null }>(sql`
-        select (select count(*) from feature_team_states s join matches m on s.team_id in (m.home_team_id, m.away_team_id) where m.id = ${finished}) as n,
+      const result = await db.execute<{ versions: string[] | null; applied: string | null }>(sql`
+        select (select array_agg(distinct s.feature_version) from feature_team_states s join matches m on s.team_id in (m.home_team_id, m.away_team_id) where m.id = ${finished}) as versions,
                (select features_applied_at from matches where id = ${finished})::text as applied`);
       return result.rows[0]!;
     });
-    expect(Number(teams.n)).toBe(0);
-    expect(teams.applied).toBeNull();
+    expect(teams.versions).toEqual(['nba-v1']);
+    expect(teams.applied).not.toBeNull();
   }, 60_000);
 });

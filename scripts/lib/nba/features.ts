@@ -17,7 +17,8 @@ import {
   NBA_FEATURE_SPORT,
   NBA_FEATURE_VERSION,
   computeNbaFeatureVectors,
-  venueBook,
+  gameDate,
+  NBA_VENUES,
   type NbaGameInput,
 } from '../../../src/services/features/basketball';
 import { csvField, formatFeatureValue, windowBounds, type FeatureMatrixOptions } from '../features';
@@ -45,15 +46,6 @@ export interface NbaFeatureRow {
   /** The closing consensus lines: moneyline [home, away], spread [home, away] at the home point, total [over, under]. */
   closing: { h2h: TwoWayLine | null; spreads: TwoWayLine | null; totals: TwoWayLine | null };
 }
-
-const DATE_TIME_ZONE = SPORT_DEFINITIONS.find((d) => d.key === NBA_FEATURE_SPORT)?.live?.['the-odds-api']?.dateTimeZone ?? 'America/Los_Angeles';
-const usDate = new Intl.DateTimeFormat('en-CA', { timeZone: DATE_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
-
-/**
- * The game's US date: the archive stores it as 00:00 UTC of that date (start time unknown); a live fixture's
- * tip-off falls on its US date in the sport's `dateTimeZone` (docs/sports.md).
- */
-export const gameDate = (startAt: Date, startTimeKnown: boolean): string => (startTimeKnown ? usDate.format(startAt) : startAt.toISOString().slice(0, 10));
 
 /** Every basketball game with its closing consensus lines, by start then id. An offline read of all history. */
 export async function loadNbaGames(pool: pg.Pool): Promise<{ inputs: NbaGameInput[]; rows: Omit<NbaFeatureRow, 'values' | 'featureVersion'>[] }> {
@@ -145,8 +137,7 @@ export async function buildNbaFeatureMatrix(pool: pg.Pool, window: FeatureMatrix
     const t = Date.parse(`${date}T00:00:00Z`);
     return t >= from && t < to;
   };
-  const basketball = SPORT_DEFINITIONS.find((d) => d.key === NBA_FEATURE_SPORT)!;
-  const vectors = new Map(computeNbaFeatureVectors(inputs, venueBook(basketball), { include: (g) => inWindow(g.date) }).map((v) => [v.matchId, v.values]));
+  const vectors = new Map(computeNbaFeatureVectors(inputs, NBA_VENUES, { include: (g) => inWindow(g.date) }).map((v) => [v.matchId, v.values]));
   return rows
     .filter((r) => vectors.has(r.matchId))
     .map((r) => ({ ...r, featureVersion: NBA_FEATURE_VERSION, values: vectors.get(r.matchId)! }))

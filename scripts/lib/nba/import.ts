@@ -9,13 +9,16 @@
 // A second run over the same files writes nothing: matches are upserted only where a value differs, and the
 // stored prices of the file's matches are read first, so only new lines are inserted and only changed ones
 // rewritten. A line the file no longer has is removed (the archive is the truth for its own rows); a cell that
-// is there but unreadable removes nothing.
+// is there but unreadable removes nothing. The feature stores are advanced at the end, as after a football import:
+// serving reads the basketball store, never the history.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { and, between, eq, inArray, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import * as schema from '../../../src/db/schema';
+import { advanceFeatureStore, type AdvanceSummary } from '../../../src/services/feature-store';
+import { nodeDatabase } from '../db';
 import { competitions, ingestionJobs, matches, oddsSnapshots, teamAliases } from '../../../src/db/schema';
 import {
   NBA_ARCHIVE_BOOKMAKER,
@@ -57,6 +60,8 @@ export interface NbaImportSummary {
   rejected: RowProblem[];
   invalidPrices: RowProblem[];
   failedFiles: number;
+  /** The feature stores' advance after the import; null when the caller asked for none. */
+  featureStore: AdvanceSummary | null;
   durationMs: number;
 }
 
@@ -70,7 +75,11 @@ const stored3 = (price: number) => Math.round(price * 1000) / 1000;
 export async function importNbaArchive(
   pool: pg.Pool,
   paths: string[],
-  options: { onFile?: (summary: NbaFileSummary) => void } = {},
+  options: {
+    onFile?: (summary: NbaFileSummary) => void;
+    /** When to advance the feature stores to after the import (ms); null: not at all (a test that walks it itself). */
+    featureStoreAt?: number | null;
+  } = {},
 ): Promise<NbaImportSummary> {
   const started = performance.now();
   const db = drizzle({ client: pool, schema });
@@ -81,6 +90,7 @@ export async function importNbaArchive(
     rejected: [],
     invalidPrices: [],
     failedFiles: 0,
+    featureStore: null,
     durationMs: 0,
   };
   for (const path of paths) {
@@ -97,6 +107,8 @@ export async function importNbaArchive(
     if (file.status === 'failed') summary.failedFiles++;
     options.onFile?.(file);
   }
+  const at = options.featureStoreAt === undefined ? Date.now() : options.featureStoreAt;
+  summary.featureStore = at === null ? null : await advanceFeatureStore(nodeDatabase(pool), at);
   summary.durationMs = performance.now() - started;
   return summary;
 }

@@ -1,7 +1,9 @@
-// Keeps the feature store current: applies the results that have become known since the last advance, each
-// touching two team states, one pair and one league, in the order results become known, exactly as the full
-// replay (timeline.ts) would. Runs in the ingestion jobs after they commit results, in the feature queue's
-// consumer and hourly; never on a request. One implementation for the Worker and Node (a drizzle PgDb).
+// Keeps the feature stores current: one per sport (its feature version's), each applying the results that have
+// become known since its last advance, in the order results become known, exactly as the full replay would.
+// Football's (v1) touches two team states, one pair and one league per result (timeline.ts); basketball's
+// (nba-v1) the two teams' states (basketball.ts). Runs in the ingestion jobs after they commit results, in the
+// feature queue's consumer and hourly; never on a request. One implementation for the Worker and Node (a drizzle
+// PgDb).
 import {
   FEATURE_SPORT,
   FEATURE_VERSION,
@@ -31,7 +33,13 @@ export interface AdvanceSummary {
 
 /** A result's place in the order results become known; timeline.ts sorts by the same three keys. */
 type OrderKey = readonly [knownAt: number, startAt: number, matchId: number];
-const orderKey = (m: TimelineMatch): OrderKey => [resultKnownAt(m), m.startAt, m.matchId];
+/** What the advance needs of a result to order it: when it becomes known, its kick-off and its id. */
+export interface PendingResult {
+  matchId: number;
+  startAt: number;
+  startTimeKnown: boolean;
+}
+const orderKey = (m: PendingResult): OrderKey => [resultKnownAt(m), m.startAt, m.matchId];
 const compareKeys = (a: OrderKey, b: OrderKey) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 
 /** The columns of matches the timeline needs, for a typed select. */
@@ -79,34 +87,55 @@ export function timelineMatchOf(r: TimelineRow): TimelineMatch {
   };
 }
 
-/** Matches of the features' sport only (FEATURE_SPORT): another sport's results never enter these states. */
-export const ofFeatureSport = (db: PgDb) => inArray(matches.sportId, db.select({ id: sports.id }).from(sports).where(eq(sports.key, FEATURE_SPORT)));
+/** Matches of one sport only: another sport's results never enter its store's states. */
+export const ofSport = (db: PgDb, sport: string) => inArray(matches.sportId, db.select({ id: sports.id }).from(sports).where(eq(sports.key, sport)));
+/** Matches of football's features (FEATURE_SPORT). */
+export const ofFeatureSport = (db: PgDb) => ofSport(db, FEATURE_SPORT);
 
 /** Every match of the timeline, as the full replay (featureStateAt) takes them. */
 export async function timelineMatches(db: PgDb): Promise<TimelineMatch[]> {
   return (await db.select(timelineColumns).from(matches).where(ofFeatureSport(db))).map(timelineMatchOf);
 }
 
-async function lockProgress(db: PgDb) {
-  await db.insert(featureStoreProgress).values({ featureVersion: FEATURE_VERSION, sport: FEATURE_SPORT, rebuildRequired: true }).onConflictDoNothing();
-  const [progress] = await db.select().from(featureStoreProgress).where(eq(featureStoreProgress.featureVersion, FEATURE_VERSION)).for('update');
+/**
+ * One sport's feature store, as the advance drives it: which results it learns, how it loads the states they
+ * touch, applies them and writes them back. The order, the watermark, the rebuild and the bookkeeping are the
+ * advance's, the same for every sport.
+ */
+export interface SportFeatureStore<R extends PendingResult, S> {
+  featureVersion: string;
+  /** sports.key: only this sport's results enter the store. */
+  sport: string;
+  /** Its finished results not learnt yet (matches_features_pending_idx holds exactly these, of every sport). */
+  pending(db: PgDb): Promise<R[]>;
+  load(db: PgDb, results: readonly R[]): Promise<S>;
+  apply(states: S, result: R): void;
+  write(db: PgDb, states: S, results: readonly R[]): Promise<void>;
+  /** Deletes every stored state of the version. */
+  clear(db: PgDb): Promise<void>;
+}
+
+async function lockProgress(db: PgDb, store: SportFeatureStore<PendingResult, unknown>) {
+  await db.insert(featureStoreProgress).values({ featureVersion: store.featureVersion, sport: store.sport, rebuildRequired: true }).onConflictDoNothing();
+  const [progress] = await db.select().from(featureStoreProgress).where(eq(featureStoreProgress.featureVersion, store.featureVersion)).for('update');
   return progress!;
 }
 
-/** Empties the store: every result becomes pending again, and the next step applies them all from scratch. */
-async function reset(db: PgDb): Promise<void> {
-  for (const table of [featureTeamStates, featurePairStates, featureLeagueStates]) {
-    await db.delete(table).where(eq(table.featureVersion, FEATURE_VERSION));
-  }
-  await db.update(matches).set({ featuresAppliedAt: null }).where(isNotNull(matches.featuresAppliedAt));
+/** Empties a store: every result of its sport becomes pending again, and the next step applies them all from scratch. */
+async function reset(db: PgDb, store: SportFeatureStore<PendingResult, unknown>): Promise<void> {
+  await store.clear(db);
+  await db
+    .update(matches)
+    .set({ featuresAppliedAt: null })
+    .where(and(isNotNull(matches.featuresAppliedAt), ofSport(db, store.sport)));
   await db
     .update(featureStoreProgress)
     .set({ appliedKnownAt: null, appliedStartAt: null, appliedMatchId: null, appliedResults: 0, rebuildRequired: false })
-    .where(eq(featureStoreProgress.featureVersion, FEATURE_VERSION));
+    .where(eq(featureStoreProgress.featureVersion, store.featureVersion));
 }
 
 /** Finished results the store has not learnt yet: the partial index matches_features_pending_idx holds exactly these. */
-async function pendingResults(db: PgDb): Promise<TimelineMatch[]> {
+async function footballPending(db: PgDb): Promise<TimelineMatch[]> {
   const rows = await db
     .select(timelineColumns)
     .from(matches)
@@ -115,7 +144,7 @@ async function pendingResults(db: PgDb): Promise<TimelineMatch[]> {
 }
 
 /** The stored states the results touch, loaded into a FeatureStateStore. */
-async function loadTouched(db: PgDb, results: readonly TimelineMatch[]): Promise<FeatureStateStore> {
+async function footballLoad(db: PgDb, results: readonly TimelineMatch[]): Promise<FeatureStateStore> {
   const teamIds = [...new Set(results.flatMap((m) => [m.homeTeamId, m.awayTeamId]))];
   const pairs = [...new Set(results.map((m) => headToHeadKey(m.homeTeamId, m.awayTeamId)))].map((k) => k.split('-').map(Number) as [number, number]);
   const competitionIds = [...new Set(results.map((m) => m.competitionId))];
@@ -143,12 +172,12 @@ async function loadTouched(db: PgDb, results: readonly TimelineMatch[]): Promise
 }
 
 /** A `json` value read by `execute` (no column to decode it) is parsed by pg and the Neon driver alike; text is parsed just in case. */
-const parsed = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
+export const parsed = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 
-const STATE_BATCH = 1000;
+export const STATE_BATCH = 1000;
 
 /** The states as they are written: `json` text of the object, read back byte for byte. */
-async function writeStates(db: PgDb, store: FeatureStateStore, results: readonly TimelineMatch[]): Promise<void> {
+async function footballWrite(db: PgDb, store: FeatureStateStore, results: readonly TimelineMatch[]): Promise<void> {
   const teamIds = [...new Set(results.flatMap((m) => [m.homeTeamId, m.awayTeamId]))];
   const pairKeys = [...new Set(results.map((m) => headToHeadKey(m.homeTeamId, m.awayTeamId)))];
   const competitionIds = [...new Set(results.map((m) => m.competitionId))];
@@ -176,39 +205,54 @@ async function writeStates(db: PgDb, store: FeatureStateStore, results: readonly
   }
 }
 
+/** Football's store (v1): team, pair and league states. */
+export const FOOTBALL_FEATURE_STORE: SportFeatureStore<TimelineMatch, FeatureStateStore> = {
+  featureVersion: FEATURE_VERSION,
+  sport: FEATURE_SPORT,
+  pending: footballPending,
+  load: footballLoad,
+  apply: (store, m) => store.apply(m),
+  write: footballWrite,
+  async clear(db) {
+    for (const table of [featureTeamStates, featurePairStates, featureLeagueStates]) {
+      await db.delete(table).where(eq(table.featureVersion, FEATURE_VERSION));
+    }
+  },
+};
+
 /**
- * Applies every stored result known by `now` (ms) that the store has not learnt yet. Concurrent advances
- * queue on the progress row. A result that sorts before one already applied (it arrived late), or a change to
- * an applied result, empties the store first: Elo carries every result into all later ones, so only a replay
- * from the start is exact, and this is the one place that replays (a job, not a request).
+ * Applies every stored result of the store's sport known by `now` (ms) that it has not learnt yet. Concurrent
+ * advances queue on the store's progress row. A result that sorts before one already applied (it arrived late),
+ * or a change to an applied result, empties the store first: a rating carries every result into all later ones,
+ * so only a replay from the start is exact, and this is the one place that replays (a job, not a request).
  */
-export async function advanceFeatureStore(db: PgDb, now: number): Promise<AdvanceSummary> {
+export async function advanceSportFeatureStore<R extends PendingResult, S>(db: PgDb, store: SportFeatureStore<R, S>, now: number): Promise<AdvanceSummary> {
   return db.transaction(async (tx) => {
-    const progress = await lockProgress(tx);
+    const progress = await lockProgress(tx, store);
     let rebuilt = false;
     if (progress.rebuildRequired) {
-      await reset(tx);
+      await reset(tx, store);
       rebuilt = true;
     }
-    let pending = await pendingResults(tx);
+    let pending = await store.pending(tx);
     let known = pending.filter((m) => resultKnownAt(m) <= now).sort((a, b) => compareKeys(orderKey(a), orderKey(b)));
     const watermark: OrderKey | null =
       !rebuilt && progress.appliedKnownAt != null
         ? [progress.appliedKnownAt.getTime(), progress.appliedStartAt!.getTime(), Number(progress.appliedMatchId)]
         : null;
     if (watermark && known.length > 0 && compareKeys(orderKey(known[0]!), watermark) < 0) {
-      await reset(tx);
+      await reset(tx, store);
       rebuilt = true;
-      pending = await pendingResults(tx);
+      pending = await store.pending(tx);
       known = pending.filter((m) => resultKnownAt(m) <= now).sort((a, b) => compareKeys(orderKey(a), orderKey(b)));
     }
     const later = pending.filter((m) => resultKnownAt(m) > now).map(resultKnownAt);
     const nextKnownAt = later.length > 0 ? Math.min(...later) : null;
 
     if (known.length > 0) {
-      const store = await loadTouched(tx, known);
-      for (const m of known) store.apply(m);
-      await writeStates(tx, store, known);
+      const states = await store.load(tx, known);
+      for (const m of known) store.apply(states, m);
+      await store.write(tx, states, known);
       await tx.update(matches).set({ featuresAppliedAt: new Date(now) }).where(anyOf(matches.id, known.map((m) => m.matchId)));
     }
     const last = known[known.length - 1];
@@ -221,7 +265,7 @@ export async function advanceFeatureStore(db: PgDb, now: number): Promise<Advanc
         nextKnownAt: nextKnownAt === null ? null : new Date(nextKnownAt),
         advancedAt: new Date(now),
       })
-      .where(eq(featureStoreProgress.featureVersion, FEATURE_VERSION));
+      .where(eq(featureStoreProgress.featureVersion, store.featureVersion));
     return { applied: known.length, rebuilt, matchIds: known.map((m) => m.matchId), nextKnownAt };
   });
 }

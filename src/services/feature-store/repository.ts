@@ -1,11 +1,14 @@
-// The feature store as serving reads it: for a match, its own row, the two teams' states, the pair's and the
-// league's, in one statement of primary-key lookups. Its cost does not grow with the history.
-import { FEATURE_SPORT, FEATURE_VERSION, createHeadToHeadState, createTeamState, seasonLabel, type HeadToHeadState, type LeagueState, type TeamState } from '../features';
+// The feature stores as serving reads them: for a match, its own row, its sport's store, the two teams' states and
+// (football) the pair's and the league's, in one statement of primary-key lookups. Its cost does not grow with
+// the history.
+import { FEATURE_VERSION, createHeadToHeadState, createTeamState, seasonLabel, type HeadToHeadState, type LeagueState, type TeamState } from '../features';
+import { createNbaTeamState, NBA_FEATURE_VERSION, type NbaGameInput, type NbaTeamState } from '../features/basketball';
 import { and, eq, gt, lte, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { anyOf, type PgDb } from '../../db/pg';
-import { featureLeagueStates, featurePairStates, featureStoreProgress, featureTeamStates, matches, sports } from '../../db/schema';
+import { competitions, featureLeagueStates, featurePairStates, featureStoreProgress, featureTeamStates, matches, sports, teams } from '../../db/schema';
 import { timelineColumns, timelineMatchOf } from './advance';
+import { nbaGameOf } from './basketball';
 import { UnavailableError } from '../../lib/errors';
 
 /** A match's feature state as the prediction path uses it (and as the per-match KV entry holds it). */
@@ -31,20 +34,44 @@ export interface MatchFeatureState {
   league: LeagueState | null;
 }
 
-/** Usable for a prediction at `now`: current feature version, and no result has become known since. */
-export const isFresh = (state: MatchFeatureState, now: number): boolean => state.featureVersion === FEATURE_VERSION && now < state.staleAfter;
+/**
+ * A basketball game's feature state (nba-v1): the builder's input for the game (its lines come from the live odds
+ * at prediction time) and its two teams' states, as of the basketball store's last advance.
+ */
+export interface NbaMatchFeatureState {
+  featureVersion: typeof NBA_FEATURE_VERSION;
+  matchId: number;
+  computedAt: number;
+  staleAfter: number;
+  match: { startAt: number; startTimeKnown: boolean; status: string; homeTeamId: number; awayTeamId: number };
+  game: NbaGameInput;
+  home: NbaTeamState;
+  away: NbaTeamState;
+}
+
+/** The feature state of a match of any sport with a store; `featureVersion` says which. */
+export type SportMatchFeatureState = MatchFeatureState | NbaMatchFeatureState;
+
+export const isNbaState = (state: SportMatchFeatureState): state is NbaMatchFeatureState => state.featureVersion === NBA_FEATURE_VERSION;
+
+/** The feature versions this Worker builds vectors of, by sport. */
+export const BUILT_FEATURE_VERSIONS: Readonly<Record<string, string>> = { soccer: FEATURE_VERSION, basketball: NBA_FEATURE_VERSION };
+
+/** Usable for a prediction at `now`: a feature version this Worker builds, and no result has become known since. */
+export const isFresh = (state: SportMatchFeatureState, now: number): boolean =>
+  (state.featureVersion === FEATURE_VERSION || state.featureVersion === NBA_FEATURE_VERSION) && now < state.staleAfter;
 
 export type StoredMatch =
   /** Not started: the states to predict it from. */
-  | { kind: 'upcoming'; state: MatchFeatureState }
+  | { kind: 'upcoming'; sport: string; state: SportMatchFeatureState }
   /**
    * Kicked off, finished or otherwise no longer open, of any sport: only its stored pre-kick-off prediction may be
    * served.
    */
   | { kind: 'started'; sport: string; startAt: number }
   /**
-   * Open, of another sport than the features' (FEATURE_SPORT): the store holds no state for it, and its prediction
-   * is made from its live odds alone.
+   * Open, of a sport without a feature store: there is no state for it, and its prediction is made from its live
+   * odds alone.
    */
   | { kind: 'market-only'; sport: string; startAt: number };
 
@@ -53,6 +80,8 @@ export class FeatureStoreNotBuiltError extends UnavailableError {}
 
 const homeStates = alias(featureTeamStates, 'h');
 const awayStates = alias(featureTeamStates, 'a');
+const homeTeams = alias(teams, 'home');
+const awayTeams = alias(teams, 'away');
 
 export class FeatureStateRepository {
   constructor(private readonly db: () => PgDb) {}
@@ -72,21 +101,28 @@ export class FeatureStateRepository {
         pairState: p.state,
         leagueState: l.state,
         sport: sports.key,
+        competition: competitions.key,
+        homeTeam: homeTeams.key,
+        awayTeam: awayTeams.key,
       })
       .from(matches)
       .innerJoin(sports, eq(sports.id, matches.sportId))
-      .leftJoin(g, eq(g.featureVersion, FEATURE_VERSION))
-      .leftJoin(h, and(eq(h.featureVersion, FEATURE_VERSION), eq(h.teamId, matches.homeTeamId)))
-      .leftJoin(a, and(eq(a.featureVersion, FEATURE_VERSION), eq(a.teamId, matches.awayTeamId)))
+      .innerJoin(competitions, eq(competitions.id, matches.competitionId))
+      .innerJoin(homeTeams, eq(homeTeams.id, matches.homeTeamId))
+      .innerJoin(awayTeams, eq(awayTeams.id, matches.awayTeamId))
+      // The match's sport's store (one per sport, migration 0016), and its states.
+      .leftJoin(g, eq(g.sport, sports.key))
+      .leftJoin(h, and(eq(h.featureVersion, g.featureVersion), eq(h.teamId, matches.homeTeamId)))
+      .leftJoin(a, and(eq(a.featureVersion, g.featureVersion), eq(a.teamId, matches.awayTeamId)))
       .leftJoin(
         p,
         and(
-          eq(p.featureVersion, FEATURE_VERSION),
+          eq(p.featureVersion, g.featureVersion),
           eq(p.teamLow, sql`least(${matches.homeTeamId}, ${matches.awayTeamId})`),
           eq(p.teamHigh, sql`greatest(${matches.homeTeamId}, ${matches.awayTeamId})`),
         ),
       )
-      .leftJoin(l, and(eq(l.featureVersion, FEATURE_VERSION), eq(l.competitionId, matches.competitionId)))
+      .leftJoin(l, and(eq(l.featureVersion, g.featureVersion), eq(l.competitionId, matches.competitionId)))
       .where(anyOf(matches.id, [...new Set(matchIds)]));
     for (const r of rows) {
       const m = timelineMatchOf(r);
@@ -95,19 +131,41 @@ export class FeatureStateRepository {
         out.set(m.matchId, { kind: 'started', sport: r.sport, startAt: m.startAt });
         continue;
       }
-      if (r.sport !== FEATURE_SPORT) {
+      const built = BUILT_FEATURE_VERSIONS[r.sport];
+      if (built === undefined) {
         out.set(m.matchId, { kind: 'market-only', sport: r.sport, startAt: m.startAt });
         continue;
       }
-      if (r.storeVersion === null) throw new FeatureStoreNotBuiltError(`the feature store of ${FEATURE_VERSION} has not been built yet`);
+      if (r.storeVersion !== built) throw new FeatureStoreNotBuiltError(`the feature store of ${built} has not been built yet`);
       const nextKnownAt = r.nextKnownAt === null ? Infinity : r.nextKnownAt.getTime();
+      const common = { matchId: m.matchId, computedAt: now, staleAfter: Math.min(nextKnownAt, m.startAt) };
+      if (built === NBA_FEATURE_VERSION) {
+        const game = nbaGameOf({ ...r, id: m.matchId, competition: r.competition, startAt: r.startAt });
+        // A team the data file does not declare has no arenas or rating history: no features, so market-only.
+        if (!game) {
+          out.set(m.matchId, { kind: 'market-only', sport: r.sport, startAt: m.startAt });
+          continue;
+        }
+        out.set(m.matchId, {
+          kind: 'upcoming',
+          sport: r.sport,
+          state: {
+            featureVersion: NBA_FEATURE_VERSION,
+            ...common,
+            match: { startAt: m.startAt, startTimeKnown: m.startTimeKnown, status: m.status, homeTeamId: m.homeTeamId, awayTeamId: m.awayTeamId },
+            game,
+            home: (r.homeState as NbaTeamState | null) ?? createNbaTeamState(game.homeTeam),
+            away: (r.awayState as NbaTeamState | null) ?? createNbaTeamState(game.awayTeam),
+          },
+        });
+        continue;
+      }
       out.set(m.matchId, {
         kind: 'upcoming',
+        sport: r.sport,
         state: {
           featureVersion: FEATURE_VERSION,
-          matchId: m.matchId,
-          computedAt: now,
-          staleAfter: Math.min(nextKnownAt, m.startAt),
+          ...common,
           match: {
             competitionId: m.competitionId,
             season: seasonLabel(m),

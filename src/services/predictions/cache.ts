@@ -3,13 +3,15 @@
 //   another run changes the prefix and old entries simply stop being read (they expire on their TTL); new odds
 //   for a match delete its key under every run that may still be cached (the odds job, invalidateMatch).
 //   (v2: markets carry `kind` and the prediction `model`; a v1 entry has neither and is never read.)
-// - `pred:v2:market-only:{match}`: the market-only prediction of a match of a sport without a model. It is made
-//   from the live odds alone, so it lives no longer than they stay fresh (the odds poll's shortest period,
-//   PREDICTION_CACHE_TTL_SECONDS) and new odds delete it with the match's other keys.
-// - `feat:{featureVersion}:{match}`: the match's feature state, a copy of the feature store's rows for it
-//   (src/services/feature-store). Its `staleAfter` decides whether it is used; the TTL is a safety net.
-// - `model:active:v1`: serving's copy of the active model run; activation deletes it. The isolate keeps its
-//   own copy for ACTIVE_RUN_ISOLATE_TTL_MS on top.
+// - `pred:v2:market-only:{match}`: the market-only prediction of a match of a sport without an active run. It is
+//   made from the live odds alone, so it lives no longer than they stay fresh (the odds poll's shortest period,
+//   PREDICTION_CACHE_TTL_SECONDS) and new odds delete it with the match's other keys. Its KV metadata names the
+//   match's sport: once that sport has an active run, the entry is not served.
+// - `feat:match:{match}`: the match's feature state, a copy of its sport's feature store's rows for it
+//   (src/services/feature-store); the state names its feature version. Its `staleAfter` decides whether it is
+//   used; the TTL is a safety net.
+// - `model:active:v2`: serving's copy of the active model runs, one per sport at most; activation deletes it. The
+//   isolate keeps its own copy for ACTIVE_RUN_ISOLATE_TTL_MS on top.
 // Isolate memos of predictions and feature states (what a KV read returned, parsed, kept for a few seconds):
 // - Only what was read from KV is memoised, never what this isolate computed or wrote: a put deletes the
 //   memo's entry instead, so the next read goes to KV.
@@ -18,18 +20,17 @@
 //   locations); an invalidation made in this isolate (invalidateMatch) clears the memo at once. A feature
 //   state is rewritten only when the store advances (results) and carries its own `staleAfter`, which is
 //   checked on every use, memoised or not; its memo lives FEATURE_STATE_MEMO_TTL_MS.
-// - A match's kind (whether its sport has a model), learnt from what a read returned: a run's prediction or a
-//   feature state exists only for a sport with a model, a market-only prediction only for one without. Only
-//   one of a match's two prediction keys can ever be written (sportHasModel is fixed per deployment and a
-//   match's sport never changes), so once the kind is known the lookup reads that key alone instead of both:
-//   it skips a read whose answer is known to be null, so it serves nothing staler. Kept MATCH_KIND_MEMO_TTL_MS.
+// - A match's sport, learnt from what a read returned (a run's prediction, a market-only one's metadata, a feature
+//   state). A match's sport never changes, and which of its keys can hold a servable prediction follows from it:
+//   its sport's active run's, or the market-only one when the sport has none. Once the sport is known the lookup
+//   reads that key alone instead of every active run's and the market-only one: it skips reads whose answer
+//   could not be served, so it serves nothing staler. Kept MATCH_SPORT_MEMO_TTL_MS.
 // - Bounded: MEMO_MAX_ENTRIES each, the oldest entry dropped first. Memoised objects are shared between
 //   requests and must not be mutated (shaping copies).
-import { FEATURE_VERSION } from '../features';
-import type { MatchFeatureState } from '../feature-store';
+import type { SportMatchFeatureState } from '../feature-store';
 import type { ActiveRun, MatchPrediction } from './types';
 
-export const ACTIVE_RUN_KV_KEY = 'model:active:v1';
+export const ACTIVE_RUN_KV_KEY = 'model:active:v2';
 /** How long the isolate trusts its copy of the active run before asking KV again. */
 export const ACTIVE_RUN_ISOLATE_TTL_MS = 15_000;
 /** How long KV keeps the active run (KV's minimum TTL is 60 s). Activation takes effect within this. */
@@ -46,14 +47,19 @@ export const predictionCacheKey = (modelRunId: string, matchId: number): string 
 export const marketOnlyCacheKey = (matchId: number): string => `pred:v2:market-only:${matchId}`;
 /** A prediction's key: its model run's, or the market-only one (model null). */
 const keyOf = (modelRunId: string | null, matchId: number) => (modelRunId === null ? marketOnlyCacheKey(matchId) : predictionCacheKey(modelRunId, matchId));
-export const featureStateKey = (matchId: number): string => `feat:${FEATURE_VERSION}:${matchId}`;
+export const featureStateKey = (matchId: number): string => `feat:match:${matchId}`;
+
+/** What a market-only entry's KV metadata says: the sport whose lack of a model it was made for. */
+interface MarketOnlyMetadata {
+  sport: string;
+}
 
 /** How long the isolate serves a prediction it read from KV before reading KV again (see the header). */
 export const PREDICTION_MEMO_TTL_MS = 5_000;
 /** How long the isolate uses a feature state it read from KV before reading KV again (see the header). */
 export const FEATURE_STATE_MEMO_TTL_MS = 30_000;
-/** How long the isolate keeps a match's kind (see the header); it never changes, the bound is the memo's size. */
-export const MATCH_KIND_MEMO_TTL_MS = 3_600_000;
+/** How long the isolate keeps a match's sport (see the header); it never changes, the bound is the memo's size. */
+export const MATCH_SPORT_MEMO_TTL_MS = 3_600_000;
 /** Entries per memo; a full memo drops its oldest entry. */
 export const MEMO_MAX_ENTRIES = 2_000;
 
@@ -87,11 +93,16 @@ class IsolateMemo<T> {
 }
 
 // Isolate memos: they outlive a request (a PredictionCache is made per request) on purpose.
-const predictionMemo = new IsolateMemo<MatchPrediction>(PREDICTION_MEMO_TTL_MS);
-const featureStateMemo = new IsolateMemo<MatchFeatureState>(FEATURE_STATE_MEMO_TTL_MS);
-/** Match id → whether its sport has a model (true: its prediction is a run's; false: market-only). */
-const matchKindMemo = new IsolateMemo<boolean>(MATCH_KIND_MEMO_TTL_MS);
-let activeMemo: { run: ActiveRun | null; until: number } | undefined;
+/** A cached prediction, and for a market-only one the sport its metadata names. */
+interface CachedPrediction {
+  prediction: MatchPrediction;
+  sport?: string;
+}
+const predictionMemo = new IsolateMemo<CachedPrediction>(PREDICTION_MEMO_TTL_MS);
+const featureStateMemo = new IsolateMemo<SportMatchFeatureState>(FEATURE_STATE_MEMO_TTL_MS);
+/** Match id → its sport's key. */
+const matchSportMemo = new IsolateMemo<string>(MATCH_SPORT_MEMO_TTL_MS);
+let activeMemo: { runs: ActiveRun[]; until: number } | undefined;
 /** Per-isolate counters behind the `hitRate` log field. */
 const counters = { hits: 0, misses: 0 };
 
@@ -104,7 +115,7 @@ export function resetPredictionMemos(): void {
   activeMemo = undefined;
   predictionMemo.clear();
   featureStateMemo.clear();
-  matchKindMemo.clear();
+  matchSportMemo.clear();
   counters.hits = 0;
   counters.misses = 0;
 }
@@ -116,46 +127,66 @@ export class PredictionCache {
   ) {}
 
   /** The cached prediction of a model run (null: the market-only one): the isolate's memo of an earlier KV read, else KV (then memoised). */
-  async prediction(modelRunId: string | null, matchId: number): Promise<MatchPrediction | null> {
+  async prediction(modelRunId: string | null, matchId: number): Promise<CachedPrediction | null> {
     const key = keyOf(modelRunId, matchId);
     const memoised = predictionMemo.get(key, this.now());
     if (memoised) return memoised;
-    const read = await this.kv.get<MatchPrediction>(key, 'json');
+    let read: CachedPrediction | null = null;
+    if (modelRunId === null) {
+      const { value, metadata } = await this.kv.getWithMetadata<MatchPrediction, MarketOnlyMetadata>(key, 'json');
+      // An entry without its sport cannot be checked against the active runs: not served.
+      if (value && typeof metadata?.sport === 'string') read = { prediction: value, sport: metadata.sport };
+    } else {
+      const value = await this.kv.get<MatchPrediction>(key, 'json');
+      if (value) read = { prediction: value };
+    }
     if (read) predictionMemo.set(key, read, this.now());
     return read;
   }
 
   /**
-   * The match's cached prediction: its run's (null: no run is active) or its market-only one. Both keys are read at
-   * once while the match's kind is unknown (rather than Postgres on every market-only hit); once it is known,
-   * only the key that can exist.
+   * The match's servable cached prediction: its sport's active run's, or the market-only one while its sport has no
+   * active run. While the match's sport is unknown, every active run's key and the market-only one are read at
+   * once (rather than Postgres on every hit); once it is known, only the key that can be served.
    */
-  async lookup(modelRunId: string | null, matchId: number): Promise<MatchPrediction | null> {
-    const hasModel = this.knownKind(matchId);
-    const [ofRun, marketOnly] = await Promise.all([
-      modelRunId !== null && hasModel !== false ? this.prediction(modelRunId, matchId) : null,
-      hasModel !== true ? this.prediction(null, matchId) : null,
-    ]);
-    if (ofRun) this.rememberKind(matchId, true);
-    else if (marketOnly) this.rememberKind(matchId, false);
-    return ofRun ?? marketOnly;
+  async lookup(runs: readonly ActiveRun[], matchId: number): Promise<MatchPrediction | null> {
+    const sport = this.knownSport(matchId);
+    if (sport !== undefined) {
+      const run = runs.find((r) => r.sport === sport);
+      const entry = await this.prediction(run?.id ?? null, matchId);
+      return entry && (run || entry.sport === sport) ? entry.prediction : null;
+    }
+    const [marketOnly, ...ofRuns] = await Promise.all([this.prediction(null, matchId), ...runs.map((r) => this.prediction(r.id, matchId))]);
+    const hit = ofRuns.findIndex((e) => e !== null);
+    if (hit >= 0) {
+      // A run prices only its own sport's matches, so its entry says the match's sport.
+      this.rememberSport(matchId, runs[hit]!.sport);
+      return ofRuns[hit]!.prediction;
+    }
+    if (marketOnly?.sport !== undefined) {
+      this.rememberSport(matchId, marketOnly.sport);
+      if (!runs.some((r) => r.sport === marketOnly.sport)) return marketOnly.prediction;
+    }
+    return null;
   }
 
-  /** Whether the match's sport has a model, if the isolate has learnt it; undefined while unknown. */
-  knownKind(matchId: number): boolean | undefined {
-    return matchKindMemo.get(String(matchId), this.now());
+  /** The match's sport, if the isolate has learnt it; undefined while unknown. */
+  knownSport(matchId: number): string | undefined {
+    return matchSportMemo.get(String(matchId), this.now());
   }
 
-  /** Records whether the match's sport has a model, once something read has said so (see the header). */
-  rememberKind(matchId: number, hasModel: boolean): void {
-    matchKindMemo.set(String(matchId), hasModel, this.now());
+  /** Records the match's sport, once something read has said it (see the header). */
+  rememberSport(matchId: number, sport: string): void {
+    matchSportMemo.set(String(matchId), sport, this.now());
   }
 
-  async putPrediction(prediction: MatchPrediction): Promise<void> {
+  /** Caches a prediction; a market-only one (no run) with the sport it was made for, which `sport` names. */
+  async putPrediction(prediction: MatchPrediction, sport: string): Promise<void> {
     const key = keyOf(prediction.modelRunId, prediction.matchId);
+    const metadata: MarketOnlyMetadata | undefined = prediction.modelRunId === null ? { sport } : undefined;
     // Before and after: a read racing the put may have memoised the entry it replaces.
     predictionMemo.delete(key);
-    await this.kv.put(key, JSON.stringify(prediction), { expirationTtl: PREDICTION_CACHE_TTL_SECONDS });
+    await this.kv.put(key, JSON.stringify(prediction), { expirationTtl: PREDICTION_CACHE_TTL_SECONDS, metadata });
     predictionMemo.delete(key);
   }
 
@@ -170,35 +201,43 @@ export class PredictionCache {
   }
 
   /** The match's feature state: the isolate's memo of an earlier KV read, else KV (then memoised). */
-  async featureState(matchId: number): Promise<MatchFeatureState | null> {
+  async featureState(matchId: number): Promise<SportMatchFeatureState | null> {
     const key = featureStateKey(matchId);
     const memoised = featureStateMemo.get(key, this.now());
     if (memoised) return memoised;
-    const read = await this.kv.get<MatchFeatureState>(key, 'json');
+    const read = await this.kv.get<SportMatchFeatureState>(key, 'json');
     if (read) featureStateMemo.set(key, read, this.now());
     return read;
   }
 
-  async putFeatureState(state: MatchFeatureState): Promise<void> {
+  async putFeatureState(state: SportMatchFeatureState): Promise<void> {
     const key = featureStateKey(state.matchId);
     featureStateMemo.delete(key);
     await this.kv.put(key, JSON.stringify(state), { expirationTtl: FEATURE_STATE_TTL_SECONDS });
     featureStateMemo.delete(key);
   }
 
+  /** Deletes the match's feature state: it is no longer open (started early, finished or deleted). */
+  async deleteFeatureState(matchId: number): Promise<void> {
+    const key = featureStateKey(matchId);
+    featureStateMemo.delete(key);
+    await this.kv.delete(key);
+    featureStateMemo.delete(key);
+  }
+
   /**
-   * The active run: from the isolate (15 s), else KV (60 s), else Postgres via `fromDatabase`, which is then
-   * written back to KV in `defer`. Null when no run is active.
+   * The active runs (one per sport at most): from the isolate (15 s), else KV (60 s), else Postgres via
+   * `fromDatabase`, which is then written back to KV in `defer`. Empty when no run is active.
    */
-  async activeRun(fromDatabase: () => Promise<ActiveRun | null>, defer: (work: Promise<unknown>) => void, now: number): Promise<ActiveRun | null> {
-    if (activeMemo && activeMemo.until > now) return activeMemo.run;
-    let run = await this.kv.get<ActiveRun>(ACTIVE_RUN_KV_KEY, 'json');
-    if (!run) {
-      run = await fromDatabase();
-      if (run) defer(this.kv.put(ACTIVE_RUN_KV_KEY, JSON.stringify(run), { expirationTtl: ACTIVE_RUN_KV_TTL_SECONDS }));
+  async activeRuns(fromDatabase: () => Promise<ActiveRun[]>, defer: (work: Promise<unknown>) => void, now: number): Promise<ActiveRun[]> {
+    if (activeMemo && activeMemo.until > now) return activeMemo.runs;
+    let runs = await this.kv.get<ActiveRun[]>(ACTIVE_RUN_KV_KEY, 'json');
+    if (!Array.isArray(runs)) {
+      runs = await fromDatabase();
+      if (runs.length > 0) defer(this.kv.put(ACTIVE_RUN_KV_KEY, JSON.stringify(runs), { expirationTtl: ACTIVE_RUN_KV_TTL_SECONDS }));
     }
-    activeMemo = { run, until: now + ACTIVE_RUN_ISOLATE_TTL_MS };
-    return run;
+    activeMemo = { runs, until: now + ACTIVE_RUN_ISOLATE_TTL_MS };
+    return runs;
   }
 
   /** Deletes the KV copy of the active run, so the next read goes to Postgres (call it after an activation). */

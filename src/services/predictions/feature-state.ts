@@ -1,23 +1,34 @@
 // FeatureStateSource: a match's feature state for the prediction path. The per-match KV entry first (what the
 // feature queue's consumer keeps current after each advance of the store); when it is missing or stale, the
 // feature store in Postgres, one statement of primary-key lookups, written back to KV off the response path.
-// A request never reads more than the match's two teams, its pair and its league.
+// A request never reads more than the match's two teams, its pair and its league (football), or its two teams'
+// states (basketball).
 //
 // Two repositories over the same store: a request's single match is read over Neon's HTTP endpoint (`pointReads`,
 // one fetch, no connection to open: see src/db/client.ts), the warm-up's hundreds of matches over the Pool
 // (`store`). An HTTP answer is one JSON document, encoded and decoded whole, and Neon caps its size; a refresh
 // of every upcoming match is megabytes of team states.
 import type { Logger } from '../../lib/logging';
-import { isFresh, type FeatureStateRepository, type MatchFeatureState, type StoredMatch } from '../feature-store';
+import { BUILT_FEATURE_VERSIONS, isFresh, isNbaState, type FeatureStateRepository, type SportMatchFeatureState, type StoredMatch } from '../feature-store';
 import { FEATURE_SPORT } from '../features';
+import { NBA_FEATURE_SPORT } from '../features/basketball';
 import type { PredictionCache } from './cache';
 
-/** An open match of a sport without a model: all a market-only prediction needs besides its live odds. */
+/** An open match priced market-only: all its prediction needs besides its live odds. */
 export interface MarketOnlyMatch {
   matchId: number;
   sport: string;
   startAt: number;
 }
+
+/** An open match with its sport's feature state. */
+export interface UpcomingMatch {
+  sport: string;
+  state: SportMatchFeatureState;
+}
+
+/** The sport a feature state describes. */
+export const sportOfState = (state: SportMatchFeatureState): string => (isNbaState(state) ? NBA_FEATURE_SPORT : FEATURE_SPORT);
 
 export class FeatureStateSource {
   constructor(
@@ -30,10 +41,11 @@ export class FeatureStateSource {
 
   /** The match's state at `now`, or null for an unknown match. */
   async forMatch(matchId: number, now: number): Promise<StoredMatch | null> {
-    // A sport without a model never has a KV feature state: once the isolate knows the match is one, no read.
-    const entry = this.cache.knownKind(matchId) === false ? null : await this.cache.featureState(matchId);
-    if (entry && now >= entry.match.startAt) return { kind: 'started', sport: FEATURE_SPORT, startAt: entry.match.startAt };
-    if (entry && isFresh(entry, now)) return { kind: 'upcoming', state: entry };
+    // A sport without a feature store never has a KV feature state: once the isolate knows the match is one, no read.
+    const sport = this.cache.knownSport(matchId);
+    const entry = sport !== undefined && BUILT_FEATURE_VERSIONS[sport] === undefined ? null : await this.cache.featureState(matchId);
+    if (entry && now >= entry.match.startAt) return { kind: 'started', sport: sportOfState(entry), startAt: entry.match.startAt };
+    if (entry && isFresh(entry, now)) return { kind: 'upcoming', sport: sportOfState(entry), state: entry };
     const stored = await this.pointReads.forMatch(matchId, now);
     if (stored?.kind === 'upcoming') {
       this.logger.info('feature state read from the store', { matchId, reason: entry ? 'stale in KV' : 'missing in KV' });
@@ -43,18 +55,23 @@ export class FeatureStateSource {
   }
 
   /**
-   * The states of upcoming matches among `matchIds`, from the store, written to KV (the warm-up); beside them the
-   * open matches of sports without a model, which have no feature state but can be warmed market-only.
+   * The states of upcoming matches among `matchIds`, from their sports' stores, written to KV (the warm-up); beside
+   * them the open matches of sports without a feature store, which can only be warmed market-only, and the ids
+   * among `matchIds` that are no longer open, whose KV states are deleted.
    */
-  async refresh(matchIds: readonly number[], now: number): Promise<{ states: MatchFeatureState[]; marketOnly: MarketOnlyMatch[] }> {
-    const states: MatchFeatureState[] = [];
+  async refresh(matchIds: readonly number[], now: number): Promise<{ upcoming: UpcomingMatch[]; marketOnly: MarketOnlyMatch[]; closed: number[] }> {
+    const upcoming: UpcomingMatch[] = [];
     const marketOnly: MarketOnlyMatch[] = [];
-    for (const [matchId, stored] of await this.store.forMatches(matchIds, now)) {
-      if (stored.kind === 'upcoming') states.push(stored.state);
-      else if (stored.kind === 'market-only') marketOnly.push({ matchId, sport: stored.sport, startAt: stored.startAt });
+    const stored = await this.store.forMatches(matchIds, now);
+    for (const [matchId, match] of stored) {
+      if (match.kind === 'upcoming') upcoming.push({ sport: match.sport, state: match.state });
+      else if (match.kind === 'market-only') marketOnly.push({ matchId, sport: match.sport, startAt: match.startAt });
     }
-    await Promise.all(states.map((s) => this.cache.putFeatureState(s)));
-    return { states, marketOnly };
+    // A match that is no longer open (moved to a kick-off already past, finished, deleted) loses its KV state: its
+    // old `staleAfter` (the old kick-off) would otherwise keep it open for requests until then.
+    const closed = [...new Set(matchIds)].filter((id) => stored.get(id)?.kind !== 'upcoming' && stored.get(id)?.kind !== 'market-only');
+    await Promise.all([...upcoming.map((u) => this.cache.putFeatureState(u.state)), ...closed.map((id) => this.cache.deleteFeatureState(id))]);
+    return { upcoming, marketOnly, closed };
   }
 
   upcomingMatchIds(now: number, horizonMs: number): Promise<number[]> {

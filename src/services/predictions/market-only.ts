@@ -1,4 +1,6 @@
-// The market-only prediction: what a sport without a trained model is served (`model: null`). Pure (no I/O).
+// The market-only prediction: what a sport without an active model run is served (`model: null`). Pure (no I/O).
+// A model that prices only some of a sport's markets (basketball's moneyline) starts from it too: its other
+// markets stay exactly these (basketball.ts).
 //
 // There is no model to move the market's price, so the probability IS the market's margin-free probability,
 // and fair odds are its inverse. What makes it worth serving is the rest: the best price a bettor is paid (among
@@ -12,7 +14,9 @@
 // The anchor of a line: Pinnacle's margin-free price when Pinnacle quotes its complete book; else the MatchOdds
 // summary's consensus of the line (the margin-free median of every book quoting it, src/domain/odds/live.ts),
 // which is what a `us` feed gives; else none, and then no probability, EV or Kelly. The margin is removed
-// multiplicatively in both cases: no model chose a method on a validation season, and the consensus is made so.
+// multiplicatively in both cases, since no model chose a method on a validation season; a model that prices a
+// market passes the method its run chose (`marginMethods`), and that market's anchor is made with it, from
+// Pinnacle's prices or the consensus's median prices.
 //
 // An integer line can push (a refunded stake). The books' prices are for a bet that is not void, so the
 // margin-free probabilities are conditional on no push and sum to 1; EV and Kelly are then those of a bet that
@@ -28,15 +32,8 @@ import {
   type LiveMarket,
   type MarginMethod,
 } from '../../domain/odds';
-import { FEATURE_SPORT } from '../features';
 import { bestBettablePrices, outcomePrediction, type PredictionSettings } from './compute';
 import type { MarketPrediction, MatchPrediction, OutcomePrediction, PredictedOutcome, PredictionAnchor } from './types';
-
-/**
- * Whether a sport has a model that prices its matches. The one place that says so: a sport that gets a trained
- * model (and its feature builder) flips here, and its matches leave the market-only path.
- */
-export const sportHasModel = (sportKey: string): boolean => sportKey === FEATURE_SPORT;
 
 /** How a market-only anchor removes the margin (see the header). */
 export const MARKET_ONLY_MARGIN_METHOD: MarginMethod = 'multiplicative';
@@ -56,6 +53,8 @@ export interface MarketOnlyInput {
   h2hOutcomes: H2hOutcomes;
   odds: MarketOnlyOdds;
   settings: PredictionSettings;
+  /** A market's margin method other than MARKET_ONLY_MARGIN_METHOD: the one a model pricing it was trained with. */
+  marginMethods?: Partial<Record<LiveMarket, MarginMethod>>;
 }
 
 interface LineGroup {
@@ -87,36 +86,41 @@ interface Anchored {
   probabilities: Map<string, number> | null;
 }
 
-function describe(source: 'pinnacle' | 'consensus', used: readonly LiveLine[], kickoff: number): PredictionAnchor {
+function describe(source: 'pinnacle' | 'consensus', used: readonly LiveLine[], kickoff: number, marginMethod: MarginMethod): PredictionAnchor {
   const lastUpdate = Math.max(...used.map((l) => Date.parse(l.capturedAt)));
   return {
     source,
     bookmakers: [...new Set(used.map((l) => l.bookmaker))].sort(),
-    marginMethod: MARKET_ONLY_MARGIN_METHOD,
+    marginMethod,
     lastUpdate: new Date(lastUpdate).toISOString(),
     hoursToKickoff: (kickoff - lastUpdate) / HOUR_MS,
   };
 }
 
 /** Pinnacle's complete book, else the summary's consensus of the line, else none. */
-function anchorOf(group: LineGroup, expected: readonly string[], odds: MarketOnlyOdds, kickoff: number): Anchored {
+function anchorOf(group: LineGroup, expected: readonly string[], odds: MarketOnlyOdds, kickoff: number, method: MarginMethod): Anchored {
   const pinnacle = group.lines.filter((l) => l.bookmaker === SHARP_BOOKMAKER);
   const pinnaclePrices = expected.map((o) => pinnacle.find((l) => l.outcome === o)?.price);
   if (pinnaclePrices.every((p): p is number => p !== undefined)) {
-    const { probabilities } = removeMargin(pinnaclePrices, MARKET_ONLY_MARGIN_METHOD);
-    return { info: describe('pinnacle', pinnacle, kickoff), probabilities: new Map(expected.map((o, i) => [o, probabilities[i]!])) };
+    const { probabilities } = removeMargin(pinnaclePrices, method);
+    return { info: describe('pinnacle', pinnacle, kickoff, method), probabilities: new Map(expected.map((o, i) => [o, probabilities[i]!])) };
   }
   const consensus = odds.consensus.find((c) => c.market === group.market && c.point === group.point);
-  const probabilities = consensus && new Map(consensus.outcomes.map((o) => [o.outcome, o.probability]));
-  if (probabilities && expected.every((o) => probabilities.has(o))) {
-    return { info: describe('consensus', group.lines, kickoff), probabilities };
+  const medians = expected.map((o) => consensus?.outcomes.find((c) => c.outcome === o)?.medianPrice);
+  if (medians.every((p): p is number => p !== undefined)) {
+    // The summary's probabilities are the medians' multiplicative margin removal; another method starts from the medians.
+    const probabilities =
+      method === MARKET_ONLY_MARGIN_METHOD
+        ? new Map(consensus!.outcomes.map((o) => [o.outcome, o.probability]))
+        : new Map(expected.map((o, i) => [o, removeMargin(medians, method).probabilities[i]!]));
+    return { info: describe('consensus', group.lines, kickoff, method), probabilities };
   }
-  return { info: { source: 'none', bookmakers: [], marginMethod: MARKET_ONLY_MARGIN_METHOD, lastUpdate: null, hoursToKickoff: null }, probabilities: null };
+  return { info: { source: 'none', bookmakers: [], marginMethod: method, lastUpdate: null, hoursToKickoff: null }, probabilities: null };
 }
 
 function marketOf(group: LineGroup, h2h: H2hOutcomes, odds: MarketOnlyOdds, input: MarketOnlyInput): MarketPrediction {
   const expected: readonly PredictedOutcome[] = group.market === 'h2h' ? h2h : (MARKET_OUTCOMES[group.market] as readonly PredictedOutcome[]);
-  const anchor = anchorOf(group, expected, odds, input.kickoff);
+  const anchor = anchorOf(group, expected, odds, input.kickoff, input.marginMethods?.[group.market] ?? MARKET_ONLY_MARGIN_METHOD);
   const { exchangeCommission } = input.settings;
   const best = bestBettablePrices(group.lines, exchangeCommission);
   const outcomes: OutcomePrediction[] = expected.map((o) => {

@@ -1,31 +1,32 @@
 // The inference service behind GET /matches/{id}/predictions and the queue warm-up. forMatch is one sequence
 // of steps, each owned by one collaborator:
-//   1. the active run (PredictionCache: isolate memo, then KV, then Postgres);
-//   2. the cached prediction (PredictionCache.lookup): the run's or the market-only one; a hit ends here;
-//   3. the match's feature state (FeatureStateSource: the KV entry, else the feature store's four rows; never
-//      the history), which also says whether the match exists, has started, or is of a sport without a model;
+//   1. the active runs, one per sport at most (PredictionCache: isolate memo, then KV, then Postgres);
+//   2. the cached prediction (PredictionCache.lookup): its sport's run's or the market-only one; a hit ends here;
+//   3. the match's feature state (FeatureStateSource: the KV entry, else its sport's feature store's rows; never
+//      the history), which also says whether the match exists, has started, and its sport;
 //   4. the live odds (the match's MatchOdds object) and the model runtime (ModelRuntimeProvider), together;
-//   5. features, inference, anchors, EV and Kelly (compute.ts, pure);
+//   5. features, inference, anchors, EV and Kelly (compute.ts for football, basketball.ts for the NBA; pure);
 //   6. the writes (PredictionWriter: KV put and the write queue, off the response path).
-// A sport without a model (market-only.ts, sportHasModel) skips 4's runtime and 5's model: its prediction is the
-// live odds' margin-free prices with best price, EV and Kelly (`model: null`), cached and persisted the same way.
+// A sport with no active run skips 4's runtime and 5's model (market-only.ts): its prediction is the live odds'
+// margin-free prices with best price, EV and Kelly (`model: null`), cached and persisted the same way. Which
+// sports have a model is the registry's answer (the active runs), not code's.
 // Started matches never get a new prediction: the last one stored before kick-off is returned.
 import type { Database } from '../../db/client';
 import type { PgDb } from '../../db/pg';
-import type { MatchOdds } from '../../../durable-objects/match-odds';
+import type { LiveState, MatchOdds } from '../../../durable-objects/match-odds';
 import type { Logger } from '../../lib/logging';
-import { NotFoundError, UnavailableError } from '../../lib/errors';
+import { NotFoundError } from '../../lib/errors';
 import { span } from '../../lib/tracing';
 import { anchorProbabilities } from '../../domain/odds';
 import { h2hOutcomesOfSport } from '../../domain/sports/catalog';
-import { FeatureStateRepository, type MatchFeatureState, type StoredMatch } from '../feature-store';
-import { FEATURE_VERSION } from '../features';
+import { FeatureStateRepository, isNbaState, type MatchFeatureState, type NbaMatchFeatureState, type SportMatchFeatureState, type StoredMatch } from '../feature-store';
 import type { ModelRegistryService } from '../models';
+import { moneylineAnchor, nbaBasePrediction, nbaLiveFeatures, withModelMoneyline } from './basketball';
 import { PredictionCache } from './cache';
 import { buildMatchPrediction, firstRow, liveInputs, type PredictionSettings } from './compute';
 import { FeatureStateSource, type MarketOnlyMatch } from './feature-state';
-import { buildMarketOnlyPrediction, sportHasModel } from './market-only';
-import { ModelRuntimeProvider, ModelUnavailableError, type ActiveRun } from './model-service';
+import { buildMarketOnlyPrediction } from './market-only';
+import { ModelRuntimeProvider, ModelUnavailableError, type ActiveRun, type ServingRuntime } from './model-service';
 import type { PredictionStore } from './store';
 import type { MatchPrediction } from './types';
 import { PredictionWriter } from './writer';
@@ -65,8 +66,6 @@ export interface ComputedPrediction {
   features: Float64Array;
 }
 
-const noActiveModel = () => new UnavailableError('No model is active; an admin activates one with POST /models/{modelId}/activate');
-
 export class PredictionService {
   private readonly now: () => number;
   readonly cache: PredictionCache;
@@ -82,24 +81,15 @@ export class PredictionService {
     this.writer = new PredictionWriter({ cache: this.cache, store: deps.store, queue: deps.writes, defer: deps.defer, logger: deps.logger });
   }
 
-  /** The active run, or null when none is active. */
-  activeRun(): Promise<ActiveRun | null> {
-    return this.cache.activeRun(() => this.activeFromDatabase(), this.deps.defer, this.now());
-  }
-
-  /** The active run, or a 503 problem when none is active. */
-  async requireActiveRun(): Promise<ActiveRun> {
-    const run = await this.activeRun();
-    if (!run) throw noActiveModel();
-    return run;
+  /** The active runs: at most one per sport; empty when none is active. */
+  activeRuns(): Promise<ActiveRun[]> {
+    return this.cache.activeRuns(() => this.activeFromDatabase(), this.deps.defer, this.now());
   }
 
   async forMatch(matchId: number): Promise<PredictionResult> {
-    const run = await this.activeRun();
-    // A match of a sport without a model has only a market-only entry (PredictionCache.lookup reads whichever the
-    // isolate knows can exist, else both).
-    const cached = await this.cache.lookup(run?.id ?? null, matchId);
-    this.logLookup(cached ? 'HIT' : 'MISS', matchId, cached ? (cached.model?.runId ?? null) : (run?.id ?? null));
+    const runs = await this.activeRuns();
+    const cached = await this.cache.lookup(runs, matchId);
+    this.logLookup(cached ? 'HIT' : 'MISS', matchId, cached?.model?.runId ?? null);
     // Cached before kick-off, so after it this is the stored pre-kick-off prediction and says so.
     if (cached) return { prediction: cached, cache: 'HIT', source: this.now() >= Date.parse(cached.kickoff) ? 'stored' : 'live' };
     const now = this.now();
@@ -107,23 +97,26 @@ export class PredictionService {
     // feature state, every 404 and every started match would call an object too, and the overlap did not show in
     // bench/predictions.ts (docs/benchmarks.md, run 5).
     const stored = await this.featureState(matchId, now);
-    this.cache.rememberKind(matchId, stored.kind === 'upcoming' || sportHasModel(stored.sport));
+    this.cache.rememberSport(matchId, stored.sport);
     // A started match of any sport serves what was stored before kick-off, which needs no active run.
     if (stored.kind === 'started') return this.stored(matchId, new Date(stored.startAt));
-    if (stored.kind === 'market-only') {
-      const prediction = await this.computeMarketOnly({ matchId, sport: stored.sport, startAt: stored.startAt }, now);
-      this.writer.afterMiss(prediction);
+    const run = runs.find((r) => r.sport === stored.sport);
+    if (!run) {
+      const prediction = await this.computeMarketOnly({ matchId, sport: stored.sport, startAt: stored.kind === 'upcoming' ? stored.state.match.startAt : stored.startAt }, now);
+      this.writer.afterMiss(prediction, stored.sport);
       return { prediction, cache: 'MISS', source: 'live' };
     }
-    if (!run) throw noActiveModel();
+    if (stored.kind === 'market-only') {
+      throw new ModelUnavailableError(`model run ${run.id} (${run.name}) prices ${stored.sport}, whose features this Worker does not build`);
+    }
     const { prediction, features } = await this.compute(run, stored.state, now);
-    this.writer.afterMiss(prediction, features);
+    this.writer.afterMiss(prediction, stored.sport, features);
     return { prediction, cache: 'MISS', source: 'live' };
   }
 
   /**
-   * The market-only prediction of an open match of a sport without a model: its MatchOdds state alone. The miss
-   * and the feature queue's warm-up both make it here.
+   * The market-only prediction of an open match of a sport without an active run: its MatchOdds state alone. The
+   * miss and the feature queue's warm-up both make it here.
    */
   async computeMarketOnly(match: MarketOnlyMatch, now: number): Promise<MatchPrediction> {
     return buildMarketOnlyPrediction({
@@ -136,19 +129,25 @@ export class PredictionService {
     });
   }
 
-  /** A new prediction from a fresh feature state and the match's live odds (no Postgres). */
-  async compute(run: ActiveRun, state: MatchFeatureState, now: number): Promise<ComputedPrediction> {
-    if (run.featureVersion !== FEATURE_VERSION) {
-      throw new ModelUnavailableError(`model run ${run.id} needs features ${run.featureVersion}; this Worker builds ${FEATURE_VERSION}`);
+  /** A new prediction by `run` from a fresh feature state of its sport and the match's live odds (no Postgres). */
+  async compute(run: ActiveRun, state: SportMatchFeatureState, now: number): Promise<ComputedPrediction> {
+    if (run.featureVersion !== state.featureVersion) {
+      throw new ModelUnavailableError(`model run ${run.id} needs features ${run.featureVersion}; this Worker builds ${state.featureVersion} for its sport`);
     }
-    const [runtime, live] = await Promise.all([this.runtimes.forRun(run, now), this.deps.matchOdds(state.matchId).state()]);
+    const [serving, live] = await Promise.all([this.runtimes.forRun(run, now), this.deps.matchOdds(state.matchId).state()]);
+    return isNbaState(state) ? this.computeNba(run, serving, state, live, now) : this.computeFootball(run, serving, state, live, now);
+  }
+
+  private async computeFootball(run: ActiveRun, serving: ServingRuntime, state: MatchFeatureState, live: LiveState, now: number): Promise<ComputedPrediction> {
+    if (serving.kind !== 'football') throw new ModelUnavailableError(`model run ${run.id} (${run.name}) is not a football bundle`);
+    const runtime = serving.runtime;
     const inputs = liveInputs(state, live, now, runtime.marginMethods);
     const probabilities = firstRow(
       await span('inference', () => runtime.predict([{ features: inputs.features, anchors: anchorProbabilities(inputs.anchors) }]), { 'model.run': run.id }),
     );
     const prediction = buildMatchPrediction({
       matchId: state.matchId,
-      model: { runId: run.id, name: run.name, featureVersion: FEATURE_VERSION },
+      model: { runId: run.id, name: run.name, featureVersion: run.featureVersion },
       predictedAt: now,
       kickoff: state.match.startAt,
       probabilities,
@@ -158,6 +157,19 @@ export class PredictionService {
       settings: this.deps.settings,
     });
     return { prediction, features: inputs.features };
+  }
+
+  /** The NBA run prices the moneyline; spreads and totals stay the market's (basketball.ts). */
+  private async computeNba(run: ActiveRun, serving: ServingRuntime, state: NbaMatchFeatureState, live: LiveState, now: number): Promise<ComputedPrediction> {
+    if (serving.kind !== 'moneyline') throw new ModelUnavailableError(`model run ${run.id} (${run.name}) is not a moneyline bundle`);
+    const runtime = serving.runtime;
+    const settings = this.deps.settings;
+    const base = nbaBasePrediction({ state, live, marginMethod: runtime.marginMethod, predictedAt: now, settings });
+    const features = nbaLiveFeatures(state, live);
+    const anchor = moneylineAnchor(base);
+    const [probabilities] = await span('inference', () => runtime.predict([{ features, anchor }]), { 'model.run': run.id });
+    const model = { runId: run.id, name: run.name, featureVersion: run.featureVersion };
+    return { prediction: withModelMoneyline(base, probabilities ?? null, model, settings), features };
   }
 
   private async featureState(matchId: number, now: number): Promise<StoredMatch> {
@@ -174,10 +186,15 @@ export class PredictionService {
     return { prediction, cache: 'MISS', source: 'stored' };
   }
 
-  private async activeFromDatabase(): Promise<ActiveRun | null> {
-    const run = await this.deps.registry.active();
-    if (!run) return null;
-    return { id: run.id, name: run.name, featureVersion: run.featureVersion, artifactKey: run.artifactKey, artifactSha256: run.artifactSha256 };
+  private async activeFromDatabase(): Promise<ActiveRun[]> {
+    return (await this.deps.registry.activeRuns()).map((run) => ({
+      id: run.id,
+      name: run.name,
+      sport: run.sport,
+      featureVersion: run.featureVersion,
+      artifactKey: run.artifactKey,
+      artifactSha256: run.artifactSha256,
+    }));
   }
 
   private logLookup(status: CacheStatus, matchId: number, modelRunId: string | null): void {

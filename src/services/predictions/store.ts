@@ -194,7 +194,11 @@ export class PredictionStore {
             // Each sport's active run (one per sport). A literal, not a parameter, so that a generic plan still uses
             // the partial index model_runs_one_active_per_sport.
             inArray(p.modelRunId, db.select({ id: modelRuns.id }).from(modelRuns).where(sql`${modelRuns.status} = 'active'`)),
-            isNull(p.modelRunId),
+            // Market-only rows only of sports with no active run: once a sport has one, its predictions are the run's.
+            and(
+              isNull(p.modelRunId),
+              sql`not exists (select 1 from ${matches} mm join ${modelRuns} ar on ar.sport_id = mm.sport_id and ar.status = 'active' where mm.id = ${p.matchId})`,
+            ),
           )
         : sql`${p.modelRunId} = ${query.modelId}::uuid`,
     ];

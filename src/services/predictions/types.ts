@@ -110,6 +110,8 @@ export interface MatchPrediction {
 export interface ActiveRun {
   id: string;
   name: string;
+  /** The sport whose matches it prices (sports.key): each sport has at most one active run. */
+  sport: string;
   featureVersion: string;
   /** R2 prefix of the bundle, e.g. models/<bundle id>/. */
   artifactKey: string;

@@ -1,7 +1,7 @@
 // The feature queue consumer's work: the feature store advanced over any result that has become known, the
 // feature state of every match the batch concerns copied from the store to KV, and for matches whose odds
-// changed a fresh prediction put in the cache (and persisted), so the next reader hits: the active run's, or for
-// a sport without a model the market-only one. A new result or fixture changes the states of upcoming matches
+// changed a fresh prediction put in the cache (and persisted), so the next reader hits: its sport's active run's,
+// or for a sport without one the market-only one. A new result or fixture changes the states of upcoming matches
 // (Elo, form and league rates move), so those reasons refresh all upcoming matches.
 import type { FeatureRecomputeMessage } from '../../env';
 import type { Logger } from '../../lib/logging';
@@ -42,31 +42,39 @@ export async function warmFeaturesAndPredictions(
   // Applies what the ingestion job's own advance could not (a result that became known since, a failed
   // advance); when nothing is pending this is one indexed read.
   const advanced = await advanceFeatureStore(deps.featureStore, now);
-  const { states, marketOnly } = await deps.predictions.featureStates.refresh([...ids], now);
+  const { upcoming, marketOnly, closed } = await deps.predictions.featureStates.refresh([...ids], now);
+  if (closed.length > 0) {
+    // A match no longer open (its kick-off moved into the past, say) may have a prediction cached by a request
+    // made from its old state in the meantime: dropped, so the next request serves the stored pre-kick-off one.
+    const runIds = (await deps.predictions.activeRuns()).map((r) => r.id);
+    await Promise.all(closed.map((id) => deps.predictions.cache.invalidateMatch(runIds, id)));
+  }
 
   const oddsChanged = new Set(messages.filter((m) => m.reason === 'odds').map((m) => m.matchId));
-  const toWarm = states.filter((s) => oddsChanged.has(s.matchId));
-  const warmed: Array<{ prediction: MatchPrediction; features?: Float64Array }> = [];
-  const attempt = async (matchId: number, make: () => Promise<{ prediction: MatchPrediction; features?: Float64Array }>) => {
+  const warmed: Array<{ prediction: MatchPrediction; sport: string; features?: Float64Array }> = [];
+  const attempt = async (matchId: number, sport: string, make: () => Promise<{ prediction: MatchPrediction; features?: Float64Array }>) => {
     try {
-      warmed.push(await make());
+      warmed.push({ ...(await make()), sport });
     } catch (error) {
       // A broken bundle fails every match alike: stop, write nothing, and let the queue retry the batch later.
       if (error instanceof ModelUnavailableError) throw error;
       deps.logger.warn('prediction warm-up failed', { matchId, error: (error as Error).message });
     }
   };
-  // Without an active model (a fresh deploy) the states are still written; there is just nothing to warm, and
-  // failing the batch would only retry it into the dead-letter queue.
-  const run = toWarm.length > 0 ? await deps.predictions.activeRun() : null;
-  if (toWarm.length > 0 && !run) deps.logger.warn('no active model: predictions not warmed', { errorCode: 'no-active-model', matches: toWarm.length });
-  if (run) for (const state of toWarm) await attempt(state.matchId, () => deps.predictions.compute(run, state, now));
-  // A sport without a model needs no run: its prediction is the live odds' margin-free prices.
+  const toWarm = upcoming.filter((u) => oddsChanged.has(u.state.matchId));
+  const runs = toWarm.length > 0 ? await deps.predictions.activeRuns() : [];
+  for (const { sport, state } of toWarm) {
+    const run = runs.find((r) => r.sport === sport);
+    // A sport with no active run (a fresh deploy, or none trained) is warmed market-only, as a miss would serve it.
+    if (run) await attempt(state.matchId, sport, () => deps.predictions.compute(run, state, now));
+    else await attempt(state.matchId, sport, async () => ({ prediction: await deps.predictions.computeMarketOnly({ matchId: state.matchId, sport, startAt: state.match.startAt }, now) }));
+  }
+  // A sport without a feature store needs no run: its prediction is the live odds' margin-free prices.
   for (const match of marketOnly.filter((m) => oddsChanged.has(m.matchId))) {
-    await attempt(match.matchId, async () => ({ prediction: await deps.predictions.computeMarketOnly(match, now) }));
+    await attempt(match.matchId, match.sport, async () => ({ prediction: await deps.predictions.computeMarketOnly(match, now) }));
   }
   const predictionsPersisted = await deps.predictions.writer.warm(warmed);
-  const summary = { statesWritten: states.length, predictionsWarmed: warmed.length, predictionsPersisted, skipped: ids.size - states.length - marketOnly.length, resultsApplied: advanced.applied };
+  const summary = { statesWritten: upcoming.length, predictionsWarmed: warmed.length, predictionsPersisted, skipped: ids.size - upcoming.length - marketOnly.length, resultsApplied: advanced.applied };
   deps.logger.info('feature states recomputed', { ...summary, messages: messages.length });
   return summary;
 }

@@ -32,8 +32,8 @@ export class PredictionWriter {
    * A cache miss's prediction: cached and queued for Postgres, neither on the response path. A market-only
    * prediction has no feature vector; one without any market (no book quotes the match yet) has nothing to store.
    */
-  afterMiss(prediction: MatchPrediction, features?: Float64Array): void {
-    this.deps.defer(this.deps.cache.putPrediction(prediction));
+  afterMiss(prediction: MatchPrediction, sport: string, features?: Float64Array): void {
+    this.deps.defer(this.deps.cache.putPrediction(prediction, sport));
     if (prediction.markets.length === 0) return;
     this.deps.defer(this.queue(features ? { ...prediction, features: servedVector(features) } : prediction));
   }
@@ -44,13 +44,13 @@ export class PredictionWriter {
    * store, as on a miss. A prediction whose write fails is logged and the others stand; if every write fails (the
    * database is down, say) this throws, so the queue retries the batch. Answers how many were persisted.
    */
-  async warm(computed: readonly { prediction: MatchPrediction; features?: Float64Array }[]): Promise<number> {
+  async warm(computed: readonly { prediction: MatchPrediction; sport: string; features?: Float64Array }[]): Promise<number> {
     const stored = computed
       .filter(({ prediction }) => prediction.markets.length > 0)
       .map(({ prediction, features }) => (features ? { ...prediction, features: servedVector(features) } : prediction));
     const [failed] = await Promise.all([
       persistEach(this.deps.store, stored, this.deps.logger),
-      ...computed.map(({ prediction }) => this.deps.cache.putPrediction(prediction)),
+      ...computed.map(({ prediction, sport }) => this.deps.cache.putPrediction(prediction, sport)),
     ]);
     for (const [i, error] of failed) {
       this.deps.logger.error('prediction warm-up write failed', {

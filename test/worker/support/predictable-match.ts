@@ -9,11 +9,15 @@ import { withDb } from './models';
 
 const HOUR = 3_600_000;
 
-/** Puts the default bundle's artifacts into this test file's R2 (the parity file stays out: no route reads it). */
+/**
+ * Puts the default bundles' artifacts (football's and the NBA's, both active on the main database) into this test
+ * file's R2 (the parity file stays out: no route reads it).
+ */
 export async function uploadDefaultBundle(): Promise<void> {
-  const bundle = inject('defaultBundle');
-  for (const name of Object.keys(bundle.files)) {
-    if (name !== 'parity.json') await env.MODELS.put(`models/${bundle.id}/${name}`, Uint8Array.from(atob(bundle.files[name]!), (c) => c.charCodeAt(0)));
+  for (const bundle of [inject('defaultBundle'), inject('nbaDefaultBundle')]) {
+    for (const name of Object.keys(bundle.files)) {
+      if (name !== 'parity.json') await env.MODELS.put(`models/${bundle.id}/${name}`, Uint8Array.from(atob(bundle.files[name]!), (c) => c.charCodeAt(0)));
+    }
   }
 }
 

@@ -3,3 +3,4 @@
 export * from './names';
 export * from './venues';
 export * from './build';
+export * from './games';

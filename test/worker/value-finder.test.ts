@@ -370,30 +370,59 @@ describe('GET /predictions (value finder)', () => {
     }
   });
 
-  // Market-only rows: no model run (migration 0015).
-  it('without modelId, lists market-only predictions (modelRunId null) beside the active model\'s, and never with a named run', async () => {
+  // Market-only rows: no model run (migration 0015). They are the predictions of record of a sport only while it
+  // has no active run: the NBA's default run is active on this database, so its market-only rows stay out, and a
+  // sport with no run at all (ice hockey, made here) shows its own.
+  it("without modelId, lists market-only predictions (modelRunId null) of a sport with no active run beside the active runs', and never with a named run", async () => {
+    const insertMarketOnly = (matchId: number, kickoff: Date) =>
+      withDb((db) =>
+        db.execute(sql`
+          insert into predictions (match_id, model_run_id, feature_version, market, outcome, point, probability, market_probability, best_price, best_price_net,
+                                   expected_value, predicted_at, kickoff, margin_method, kelly_multiplier)
+          values (${matchId}, null, null, 'spreads', 'home', -3, 0.5, 0.5, 2.0, 2.0, 0, now() - interval '20 minutes', ${kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
+                 (${matchId}, null, null, 'spreads', 'away', 3, 0.5, 0.5, 1.96, 1.96, -0.02, now() - interval '20 minutes', ${kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
+                 -- An earlier prediction priced −2.5, a line the books no longer quote: it is not part of the latest one.
+                 (${matchId}, null, null, 'spreads', 'home', -2.5, 0.5, 0.5, 2.2, 2.2, 0.1, now() - interval '40 minutes', ${kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
+                 (${matchId}, null, null, 'spreads', 'away', 2.5, 0.5, 0.5, 1.8, 1.8, -0.1, now() - interval '40 minutes', ${kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25)`),
+      );
+    const windowOf = (kickoff: Date) => `from=${encodeURIComponent(kickoff.toISOString())}&to=${encodeURIComponent(new Date(kickoff.getTime() + 60_000).toISOString())}`;
+    const listed = async (query: string) => {
+      const res = await api(`/predictions?${query}`, { token: premium.accessToken });
+      expect(res.status).toBe(200);
+      return (await res.json<Page<PredictionListItem>>()).data.map((i) => [i.matchId, i.modelRunId, i.outcome, i.point, i.expectedValue]);
+    };
+
+    // An NBA game's market-only rows: the NBA has an active run, so they are no prediction of record.
     const game = nba[1]!;
-    await withDb(
-      (db) => db.execute(sql`
-        insert into predictions (match_id, model_run_id, feature_version, market, outcome, point, probability, market_probability, best_price, best_price_net,
-                                 expected_value, predicted_at, kickoff, margin_method, kelly_multiplier)
-        values (${game.id}, null, null, 'spreads', 'home', -3, 0.5, 0.5, 2.0, 2.0, 0, now() - interval '20 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
-               (${game.id}, null, null, 'spreads', 'away', 3, 0.5, 0.5, 1.96, 1.96, -0.02, now() - interval '20 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
-               -- An earlier prediction priced −2.5, a line the books no longer quote: it is not part of the latest one.
-               (${game.id}, null, null, 'spreads', 'home', -2.5, 0.5, 0.5, 2.2, 2.2, 0.1, now() - interval '40 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25),
-               (${game.id}, null, null, 'spreads', 'away', 2.5, 0.5, 0.5, 1.8, 1.8, -0.1, now() - interval '40 minutes', ${game.kickoff.toISOString()}::timestamptz, 'multiplicative', 0.25)`),
-    );
-    // The game's window holds only it; the two-sport run is not the active one, so only the market-only rows of
-    // its latest prediction show.
-    const window = `from=${encodeURIComponent(game.kickoff.toISOString())}&to=${encodeURIComponent(new Date(game.kickoff.getTime() + 60_000).toISOString())}`;
-    const res = await api(`/predictions?${window}&sportId=${basketballSportId}&market=spreads&limit=100`, { token: premium.accessToken });
-    expect(res.status).toBe(200);
-    const page = await res.json<Page<PredictionListItem>>();
-    expect(page.data.map((i) => [i.matchId, i.modelRunId, i.outcome, i.point, i.expectedValue])).toEqual([
-      [game.id, null, 'home', -3, 0],
-      [game.id, null, 'away', 3, -0.02],
+    await insertMarketOnly(game.id, game.kickoff);
+    expect(await listed(`${windowOf(game.kickoff)}&sportId=${basketballSportId}&market=spreads&limit=100`)).toEqual([]);
+
+    // A sport no run prices: its game's latest market-only prediction is listed.
+    const hockey = await withDb(async (db) => {
+      const key = `icehockey_${crypto.randomUUID().replace(/-/g, '_')}`;
+      const [row] = (
+        await db.execute<{ id: number; sport_id: number }>(sql`
+          with s as (insert into sports (key, name) values (${key}, 'Ice Hockey (value finder test)') returning id),
+               c as (insert into competitions (sport_id, key, name) select id, ${`${key}_league`}, 'Test League' from s returning id, sport_id),
+               h as (insert into teams (sport_id, name) select id, 'Home Skaters' from s returning id),
+               a as (insert into teams (sport_id, name) select id, 'Away Skaters' from s returning id)
+          insert into matches (sport_id, competition_id, season, home_team_id, away_team_id, start_at, provider, external_match_id)
+          select c.sport_id, c.id, '2029-30', h.id, a.id, ${new Date(game.kickoff.getTime() + 7 * HOUR).toISOString()}::timestamptz, 'value-finder-test', ${`${key}-game`}
+          from c, h, a returning id::int as id, sport_id::int as sport_id`)
+      ).rows;
+      return { id: row!.id, sportId: row!.sport_id, kickoff: new Date(game.kickoff.getTime() + 7 * HOUR) };
+    });
+    await insertMarketOnly(hockey.id, hockey.kickoff);
+    expect(await listed(`${windowOf(hockey.kickoff)}&sportId=${hockey.sportId}&market=spreads&limit=100`)).toEqual([
+      [hockey.id, null, 'home', -3, 0],
+      [hockey.id, null, 'away', 3, -0.02],
     ]);
-    const named = await api(`/predictions?${window}&modelId=${twoSportRunId}&market=spreads&sort=kickoff&limit=100`, { token: premium.accessToken });
+    // Beside the active runs' rows: the same window without a sport lists it too.
+    expect(await listed(`${windowOf(hockey.kickoff)}&market=spreads&limit=100`)).toEqual([
+      [hockey.id, null, 'home', -3, 0],
+      [hockey.id, null, 'away', 3, -0.02],
+    ]);
+    const named = await api(`/predictions?${windowOf(game.kickoff)}&modelId=${twoSportRunId}&market=spreads&sort=kickoff&limit=100`, { token: premium.accessToken });
     expect((await named.json<Page<PredictionListItem>>()).data.map((i) => [i.modelRunId, i.point])).toEqual([
       [twoSportRunId, -4.5],
       [twoSportRunId, 4.5],

@@ -191,13 +191,16 @@ export class PredictionStore {
       query.settled ? isNotNull(p.settledAt) : and(isNull(p.settledAt), sql`${p.kickoff} > now()`),
       query.modelId === undefined
         ? or(
-            // Each sport's active run (one per sport). A literal, not a parameter, so that a generic plan still uses
-            // the partial index model_runs_one_active_per_sport.
-            inArray(p.modelRunId, db.select({ id: modelRuns.id }).from(modelRuns).where(sql`${modelRuns.status} = 'active'`)),
+            // Each sport's active run (one per sport), as an array computed once (an InitPlan): an IN (subquery) is a
+            // semi-join the planner may reorder around a scan of matches. A literal, not a parameter, so that a
+            // generic plan still uses the partial index model_runs_one_active_per_sport.
+            sql`${p.modelRunId} = any(array(select ${modelRuns.id} from ${modelRuns} where ${modelRuns.status} = 'active'))`,
             // Market-only rows only of sports with no active run: once a sport has one, its predictions are the run's.
             and(
               isNull(p.modelRunId),
-              sql`not exists (select 1 from ${matches} mm join ${modelRuns} ar on ar.sport_id = mm.sport_id and ar.status = 'active' where mm.id = ${p.matchId})`,
+              // The match's sport by its primary key (a correlated lookup per row, not a join the planner could
+              // turn into a scan of matches).
+              sql`not exists (select 1 from ${modelRuns} ar where ar.status = 'active' and ar.sport_id = (select mm.sport_id from ${matches} mm where mm.id = ${p.matchId}))`,
             ),
           )
         : sql`${p.modelRunId} = ${query.modelId}::uuid`,

@@ -12,10 +12,12 @@ const OBSERVABILITY_TESTS = ['test/worker/observability-contract.test.ts'];
 const TIMING_TESTS = ['test/worker/auth-timing.test.ts'];
 // The NBA replay through the Worker: its odds job fills its own database with two weeks of NBA games.
 const NBA_TESTS = ['test/worker/market-only.test.ts'];
+// The same replay priced by the NBA's run, on a database with an NBA history: it retires and reactivates that run.
+const NBA_MODEL_TESTS = ['test/worker/nba-model.test.ts'];
 
 function workerProject(
   name: string,
-  database: 'databaseUrl' | 'registryDatabaseUrl' | 'settlementDatabaseUrl' | 'observabilityDatabaseUrl' | 'nbaDatabaseUrl',
+  database: 'databaseUrl' | 'registryDatabaseUrl' | 'settlementDatabaseUrl' | 'observabilityDatabaseUrl' | 'nbaDatabaseUrl' | 'nbaModelDatabaseUrl',
   files: { include: string[]; exclude?: string[] },
   scheduling: { groupOrder?: number; maxWorkers?: number } = {},
 ) {
@@ -67,11 +69,12 @@ export default defineConfig({
     // Request logs of passing tests are noise; a failing test still shows everything it printed.
     silent: 'passed-only',
     projects: [
-      workerProject('workers', 'databaseUrl', { include: ['test/worker/**/*.test.ts'], exclude: [...REGISTRY_TESTS, ...SETTLEMENT_TESTS, ...OBSERVABILITY_TESTS, ...TIMING_TESTS, ...NBA_TESTS] }),
+      workerProject('workers', 'databaseUrl', { include: ['test/worker/**/*.test.ts'], exclude: [...REGISTRY_TESTS, ...SETTLEMENT_TESTS, ...OBSERVABILITY_TESTS, ...TIMING_TESTS, ...NBA_TESTS, ...NBA_MODEL_TESTS] }),
       workerProject('workers-registry', 'registryDatabaseUrl', { include: REGISTRY_TESTS }),
       workerProject('workers-settlement', 'settlementDatabaseUrl', { include: SETTLEMENT_TESTS }),
       workerProject('workers-observability', 'observabilityDatabaseUrl', { include: OBSERVABILITY_TESTS }),
       workerProject('workers-nba', 'nbaDatabaseUrl', { include: NBA_TESTS }),
+      workerProject('workers-nba-model', 'nbaModelDatabaseUrl', { include: NBA_MODEL_TESTS }),
       workerProject('workers-timing', 'databaseUrl', { include: TIMING_TESTS }, { groupOrder: 1, maxWorkers: 1 }),
       {
         test: { name: 'node', environment: 'node', include: ['test/node/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 },

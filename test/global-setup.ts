@@ -14,7 +14,7 @@ import { activateDefault, defaultBundleDirs, readBundle, registerBundle } from '
 import { createFreshDatabase } from '../scripts/lib/fresh-database';
 import { migrate } from '../scripts/lib/migrate';
 import { startOddsApiStandin } from '../scripts/lib/odds-api-standin';
-import { NBA_DATA_DIR } from '../scripts/lib/nba/import';
+import { importNbaArchive, NBA_DATA_DIR } from '../scripts/lib/nba/import';
 import { loadNbaSeason } from '../scripts/lib/odds-api-standin/nba';
 import { liveTimeline, loadSeason, onTimeline } from '../scripts/lib/odds-api-standin/season';
 import { readObservabilityContract, type ObservabilityContract } from '../scripts/lib/observability-contract';
@@ -46,6 +46,12 @@ declare module 'vitest' {
      * weeks of NBA games, which the files sharing the main database would otherwise find in their lists.
      */
     nbaDatabaseUrl: string;
+    /**
+     * A sixth, with the NBA archive's 2020/21 season imported (so the basketball feature store has a history) and
+     * both default runs active, for test/worker/nba-model.test.ts: the NBA replay priced by the NBA run, which it
+     * retires and reactivates.
+     */
+    nbaModelDatabaseUrl: string;
     /**
      * The Odds API stand-in replaying NBA 2021/22 on the real clock (NBA_REPLAY_START is now), so its upcoming
      * games are upcoming for the Worker too: market-only predictions are made only before tip-off.
@@ -102,7 +108,7 @@ export default async function setup(project: TestProject) {
     await migrate(fresh.url);
     return fresh.url;
   };
-  const [, registryDatabaseUrl, settlementDatabaseUrl, observabilityDatabaseUrl, nbaDatabaseUrl] = await Promise.all([
+  const [, registryDatabaseUrl, settlementDatabaseUrl, observabilityDatabaseUrl, nbaDatabaseUrl, nbaModelDatabaseUrl] = await Promise.all([
     migrate(databaseUrl).then(() => importSeasons(databaseUrl, FIXTURE_SEASON_FILES)),
     // The model registry's own database: its tests switch the one active run back and forth, which would pull the
     // model out from under the prediction tests running beside them on the main database.
@@ -115,6 +121,17 @@ export default async function setup(project: TestProject) {
       return url;
     }),
     separateDatabase('senzu_test_nba'),
+    separateDatabase('senzu_test_nba_model').then(async (url) => {
+      const pool = new pg.Pool({ connectionString: url, max: 2 });
+      try {
+        const imported = await importNbaArchive(pool, [join(NBA_DATA_DIR, 'nba_2020-21.csv')]);
+        if (imported.failedFiles > 0) throw new Error(`importing nba_2020-21.csv failed: ${imported.files.map((f) => f.error).join('; ')}`);
+      } finally {
+        await pool.end();
+      }
+      await registerDefaultBundles(url);
+      return url;
+    }),
   ]);
   const proxy = await startWsProxy();
   teardown.push(proxy.close);
@@ -152,6 +169,7 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', databaseUrl);
   project.provide('observabilityDatabaseUrl', observabilityDatabaseUrl);
   project.provide('nbaDatabaseUrl', nbaDatabaseUrl);
+  project.provide('nbaModelDatabaseUrl', nbaModelDatabaseUrl);
   project.provide('nbaStandinUrl', nbaStandin.url);
   project.provide('nbaStandinKey', nbaStandin.apiKey);
   project.provide('observabilityContract', observabilityContract);

@@ -5,6 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { H2H_THREE_WAY, H2H_TWO_WAY, removeMargin, summariseLines, type H2hOutcomes, type LiveLine, type LiveMarket } from '../../src/domain/odds';
 import { buildMarketOnlyPrediction } from '../../src/services/predictions/market-only';
+import { mainLine, moneylineAnchor, nbaBasePrediction, nbaLiveFeatures, withModelMoneyline } from '../../src/services/predictions/basketball';
+import type { NbaMatchFeatureState } from '../../src/services/feature-store';
+import { NBA_FEATURE_INDEX, type NbaTeamState } from '../../src/services/features/basketball';
 import type { MarketPrediction } from '../../src/services/predictions/types';
 import { PredictionWriteMessageSchema } from '../../src/services/predictions/write-queue';
 
@@ -194,5 +197,76 @@ describe('market-only prediction', () => {
 
   it('has no market before any book quotes the match', () => {
     expect(predict([]).markets).toEqual([]);
+  });
+});
+
+// The NBA run's prediction (src/services/predictions/basketball.ts): the market-only one with the moneyline's
+// anchor under the run's margin method and the model's probabilities in its place; spreads and totals untouched.
+describe("an NBA run's prediction", () => {
+  const odds = { lines: LINES, consensus: summariseLines(LINES, H2H_TWO_WAY).consensus };
+  const team = (key: string): NbaTeamState => ({ team: key, elo: key === 'bos' ? 1600 : 1450, season: '2024-25', seasonGames: 40, lastDate: '2026-01-07', lastVenue: null });
+  const state: NbaMatchFeatureState = {
+    featureVersion: 'nba-v1',
+    matchId: 7,
+    computedAt: NOW,
+    staleAfter: KICKOFF,
+    match: { startAt: KICKOFF, startTimeKnown: true, status: 'scheduled', homeTeamId: 1, awayTeamId: 2 },
+    game: { matchId: 7, competition: 'basketball_nba', season: '2025-26', date: '2026-01-09', homeTeam: 'bos', awayTeam: 'lal', homeScore: null, awayScore: null, moneyline: null, spreadHome: null, total: null },
+    home: team('bos'),
+    away: team('lal'),
+  };
+  const model = { runId: 'run-nba', name: 'xgb-nba-v1-test', featureVersion: 'nba-v1' };
+  /** The summary's median price of each moneyline side (the exchange's home price among them). */
+  const moneylineMedians = () => {
+    const c = odds.consensus.find((x) => x.market === 'h2h')!;
+    return ['home', 'away'].map((o) => c.outcomes.find((x) => x.outcome === o)!.medianPrice);
+  };
+
+  it("anchors the moneyline under the run's margin method, from the consensus's median prices", () => {
+    const base = nbaBasePrediction({ state, live: odds, marginMethod: 'shin', predictedAt: NOW, settings });
+    const medians = moneylineMedians();
+    expect(medians).toEqual([(1.62 + 1.65) / 2, 2.35]);
+    expect(moneylineAnchor(base)).toEqual(removeMargin(medians, 'shin').probabilities);
+    expect(moneylineAnchor(base)).not.toEqual(removeMargin(medians, 'multiplicative').probabilities);
+    expect(find(base, 'moneyline', null).anchor).toMatchObject({ source: 'consensus', marginMethod: 'shin' });
+    // Every other line is the market-only prediction's, to the bit.
+    expect(base.markets.filter((m) => m.kind !== 'moneyline')).toEqual(predict(LINES).markets.filter((m) => m.kind !== 'moneyline'));
+  });
+
+  it("puts the model's probabilities on the moneyline, with EV and Kelly at the same best prices, and names the run", () => {
+    const base = nbaBasePrediction({ state, live: odds, marginMethod: 'multiplicative', predictedAt: NOW, settings });
+    const p = withModelMoneyline(base, [0.7, 0.3], model, settings);
+    expect(p).toMatchObject({ model, modelRunId: 'run-nba', featureVersion: 'nba-v1' });
+    const [home, away] = find(p, 'moneyline', null).outcomes;
+    const [baseHome, baseAway] = find(base, 'moneyline', null).outcomes;
+    expect([home!.probability, away!.probability]).toEqual([0.7, 0.3]);
+    expect([home!.marketProbability, away!.marketProbability]).toEqual([baseHome!.marketProbability, baseAway!.marketProbability]);
+    // The exchange's 1.70 pays 1.665 after commission: the best home price, as in the market-only prediction.
+    expect(home).toMatchObject({ bestPrice: baseHome!.bestPrice, bestBookmaker: 'betfair_ex_uk', bestPriceNet: baseHome!.bestPriceNet });
+    expect(home!.expectedValue).toBeCloseTo(0.7 * baseHome!.bestPriceNet! - 1, 12);
+    expect(home!.kellyStake).toBeCloseTo(((0.7 * baseHome!.bestPriceNet! - 1) / (baseHome!.bestPriceNet! - 1)) * 0.25, 12);
+    expect(away!.expectedValue).toBeCloseTo(0.3 * baseAway!.bestPriceNet! - 1, 12);
+    expect(away!.kellyFraction).toBe(0);
+    expect(p.markets.filter((m) => m.kind !== 'moneyline')).toEqual(base.markets.filter((m) => m.kind !== 'moneyline'));
+    // No anchor: no probability, as a model without a price gives none.
+    expect(find(withModelMoneyline(base, null, model, settings), 'moneyline', null).outcomes.every((o) => o.probability === null && o.expectedValue === null)).toBe(true);
+  });
+
+  it('reads the vector\'s lines from the consensus: the moneyline\'s medians and the spread and total most books quote', () => {
+    const x = nbaLiveFeatures(state, odds);
+    const at = (name: keyof typeof NBA_FEATURE_INDEX) => x[NBA_FEATURE_INDEX[name]];
+    const [h, a] = moneylineMedians() as [number, number];
+    expect(at('mkt_p_home')).toBeCloseTo(1 / h / (1 / h + 1 / a), 12);
+    // −4.5 has two books, −5 one.
+    expect(at('mkt_spread_home')).toBe(-4.5);
+    // 220.5 is the only complete total.
+    expect(at('mkt_total')).toBe(220.5);
+    expect(at('elo_home')).toBeCloseTo(0.75 * 1600 + 0.25 * 1505, 9);
+    // A tie in books goes to the line priced nearest even.
+    const tie = summariseLines([
+      line('a', 'totals', 'over', 210.5, 1.5), line('a', 'totals', 'under', 210.5, 2.6),
+      line('a', 'totals', 'over', 212.5, 1.9), line('a', 'totals', 'under', 212.5, 1.92),
+    ], H2H_TWO_WAY).consensus;
+    expect(mainLine(tie, 'totals')?.point).toBe(212.5);
   });
 });

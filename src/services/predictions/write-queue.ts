@@ -6,7 +6,11 @@ import { z } from 'zod';
 import type { Logger } from '../../lib/logging';
 import { parseInstant } from '../../schemas/common';
 import { MatchPredictionSchema, StrictMarketPredictionSchema } from '../../schemas/predictions';
-import { FEATURE_COUNT } from '../features';
+import { FEATURE_COUNT, FEATURE_VERSION } from '../features';
+import { NBA_FEATURE_COUNT, NBA_FEATURE_VERSION } from '../features/basketball';
+
+/** The length of each feature version's vector this Worker builds. */
+const VECTOR_LENGTHS: Readonly<Record<string, number>> = { [FEATURE_VERSION]: FEATURE_COUNT, [NBA_FEATURE_VERSION]: NBA_FEATURE_COUNT };
 import type { PredictionStore, ServedPrediction } from './store';
 import type { MatchPrediction } from './types';
 
@@ -23,8 +27,13 @@ export const PredictionWriteMessageSchema = MatchPredictionSchema.omit({ source:
   kickoff: Instant,
   markets: z.array(StrictMarketPredictionSchema).min(1).refine((ms) => ms.every((m) => m.outcomes.length > 0), 'every market needs an outcome'),
   /** The vector the prediction was made from (null: a missing feature); stored in served_feature_vectors. */
-  features: z.array(z.number().nullable()).length(FEATURE_COUNT).optional(),
-}) satisfies z.ZodType<MatchPrediction>;
+  features: z.array(z.number().nullable()).optional(),
+})
+  // The vector is as long as its feature version's (72 for football's v1, 18 for the NBA's nba-v1).
+  .refine((p) => p.features === undefined || (p.featureVersion !== null && p.features.length === VECTOR_LENGTHS[p.featureVersion]), {
+    message: 'features must have the length of the prediction\'s feature version',
+    path: ['features'],
+  }) satisfies z.ZodType<MatchPrediction>;
 
 export interface PredictionWriteSummary {
   written: number;

@@ -790,6 +790,11 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /**
+             * @description The sport whose matches the run prices (a sport key, as GET /sports lists it); each sport has at most one active run
+             * @example soccer
+             */
+            sport: string;
             /** @enum {string} */
             status: "candidate" | "active" | "retired";
             featureVersion: string;

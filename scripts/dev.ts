@@ -7,7 +7,7 @@
 //   npm start -- --live-odds              the real The Odds API (ODDS_API_KEY from .dev.vars or the environment)
 //   npm start -- --replay-speed 60        the replayed season runs 60× real time (an hour of it per minute)
 //   npm start -- --replay-from 2024-01-12T12:00:00Z   start the replay elsewhere in 2023/24
-//   npm start -- --skip-history           do not load the football-data history on this start
+//   npm start -- --skip-history           do not load the football-data and NBA history on this start
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import { DataDirInUseError } from './lib/data-dir-lock';
 import { generateDevSecrets, toEnvFile, type DevSecrets } from './lib/dev-secrets';
 import { EmbeddedPostgresError } from './lib/embedded-postgres';
 import { seedHistoricalData } from './lib/football-data/seed';
+import { loadNbaArchiveIfNeeded } from './lib/nba/import';
 import { databaseIdentity, localDataDir, localWranglerState, openLocalDatabase, type LocalDatabase } from './lib/local-database';
 import { migrate } from './lib/migrate';
 import { activateDefault, bundleSport, defaultBundleDirs, readBundle, registerBundle } from './lib/models/bundle-files';
@@ -310,9 +311,21 @@ log(`serving on http://localhost:${PORT} (docs at /docs); Ctrl-C stops everythin
 // The first start loads the repository's historical data while the API is already up, newest seasons first,
 // so /matches shows real matches within seconds; later starts find the seed recorded and skip it.
 // 2023/24 is left to the live replay, so its matches arrive as fixtures with moving odds rather than as history.
-if (flags['skip-history']) log('--skip-history: the football-data history is not loaded on this start');
+// The NBA archive follows, up to the season before the one the stand-in replays: the basketball run's features (Elo,
+// rest, travel) read the basketball feature store, which the import advances.
+if (flags['skip-history']) log('--skip-history: the football-data and NBA history is not loaded on this start');
 else {
-  seedHistoricalData(databaseUrl, log, { lastSeasonStart: LAST_HISTORY_SEASON_START }).catch((error: Error) => {
+  (async () => {
+    await seedHistoricalData(databaseUrl, log, { lastSeasonStart: LAST_HISTORY_SEASON_START });
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    pool.on('error', () => undefined);
+    try {
+      // A file can lose a deadlock to the live jobs writing at the same time; the load is idempotent, so it goes again.
+      await loadNbaArchiveIfNeeded(pool, log, { before: DEFAULT_NBA_SEASON }).catch(() => loadNbaArchiveIfNeeded(pool, log, { before: DEFAULT_NBA_SEASON }));
+    } finally {
+      await pool.end();
+    }
+  })().catch((error: Error) => {
     if (!isStopping()) fail(`loading historical data failed: ${error.message} (run npm start again to resume)`);
   });
 }

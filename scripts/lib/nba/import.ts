@@ -11,8 +11,8 @@
 // rewritten. A line the file no longer has is removed (the archive is the truth for its own rows); a cell that
 // is there but unreadable removes nothing. The feature stores are advanced at the end, as after a football import:
 // serving reads the basketball store, never the history.
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { and, between, eq, inArray, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
@@ -337,4 +337,35 @@ async function writeGames(tx: Tx, file: string, games: NbaGame[], rejected: RowP
       .where(inArray(matches.id, widened.slice(start, start + BATCH)));
   }
   return counts;
+}
+
+/**
+ * Loads the archive's files that have no succeeded import yet (a second run loads nothing); with `before`, only the
+ * seasons before that one (`2021-22`): npm start leaves the season its stand-in replays to the live jobs.
+ */
+export async function loadNbaArchiveIfNeeded(
+  pool: pg.Pool,
+  log: (message: string) => void,
+  options: { dir?: string; before?: string } = {},
+): Promise<void> {
+  const dir = options.dir ?? NBA_DATA_DIR;
+  const seasonOf = (file: string) => /(\d{4}-\d{2})\.csv$/.exec(file)?.[1];
+  const files = (await readdir(dir))
+    .filter((f) => f.endsWith('.csv'))
+    .filter((f) => options.before === undefined || (seasonOf(f) !== undefined && seasonOf(f)! < options.before))
+    .sort();
+  const { rows } = await pool.query<{ file: string }>(
+    `select distinct stats->>'file' as file from ingestion_jobs where kind = 'import' and provider = $1 and status = 'succeeded'`,
+    [NBA_ARCHIVE_PROVIDER],
+  );
+  const loaded = new Set(rows.map((r) => r.file));
+  const missing = files.filter((f) => !loaded.has(basename(f)));
+  if (missing.length === 0) {
+    log('NBA archive already loaded');
+    return;
+  }
+  log(`loading ${missing.length} NBA archive files from data/nba${options.before ? ` (the seasons before ${options.before})` : ''}...`);
+  const summary = await importNbaArchive(pool, missing.map((f) => join(dir, f)));
+  if (summary.failedFiles > 0) throw new Error(`importing the NBA archive failed: ${summary.files.filter((f) => f.status === 'failed').map((f) => `${f.file}: ${f.error}`).join('; ')}`);
+  log(`NBA archive: ${summary.matches.inserted} games added`);
 }

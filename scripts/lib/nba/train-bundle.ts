@@ -6,11 +6,10 @@
 //      season up to it, carrying step 2 as its evaluation.json, which registration stores and the gate reads.
 // With --set-default, models/bundles/DEFAULT.basketball names the new bundle (refused when the gate refuses it).
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
-import { NBA_ARCHIVE_PROVIDER } from '../../../src/providers/nba-archive/parse';
 import { NBA_FEATURE_VERSION } from '../../../src/services/features/basketball';
 import { openLocalDatabase } from '../local-database';
 import { migrate } from '../migrate';
@@ -18,7 +17,9 @@ import { defaultFileOf, EVALUATION_FILE } from '../models/bundle-files';
 import { PYTHON, runCommand } from '../models/python';
 import { DEFAULT_NBA_ROLLING_SEASONS, nbaRollingEvaluation, summarizeNbaRolling, TRAIN_NBA_PY } from './evaluate';
 import { buildNbaFeatureMatrix, writeNbaFeatureCsv } from './features';
-import { importNbaArchive, NBA_DATA_DIR } from './import';
+import { loadNbaArchiveIfNeeded } from './import';
+
+export { loadNbaArchiveIfNeeded };
 
 /** A --smoke run evaluates only the last two seasons: each fold is seconds, and the shape is what is tested. */
 export const NBA_SMOKE_SEASONS = 2;
@@ -33,25 +34,6 @@ export interface NbaBundleOptions {
   setDefault: boolean;
   skipImport: boolean;
   log: (message: string) => void;
-}
-
-/** Loads the archive's files that have no succeeded import yet (a second run loads nothing). */
-export async function loadNbaArchiveIfNeeded(pool: pg.Pool, log: (message: string) => void, dir = NBA_DATA_DIR): Promise<void> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.csv')).sort();
-  const { rows } = await pool.query<{ file: string }>(
-    `select distinct stats->>'file' as file from ingestion_jobs where kind = 'import' and provider = $1 and status = 'succeeded'`,
-    [NBA_ARCHIVE_PROVIDER],
-  );
-  const loaded = new Set(rows.map((r) => r.file));
-  const missing = files.filter((f) => !loaded.has(basename(f)));
-  if (missing.length === 0) {
-    log('NBA archive already loaded');
-    return;
-  }
-  log(`loading ${missing.length} NBA archive files from data/nba...`);
-  const summary = await importNbaArchive(pool, missing.map((f) => join(dir, f)));
-  if (summary.failedFiles > 0) throw new Error(`importing the NBA archive failed: ${summary.files.filter((f) => f.status === 'failed').map((f) => `${f.file}: ${f.error}`).join('; ')}`);
-  log(`NBA archive: ${summary.matches.inserted} games added`);
 }
 
 export async function trainNbaBundle(options: NbaBundleOptions): Promise<void> {

@@ -1,6 +1,7 @@
 // The feature stores as serving reads them: for a match, its own row, its sport's store, the two teams' states and
 // (football) the pair's and the league's, in one statement of primary-key lookups. Its cost does not grow with
 // the history.
+import { builtVersion, builtVersionOfSport } from '../features/versions';
 import { FEATURE_VERSION, createHeadToHeadState, createTeamState, seasonLabel, type HeadToHeadState, type LeagueState, type TeamState } from '../features';
 import { createNbaTeamState, NBA_FEATURE_VERSION, type NbaGameInput, type NbaTeamState } from '../features/basketball';
 import { and, eq, gt, lte, sql } from 'drizzle-orm';
@@ -54,12 +55,11 @@ export type SportMatchFeatureState = MatchFeatureState | NbaMatchFeatureState;
 
 export const isNbaState = (state: SportMatchFeatureState): state is NbaMatchFeatureState => state.featureVersion === NBA_FEATURE_VERSION;
 
-/** The feature versions this Worker builds vectors of, by sport. */
-export const BUILT_FEATURE_VERSIONS: Readonly<Record<string, string>> = { soccer: FEATURE_VERSION, basketball: NBA_FEATURE_VERSION };
-
 /** Usable for a prediction at `now`: a feature version this Worker builds, and no result has become known since. */
-export const isFresh = (state: SportMatchFeatureState, now: number): boolean =>
-  (state.featureVersion === FEATURE_VERSION || state.featureVersion === NBA_FEATURE_VERSION) && now < state.staleAfter;
+export const isFresh = (state: SportMatchFeatureState, now: number): boolean => builtVersion(state.featureVersion) !== undefined && now < state.staleAfter;
+
+/** The sport a feature state describes; undefined for a version this Worker does not build. */
+export const sportOfState = (state: SportMatchFeatureState): string | undefined => builtVersion(state.featureVersion)?.sport;
 
 export type StoredMatch =
   /** Not started: the states to predict it from. */
@@ -131,7 +131,7 @@ export class FeatureStateRepository {
         out.set(m.matchId, { kind: 'started', sport: r.sport, startAt: m.startAt });
         continue;
       }
-      const built = BUILT_FEATURE_VERSIONS[r.sport];
+      const built = builtVersionOfSport(r.sport)?.version;
       if (built === undefined) {
         out.set(m.matchId, { kind: 'market-only', sport: r.sport, startAt: m.startAt });
         continue;

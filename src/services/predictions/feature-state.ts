@@ -9,9 +9,8 @@
 // (`store`). An HTTP answer is one JSON document, encoded and decoded whole, and Neon caps its size; a refresh
 // of every upcoming match is megabytes of team states.
 import type { Logger } from '../../lib/logging';
-import { BUILT_FEATURE_VERSIONS, isFresh, isNbaState, type FeatureStateRepository, type SportMatchFeatureState, type StoredMatch } from '../feature-store';
-import { FEATURE_SPORT } from '../features';
-import { NBA_FEATURE_SPORT } from '../features/basketball';
+import { isFresh, sportOfState, type FeatureStateRepository, type SportMatchFeatureState, type StoredMatch } from '../feature-store';
+import { builtVersionOfSport } from '../features/versions';
 import type { PredictionCache } from './cache';
 
 /** An open match priced market-only: all its prediction needs besides its live odds. */
@@ -27,8 +26,6 @@ export interface UpcomingMatch {
   state: SportMatchFeatureState;
 }
 
-/** The sport a feature state describes. */
-export const sportOfState = (state: SportMatchFeatureState): string => (isNbaState(state) ? NBA_FEATURE_SPORT : FEATURE_SPORT);
 
 export class FeatureStateSource {
   constructor(
@@ -43,9 +40,11 @@ export class FeatureStateSource {
   async forMatch(matchId: number, now: number): Promise<StoredMatch | null> {
     // A sport without a feature store never has a KV feature state: once the isolate knows the match is one, no read.
     const sport = this.cache.knownSport(matchId);
-    const entry = sport !== undefined && BUILT_FEATURE_VERSIONS[sport] === undefined ? null : await this.cache.featureState(matchId);
-    if (entry && now >= entry.match.startAt) return { kind: 'started', sport: sportOfState(entry), startAt: entry.match.startAt };
-    if (entry && isFresh(entry, now)) return { kind: 'upcoming', sport: sportOfState(entry), state: entry };
+    const entry = sport !== undefined && builtVersionOfSport(sport) === undefined ? null : await this.cache.featureState(matchId);
+    // An entry of a version this Worker does not build (an older deploy's) says nothing: the store answers.
+    const entrySport = entry ? sportOfState(entry) : undefined;
+    if (entry && entrySport && now >= entry.match.startAt) return { kind: 'started', sport: entrySport, startAt: entry.match.startAt };
+    if (entry && entrySport && isFresh(entry, now)) return { kind: 'upcoming', sport: entrySport, state: entry };
     const stored = await this.pointReads.forMatch(matchId, now);
     if (stored?.kind === 'upcoming') {
       this.logger.info('feature state read from the store', { matchId, reason: entry ? 'stale in KV' : 'missing in KV' });

@@ -6,11 +6,7 @@ import { z } from 'zod';
 import type { Logger } from '../../lib/logging';
 import { parseInstant } from '../../schemas/common';
 import { MatchPredictionSchema, StrictMarketPredictionSchema } from '../../schemas/predictions';
-import { FEATURE_COUNT, FEATURE_VERSION } from '../features';
-import { NBA_FEATURE_COUNT, NBA_FEATURE_VERSION } from '../features/basketball';
-
-/** The length of each feature version's vector this Worker builds. */
-const VECTOR_LENGTHS: Readonly<Record<string, number>> = { [FEATURE_VERSION]: FEATURE_COUNT, [NBA_FEATURE_VERSION]: NBA_FEATURE_COUNT };
+import { builtVersion } from '../features/versions';
 import type { PredictionStore, ServedPrediction } from './store';
 import type { MatchPrediction } from './types';
 
@@ -30,7 +26,7 @@ export const PredictionWriteMessageSchema = MatchPredictionSchema.omit({ source:
   features: z.array(z.number().nullable()).optional(),
 })
   // The vector is as long as its feature version's (72 for football's v1, 18 for the NBA's nba-v1).
-  .refine((p) => p.features === undefined || (p.featureVersion !== null && p.features.length === VECTOR_LENGTHS[p.featureVersion]), {
+  .refine((p) => p.features === undefined || (p.featureVersion !== null && p.features.length === builtVersion(p.featureVersion)?.length), {
     message: 'features must have the length of the prediction\'s feature version',
     path: ['features'],
   }) satisfies z.ZodType<MatchPrediction>;

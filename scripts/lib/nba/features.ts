@@ -6,18 +6,17 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { aliasedTable, and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type pg from 'pg';
-import { competitions, matches, oddsSnapshots, sports, teams } from '../../../src/db/schema';
+import { matches, oddsSnapshots } from '../../../src/db/schema';
+import { nbaGameOf, ofSport, selectNbaGames } from '../../../src/services/feature-store';
 import { MARGIN_METHODS, removeMargin, type MarginMethod } from '../../../src/domain/odds';
-import { SPORT_DEFINITIONS } from '../../../src/domain/sports/catalog';
 import { NBA_ARCHIVE_BOOKMAKER } from '../../../src/providers/nba-archive/parse';
 import {
   NBA_FEATURE_NAMES,
   NBA_FEATURE_SPORT,
   NBA_FEATURE_VERSION,
   computeNbaFeatureVectors,
-  gameDate,
   NBA_VENUES,
   type NbaGameInput,
 } from '../../../src/services/features/basketball';
@@ -50,26 +49,10 @@ export interface NbaFeatureRow {
 /** Every basketball game with its closing consensus lines, by start then id. An offline read of all history. */
 export async function loadNbaGames(pool: pg.Pool): Promise<{ inputs: NbaGameInput[]; rows: Omit<NbaFeatureRow, 'values' | 'featureVersion'>[] }> {
   const db = nodeDatabase(pool);
-  const home = aliasedTable(teams, 'home');
-  const away = aliasedTable(teams, 'away');
-  const games = await db
-    .select({
-      id: matches.id,
-      competition: competitions.key,
-      season: matches.season,
-      startAt: matches.startAt,
-      startTimeKnown: matches.startTimeKnown,
-      status: matches.status,
-      homeScore: matches.homeScore,
-      awayScore: matches.awayScore,
-      homeTeam: home.key,
-      awayTeam: away.key,
-    })
-    .from(matches)
-    .innerJoin(sports, and(eq(sports.id, matches.sportId), eq(sports.key, NBA_FEATURE_SPORT)))
-    .innerJoin(competitions, eq(competitions.id, matches.competitionId))
-    .innerJoin(home, eq(home.id, matches.homeTeamId))
-    .innerJoin(away, eq(away.id, matches.awayTeamId))
+  // The same read and the same game input as the basketball feature store's (selectNbaGames, nbaGameOf), so the
+  // walker and the store learn the same games.
+  const games = await selectNbaGames(db)
+    .where(ofSport(db, NBA_FEATURE_SPORT))
     .orderBy(asc(matches.startAt), asc(matches.id));
   const ids = games.map((g) => g.id);
   const lines = new Map<number, Map<string, { point: number | null; price: number }>>();
@@ -87,8 +70,10 @@ export async function loadNbaGames(pool: pg.Pool): Promise<{ inputs: NbaGameInpu
   const inputs: NbaGameInput[] = [];
   const rows: Omit<NbaFeatureRow, 'values' | 'featureVersion'>[] = [];
   for (const g of games) {
+    const finished = g.status === 'finished' && g.homeScore !== null && g.awayScore !== null;
     // A game of a team the data file does not declare (no key) cannot have arenas or a rating history.
-    if (!g.homeTeam || !g.awayTeam || !g.season) continue;
+    const game = nbaGameOf({ ...g, homeScore: finished ? g.homeScore : null, awayScore: finished ? g.awayScore : null });
+    if (!game) continue;
     const l = lines.get(g.id);
     const pair = (market: string, a: string, b: string): TwoWayLine | null => {
       const x = l?.get(`${market}|${a}`);
@@ -98,31 +83,18 @@ export async function loadNbaGames(pool: pg.Pool): Promise<{ inputs: NbaGameInpu
     const h2h = pair('h2h', 'home', 'away');
     const spreads = pair('spreads', 'home', 'away');
     const totals = pair('totals', 'over', 'under');
-    const finished = g.status === 'finished' && g.homeScore !== null && g.awayScore !== null;
-    const date = gameDate(g.startAt, g.startTimeKnown);
-    inputs.push({
-      matchId: g.id,
-      competition: g.competition,
-      season: g.season,
-      date,
-      homeTeam: g.homeTeam,
-      awayTeam: g.awayTeam,
-      homeScore: finished ? g.homeScore : null,
-      awayScore: finished ? g.awayScore : null,
-      moneyline: h2h ? { home: h2h.prices[0], away: h2h.prices[1] } : null,
-      spreadHome: spreads?.point ?? null,
-      total: totals?.point ?? null,
-    });
+    const { date, season, homeTeam, awayTeam, homeScore, awayScore } = game;
+    inputs.push({ ...game, moneyline: h2h ? { home: h2h.prices[0], away: h2h.prices[1] } : null, spreadHome: spreads?.point ?? null, total: totals?.point ?? null });
     rows.push({
       matchId: g.id,
       startAt: g.startAt,
       date,
-      season: g.season,
-      homeTeam: g.homeTeam,
-      awayTeam: g.awayTeam,
-      homeScore: finished ? g.homeScore : null,
-      awayScore: finished ? g.awayScore : null,
-      labelHomeWin: finished ? (g.homeScore! > g.awayScore! ? 1 : 0) : null,
+      season,
+      homeTeam,
+      awayTeam,
+      homeScore,
+      awayScore,
+      labelHomeWin: homeScore === null || awayScore === null ? null : homeScore > awayScore ? 1 : 0,
       closing: { h2h, spreads, totals },
     });
   }

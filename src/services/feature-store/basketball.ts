@@ -38,6 +38,7 @@ export const nbaGameColumns = {
   season: matches.season,
   startAt: matches.startAt,
   startTimeKnown: matches.startTimeKnown,
+  status: matches.status,
   homeScore: matches.homeScore,
   awayScore: matches.awayScore,
   homeTeamId: matches.homeTeamId,
@@ -52,6 +53,7 @@ export interface NbaGameRow {
   season: string | null;
   startAt: Date;
   startTimeKnown: boolean;
+  status: string;
   homeScore: number | null;
   awayScore: number | null;
   homeTeamId: number;

@@ -151,25 +151,17 @@ def _sha256_file(path: str) -> str:
 
 
 def split(data: Dataset, validation: str, test: str | None):
+    """The row sets of a fold; with no test season (the shipped model), nothing is held out after the validation season."""
     seasons = sorted(set(data.season[data.usable]))
     if test is None:
-        # The shipped model: nothing is held out after the validation season, and later seasons are not seen.
         if validation not in seasons:
             raise SystemExit(f'need finished games with a moneyline in {validation}; present: {seasons}')
-        if not any(s < validation for s in seasons):
-            raise SystemExit(f'no season before the validation season {validation}')
-        u = data.usable
-        return {
-            'train': np.nonzero(u & (data.season < validation))[0],
-            'validation': np.nonzero(u & (data.season == validation))[0],
-            'refit': np.nonzero(u & (data.season <= validation))[0],
-            'test': np.array([], dtype=int),
-        }
-    if validation not in seasons or test not in seasons or not validation < test:
-        raise SystemExit(f'need finished games with a moneyline in {validation} and, after it, {test}; present: {seasons}')
-    between = [s for s in seasons if validation < s < test]
-    if between:
-        raise SystemExit(f'seasons between validation and test are not allowed: {between}')
+    else:
+        if validation not in seasons or test not in seasons or not validation < test:
+            raise SystemExit(f'need finished games with a moneyline in {validation} and, after it, {test}; present: {seasons}')
+        between = [s for s in seasons if validation < s < test]
+        if between:
+            raise SystemExit(f'seasons between validation and test are not allowed: {between}')
     if not any(s < validation for s in seasons):
         raise SystemExit(f'no season before the validation season {validation}')
     u = data.usable
@@ -177,7 +169,7 @@ def split(data: Dataset, validation: str, test: str | None):
         'train': np.nonzero(u & (data.season < validation))[0],
         'validation': np.nonzero(u & (data.season == validation))[0],
         'refit': np.nonzero(u & (data.season <= validation))[0],
-        'test': np.nonzero(u & (data.season == test))[0],
+        'test': np.array([], dtype=int) if test is None else np.nonzero(u & (data.season == test))[0],
     }
 
 

@@ -19,8 +19,6 @@ import { DEFAULT_NBA_ROLLING_SEASONS, nbaRollingEvaluation, summarizeNbaRolling,
 import { buildNbaFeatureMatrix, writeNbaFeatureCsv } from './features';
 import { loadNbaArchiveIfNeeded } from './import';
 
-export { loadNbaArchiveIfNeeded };
-
 /** A --smoke run evaluates only the last two seasons: each fold is seconds, and the shape is what is tested. */
 export const NBA_SMOKE_SEASONS = 2;
 

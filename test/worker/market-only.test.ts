@@ -4,33 +4,19 @@
 // without a draw, every spread and total line the MatchOdds object holds, each with the margin-free consensus,
 // the best price, EV and Kelly. The feature queue warms it after the odds job; it is cached under its own key,
 // persisted with no model run, and served from the rows once the game has tipped off.
-import { createScheduledController, env } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { matchOddsName, type LiveState } from '../../durable-objects/match-odds';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Env } from '../../src/env';
-import { runScheduled } from '../../src/jobs/scheduled';
-import { SCHEDULES, type ScheduleName } from '../../src/jobs/schedules';
-import { createLogger } from '../../src/lib/logging';
 import { workerFanOut } from '../../src/jobs/ingestion';
 import { marketOnlyCacheKey } from '../../src/services/predictions/cache';
 import type { components } from '../../client/openapi';
 import { api, type Page } from './support/http';
 import { promote, registerUser, type TestUser } from './support/auth';
 import { withDb } from './support/models';
+import { ingestNbaReplay, liveState, newOddsFor } from './support/nba-replay';
 
-const silent = createLogger({}, () => undefined);
-const overrides = { ODDS_API_BASE_URL: inject('nbaStandinUrl'), ODDS_API_KEY: inject('nbaStandinKey'), ODDS_API_SPORTS: 'basketball_nba' };
 
-/**
- * A Cron Trigger's run at `at`. The odds job polls games 12–48 h away on the runs whose minute is a multiple of
- * 120 (src/services/ingestion/budget.ts), and the replay's next tip-off is hours away, so the odds run is the last
- * such run before now.
- */
-function cron(schedule: ScheduleName, at = Date.now()) {
-  return runScheduled(createScheduledController({ scheduledTime: at, cron: SCHEDULES[schedule] }), { ...env, ...overrides } as Env, silent);
-}
-const TWO_HOURS = 2 * 3_600_000;
 
 // The typed client's own types: what a user of client/ sees is what the Worker answers.
 type Prediction = components['schemas']['MatchPrediction'];
@@ -45,10 +31,7 @@ let basketballId: number;
 /** An upcoming NBA game with h2h, spreads and totals in its MatchOdds object. */
 let game: number;
 
-/** What the odds job does after writing new odds for a match: its fan-out's invalidation, on this database. */
-const newOddsFor = (matchId: number) => withDb((db) => workerFanOut(env as unknown as Env, () => db).invalidatePredictions([matchId]));
 
-const state = (matchId: number): Promise<LiveState> => env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId))).state();
 
 async function predict(matchId: number, user: TestUser) {
   const res = await api(`/matches/${matchId}/predictions`, { token: user.accessToken });
@@ -59,23 +42,7 @@ async function predict(matchId: number, user: TestUser) {
 beforeAll(async () => {
   [premium, free] = await Promise.all([registerUser('nba-premium').then((u) => promote(u, { tier: 'premium' })), registerUser('nba-free')]);
   // The hourly job's fixtures, then the five-minute odds job: what `npm start` runs against the same stand-in.
-  const fixtures = await cron('fixtures');
-  expect(fixtures.map((r) => r.status), JSON.stringify(fixtures)).toEqual(['succeeded', 'succeeded']);
-  const [odds] = await cron('odds', Math.floor(Date.now() / TWO_HOURS) * TWO_HOURS);
-  expect(odds!.status, JSON.stringify(odds)).toBe('succeeded');
-  const [row] = await withDb(async (db) =>
-    (
-      await db.execute<{ id: string }>(sql`
-        select m.id from matches m join sports s on s.id = m.sport_id
-        where s.key = 'basketball' and m.status = 'scheduled' and m.start_at > now() + interval '1 hour'
-          and exists (select 1 from odds_snapshots o where o.match_id = m.id and o.market = 'spreads')
-          and exists (select 1 from odds_snapshots o where o.match_id = m.id and o.market = 'totals')
-          and exists (select 1 from odds_snapshots o where o.match_id = m.id and o.market = 'h2h')
-        order by m.start_at, m.id limit 1`)
-    ).rows,
-  );
-  expect(row, 'the odds job stored an upcoming NBA game with h2h, spreads and totals').toBeDefined();
-  game = Number(row!.id);
+  game = await ingestNbaReplay();
 }, 120_000);
 
 describe('the NBA replayed through the Worker', () => {
@@ -105,7 +72,7 @@ describe('the NBA replayed through the Worker', () => {
     expect(persisted, 'the warm-up persisted what it cached').toBeGreaterThan(0);
     expect(body).toMatchObject({ matchId: game, model: null, modelRunId: null, featureVersion: null, source: 'live', view: 'full' });
 
-    const live = await state(game);
+    const live = await liveState(game);
     // Order: the moneyline, then spreads by line, then totals by line.
     const kinds = body.markets.map((m) => m.kind);
     expect(kinds[0]).toBe('moneyline');

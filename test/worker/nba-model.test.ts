@@ -6,15 +6,9 @@
 // the spreads and totals the market's; it is made from the game's nba-v1 vector, which is persisted beside it.
 // Retiring the run turns the game market-only; activating it again through the gate brings the run back, and
 // football's run stays active throughout.
-import { createScheduledController, env } from 'cloudflare:test';
+import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { matchOddsName, type LiveState } from '../../durable-objects/match-odds';
-import type { Env } from '../../src/env';
-import { runScheduled } from '../../src/jobs/scheduled';
-import { SCHEDULES, type ScheduleName } from '../../src/jobs/schedules';
-import { createLogger } from '../../src/lib/logging';
-import { workerFanOut } from '../../src/jobs/ingestion';
 import { removeMargin, type MarginMethod } from '../../src/domain/odds';
 import { eloEntering, NBA_FEATURE_INDEX, type NbaTeamState } from '../../src/services/features/basketball';
 import { invalidateActiveRun } from '../../src/services/predictions/model-service';
@@ -23,17 +17,13 @@ import type { components } from '../../client/openapi';
 import { api } from './support/http';
 import { promote, registerUser, type TestUser } from './support/auth';
 import { withDb } from './support/models';
+import { ingestNbaReplay, liveState, newOddsFor } from './support/nba-replay';
+import { uploadDefaultBundle } from './support/predictable-match';
 
-const silent = createLogger({}, () => undefined);
-const overrides = { ODDS_API_BASE_URL: inject('nbaStandinUrl'), ODDS_API_KEY: inject('nbaStandinKey'), ODDS_API_SPORTS: 'basketball_nba' };
 const nbaBundle = inject('nbaDefaultBundle');
 const footballBundle = inject('defaultBundle');
 const manifest = JSON.parse(atob(nbaBundle.files['bundle.json']!)) as { anchor: { h2h: { marginMethod: MarginMethod } }; featureNames: string[] };
-const TWO_HOURS = 2 * 3_600_000;
 
-function cron(schedule: ScheduleName, at = Date.now()) {
-  return runScheduled(createScheduledController({ scheduledTime: at, cron: SCHEDULES[schedule] }), { ...env, ...overrides } as Env, silent);
-}
 
 type Prediction = components['schemas']['MatchPrediction'];
 type Market = Prediction['markets'][number];
@@ -47,8 +37,6 @@ let game: number;
 let nbaRunId: string;
 let footballRunId: string;
 
-const state = (matchId: number): Promise<LiveState> => env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId))).state();
-const newOddsFor = (matchId: number) => withDb((db) => workerFanOut(env as unknown as Env, () => db).invalidatePredictions([matchId]));
 
 async function predict(matchId: number) {
   const res = await api(`/matches/${matchId}/predictions`, { token: premium.accessToken });
@@ -57,31 +45,13 @@ async function predict(matchId: number) {
 }
 
 beforeAll(async () => {
-  for (const name of Object.keys(nbaBundle.files)) {
-    if (name !== 'parity.json') await env.MODELS.put(`models/${nbaBundle.id}/${name}`, Uint8Array.from(atob(nbaBundle.files[name]!), (c) => c.charCodeAt(0)));
-  }
+  await uploadDefaultBundle();
   const runIdOf = async (name: string) =>
     (await withDb(async (db) => (await db.execute<{ id: string }>(sql`select id from model_runs where name = ${name}`)).rows[0]!.id));
   [nbaRunId, footballRunId] = await Promise.all([runIdOf(nbaBundle.id), runIdOf(footballBundle.id)]);
   premium = await promote(await registerUser('nba-model-premium'), { tier: 'premium' });
   admin = await promote(await registerUser('nba-model-admin'), { role: 'admin' });
-  const fixtures = await cron('fixtures');
-  expect(fixtures.map((r) => r.status), JSON.stringify(fixtures)).toEqual(['succeeded', 'succeeded']);
-  const [odds] = await cron('odds', Math.floor(Date.now() / TWO_HOURS) * TWO_HOURS);
-  expect(odds!.status, JSON.stringify(odds)).toBe('succeeded');
-  const [row] = await withDb(async (db) =>
-    (
-      await db.execute<{ id: string }>(sql`
-        select m.id from matches m join sports s on s.id = m.sport_id
-        where s.key = 'basketball' and m.status = 'scheduled' and m.start_at > now() + interval '1 hour'
-          and exists (select 1 from odds_snapshots o where o.match_id = m.id and o.market = 'spreads')
-          and exists (select 1 from odds_snapshots o where o.match_id = m.id and o.market = 'totals')
-          and exists (select 1 from odds_snapshots o where o.match_id = m.id and o.market = 'h2h')
-        order by m.start_at, m.id limit 1`)
-    ).rows,
-  );
-  expect(row, 'the odds job stored an upcoming NBA game with h2h, spreads and totals').toBeDefined();
-  game = Number(row!.id);
+  game = await ingestNbaReplay();
 }, 120_000);
 
 describe('the NBA replay priced by the NBA run', () => {
@@ -94,7 +64,7 @@ describe('the NBA replay priced by the NBA run', () => {
     expect(res.headers.get('x-model-run')).toBe(nbaRunId);
     expect(body).toMatchObject({ matchId: game, model: { runId: nbaRunId, name: nbaBundle.id, featureVersion: 'nba-v1' }, modelRunId: nbaRunId, featureVersion: 'nba-v1' });
 
-    const live = await state(game);
+    const live = await liveState(game);
     const kinds = body.markets.map((m) => m.kind);
     expect(kinds[0]).toBe('moneyline');
     expect(kinds).toContain('spread');
@@ -160,7 +130,7 @@ describe('the NBA replay priced by the NBA run', () => {
     }
     expect(values(at('elo_home'))).not.toBe(1500);
 
-    const live = await state(game);
+    const live = await liveState(game);
     const h2h = live.consensus.find((c) => c.market === 'h2h')!;
     const [home, away] = (['home', 'away'] as const).map((o) => h2h.outcomes.find((c) => c.outcome === o)!.medianPrice);
     expect(values(at('mkt_p_home'))).toBeCloseTo(1 / home! / (1 / home! + 1 / away!), 5);

@@ -1,7 +1,7 @@
 // Persisted predictions: one `predictions` row per outcome of a MatchPrediction (migrations 0001 and 0009).
 // The hot path writes here in waitUntil and reads back the last pre-kick-off prediction once a match has
 // started; the value finder and the settled list read the same rows.
-import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lt, max, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, max, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Database } from '../../db/client';

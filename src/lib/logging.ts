@@ -9,6 +9,13 @@ export interface Logger {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   child(fields: LogFields): Logger;
+  /**
+   * Adds fields to the line that ends this logger's scope (a request's `request` line, requestLog), instead of
+   * a line of their own: one line per request. Shared with the logger's children.
+   */
+  annotate(fields: LogFields): void;
+  /** What annotate() has collected in this scope. */
+  readonly annotations: Readonly<LogFields>;
 }
 
 export function errorFields(error: unknown): LogFields {
@@ -24,7 +31,7 @@ export function redactQueryParams(text: string): string {
   return text.replace(/\nparams: [\s\S]*?(?=\n\s+at |$)/g, '\nparams: [redacted]');
 }
 
-export function createLogger(base: LogFields = {}, sink: (line: string) => void = console.log): Logger {
+export function createLogger(base: LogFields = {}, sink: (line: string) => void = console.log, annotations: LogFields = {}): Logger {
   const write = (level: LogLevel, msg: string, fields?: LogFields) =>
     sink(JSON.stringify({ level, time: new Date().toISOString(), msg, ...base, ...fields }));
   return {
@@ -32,6 +39,8 @@ export function createLogger(base: LogFields = {}, sink: (line: string) => void 
     info: (msg, fields) => write('info', msg, fields),
     warn: (msg, fields) => write('warn', msg, fields),
     error: (msg, fields) => write('error', msg, fields),
-    child: (fields) => createLogger({ ...base, ...fields }, sink),
+    child: (fields) => createLogger({ ...base, ...fields }, sink, annotations),
+    annotate: (fields) => void Object.assign(annotations, fields),
+    annotations,
   };
 }

@@ -29,7 +29,9 @@ import type { AppEnv } from '../types';
  * `/matches/{matchId}`; null when nothing matched), path, status,
  * durationMs, tier (anonymous without credentials), cache and modelRun (from the X-Cache and X-Model-Run
  * headers the prediction route sets; null elsewhere) and, for an error, errorCode: the problem's stable slug
- * (`not-found`, `rate-limited`, `internal`...), the last segment of its `type`.
+ * (`not-found`, `rate-limited`, `internal`...), the last segment of its `type`. Services add their own fields to
+ * it with `logger.annotate` (the prediction route: the isolate's cache counters) rather than logging a second
+ * line: log lines are what Workers Logs bills and indexes, and each one costs the request a console write.
  */
 export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const started = performance.now();
@@ -51,6 +53,8 @@ export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
   const status = c.res.status;
   const durationMs = Math.round((performance.now() - started) * 100) / 100;
   const fields = {
+    // What the handler's services added (annotate), beneath the fields every line has.
+    ...logger.annotations,
     method: c.req.method,
     route,
     path: c.req.path,

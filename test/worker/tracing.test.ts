@@ -243,7 +243,9 @@ describe('OTLP trace of a prediction request', () => {
     expect(inserts.map((s) => s.attributes['db.statement'])).toEqual([]);
     const cacheWrite = miss.spans.find((s) => s.name === 'kv.put' && String(s.attributes['cloudflare.kv.key']).startsWith('pred:v2:'))!;
     expect(cacheWrite.attributes['cloudflare.kv.key']).toBe(`pred:v2:${bundle.runId}:${matchId}`);
-    expect(miss.lines.find((l) => l.msg === 'request')).toMatchObject({ traceId: miss.traceId, tier: 'pro', cache: 'MISS', modelRun: bundle.runId, status: 200 });
+    const missLine = miss.lines.find((l) => l.msg === 'request')!;
+    // The isolate's cache counters ride on the request's own line (logger.annotate), not a line of their own.
+    expect(missLine).toMatchObject({ traceId: miss.traceId, tier: 'pro', cache: 'MISS', modelRun: bundle.runId, status: 200, isolateHits: expect.any(Number), isolateMisses: expect.any(Number) });
 
     const hit = await tracedRequest(`/matches/${matchId}/predictions`, { authorization: `Bearer ${pro.accessToken}` });
     expect(hit.res.headers.get('x-cache')).toBe('HIT');
@@ -253,7 +255,7 @@ describe('OTLP trace of a prediction request', () => {
     expect(hitNames).toContain('do.RATE_LIMITER.consume');
     expect(hitNames, 'a cache hit runs no model and no query').not.toContain('inference');
     expect(hitNames).not.toContain('pg.query');
-    expect(hit.lines.find((l) => l.msg === 'request')).toMatchObject({ cache: 'HIT', modelRun: bundle.runId });
+    expect(hit.lines.find((l) => l.msg === 'request')).toMatchObject({ cache: 'HIT', modelRun: bundle.runId, isolateHits: (missLine.isolateHits as number) + 1, isolateMisses: missLine.isolateMisses });
 
     // One miss, one hit, and the model ran once (for the miss).
     const after = await receivedMetrics();

@@ -89,7 +89,8 @@ export class PredictionService {
   async forMatch(matchId: number): Promise<PredictionResult> {
     const runs = await this.activeRuns();
     const cached = await this.cache.lookup(runs, matchId);
-    this.logLookup(cached ? 'HIT' : 'MISS', matchId, cached?.model?.runId ?? null);
+    // On the request's own line (requestLog), which already names the cache result and the run.
+    this.deps.logger.annotate(this.cache.count(cached ? 'HIT' : 'MISS'));
     // Cached before kick-off, so after it this is the stored pre-kick-off prediction and says so.
     if (cached) return { prediction: cached, cache: 'HIT', source: this.now() >= Date.parse(cached.kickoff) ? 'stored' : 'live' };
     const now = this.now();
@@ -195,9 +196,5 @@ export class PredictionService {
       artifactKey: run.artifactKey,
       artifactSha256: run.artifactSha256,
     }));
-  }
-
-  private logLookup(status: CacheStatus, matchId: number, modelRunId: string | null): void {
-    this.deps.logger.info('prediction cache', { matchId, modelRunId, cache: status, ...this.cache.count(status) });
   }
 }

@@ -19,8 +19,10 @@ export { MARKET_OUTCOMES } from '../src/domain/odds';
  *   single-use ticket (the Worker has already checked its signature, expiry and match).
  * - The alarm evicts everything (and closes the sockets) `EVICT_AFTER_MS` after kick-off.
  *
- * Sockets use the hibernation API, so an idle match with many listeners costs no duration. Nothing is held
- * in memory between calls: every read comes from SQLite, which is what survives hibernation.
+ * Sockets use the hibernation API, so an idle match with many listeners costs no duration. SQLite holds
+ * everything, which is what survives hibernation. The one thing kept in memory is the state last read from it,
+ * summarised: every prediction miss and every socket's state request reads it, and it changes only when
+ * odds are applied or evicted, which drop it. A woken object reads SQLite again on its first state().
  * See "Live odds state and stream" in docs/decisions.md.
  */
 
@@ -67,7 +69,7 @@ export const IDLE_EVICT_MS = 24 * 60 * 60 * 1000;
  */
 export const LIVE_SOCKETS_PER_USER = 3;
 /**
- * {"type":"state"} requests a socket may send per window. Each recomputes the whole state in this one-threaded
+ * {"type":"state"} requests a socket may send per window. Each sends the whole state from this one-threaded
  * object; past the budget a request gets an error instead, and past twice the budget the socket is closed (1008).
  */
 export const LIVE_STATE_REQUESTS_PER_WINDOW = 5;
@@ -173,6 +175,8 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
    * object that holds nothing (a match no book quotes yet) then writes nothing, so it leaves no object behind.
    */
   private tables = false;
+  /** state() as last read from SQLite; dropped by every write that can change it (applyOdds, the eviction). */
+  private current: LiveState | undefined;
 
   constructor(ctx: DurableObjectState, env: ObjectEnv) {
     super(ctx, env);
@@ -215,6 +219,8 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     const valid = rows.map(validateRow);
     const validMeta = meta === undefined ? undefined : validateMeta(meta);
     if (!this.tables) this.createTables();
+    // Before the first write: nothing can read the held state between here and the broadcast (no await).
+    this.current = undefined;
 
     let ignored = 0;
     let openingMoved = false;
@@ -320,8 +326,12 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     return { changed, ignored };
   }
 
-  /** The whole live picture of the match. */
+  /** The whole live picture of the match: the one held since the last change, or read and summarised now. */
   state(): LiveState {
+    return (this.current ??= this.readState());
+  }
+
+  private readState(): LiveState {
     const meta = this.meta();
     const lines = this.lines();
     const newest = lines.reduce<string | null>((max, l) => (max === null || l.capturedAt > max ? l.capturedAt : max), null);
@@ -446,6 +456,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     await this.ctx.storage.deleteAll();
     // deleteAll drops the tables with the rows; the next write (odds for a rescheduled match) makes them again.
     this.tables = false;
+    this.current = undefined;
   }
 
   private stateMessage(): StateMessage {

@@ -3,8 +3,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import type { PgDb } from '../../src/db/pg';
-import * as schema from '../../src/db/schema';
 
 export function nodeDatabase(client: pg.Pool | pg.PoolClient | pg.Client): PgDb {
-  return drizzle({ client, schema });
+  return drizzle({ client });
 }

@@ -12,10 +12,11 @@ import { drizzle as drizzleHttp, type NeonHttpDatabase } from 'drizzle-orm/neon-
 import { drizzle, type NeonDatabase } from 'drizzle-orm/neon-serverless';
 import type { Logger } from '../lib/logging';
 import { activeTrace, traceQueries } from '../lib/tracing';
-import * as schema from './schema';
 
-export type Database = NeonDatabase<typeof schema>;
-export type ReadDatabase = NeonHttpDatabase<typeof schema>;
+// No `schema` is passed to drizzle(): nothing uses its relational API (`db.query.*`), and with a schema every
+// drizzle() call walks all tables to build it, which a request that opens the database paid each time.
+export type Database = NeonDatabase;
+export type ReadDatabase = NeonHttpDatabase;
 
 export interface DatabaseHandle {
   db: Database;
@@ -43,16 +44,29 @@ export function createDatabase(databaseUrl: string, wsProxy: string | undefined,
     traceQueries(pool as unknown as Parameters<typeof traceQueries>[0]);
     pool.on('connect', (client: unknown) => traceQueries(client as unknown as Parameters<typeof traceQueries>[0]));
   }
-  const db = drizzle({ client: pool, schema });
+  const db = drizzle({ client: pool });
   return { db, pool, end: () => (ended ??= pool.end()) };
 }
 
-/** Drizzle over Neon's HTTP query endpoint: no connection to open, and nothing to end. */
+const readDatabases = new Map<string, ReadDatabase>();
+
+/**
+ * Drizzle over Neon's HTTP query endpoint: no connection to open, and nothing to end. One per isolate and
+ * database: each query is its own fetch, so unlike a Pool nothing in it belongs to a request, and a cold miss
+ * need not build the client again. Its queries are spans whenever the request that makes them is traced
+ * (traceQueries looks for the trace at each call).
+ */
 export function createReadDatabase(databaseUrl: string, wsProxy: string | undefined): ReadDatabase {
-  configureLocalProxy(wsProxy);
-  const client = neon(databaseUrl);
-  if (activeTrace()) traceQueries(client as unknown as Parameters<typeof traceQueries>[0]);
-  return drizzleHttp({ client, schema });
+  const key = `${databaseUrl}\n${wsProxy ?? ''}`;
+  let db = readDatabases.get(key);
+  if (!db) {
+    configureLocalProxy(wsProxy);
+    const client = neon(databaseUrl);
+    traceQueries(client as unknown as Parameters<typeof traceQueries>[0]);
+    db = drizzleHttp({ client });
+    readDatabases.set(key, db);
+  }
+  return db;
 }
 
 /** Points the driver's WebSocket and HTTP endpoints at the loopback proxy (scripts/lib/ws-proxy.ts). */

@@ -5,7 +5,6 @@
 // it, with the columns as typed references, never `$n` text (test/node/db-style.test.ts).
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type * as schema from './schema';
 
 /** What both drivers answer a statement with: pg's QueryResult, which the Neon driver mirrors. */
 export interface PgResult<TRow> {
@@ -16,8 +15,12 @@ export interface PgResultHKT extends PgQueryResultHKT {
   type: PgResult<this['row']>;
 }
 
-/** A drizzle database or transaction (a transaction is a database) over this schema, on either driver. */
-export type PgDb = PgDatabase<PgResultHKT, typeof schema>;
+/**
+ * A drizzle database or transaction (a transaction is a database), on either driver. Without drizzle's relational
+ * schema: queries name the tables of ./schema themselves, and building the relational config cost every drizzle()
+ * call a walk over all tables (src/db/client.ts).
+ */
+export type PgDb = PgDatabase<PgResultHKT>;
 
 /**
  * `column = any(array)`: the list is one parameter however long it is. inArray binds one parameter per value,

@@ -16,7 +16,6 @@ import { basename, join } from 'node:path';
 import { and, between, eq, inArray, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
-import * as schema from '../../../src/db/schema';
 import { advanceFeatureStore, type AdvanceSummary } from '../../../src/services/feature-store';
 import { nodeDatabase } from '../db';
 import { competitions, ingestionJobs, matches, oddsSnapshots, teamAliases } from '../../../src/db/schema';
@@ -33,7 +32,7 @@ export { expandPaths } from '../football-data/import';
 
 export const NBA_DATA_DIR = new URL('../../../data/nba/', import.meta.url).pathname;
 
-type Db = NodePgDatabase<typeof schema>;
+type Db = NodePgDatabase;
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface WriteCounts {
@@ -82,7 +81,7 @@ export async function importNbaArchive(
   } = {},
 ): Promise<NbaImportSummary> {
   const started = performance.now();
-  const db = drizzle({ client: pool, schema });
+  const db = drizzle({ client: pool });
   const summary: NbaImportSummary = {
     files: [],
     matches: emptyCounts(),

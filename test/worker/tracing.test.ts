@@ -244,8 +244,19 @@ describe('OTLP trace of a prediction request', () => {
     const cacheWrite = miss.spans.find((s) => s.name === 'kv.put' && String(s.attributes['cloudflare.kv.key']).startsWith('pred:v2:'))!;
     expect(cacheWrite.attributes['cloudflare.kv.key']).toBe(`pred:v2:${bundle.runId}:${matchId}`);
     const missLine = miss.lines.find((l) => l.msg === 'request')!;
-    // The isolate's cache counters ride on the request's own line (logger.annotate), not a line of their own.
-    expect(missLine).toMatchObject({ traceId: miss.traceId, tier: 'pro', cache: 'MISS', modelRun: bundle.runId, status: 200, isolateHits: expect.any(Number), isolateMisses: expect.any(Number) });
+    // The isolate's cache counters, and where the feature state came from, ride on the request's own line
+    // (logger.annotate), not lines of their own.
+    expect(missLine).toMatchObject({
+      traceId: miss.traceId,
+      tier: 'pro',
+      cache: 'MISS',
+      modelRun: bundle.runId,
+      status: 200,
+      isolateHits: expect.any(Number),
+      isolateMisses: expect.any(Number),
+      featureState: 'store: missing in KV',
+    });
+    expect(miss.lines.filter((l) => l.requestId === missLine.requestId).map((l) => l.msg)).toEqual(['request']);
 
     const hit = await tracedRequest(`/matches/${matchId}/predictions`, { authorization: `Bearer ${pro.accessToken}` });
     expect(hit.res.headers.get('x-cache')).toBe('HIT');

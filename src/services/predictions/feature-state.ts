@@ -47,7 +47,8 @@ export class FeatureStateSource {
     if (entry && entrySport && isFresh(entry, now)) return { kind: 'upcoming', sport: entrySport, state: entry };
     const stored = await this.pointReads.forMatch(matchId, now);
     if (stored?.kind === 'upcoming') {
-      this.logger.info('feature state read from the store', { matchId, reason: entry ? 'stale in KV' : 'missing in KV' });
+      // On the request's line (requestLog): which misses were cold, and why.
+      this.logger.annotate({ featureState: entry ? 'store: stale in KV' : 'store: missing in KV' });
       this.defer(this.cache.putFeatureState(stored.state));
     }
     return stored;

@@ -4,8 +4,8 @@
 import { builtVersion, builtVersionOfSport } from '../features/versions';
 import { FEATURE_VERSION, createHeadToHeadState, createTeamState, seasonLabel, type HeadToHeadState, type LeagueState, type TeamState } from '../features';
 import { createNbaTeamState, NBA_FEATURE_VERSION, type NbaGameInput, type NbaTeamState } from '../features/basketball';
-import { and, eq, gt, lte, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { and, eq, gt, lte, sql, type SQLWrapper } from 'drizzle-orm';
+import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import { anyOf, type PgDb } from '../../db/pg';
 import { competitions, featureLeagueStates, featurePairStates, featureStoreProgress, featureTeamStates, matches, sports, teams } from '../../db/schema';
 import { timelineColumns, timelineMatchOf } from './advance';
@@ -91,15 +91,32 @@ export class FeatureStateRepository {
     const out = new Map<number, StoredMatch>();
     if (matchIds.length === 0) return out;
     const [h, a, p, l, g] = [homeStates, awayStates, featurePairStates, featureLeagueStates, featureStoreProgress];
-    const rows = await this.db()
+    const db = this.db();
+    // Each state is a correlated scalar subquery, one primary-key lookup of the match's sport's store, not a left
+    // join: Postgres then orders six relations instead of ten. Joined, planning took about 3 ms of the cold miss's
+    // ~4 ms statement (EXPLAIN ANALYZE, on every call: it is not prepared); as subqueries about 0.5 ms.
+    const stateOf = (query: SQLWrapper, column: PgColumn) => sql`(${query})`.mapWith(column);
+    const rows = await db
       .select({
         ...timelineColumns,
         storeVersion: g.featureVersion,
         nextKnownAt: g.nextKnownAt,
-        homeState: h.state,
-        awayState: a.state,
-        pairState: p.state,
-        leagueState: l.state,
+        homeState: stateOf(db.select({ state: h.state }).from(h).where(and(eq(h.featureVersion, g.featureVersion), eq(h.teamId, matches.homeTeamId))), h.state),
+        awayState: stateOf(db.select({ state: a.state }).from(a).where(and(eq(a.featureVersion, g.featureVersion), eq(a.teamId, matches.awayTeamId))), a.state),
+        pairState: stateOf(
+          db
+            .select({ state: p.state })
+            .from(p)
+            .where(
+              and(
+                eq(p.featureVersion, g.featureVersion),
+                eq(p.teamLow, sql`least(${matches.homeTeamId}, ${matches.awayTeamId})`),
+                eq(p.teamHigh, sql`greatest(${matches.homeTeamId}, ${matches.awayTeamId})`),
+              ),
+            ),
+          p.state,
+        ),
+        leagueState: stateOf(db.select({ state: l.state }).from(l).where(and(eq(l.featureVersion, g.featureVersion), eq(l.competitionId, matches.competitionId))), l.state),
         sport: sports.key,
         competition: competitions.key,
         homeTeam: homeTeams.key,
@@ -110,19 +127,8 @@ export class FeatureStateRepository {
       .innerJoin(competitions, eq(competitions.id, matches.competitionId))
       .innerJoin(homeTeams, eq(homeTeams.id, matches.homeTeamId))
       .innerJoin(awayTeams, eq(awayTeams.id, matches.awayTeamId))
-      // The match's sport's store (one per sport, migration 0016), and its states.
+      // The match's sport's store (one per sport, migration 0016), whose states the subqueries read.
       .leftJoin(g, eq(g.sport, sports.key))
-      .leftJoin(h, and(eq(h.featureVersion, g.featureVersion), eq(h.teamId, matches.homeTeamId)))
-      .leftJoin(a, and(eq(a.featureVersion, g.featureVersion), eq(a.teamId, matches.awayTeamId)))
-      .leftJoin(
-        p,
-        and(
-          eq(p.featureVersion, g.featureVersion),
-          eq(p.teamLow, sql`least(${matches.homeTeamId}, ${matches.awayTeamId})`),
-          eq(p.teamHigh, sql`greatest(${matches.homeTeamId}, ${matches.awayTeamId})`),
-        ),
-      )
-      .leftJoin(l, and(eq(l.featureVersion, g.featureVersion), eq(l.competitionId, matches.competitionId)))
       .where(anyOf(matches.id, [...new Set(matchIds)]));
     for (const r of rows) {
       const m = timelineMatchOf(r);

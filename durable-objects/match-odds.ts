@@ -181,7 +181,17 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
   constructor(ctx: DurableObjectState, env: ObjectEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    if (this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mo_lines'").toArray().length > 0) this.createTables();
+    // Waking is one statement: whether the tables exist, and whether they are this version's. Only an object
+    // stored by an earlier version runs the DDL (createTables) again; re-running it on every wake was five
+    // statements before the first read.
+    const [schema] = this.sql
+      .exec<{ tables: number; current: number }>(
+        `SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('mo_lines', 'mo_meta', 'mo_tickets')) AS tables,
+                (SELECT count(*) FROM pragma_table_info('mo_meta') WHERE name = 'h2h_outcomes') AS current`,
+      )
+      .toArray();
+    if (schema!.tables === 3 && schema!.current === 1) this.tables = true;
+    else if (schema!.tables > 0) this.createTables();
     // Keep-alive pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }

@@ -302,6 +302,20 @@ describe('MatchOdds: the h2h book of the match\'s sport, and several lines per m
       await instance.applyOdds(h2h('alpha', 2, 3.5, 4));
       expect(consensusOf(instance.state(), 'h2h')!.outcomes).toHaveLength(3);
     });
+
+    // The same object stored by that version, woken: its constructor sees the table is not current and adds the
+    // column before the first write (a wake otherwise runs no DDL).
+    const asleep = object();
+    await asleep.applyOdds(h2h('alpha', 2, 3.5, 4), { matchId: 44, startAt: START_AT });
+    await runInDurableObject(asleep, async (instance: MatchOdds, state) => {
+      state.storage.sql.exec('DROP TABLE mo_meta');
+      state.storage.sql.exec('CREATE TABLE mo_meta (id INTEGER PRIMARY KEY CHECK (id = 0), match_id INTEGER, start_ms INTEGER, touched_ms INTEGER NOT NULL)');
+      state.storage.sql.exec('INSERT INTO mo_meta (id, match_id, start_ms, touched_ms) VALUES (0, 44, ?, ?)', Date.parse(START_AT), Date.now());
+      const woken = new (instance.constructor as new (ctx: DurableObjectState, env: unknown) => MatchOdds)(state, env);
+      await woken.applyOdds(h2h('beta', 2.1, 3.4, 3.9));
+      expect(woken.state()).toMatchObject({ matchId: 44, startAt: START_AT });
+      expect(consensusOf(woken.state(), 'h2h')!.bookmakers).toBe(2);
+    });
   });
 
   it('keeps spreads −4.5 and −5 and totals 220.5 and 221 as separate lines, each with its own consensus, best price and movement', async () => {

@@ -4,8 +4,8 @@
 import { builtVersion, builtVersionOfSport } from '../features/versions';
 import { FEATURE_VERSION, createHeadToHeadState, createTeamState, seasonLabel, type HeadToHeadState, type LeagueState, type TeamState } from '../features';
 import { createNbaTeamState, NBA_FEATURE_VERSION, type NbaGameInput, type NbaTeamState } from '../features/basketball';
-import { and, eq, gt, lte, sql, type SQLWrapper } from 'drizzle-orm';
-import { alias, type PgColumn } from 'drizzle-orm/pg-core';
+import { and, eq, gt, lte, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { anyOf, type PgDb } from '../../db/pg';
 import { competitions, featureLeagueStates, featurePairStates, featureStoreProgress, featureTeamStates, matches, sports, teams } from '../../db/schema';
 import { timelineColumns, timelineMatchOf } from './advance';
@@ -82,6 +82,8 @@ const homeStates = alias(featureTeamStates, 'h');
 const awayStates = alias(featureTeamStates, 'a');
 const homeTeams = alias(teams, 'home');
 const awayTeams = alias(teams, 'away');
+/** A feature store's table of states, keyed by its feature version and an entity (a team, a pair, a league). */
+type StateTable = typeof homeStates | typeof awayStates | typeof featurePairStates | typeof featureLeagueStates;
 
 export class FeatureStateRepository {
   constructor(private readonly db: () => PgDb) {}
@@ -95,28 +97,20 @@ export class FeatureStateRepository {
     // Each state is a correlated scalar subquery, one primary-key lookup of the match's sport's store, not a left
     // join: Postgres then orders six relations instead of ten. Joined, planning took about 3 ms of the cold miss's
     // ~4 ms statement (EXPLAIN ANALYZE, on every call: it is not prepared); as subqueries about 0.5 ms.
-    const stateOf = (query: SQLWrapper, column: PgColumn) => sql`(${query})`.mapWith(column);
+    const stateOf = (table: StateTable, key: SQL | undefined) =>
+      sql`(${db.select({ state: table.state }).from(table).where(and(eq(table.featureVersion, g.featureVersion), key))})`.mapWith(table.state);
     const rows = await db
       .select({
         ...timelineColumns,
         storeVersion: g.featureVersion,
         nextKnownAt: g.nextKnownAt,
-        homeState: stateOf(db.select({ state: h.state }).from(h).where(and(eq(h.featureVersion, g.featureVersion), eq(h.teamId, matches.homeTeamId))), h.state),
-        awayState: stateOf(db.select({ state: a.state }).from(a).where(and(eq(a.featureVersion, g.featureVersion), eq(a.teamId, matches.awayTeamId))), a.state),
+        homeState: stateOf(h, eq(h.teamId, matches.homeTeamId)),
+        awayState: stateOf(a, eq(a.teamId, matches.awayTeamId)),
         pairState: stateOf(
-          db
-            .select({ state: p.state })
-            .from(p)
-            .where(
-              and(
-                eq(p.featureVersion, g.featureVersion),
-                eq(p.teamLow, sql`least(${matches.homeTeamId}, ${matches.awayTeamId})`),
-                eq(p.teamHigh, sql`greatest(${matches.homeTeamId}, ${matches.awayTeamId})`),
-              ),
-            ),
-          p.state,
+          p,
+          and(eq(p.teamLow, sql`least(${matches.homeTeamId}, ${matches.awayTeamId})`), eq(p.teamHigh, sql`greatest(${matches.homeTeamId}, ${matches.awayTeamId})`)),
         ),
-        leagueState: stateOf(db.select({ state: l.state }).from(l).where(and(eq(l.featureVersion, g.featureVersion), eq(l.competitionId, matches.competitionId))), l.state),
+        leagueState: stateOf(l, eq(l.competitionId, matches.competitionId)),
         sport: sports.key,
         competition: competitions.key,
         homeTeam: homeTeams.key,

@@ -32,9 +32,6 @@
 //         FEATURE_STATE_MEMO_TTL_MS: the later rounds (about 12 s apart) take them from the isolate, as a
 //         production miss does shortly after another miss of the same match.
 //   cold: untouched (each fixture is used once; a state read from the store is not memoised).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { BUNDLES_DIR, readBundle, registerBundle } from '../scripts/lib/models/bundle-files';
@@ -43,6 +40,7 @@ import { r2Uploader } from '../scripts/lib/r2-upload';
 import { DEFAULT_DIVISIONS, loadSeason, startOddsApiStandin, type OddsApiStandin, type ReplayEvent } from '../scripts/lib/odds-api-standin';
 import { SCHEDULES, type ScheduleName } from '../src/jobs/schedules';
 import { ACTIVE_RUN_KV_KEY, featureStateKey, predictionCacheKey } from '../src/services/predictions/cache';
+import { deleteKvKeys as deleteLocalKvKeys, wranglerLocal as wranglerLocalState } from './lib/local-kv';
 import { load, loadEach, LOAD_SETTINGS, type LoadResult } from './lib/load';
 import { printTable, summarize } from './lib/report';
 import { startServer, waitFor, type BenchServer } from './lib/server';
@@ -66,35 +64,14 @@ let standin: OddsApiStandin | undefined;
 /** The local Worker state `npm start` keeps for this database (its KV, R2 and Durable Objects). */
 let persistTo: string | undefined;
 
-/** Deletes keys from the local KV that `wrangler dev` reads (the bench runs outside the Worker). */
-function deleteKvKeys(keys: string[], what: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-predictions-'));
-  try {
-    const file = join(dir, 'keys.json');
-    writeFileSync(file, JSON.stringify(keys));
-    // The running wrangler dev holds the same local KV store; under load the delete can fail with a 500
-    // (the store busy). It is idempotent, so it is retried.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        wranglerLocal(['kv', 'bulk', 'delete', '--binding', 'PREDICTIONS', '--force', file]);
-        break;
-      } catch (error) {
-        if (attempt >= 3) throw error;
-        console.log(`  kv bulk delete of ${what} failed (${(error as Error).message.split('\n')[0]}); retrying`);
-      }
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function wranglerLocal(args: string[]) {
+/** The local state this bench's `npm start` keeps (known once it has started). */
+function localState(): string {
   if (!persistTo) throw new Error('the local Worker state is not known yet');
-  execFileSync(process.execPath, ['node_modules/wrangler/bin/wrangler.js', ...args, '--local', '--persist-to', persistTo], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-  });
+  return persistTo;
 }
+const deleteKvKeys = (keys: string[], what: string) => deleteLocalKvKeys(localState(), keys, what);
+const wranglerLocal = (args: string[]) => wranglerLocalState(localState(), args);
+
 /** Deletes the fixtures' cached predictions from the local KV that `wrangler dev` reads (what new odds do). */
 function invalidateCachedPredictions(modelRunId: string, matchIds: number[]) {
   deleteKvKeys(matchIds.map((id) => predictionCacheKey(modelRunId, id)), 'cached predictions');

@@ -9,8 +9,8 @@
 // before such a run, so every MatchOdds object wakes from its storage in the first round.
 // It prints, per round, the p50 ratio to the no-op route and the CPU per request of each process on the machine
 // (from /proc/<pid>/stat around each phase: workerd, wrangler dev's Node process, the proxy, Postgres, this client).
-// BENCH_PROFILE=<file> writes a V8 CPU profile of the Worker's isolate over the second round, through the inspector
-// wrangler dev opens on 127.0.0.1:9229 (a .cpuprofile that Chrome DevTools opens).
+// BENCH_PROFILE=<file> writes a V8 CPU profile of the Worker's isolate over the second round, through the DevTools
+// inspector on 127.0.0.1:9229, which `npm start -- --inspect` opens (a .cpuprofile that Chrome DevTools opens).
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import WebSocket from 'ws';
@@ -66,7 +66,10 @@ function perRequest(before: ReturnType<typeof cpuTicks>, after: ReturnType<typeo
 
 /** A Chrome DevTools Protocol session with the Worker's isolate. */
 async function inspector() {
-  const [target] = (await (await fetch('http://127.0.0.1:9229/json/list')).json()) as Array<{ webSocketDebuggerUrl: string }>;
+  const listing = await fetch('http://127.0.0.1:9229/json/list').catch((error: Error) => {
+    throw new Error(`BENCH_PROFILE needs the DevTools inspector on 127.0.0.1:9229: start the Worker with \`npm start -- --inspect\` (${error.message})`);
+  });
+  const [target] = (await listing.json()) as Array<{ webSocketDebuggerUrl: string }>;
   const ws = new WebSocket(target!.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const pending = new Map<number, (result: unknown) => void>();

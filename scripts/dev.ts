@@ -8,6 +8,7 @@
 //   npm start -- --replay-speed 60        the replayed season runs 60× real time (an hour of it per minute)
 //   npm start -- --replay-from 2024-01-12T12:00:00Z   start the replay elsewhere in 2023/24
 //   npm start -- --skip-history           do not load the football-data and NBA history on this start
+//   npm start -- --inspect                the DevTools inspector on 127.0.0.1:9229 (off by default: see scripts/lib/wrangler-dev.ts)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -39,10 +40,11 @@ import {
 } from './lib/odds-api-standin';
 import { signalAndWait } from './lib/processes';
 import { r2Uploader } from './lib/r2-upload';
+import type { WranglerDevOptions } from './lib/wrangler-dev';
 import { startWsProxy, type WsProxy } from './lib/ws-proxy';
 
 exitWithUsageOnHelp(
-  'usage: npm start -- [--replay-speed N] [--replay-from ISO-INSTANT] [--live-odds] [--skip-history]\n' +
+  'usage: npm start -- [--replay-speed N] [--replay-from ISO-INSTANT] [--live-odds] [--skip-history] [--inspect]\n' +
     '  the API on http://localhost:$PORT (default 8787) with an embedded PostgreSQL (or DATABASE_URL), the odds stand-in\n' +
     '  replaying 2023/24 live, and the Worker\'s Cron Triggers; see README.md and docs/runbooks/local-development.md',
 );
@@ -108,6 +110,7 @@ const { values: flags } = parseArgs({
     'replay-speed': { type: 'string', default: '1' },
     'replay-from': { type: 'string' },
     'skip-history': { type: 'boolean', default: false },
+    inspect: { type: 'boolean', default: false },
   },
 });
 const USER_DEV_VARS = new URL('../.dev.vars', import.meta.url).pathname;
@@ -200,20 +203,20 @@ try {
   log(`generated a local RS256 signing key and password pepper in ${join(DATA_DIR, 'dev-secrets.json')}`);
 }
 await writeFile(DEV_ENV, toEnvFile({ ...secrets }), { mode: 0o600 });
-const envFiles = ['--env-file', DEV_ENV, ...(existsSync(USER_DEV_VARS) ? ['--env-file', USER_DEV_VARS] : [])];
+const envFiles = [DEV_ENV, ...(existsSync(USER_DEV_VARS) ? [USER_DEV_VARS] : [])];
 
 // The Odds API stand-in, in this process: 2023/24 shifted so that its next matches are upcoming in real time
 // (the Worker and its client use the real clock), prices moving towards kick-off, scores after the final whistle.
 // The NBA's 2021/22 season runs beside it on the same clock (its first tip-off a few hours after football's first
 // kick-off), with synthetic prices around the archive's real closing lines (scripts/lib/odds-api-standin/nba.ts).
-const oddsApiVars: string[] = [];
+const oddsApiVars: Record<string, string> = {};
 // ODDS_API_BASE_URL (with ODDS_API_KEY) in the environment: another server speaking The Odds API's protocol
 // instead of either, e.g. bench:predictions' own stand-in serving priced events for its fixtures.
 const otherOddsApi = process.env.ODDS_API_BASE_URL;
 if (otherOddsApi) {
   log(`odds from ${otherOddsApi} (ODDS_API_BASE_URL is set)`);
-  oddsApiVars.push('--var', `ODDS_API_BASE_URL:${otherOddsApi}`, '--var', `ODDS_API_KEY:${process.env.ODDS_API_KEY ?? ''}`);
-  if (process.env.ODDS_API_SPORTS) oddsApiVars.push('--var', `ODDS_API_SPORTS:${process.env.ODDS_API_SPORTS}`);
+  Object.assign(oddsApiVars, { ODDS_API_BASE_URL: otherOddsApi, ODDS_API_KEY: process.env.ODDS_API_KEY ?? '' });
+  if (process.env.ODDS_API_SPORTS) oddsApiVars.ODDS_API_SPORTS = process.env.ODDS_API_SPORTS;
 } else if (realOddsApi) {
   log(flags['live-odds'] && !configuredOddsApiKey() ? '--live-odds: set ODDS_API_KEY in .dev.vars, or the odds jobs record themselves as skipped' : 'odds from the real The Odds API (ODDS_API_KEY is set)');
 } else {
@@ -237,8 +240,8 @@ if (otherOddsApi) {
   });
   // Every replayed competition is polled, the NBA included (its markets and region come from basketball.json).
   const sports = [...new Set([...events, ...nbaEvents].map((e) => e.division))].map((d) => sportInfo(d).key);
-  oddsApiVars.push('--var', `ODDS_API_BASE_URL:${standin.url}`, '--var', `ODDS_API_KEY:${standin.apiKey}`);
-  if (!process.env.ODDS_API_SPORTS) oddsApiVars.push('--var', `ODDS_API_SPORTS:${sports.join(',')}`);
+  Object.assign(oddsApiVars, { ODDS_API_BASE_URL: standin.url, ODDS_API_KEY: standin.apiKey });
+  if (!process.env.ODDS_API_SPORTS) oddsApiVars.ODDS_API_SPORTS = sports.join(',');
   const replayNow = new Date(timeline.replayStart.getTime() + (Date.now() - timeline.realStart.getTime()) * timeline.speed);
   log(
     `The Odds API stand-in at ${standin.url}: ${REPLAY_SEASON.slice(0, 2)}/${REPLAY_SEASON.slice(2)} replayed live from ${replayNow.toISOString().slice(0, 16)}Z` +
@@ -269,37 +272,32 @@ async function replayTimeline(replayStart: Date, seasonEnd: Date): Promise<Repla
 }
 
 if (isStopping()) await stop(0);
-wrangler = spawn(
-  process.execPath,
-  [
-    new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url).pathname,
-    'dev',
-    '--port',
-    PORT,
-    '--ip',
-    '127.0.0.1',
-    '--show-interactive-dev-session=false',
-    '--persist-to',
-    wranglerState,
-    // Exposes /__scheduled?cron=…, through which the schedules below fire the Worker's Cron Triggers.
-    '--test-scheduled',
-    ...envFiles,
-    '--var',
-    `DATABASE_URL:${databaseUrl}`,
-    '--var',
-    `WS_PROXY:${proxy.address}`,
+// The Worker in `wrangler dev`'s engine, without the DevTools inspector unless --inspect (scripts/lib/wrangler-dev.ts
+// says why).
+const wranglerDev: WranglerDevOptions = {
+  port: Number(PORT),
+  persistTo: wranglerState,
+  envFiles,
+  vars: {
+    DATABASE_URL: databaseUrl,
+    WS_PROXY: proxy.address,
     ...oddsApiVars,
     // Benchmarks raise the limits so they measure the admitted path rather than a wall of 429s; an OTLP
     // endpoint in the environment sends the local Worker's traces and metrics to a collector.
-    ...['ANONYMOUS_RATE_LIMIT', 'RATE_LIMIT_SCALE', 'OTEL_EXPORTER_OTLP_ENDPOINT'].flatMap((name) =>
-      process.env[name] ? ['--var', `${name}:${process.env[name]}`] : [],
-    ),
-  ],
+    ...Object.fromEntries(['ANONYMOUS_RATE_LIMIT', 'RATE_LIMIT_SCALE', 'OTEL_EXPORTER_OTLP_ENDPOINT'].flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : []))),
+  },
+  inspect: flags.inspect,
+};
+wrangler = spawn(
+  process.execPath,
+  ['--import', new URL('../node_modules/tsx/dist/loader.mjs', import.meta.url).href, new URL('./lib/wrangler-dev.ts', import.meta.url).pathname],
   // Its own process group (and session), so stop() reaches wrangler and every workerd it started with one
   // signal, whoever signalled this process, and a signal meant for this process does not stop the Worker before
   // stop() has put things in order.
-  { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  { stdio: ['pipe', 'inherit', 'inherit'], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
 );
+wrangler.stdin!.on('error', () => undefined);
+wrangler.stdin!.end(JSON.stringify(wranglerDev));
 if (wrangler.pid) await database!.lock!.addChild({ name: 'wrangler', pid: wrangler.pid, group: true, signal: 'SIGINT' });
 wrangler.on('exit', (code, signal) => {
   if (isStopping()) return;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unstable_startWorker } from 'wrangler';
 import { generateDevSecrets } from './dev-secrets';
+import { nodejsCompatMode } from './worker-build';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -42,6 +43,7 @@ export async function startStatelessWorker(): Promise<StatelessWorker> {
       JWT_PRIVATE_KEYS: { type: 'plain_text', value: secrets.JWT_PRIVATE_KEYS },
       PASSWORD_PEPPER: { type: 'plain_text', value: secrets.PASSWORD_PEPPER },
     },
+    build: { nodejsCompatMode },
     dev: { server: { hostname: '127.0.0.1', port: 0 }, inspector: false, persist, logLevel: 'error', watch: false },
   });
   try {

@@ -14,7 +14,7 @@ import worker from '../../src/index';
 import { BUNDLE_FILES, parseManifest } from '../../src/services/inference/bundle';
 import { workerdOrt } from '../../src/services/inference/ort-workerd';
 import { createModelRuntime } from '../../src/services/inference/runtime';
-import { featureStateKey, invalidateMatchPredictions, marketOnlyCacheKey, predictionCacheKey } from '../../src/services/predictions/cache';
+import { featureStateKey, invalidateMatchPredictions, marketOnlyCacheKey, predictionCacheKey, resetPredictionMemos } from '../../src/services/predictions/cache';
 import { PredictionStore } from '../../src/services/predictions/store';
 import { advanceFeatureStore } from '../../src/services/feature-store';
 import type { MatchPrediction, PredictionAnchor } from '../../src/services/predictions/types';
@@ -260,6 +260,17 @@ describe('GET /matches/{id}/predictions', () => {
     expect(outcome(after.body, 'h2h', 'home')).toMatchObject({ bestPrice: 2.6, bestBookmaker: 'bet365' });
     // The miss's deferred cache write lands before the next test invalidates.
     await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id)), { timeout: 15_000, interval: 100 }).not.toBeNull();
+  }, 60_000);
+
+  it("serves a cached prediction to an isolate that has not learnt the match's sport (it reads every key that could hold it)", async () => {
+    await expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id)), { timeout: 15_000, interval: 100 }).not.toBeNull();
+    const cached = JSON.parse((await env.PREDICTIONS.get(predictionCacheKey(runId, upcoming.id)))!) as MatchPrediction;
+    // A fresh isolate: no memoised prediction, no known sport. The lookup cannot tell which key can hold the
+    // match's prediction, so it reads all of them at once and serves the run's.
+    resetPredictionMemos();
+    const hit = await predict(upcoming.id, pro);
+    expect(hit.res.headers.get('x-cache')).toBe('HIT');
+    expect(hit.body).toMatchObject({ modelRunId: runId, predictedAt: cached.predictedAt });
   }, 60_000);
 
   it("never serves a market-only entry of a sport with an active run: the run's key alone is read, misses, and the model computes", async () => {

@@ -131,14 +131,35 @@ export class PredictionCache {
     const key = keyOf(modelRunId, matchId);
     const memoised = predictionMemo.get(key, this.now());
     if (memoised) return memoised;
-    let read: CachedPrediction | null = null;
     if (modelRunId === null) {
       const { value, metadata } = await this.kv.getWithMetadata<MatchPrediction, MarketOnlyMetadata>(key, 'json');
+      return this.remember(key, modelRunId, value, metadata);
+    }
+    return this.remember(key, modelRunId, await this.kv.get<MatchPrediction>(key, 'json'), null);
+  }
+
+  /**
+   * The cached predictions of several runs of one match (null: the market-only one), in their order: from the memo,
+   * and whatever it lacks in one bulk KV read (one operation, where a read per key was one each).
+   */
+  private async predictions(modelRunIds: readonly (string | null)[], matchId: number): Promise<(CachedPrediction | null)[]> {
+    const keys = modelRunIds.map((runId) => keyOf(runId, matchId));
+    const now = this.now();
+    const memoised = keys.map((key) => predictionMemo.get(key, now) ?? null);
+    const missing = keys.filter((_, i) => memoised[i] === null);
+    if (missing.length === 0) return memoised;
+    const read = await this.kv.getWithMetadata<MatchPrediction, MarketOnlyMetadata>(missing, 'json');
+    return keys.map((key, i) => memoised[i] ?? this.remember(key, modelRunIds[i]!, read.get(key)?.value ?? null, read.get(key)?.metadata ?? null));
+  }
+
+  /** What a KV read returned, as a cached prediction, memoised; a market-only entry without its sport is not served. */
+  private remember(key: string, modelRunId: string | null, value: MatchPrediction | null, metadata: MarketOnlyMetadata | null): CachedPrediction | null {
+    let read: CachedPrediction | null = null;
+    if (modelRunId === null) {
       // An entry without its sport cannot be checked against the active runs: not served.
       if (value && typeof metadata?.sport === 'string') read = { prediction: value, sport: metadata.sport };
-    } else {
-      const value = await this.kv.get<MatchPrediction>(key, 'json');
-      if (value) read = { prediction: value };
+    } else if (value) {
+      read = { prediction: value };
     }
     if (read) predictionMemo.set(key, read, this.now());
     return read;
@@ -146,8 +167,8 @@ export class PredictionCache {
 
   /**
    * The match's servable cached prediction: its sport's active run's, or the market-only one while its sport has no
-   * active run. While the match's sport is unknown, every active run's key and the market-only one are read at
-   * once (rather than Postgres on every hit); once it is known, only the key that can be served.
+   * active run. While the match's sport is unknown, every active run's key and the market-only one are read in one
+   * bulk read (rather than Postgres on every hit); once it is known, only the key that can be served.
    */
   async lookup(runs: readonly ActiveRun[], matchId: number): Promise<MatchPrediction | null> {
     const sport = this.knownSport(matchId);
@@ -156,7 +177,7 @@ export class PredictionCache {
       const entry = await this.prediction(run?.id ?? null, matchId);
       return entry && (run || entry.sport === sport) ? entry.prediction : null;
     }
-    const [marketOnly, ...ofRuns] = await Promise.all([this.prediction(null, matchId), ...runs.map((r) => this.prediction(r.id, matchId))]);
+    const [marketOnly, ...ofRuns] = await this.predictions([null, ...runs.map((r) => r.id)], matchId);
     const hit = ofRuns.findIndex((e) => e !== null);
     if (hit >= 0) {
       // A run prices only its own sport's matches, so its entry says the match's sport.

@@ -3,7 +3,7 @@
 // its drizzle database over the Neon Pool (client.ts); the CLIs pass `drizzle-orm/node-postgres` over their pg
 // Pool (scripts/lib/db.ts). Queries are drizzle's builder; the `sql` template only where the builder cannot say
 // it, with the columns as typed references, never `$n` text (test/node/db-style.test.ts).
-import { sql, type SQL } from 'drizzle-orm';
+import { Placeholder, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 
 /** What both drivers answer a statement with: pg's QueryResult, which the Neon driver mirrors. */
@@ -24,10 +24,11 @@ export type PgDb = PgDatabase<PgResultHKT>;
 
 /**
  * `column = any(array)`: the list is one parameter however long it is. inArray binds one parameter per value,
- * and a statement takes at most 65,535, which a rebuild's or an import's id lists can approach.
+ * and a statement takes at most 65,535, which a rebuild's or an import's id lists can approach. A placeholder
+ * (sql.placeholder) binds the array when a prepared statement is executed.
  */
-export const anyOf = (column: PgColumn, values: readonly unknown[]): SQL =>
-  sql`${column} = any(${sql.param(values)}::${sql.raw(column.getSQLType())}[])`;
+export const anyOf = (column: PgColumn, values: readonly unknown[] | Placeholder): SQL =>
+  sql`${column} = any(${values instanceof Placeholder ? values : sql.param(values)}::${sql.raw(column.getSQLType())}[])`;
 
 /** An array bound as one parameter of type `type[]`, for `unnest`. */
 export const pgArray = (values: readonly unknown[], type: string): SQL => sql`${sql.param(values)}::${sql.raw(type)}[]`;

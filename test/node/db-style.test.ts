@@ -47,14 +47,16 @@ const BUILDER_REASON = /\/\/[^\n]*\bbuilder\b|\/\*[\s\S]*?\bbuilder\b[\s\S]*?\*\
 
 /**
  * Every `.execute(...)` call in `source` without a comment naming the builder between the start of its enclosing
- * function (or the file) and the call: `line: text` of each.
+ * function (or the file) and the call: `line: text` of each. A prepared builder query's `.execute({ … })` binds its
+ * placeholders and sends no SQL of its own: its argument, an object literal, is not a statement.
  */
 export function unexplainedExecutes(source: string, fileName = 'source.ts'): string[] {
   const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   const visit = (node: ts.Node, scopeStart: number) => {
     const start = ts.isFunctionLike(node) ? node.getStart(file) : scopeStart;
-    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'execute') {
+    const placeholderValues = ts.isCallExpression(node) && node.arguments.length === 1 && ts.isObjectLiteralExpression(node.arguments[0]!);
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'execute' && !placeholderValues) {
       const call = node.getStart(file);
       if (!BUILDER_REASON.test(source.slice(start, call))) {
         const line = file.getLineAndCharacterOfPosition(call).line + 1;
@@ -132,5 +134,14 @@ describe('the database style of src/ and durable-objects/', () => {
       '}',
     ].join('\n');
     expect(unexplainedExecutes(fine)).toEqual(['7: db.execute(sql`select 1`)']);
+  });
+
+  it("accepts a prepared builder query's execute with its placeholder values, and still finds a raw one beside it", () => {
+    const source = [
+      'const byId = db.select().from(matches).where(eq(matches.id, sql.placeholder("id"))).prepare("");',
+      'await byId.execute({ id: 1 });',
+      'await db.execute(sql`select 1`);',
+    ].join('\n');
+    expect(unexplainedExecutes(source)).toEqual(['3: db.execute(sql`select 1`)']);
   });
 });

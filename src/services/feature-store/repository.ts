@@ -85,6 +85,56 @@ const awayTeams = alias(teams, 'away');
 /** A feature store's table of states, keyed by its feature version and an entity (a team, a pair, a league). */
 type StateTable = typeof homeStates | typeof awayStates | typeof featurePairStates | typeof featureLeagueStates;
 
+/**
+ * The statement behind forMatches, built once per database and executed with the ids bound: drizzle building this
+ * select (six subqueries, five joins) on every call was about 4% of the Worker's CPU in a round of cold misses
+ * (docs/benchmarks.md). The read path's HTTP database lives as long as the isolate, so its statement does too.
+ * The statement is unnamed (prepare('')): Postgres parses and plans it on every execution as before, so no named
+ * prepared statement meets a transaction-mode connection pooler.
+ */
+function buildStatesQuery(db: PgDb) {
+  const [h, a, p, l, g] = [homeStates, awayStates, featurePairStates, featureLeagueStates, featureStoreProgress];
+  // Each state is a correlated scalar subquery, one primary-key lookup of the match's sport's store, not a left
+  // join: Postgres then orders six relations instead of ten. Joined, planning took about 3 ms of the cold miss's
+  // ~4 ms statement (EXPLAIN ANALYZE; it is planned on every call); as subqueries about 0.5 ms.
+  const stateOf = (table: StateTable, key: SQL | undefined) =>
+    sql`(${db.select({ state: table.state }).from(table).where(and(eq(table.featureVersion, g.featureVersion), key))})`.mapWith(table.state);
+  return db
+    .select({
+      ...timelineColumns,
+      storeVersion: g.featureVersion,
+      nextKnownAt: g.nextKnownAt,
+      homeState: stateOf(h, eq(h.teamId, matches.homeTeamId)),
+      awayState: stateOf(a, eq(a.teamId, matches.awayTeamId)),
+      pairState: stateOf(
+        p,
+        and(eq(p.teamLow, sql`least(${matches.homeTeamId}, ${matches.awayTeamId})`), eq(p.teamHigh, sql`greatest(${matches.homeTeamId}, ${matches.awayTeamId})`)),
+      ),
+      leagueState: stateOf(l, eq(l.competitionId, matches.competitionId)),
+      sport: sports.key,
+      competition: competitions.key,
+      homeTeam: homeTeams.key,
+      awayTeam: awayTeams.key,
+    })
+    .from(matches)
+    .innerJoin(sports, eq(sports.id, matches.sportId))
+    .innerJoin(competitions, eq(competitions.id, matches.competitionId))
+    .innerJoin(homeTeams, eq(homeTeams.id, matches.homeTeamId))
+    .innerJoin(awayTeams, eq(awayTeams.id, matches.awayTeamId))
+    // The match's sport's store (one per sport, migration 0016), whose states the subqueries read.
+    .leftJoin(g, eq(g.sport, sports.key))
+    .where(anyOf(matches.id, sql.placeholder('matchIds')))
+    .prepare('');
+}
+
+const statesQueries = new WeakMap<PgDb, ReturnType<typeof buildStatesQuery>>();
+
+function statesQuery(db: PgDb): ReturnType<typeof buildStatesQuery> {
+  let query = statesQueries.get(db);
+  if (!query) statesQueries.set(db, (query = buildStatesQuery(db)));
+  return query;
+}
+
 export class FeatureStateRepository {
   constructor(private readonly db: () => PgDb) {}
 
@@ -92,38 +142,7 @@ export class FeatureStateRepository {
   async forMatches(matchIds: readonly number[], now: number): Promise<Map<number, StoredMatch>> {
     const out = new Map<number, StoredMatch>();
     if (matchIds.length === 0) return out;
-    const [h, a, p, l, g] = [homeStates, awayStates, featurePairStates, featureLeagueStates, featureStoreProgress];
-    const db = this.db();
-    // Each state is a correlated scalar subquery, one primary-key lookup of the match's sport's store, not a left
-    // join: Postgres then orders six relations instead of ten. Joined, planning took about 3 ms of the cold miss's
-    // ~4 ms statement (EXPLAIN ANALYZE, on every call: it is not prepared); as subqueries about 0.5 ms.
-    const stateOf = (table: StateTable, key: SQL | undefined) =>
-      sql`(${db.select({ state: table.state }).from(table).where(and(eq(table.featureVersion, g.featureVersion), key))})`.mapWith(table.state);
-    const rows = await db
-      .select({
-        ...timelineColumns,
-        storeVersion: g.featureVersion,
-        nextKnownAt: g.nextKnownAt,
-        homeState: stateOf(h, eq(h.teamId, matches.homeTeamId)),
-        awayState: stateOf(a, eq(a.teamId, matches.awayTeamId)),
-        pairState: stateOf(
-          p,
-          and(eq(p.teamLow, sql`least(${matches.homeTeamId}, ${matches.awayTeamId})`), eq(p.teamHigh, sql`greatest(${matches.homeTeamId}, ${matches.awayTeamId})`)),
-        ),
-        leagueState: stateOf(l, eq(l.competitionId, matches.competitionId)),
-        sport: sports.key,
-        competition: competitions.key,
-        homeTeam: homeTeams.key,
-        awayTeam: awayTeams.key,
-      })
-      .from(matches)
-      .innerJoin(sports, eq(sports.id, matches.sportId))
-      .innerJoin(competitions, eq(competitions.id, matches.competitionId))
-      .innerJoin(homeTeams, eq(homeTeams.id, matches.homeTeamId))
-      .innerJoin(awayTeams, eq(awayTeams.id, matches.awayTeamId))
-      // The match's sport's store (one per sport, migration 0016), whose states the subqueries read.
-      .leftJoin(g, eq(g.sport, sports.key))
-      .where(anyOf(matches.id, [...new Set(matchIds)]));
+    const rows = await statesQuery(this.db()).execute({ matchIds: [...new Set(matchIds)] });
     for (const r of rows) {
       const m = timelineMatchOf(r);
       // Whether a match is still open is answered here, once, for every sport.

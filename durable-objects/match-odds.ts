@@ -175,7 +175,11 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
    * object that holds nothing (a match no book quotes yet) then writes nothing, so it leaves no object behind.
    */
   private tables = false;
-  /** state() as last read from SQLite; dropped by every write that can change it (applyOdds, the eviction). */
+  /**
+   * state() as last read or made; every write that can change it (applyOdds, the eviction) drops it first, and
+   * applyOdds makes it again and stores it (`mo_meta.state_json`), so an object woken from storage parses one
+   * row instead of reading and summarising every line.
+   */
   private current: LiveState | undefined;
 
   constructor(ctx: DurableObjectState, env: ObjectEnv) {
@@ -187,10 +191,10 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     const [schema] = this.sql
       .exec<{ tables: number; current: number }>(
         `SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('mo_lines', 'mo_meta', 'mo_tickets')) AS tables,
-                (SELECT count(*) FROM pragma_table_info('mo_meta') WHERE name = 'h2h_outcomes') AS current`,
+                (SELECT count(*) FROM pragma_table_info('mo_meta') WHERE name IN ('h2h_outcomes', 'state_json')) AS current`,
       )
       .toArray();
-    if (schema!.tables === 3 && schema!.current === 1) this.tables = true;
+    if (schema!.tables === 3 && schema!.current === 2) this.tables = true;
     else if (schema!.tables > 0) this.createTables();
     // Keep-alive pings are answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
@@ -213,6 +217,8 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     // is football's 3-way, which is what those objects summarised with.
     const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('mo_meta')").toArray();
     if (!columns.some((c) => c.name === 'h2h_outcomes')) this.sql.exec('ALTER TABLE mo_meta ADD COLUMN h2h_outcomes TEXT');
+    // Added with the stored state: NULL until the next applyOdds, and state() summarises the lines meanwhile.
+    if (!columns.some((c) => c.name === 'state_json')) this.sql.exec('ALTER TABLE mo_meta ADD COLUMN state_json TEXT');
     this.sql.exec('CREATE TABLE IF NOT EXISTS mo_tickets (id TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL) WITHOUT ROWID');
   }
 
@@ -313,9 +319,12 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
       h2hOutcomes,
       anything ? 1 : 0,
     );
+    // The state these writes leave, held and stored with them (still no await: nothing reads in between).
+    this.current = this.readState();
+    this.sql.exec('UPDATE mo_meta SET state_json = ? WHERE id = 0', JSON.stringify(this.current));
 
     if (changedKeys.size > 0) {
-      for (const line of this.lines()) {
+      for (const line of this.current.lines) {
         if (changedKeys.has(`${line.bookmaker}|${line.market}|${line.outcome}|${line.point === null ? '' : String(line.point)}`)) changed.push(line);
       }
     }
@@ -336,9 +345,16 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     return { changed, ignored };
   }
 
-  /** The whole live picture of the match: the one held since the last change, or read and summarised now. */
+  /** The whole live picture of the match: held since the last change, else as stored with it, else summarised now. */
   state(): LiveState {
-    return (this.current ??= this.readState());
+    return (this.current ??= this.storedState() ?? this.readState());
+  }
+
+  /** The state applyOdds stored with its last write; undefined for an object that holds nothing, or none yet. */
+  private storedState(): LiveState | undefined {
+    if (!this.tables) return undefined;
+    const stored = this.sql.exec<{ state_json: string | null }>('SELECT state_json FROM mo_meta').toArray()[0]?.state_json;
+    return stored ? (JSON.parse(stored) as LiveState) : undefined;
   }
 
   private readState(): LiveState {

@@ -318,6 +318,32 @@ describe('MatchOdds: the h2h book of the match\'s sport, and several lines per m
     });
   });
 
+  it('wakes with the state its last write stored, equal to summarising its lines, and summarises them when none is stored', async () => {
+    const stub = object();
+    await stub.applyOdds(OPENING, { matchId: 45, startAt: START_AT });
+    await stub.applyOdds(h2h('alpha', 2.2, 3.4, 3.7, T2));
+    const held = await stub.state();
+    await runInDurableObject(stub, async (instance: MatchOdds, state) => {
+      const wake = () => new (instance.constructor as new (ctx: DurableObjectState, env: unknown) => MatchOdds)(state, env);
+      const summarised = (o: MatchOdds) => (o as unknown as { readState(): LiveState }).readState();
+      // A woken object's state is the stored one, and it is what summarising the lines gives.
+      expect(wake().state()).toEqual(held);
+      expect(summarised(wake())).toEqual(held);
+      // It is read from the stored state, not the lines: a line changed behind the object's back shows only in a summary.
+      state.storage.sql.exec("UPDATE mo_lines SET price = 9.5 WHERE bookmaker = 'alpha' AND market = 'h2h' AND outcome = 'home'");
+      expect(line(wake().state(), 'alpha', 'h2h', 'home')!.price).toBe(2.2);
+      expect(line(summarised(wake()), 'alpha', 'h2h', 'home')!.price).toBe(9.5);
+      // Stored by an earlier version (no state yet): the woken object summarises its lines.
+      state.storage.sql.exec('UPDATE mo_meta SET state_json = NULL');
+      expect(line(wake().state(), 'alpha', 'h2h', 'home')!.price).toBe(9.5);
+      // The next write stores the state again.
+      const woken = wake();
+      await woken.applyOdds(h2h('bravo', 2.3, 3.3, 3.6, T2));
+      expect(wake().state()).toEqual(summarised(wake()));
+      expect(line(wake().state(), 'bravo', 'h2h', 'home')!.price).toBe(2.3);
+    });
+  });
+
   it('keeps spreads −4.5 and −5 and totals 220.5 and 221 as separate lines, each with its own consensus, best price and movement', async () => {
     const stub = object();
     const spread = (bookmaker: string, homePoint: number, home: number, away: number, capturedAt = T1): OddsRowInput[] => [

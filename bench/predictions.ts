@@ -11,7 +11,9 @@
 //   hit:      the same match again and again (KV read, tier shaping);
 //   miss:     a different match on every request, each with its feature state already in KV but no cached
 //             prediction (KV reads, MatchOdds RPC, 72 features, both ONNX models, anchors, EV/Kelly, deferred
-//             writes: the cache put and the send to the prediction write queue). After the rounds the bench
+//             writes: the cache put and the send to the prediction write queue). A fixture comes round again
+//             10–12 s later, and workerd evicts a Durable Object idle for 10 s (as production does), so most
+//             misses wake their MatchOdds from storage (docs/benchmarks.md). After the rounds the bench
 //             waits for the queue's consumer to persist every measured miss's prediction (priced markets are
 //             stored), and fails if it does not.
 //   cold:     a different, never requested match on every request: no feature state in KV (it is read from the

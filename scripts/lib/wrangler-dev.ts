@@ -6,8 +6,8 @@
 // attached. It enables the Network domain, so each outbound fetch the Worker makes becomes several inspector
 // events. Each event is posted to wrangler's Node process as a debug log and kept in a buffer that only an
 // attached DevTools drains. A cold prediction miss makes one such fetch (its feature state, over the HTTP query
-// endpoint). Under bench:miss-cpu the session cost it about 4 ms of workerd CPU, 4–8 ms of Node's, and about
-// 12 ms at p50 (docs/benchmarks.md). Production has no such session.
+// endpoint). Under bench:miss-cpu the session cost it 3–6 ms of workerd CPU, 4–8 ms of Node's, and 12–23 ms at
+// p50 (docs/benchmarks.md). Production has no such session.
 //
 // scripts/dev.ts starts this in a process group of its own and writes its options to its stdin as JSON (not
 // argv: the vars hold the database URL). SIGINT, SIGTERM and SIGHUP dispose of the Worker (its workerd
@@ -45,8 +45,9 @@ function stop(code: number): void {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(0));
 
 async function main(): Promise<void> {
-  let raw = '';
-  for await (const chunk of process.stdin) raw += chunk;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
   if (!raw.trim()) throw new Error('no options on stdin: this is started by scripts/dev.ts (npm start)');
   const options = JSON.parse(raw) as WranglerDevOptions;
   worker = await unstable_startWorker({

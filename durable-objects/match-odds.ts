@@ -14,15 +14,15 @@ export { MARKET_OUTCOMES } from '../src/domain/odds';
  *   the connected sockets. `meta` is the match, its kick-off and its sport's h2h outcomes (a 2-way moneyline's
  *   book is complete without a draw); it is kept with the lines.
  * - `state()` is the whole picture: lines and their summary (src/domain/odds/live.ts: best price, margin-free
- *   consensus, movement since opening, the market list's aggregates), made once per read.
+ *   consensus, movement since opening, the market list's aggregates), made once per change.
  * - `fetch()` accepts a WebSocket upgrade forwarded by the Worker's live route, after consuming the caller's
  *   single-use ticket (the Worker has already checked its signature, expiry and match).
  * - The alarm evicts everything (and closes the sockets) `EVICT_AFTER_MS` after kick-off.
  *
  * Sockets use the hibernation API, so an idle match with many listeners costs no duration. SQLite holds
- * everything, which is what survives hibernation. The one thing kept in memory is the state last read from it,
- * summarised: every prediction miss and every socket's state request reads it, and it changes only when
- * odds are applied or evicted, which drop it. A woken object reads SQLite again on its first state().
+ * everything, which is what survives hibernation: the lines, and beside them the state they summarise to, which
+ * applyOdds stores with every write that changes it. The one thing kept in memory is that state: every prediction
+ * miss and every socket's state request reads it. A woken object parses the stored one on its first state().
  * See "Live odds state and stream" in docs/decisions.md.
  */
 
@@ -239,6 +239,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     this.current = undefined;
 
     let ignored = 0;
+    let written = 0;
     let openingMoved = false;
     const changedKeys = new Set<string>();
     const changed: LiveLine[] = [];
@@ -265,6 +266,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
           row.price,
           row.capturedMs,
         );
+        written++;
         changedKeys.add(`${row.bookmaker}|${row.market}|${row.outcome}|${row.pointKey}`);
         continue;
       }
@@ -279,6 +281,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
           row.outcome,
           row.pointKey,
         );
+        written++;
         openingMoved = true;
       }
       // Only a later capture replaces the price: a stamp the provider reuses with another price keeps its first
@@ -299,6 +302,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
         row.outcome,
         row.pointKey,
       );
+      written++;
       if (row.price !== held.price) changedKeys.add(`${row.bookmaker}|${row.market}|${row.outcome}|${row.pointKey}`);
     }
 
@@ -319,12 +323,17 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
       h2hOutcomes,
       anything ? 1 : 0,
     );
-    // The state these writes leave, held and stored with them (still no await: nothing reads in between).
-    this.current = this.readState();
-    this.sql.exec('UPDATE mo_meta SET state_json = ? WHERE id = 0', JSON.stringify(this.current));
+    // The state these writes leave, held and stored with them (still no await: nothing reads in between). A call
+    // that wrote no line and moved none of the state's meta (a poll that brought nothing new) leaves the stored
+    // state as it is, and makes none.
+    const metaMoved = metaBefore === undefined || matchId !== metaBefore.match_id || startMs !== metaBefore.start_ms || h2hOutcomes !== metaBefore.h2h_outcomes;
+    if (written > 0 || metaMoved) {
+      this.current = this.readState();
+      this.sql.exec('UPDATE mo_meta SET state_json = ? WHERE id = 0', JSON.stringify(this.current));
+    }
 
     if (changedKeys.size > 0) {
-      for (const line of this.current.lines) {
+      for (const line of this.state().lines) {
         if (changedKeys.has(`${line.bookmaker}|${line.market}|${line.outcome}|${line.point === null ? '' : String(line.point)}`)) changed.push(line);
       }
     }

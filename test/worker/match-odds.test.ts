@@ -341,6 +341,17 @@ describe('MatchOdds: the h2h book of the match\'s sport, and several lines per m
       await woken.applyOdds(h2h('bravo', 2.3, 3.3, 3.6, T2));
       expect(wake().state()).toEqual(summarised(wake()));
       expect(line(wake().state(), 'bravo', 'h2h', 'home')!.price).toBe(2.3);
+      // A later capture at the same prices changes no price, but the lines' capture and updatedAt: stored too.
+      const later = '2031-03-01T12:00:00.000Z';
+      expect((await woken.applyOdds(h2h('bravo', 2.3, 3.3, 3.6, later))).changed).toEqual([]);
+      expect(wake().state()).toMatchObject({ updatedAt: later });
+      expect(wake().state()).toEqual(summarised(wake()));
+      // The same rows again write nothing, so the stored state is not made again: a marker planted in it stays.
+      const stored = () => state.storage.sql.exec<{ state_json: string }>('SELECT state_json FROM mo_meta').one().state_json;
+      state.storage.sql.exec('UPDATE mo_meta SET state_json = ?', JSON.stringify({ ...wake().state(), matchId: 999 }));
+      const planted = stored();
+      expect((await woken.applyOdds(h2h('bravo', 2.3, 3.3, 3.6, later))).ignored).toBe(3);
+      expect(stored()).toBe(planted);
     });
   });
 

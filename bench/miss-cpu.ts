@@ -16,6 +16,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { localWranglerState } from '../scripts/lib/local-database';
 import { featureStateKey, predictionCacheKey } from '../src/services/predictions/cache';
+import { activeFootballRun, proAccountHeaders } from './lib/accounts';
 import { deleteKvKeys } from './lib/local-kv';
 import { load, loadEach, LOAD_SETTINGS } from './lib/load';
 
@@ -93,16 +94,8 @@ async function main() {
   const persistTo = await localWranglerState(databaseUrl);
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
-    const email = `miss-cpu-${Date.now()}@example.com`;
-    const password = 'a long enough passphrase 42';
-    const json = { 'content-type': 'application/json' };
-    const reg = await fetch(`${base}/auth/register`, { method: 'POST', headers: json, body: JSON.stringify({ email, password }) });
-    if (reg.status !== 202) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-    await pool.query(`update users set tier = 'pro' where email = $1`, [email]);
-    const login = await fetch(`${base}/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ email, password }) });
-    const headers = { authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}` };
-    const { rows: runs } = await pool.query<{ id: string }>(`select r.id from model_runs r join sports s on s.id = r.sport_id where r.status = 'active' and s.key = 'soccer'`);
-    if (!runs[0]) throw new Error('no football model run is active');
+    const headers = await proAccountHeaders(base, pool, `miss-cpu-${Date.now()}`);
+    const run = await activeFootballRun(pool);
     const { rows } = await pool.query<{ id: number }>(
       `select m.id::int from matches m join sports s on s.id = m.sport_id
        where s.key = 'soccer' and m.status = 'scheduled' and m.start_at > now() + interval '10 minutes'
@@ -114,7 +107,7 @@ async function main() {
     if (ids.length === 0) throw new Error('no upcoming priced football fixture: run npm run bench:predictions on this database first');
     // A warm miss needs the fixture's feature state in KV: one request each puts it there.
     if (!COLD) for (const id of ids) await (await fetch(`${base}/matches/${id}/predictions`, { headers })).arrayBuffer();
-    const keys = ids.flatMap((id) => [predictionCacheKey(runs[0]!.id, id), ...(COLD ? [featureStateKey(id)] : [])]);
+    const keys = ids.flatMap((id) => [predictionCacheKey(run.id, id), ...(COLD ? [featureStateKey(id)] : [])]);
     const profiler = PROFILE ? await inspector() : undefined;
     console.log(`${ids.length} fixtures, ${COLD ? 'cold' : 'warm'} misses, ${CONNECTIONS} connections; CPU in ms per request`);
     const ratios: number[] = [];

@@ -42,6 +42,7 @@ import { r2Uploader } from '../scripts/lib/r2-upload';
 import { DEFAULT_DIVISIONS, loadSeason, startOddsApiStandin, type OddsApiStandin, type ReplayEvent } from '../scripts/lib/odds-api-standin';
 import { SCHEDULES, type ScheduleName } from '../src/jobs/schedules';
 import { ACTIVE_RUN_KV_KEY, featureStateKey, predictionCacheKey } from '../src/services/predictions/cache';
+import { activeFootballRun, proAccountHeaders } from './lib/accounts';
 import { deleteKvKeys as deleteLocalKvKeys, wranglerLocal as wranglerLocalState } from './lib/local-kv';
 import { load, loadEach, LOAD_SETTINGS, type LoadResult } from './lib/load';
 import { printTable, summarize } from './lib/report';
@@ -80,12 +81,6 @@ function invalidateCachedPredictions(modelRunId: string, matchIds: number[]) {
 }
 
 type Stats = ReturnType<typeof summarize>;
-
-async function activeRun(pool: pg.Pool): Promise<{ id: string; name: string }> {
-  const { rows } = await pool.query<{ id: string; name: string }>(`select r.id, r.name from model_runs r join sports s on s.id = r.sport_id where r.status = 'active' and s.key = 'soccer'`);
-  if (!rows[0]) throw new Error('no model run is active');
-  return rows[0];
-}
 
 /** Makes a run the active one, as POST /models/{id}/activate does, and waits until the Worker serves it. */
 async function activate(pool: pg.Pool, runId: string) {
@@ -213,16 +208,9 @@ async function main() {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   const tag = `bench-${Date.now()}`;
   try {
-    const email = `${tag}@example.com`;
-    const password = 'a long enough passphrase 42';
-    const reg = await fetch(`${base}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-    if (reg.status !== 202) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-    await pool.query(`update users set tier = 'pro' where email = $1`, [email]);
-    const login = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
-    const { accessToken } = (await login.json()) as { accessToken: string };
-    const headers = { authorization: `Bearer ${accessToken}` };
+    const headers = await proAccountHeaders(base, pool, tag);
 
-    const defaultRun = await activeRun(pool);
+    const defaultRun = await activeFootballRun(pool);
     const ids = await pricedFixtures(base, pool, events, defaultRun.id);
     const missCount = Math.min(MISS_MATCHES, ids.length - 1);
     const coldCount = Math.floor((ids.length - 1 - missCount) / 2);

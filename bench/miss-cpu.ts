@@ -5,8 +5,9 @@
 // started, so use it within the hour). Start it with RATE_LIMIT_SCALE=1000, as the bench does.
 // Each round: the no-op route (GET /me/session) for BENCH_ROUND_MS, then the fixtures' cached predictions are deleted
 // from the local KV and each fixture is requested once at BENCH_CONNECTIONS, the misses checked (X-Cache: MISS).
-// BENCH_COLD=1 also deletes their KV feature states, so every miss reads the feature store; restart `npm start`
-// before such a run, so every MatchOdds object wakes from its storage in the first round.
+// BENCH_COLD=1 also deletes their KV feature states and live odds, so every miss reads the feature store and asks
+// its MatchOdds object; restart `npm start` before such a run, so every object wakes from its storage in the first
+// round.
 // It prints, per round, the p50 ratio to the no-op route and the CPU per request of each process on the machine
 // (from /proc/<pid>/stat around each phase: workerd, wrangler dev's Node process, the proxy, Postgres, this client).
 // BENCH_PROFILE=<file> writes a V8 CPU profile of the Worker's isolate over the second round, through the DevTools
@@ -15,7 +16,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { localWranglerState } from '../scripts/lib/local-database';
-import { featureStateKey, predictionCacheKey } from '../src/services/predictions/cache';
+import { featureStateKey, liveOddsKey, predictionCacheKey } from '../src/services/predictions/cache';
 import { activeFootballRun, proAccountHeaders } from './lib/accounts';
 import { deleteKvKeys } from './lib/local-kv';
 import { load, loadEach, LOAD_SETTINGS } from './lib/load';
@@ -107,7 +108,7 @@ async function main() {
     if (ids.length === 0) throw new Error('no upcoming priced football fixture: run npm run bench:predictions on this database first');
     // A warm miss needs the fixture's feature state in KV: one request each puts it there.
     if (!COLD) for (const id of ids) await (await fetch(`${base}/matches/${id}/predictions`, { headers })).arrayBuffer();
-    const keys = ids.flatMap((id) => [predictionCacheKey(run.id, id), ...(COLD ? [featureStateKey(id)] : [])]);
+    const keys = ids.flatMap((id) => [predictionCacheKey(run.id, id), ...(COLD ? [featureStateKey(id), liveOddsKey(id)] : [])]);
     const profiler = PROFILE ? await inspector() : undefined;
     console.log(`${ids.length} fixtures, ${COLD ? 'cold' : 'warm'} misses, ${CONNECTIONS} connections; CPU in ms per request`);
     const ratios: number[] = [];

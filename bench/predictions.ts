@@ -41,7 +41,7 @@ import { localWranglerState } from '../scripts/lib/local-database';
 import { r2Uploader } from '../scripts/lib/r2-upload';
 import { DEFAULT_DIVISIONS, loadSeason, startOddsApiStandin, type OddsApiStandin, type ReplayEvent } from '../scripts/lib/odds-api-standin';
 import { SCHEDULES, type ScheduleName } from '../src/jobs/schedules';
-import { ACTIVE_RUN_KV_KEY, featureStateKey, predictionCacheKey } from '../src/services/predictions/cache';
+import { ACTIVE_RUN_KV_KEY, featureStateKey, liveOddsKey, predictionCacheKey } from '../src/services/predictions/cache';
 import { activeFootballRun, proAccountHeaders } from './lib/accounts';
 import { deleteKvKeys as deleteLocalKvKeys, wranglerLocal as wranglerLocalState } from './lib/local-kv';
 import { load, loadEach, LOAD_SETTINGS, type LoadResult } from './lib/load';
@@ -337,7 +337,7 @@ async function pricedFixtures(base: string, pool: pg.Pool, events: ReplayEvent[]
 
 /** Makes the cold fixtures cold again after the warm-up: no feature state and no cached prediction in KV. */
 function chill(modelRunId: string, coldIds: number[]) {
-  deleteKvKeys(coldIds.flatMap((id) => [featureStateKey(id), predictionCacheKey(modelRunId, id)]), 'the cold fixtures\' entries');
+  deleteKvKeys(coldIds.flatMap((id) => [featureStateKey(id), predictionCacheKey(modelRunId, id), liveOddsKey(id)]), 'the cold fixtures\' entries');
 }
 
 main()

@@ -10,8 +10,9 @@ export { MARKET_OUTCOMES } from '../src/domain/odds';
  * WebSocket fan-out to its live stream.
  *
  * - `applyOdds(rows, meta)` merges provider prices: the latest price per line (bookmaker, market, outcome,
- *   point), the opening price per line, and returns the lines whose price changed. Every change is pushed to
- *   the connected sockets. `meta` is the match, its kick-off and its sport's h2h outcomes (a 2-way moneyline's
+ *   point), the opening price per line, and returns the lines whose price changed and the state it stored. Every
+ *   change is pushed to the connected sockets; the odds job publishes the state to KV, where prediction misses read
+ *   it (src/services/predictions/cache.ts). `meta` is the match, its kick-off and its sport's h2h outcomes (a 2-way moneyline's
  *   book is complete without a draw); it is kept with the lines.
  * - `state()` is the whole picture: lines and their summary (src/domain/odds/live.ts: best price, margin-free
  *   consensus, movement since opening, the market list's aggregates), made once per change.
@@ -21,8 +22,9 @@ export { MARKET_OUTCOMES } from '../src/domain/odds';
  *
  * Sockets use the hibernation API, so an idle match with many listeners costs no duration. SQLite holds
  * everything, which is what survives hibernation: the lines, and beside them the state they summarise to, which
- * applyOdds stores with every write that changes it. The one thing kept in memory is that state: every prediction
- * miss and every socket's state request reads it. A woken object parses the stored one on its first state().
+ * applyOdds stores with every write that changes it. The one thing kept in memory is that state: a prediction miss
+ * that finds no published copy and every socket's state request read it. A woken object parses the stored one on
+ * its first state().
  * See "Live odds state and stream" in docs/decisions.md.
  */
 
@@ -51,6 +53,11 @@ export interface ApplyResult {
   changed: LiveLine[];
   /** Rows older than the price held for their line (or equal to it). */
   ignored: number;
+  /**
+   * The state this call stored: present when it wrote a line or moved the match's meta, absent when it left the
+   * stored state as it was. The odds job publishes it to KV, where a prediction miss reads it (cache.ts).
+   */
+  state?: LiveState;
 }
 
 // The stream carries what its OpenAPI description lists; the market list's aggregates are for the Worker.
@@ -327,9 +334,10 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
     // that wrote no line and moved none of the state's meta (a poll that brought nothing new) leaves the stored
     // state as it is, and makes none.
     const metaMoved = metaBefore === undefined || matchId !== metaBefore.match_id || startMs !== metaBefore.start_ms || h2hOutcomes !== metaBefore.h2h_outcomes;
+    let stored: LiveState | undefined;
     if (written > 0 || metaMoved) {
-      this.current = this.readState();
-      this.sql.exec('UPDATE mo_meta SET state_json = ? WHERE id = 0', JSON.stringify(this.current));
+      stored = this.current = this.readState();
+      this.sql.exec('UPDATE mo_meta SET state_json = ? WHERE id = 0', JSON.stringify(stored));
     }
 
     if (changedKeys.size > 0) {
@@ -351,7 +359,7 @@ export class MatchOdds extends DurableObject<ObjectEnv> {
       this.broadcast(JSON.stringify(message));
     }
     if (anything || (validMeta && validMeta.startMs !== metaBefore?.start_ms)) await this.scheduleEviction();
-    return { changed, ignored };
+    return stored ? { changed, ignored, state: stored } : { changed, ignored };
   }
 
   /** The whole live picture of the match: held since the last change, else as stored with it, else summarised now. */

@@ -26,18 +26,28 @@ export type IngestionEnv = Pick<Env, 'MATCH_ODDS' | 'PREDICTIONS' | 'FEATURE_QUE
 export function workerFanOut(env: IngestionEnv, db: () => Database): IngestionFanOut {
   return {
     applyOdds: (matchId, rows, meta) => matchOddsStub(env.MATCH_ODDS, matchId).applyOdds(rows, meta),
-    async invalidatePredictions(matchIds) {
-      // Every run that may still be cached: the active one and any activated within the cache's TTL, and the
-      // match's market-only key (invalidateMatch).
-      // A run retired less than a cache TTL ago may still have entries being read until isolates notice.
-      const runs = await db()
-        .select({ id: modelRuns.id })
-        .from(modelRuns)
-        .where(or(eq(modelRuns.status, 'active'), gt(modelRuns.retiredAt, sql`now() - interval '10 minutes'`)));
-      // With no run at all, the market-only predictions (sports without a model) are still cached.
-      const runIds = runs.map((r) => r.id);
+    async invalidatePredictions(matchIds, liveStates = new Map()) {
       const cache = new PredictionCache(env.PREDICTIONS);
-      await Promise.all(matchIds.map((matchId) => cache.invalidateMatch(runIds, matchId)));
+      // A state whose prices did not move (a newer capture at the same price, an earlier opening price) is
+      // published alone: its cached predictions stand.
+      const invalidated = new Set(matchIds);
+      const alone = [...liveStates].filter(([matchId]) => !invalidated.has(matchId)).map(([matchId, live]) => cache.publishLiveOdds(matchId, live));
+      const invalidate = async () => {
+        if (matchIds.length === 0) return;
+        // Every run that may still be cached: the active one and any activated within the cache's TTL, and the
+        // match's market-only key (invalidateMatch).
+        // A run retired less than a cache TTL ago may still have entries being read until isolates notice.
+        const runs = await db()
+          .select({ id: modelRuns.id })
+          .from(modelRuns)
+          .where(or(eq(modelRuns.status, 'active'), gt(modelRuns.retiredAt, sql`now() - interval '10 minutes'`)));
+        // With no run at all, the market-only predictions (sports without a model) are still cached.
+        const runIds = runs.map((r) => r.id);
+        await Promise.all(matchIds.map((matchId) => cache.invalidateMatch(runIds, matchId, liveStates.get(matchId))));
+      };
+      // One failure does not stop the other writes; the first is reported once all have settled.
+      const failed = (await Promise.allSettled([...alone, invalidate()])).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
     async enqueueFeatureRecompute(messages: FeatureRecomputeMessage[]) {
       for (let i = 0; i < messages.length; i += QUEUE_BATCH) {

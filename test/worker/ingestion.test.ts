@@ -16,7 +16,7 @@ import { configFrom, type Env } from '../../src/env';
 import { createLogger } from '../../src/lib/logging';
 import { TheOddsApiClient } from '../../src/providers/the-odds-api/client';
 import { JobRunner, type JobResult } from '../../src/services/jobs';
-import { predictionCacheKey } from '../../src/services/predictions/cache';
+import { liveOddsKey, predictionCacheKey } from '../../src/services/predictions/cache';
 import { promote, registerUser, type TestUser } from './support/auth';
 import { api, expectProblem, reader, type Page } from './support/http';
 import { connectLive, ticketFor } from './support/live';
@@ -183,6 +183,7 @@ describe('the odds cron (every 5 minutes)', () => {
     const runId = inject('defaultBundle').runId;
     const cacheKey = predictionCacheKey(runId, strasbourgNantes);
     await env.PREDICTIONS.put(cacheKey, 'stale prediction');
+    await env.PREDICTIONS.put(liveOddsKey(strasbourgNantes), 'stale copy');
     const before = await ligueOddsRows();
 
     const [result] = await cron('odds', T0);
@@ -203,6 +204,9 @@ describe('the odds cron (every 5 minutes)', () => {
     expect(result!.stats.liveStateFailures).toBe(0);
     // Deleted by the job; the queue consumer may already have warmed a fresh prediction under the same key.
     expect(await env.PREDICTIONS.get(cacheKey)).not.toBe('stale prediction');
+    // The job publishes a changed match's live odds for misses to read until its kick-off; by the real clock
+    // these kick-offs are past, so it publishes none (the planted copy goes), and a miss would ask the object.
+    expect(await env.PREDICTIONS.get(liveOddsKey(strasbourgNantes))).toBeNull();
     expect((await jobRow(result!.id)).credits_used).toBe(6);
   });
 

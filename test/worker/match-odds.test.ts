@@ -141,6 +141,7 @@ describe('MatchOdds.applyOdds and state', () => {
 
     // Older than what alpha holds (T2), but newer than its opening (T1): ignored entirely.
     const stale = await stub.applyOdds([{ bookmaker: 'alpha', market: 'h2h', outcome: 'home', point: null, price: 9.0, capturedAt: T_BETWEEN }]);
+    // Nothing written: no state stored, none handed out.
     expect(stale).toEqual({ changed: [], ignored: 1 });
 
     const state = await stub.state();
@@ -193,7 +194,9 @@ describe('MatchOdds.applyOdds and state', () => {
     // A later poll with the same stamp and other prices: the record keeps the first (its insert does nothing on
     // the natural key), so the live state must too, or the Worker would anchor on a price the record never held.
     const reused = await stub.applyOdds(h2h('alpha', 2.4, 3.1, 3.7, T2));
-    expect(reused).toEqual({ changed: [], ignored: 3 });
+    // The same stamp at a higher price is the opening's tie-break: the opening moved, so the call stored a state and
+    // hands it out (for the odds job to publish), with no changed line.
+    expect(reused).toEqual({ changed: [], ignored: 3, state: await stub.state() });
     expect(line(await stub.state(), 'alpha', 'h2h', 'home')).toMatchObject({ price: 2.2, capturedAt: T2 });
   });
 
@@ -201,7 +204,7 @@ describe('MatchOdds.applyOdds and state', () => {
     const stub = object();
     await stub.applyOdds(h2h('alpha', 2.2, 3.3, 3.9, T2));
     const late = await stub.applyOdds(h2h('alpha', 2.0, 3.5, 4.0, T0));
-    expect(late).toEqual({ changed: [], ignored: 3 });
+    expect(late).toEqual({ changed: [], ignored: 3, state: await stub.state() });
     const state = await stub.state();
     expect(line(state, 'alpha', 'h2h', 'home')).toMatchObject({ price: 2.2, capturedAt: T2, openingPrice: 2.0, openingAt: T0 });
     expect(movementOf(state, 'h2h', 'home')!.change.consensusPrice).toBeCloseTo(0.2, 12);

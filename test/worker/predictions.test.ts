@@ -5,16 +5,26 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { featureMatrixFromInputs, loadFeatureInputs } from '../../scripts/lib/features/matrix';
-import { matchOddsName, type OddsRowInput } from '../../durable-objects/match-odds';
+import { matchOddsName, type ApplyResult, type LiveState, type OddsRowInput } from '../../durable-objects/match-odds';
 import { createDatabase } from '../../src/db/client';
-import { configFrom, type FeatureRecomputeMessage } from '../../src/env';
+import { configFrom, type Env, type FeatureRecomputeMessage } from '../../src/env';
+import { workerFanOut } from '../../src/jobs/ingestion';
 import { createLogger } from '../../src/lib/logging';
 import { createServices } from '../../src/services';
 import worker from '../../src/index';
 import { BUNDLE_FILES, parseManifest } from '../../src/services/inference/bundle';
 import { workerdOrt } from '../../src/services/inference/ort-workerd';
 import { createModelRuntime } from '../../src/services/inference/runtime';
-import { featureStateKey, invalidateMatchPredictions, marketOnlyCacheKey, predictionCacheKey, resetPredictionMemos } from '../../src/services/predictions/cache';
+import {
+  featureStateKey,
+  invalidateMatchPredictions,
+  LIVE_ODDS_MAX_TTL_SECONDS,
+  liveOddsKey,
+  marketOnlyCacheKey,
+  PredictionCache,
+  predictionCacheKey,
+  resetPredictionMemos,
+} from '../../src/services/predictions/cache';
 import { PredictionStore } from '../../src/services/predictions/store';
 import { advanceFeatureStore } from '../../src/services/feature-store';
 import type { MatchPrediction, PredictionAnchor } from '../../src/services/predictions/types';
@@ -88,7 +98,7 @@ function priceRows(capturedAt: Date, homeBet365 = 2.25): OddsRowInput[] {
 }
 
 /** The same prices in Postgres (what the evaluation reads) and in the match's MatchOdds (what the Worker reads). */
-async function writeOdds(matchId: number, startAt: Date, rows: OddsRowInput[]): Promise<void> {
+async function writeOdds(matchId: number, startAt: Date, rows: OddsRowInput[]): Promise<ApplyResult> {
   await withDb(async (db) => {
     const day = rows[0]!.capturedAt.slice(0, 8) + '01';
     await db.execute(sql`select ensure_month_partitions('odds_snapshots'::regclass, ${day}::date, ${day}::date)`);
@@ -98,9 +108,10 @@ async function writeOdds(matchId: number, startAt: Date, rows: OddsRowInput[]): 
         values (${matchId}, 'prediction-test', ${r.bookmaker}, ${r.market}, ${r.outcome}, ${r.point}, ${r.price}, 'pre_match', ${r.capturedAt}::timestamptz)`);
     }
   });
-  const stub = env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId)));
-  await stub.applyOdds(rows, { matchId, startAt: startAt.toISOString() });
+  return oddsObject(matchId).applyOdds(rows, { matchId, startAt: startAt.toISOString() });
 }
+
+const oddsObject = (matchId: number) => env.MATCH_ODDS.get(env.MATCH_ODDS.idFromName(matchOddsName(matchId)));
 
 async function predict(matchId: number, user: TestUser) {
   const res = await api(`/matches/${matchId}/predictions`, { token: user.accessToken });
@@ -392,6 +403,80 @@ describe('GET /matches/{id}/predictions', () => {
     const count = await withDb(async (db) => (await db.execute<{ n: number }>(sql`select count(distinct predicted_at)::int as n from predictions where match_id = ${matchId}`)).rows[0]!.n);
     expect(count).toBe(3);
   }, 60_000);
+
+  it("reads the live odds the odds job published with the object's write; without a copy it asks the object", async () => {
+    const now = Date.now();
+    // Two hours ahead: the copy lives until kick-off.
+    const startAt = new Date(Math.ceil((now + 2 * HOUR) / 1000) * 1000);
+    const capturedAt = new Date(Math.floor((now - HOUR) / 1000) * 1000);
+    const id = await createUpcomingMatch(`live-copy-${now}`, startAt);
+    const bet365 = (r: OddsRowInput) => r.bookmaker === 'bet365';
+    // The odds job's fan-out after its commit (pipeline.ts): the object's write, then the state it stored
+    // published beside the deletion of the match's cached predictions.
+    const fanOut = (ids: number[], states?: Map<number, LiveState>) =>
+      withDb((db) => workerFanOut(env as unknown as Env, () => db).invalidatePredictions(ids, states));
+    const first = await writeOdds(id, startAt, priceRows(capturedAt, 2.7));
+    expect(first.state).toEqual(await oddsObject(id).state());
+    await fanOut([id], new Map([[id, first.state!]]));
+    expect(await env.PREDICTIONS.get(liveOddsKey(id), 'json')).toEqual(await oddsObject(id).state());
+    expect((await env.PREDICTIONS.list({ prefix: liveOddsKey(id) })).keys).toEqual([{ name: liveOddsKey(id), expiration: startAt.getTime() / 1000 }]);
+    const cacheWritten = () => expect.poll(() => env.PREDICTIONS.get(predictionCacheKey(runId, id)), { timeout: 15_000, interval: 100 }).not.toBeNull();
+
+    const miss = await predict(id, pro);
+    expect(miss.res.headers.get('x-cache')).toBe('MISS');
+    expect(outcome(miss.body, 'h2h', 'home')).toMatchObject({ bestPrice: 2.7, bestBookmaker: 'bet365' });
+    await cacheWritten();
+
+    // Newer prices that reach the object and are not published (the job's publication failed after the object's
+    // write, say): the copy is what a miss reads, so it keeps the published price.
+    const newer = new Date(capturedAt.getTime() + 10 * 60_000);
+    expect((await writeOdds(id, startAt, priceRows(newer, 2.9).filter(bet365))).changed.length).toBeGreaterThan(0);
+    await env.PREDICTIONS.delete(predictionCacheKey(runId, id));
+    const fromCopy = await predict(id, pro);
+    expect(fromCopy.res.headers.get('x-cache')).toBe('MISS');
+    expect(outcome(fromCopy.body, 'h2h', 'home')).toMatchObject({ bestPrice: 2.7 });
+    await cacheWritten();
+
+    // An invalidation without a state (a failed write to the object, a rescheduled or finished match) deletes
+    // the copy with the predictions: the next miss asks the object, which holds the newer price.
+    await fanOut([id]);
+    expect(await env.PREDICTIONS.get(liveOddsKey(id))).toBeNull();
+    const fromObject = await predict(id, pro);
+    expect(fromObject.res.headers.get('x-cache')).toBe('MISS');
+    expect(outcome(fromObject.body, 'h2h', 'home')).toMatchObject({ bestPrice: 2.9 });
+    await cacheWritten();
+
+    // A newer capture at the same prices changes the stored state and no price: it is published alone, and the
+    // cached prediction stands.
+    const later = new Date(capturedAt.getTime() + 20 * 60_000);
+    const same = await writeOdds(id, startAt, priceRows(later, 2.9).filter(bet365));
+    expect(same.changed).toEqual([]);
+    expect(same.state?.updatedAt).toBe(later.toISOString());
+    await fanOut([], new Map([[id, same.state!]]));
+    expect((await env.PREDICTIONS.get<LiveState>(liveOddsKey(id), 'json'))?.updatedAt).toBe(later.toISOString());
+    expect((await predict(id, pro)).res.headers.get('x-cache')).toBe('HIT');
+    // A call that writes nothing stores no state, and hands none out.
+    expect((await oddsObject(id).applyOdds(priceRows(later, 2.9).filter(bet365), { matchId: id, startAt: startAt.toISOString() })).state).toBeUndefined();
+  }, 60_000);
+
+  it('publishes a copy until kick-off, for at most LIVE_ODDS_MAX_TTL_SECONDS, and none for a kick-off under a minute away', async () => {
+    const at = Math.floor(Date.now() / 1000) * 1000;
+    const cache = new PredictionCache(env.PREDICTIONS, () => at);
+    const id = 999_000_001;
+    const base = await oddsObject(upcoming.id).state();
+    const live = (startAt: number): LiveState => ({ ...base, matchId: id, startAt: new Date(startAt).toISOString() });
+    const expirationOf = async () => (await env.PREDICTIONS.list({ prefix: liveOddsKey(id) })).keys[0]?.expiration ?? null;
+    await cache.publishLiveOdds(id, live(at + 30 * HOUR));
+    expect(await expirationOf()).toBe(at / 1000 + LIVE_ODDS_MAX_TTL_SECONDS);
+    await cache.publishLiveOdds(id, live(at + 2 * 60_000));
+    expect(await expirationOf()).toBe(at / 1000 + 120);
+    // KV refuses an expiration under 60 s away: the copy goes instead, and a miss asks the object.
+    await cache.publishLiveOdds(id, live(at + 30_000));
+    expect(await expirationOf()).toBeNull();
+    await cache.publishLiveOdds(id, live(at + 2 * 60_000));
+    await cache.publishLiveOdds(id, undefined);
+    expect(await expirationOf()).toBeNull();
+  });
 
   it('answers 404 for an unknown match and 400 for a malformed id', async () => {
     const missing = await predict(999_999_999, pro);

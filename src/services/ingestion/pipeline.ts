@@ -17,15 +17,20 @@ import type { Logger } from '../../lib/logging';
 import type { OddsProvider, ProviderFixture, ProviderOddsRow, ProviderResult } from '../../providers/types';
 import type { JobContext, JobOutcome } from '../jobs';
 import type { FeatureRecomputeMessage } from '../../env';
-import type { ApplyResult, MatchMeta, OddsRowInput } from '../../../durable-objects/match-odds';
+import type { ApplyResult, LiveState, MatchMeta, OddsRowInput } from '../../../durable-objects/match-odds';
 
 /** MatchOdds objects updated at once after a poll's commit (each is its own object, so they do not contend). */
 const LIVE_STATE_CONCURRENCY = 8;
 
-/** The edge side of a changed match; in the Worker: MatchOdds DO, KV deletion and the feature queue. */
+/** The edge side of a changed match; in the Worker: MatchOdds DO, KV and the feature queue. */
 export interface IngestionFanOut {
   applyOdds(matchId: number, rows: OddsRowInput[], meta: MatchMeta): Promise<ApplyResult>;
-  invalidatePredictions(matchIds: number[]): Promise<void>;
+  /**
+   * Deletes the cached predictions of `matchIds`. Beside them, publishes to KV each state in `liveStates` (what
+   * the matches' MatchOdds stored; a match may have a new state and no moved price), and deletes the published
+   * live odds of every match of `matchIds` without one, so that a miss asks its object.
+   */
+  invalidatePredictions(matchIds: number[], liveStates?: ReadonlyMap<number, LiveState>): Promise<void>;
   enqueueFeatureRecompute(messages: FeatureRecomputeMessage[]): Promise<void>;
 }
 
@@ -190,6 +195,7 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
   const fixtureOf = new Map<number, ProviderFixture>();
   for (const [eventId, matchId] of written.resolved.matchIds) fixtureOf.set(Number(matchId), fixtureByEvent.get(eventId)!);
   const changed: number[] = [];
+  const liveStates = new Map<number, LiveState>();
   let liveStateFailures = 0;
   // Several objects at a time: until a match's object has the new prices the Worker anchors its predictions on
   // the old ones while the record (and the odds routes) already show the new, so the window is kept short. One
@@ -207,6 +213,7 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
           { matchId, startAt: fixtureOf.get(matchId)!.commenceTime.toISOString(), h2hOutcomes: h2hOutcomesOf(fixtureOf.get(matchId)!.competitionKey) },
         );
         if (applied.changed.length > 0) changed.push(matchId);
+        if (applied.state) liveStates.set(matchId, applied.state);
       } catch (error) {
         // The rows are stored; the next run sends them again and the DO catches up. Treat as changed so the
         // cache and features do not keep serving the old prices meanwhile.
@@ -217,7 +224,7 @@ export async function ingestOdds(job: JobContext, deps: IngestionDeps): Promise<
     }
   };
   await Promise.all(Array.from({ length: Math.min(LIVE_STATE_CONCURRENCY, pending.length) }, applyNext));
-  const fanOutFailures = await fanOutChanged(deps, changed, 'odds');
+  const fanOutFailures = await fanOutChanged(deps, changed, 'odds', liveStates);
   return {
     stats: {
       fanOutFailures,
@@ -333,16 +340,18 @@ export async function fanOutChanged(
   deps: { fanOut: Pick<IngestionFanOut, 'invalidatePredictions' | 'enqueueFeatureRecompute'>; logger: Logger },
   matchIds: number[],
   reason: FeatureRecomputeMessage['reason'],
+  liveStates: ReadonlyMap<number, LiveState> = new Map(),
 ): Promise<number> {
   const unique = [...new Set(matchIds)];
-  if (unique.length === 0) return 0;
+  if (unique.length === 0 && liveStates.size === 0) return 0;
   let failures = 0;
   try {
-    await deps.fanOut.invalidatePredictions(unique);
+    await deps.fanOut.invalidatePredictions(unique, liveStates);
   } catch (error) {
     failures++;
     deps.logger.warn('prediction cache invalidation failed', { errorCode: 'cache-invalidation-failed', matches: unique.length, error: (error as Error).message });
   }
+  if (unique.length === 0) return failures;
   try {
     await deps.fanOut.enqueueFeatureRecompute(unique.map((matchId) => ({ matchId, reason })));
   } catch (error) {

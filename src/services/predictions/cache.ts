@@ -10,6 +10,13 @@
 // - `feat:match:{match}`: the match's feature state, a copy of its sport's feature store's rows for it
 //   (src/services/feature-store); the state names its feature version. Its `staleAfter` decides whether it is
 //   used; the TTL is a safety net.
+// - `odds:v1:match:{match}`: the match's live odds (LiveState) as its MatchOdds object stored them with its last
+//   write, published by the odds job with that write (invalidateMatch, publishLiveOdds). A prediction miss reads
+//   this copy instead of calling the object: a KV read at the edge where the object may be a continent away, and
+//   no wake of an object evicted after 10 s idle. The object stays the writer and the judge: a change the job could
+//   not apply, a match the fixtures or results job touched, or a poll whose publication failed deletes the copy (or
+//   leaves an older one at most LIVE_ODDS_MAX_TTL_SECONDS), and a miss without a copy calls the object. The copy
+//   expires at kick-off: a started match serves its stored prediction and never reads live odds.
 // - `model:active:v2`: serving's copy of the active model runs, one per sport at most; activation deletes it. The
 //   isolate keeps its own copy for ACTIVE_RUN_ISOLATE_TTL_MS on top.
 // Isolate memos of predictions and feature states (what a KV read returned, parsed, kept for a few seconds):
@@ -27,6 +34,7 @@
 //   could not be served, so it serves nothing staler. Kept MATCH_SPORT_MEMO_TTL_MS.
 // - Bounded: MEMO_MAX_ENTRIES each, the oldest entry dropped first. Memoised objects are shared between
 //   requests and must not be mutated (shaping copies).
+import type { LiveState } from '../../../durable-objects/match-odds';
 import type { SportMatchFeatureState } from '../feature-store';
 import type { ActiveRun, MatchPrediction } from './types';
 
@@ -48,6 +56,14 @@ export const marketOnlyCacheKey = (matchId: number): string => `pred:v2:market-o
 /** A prediction's key: its model run's, or the market-only one (model null). */
 const keyOf = (modelRunId: string | null, matchId: number) => (modelRunId === null ? marketOnlyCacheKey(matchId) : predictionCacheKey(modelRunId, matchId));
 export const featureStateKey = (matchId: number): string => `feat:match:${matchId}`;
+export const liveOddsKey = (matchId: number): string => `odds:v1:match:${matchId}`;
+/**
+ * The longest a published copy of a match's live odds lives when its kick-off is further away: a little more than
+ * the slowest poll tier (every 2 h), so a copy a failed publication left behind is not served for long.
+ */
+export const LIVE_ODDS_MAX_TTL_SECONDS = 3 * 3600;
+/** KV refuses an expiration less than 60 s away. */
+const KV_MIN_TTL_SECONDS = 60;
 
 /** What a market-only entry's KV metadata says: the sport whose lack of a model it was made for. */
 interface MarketOnlyMetadata {
@@ -211,14 +227,57 @@ export class PredictionCache {
     predictionMemo.delete(key);
   }
 
-  /** Deletes the match's cached prediction under each run, and its market-only one; the odds job calls it after writing new odds. */
-  async invalidateMatch(modelRunIds: readonly string[], matchId: number): Promise<void> {
+  /**
+   * Deletes the match's cached prediction under each run, and its market-only one; the odds job calls it after
+   * writing new odds. First it publishes `live`, the state the match's MatchOdds stored with them, or without one
+   * deletes the published copy: a miss that follows the deletion reads the new odds, never the old copy.
+   */
+  async invalidateMatch(modelRunIds: readonly string[], matchId: number, live?: LiveState): Promise<void> {
+    let unpublished: unknown;
+    try {
+      await this.publishLiveOdds(matchId, live);
+    } catch (error) {
+      // The predictions still go.
+      unpublished = error;
+    }
     const keys = [...modelRunIds.map((runId) => predictionCacheKey(runId, matchId)), marketOnlyCacheKey(matchId)];
     // The memo goes at once (this isolate's next read is a miss), and again once KV has the deletion, in case
     // a read racing it memoised the old entry.
     for (const key of keys) predictionMemo.delete(key);
     await Promise.all(keys.map((key) => this.kv.delete(key)));
     for (const key of keys) predictionMemo.delete(key);
+    if (unpublished !== undefined) throw unpublished;
+  }
+
+  /**
+   * The match's live odds as the odds job last published them (see the header); null when there is no copy, and
+   * the caller asks the match's MatchOdds object. Not memoised: a copy changes with every poll that moves a price.
+   */
+  liveOdds(matchId: number): Promise<LiveState | null> {
+    return this.kv.get<LiveState>(liveOddsKey(matchId), 'json');
+  }
+
+  /**
+   * Publishes the state a match's MatchOdds object stored with its last write, until its kick-off (at most
+   * LIVE_ODDS_MAX_TTL_SECONDS); without a state, or with a kick-off too close for KV's minimum TTL, deletes the copy.
+   */
+  async publishLiveOdds(matchId: number, live: LiveState | undefined): Promise<void> {
+    const key = liveOddsKey(matchId);
+    const now = this.now();
+    const kickoff = live?.startAt ? Date.parse(live.startAt) : Number.NaN;
+    const expiresMs = Math.min(Number.isFinite(kickoff) ? kickoff : Number.POSITIVE_INFINITY, now + LIVE_ODDS_MAX_TTL_SECONDS * 1000);
+    const expiration = Math.floor(expiresMs / 1000);
+    if (!live || expiration - now / 1000 <= KV_MIN_TTL_SECONDS) {
+      await this.kv.delete(key);
+      return;
+    }
+    try {
+      await this.kv.put(key, JSON.stringify(live), { expiration });
+    } catch (error) {
+      // The object holds newer odds than the copy: the copy must not outlive them.
+      await this.kv.delete(key).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** The match's feature state: the isolate's memo of an earlier KV read, else KV (then memoised). */

@@ -4,7 +4,8 @@
 //   2. the cached prediction (PredictionCache.lookup): its sport's run's or the market-only one; a hit ends here;
 //   3. the match's feature state (FeatureStateSource: the KV entry, else its sport's feature store's rows; never
 //      the history), which also says whether the match exists, has started, and its sport;
-//   4. the live odds (the match's MatchOdds object) and the model runtime (ModelRuntimeProvider), together;
+//   4. the live odds (PredictionCache: the copy the odds job published to KV, else the match's MatchOdds object)
+//      and the model runtime (ModelRuntimeProvider), together;
 //   5. features, inference, anchors, EV and Kelly (compute.ts for football, basketball.ts for the NBA; pure);
 //   6. the writes (PredictionWriter: KV put and the write queue, off the response path).
 // A sport with no active run skips 4's runtime and 5's model (market-only.ts): its prediction is the live odds'
@@ -94,9 +95,9 @@ export class PredictionService {
     // Cached before kick-off, so after it this is the stored pre-kick-off prediction and says so.
     if (cached) return { prediction: cached, cache: 'HIT', source: this.now() >= Date.parse(cached.kickoff) ? 'stored' : 'live' };
     const now = this.now();
-    // The live odds (a Durable Object call) are read only once the match is known to be open: started beside the
-    // feature state, every 404 and every started match would call an object too, and the overlap did not show in
-    // bench/predictions.ts (docs/benchmarks.md, run 5).
+    // The live odds (a KV read, else a Durable Object call) are read only once the match is known to be open:
+    // started beside the feature state, every 404 and every started match would read them too, and the overlap
+    // did not show in bench/predictions.ts (docs/benchmarks.md, run 5).
     const stored = await this.featureState(matchId, now);
     this.cache.rememberSport(matchId, stored.sport);
     // A started match of any sport serves what was stored before kick-off, which needs no active run.
@@ -125,7 +126,7 @@ export class PredictionService {
       kickoff: match.startAt,
       predictedAt: now,
       h2hOutcomes: h2hOutcomesOfSport(match.sport),
-      odds: await this.deps.matchOdds(match.matchId).state(),
+      odds: await this.liveOdds(match.matchId),
       settings: this.deps.settings,
     });
   }
@@ -135,7 +136,7 @@ export class PredictionService {
     if (run.featureVersion !== state.featureVersion) {
       throw new ModelUnavailableError(`model run ${run.id} needs features ${run.featureVersion}; this Worker builds ${state.featureVersion} for its sport`);
     }
-    const [serving, live] = await Promise.all([this.runtimes.forRun(run, now), this.deps.matchOdds(state.matchId).state()]);
+    const [serving, live] = await Promise.all([this.runtimes.forRun(run, now), this.liveOdds(state.matchId)]);
     return isNbaState(state) ? this.computeNba(run, serving, state, live, now) : this.computeFootball(run, serving, state, live, now);
   }
 
@@ -171,6 +172,11 @@ export class PredictionService {
     const [probabilities] = await span('inference', () => runtime.predict([{ features, anchor }]), { 'model.run': run.id });
     const model = { runId: run.id, name: run.name, featureVersion: run.featureVersion };
     return { prediction: withModelMoneyline(base, probabilities ?? null, model, settings), features };
+  }
+
+  /** The match's live odds: the copy the odds job published with its MatchOdds object's last write, else the object's own. */
+  private async liveOdds(matchId: number): Promise<LiveState> {
+    return (await this.cache.liveOdds(matchId)) ?? this.deps.matchOdds(matchId).state();
   }
 
   private async featureState(matchId: number, now: number): Promise<StoredMatch> {

@@ -2,11 +2,12 @@
 // the queue consumer: parity with the evaluation code path, cache miss → hit, invalidation by new odds,
 // tier shaping after the cache read, the free quota, and stored predictions for started matches.
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { featureMatrixFromInputs, loadFeatureInputs } from '../../scripts/lib/features/matrix';
 import { matchOddsName, type ApplyResult, type LiveState, type OddsRowInput } from '../../durable-objects/match-odds';
 import { createDatabase } from '../../src/db/client';
+import { predictions as predictionsTable } from '../../src/db/schema';
 import { configFrom, type Env, type FeatureRecomputeMessage } from '../../src/env';
 import { workerFanOut } from '../../src/jobs/ingestion';
 import { createLogger } from '../../src/lib/logging';
@@ -575,7 +576,7 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
     expect(strayResult).toMatchObject({ retryBatch: { retry: true }, explicitAcks: [] });
   }, 60_000);
 
-  it('writes a batch larger than one statement can carry (65,535 parameters), whole', async () => {
+  it('writes a batch larger than a parameter per value could carry (65,535 parameters), whole', async () => {
     const template = (await predict(upcoming.id, pro)).body as unknown as MatchPrediction;
     const { view: _view, source: _source, ...prediction } = template as MatchPrediction & { view?: string; source?: string };
     const perPrediction = prediction.markets.reduce((n, m) => n + m.outcomes.length, 0);
@@ -592,6 +593,60 @@ describe('prediction writes (PREDICTION_QUEUE)', () => {
       ).rows[0]!.n,
     );
     expect(rows).toBe(count * perPrediction);
+  }, 60_000);
+
+  it('stores every field of a prediction as served, and its vector as given (a missing feature as NaN)', async () => {
+    const template = (await predict(upcoming.id, pro)).body as unknown as MatchPrediction;
+    const { view: _view, source: _source, ...served } = template as MatchPrediction & { view?: string; source?: string };
+    const prediction = { ...served, predictedAt: new Date(Date.parse(template.predictedAt) - 30 * HOUR).toISOString() };
+    await withDb((db) => new PredictionStore(() => db).persistMany([{ ...prediction, features: [null, 0.25, -3.5, 1024, 0.125] }]));
+    const at = new Date(prediction.predictedAt);
+    const rows = await withDb((db) =>
+      db.select().from(predictionsTable).where(and(eq(predictionsTable.matchId, upcoming.id), eq(predictionsTable.predictedAt, at))),
+    );
+    const expected = prediction.markets.flatMap((m) =>
+      m.anchor.source === 'none'
+        ? []
+        : m.outcomes
+            .filter((o) => o.probability !== null)
+            .map((o) => ({
+              market: m.market,
+              outcome: o.outcome,
+              point: m.point,
+              probability: o.probability,
+              marketProbability: o.marketProbability,
+              bestPrice: o.bestPrice,
+              bestBookmaker: o.bestBookmaker,
+              bestPriceNet: o.bestPriceNet === null ? null : Number(o.bestPriceNet.toFixed(4)),
+              expectedValue: o.expectedValue,
+              kellyFraction: o.kellyFraction,
+              kellyStake: o.kellyStake,
+              kellyMultiplier: prediction.kellyMultiplier,
+              exchangeCommission: prediction.exchangeCommission,
+              marginMethod: m.anchor.marginMethod,
+              anchorSource: m.anchor.source,
+              anchorBookmakers: m.anchor.bookmakers,
+              anchorLastUpdate: new Date(m.anchor.lastUpdate!),
+              anchorHoursToKickoff: m.anchor.hoursToKickoff,
+              modelRunId: prediction.modelRunId,
+              featureVersion: prediction.featureVersion,
+              kickoff: new Date(prediction.kickoff),
+              predictedAt: at,
+              settledAt: null,
+              won: null,
+            })),
+    );
+    expect(expected.length).toBe(5);
+    const key = (r: { market: string; outcome: string }) => `${r.market}|${r.outcome}`;
+    expect([...rows].sort((a, b) => key(a).localeCompare(key(b)))).toMatchObject([...expected].sort((a, b) => key(a).localeCompare(key(b))));
+    const vector = await withDb(async (db) =>
+      (
+        await db.execute<{ values: string; feature_version: string }>(
+          sql`select values::text as values, feature_version from served_feature_vectors where match_id = ${upcoming.id} and predicted_at = ${prediction.predictedAt}::timestamptz`,
+        )
+      ).rows,
+    );
+    expect(vector).toEqual([{ values: '{NaN,0.25,-3.5,1024,0.125}', feature_version: prediction.featureVersion }]);
   }, 60_000);
 
   it("the warm-up's write: one prediction Postgres refuses is logged and the others stand; if all are refused, the batch fails", async () => {

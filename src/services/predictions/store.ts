@@ -1,7 +1,8 @@
 // Persisted predictions: one `predictions` row per outcome of a MatchPrediction (migrations 0001 and 0009).
 // The hot path writes here in waitUntil and reads back the last pre-kick-off prediction once a match has
 // started; the value finder and the settled list read the same rows.
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, max, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, getTableName, inArray, isNotNull, isNull, lt, max, or, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
@@ -76,9 +77,6 @@ const OUTCOME_ORDER: PredictedOutcome[] = ['home', 'draw', 'away', 'over', 'unde
 /** A prediction as the writer hands it over: with the vector it was served from (NaN as null), when known. */
 export type ServedPrediction = MatchPrediction & { features?: readonly (number | null)[] };
 
-/** Rows of `predictions` per INSERT: 2,000 × 23 parameters = 46,000, under Postgres's 65,535 a statement. */
-export const PREDICTION_ROWS_PER_STATEMENT = 2_000;
-
 export class PredictionStore {
   constructor(private readonly db: () => Database) {}
 
@@ -91,20 +89,17 @@ export class PredictionStore {
   }
 
   /**
-   * Writes many predictions over one connection: the prediction write queue's consumer persists a whole batch of
-   * cache misses this way, and the warm-up its batch. A statement carries at most PREDICTION_ROWS_PER_STATEMENT
-   * rows: Postgres takes 65,535 parameters a statement, a row is 23, and a market-only NBA prediction is a row per
-   * outcome of every quoted line (dozens), so a batch can outgrow one statement. Several statements, or the
-   * predictions and the vectors they were served from, are one transaction: all or nothing, so a caller that falls
-   * back to one prediction at a time never finds half a batch written. A prediction without a stored market stores
-   * no vector either.
+   * Writes many predictions in one statement: the prediction write queue's consumer persists a whole batch of
+   * cache misses this way, and the warm-up its batch. The predictions and the vectors they were served from are
+   * inserted together, all or nothing, so a caller that falls back to one prediction at a time never finds half a
+   * batch written. A prediction without a stored market stores no vector either.
    */
   async persistMany(batch: readonly ServedPrediction[]): Promise<void> {
     const rows = batch.flatMap(toRows);
     if (rows.length === 0) return;
     const stored = new Set(rows.map((r) => `${r.matchId}|${r.modelRunId}|${new Date(r.predictedAt!).toISOString()}`));
     // Only a model's prediction has a vector (a market-only one, model null, is made from no features).
-    const vectors = batch
+    const vectors: Array<typeof servedFeatureVectors.$inferInsert> = batch
       .filter((p): p is ServedPrediction & { modelRunId: string; featureVersion: string } => p.modelRunId !== null && p.featureVersion !== null)
       .filter((p) => p.features && stored.has(`${p.matchId}|${p.modelRunId}|${new Date(p.predictedAt).toISOString()}`))
       .map((p) => ({
@@ -116,15 +111,17 @@ export class PredictionStore {
       }));
     const instants = batch.map((p) => Date.parse(p.predictedAt));
     const db = this.db();
-    const chunks: (typeof rows)[] = [];
-    for (let i = 0; i < rows.length; i += PREDICTION_ROWS_PER_STATEMENT) chunks.push(rows.slice(i, i + PREDICTION_ROWS_PER_STATEMENT));
-    const insert = () =>
-      vectors.length === 0 && chunks.length === 1
-        ? db.insert(predictions).values(rows).onConflictDoNothing()
-        : db.transaction(async (tx) => {
-            for (const chunk of chunks) await tx.insert(predictions).values(chunk).onConflictDoNothing();
-            if (vectors.length > 0) await tx.insert(servedFeatureVectors).values(vectors).onConflictDoNothing();
-          });
+    // The builder's insert binds every value as a parameter of its own: a batch of misses is thousands of rows of
+    // 23 columns, and building that statement was the largest part of the Worker's CPU over warm misses
+    // (docs/benchmarks.md), besides needing a statement per 2,849 rows (Postgres takes 65,535 parameters). Here
+    // each table's rows are one JSON parameter that Postgres unpacks into the table's row type
+    // (json_populate_recordset), and the vectors' insert rides in the same statement (a data-modifying WITH).
+    const predictionsInsert = sql`insert into ${predictions} ${recordsetInsert(predictions, rows)} on conflict do nothing`;
+    const statement =
+      vectors.length === 0
+        ? predictionsInsert
+        : sql`with stored as (${predictionsInsert}) insert into ${servedFeatureVectors} ${recordsetInsert(servedFeatureVectors, vectors)} on conflict do nothing`;
+    const insert = () => /* the builder's insert is slower: see above */ db.execute(statement);
     try {
       await insert();
     } catch (error) {
@@ -445,4 +442,26 @@ function toOutcome(row: PredictionRow): OutcomePrediction {
     kellyFraction: row.kellyFraction,
     kellyStake: row.kellyStake,
   };
+}
+
+/**
+ * `(columns) select columns from json_populate_recordset(null::table, $json)`: rows of a table's insert type, as one
+ * JSON parameter keyed by column name. The columns are every field some row gives; a row without one gives NULL.
+ * JSON has no NaN or infinities: those numbers go as the text Postgres reads for them ('NaN', 'Infinity'), so a
+ * vector's missing feature (NaN) is stored as NaN, as the builder's insert stored it.
+ */
+function recordsetInsert<T extends PgTable>(table: T, rows: readonly T['$inferInsert'][]): SQL {
+  const byKey = getTableColumns(table) as Record<string, PgColumn>;
+  const keys = [...new Set(rows.flatMap((row) => Object.keys(row).filter((key) => row[key as keyof T['$inferInsert']] !== undefined)))];
+  const names = keys.map((key) => {
+    const column = byKey[key];
+    if (!column) throw new TypeError(`${getTableName(table)} has no column for the field ${key}`);
+    return column.name;
+  });
+  const json = JSON.stringify(
+    rows.map((row) => Object.fromEntries(keys.map((key, i) => [names[i], row[key as keyof T['$inferInsert']] ?? null]))),
+    (_, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : value),
+  );
+  const columns = sql.join(names.map((name) => sql.identifier(name)), sql`, `);
+  return sql`(${columns}) select ${columns} from json_populate_recordset(null::${table}, ${json}::json)`;
 }

@@ -200,7 +200,11 @@ export function tracedBinding<T extends object>(target: T, bindingName: string, 
 
 function bindingAttributes(kind: Binding, bindingName: string, operation: string, args: unknown[]): Attributes {
   const key = typeof args[0] === 'string' ? args[0] : undefined;
-  if (kind === 'kv') return { 'cloudflare.binding.name': bindingName, 'cloudflare.kv.operation': operation, 'cloudflare.kv.key': key };
+  if (kind === 'kv') {
+    // A bulk read names its keys in one attribute (OTLP attributes here are scalars).
+    const keys = Array.isArray(args[0]) ? args[0].join(',') : undefined;
+    return { 'cloudflare.binding.name': bindingName, 'cloudflare.kv.operation': operation, 'cloudflare.kv.key': key, 'cloudflare.kv.keys': keys };
+  }
   if (kind === 'r2') return { 'cloudflare.binding.name': bindingName, 'cloudflare.r2.operation': operation, 'cloudflare.r2.key': key };
   return { 'cloudflare.binding.name': bindingName, 'messaging.system': 'cloudflare_queues', 'messaging.operation.name': operation };
 }

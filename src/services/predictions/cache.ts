@@ -34,9 +34,9 @@
 //   could not be served, so it serves nothing staler. Kept MATCH_SPORT_MEMO_TTL_MS.
 // - Bounded: MEMO_MAX_ENTRIES each, the oldest entry dropped first. Memoised objects are shared between
 //   requests and must not be mutated (shaping copies).
-// One KV read per lookup: the lookup reads the keys that could hold the match's prediction and, in the same bulk
-// read, what a miss of it reads next (its feature state, unless memoised, and its published live odds), kept as
-// text for the rest of the request; a hit parses none of it, and a miss reads KV no further.
+// A miss's inputs in one KV read: when the feature state is not memoised, its read takes the published live odds in
+// the same bulk read, kept as text for the request. The lookup reads the prediction keys alone: a hit (most
+// requests) reads and pays for no more than it serves, since KV bills every key of a bulk read.
 import type { LiveState } from '../../../durable-objects/match-odds';
 import type { SportMatchFeatureState } from '../feature-store';
 import type { ActiveRun, MatchPrediction } from './types';
@@ -140,7 +140,7 @@ export function resetPredictionMemos(): void {
 }
 
 export class PredictionCache {
-  /** What this request's lookup read beside the predictions (text; null: not in KV), by key (predictions()). */
+  /** Live odds that this request's featureState() read beside the state (text; null: not in KV), by key. */
   private readonly readAlongside = new Map<string, string | null>();
 
   constructor(
@@ -148,29 +148,30 @@ export class PredictionCache {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The cached prediction of a model run (null: the market-only one): the isolate's memo of an earlier KV read, else KV (then memoised). */
+  async prediction(modelRunId: string | null, matchId: number): Promise<CachedPrediction | null> {
+    const key = keyOf(modelRunId, matchId);
+    const memoised = predictionMemo.get(key, this.now());
+    if (memoised) return memoised;
+    if (modelRunId === null) {
+      const { value, metadata } = await this.kv.getWithMetadata<MatchPrediction, MarketOnlyMetadata>(key, 'json');
+      return this.remember(key, modelRunId, value, metadata);
+    }
+    return this.remember(key, modelRunId, await this.kv.get<MatchPrediction>(key, 'json'), null);
+  }
+
   /**
-   * The cached predictions of one match under several runs (null: the market-only one), in their order: from the
-   * memo, and whatever it lacks in one bulk KV read. That read also takes what a miss of the match reads next (its
-   * feature state, unless memoised, and its published live odds), kept as text for this request's featureState()
-   * and liveOdds(): a miss then costs one KV operation for all of them, and a hit parses none of them.
+   * The cached predictions of several runs of one match (null: the market-only one), in their order: from the memo,
+   * and whatever it lacks in one bulk KV read (one operation, where a read per key was one each).
    */
   private async predictions(modelRunIds: readonly (string | null)[], matchId: number): Promise<(CachedPrediction | null)[]> {
     const keys = modelRunIds.map((runId) => keyOf(runId, matchId));
     const now = this.now();
-    // Only this lookup's reads are taken later: an earlier lookup's (a reused instance) would be stale.
-    this.readAlongside.delete(featureStateKey(matchId));
-    this.readAlongside.delete(liveOddsKey(matchId));
     const memoised = keys.map((key) => predictionMemo.get(key, now) ?? null);
     const missing = keys.filter((_, i) => memoised[i] === null);
     if (missing.length === 0) return memoised;
-    const alongside = [...(featureStateMemo.get(featureStateKey(matchId), now) ? [] : [featureStateKey(matchId)]), liveOddsKey(matchId)];
-    const read = await this.kv.getWithMetadata<MarketOnlyMetadata>([...missing, ...alongside], 'text');
-    for (const key of alongside) this.readAlongside.set(key, read.get(key)?.value ?? null);
-    return keys.map((key, i) => {
-      if (memoised[i]) return memoised[i];
-      const entry = read.get(key);
-      return this.remember(key, modelRunIds[i]!, entry?.value ? (JSON.parse(entry.value) as MatchPrediction) : null, entry?.metadata ?? null);
-    });
+    const read = await this.kv.getWithMetadata<MatchPrediction, MarketOnlyMetadata>(missing, 'json');
+    return keys.map((key, i) => memoised[i] ?? this.remember(key, modelRunIds[i]!, read.get(key)?.value ?? null, read.get(key)?.metadata ?? null));
   }
 
   /** What a KV read returned, as a cached prediction, memoised; a market-only entry without its sport is not served. */
@@ -195,7 +196,7 @@ export class PredictionCache {
     const sport = this.knownSport(matchId);
     if (sport !== undefined) {
       const run = runs.find((r) => r.sport === sport);
-      const [entry] = await this.predictions([run?.id ?? null], matchId);
+      const entry = await this.prediction(run?.id ?? null, matchId);
       return entry && (run || entry.sport === sport) ? entry.prediction : null;
     }
     const [marketOnly, ...ofRuns] = await this.predictions([null, ...runs.map((r) => r.id)], matchId);
@@ -290,15 +291,21 @@ export class PredictionCache {
   /** The match's feature state: the isolate's memo of an earlier KV read, else KV (then memoised). */
   async featureState(matchId: number): Promise<SportMatchFeatureState | null> {
     const key = featureStateKey(matchId);
+    const oddsKey = liveOddsKey(matchId);
+    // Only this call's read is taken later: an earlier call's (an instance used twice) would be stale.
+    this.readAlongside.delete(oddsKey);
     const memoised = featureStateMemo.get(key, this.now());
     if (memoised) return memoised;
-    const text = this.readAlongside.has(key) ? this.takeAlongside(key) : await this.kv.get(key, 'text');
+    // A miss reads its live odds next: one bulk read takes both, and liveOdds() parses the odds if it comes to that.
+    const texts = await this.kv.get([key, oddsKey], 'text');
+    this.readAlongside.set(oddsKey, texts.get(oddsKey) ?? null);
+    const text = texts.get(key) ?? null;
     const read = text === null ? null : (JSON.parse(text) as SportMatchFeatureState);
     if (read) featureStateMemo.set(key, read, this.now());
     return read;
   }
 
-  /** A value the lookup read alongside the predictions, once: a second use in the request reads KV again. */
+  /** Live odds featureState() read beside the state, once: a second use in the request reads KV again. */
   private takeAlongside(key: string): string | null {
     const text = this.readAlongside.get(key) ?? null;
     this.readAlongside.delete(key);

@@ -5,12 +5,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Runs `wrangler <args> --local --persist-to <persistTo>`. */
-export function wranglerLocal(persistTo: string, args: string[]): void {
-  execFileSync(process.execPath, ['node_modules/wrangler/bin/wrangler.js', ...args, '--local', '--persist-to', persistTo], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+/** Runs `wrangler <args> --local --persist-to <persistTo>`; answers what it printed. */
+export function wranglerLocal(persistTo: string, args: string[]): string {
+  return execFileSync(process.execPath, ['node_modules/wrangler/bin/wrangler.js', ...args, '--local', '--persist-to', persistTo], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
+}
+
+/** The names of the local PREDICTIONS KV's keys under `prefix`. */
+export function listKvKeys(persistTo: string, prefix: string): string[] {
+  const listed = JSON.parse(wranglerLocal(persistTo, ['kv', 'key', 'list', '--binding', 'PREDICTIONS', '--prefix', prefix])) as Array<{ name: string }>;
+  return listed.map((k) => k.name);
 }
 
 /** Deletes keys from the local PREDICTIONS KV that `wrangler dev` reads. */
